@@ -1,0 +1,92 @@
+/** Configuration: defaults, sources, and a clear error naming the setting for every bad value. */
+import { ConfigError, loadConfig, validateBucketName } from '../../stack/config';
+
+describe('defaults', () => {
+  test('match the original design', () => {
+    const config = loadConfig({}, {});
+    expect(config).toMatchObject({
+      stackName: 'face-detection',
+      region: 'us-east-1',
+      bucketName: undefined,
+      imagePrefix: 'tmp/',
+      outputAccess: 'public',
+      detector: 'yunet',
+      cleanupSchedule: 'rate(1 hour)',
+      cleanupMaxAgeSeconds: 3600,
+      lifecycleExpirationDays: 1,
+      detectMemoryMb: 1769,
+      backend: undefined,
+    });
+    expect(config.artifacts.layerZip).toBe('layer/dist/opencv-layer-x86_64.zip');
+  });
+});
+
+describe('sources', () => {
+  test('context wins over environment, environment over defaults', () => {
+    expect(loadConfig({ region: 'eu-west-1' }, { AWS_REGION: 'us-west-2' }).region).toBe('eu-west-1');
+    expect(loadConfig({}, { AWS_REGION: 'us-west-2' }).region).toBe('us-west-2');
+    expect(loadConfig({}, { FACE_OUTPUT_ACCESS: 'presigned', FACE_PRESIGN_EXPIRES_SECONDS: '600' })).toMatchObject({
+      outputAccess: 'presigned',
+      presignExpiresSeconds: 600,
+    });
+  });
+
+  test('numbers from context may be numbers or strings', () => {
+    expect(loadConfig({ detectMemoryMb: 2048 }, {}).detectMemoryMb).toBe(2048);
+    expect(loadConfig({ detectMemoryMb: '2048' }, {}).detectMemoryMb).toBe(2048);
+  });
+
+  test('a state bucket switches to the S3 backend, in the stack region unless set', () => {
+    expect(loadConfig({ stateBucket: 'my-state', region: 'eu-central-1' }, {}).backend).toEqual({
+      bucket: 'my-state',
+      key: 'face-detection/terraform.tfstate',
+      region: 'eu-central-1',
+    });
+  });
+});
+
+describe('invalid values fail with the setting, the value and what is accepted', () => {
+  test.each([
+    [{ bucketName: 'My_Bucket' }, /bucketName \(context\) \/ FACE_BUCKET_NAME \(env\): "My_Bucket"/],
+    [{ bucketName: 'ab' }, /"ab".*3-63 characters/],
+    [{ bucketName: '192.168.1.1' }, /not an IP address/],
+    [{ bucketName: 'a..b-bucket' }, /adjacent dots/],
+    [{ bucketName: 'xn--bucket' }, /reserved prefix/],
+    [{ outputAccess: 'open' }, /outputAccess.*"open".*one of public, presigned/],
+    [{ detector: 'dlib' }, /detector.*one of yunet, haar/],
+    [{ region: 'mars-1' }, /region.*"mars-1"/],
+    [{ imagePrefix: '' }, undefined],
+    [{ imagePrefix: '/' }, /imagePrefix.*"\/".*never empty or "\/"/],
+    [{ imagePrefix: 'tmp' }, /imagePrefix.*"tmp"/],
+    [{ imagePrefix: '../x/' }, /imagePrefix/],
+    [{ imagePrefix: 'a/../' }, /imagePrefix/],
+    [{ imagePrefix: 'a/./' }, /imagePrefix/],
+    [{ cleanupSchedule: 'every hour' }, /cleanupSchedule.*"every hour".*rate\(/],
+    [{ cleanupSchedule: 'rate(1 hours)' }, /matching unit/],
+    [{ cleanupSchedule: 'rate(0 minutes)' }, /positive rate/],
+    [{ detectMemoryMb: 64 }, /detectMemoryMb.*"64".*128 to 10240/],
+    [{ detectMemoryMb: '1.5' }, /whole number/],
+    [{ jpegQuality: 101 }, /jpegQuality.*1 to 100/],
+    [{ logRetentionDays: 10 }, /logRetentionDays.*CloudWatch's periods/],
+    [{ presignExpiresSeconds: 700000 }, /presignExpiresSeconds.*604800/],
+    [{ stateBucket: 'Bad Bucket' }, /stateBucket/],
+  ])('%j', (context, message) => {
+    const run = () => loadConfig(context as Record<string, unknown>, {});
+    if (message === undefined) {
+      // An empty value counts as unset: the default applies.
+      expect(run().imagePrefix).toBe('tmp/');
+      return;
+    }
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(message);
+  });
+});
+
+describe('bucket names', () => {
+  test.each(['face-detection-images', 'a1b', 'my.bucket.name', 'x'.repeat(63)])('accepts %s', (name) => {
+    expect(() => validateBucketName(name)).not.toThrow();
+  });
+  test.each(['UPPER', 'x'.repeat(64), '-start', 'end-', 'under_score', 'bucket-s3alias', 'sthree-x'])('refuses %s', (name) => {
+    expect(() => validateBucketName(name)).toThrow(ConfigError);
+  });
+});

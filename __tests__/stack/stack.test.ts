@@ -1,0 +1,230 @@
+import 'cdktf/lib/testing/adapters/jest';
+/** Properties of every resource in the synthesized stack, and snapshots of its HCL and JSON. */
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LambdaLayerVersion } from '@cdktf/provider-aws/lib/lambda-layer-version';
+import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
+import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
+import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
+import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
+import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
+import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
+import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
+import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fixtureZips, only, synthStack, TEST_BUCKET } from '../helpers/stack-fixture';
+
+describe('storage', () => {
+  const { json, parsed } = synthStack();
+
+  test('bucket is encrypted, owner-enforced and expires marked images after a day', () => {
+    expect(json).toHaveResourceWithProperties(S3Bucket, { bucket: TEST_BUCKET });
+    expect(json).toHaveResourceWithProperties(S3BucketOwnershipControls, { rule: { object_ownership: 'BucketOwnerEnforced' } });
+    expect(json).toHaveResourceWithProperties(S3BucketServerSideEncryptionConfigurationA, {
+      rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: 'AES256' }, bucket_key_enabled: true }],
+    });
+    expect(json).toHaveResourceWithProperties(S3BucketLifecycleConfiguration, {
+      rule: [expect.objectContaining({ status: 'Enabled', filter: [{ prefix: 'tmp/' }], expiration: [{ days: 1 }] })],
+    });
+  });
+
+  test('public mode: ACLs blocked, only the bucket policy may grant public reads', () => {
+    expect(json).toHaveResourceWithProperties(S3BucketPublicAccessBlock, {
+      block_public_acls: true,
+      ignore_public_acls: true,
+      block_public_policy: false,
+      restrict_public_buckets: false,
+    });
+    const policy = only(parsed, 'aws_s3_bucket_policy');
+    expect(policy.depends_on).toEqual([expect.stringMatching(/^aws_s3_bucket_public_access_block\./)]);
+    expect(json).toHaveDataSourceWithProperties(DataAwsIamPolicyDocument, {
+      statement: expect.arrayContaining([
+        expect.objectContaining({ sid: 'PublicReadMarkedImages', actions: ['s3:GetObject'], resources: [expect.stringMatching(/\/tmp\/\*$/)] }),
+      ]),
+    });
+  });
+
+  test('presigned mode: everything public is blocked and no statement grants reads', () => {
+    const presigned = synthStack({ outputAccess: 'presigned' });
+    expect(presigned.json).toHaveResourceWithProperties(S3BucketPublicAccessBlock, {
+      block_public_acls: true,
+      ignore_public_acls: true,
+      block_public_policy: true,
+      restrict_public_buckets: true,
+    });
+    expect(presigned.json).not.toContain('PublicReadMarkedImages');
+    expect(presigned.json).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: 'face-detection-detect-faces',
+      environment: { variables: expect.objectContaining({ OUTPUT_ACCESS: 'presigned', PRESIGN_EXPIRES_SECONDS: '3600' }) },
+    });
+  });
+
+  test('without a bucket name Terraform picks a unique one from the prefix', () => {
+    const { parsed: p } = synthStack({ bucketName: undefined });
+    expect(only(p, 'aws_s3_bucket')).toEqual({ bucket_prefix: 'face-detection-' });
+  });
+
+  test('bucket policy is attached', () => {
+    expect(json).toHaveResource(S3BucketPolicy);
+  });
+});
+
+describe('layer', () => {
+  test('small zips upload directly, with runtimes, architectures and the zip hash', () => {
+    const { json, parsed } = synthStack();
+    expect(json).toHaveResourceWithProperties(LambdaLayerVersion, {
+      layer_name: 'face-detection-opencv',
+      compatible_runtimes: ['nodejs24.x'],
+      compatible_architectures: ['x86_64'],
+      filename: expect.stringMatching(/^assets\/.*\/opencv-layer-x86_64\.zip$/),
+      source_code_hash: expect.stringMatching(/^\$\{filebase64sha256\("assets\/.*opencv-layer-x86_64\.zip"\)\}$/),
+    });
+    expect(json).not.toHaveResource(S3Object);
+    expect(only(parsed, 'aws_lambda_layer_version').s3_key).toBeUndefined();
+  });
+
+  test('zips over the threshold go through an S3 object', () => {
+    const { json, parsed } = synthStack({ layerS3ThresholdBytes: 10 });
+    expect(json).toHaveResourceWithProperties(S3Object, { key: 'artifacts/layers/face-detection-opencv.zip' });
+    const layer = only(parsed, 'aws_lambda_layer_version');
+    expect(layer.filename).toBeUndefined();
+    expect(layer.s3_key).toMatch(/^\$\{aws_s3_object\./);
+    expect(layer.s3_bucket).toMatch(/^\$\{aws_s3_object\./);
+  });
+});
+
+describe('functions', () => {
+  const { json, parsed } = synthStack();
+
+  test.each([
+    ['face-detection-detect-faces', 1769, 30],
+    ['face-detection-cleanup', 256, 300],
+  ])('%s: nodejs24.x on x86_64, bundled zip, memory %d MB, timeout %d s, own log group', (name, memory, timeout) => {
+    expect(json).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: name,
+      runtime: 'nodejs24.x',
+      architectures: ['x86_64'],
+      handler: 'index.handler',
+      memory_size: memory,
+      timeout,
+      source_code_hash: expect.stringMatching(/^\$\{filebase64sha256\("assets\/.*\.zip"\)\}$/),
+      logging_config: expect.objectContaining({ log_group: expect.stringMatching(/^\$\{aws_cloudwatch_log_group\./) }),
+    });
+    expect(json).toHaveResourceWithProperties(CloudwatchLogGroup, { name: `/aws/lambda/${name}`, retention_in_days: 14 });
+    expect(json).toHaveResourceWithProperties(IamRole, { name: `${name}-role` });
+  });
+
+  test('detect-faces carries the layer and its settings', () => {
+    const detect = Object.values(parsed.resource.aws_lambda_function).find((f) => f.function_name === 'face-detection-detect-faces')!;
+    expect(detect.layers).toEqual([expect.stringMatching(/^\$\{aws_lambda_layer_version\..*\.arn\}$/)]);
+    expect(detect.environment.variables).toEqual({
+      BUCKET_NAME: expect.stringMatching(/^\$\{aws_s3_bucket\./),
+      IMAGE_PREFIX: 'tmp/',
+      OUTPUT_ACCESS: 'public',
+      PRESIGN_EXPIRES_SECONDS: '3600',
+      DETECTOR: 'yunet',
+      JPEG_QUALITY: '90',
+      MAX_IMAGE_BYTES: '10485760',
+      MAX_IMAGE_PIXELS: '40000000',
+      MODELS_DIR: '/opt/models',
+      OPENCV_LOG_LEVEL: 'ERROR',
+    });
+  });
+
+  test('cleanup has no layer and knows its prefix and age', () => {
+    const cleanup = Object.values(parsed.resource.aws_lambda_function).find((f) => f.function_name === 'face-detection-cleanup')!;
+    expect(cleanup.layers).toBeUndefined();
+    expect(cleanup.environment.variables).toEqual(expect.objectContaining({ IMAGE_PREFIX: 'tmp/', MAX_AGE_SECONDS: '3600', DRY_RUN: 'false' }));
+  });
+
+  test('memory, timeout and retention follow configuration', () => {
+    const { json: custom } = synthStack({ detectMemoryMb: 3008, detectTimeoutSeconds: 60, logRetentionDays: 30 });
+    expect(custom).toHaveResourceWithProperties(LambdaFunction, { function_name: 'face-detection-detect-faces', memory_size: 3008, timeout: 60 });
+    expect(custom).toHaveResourceWithProperties(CloudwatchLogGroup, { retention_in_days: 30 });
+  });
+
+  test('no policy statement uses a "*" resource', () => {
+    for (const doc of Object.values(parsed.data.aws_iam_policy_document)) {
+      for (const statement of doc.statement) expect(statement.resources ?? []).not.toContain('*');
+    }
+  });
+});
+
+describe('cleanup schedule', () => {
+  test('runs the cleanup function hourly, with retries and a dead-letter queue', () => {
+    const { json, parsed } = synthStack();
+    expect(json).toHaveResourceWithProperties(SchedulerSchedule, {
+      schedule_expression: 'rate(1 hour)',
+      flexible_time_window: { mode: 'OFF' },
+      target: expect.objectContaining({
+        retry_policy: { maximum_event_age_in_seconds: 3600, maximum_retry_attempts: 3 },
+        input: '{}',
+      }),
+    });
+    const schedule = only(parsed, 'aws_scheduler_schedule');
+    const [cleanupId] = Object.entries(parsed.resource.aws_lambda_function).find(([, f]) => f.function_name === 'face-detection-cleanup')!;
+    const [queueId] = Object.keys(parsed.resource.aws_sqs_queue);
+    expect(schedule.target.arn).toBe(`\${aws_lambda_function.${cleanupId}.arn}`);
+    expect(schedule.target.dead_letter_config.arn).toBe(`\${aws_sqs_queue.${queueId}.arn}`);
+    expect(schedule.target.role_arn).toMatch(/^\$\{aws_iam_role\..*scheduler-role.*\.arn\}$/);
+    expect(json).toHaveResourceWithProperties(SqsQueue, { name: 'face-detection-cleanup-dead-letters', sqs_managed_sse_enabled: true });
+  });
+
+  test('the rate is configurable', () => {
+    expect(synthStack({ cleanupSchedule: 'rate(15 minutes)' }).json).toHaveResourceWithProperties(SchedulerSchedule, {
+      schedule_expression: 'rate(15 minutes)',
+    });
+  });
+});
+
+describe('outputs and backend', () => {
+  test('outputs name the bucket, both functions and the invoke command', () => {
+    const { parsed } = synthStack();
+    expect(Object.keys(parsed.output).sort()).toEqual([
+      'bucket_name',
+      'cleanup_function_arn',
+      'cleanup_function_name',
+      'detect_function_arn',
+      'detect_function_name',
+      'invoke_command',
+    ]);
+    expect(parsed.output.invoke_command.value).toMatch(
+      /^aws lambda invoke --region us-east-1 --function-name \$\{aws_lambda_function\..*\.function_name\} --payload '\$\{jsonencode\(.*imageUrl.*\)\}' --cli-binary-format raw-in-base64-out out\.json$/,
+    );
+  });
+
+  test('local state by default, with a relative path', () => {
+    const { parsed } = synthStack();
+    expect(parsed.terraform.backend).toEqual({ local: { path: '../../../terraform.face-detection.tfstate' } });
+  });
+
+  test('S3 state when a state bucket is configured', () => {
+    const { parsed } = synthStack({ stateBucket: 'team-terraform-state', stateKey: 'faces/prod.tfstate' });
+    expect(parsed.terraform.backend).toEqual({
+      s3: { bucket: 'team-terraform-state', key: 'faces/prod.tfstate', region: 'us-east-1', encrypt: true, use_lockfile: true },
+    });
+  });
+});
+
+describe('snapshots', () => {
+  test('synthesized JSON and HCL hold no path of this machine', () => {
+    const { json, hcl } = synthStack();
+    for (const text of [json, hcl()]) {
+      expect(text).not.toContain(process.cwd());
+      expect(text).not.toContain(path.dirname(fixtureZips().layerZip));
+      expect(text).not.toContain(os.homedir());
+    }
+  });
+
+  test('JSON', () => {
+    expect(synthStack().json).toMatchSnapshot();
+  });
+
+  test('HCL', () => {
+    expect(synthStack().hcl()).toMatchSnapshot();
+  });
+});

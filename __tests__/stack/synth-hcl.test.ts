@@ -1,0 +1,98 @@
+/**
+ * The real synth command (`npm run synth`'s script) on fixture artifacts: HCL that terraform fmt
+ * accepts, byte-identical across runs, with no path of this machine in it.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fixtureZips } from '../helpers/stack-fixture';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** Copies the project's sources to a scratch folder and synthesizes there (so tests never touch cdktf.out). */
+function synthIn(dir: string): string {
+  for (const entry of ['main.ts', 'cdktf.json', 'package.json', 'tsconfig.json', 'stack', 'layer', 'scripts']) {
+    fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true, filter: (src) => !src.includes(`${path.sep}dist`) });
+  }
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  const zips = fixtureZips();
+  const env = {
+    ...process.env,
+    FACE_LAYER_ZIP: zips.layerZip,
+    FACE_DETECT_ZIP: zips.detectZip,
+    FACE_CLEANUP_ZIP: zips.cleanupZip,
+    FACE_BUCKET_NAME: '',
+    FACE_STATE_BUCKET: '',
+  };
+  const result = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['scripts/synth.ts'], { cwd: dir, env, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`synth failed:\n${result.stdout}\n${result.stderr}`);
+  return fs.readFileSync(path.join(dir, 'cdktf.out/stacks/face-detection/cdk.tf'), 'utf8');
+}
+
+describe('npm run synth', () => {
+  const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'synth-')));
+  let first = '';
+  let second = '';
+
+  beforeAll(() => {
+    first = synthIn(dirs[0]);
+    second = synthIn(dirs[1]);
+  }, 240_000);
+
+  afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+  test('two synths of the same tree in different folders are byte-identical', () => {
+    expect(first.length).toBeGreaterThan(1000);
+    expect(second).toBe(first);
+  });
+
+  test('no absolute path of the build machine appears', () => {
+    for (const dir of [...dirs, ROOT, os.homedir(), path.dirname(fixtureZips().layerZip)]) expect(first).not.toContain(dir);
+  });
+
+  test('terraform fmt -check accepts it', () => {
+    const result = spawnSync('terraform', ['fmt', '-check', '-diff', 'cdktf.out/stacks/face-detection/cdk.tf'], {
+      cwd: dirs[0],
+      encoding: 'utf8',
+      env: { ...process.env, CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '' },
+    });
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  test('the HCL has every resource of the system', () => {
+    for (const type of [
+      'aws_s3_bucket',
+      'aws_s3_bucket_policy',
+      'aws_s3_bucket_public_access_block',
+      'aws_s3_bucket_ownership_controls',
+      'aws_s3_bucket_server_side_encryption_configuration',
+      'aws_s3_bucket_lifecycle_configuration',
+      'aws_lambda_layer_version',
+      'aws_lambda_function',
+      'aws_iam_role',
+      'aws_cloudwatch_log_group',
+      'aws_scheduler_schedule',
+      'aws_sqs_queue',
+    ]) {
+      expect(first).toContain(`resource "${type}"`);
+    }
+  });
+});
+
+test('a missing artifact fails the synth with one line naming the command that builds it', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-missing-'));
+  try {
+    const result = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'main.ts')], {
+      cwd: dir,
+      env: { ...process.env, CDKTF_OUTDIR: path.join(dir, 'out'), FACE_LAYER_ZIP: path.join(dir, 'missing.zip') },
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toMatch(/^configuration error: missing .*missing\.zip: build it with `npm run build:layer`$/);
+  }
+  finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

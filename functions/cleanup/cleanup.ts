@@ -1,0 +1,111 @@
+/**
+ * One cleanup run: list the prefix page by page, delete old objects in batches of up to 1000,
+ * count per-key failures without stopping, and stop cleanly while time remains so the next
+ * scheduled run picks up the rest.
+ */
+import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from '../common/logger';
+import { batches, judge } from './select';
+
+export interface CleanupOptions {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly maxAgeMs: number;
+  readonly dryRun: boolean;
+  /** Stop starting new work when less than this remains. @default 10000 */
+  readonly safetyMarginMs?: number;
+  /** @default 1000 */
+  readonly pageSize?: number;
+}
+
+export interface CleanupSummary {
+  scanned: number;
+  deleted: number;
+  kept: number;
+  failed: number;
+  /** Objects a dry run would have deleted. */
+  wouldDelete: number;
+  /** True when the run stopped before listing everything (time was running out). */
+  truncated: boolean;
+  dryRun: boolean;
+  listCalls: number;
+  deleteCalls: number;
+  failures: Record<string, number>;
+  durationMs: number;
+}
+
+export interface CleanupDeps {
+  readonly s3: Pick<S3Client, 'send'>;
+  readonly log: Logger;
+  readonly now: () => Date;
+  readonly remainingMs: () => number;
+}
+
+export async function runCleanup(options: CleanupOptions, deps: CleanupDeps): Promise<CleanupSummary> {
+  const started = Date.now();
+  const margin = options.safetyMarginMs ?? 10_000;
+  const summary: CleanupSummary = {
+    scanned: 0,
+    deleted: 0,
+    kept: 0,
+    failed: 0,
+    wouldDelete: 0,
+    truncated: false,
+    dryRun: options.dryRun,
+    listCalls: 0,
+    deleteCalls: 0,
+    failures: {},
+    durationMs: 0,
+  };
+  const runStart = deps.now();
+  let token: string | undefined;
+  do {
+    if (deps.remainingMs() < margin) {
+      summary.truncated = true;
+      break;
+    }
+    const page = await deps.s3.send(
+      new ListObjectsV2Command({ Bucket: options.bucket, Prefix: options.prefix, ContinuationToken: token, MaxKeys: options.pageSize ?? 1000 }),
+    );
+    summary.listCalls += 1;
+    const doomed: string[] = [];
+    for (const object of page.Contents ?? []) {
+      summary.scanned += 1;
+      const verdict = judge({ key: object.Key, lastModified: object.LastModified }, options.prefix, runStart, options.maxAgeMs);
+      if (verdict === 'delete') doomed.push(object.Key!);
+      else if (verdict === 'keep') summary.kept += 1;
+      else deps.log.warn('listing returned a key outside the prefix; left alone', { key: object.Key, prefix: options.prefix });
+    }
+    if (options.dryRun) {
+      summary.wouldDelete += doomed.length;
+      if (doomed.length) deps.log.info('dry run: would delete', { count: doomed.length, sample: doomed.slice(0, 10) });
+    } else {
+      for (const batch of batches(doomed)) {
+        if (deps.remainingMs() < margin) {
+          summary.truncated = true;
+          break;
+        }
+        await deleteBatch(options.bucket, batch, deps, summary);
+      }
+      if (summary.truncated) break;
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  summary.durationMs = Date.now() - started;
+  return summary;
+}
+
+async function deleteBatch(bucket: string, keys: string[], deps: CleanupDeps, summary: CleanupSummary): Promise<void> {
+  summary.deleteCalls += 1;
+  const result = await deps.s3.send(
+    new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }),
+  );
+  const errors = result.Errors ?? [];
+  for (const error of errors) {
+    const code = error.Code ?? 'Unknown';
+    summary.failures[code] = (summary.failures[code] ?? 0) + 1;
+    deps.log.warn('delete failed for a key', { key: error.Key, code, error: error.Message });
+  }
+  summary.failed += errors.length;
+  summary.deleted += keys.length - errors.length;
+}

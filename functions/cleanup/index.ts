@@ -1,0 +1,27 @@
+/** Lambda entry of cleanup: settings and client once per container, one run per invocation. */
+import type { LambdaContext } from '../common/lambda';
+import { createLogger } from '../common/logger';
+import { s3ClientFromEnv } from '../common/s3';
+import { flag, imagePrefix, optionalInt, requiredString } from '../common/settings';
+import { runCleanup, type CleanupSummary } from './cleanup';
+
+const settings = {
+  bucket: requiredString(process.env, 'BUCKET_NAME'),
+  prefix: imagePrefix(process.env),
+  maxAgeMs: optionalInt(process.env, 'MAX_AGE_SECONDS', 3600, 60, 30 * 86400) * 1000,
+  dryRun: flag(process.env, 'DRY_RUN'),
+};
+const s3 = s3ClientFromEnv();
+const logger = createLogger({ function: 'cleanup' });
+
+/** Invoked by EventBridge Scheduler (payload "{}") or by hand; `{"dryRun": true}` overrides the setting. */
+export async function handler(event: unknown, context: LambdaContext): Promise<CleanupSummary> {
+  const log = logger.child({ requestId: context.awsRequestId });
+  const dryRun = settings.dryRun || (typeof event === 'object' && event !== null && (event as { dryRun?: unknown }).dryRun === true);
+  const summary = await runCleanup(
+    { ...settings, dryRun },
+    { s3, log, now: () => new Date(), remainingMs: () => context.getRemainingTimeInMillis() },
+  );
+  log.info('cleanup finished', { ...summary });
+  return summary;
+}

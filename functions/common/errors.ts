@@ -1,0 +1,44 @@
+/**
+ * Typed errors with stable codes. Callers branch on `code`; `message` says what to do about it.
+ * Everything thrown by the pipeline is one of these or becomes `Internal` at the edge.
+ */
+
+export type ErrorCode =
+  | 'InvalidInput'
+  | 'UrlNotAllowed'
+  | 'DownloadFailed'
+  | 'TooLarge'
+  | 'UnsupportedImage'
+  | 'StorageFailed'
+  | 'ConfigurationError'
+  | 'Internal';
+
+export class ServiceError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = code;
+  }
+
+  /** The body a caller receives: stable code, actionable message, nothing internal. */
+  toJSON(): { errorType: ErrorCode; errorMessage: string } {
+    return { errorType: this.code, errorMessage: this.message };
+  }
+}
+
+export const invalidInput = (message: string) => new ServiceError('InvalidInput', message);
+export const urlNotAllowed = (message: string) => new ServiceError('UrlNotAllowed', message);
+export const downloadFailed = (message: string, cause?: unknown) => new ServiceError('DownloadFailed', message, { cause });
+export const tooLarge = (message: string) => new ServiceError('TooLarge', message);
+export const unsupportedImage = (message: string, cause?: unknown) => new ServiceError('UnsupportedImage', message, { cause });
+export const storageFailed = (message: string, cause?: unknown) => new ServiceError('StorageFailed', message, { cause });
+export const configurationError = (message: string) => new ServiceError('ConfigurationError', message);
+
+/** Any thrown value as a ServiceError: unknown failures are `Internal`, without leaking details. */
+export function asServiceError(err: unknown): ServiceError {
+  if (err instanceof ServiceError) return err;
+  return new ServiceError('Internal', 'internal error; see the function logs for the request id', { cause: err });
+}

@@ -1,0 +1,19 @@
+/**
+ * The S3 client both functions use. On Lambda it is the plain regional client; for a local
+ * S3-compatible endpoint (S3_ENDPOINT) it uses path-style URLs and sends checksums only when
+ * required, which keeps streamed uploads byte-exact on servers without aws-chunked support.
+ */
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+
+export function s3ClientFromEnv(env: Record<string, string | undefined> = process.env, extra: S3ClientConfig = {}): S3Client {
+  const endpoint = env.S3_ENDPOINT;
+  return new S3Client({
+    region: env.AWS_REGION || 'us-east-1',
+    // Throttling and 5xx are retried with backoff by the SDK's standard retry strategy.
+    maxAttempts: 5,
+    ...(endpoint
+      ? { endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+      : {}),
+    ...extra,
+  });
+}

@@ -1,0 +1,54 @@
+/** Face boxes and the pure geometry around them: overlap, non-maximum suppression, scaling. */
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** Detector confidence in [0, 1]. */
+  score: number;
+}
+
+export function iou(a: Box, b: Box): number {
+  const x1 = Math.max(a.x, b.x);
+  const y1 = Math.max(a.y, b.y);
+  const x2 = Math.min(a.x + a.width, b.x + b.width);
+  const y2 = Math.min(a.y + a.height, b.y + b.height);
+  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
+  const union = a.width * a.height + b.width * b.height - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/** Greedy NMS: keeps the best-scoring box of every group that overlaps more than `threshold`. */
+export function nonMaxSuppression(boxes: readonly Box[], threshold: number, topK = 5000): Box[] {
+  const sorted = [...boxes].sort((a, b) => b.score - a.score).slice(0, topK);
+  const kept: Box[] = [];
+  for (const box of sorted) {
+    if (kept.every((k) => iou(k, box) <= threshold)) kept.push(box);
+  }
+  return kept;
+}
+
+/**
+ * Maps boxes found on a downscaled copy back to the original image: divides by the scale,
+ * rounds outwards to whole pixels and clips to the image, dropping boxes that vanish.
+ */
+export function mapToOriginal(boxes: readonly Box[], scale: number, width: number, height: number): Box[] {
+  const out: Box[] = [];
+  for (const b of boxes) {
+    const x1 = Math.max(0, Math.floor(b.x / scale));
+    const y1 = Math.max(0, Math.floor(b.y / scale));
+    const x2 = Math.min(width, Math.ceil((b.x + b.width) / scale));
+    const y2 = Math.min(height, Math.ceil((b.y + b.height) / scale));
+    if (x2 - x1 >= 1 && y2 - y1 >= 1) {
+      out.push({ x: x1, y: y1, width: x2 - x1, height: y2 - y1, score: Math.round(b.score * 1e4) / 1e4 });
+    }
+  }
+  return out;
+}
+
+/** Scale that fits the image's longer side into `maxSide` (never enlarges). */
+export function downscaleFactor(width: number, height: number, maxSide: number): number {
+  const longer = Math.max(width, height);
+  return longer > maxSide ? maxSide / longer : 1;
+}

@@ -1,0 +1,79 @@
+/**
+ * The part of @u4/opencv4nodejs this service uses, typed here so the project needs neither the
+ * addon's package nor its install scripts: the addon itself comes from the Lambda layer.
+ */
+
+export interface Size {
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface Rect {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface Mat {
+  readonly rows: number;
+  readonly cols: number;
+  readonly channels: number;
+  readonly sizes: number[];
+  readonly empty: boolean;
+  resize(rows: number, cols: number, fx?: number, fy?: number, interpolation?: number): Mat;
+  copyMakeBorder(top: number, bottom: number, left: number, right: number, borderType?: number, value?: number | Vec3): Mat;
+  bgrToGray(): Mat;
+  cvtColor(code: number): Mat;
+  equalizeHist(): Mat;
+  flattenFloat(rows: number, cols: number): Mat;
+  getData(): Buffer;
+  drawRectangle(pt0: Point2, pt1: Point2, color?: Vec3, thickness?: number, lineType?: number): void;
+  copy(): Mat;
+  release(): void;
+}
+
+export interface Point2 {
+  readonly x: number;
+  readonly y: number;
+}
+
+export interface Vec3 {
+  readonly x: number;
+  readonly y: number;
+  readonly z: number;
+}
+
+export interface Net {
+  setInput(blob: Mat, name?: string): void;
+  forward(outBlobNames: string[]): Mat[];
+}
+
+export interface CascadeClassifier {
+  detectMultiScale(
+    img: Mat,
+    opts: { scaleFactor?: number; minNeighbors?: number; minSize?: Size },
+  ): { objects: Rect[]; numDetections: number[] };
+}
+
+export interface OpenCv {
+  readonly version: { major: number; minor: number; revision: number };
+  readonly INTER_AREA: number;
+  readonly BORDER_CONSTANT: number;
+  readonly IMREAD_COLOR: number;
+  readonly IMWRITE_JPEG_QUALITY: number;
+  readonly LINE_AA: number;
+  readonly COLOR_BGRA2BGR: number;
+  readonly COLOR_GRAY2BGR: number;
+  Mat: new (...args: unknown[]) => Mat;
+  Point2: new (x: number, y: number) => Point2;
+  Vec3: new (x: number, y: number, z: number) => Vec3;
+  Size: new (width: number, height: number) => Size;
+  CascadeClassifier: new (xmlFile: string) => CascadeClassifier;
+  readNetFromONNX(file: string): Net;
+  blobFromImage(image: Mat, scaleFactor?: number, size?: Size, mean?: Vec3, swapRB?: boolean, crop?: boolean): Mat;
+  imdecode(buffer: Buffer, flags?: number): Mat;
+  imencode(ext: string, img: Mat, flags?: number[]): Buffer;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+}

@@ -1,0 +1,79 @@
+/**
+ * Decodes YuNet 2023mar's raw outputs into face boxes, as OpenCV 4.8's FaceDetectorYN::postProcess
+ * does (the addon has no FaceDetectorYN, so the network runs through cv.dnn and this decodes it).
+ * Outputs per stride s in 8/16/32, one row per grid cell: cls_s, obj_s (scores), bbox_s (4 values),
+ * kps_s (5 landmarks x 2).
+ */
+import { nonMaxSuppression, type Box } from './boxes';
+
+export const YUNET_STRIDES = [8, 16, 32] as const;
+export const YUNET_OUTPUT_NAMES = YUNET_STRIDES.flatMap((s) => [`cls_${s}`, `obj_${s}`, `bbox_${s}`, `kps_${s}`]);
+
+export interface YunetOutputs {
+  /** Flattened float data of each named output. */
+  [name: string]: Float32Array | number[];
+}
+
+export interface YunetDecodeOptions {
+  /** Padded network input size (multiples of 32). */
+  inputWidth: number;
+  inputHeight: number;
+  /** @default 0.6 */
+  scoreThreshold?: number;
+  /** @default 0.3 */
+  nmsThreshold?: number;
+  /** @default 5000 */
+  topK?: number;
+}
+
+export interface FaceCandidate extends Box {
+  /** Right eye, left eye, nose tip, right and left mouth corners, in input pixels. */
+  landmarks: [number, number][];
+}
+
+const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+
+export function decodeYunet(outputs: YunetOutputs, options: YunetDecodeOptions): FaceCandidate[] {
+  const { inputWidth, inputHeight, scoreThreshold = 0.6, nmsThreshold = 0.3, topK = 5000 } = options;
+  if (inputWidth % 32 !== 0 || inputHeight % 32 !== 0) {
+    throw new Error(`YuNet input must be padded to multiples of 32, got ${inputWidth}x${inputHeight}`);
+  }
+  const candidates: FaceCandidate[] = [];
+  for (const stride of YUNET_STRIDES) {
+    const cols = inputWidth / stride;
+    const rows = inputHeight / stride;
+    const cls = need(outputs, `cls_${stride}`, rows * cols);
+    const obj = need(outputs, `obj_${stride}`, rows * cols);
+    const bbox = need(outputs, `bbox_${stride}`, rows * cols * 4);
+    const kps = need(outputs, `kps_${stride}`, rows * cols * 10);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const i = r * cols + c;
+        const score = Math.sqrt(clamp01(cls[i]) * clamp01(obj[i]));
+        if (score < scoreThreshold) continue;
+        const cx = (c + bbox[i * 4]) * stride;
+        const cy = (r + bbox[i * 4 + 1]) * stride;
+        const w = Math.exp(bbox[i * 4 + 2]) * stride;
+        const h = Math.exp(bbox[i * 4 + 3]) * stride;
+        const landmarks: [number, number][] = [];
+        for (let k = 0; k < 5; k++) {
+          landmarks.push([(kps[i * 10 + 2 * k] + c) * stride, (kps[i * 10 + 2 * k + 1] + r) * stride]);
+        }
+        candidates.push({ x: cx - w / 2, y: cy - h / 2, width: w, height: h, score, landmarks });
+      }
+    }
+  }
+  return nonMaxSuppression(candidates, nmsThreshold, topK) as FaceCandidate[];
+}
+
+function need(outputs: YunetOutputs, name: string, length: number): Float32Array | number[] {
+  const data = outputs[name];
+  if (!data) throw new Error(`YuNet output ${name} is missing`);
+  if (data.length !== length) throw new Error(`YuNet output ${name} has ${data.length} values, expected ${length}`);
+  return data;
+}
+
+/** Smallest multiple of 32 that holds `n` (YuNet 2023mar needs such input sizes). */
+export function padTo32(n: number): number {
+  return Math.ceil(n / 32) * 32;
+}

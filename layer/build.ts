@@ -1,0 +1,252 @@
+/**
+ * `npm run build:layer`: builds the OpenCV Lambda layer zip from pinned inputs (layer/inputs.ts).
+ *
+ *   build root -> OpenCV source -> OpenCV -> addon -> models -> layer zip
+ *
+ * Each stage is cached under CACHE_DIR by a hash of its inputs (and of the stages before it), so a
+ * run with nothing changed only copies the finished zip, and a changed input rebuilds from there.
+ * Compilation happens in a debootstrapped Debian bullseye root, so the binaries need nothing newer
+ * than glibc 2.31 and GLIBCXX_3.4.28, below Amazon Linux 2023's ceiling.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { addon, CACHE_DIR, debian, LAYER_BUDGET, LAYER_MANIFEST, LAYER_ZIP, models, node, opencv } from './inputs';
+import { assembleLayer, listFiles, zipDeterministic, type LayerManifest } from './lib/assemble';
+import { acquireLock, CacheEntry, cacheKey, sha256File } from './lib/cache';
+import { compareVersions, isElf, readElf } from './lib/elf';
+import { resolveDownloadableModel } from './lib/models';
+import { ensureNodeDist } from './lib/node-dist';
+import { debianMirror, requireArchive, requireCommands, requireRoot } from './lib/prerequisites';
+import { buildRootEntry, debootstrap, inRoot } from './lib/roots';
+import { formatDuration, MissingPrerequisite, StepFailed, StepRunner } from './lib/steps';
+
+const SCRIPTS = path.resolve(__dirname, 'scripts');
+const JOBS = String(Math.max(1, Number(process.env.LAYER_JOBS) || os.availableParallelism()));
+
+function fileText(file: string): string {
+  return fs.readFileSync(file, 'utf8');
+}
+
+interface Plan {
+  rootEntry: CacheEntry;
+  sourceFile: string;
+  opencvEntry: CacheEntry;
+  addonEntry: CacheEntry;
+  layerKey: string;
+  layerZip: string;
+}
+
+/** Cache keys of every stage: each covers its own inputs and the key of the stage before it. */
+function plan(): Plan {
+  const rootEntry = buildRootEntry();
+  const opencvKey = cacheKey(rootEntry.dir, opencv.sha256, opencv.modules, opencv.cmakeFlags, fileText(path.join(SCRIPTS, 'build-opencv.sh')));
+  const addonKey = cacheKey(
+    opencvKey,
+    node.version,
+    fileText(path.join(addon.lockDir, 'package-lock.json')),
+    fileText(path.join(SCRIPTS, 'build-addon.sh')),
+    LAYER_BUDGET.systemLibraries,
+  );
+  const layerKey = cacheKey(
+    addonKey,
+    models.map((m) => m.sha256),
+    fileText(path.join(__dirname, 'lib', 'assemble.ts')),
+    fileText(path.join(__dirname, 'runtime', 'opencv-build-shim.js')),
+  );
+  return {
+    rootEntry,
+    sourceFile: path.join(CACHE_DIR, 'downloads', opencv.file),
+    opencvEntry: new CacheEntry(path.join(CACHE_DIR, 'opencv', `${opencv.version}-${opencvKey}`)),
+    addonEntry: new CacheEntry(path.join(CACHE_DIR, 'addon', `${addon.version}-${addonKey}`)),
+    layerKey,
+    layerZip: path.join(CACHE_DIR, 'layers', `${layerKey}.zip`),
+  };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const p = plan();
+  if (fs.existsSync(p.layerZip)) {
+    process.stderr.write(`✓ layer for these inputs is cached (${path.basename(p.layerZip)})\n`);
+  } else {
+    requireRoot();
+    requireCommands(['debootstrap', 'unshare', 'chroot', 'tar', 'xz', 'zip', 'readelf']);
+    const release = acquireLock(CACHE_DIR);
+    try {
+      await buildLayer(p);
+    } finally {
+      release();
+    }
+  }
+  publish(p.layerZip);
+  process.stderr.write(`layer ready in ${formatDuration(Date.now() - started)}: ${LAYER_ZIP}\n`);
+}
+
+async function buildLayer(p: Plan): Promise<void> {
+  const steps = new StepRunner(path.join(CACHE_DIR, 'logs'), 7);
+  const { rootEntry, sourceFile, opencvEntry, addonEntry, layerKey, layerZip } = p;
+  const nativeCached = addonEntry.exists();
+
+  // The network is needed only when a stage that downloads is not cached.
+  const needsArchive = !nativeCached && (!rootEntry.exists() || (!opencvEntry.exists() && !fs.existsSync(sourceFile)));
+  let mirror = '';
+  if (needsArchive) {
+    mirror = debianMirror();
+    await requireArchive(mirror, debian.suite);
+  }
+
+  const root = await steps.run(
+    `build root (debian ${debian.suite} ${debian.variant} + toolchain)`,
+    () => (rootEntry.exists() || nativeCached ? rootEntry.dir : undefined),
+    (ctx) => debootstrap(ctx, rootEntry, mirror, debian.buildPackages),
+  );
+
+  await steps.run(
+    `OpenCV ${opencv.version} source`,
+    () => (fs.existsSync(sourceFile) || opencvEntry.exists() || nativeCached ? sourceFile : undefined),
+    async (ctx) => {
+      fs.mkdirSync(path.dirname(sourceFile), { recursive: true });
+      const url = `${mirror}/${opencv.poolPath}/${opencv.file}`;
+      ctx.log(`GET ${url}`);
+      const res = await fetch(url, { signal: AbortSignal.timeout(15 * 60_000) });
+      if (!res.ok || !res.body) throw new Error(`GET ${url} answered HTTP ${res.status}`);
+      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), fs.createWriteStream(`${sourceFile}.partial`));
+      const actual = sha256File(`${sourceFile}.partial`);
+      if (actual !== opencv.sha256) {
+        fs.rmSync(`${sourceFile}.partial`, { force: true });
+        throw new Error(`sha256 of ${url} is ${actual}, expected ${opencv.sha256}`);
+      }
+      fs.renameSync(`${sourceFile}.partial`, sourceFile);
+      return sourceFile;
+    },
+  );
+
+  const opencvDir = await steps.run(
+    `OpenCV ${opencv.version} build (${opencv.modules.length} modules, ${JOBS} jobs)`,
+    () => (opencvEntry.exists() || nativeCached ? opencvEntry.dir : undefined),
+    async (ctx) => {
+      if (sha256File(sourceFile) !== opencv.sha256) throw new Error(`cached ${sourceFile} does not match its sha256; delete it and rerun`);
+      const work = path.join(root, 'work');
+      fs.rmSync(work, { recursive: true, force: true });
+      fs.mkdirSync(path.join(work, 'opencv-src'), { recursive: true });
+      await ctx.exec(['tar', '-xJf', sourceFile, '-C', path.join(work, 'opencv-src'), '--strip-components=1']);
+      fs.writeFileSync(path.join(work, 'cmake-flags.txt'), `${opencv.cmakeFlags.join('\n')}\n`);
+      fs.copyFileSync(path.join(SCRIPTS, 'build-opencv.sh'), path.join(work, 'build-opencv.sh'));
+      await ctx.exec(inRoot(root, { JOBS, BUILD_LIST: opencv.modules.join(',') }, ['bash', '/work/build-opencv.sh']));
+      const out = opencvEntry.begin();
+      fs.cpSync(path.join(root, 'opt'), out, { recursive: true, verbatimSymlinks: true });
+      return opencvEntry.commit();
+    },
+  );
+
+  const addonDir = await steps.run(
+    `${addon.name} ${addon.version} addon for Node ${node.version}`,
+    () => (nativeCached ? addonEntry.dir : undefined),
+    async (ctx) => {
+      const nodeDir = ensureNodeDist();
+      const work = path.join(root, 'work');
+      fs.rmSync(path.join(work, 'addon'), { recursive: true, force: true });
+      fs.mkdirSync(path.join(work, 'addon'), { recursive: true });
+      for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(addon.lockDir, f), path.join(work, 'addon', f));
+      // Fetch with the host's npm (registry access, CA setup); compile inside the root.
+      await ctx.exec(['npm', 'ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: path.join(work, 'addon') });
+      fs.rmSync(path.join(root, 'opt'), { recursive: true, force: true });
+      fs.cpSync(opencvDir, path.join(root, 'opt'), { recursive: true, verbatimSymlinks: true });
+      fs.rmSync(path.join(root, 'node'), { recursive: true, force: true });
+      fs.cpSync(path.join(nodeDir, 'bin'), path.join(root, 'node', 'bin'), { recursive: true });
+      fs.cpSync(path.join(nodeDir, 'include'), path.join(root, 'node', 'include'), { recursive: true });
+      fs.copyFileSync(path.join(SCRIPTS, 'build-addon.sh'), path.join(work, 'build-addon.sh'));
+      await ctx.exec(
+        inRoot(root, { JOBS, SYSTEM_LIBS: LAYER_BUDGET.systemLibraries.join(' ') }, ['bash', '/work/build-addon.sh']),
+      );
+      const out = addonEntry.begin();
+      fs.cpSync(path.join(work, 'out'), out, { recursive: true });
+      const pkg = path.join(work, 'addon', 'node_modules', '@u4', 'opencv4nodejs');
+      for (const f of ['cjs', 'package.json', 'LICENSE']) fs.cpSync(path.join(pkg, f), path.join(out, 'pkg', f), { recursive: true });
+      fs.writeFileSync(path.join(out, 'node-abi.txt'), fs.readFileSync(path.join(nodeDir, 'include', 'node', 'node_version.h'), 'utf8').match(/#define NODE_MODULE_VERSION (\d+)/)![1]);
+      return addonEntry.commit();
+    },
+  );
+
+  const yunet = models.find((m) => 'url' in m.source)!;
+  const yunetModel = await steps.run(
+    `model ${yunet.file}`,
+    () => undefined,
+    () => resolveDownloadableModel(yunet, path.join(CACHE_DIR, 'downloads')),
+  );
+
+  await steps.run(
+    'layer zip',
+    () => undefined,
+    async (ctx) => {
+      const entry = new CacheEntry(path.join(CACHE_DIR, 'layers', layerKey));
+      const stage = entry.begin();
+      const elf = elfCeilings(addonDir);
+      const manifest = await assembleLayer(stage, {
+        addonDir,
+        opencvDir,
+        yunetModel,
+        nodeAbi: fileText(path.join(addonDir, 'node-abi.txt')).trim(),
+        elfCeilings: elf,
+      });
+      zipDeterministic(stage, `${layerZip}.partial`);
+      fs.renameSync(`${layerZip}.partial`, layerZip);
+      writeSideManifest(layerZip, manifest);
+      ctx.log(`files: ${listFiles(stage).length}`);
+      entry.commit();
+      return layerZip;
+    },
+  );
+
+}
+
+/** Copies the cached zip and its manifest to layer/dist and prints the figures. */
+function publish(layerZip: string): void {
+  fs.mkdirSync(path.dirname(LAYER_ZIP), { recursive: true });
+  if (!fs.existsSync(LAYER_ZIP) || sha256File(LAYER_ZIP) !== sha256File(layerZip)) fs.copyFileSync(layerZip, LAYER_ZIP);
+  fs.copyFileSync(sideManifest(layerZip), LAYER_MANIFEST);
+  const m: LayerManifest & { zippedBytes: number } = JSON.parse(fileText(LAYER_MANIFEST));
+  process.stderr.write(
+    `layer: ${(m.zippedBytes / 1e6).toFixed(2)} MB zipped, ${(m.sizes.unzippedBytes / 1e6).toFixed(2)} MB unzipped, ` +
+      `OpenCV ${m.opencv.version}, Node ABI ${m.addon.nodeAbi}, GLIBC <= ${m.runtime.maxGlibc}, GLIBCXX <= ${m.runtime.maxGlibcxx}\n`,
+  );
+}
+
+/** Highest GLIBC / GLIBCXX versions any shipped ELF file asks for (recorded in the manifest). */
+function elfCeilings(addonDir: string): { glibc: string; glibcxx: string } {
+  let glibc = '0';
+  let glibcxx = '0';
+  for (const rel of listFiles(addonDir)) {
+    const file = path.join(addonDir, rel);
+    if (!isElf(file)) continue;
+    const v = readElf(file).maxVersions;
+    if (v.GLIBC && compareVersions(v.GLIBC, glibc) > 0) glibc = v.GLIBC;
+    if (v.GLIBCXX && compareVersions(v.GLIBCXX, glibcxx) > 0) glibcxx = v.GLIBCXX;
+  }
+  return { glibc, glibcxx };
+}
+
+function sideManifest(zip: string): string {
+  return zip.replace(/\.zip$/, '.manifest.json');
+}
+
+function writeSideManifest(zip: string, manifest: LayerManifest): void {
+  const full = { ...manifest, zip: path.basename(LAYER_ZIP), zippedBytes: fs.statSync(zip).size, zipSha256: sha256File(zip) };
+  fs.writeFileSync(sideManifest(zip), `${JSON.stringify(full, null, 2)}\n`);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof MissingPrerequisite) {
+    process.stderr.write(`build:layer: ${err.message}\n`);
+    process.exit(2);
+  }
+  if (err instanceof StepFailed) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`build:layer: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

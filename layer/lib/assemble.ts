@@ -1,0 +1,138 @@
+/**
+ * Lays out the Lambda layer from the build's outputs and zips it deterministically:
+ *   nodejs/node_modules/@u4/opencv4nodejs/  package.json, LICENSE, bundled JS loader, compiled addon
+ *   lib/                                    shared libraries Amazon Linux 2023 lacks
+ *   models/                                 YuNet ONNX and the Haar frontal-face cascades
+ *   licenses/                               licences of everything shipped
+ *   manifest.json                           versions, checksums, sizes
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { build } from 'esbuild';
+import { addon, LAYER_ARCH, LAYER_LAYOUT, models, node, opencv } from '../inputs';
+import { sha256File } from './cache';
+
+export interface LayerManifest {
+  name: string;
+  architecture: string;
+  opencv: { version: string; source: string; sourceSha256: string; modules: readonly string[] };
+  addon: { name: string; version: string; nodeAbi: string; nodeVersion: string };
+  runtime: { compatibleRuntimes: string[]; maxGlibc: string; maxGlibcxx: string };
+  models: { file: string; path: string; sha256: string; bytes: number; license: string }[];
+  libraries: { file: string; bytes: number }[];
+  sizes: { unzippedBytes: number; files: number; byPart: Record<string, number> };
+}
+
+/** Fixed timestamp for every zip entry, so the same inputs give the same zip bytes. */
+const ZIP_EPOCH = new Date('2000-01-01T00:00:00Z');
+
+export interface AssembleInputs {
+  /** Output of build-addon.sh: addon/, lib/, licenses/, pkg/ (the package's JS), elf.json. */
+  addonDir: string;
+  /** OpenCV install tree (its share/ holds the Haar cascades). */
+  opencvDir: string;
+  yunetModel: string;
+  nodeAbi: string;
+  elfCeilings: { glibc: string; glibcxx: string };
+}
+
+export async function assembleLayer(stage: string, inputs: AssembleInputs): Promise<LayerManifest> {
+  const pkgDir = path.join(stage, LAYER_LAYOUT.addon);
+  fs.mkdirSync(path.join(pkgDir, 'build', 'Release'), { recursive: true });
+  fs.copyFileSync(path.join(inputs.addonDir, 'addon', 'opencv4nodejs.node'), path.join(pkgDir, 'build', 'Release', 'opencv4nodejs.node'));
+  fs.copyFileSync(path.join(inputs.addonDir, 'pkg', 'LICENSE'), path.join(pkgDir, 'LICENSE'));
+  const upstream = JSON.parse(fs.readFileSync(path.join(inputs.addonDir, 'pkg', 'package.json'), 'utf8'));
+  fs.writeFileSync(
+    path.join(pkgDir, 'package.json'),
+    `${JSON.stringify({ name: upstream.name, version: upstream.version, license: upstream.license, main: './cjs/lib/opencv4nodejs.js' }, null, 2)}\n`,
+  );
+  // One file instead of the package's JS tree and its 30 build-time dependencies: faster require.
+  await build({
+    entryPoints: [path.join(inputs.addonDir, 'pkg', 'cjs', 'lib', 'opencv4nodejs.js')],
+    outfile: path.join(pkgDir, 'cjs', 'lib', 'opencv4nodejs.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node24',
+    minifySyntax: true,
+    minifyWhitespace: true,
+    legalComments: 'none',
+    alias: { '@u4/opencv-build': path.resolve(__dirname, '..', 'runtime', 'opencv-build-shim.js') },
+    logLevel: 'warning',
+  });
+
+  const libDir = path.join(stage, LAYER_LAYOUT.lib);
+  fs.cpSync(path.join(inputs.addonDir, 'lib'), libDir, { recursive: true });
+  fs.cpSync(path.join(inputs.addonDir, 'licenses'), path.join(stage, LAYER_LAYOUT.licenses), { recursive: true });
+
+  const modelDir = path.join(stage, LAYER_LAYOUT.models);
+  fs.mkdirSync(modelDir, { recursive: true });
+  const manifestModels: LayerManifest['models'] = [];
+  for (const model of models) {
+    const from = 'url' in model.source ? inputs.yunetModel : path.join(inputs.opencvDir, haarInstallPath(model.source.opencvSourcePath));
+    const to = path.join(modelDir, model.file);
+    fs.copyFileSync(from, to);
+    const sha256 = sha256File(to);
+    if (sha256 !== model.sha256) throw new Error(`${model.file}: sha256 ${sha256}, expected ${model.sha256}`);
+    manifestModels.push({ file: model.file, path: `/opt/${LAYER_LAYOUT.models}/${model.file}`, sha256, bytes: fs.statSync(to).size, license: model.license });
+  }
+
+  const manifest: LayerManifest = {
+    name: `opencv-layer-${LAYER_ARCH}`,
+    architecture: LAYER_ARCH,
+    opencv: { version: opencv.version, source: opencv.file, sourceSha256: opencv.sha256, modules: opencv.modules },
+    addon: { name: addon.name, version: addon.version, nodeAbi: inputs.nodeAbi, nodeVersion: node.version },
+    runtime: { compatibleRuntimes: ['nodejs24.x'], maxGlibc: inputs.elfCeilings.glibc, maxGlibcxx: inputs.elfCeilings.glibcxx },
+    models: manifestModels,
+    libraries: fs.readdirSync(libDir).sort().map((file) => ({ file, bytes: fs.statSync(path.join(libDir, file)).size })),
+    sizes: sizesOf(stage),
+  };
+  fs.writeFileSync(path.join(stage, LAYER_LAYOUT.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+  manifest.sizes = sizesOf(stage);
+  fs.writeFileSync(path.join(stage, LAYER_LAYOUT.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+/** OpenCV installs data/haarcascades/X as share/opencv4/haarcascades/X. */
+function haarInstallPath(sourcePath: string): string {
+  return path.join('share', 'opencv4', 'haarcascades', path.basename(sourcePath));
+}
+
+export function listFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(child);
+      else out.push(child);
+    }
+  };
+  walk('');
+  return out.sort();
+}
+
+function sizesOf(stage: string): LayerManifest['sizes'] {
+  const byPart: Record<string, number> = {};
+  let unzippedBytes = 0;
+  const files = listFiles(stage);
+  for (const file of files) {
+    const bytes = fs.statSync(path.join(stage, file)).size;
+    const part = file.startsWith(LAYER_LAYOUT.addon) ? 'addon' : file.split('/')[0];
+    byPart[part] = (byPart[part] ?? 0) + bytes;
+    unzippedBytes += bytes;
+  }
+  return { unzippedBytes, files: files.length, byPart };
+}
+
+/** Same files in, same bytes out: sorted entries, fixed times and modes, no extra attributes. */
+export function zipDeterministic(stage: string, zipFile: string): void {
+  const files = listFiles(stage);
+  for (const file of files) {
+    const full = path.join(stage, file);
+    fs.chmodSync(full, /\.(so(\.\d+)*|node)$/.test(file) ? 0o755 : 0o644);
+    fs.utimesSync(full, ZIP_EPOCH, ZIP_EPOCH);
+  }
+  fs.rmSync(zipFile, { force: true });
+  execFileSync('zip', ['-X', '-D', '-9', '-q', zipFile, '-@'], { cwd: stage, input: files.join('\n'), env: { ...process.env, TZ: 'UTC' } });
+}

@@ -1,0 +1,82 @@
+/** What the layer build needs from the machine, each missing piece reported as one clear line. */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { MissingPrerequisite } from './steps';
+
+/** Reads the machine's Debian mirror from its apt sources, so no archive host is written into the project. */
+export function debianMirror(env: NodeJS.ProcessEnv = process.env, sources = readAptSources()): string {
+  if (env.LAYER_DEBIAN_MIRROR) return env.LAYER_DEBIAN_MIRROR.replace(/\/+$/, '');
+  const mirror = parseDebianMirror(sources);
+  if (!mirror) {
+    throw new MissingPrerequisite(
+      'no Debian mirror found in /etc/apt/sources.list{,.d}: set LAYER_DEBIAN_MIRROR to a Debian archive URL (the one that serves dists/bullseye)',
+    );
+  }
+  return mirror;
+}
+
+/** First `deb` URI of the main archive (not -security, not a third-party repo) in one-line or deb822 sources. */
+export function parseDebianMirror(text: string): string | undefined {
+  const uris: string[] = [];
+  for (const line of text.split('\n')) {
+    const oneLine = /^\s*deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+\S+/.exec(line);
+    if (oneLine) uris.push(oneLine[1]);
+    const deb822 = /^\s*URIs:\s*(.+)$/i.exec(line);
+    if (deb822) uris.push(...deb822[1].trim().split(/\s+/));
+  }
+  return uris.map((u) => u.replace(/\/+$/, '')).find((u) => /^https?:\/\/.+\/debian$/.test(u));
+}
+
+function readAptSources(): string {
+  const files = ['/etc/apt/sources.list'];
+  const dir = '/etc/apt/sources.list.d';
+  if (fs.existsSync(dir)) {
+    for (const name of fs.readdirSync(dir).sort()) {
+      if (name.endsWith('.list') || name.endsWith('.sources')) files.push(`${dir}/${name}`);
+    }
+  }
+  return files.map((f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '')).join('\n');
+}
+
+export function requireRoot(): void {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new MissingPrerequisite(
+      'the layer build needs root (it runs debootstrap and chroot): run it as root, e.g. `sudo -E npm run build:layer`',
+    );
+  }
+}
+
+const commandPackages: Record<string, string> = {
+  debootstrap: 'debootstrap',
+  unshare: 'util-linux',
+  chroot: 'coreutils',
+  tar: 'tar',
+  xz: 'xz-utils',
+  zip: 'zip',
+  unzip: 'unzip',
+  readelf: 'binutils',
+};
+
+export function requireCommands(names: readonly string[]): void {
+  for (const name of names) {
+    const found = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', name], { stdio: 'ignore' }).status === 0;
+    if (!found) {
+      const pkg = commandPackages[name] ?? name;
+      throw new MissingPrerequisite(`\`${name}\` is not installed: \`apt-get install -y ${pkg}\` (Debian/Ubuntu)`);
+    }
+  }
+}
+
+/** Fails fast, before any long step, when the archive cannot be reached. */
+export async function requireArchive(mirror: string, suite: string): Promise<void> {
+  const url = `${mirror}/dists/${suite}/Release`;
+  try {
+    const res = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(15_000) });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new MissingPrerequisite(
+      `cannot reach the Debian archive at ${url} (${why}): the build root and the OpenCV source come from it; check the network or set LAYER_DEBIAN_MIRROR`,
+    );
+  }
+}

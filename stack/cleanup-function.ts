@@ -1,0 +1,91 @@
+/**
+ * cleanup: deletes old marked images, run by EventBridge Scheduler. Its role may list only under
+ * the image prefix and delete only there; the scheduler's role may invoke only this function.
+ */
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { Construct } from 'constructs';
+import type { StackConfig } from './config';
+import { NodejsFunction } from './nodejs-function';
+import { assumeRolePolicy, policyDocument } from './policy';
+
+export interface CleanupFunctionProps {
+  readonly config: StackConfig;
+  readonly bucketName: string;
+  readonly bucketArn: string;
+}
+
+export class CleanupFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly schedule: SchedulerSchedule;
+  readonly schedulerRole: IamRole;
+  readonly deadLetterQueue: SqsQueue;
+
+  constructor(scope: Construct, id: string, props: CleanupFunctionProps) {
+    super(scope, id);
+    const { config } = props;
+    const name = `${config.stackName}-cleanup`;
+
+    this.fn = new NodejsFunction(this, 'cleanup', {
+      functionName: name,
+      description: `Deletes marked images under ${config.imagePrefix} older than ${config.cleanupMaxAgeSeconds} s`,
+      zipPath: config.artifacts.cleanupZip,
+      memoryMb: config.cleanupMemoryMb,
+      timeoutSeconds: config.cleanupTimeoutSeconds,
+      logRetentionDays: config.logRetentionDays,
+      statements: [
+        {
+          sid: 'ListOnlyMarkedImages',
+          actions: ['s3:ListBucket'],
+          resources: [props.bucketArn],
+          conditions: [{ test: 'StringLike', variable: 's3:prefix', values: [`${config.imagePrefix}*`] }],
+        },
+        { sid: 'DeleteOnlyMarkedImages', actions: ['s3:DeleteObject'], resources: [`${props.bucketArn}/${config.imagePrefix}*`] },
+      ],
+      environment: {
+        BUCKET_NAME: props.bucketName,
+        IMAGE_PREFIX: config.imagePrefix,
+        MAX_AGE_SECONDS: String(config.cleanupMaxAgeSeconds),
+        DRY_RUN: 'false',
+      },
+    });
+
+    this.deadLetterQueue = new SqsQueue(this, 'dead-letters', {
+      name: `${name}-dead-letters`,
+      messageRetentionSeconds: 14 * 86400,
+      sqsManagedSseEnabled: true,
+    });
+
+    const account = new DataAwsCallerIdentity(this, 'account');
+    this.schedulerRole = new IamRole(this, 'scheduler-role', {
+      name: `${name}-scheduler-role`,
+      assumeRolePolicy: assumeRolePolicy(this, 'scheduler-trust', 'scheduler.amazonaws.com', account.accountId).json,
+    });
+    const schedulerPermissions = policyDocument(this, 'scheduler-permissions', [
+      { sid: 'InvokeCleanupOnly', actions: ['lambda:InvokeFunction'], resources: [this.fn.function.arn] },
+      { sid: 'ReportFailedInvocations', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.arn] },
+    ]);
+    new IamRolePolicy(this, 'scheduler-policy', {
+      name: `${name}-scheduler-policy`,
+      role: this.schedulerRole.id,
+      policy: schedulerPermissions.json,
+    });
+
+    this.schedule = new SchedulerSchedule(this, 'schedule', {
+      name: `${name}-schedule`,
+      description: `Runs ${name} ${config.cleanupSchedule}`,
+      scheduleExpression: config.cleanupSchedule,
+      flexibleTimeWindow: { mode: 'OFF' },
+      target: {
+        arn: this.fn.function.arn,
+        roleArn: this.schedulerRole.arn,
+        input: '{}',
+        retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 3 },
+        deadLetterConfig: { arn: this.deadLetterQueue.arn },
+      },
+    });
+  }
+}

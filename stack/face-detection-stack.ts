@@ -1,0 +1,74 @@
+/** Wires storage, the OpenCV layer and both functions into one stack, and names what to look at after deploy. */
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { Fn, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { CleanupFunction } from './cleanup-function';
+import type { StackConfig } from './config';
+import { DetectFunction } from './detect-function';
+import { OpenCvLayer } from './opencv-layer';
+import { Storage } from './storage';
+
+export class FaceDetectionStack extends TerraformStack {
+  readonly storage: Storage;
+  readonly layer: OpenCvLayer;
+  readonly detect: DetectFunction;
+  readonly cleanup: CleanupFunction;
+
+  constructor(scope: Construct, config: StackConfig) {
+    super(scope, config.stackName);
+
+    // An explicit backend: the default local one embeds this machine's absolute path in the HCL.
+    if (config.backend) {
+      const backend = new S3Backend(this, { bucket: config.backend.bucket, key: config.backend.key, region: config.backend.region, encrypt: true });
+      // S3-native state locking (Terraform >= 1.10): no DynamoDB table to manage.
+      backend.addOverride('use_lockfile', true);
+    } else {
+      // Relative to cdktf.out/stacks/<stack>: the state file stays at the project root.
+      new LocalBackend(this, { path: `../../../terraform.${config.stackName}.tfstate` });
+    }
+
+    new AwsProvider(this, 'aws', {
+      region: config.region,
+      defaultTags: [{ tags: { Project: 'face-detection', Stack: config.stackName, ManagedBy: 'cdktf' } }],
+    });
+
+    this.storage = new Storage(this, 'storage', {
+      bucketName: config.bucketName,
+      bucketPrefix: config.bucketPrefix,
+      imagePrefix: config.imagePrefix,
+      outputAccess: config.outputAccess,
+      lifecycleExpirationDays: config.lifecycleExpirationDays,
+    });
+    const bucket = this.storage.bucket;
+
+    this.layer = new OpenCvLayer(this, 'opencv-layer', {
+      zipPath: config.artifacts.layerZip,
+      layerName: `${config.stackName}-opencv`,
+      s3ThresholdBytes: config.layerS3ThresholdBytes,
+      bucket: bucket.id,
+    });
+
+    this.detect = new DetectFunction(this, 'detect', {
+      config,
+      bucketName: bucket.id,
+      bucketArn: bucket.arn,
+      layerArn: this.layer.layer.arn,
+    });
+    this.cleanup = new CleanupFunction(this, 'cleanup', { config, bucketName: bucket.id, bucketArn: bucket.arn });
+
+    const detectFn = this.detect.fn.function;
+    const cleanupFn = this.cleanup.fn.function;
+    new TerraformOutput(this, 'bucket_name', { value: bucket.id });
+    new TerraformOutput(this, 'detect_function_name', { value: detectFn.functionName });
+    new TerraformOutput(this, 'detect_function_arn', { value: detectFn.arn });
+    new TerraformOutput(this, 'cleanup_function_name', { value: cleanupFn.functionName });
+    new TerraformOutput(this, 'cleanup_function_arn', { value: cleanupFn.arn });
+    new TerraformOutput(this, 'invoke_command', {
+      description: 'Try detect-faces with any public image URL',
+      // jsonencode keeps the payload's quotes valid in both the HCL and the JSON synth output.
+      value:
+        `aws lambda invoke --region ${config.region} --function-name ${detectFn.functionName} ` +
+        `--payload '${Fn.jsonencode({ imageUrl: 'https://example.com/photo.jpg' })}' --cli-binary-format raw-in-base64-out out.json`,
+    });
+  }
+}

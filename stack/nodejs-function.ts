@@ -1,0 +1,71 @@
+/** A Node.js 24 Lambda function with its own role, its own log group and only the permissions given. */
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { Construct } from 'constructs';
+import { Artifact } from './artifact';
+import { assumeRolePolicy, policyDocument, type PolicyStatement } from './policy';
+
+export interface NodejsFunctionProps {
+  readonly functionName: string;
+  readonly description: string;
+  readonly zipPath: string;
+  /** @default "index.handler" */
+  readonly handler?: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly environment: Record<string, string>;
+  readonly layers?: string[];
+  readonly logRetentionDays: number;
+  /** What the function may do besides writing its own logs. */
+  readonly statements: PolicyStatement[];
+}
+
+export class NodejsFunction extends Construct {
+  readonly function: LambdaFunction;
+  readonly role: IamRole;
+  readonly logGroup: CloudwatchLogGroup;
+
+  constructor(scope: Construct, id: string, props: NodejsFunctionProps) {
+    super(scope, id);
+    const code = new Artifact(this, 'code', { zipPath: props.zipPath, buildCommand: 'npm run build:functions' });
+
+    // Created by the stack (not by Lambda on first write) so retention applies and destroy removes it.
+    this.logGroup = new CloudwatchLogGroup(this, 'logs', {
+      name: `/aws/lambda/${props.functionName}`,
+      retentionInDays: props.logRetentionDays,
+    });
+
+    this.role = new IamRole(this, 'role', {
+      name: `${props.functionName}-role`,
+      assumeRolePolicy: assumeRolePolicy(this, 'trust', 'lambda.amazonaws.com').json,
+    });
+    const permissions = policyDocument(this, 'permissions', [
+      {
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [`${this.logGroup.arn}:*`],
+      },
+      ...props.statements,
+    ]);
+    new IamRolePolicy(this, 'policy', { name: `${props.functionName}-policy`, role: this.role.id, policy: permissions.json });
+
+    this.function = new LambdaFunction(this, 'function', {
+      functionName: props.functionName,
+      description: props.description,
+      runtime: 'nodejs24.x',
+      architectures: ['x86_64'],
+      handler: props.handler ?? 'index.handler',
+      filename: code.asset.path,
+      sourceCodeHash: code.sourceCodeHash,
+      memorySize: props.memoryMb,
+      timeout: props.timeoutSeconds,
+      role: this.role.arn,
+      layers: props.layers,
+      environment: { variables: props.environment },
+      loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
+      dependsOn: [this.logGroup],
+    });
+  }
+}
