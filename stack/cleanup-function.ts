@@ -45,12 +45,7 @@ export class CleanupFunction extends Construct {
         },
         { sid: 'DeleteOnlyMarkedImages', actions: ['s3:DeleteObject'], resources: [`${props.bucketArn}/${config.imagePrefix}*`] },
       ],
-      environment: {
-        BUCKET_NAME: props.bucketName,
-        IMAGE_PREFIX: config.imagePrefix,
-        MAX_AGE_SECONDS: String(config.cleanupMaxAgeSeconds),
-        DRY_RUN: 'false',
-      },
+      environment: cleanupEnvironment(config, props.bucketName),
     });
 
     this.deadLetterQueue = new SqsQueue(this, 'dead-letters', {
@@ -88,4 +83,14 @@ export class CleanupFunction extends Construct {
       },
     });
   }
+}
+
+/** The environment cleanup runs with; the local runner uses the same. */
+export function cleanupEnvironment(config: StackConfig, bucketName: string): Record<string, string> {
+  return {
+    BUCKET_NAME: bucketName,
+    IMAGE_PREFIX: config.imagePrefix,
+    MAX_AGE_SECONDS: String(config.cleanupMaxAgeSeconds),
+    DRY_RUN: 'false',
+  };
 }

@@ -32,18 +32,23 @@ export class DetectFunction extends Construct {
       layers: [props.layerArn],
       logRetentionDays: config.logRetentionDays,
       statements,
-      environment: {
-        BUCKET_NAME: props.bucketName,
-        IMAGE_PREFIX: config.imagePrefix,
-        OUTPUT_ACCESS: config.outputAccess,
-        PRESIGN_EXPIRES_SECONDS: String(config.presignExpiresSeconds),
-        DETECTOR: config.detector,
-        JPEG_QUALITY: String(config.jpegQuality),
-        MAX_IMAGE_BYTES: String(config.maxImageBytes),
-        MAX_IMAGE_PIXELS: String(config.maxImagePixels),
-        MODELS_DIR: '/opt/models',
-        OPENCV_LOG_LEVEL: 'ERROR',
-      },
+      environment: detectEnvironment(config, props.bucketName),
     });
   }
+}
+
+/** The environment detect-faces runs with; the local runner uses the same. */
+export function detectEnvironment(config: StackConfig, bucketName: string): Record<string, string> {
+  return {
+    BUCKET_NAME: bucketName,
+    IMAGE_PREFIX: config.imagePrefix,
+    OUTPUT_ACCESS: config.outputAccess,
+    PRESIGN_EXPIRES_SECONDS: String(config.presignExpiresSeconds),
+    DETECTOR: config.detector,
+    JPEG_QUALITY: String(config.jpegQuality),
+    MAX_IMAGE_BYTES: String(config.maxImageBytes),
+    MAX_IMAGE_PIXELS: String(config.maxImagePixels),
+    MODELS_DIR: '/opt/models',
+    OPENCV_LOG_LEVEL: 'ERROR',
+  };
 }

@@ -1,0 +1,152 @@
+/**
+ * Downloads an image from an arbitrary URL without becoming an SSRF proxy:
+ * - http and https only, no credentials in URLs;
+ * - every address a host resolves to is judged (address-policy.ts) inside the socket's DNS lookup
+ *   hook, and the socket connects to the address that was judged (no second lookup); literal IPs
+ *   are judged before connecting;
+ * - at most `maxRedirects` redirects, each hop checked the same way;
+ * - one deadline for the whole download, and a byte limit enforced while streaming.
+ */
+import * as dns from 'node:dns';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { downloadFailed, ServiceError, tooLarge, urlNotAllowed } from '../common/errors';
+import { isLoopback, judgeAddress } from './address-policy';
+
+export interface DownloadOptions {
+  /** Largest body accepted. */
+  readonly maxBytes: number;
+  /** Deadline for the whole download, redirects included. */
+  readonly timeoutMs: number;
+  /** @default 3 */
+  readonly maxRedirects?: number;
+  /**
+   * Origins (`http://127.0.0.1:8080`) whose loopback addresses may be fetched. Empty in the
+   * deployed stack; only tests and the local server set it, for their own servers.
+   */
+  readonly allowedLoopbackOrigins?: readonly string[];
+  /** DNS resolution (tests substitute it). @default dns.lookup */
+  readonly resolve?: (hostname: string) => Promise<{ address: string; family: number }[]>;
+}
+
+export interface Downloaded {
+  readonly data: Buffer;
+  readonly finalUrl: URL;
+  readonly redirects: number;
+}
+
+const defaultResolve = (hostname: string) => dns.promises.lookup(hostname, { all: true, verbatim: true });
+
+/** Refuses an address unless it is public, or loopback of an explicitly allowed origin. */
+function checkAddress(address: string, url: URL, options: DownloadOptions): void {
+  const verdict = judgeAddress(address);
+  if (verdict.allowed) return;
+  const origin = `${url.protocol}//${url.host}`;
+  if (isLoopback(address) && options.allowedLoopbackOrigins?.includes(origin)) return;
+  throw urlNotAllowed(`${url.hostname} resolves to ${address}: ${verdict.reason}; only public addresses may be fetched`);
+}
+
+function guardedLookup(url: URL, options: DownloadOptions): LookupFunction {
+  const resolve = options.resolve ?? defaultResolve;
+  return (hostname, lookupOptions, callback) => {
+    resolve(hostname)
+      .then((answers) => {
+        if (answers.length === 0) throw downloadFailed(`${hostname} did not resolve to any address`);
+        // Every answer must pass: a mixed answer is how DNS rebinding slips a private address in.
+        for (const a of answers) checkAddress(a.address, url, options);
+        if (lookupOptions.all) callback(null, answers);
+        else callback(null, answers[0].address, answers[0].family);
+      })
+      .catch((err: unknown) => {
+        const error = err instanceof ServiceError ? err : downloadFailed(`cannot resolve ${hostname}: ${(err as Error).message}`, err);
+        callback(error as NodeJS.ErrnoException, '', 0);
+      });
+  };
+}
+
+function checkUrl(url: URL, options: DownloadOptions): void {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw urlNotAllowed(`only http and https URLs may be fetched, not ${url.protocol}`);
+  if (url.username || url.password) throw urlNotAllowed('URLs with credentials are not fetched');
+  const literal = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(literal)) checkAddress(literal, url, options);
+}
+
+export async function download(start: URL, options: DownloadOptions): Promise<Downloaded> {
+  const maxRedirects = options.maxRedirects ?? 3;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+  try {
+    let url = start;
+    for (let redirects = 0; ; redirects++) {
+      checkUrl(url, options);
+      const response = await fetchOnce(url, options, controller.signal);
+      if (response.redirect) {
+        if (redirects >= maxRedirects) throw downloadFailed(`more than ${maxRedirects} redirects`);
+        try {
+          url = new URL(response.redirect, url);
+        } catch {
+          throw downloadFailed(`the server redirected to an invalid URL`);
+        }
+        continue;
+      }
+      return { data: response.body!, finalUrl: url, redirects };
+    }
+  } catch (err) {
+    if (controller.signal.aborted) throw downloadFailed(`the download took longer than ${options.timeoutMs / 1000} s`);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function fetchOnce(url: URL, options: DownloadOptions, signal: AbortSignal): Promise<{ redirect?: string; body?: Buffer }> {
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = client.request(
+      {
+        protocol: url.protocol,
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port || undefined,
+        path: `${url.pathname}${url.search}`,
+        method: 'GET',
+        headers: { 'user-agent': 'face-detection/1.0', accept: 'image/jpeg,image/png,image/webp,image/*;q=0.8' },
+        lookup: guardedLookup(url, options),
+        agent: false,
+        signal,
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 300 && status < 400 && res.headers.location) {
+          res.resume();
+          return resolve({ redirect: res.headers.location });
+        }
+        if (status !== 200) {
+          res.resume();
+          return reject(downloadFailed(`the image server answered HTTP ${status}${status === 404 ? ' (not found)' : ''}`));
+        }
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > options.maxBytes) {
+          res.destroy();
+          return reject(tooLarge(`the image is ${declared} bytes; the limit is ${options.maxBytes}`));
+        }
+        const chunks: Buffer[] = [];
+        let total = 0;
+        res.on('data', (chunk: Buffer) => {
+          total += chunk.length;
+          if (total > options.maxBytes) {
+            res.destroy();
+            reject(tooLarge(`the image is larger than the limit of ${options.maxBytes} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => resolve({ body: Buffer.concat(chunks, total) }));
+        res.on('error', (err) => reject(signal.aborted ? err : downloadFailed(`the download broke off: ${err.message}`, err)));
+        res.on('aborted', () => reject(downloadFailed('the server closed the connection mid-download')));
+      },
+    );
+    req.on('error', (err) => reject(err instanceof ServiceError ? err : downloadFailed(`cannot download the image: ${err.message}`, err)));
+    req.end();
+  });
+}

@@ -1,0 +1,108 @@
+/**
+ * What an image really is, from its bytes (never from Content-Type): format, dimensions from the
+ * header (so a decompression bomb is refused before decoding), and whether the file is complete.
+ * Pure: no OpenCV.
+ */
+import { tooLarge, unsupportedImage } from '../common/errors';
+
+export type ImageFormat = 'jpeg' | 'png' | 'webp';
+
+export interface ImageInfo {
+  format: ImageFormat;
+  width: number;
+  height: number;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Format from the first bytes, or undefined. Needs at most 12 bytes. */
+export function sniffFormat(head: Uint8Array): ImageFormat | undefined {
+  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b.length >= 8 && b.subarray(0, 8).equals(PNG_SIGNATURE)) return 'png';
+  if (b.length >= 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') return 'webp';
+  return undefined;
+}
+
+/** Describes a complete image or throws UnsupportedImage (unknown, truncated, malformed) / TooLarge (pixels). */
+export function inspectImage(data: Buffer, maxPixels: number): ImageInfo {
+  if (data.length === 0) throw unsupportedImage('the download is empty (0 bytes); expected a JPEG, PNG or WebP image');
+  const format = sniffFormat(data.subarray(0, 12));
+  if (!format) {
+    const looksLikeText = /^\s*</.test(data.subarray(0, 64).toString('latin1'));
+    throw unsupportedImage(
+      looksLikeText
+        ? 'the URL returned an HTML/XML document, not an image; link to the image file itself'
+        : 'the URL did not return a JPEG, PNG or WebP image (checked from its bytes)',
+    );
+  }
+  const info = format === 'jpeg' ? jpegInfo(data) : format === 'png' ? pngInfo(data) : webpInfo(data);
+  if (info.width < 1 || info.height < 1) throw unsupportedImage(`the ${format} header gives an empty size ${info.width}x${info.height}`);
+  if (info.width * info.height > maxPixels) {
+    throw tooLarge(`the image is ${info.width}x${info.height} (${((info.width * info.height) / 1e6).toFixed(1)} MP); the limit is ${(maxPixels / 1e6).toFixed(1)} MP`);
+  }
+  return info;
+}
+
+function truncated(format: ImageFormat): Error {
+  return unsupportedImage(`the ${format} file is truncated or corrupt; upload the complete image`);
+}
+
+function jpegInfo(d: Buffer): ImageInfo {
+  let i = 2;
+  let size: { width: number; height: number } | undefined;
+  while (i + 4 <= d.length) {
+    if (d[i] !== 0xff) throw truncated('jpeg');
+    const marker = d[i + 1];
+    if (marker === 0xff) {
+      i += 1; // fill byte
+      continue;
+    }
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      i += 2;
+      continue;
+    }
+    const length = d.readUInt16BE(i + 2);
+    if (length < 2 || i + 2 + length > d.length) throw truncated('jpeg');
+    // SOF0..SOF15 except DHT (C4), JPG (C8), DAC (CC) carry the frame size.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      if (length < 7) throw truncated('jpeg');
+      size = { height: d.readUInt16BE(i + 5), width: d.readUInt16BE(i + 7) };
+    }
+    if (marker === 0xda) {
+      // Start of scan: entropy-coded data follows; a complete file ends it with EOI (FF D9).
+      if (!size) throw truncated('jpeg');
+      if (d.indexOf(Buffer.from([0xff, 0xd9]), i + 2 + length) < 0) throw truncated('jpeg');
+      return { format: 'jpeg', ...size };
+    }
+    i += 2 + length;
+  }
+  throw truncated('jpeg');
+}
+
+function pngInfo(d: Buffer): ImageInfo {
+  if (d.length < 33 || d.toString('latin1', 12, 16) !== 'IHDR') throw truncated('png');
+  // A complete PNG ends with the IEND chunk (possibly followed by junk some encoders add).
+  if (d.lastIndexOf(Buffer.from('IEND', 'latin1')) < 33) throw truncated('png');
+  return { format: 'png', width: d.readUInt32BE(16), height: d.readUInt32BE(20) };
+}
+
+function webpInfo(d: Buffer): ImageInfo {
+  if (d.length < 30) throw truncated('webp');
+  const riffSize = d.readUInt32LE(4);
+  if (riffSize + 8 > d.length) throw truncated('webp');
+  const chunk = d.toString('latin1', 12, 16);
+  if (chunk === 'VP8 ') {
+    if (d[23] !== 0x9d || d[24] !== 0x01 || d[25] !== 0x2a) throw truncated('webp');
+    return { format: 'webp', width: d.readUInt16LE(26) & 0x3fff, height: d.readUInt16LE(28) & 0x3fff };
+  }
+  if (chunk === 'VP8L') {
+    if (d[20] !== 0x2f) throw truncated('webp');
+    const bits = d.readUInt32LE(21);
+    return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >> 14) & 0x3fff) + 1 };
+  }
+  if (chunk === 'VP8X') {
+    return { format: 'webp', width: d.readUIntLE(24, 3) + 1, height: d.readUIntLE(27, 3) + 1 };
+  }
+  throw unsupportedImage(`unsupported WebP chunk ${JSON.stringify(chunk)}`);
+}

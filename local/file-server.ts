@@ -1,0 +1,37 @@
+/**
+ * Serves chosen local files on loopback, so the real download path (HTTP, limits, sniffing) is
+ * used for local images too. Only the files registered here are served, under random names.
+ */
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface LocalFileServer {
+  readonly origin: string;
+  /** Makes `data` fetchable and returns its URL. */
+  add(data: Buffer, name?: string): string;
+  close(): Promise<void>;
+}
+
+export async function startFileServer(port = 0): Promise<LocalFileServer> {
+  const files = new Map<string, Buffer>();
+  const server = http.createServer((req, res) => {
+    const body = files.get(decodeURIComponent((req.url ?? '').split('?')[0]));
+    if (req.method !== 'GET' || !body) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    add(data, name = 'image') {
+      const path = `/files/${randomUUID()}/${encodeURIComponent(name.replace(/[^A-Za-z0-9._-]/g, '_'))}`;
+      files.set(path, data);
+      return `${origin}${path}`;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * Runs a bundled function locally the way Lambda does: a long-lived process (a warm container)
+ * with the function's environment, the unpacked layer on NODE_PATH, one invocation at a time,
+ * a deadline from the configured timeout, and the invocation's log lines collected.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+
+export interface FunctionRuntimeOptions {
+  readonly name: string;
+  /** The bundled index.js. */
+  readonly bundle: string;
+  readonly environment: Record<string, string>;
+  readonly timeoutSeconds: number;
+  readonly memoryMb?: number;
+  /** The unpacked layer's node_modules (what /opt/nodejs/node_modules is on Lambda). */
+  readonly layerNodeModules?: string;
+}
+
+export interface InvocationResult {
+  readonly requestId: string;
+  readonly ok: boolean;
+  readonly result?: unknown;
+  readonly error?: { errorType: string; errorMessage: string };
+  /** Everything the invocation wrote to stdout/stderr. */
+  readonly log: string;
+  readonly durationMs: number;
+}
+
+interface Pending {
+  id: string;
+  resolve: (r: InvocationResult) => void;
+  started: number;
+  timer: NodeJS.Timeout;
+}
+
+export class FunctionRuntime {
+  private child?: ChildProcess;
+  private ready?: Promise<void>;
+  private queue: Promise<unknown> = Promise.resolve();
+  private current?: Pending;
+  private log = '';
+
+  constructor(readonly options: FunctionRuntimeOptions) {}
+
+  /** Queues an invocation; invocations run one after another, like one container. */
+  invoke(event: unknown): Promise<InvocationResult> {
+    const run = this.queue.then(() => this.invokeNow(event));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    this.ready = undefined;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+
+  private start(): Promise<void> {
+    const o = this.options;
+    const nodePath = [o.layerNodeModules, process.env.NODE_PATH].filter(Boolean).join(path.delimiter);
+    const child = fork(path.join(__dirname, 'runtime-child.ts'), [path.resolve(o.bundle)], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        TZ: 'UTC',
+        NODE_PATH: nodePath,
+        AWS_LAMBDA_FUNCTION_NAME: o.name,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(o.memoryMb ?? 128),
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+        AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+        ...o.environment,
+      },
+    });
+    this.child = child;
+    const collect = (chunk: Buffer) => {
+      this.log += chunk.toString();
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    this.ready = new Promise<void>((resolve, reject) => {
+      child.on('message', (m: { type: string; id?: string; ok?: boolean; result?: unknown; error?: InvocationResult['error'] }) => {
+        if (m.type === 'ready') resolve();
+        else if (m.type === 'init-error') reject(Object.assign(new Error(m.error!.errorMessage), { name: m.error!.errorType, initLog: this.log }));
+        else if (m.type === 'result' && this.current?.id === m.id) this.finish({ ok: Boolean(m.ok), result: m.result, error: m.error });
+      });
+      child.once('exit', (code, signal) => {
+        if (this.child === child) this.child = undefined;
+        reject(new Error(`${o.name} exited during init (${signal ?? code}): ${this.log.trim().split('\n').slice(-3).join(' | ')}`));
+        if (this.current) {
+          this.finish({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${this.current.id} Error: Runtime exited (${signal ?? `code ${code}`})` } });
+        }
+      });
+    });
+    return this.ready;
+  }
+
+  private async invokeNow(event: unknown): Promise<InvocationResult> {
+    if (!this.child) {
+      this.log = '';
+      await this.start();
+    } else await this.ready;
+    const id = randomUUID();
+    const timeoutMs = this.options.timeoutSeconds * 1000;
+    this.log = `START RequestId: ${id} Version: $LATEST\n`;
+    return new Promise<InvocationResult>((resolve) => {
+      const timer = setTimeout(() => {
+        // Like Lambda: the container is discarded; the next invocation starts a fresh one.
+        const child = this.child;
+        this.child = undefined;
+        child?.kill('SIGKILL');
+        this.finish({ ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.options.timeoutSeconds.toFixed(2)} seconds` } });
+      }, timeoutMs);
+      this.current = { id, resolve, started: Date.now(), timer };
+      this.child!.send({ type: 'invoke', id, event, deadline: Date.now() + timeoutMs });
+    });
+  }
+
+  private finish(outcome: Pick<InvocationResult, 'ok' | 'result' | 'error'>): void {
+    const pending = this.current;
+    if (!pending) return;
+    this.current = undefined;
+    clearTimeout(pending.timer);
+    pending.resolve({ requestId: pending.id, durationMs: Date.now() - pending.started, log: this.log, ...outcome });
+  }
+}

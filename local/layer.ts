@@ -1,0 +1,29 @@
+/** The built layer zip, unpacked once per content hash, so local runs load exactly what ships. */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LAYER_LAYOUT, LAYER_ZIP } from '../layer/inputs';
+import { sha256File } from '../layer/lib/cache';
+
+export interface UnpackedLayer {
+  /** What /opt is on Lambda. */
+  readonly root: string;
+  readonly nodeModules: string;
+  readonly modelsDir: string;
+}
+
+export function unpackLayer(zip: string = LAYER_ZIP): UnpackedLayer {
+  if (!fs.existsSync(zip)) throw new Error(`no layer at ${zip}: build it with \`npm run build:layer\` (or run \`. scripts/setup.sh\`)`);
+  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  const root = path.join(cache, 'facedetect', 'layer', sha256File(zip).slice(0, 16));
+  if (!fs.existsSync(path.join(root, LAYER_LAYOUT.manifest))) {
+    const partial = `${root}.partial`;
+    fs.rmSync(partial, { recursive: true, force: true });
+    fs.mkdirSync(partial, { recursive: true });
+    execFileSync('unzip', ['-q', zip, '-d', partial]);
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.renameSync(partial, root);
+  }
+  return { root, nodeModules: path.join(root, 'nodejs', 'node_modules'), modelsDir: path.join(root, LAYER_LAYOUT.models) };
+}

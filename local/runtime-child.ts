@@ -1,0 +1,40 @@
+/**
+ * The process a local function runs in, like one Lambda container: loads the bundled handler
+ * once, then runs one invocation at a time as the parent asks (IPC), with a Lambda-style context.
+ */
+interface InvokeMessage {
+  type: 'invoke';
+  id: string;
+  event: unknown;
+  deadline: number;
+}
+
+const bundle = process.argv[2];
+const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'function';
+let handler: (event: unknown, context: unknown) => Promise<unknown>;
+try {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  handler = require(bundle).handler;
+  process.send!({ type: 'ready' });
+} catch (err) {
+  const e = err as Error;
+  process.send!({ type: 'init-error', error: { errorType: e.name || 'Error', errorMessage: e.message } });
+  process.exitCode = 1;
+}
+
+process.on('message', async (message: InvokeMessage) => {
+  if (message.type !== 'invoke') return;
+  const context = {
+    awsRequestId: message.id,
+    functionName,
+    getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
+  };
+  try {
+    const result = await handler(message.event, context);
+    process.stdout.write(`END RequestId: ${message.id}\n`, () => process.send!({ type: 'result', id: message.id, ok: true, result: result ?? null }));
+  } catch (err) {
+    const e = err as Error;
+    const error = { errorType: e?.name || 'Error', errorMessage: e?.message ?? String(err) };
+    process.stdout.write(`END RequestId: ${message.id}\n`, () => process.send!({ type: 'result', id: message.id, ok: false, error }));
+  }
+});
