@@ -18,7 +18,7 @@ export interface FaceDetector {
 export interface DetectorOptions {
   /** Longer side of the copy the detector looks at. @default 640 */
   readonly maxSide?: number;
-  /** Minimum confidence of a reported face. @default 0.6 (YuNet) */
+  /** Minimum confidence of a reported face (YuNet). @default 0.8 */
   readonly scoreThreshold?: number;
 }
 
@@ -58,7 +58,7 @@ export function createYunetDetector(cv: OpenCv, modelPath: string, options: Dete
       net.setInput(cv.blobFromImage(padded));
       const outputs = net.forward(YUNET_OUTPUT_NAMES);
       const data = Object.fromEntries(YUNET_OUTPUT_NAMES.map((name, i) => [name, floats(outputs[i])]));
-      const faces = decodeYunet(data, { inputWidth: width, inputHeight: height, scoreThreshold: options.scoreThreshold ?? 0.6 });
+      const faces = decodeYunet(data, { inputWidth: width, inputHeight: height, scoreThreshold: options.scoreThreshold ?? 0.8 });
       return mapToOriginal(faces, scale, image.cols, image.rows);
     },
   };
@@ -67,12 +67,13 @@ export function createYunetDetector(cv: OpenCv, modelPath: string, options: Dete
 export function createHaarDetector(cv: OpenCv, cascadePath: string, options: DetectorOptions = {}): FaceDetector {
   const cascade = new cv.CascadeClassifier(cascadePath);
   const maxSide = options.maxSide ?? 640;
-  const minNeighbors = 4;
+  // OpenCV's own defaults (scale step 1.1, 3 neighbours), on the plain grey image.
+  const minNeighbors = 3;
   return {
     kind: 'haar',
     detect(image) {
       const { small, scale } = shrink(cv, image, maxSide);
-      const gray = small.bgrToGray().equalizeHist();
+      const gray = small.bgrToGray();
       const { objects, numDetections } = cascade.detectMultiScale(gray, {
         scaleFactor: 1.1,
         minNeighbors,

@@ -127,17 +127,17 @@ function fetchOnce(url: URL, options: DownloadOptions, signal: AbortSignal): Pro
         }
         const declared = Number(res.headers['content-length']);
         if (Number.isFinite(declared) && declared > options.maxBytes) {
-          res.destroy();
-          return reject(tooLarge(`the image is ${declared} bytes; the limit is ${options.maxBytes}`));
+          // Reject before destroying: destroying emits 'aborted', which would report a broken download.
+          reject(tooLarge(`the image is ${declared} bytes; the limit is ${options.maxBytes}`));
+          return void res.destroy();
         }
         const chunks: Buffer[] = [];
         let total = 0;
         res.on('data', (chunk: Buffer) => {
           total += chunk.length;
           if (total > options.maxBytes) {
-            res.destroy();
             reject(tooLarge(`the image is larger than the limit of ${options.maxBytes} bytes`));
-            return;
+            return void res.destroy();
           }
           chunks.push(chunk);
         });

@@ -25,7 +25,6 @@ export interface Mat {
   copyMakeBorder(top: number, bottom: number, left: number, right: number, borderType?: number, value?: number | Vec3): Mat;
   bgrToGray(): Mat;
   cvtColor(code: number): Mat;
-  equalizeHist(): Mat;
   flattenFloat(rows: number, cols: number): Mat;
   getData(): Buffer;
   drawRectangle(pt0: Point2, pt1: Point2, color?: Vec3, thickness?: number, lineType?: number): void;

@@ -1,0 +1,59 @@
+/**
+ * The guarded download against a loopback server, with DNS answers substituted: the address that
+ * is checked is the one connected to, and any bad answer in a set refuses the whole host.
+ */
+import { download, type DownloadOptions } from '../../../functions/detect-faces/download';
+import { startImageServer, type ImageServer } from '../../helpers/image-server';
+
+let server: ImageServer;
+let port: string;
+beforeAll(async () => {
+  server = await startImageServer();
+  port = new URL(server.origin).port;
+});
+afterAll(() => server.close());
+
+const dns = (answers: Record<string, string[]>) => async (host: string) =>
+  (answers[host] ?? []).map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+
+const base = (over: Partial<DownloadOptions> = {}): DownloadOptions => ({ maxBytes: 10 * 1024 * 1024, timeoutMs: 3000, ...over });
+
+test('a host resolving to loopback is refused unless its origin is allowed', async () => {
+  const url = new URL(`http://images.test:${port}/faces/grace_hopper_512x512.jpg`);
+  const resolve = dns({ 'images.test': ['127.0.0.1'] });
+  await expect(download(url, base({ resolve }))).rejects.toMatchObject({ code: 'UrlNotAllowed', message: expect.stringMatching(/resolves to 127.0.0.1: .*loopback/) });
+  const ok = await download(url, base({ resolve, allowedLoopbackOrigins: [`http://images.test:${port}`] }));
+  expect(ok.data.length).toBeGreaterThan(80_000);
+});
+
+test('one private address among public ones refuses the host (DNS rebinding)', async () => {
+  const resolve = dns({ 'rebind.test': ['93.184.215.14', '10.0.0.7'] });
+  await expect(download(new URL('http://rebind.test/x.jpg'), base({ resolve }))).rejects.toMatchObject({ code: 'UrlNotAllowed', message: expect.stringMatching(/10\.0\.0\.7/) });
+});
+
+test('a host that resolves to nothing fails as a download error', async () => {
+  await expect(download(new URL('http://nothing.test/x.jpg'), base({ resolve: dns({}) }))).rejects.toMatchObject({ code: 'DownloadFailed' });
+});
+
+test('the allowed origin is exact: another port on loopback stays refused', async () => {
+  const url = new URL(`http://127.0.0.1:${Number(port) + 1}/x.jpg`);
+  await expect(download(url, base({ allowedLoopbackOrigins: [server.origin] }))).rejects.toMatchObject({ code: 'UrlNotAllowed' });
+});
+
+test('redirects are checked hop by hop and counted', async () => {
+  const allowed = base({ allowedLoopbackOrigins: [server.origin] });
+  const ok = await download(new URL(server.url('/redirect-ok')), allowed);
+  expect(ok.redirects).toBe(1);
+  expect(ok.finalUrl.pathname).toBe('/faces/grace_hopper_512x512.jpg');
+  await expect(download(new URL(server.url('/redirect-private')), allowed)).rejects.toMatchObject({ code: 'UrlNotAllowed' });
+  await expect(download(new URL(server.url('/redirect-loop')), allowed)).rejects.toMatchObject({ code: 'DownloadFailed', message: 'more than 3 redirects' });
+});
+
+test('limits: bytes while streaming, the declared length, and one deadline', async () => {
+  const allowed = { allowedLoopbackOrigins: [server.origin] };
+  await expect(download(new URL(server.url('/huge.jpg')), base(allowed))).rejects.toMatchObject({ code: 'TooLarge' });
+  await expect(download(new URL(server.url('/declared-huge.jpg')), base(allowed))).rejects.toMatchObject({ code: 'TooLarge' });
+  const started = Date.now();
+  await expect(download(new URL(server.url('/slow.jpg')), base({ ...allowed, timeoutMs: 800 }))).rejects.toMatchObject({ code: 'DownloadFailed', message: expect.stringMatching(/longer than 0.8 s/) });
+  expect(Date.now() - started).toBeLessThan(3000);
+});

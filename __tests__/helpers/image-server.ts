@@ -1,0 +1,114 @@
+/** A loopback HTTP server serving the labelled images and every kind of bad answer a URL can give. */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+
+export const FACES_DIR = path.resolve('..', 'shared', 'faces');
+
+export interface ImageServer {
+  origin: string;
+  url(pathname: string): string;
+  close(): Promise<void>;
+}
+
+/** A PNG header claiming `width` x `height`, with nothing behind it: a decompression bomb's shape. */
+export function pngBomb(width: number, height: number): Buffer {
+  const png = Buffer.alloc(64);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(png);
+  png.writeUInt32BE(13, 8);
+  png.write('IHDR', 12, 'latin1');
+  png.writeUInt32BE(width, 16);
+  png.writeUInt32BE(height, 20);
+  png.write('IEND', 50, 'latin1');
+  return png;
+}
+
+export async function startImageServer(): Promise<ImageServer> {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const p = url.pathname;
+    if (p.startsWith('/faces/')) {
+      const file = path.join(FACES_DIR, path.basename(p));
+      if (!fs.existsSync(file)) return void res.writeHead(404).end();
+      // A lying Content-Type: the function must sniff the bytes.
+      return void res.writeHead(200, { 'content-type': 'text/plain' }).end(fs.readFileSync(file));
+    }
+    switch (p) {
+      case '/truncated.jpg':
+        return void res.writeHead(200, { 'content-type': 'image/jpeg' }).end(fs.readFileSync(path.join(FACES_DIR, 'grace_hopper_512x512.jpg')).subarray(0, 20_000));
+      case '/empty.jpg':
+        return void res.writeHead(200, { 'content-type': 'image/jpeg' }).end();
+      case '/page.html':
+        return void res.writeHead(200, { 'content-type': 'image/jpeg' }).end('<!doctype html><html><body>Not an image</body></html>');
+      case '/huge.jpg': {
+        // 12 MB, chunked (no Content-Length): the limit must hold while streaming.
+        res.writeHead(200, { 'content-type': 'image/jpeg' });
+        const chunk = Buffer.alloc(1024 * 1024, 0xff);
+        let sent = 0;
+        const pump = () => {
+          while (sent < 12 && res.write(chunk)) sent++;
+          if (sent >= 12) return void res.end();
+          res.once('drain', () => {
+            sent++;
+            pump();
+          });
+        };
+        res.on('error', () => undefined);
+        return pump();
+      }
+      case '/declared-huge.jpg':
+        res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': String(50 * 1024 * 1024) });
+        return void res.write(Buffer.alloc(10));
+      case '/bomb.png':
+        return void res.writeHead(200, { 'content-type': 'image/png' }).end(pngBomb(20_000, 20_000));
+      case '/redirect-private':
+        return void res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+      case '/redirect-private-ip6':
+        return void res.writeHead(302, { location: 'http://[::ffff:10.0.0.1]/x.jpg' }).end();
+      case '/redirect-ok':
+        return void res.writeHead(301, { location: '/faces/grace_hopper_512x512.jpg' }).end();
+      case '/redirect-loop':
+        return void res.writeHead(302, { location: '/redirect-loop' }).end();
+      case '/slow.jpg': {
+        res.writeHead(200, { 'content-type': 'image/jpeg' });
+        res.write(Buffer.from([0xff, 0xd8, 0xff]));
+        const timer = setInterval(() => res.write(Buffer.alloc(16)), 200);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
+      default:
+        return void res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>404</h1>');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    url: (pathname) => `${origin}${pathname}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface LabelledImage {
+  file: string;
+  boxes: { x: number; y: number; width: number; height: number }[];
+}
+
+/** dlib imglab XML: <image file='...'><box top='' left='' width='' height=''/></image>. */
+export function readLabels(file = path.join(FACES_DIR, 'training.xml')): LabelledImage[] {
+  const xml = fs.readFileSync(file, 'utf8');
+  const images: LabelledImage[] = [];
+  for (const m of xml.matchAll(/<image\s+file=['"]([^'"]+)['"][^>]*>([\s\S]*?)<\/image>/g)) {
+    const boxes = [...m[2].matchAll(/<box\s+([^>]*?)\/?>/g)].map((b) => {
+      const attr = (name: string) => Number(new RegExp(`${name}=['"](-?\\d+)['"]`).exec(b[1])![1]);
+      return { x: attr('left'), y: attr('top'), width: attr('width'), height: attr('height') };
+    });
+    images.push({ file: m[1], boxes });
+  }
+  return images;
+}

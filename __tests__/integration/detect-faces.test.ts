@@ -1,0 +1,143 @@
+/**
+ * detect-faces end to end, as it ships: the bundled handler in a Lambda-like process with the
+ * real layer addon (Node 24), images from a loopback HTTP server, results in a real S3-protocol
+ * server (s3rver). Needs the built layer (CI builds it before the tests).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { inspectImage } from '../../functions/detect-faces/sniff';
+import { startDetectSession, type DetectSession } from '../../local/detect-session';
+import { FACES_DIR, readLabels, startImageServer, type ImageServer } from '../helpers/image-server';
+import { recallPrecision } from '../helpers/metrics';
+
+jest.setTimeout(120_000);
+
+let images: ImageServer;
+let yunet: DetectSession;
+let haar: DetectSession;
+let s3: S3Client;
+const dataDirs: string[] = [];
+
+async function session(environment: Record<string, string>): Promise<DetectSession> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'detect-s3-'));
+  dataDirs.push(dataDir);
+  return startDetectSession({ dataDir, environment, extraLoopbackOrigins: [images.origin] });
+}
+
+beforeAll(async () => {
+  images = await startImageServer();
+  yunet = await session({ DETECTOR: 'yunet', DOWNLOAD_TIMEOUT_MS: '2000' });
+  haar = await session({ DETECTOR: 'haar' });
+  s3 = new S3Client({ endpoint: yunet.s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+});
+
+afterAll(async () => {
+  s3?.destroy();
+  await Promise.all([yunet?.close(), haar?.close()]);
+  await images?.close();
+  for (const d of dataDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+async function storedKeys(): Promise<string[]> {
+  const page = await s3.send(new ListObjectsV2Command({ Bucket: yunet.bucket, Prefix: 'tmp/' }));
+  return (page.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+type Result = { faces: number; outputUrl: string; boxes: { x: number; y: number; width: number; height: number; score: number }[]; width: number; height: number };
+
+async function detect(s: DetectSession, imageUrl: string): Promise<Result> {
+  const run = await s.detect.invoke({ imageUrl });
+  if (!run.ok) throw new Error(`${run.error!.errorType}: ${run.error!.errorMessage}\n${run.log}`);
+  return run.result as Result;
+}
+
+describe('labelled images (training.xml)', () => {
+  const labels = readLabels();
+
+  test.each([
+    ['yunet', 0.9],
+    // Haar is the weaker, older detector: selectable, not the default.
+    ['haar', 0.75],
+  ])('%s: recall >= %d at IoU 0.5', async (kind, minRecall) => {
+    const s = kind === 'yunet' ? yunet : haar;
+    const results = [];
+    for (const label of labels) {
+      const r = await detect(s, images.url(`/faces/${label.file}`));
+      results.push({ found: r.boxes, truth: label.boxes });
+    }
+    const { recall, precision } = recallPrecision(results);
+    console.log(`${kind}: recall ${recall.toFixed(3)}, precision ${precision.toFixed(3)} on ${labels.length} images, ${labels.reduce((n, l) => n + l.boxes.length, 0)} faces`);
+    expect(recall).toBeGreaterThanOrEqual(minRecall);
+    expect(precision).toBeGreaterThanOrEqual(0.8);
+  });
+});
+
+test('the response has the original shape plus boxes and size; the stored object is a JPEG of the input size', async () => {
+  const input = fs.readFileSync(path.join(FACES_DIR, 'grace_hopper_512x512.jpg'));
+  const result = await detect(yunet, images.url('/faces/grace_hopper_512x512.jpg'));
+  expect(result).toEqual({
+    faces: 1,
+    outputUrl: expect.stringMatching(new RegExp(`^${yunet.s3.endpoint}/${yunet.bucket}/tmp/\\d{4}-\\d{2}-\\d{2}T[\\d-]+Z-[0-9a-f-]{36}\\.jpg$`)),
+    boxes: [{ x: expect.any(Number), y: expect.any(Number), width: expect.any(Number), height: expect.any(Number), score: expect.any(Number) }],
+    width: 512,
+    height: 512,
+  });
+  expect(result.boxes[0].score).toBeGreaterThan(0.6);
+  const stored = Buffer.from(await (await fetch(result.outputUrl)).arrayBuffer());
+  const inputInfo = inspectImage(input, 40e6);
+  expect(inspectImage(stored, 40e6)).toEqual({ format: 'jpeg', width: inputInfo.width, height: inputInfo.height });
+  expect(stored.equals(input)).toBe(false);
+});
+
+test('dogs.jpg has no faces', async () => {
+  expect((await detect(yunet, images.url('/faces/dogs.jpg'))).faces).toBe(0);
+});
+
+test('PNG input and a same-origin redirect work', async () => {
+  expect((await detect(yunet, images.url('/faces/astronaut.png'))).faces).toBe(1);
+  expect((await detect(yunet, images.url('/redirect-ok'))).faces).toBe(1);
+});
+
+describe('bad inputs give their error code and store nothing', () => {
+  test.each([
+    ['truncated JPEG', () => ({ imageUrl: images.url('/truncated.jpg') }), 'UnsupportedImage'],
+    ['zero bytes', () => ({ imageUrl: images.url('/empty.jpg') }), 'UnsupportedImage'],
+    ['HTML page', () => ({ imageUrl: images.url('/page.html') }), 'UnsupportedImage'],
+    ['oversized body, streamed', () => ({ imageUrl: images.url('/huge.jpg') }), 'TooLarge'],
+    ['oversized body, declared', () => ({ imageUrl: images.url('/declared-huge.jpg') }), 'TooLarge'],
+    ['too many pixels', () => ({ imageUrl: images.url('/bomb.png') }), 'TooLarge'],
+    ['redirect to the metadata address', () => ({ imageUrl: images.url('/redirect-private') }), 'UrlNotAllowed'],
+    ['redirect to a mapped private address', () => ({ imageUrl: images.url('/redirect-private-ip6') }), 'UrlNotAllowed'],
+    ['redirect loop', () => ({ imageUrl: images.url('/redirect-loop') }), 'DownloadFailed'],
+    ['404', () => ({ imageUrl: images.url('/missing.jpg') }), 'DownloadFailed'],
+    ['slow server past the time limit', () => ({ imageUrl: images.url('/slow.jpg') }), 'DownloadFailed'],
+    ['loopback that is not an allowed origin', () => ({ imageUrl: 'http://127.0.0.1:9/x.jpg' }), 'UrlNotAllowed'],
+    ['metadata address directly', () => ({ imageUrl: 'http://169.254.169.254/latest/meta-data/' }), 'UrlNotAllowed'],
+    ['file URL', () => ({ imageUrl: 'file:///etc/passwd' }), 'InvalidInput'],
+    ['no imageUrl', () => ({ url: 'https://example.com/a.jpg' }), 'InvalidInput'],
+  ])('%s -> %s', async (_name, event, code) => {
+    const before = await storedKeys();
+    const run = await yunet.detect.invoke(event());
+    expect(run.ok).toBe(false);
+    expect(run.error!.errorType).toBe(code);
+    expect(run.error!.errorMessage.length).toBeGreaterThan(10);
+    expect(await storedKeys()).toEqual(before);
+  });
+});
+
+test('one structured log line per request, with stage timings and no query string', async () => {
+  const run = await yunet.detect.invoke({ imageUrl: `${images.url('/faces/grace_hopper_512x512.jpg')}?X-Amz-Signature=secret` });
+  expect(run.ok).toBe(true);
+  const lines = run.log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatchObject({
+    level: 'info',
+    message: 'detect-faces done',
+    requestId: run.requestId,
+    faces: 1,
+    timingsMs: { download: expect.any(Number), decode: expect.any(Number), detect: expect.any(Number), annotate: expect.any(Number), encode: expect.any(Number), upload: expect.any(Number) },
+  });
+  expect(run.log).not.toContain('secret');
+});
