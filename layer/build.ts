@@ -49,6 +49,7 @@ function plan(): Plan {
     fileText(path.join(addon.lockDir, 'package-lock.json')),
     fileText(path.join(SCRIPTS, 'build-addon.sh')),
     LAYER_BUDGET.systemLibraries,
+    opencv.addonModules,
   );
   const layerKey = cacheKey(
     addonKey,
@@ -160,7 +161,7 @@ async function buildLayer(p: Plan): Promise<void> {
       fs.cpSync(path.join(nodeDir, 'include'), path.join(root, 'node', 'include'), { recursive: true });
       fs.copyFileSync(path.join(SCRIPTS, 'build-addon.sh'), path.join(work, 'build-addon.sh'));
       await ctx.exec(
-        inRoot(root, { JOBS, SYSTEM_LIBS: LAYER_BUDGET.systemLibraries.join(' ') }, ['bash', '/work/build-addon.sh']),
+        inRoot(root, { JOBS, SYSTEM_LIBS: LAYER_BUDGET.systemLibraries.join(' '), ADDON_MODULES: opencv.addonModules.join(' ') }, ['bash', '/work/build-addon.sh']),
       );
       const out = addonEntry.begin();
       fs.cpSync(path.join(work, 'out'), out, { recursive: true });

@@ -2,10 +2,26 @@
 # Inside the build root: compile @u4/opencv4nodejs against the OpenCV in /opt and Node 24's headers
 # in /node, then copy the addon and every shared library it needs (minus what Amazon Linux 2023
 # provides) into /work/out, stripped, with a RUNPATH that keeps the layer relocatable.
-# Inputs: JOBS, SYSTEM_LIBS (space-separated sonames the target system provides).
+# Inputs: JOBS, SYSTEM_LIBS (space-separated sonames the target system provides),
+#         ADDON_MODULES (space-separated OpenCV modules the addon binds).
+#
+# OpenCV is static (/opt/lib/libopencv_*.a). The addon's installer finds modules by looking for
+# libopencv_<module>.so in OPENCV_LIB_DIR and links them with -lopencv_<module>; here each such
+# file is a GNU ld script naming one group of all OpenCV archives (so their order does not matter)
+# plus the system libraries they use, linked dynamically. Only modules in ADDON_MODULES get a
+# script, so the addon compiles bindings only for those. --gc-sections drops what nothing uses;
+# --exclude-libs keeps OpenCV's symbols out of the addon's export table.
 set -euo pipefail
 export PATH=/node/bin:$PATH
-export OPENCV4NODEJS_DISABLE_AUTOBUILD=1 OPENCV_INCLUDE_DIR=/opt/include/opencv4 OPENCV_LIB_DIR=/opt/lib OPENCV_BIN_DIR=/opt/bin
+cvlib=/work/cvlib
+rm -rf "$cvlib"; mkdir -p "$cvlib"
+archives=$(ls /opt/lib/libopencv_*.a | tr '\n' ' ')
+for module in $ADDON_MODULES; do
+  [ -f "/opt/lib/libopencv_$module.a" ] || { echo "OpenCV module $module was not built" >&2; exit 1; }
+  printf 'GROUP ( %s )\nINPUT ( AS_NEEDED ( -lprotobuf -ljpeg -lpng16 -lwebp -lz -ldl -lpthread ) )\n' "$archives" > "$cvlib/libopencv_$module.so"
+done
+export OPENCV4NODEJS_DISABLE_AUTOBUILD=1 OPENCV_INCLUDE_DIR=/opt/include/opencv4 OPENCV_LIB_DIR=$cvlib OPENCV_BIN_DIR=/opt/bin
+export LDFLAGS="-Wl,--gc-sections -Wl,--exclude-libs,ALL -Wl,--as-needed"
 export npm_config_nodedir=/node
 pkg=/work/addon/node_modules/@u4/opencv4nodejs
 cd "$pkg"
@@ -21,7 +37,7 @@ patchelf --set-rpath '$ORIGIN/../../../../../../lib' "$out/addon/opencv4nodejs.n
 
 echo "== shared library closure"
 is_system() { local n; for n in $SYSTEM_LIBS; do [ "$n" = "$1" ] && return 0; done; return 1; }
-LD_LIBRARY_PATH=/opt/lib ldd build/Release/opencv4nodejs.node | tee /work/ldd.txt
+ldd build/Release/opencv4nodejs.node | tee /work/ldd.txt
 missing=$(grep 'not found' /work/ldd.txt || true)
 [ -z "$missing" ] || { echo "unresolved libraries: $missing" >&2; exit 1; }
 awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' /work/ldd.txt | while read -r soname file; do
@@ -37,6 +53,6 @@ awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' /work/ldd.txt | while read -r so
     [ -f "/usr/share/doc/$owner/copyright" ] && cp "/usr/share/doc/$owner/copyright" "$out/licenses/$owner.txt"
   fi
 done
-cp /work/opencv-src/LICENSE "$out/licenses/opencv.txt"
+cp /opt/share/licenses/opencv4/LICENSE "$out/licenses/opencv.txt" 2>/dev/null || cp /work/opencv-src/LICENSE "$out/licenses/opencv.txt"
 cp "$pkg/LICENSE" "$out/licenses/opencv4nodejs.txt"
 ls -la "$out/addon" "$out/lib" "$out/licenses"
