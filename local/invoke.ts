@@ -3,7 +3,7 @@
  * the embedded S3 server. stdout holds exactly the handler's JSON response, or on failure its
  * error JSON with a non-zero exit code, so scripts can drive it.
  */
-import { startDetectSession } from './detect-session';
+import { startLocalStack } from './local-stack';
 
 async function main(): Promise<number> {
   const payload = process.argv[2];
@@ -18,7 +18,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify({ errorType: 'InvalidInput', errorMessage: 'the payload is not valid JSON' })}\n`);
     return 1;
   }
-  const session = await startDetectSession();
+  const session = await startLocalStack();
   try {
     const run = await session.detect.invoke(event);
     if (process.env.FACE_LOCAL_VERBOSE) process.stderr.write(run.log);

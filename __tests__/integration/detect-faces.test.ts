@@ -8,22 +8,22 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { inspectImage } from '../../functions/detect-faces/sniff';
-import { startDetectSession, type DetectSession } from '../../local/detect-session';
+import { startLocalStack, type LocalStack } from '../../local/local-stack';
 import { FACES_DIR, readLabels, startImageServer, type ImageServer } from '../helpers/image-server';
 import { recallPrecision } from '../helpers/metrics';
 
 jest.setTimeout(120_000);
 
 let images: ImageServer;
-let yunet: DetectSession;
-let haar: DetectSession;
+let yunet: LocalStack;
+let haar: LocalStack;
 let s3: S3Client;
 const dataDirs: string[] = [];
 
-async function session(environment: Record<string, string>): Promise<DetectSession> {
+async function session(environment: Record<string, string>): Promise<LocalStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'detect-s3-'));
   dataDirs.push(dataDir);
-  return startDetectSession({ dataDir, environment, extraLoopbackOrigins: [images.origin] });
+  return startLocalStack({ dataDir, environment, extraLoopbackOrigins: [images.origin] });
 }
 
 beforeAll(async () => {
@@ -47,7 +47,7 @@ async function storedKeys(): Promise<string[]> {
 
 type Result = { faces: number; outputUrl: string; boxes: { x: number; y: number; width: number; height: number; score: number }[]; width: number; height: number };
 
-async function detect(s: DetectSession, imageUrl: string): Promise<Result> {
+async function detect(s: LocalStack, imageUrl: string): Promise<Result> {
   const run = await s.detect.invoke({ imageUrl });
   if (!run.ok) throw new Error(`${run.error!.errorType}: ${run.error!.errorMessage}\n${run.log}`);
   return run.result as Result;

@@ -44,7 +44,9 @@ function checkAddress(address: string, url: URL, options: DownloadOptions): void
   if (verdict.allowed) return;
   const origin = `${url.protocol}//${url.host}`;
   if (isLoopback(address) && options.allowedLoopbackOrigins?.includes(origin)) return;
-  throw urlNotAllowed(`${url.hostname} resolves to ${address}: ${verdict.reason}; only public addresses may be fetched`);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const where = host === address ? '' : `${host} resolves to ${address}, which is not allowed: `;
+  throw urlNotAllowed(`${where}${verdict.reason}; only public addresses may be fetched`);
 }
 
 function guardedLookup(url: URL, options: DownloadOptions): LookupFunction {

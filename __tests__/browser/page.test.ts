@@ -1,0 +1,84 @@
+/// <reference lib="dom" />
+/**
+ * The local web page in real headless Chromium (Debian's package, driven by playwright-core; no
+ * browser download): a URL, a chosen file, and a bad URL showing its error code.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { FACES_DIR } from '../helpers/image-server';
+import { startServe } from '../helpers/local-serve';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+
+jest.setTimeout(120_000);
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+let local: Awaited<ReturnType<typeof startServe>>;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  local = await startServe();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await local?.close();
+});
+
+async function imageLoaded(): Promise<boolean> {
+  return page.$eval('#marked', (img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0);
+}
+
+test('an image URL from the local bucket: face count, boxes, timings and the marked image', async () => {
+  const s3 = new S3Client({ endpoint: local.stack.s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  await s3.send(new PutObjectCommand({ Bucket: local.stack.bucket, Key: 'inputs/group.jpg', Body: fs.readFileSync(path.join(FACES_DIR, '2008_002079.jpg')) }));
+  s3.destroy();
+  await page.goto(`${local.endpoint}/`);
+  await page.fill('#url', `${local.stack.s3.endpoint}/${local.stack.bucket}/inputs/group.jpg`);
+  await page.click('#go');
+  await page.waitForSelector('#result.shown');
+  expect(Number(await page.textContent('#faces'))).toBe(6);
+  expect(await page.$$eval('#boxes tbody tr', (rows) => rows.length)).toBe(6);
+  expect(await page.$$eval('#timings tbody tr td:first-child', (cells) => cells.map((c) => c.textContent))).toEqual(['download', 'decode', 'detect', 'annotate', 'encode', 'upload']);
+  await page.waitForFunction(() => (document.getElementById('marked') as HTMLImageElement).naturalWidth > 0);
+  expect(await imageLoaded()).toBe(true);
+  if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
+});
+
+test('a chosen (dropped) local file', async () => {
+  await page.goto(`${local.endpoint}/`);
+  await page.setInputFiles('#file', path.join(FACES_DIR, 'grace_hopper_512x512.jpg'));
+  await page.waitForSelector('#result.shown');
+  expect(Number(await page.textContent('#faces'))).toBe(1);
+  await page.waitForFunction(() => (document.getElementById('marked') as HTMLImageElement).naturalWidth === 512);
+});
+
+test('a file dropped onto the page', async () => {
+  await page.goto(`${local.endpoint}/`);
+  const bytes = fs.readFileSync(path.join(FACES_DIR, 'astronaut.png')).toString('base64');
+  const transfer = await page.evaluateHandle(async (b64) => {
+    const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([data], 'astronaut.png', { type: 'image/png' }));
+    return dt;
+  }, bytes);
+  await page.dispatchEvent('#drop', 'drop', { dataTransfer: transfer });
+  await page.waitForSelector('#result.shown');
+  expect(Number(await page.textContent('#faces'))).toBe(1);
+});
+
+test('a bad URL shows its error code and message, not a blank page', async () => {
+  await page.goto(`${local.endpoint}/`);
+  await page.fill('#url', 'http://169.254.169.254/latest/meta-data/');
+  await page.click('#go');
+  await page.waitForSelector('#error.shown');
+  expect(await page.textContent('#error-code')).toBe('UrlNotAllowed');
+  expect(await page.textContent('#error-message')).toMatch(/link-local/);
+  expect(await page.isVisible('#result')).toBe(false);
+});

@@ -1,0 +1,183 @@
+/**
+ * The local endpoint driven by the real AWS CLI v2 (/usr/bin/aws, Debian's awscli) and by
+ * @aws-sdk/client-lambda, exactly as against AWS but with --endpoint-url: the original tutorial's
+ * invoke command, errors, not-found, dry run, event, log tail, payload limit, cleanup by hand and
+ * on its schedule, and the download guard in local mode.
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { inspectImage } from '../../functions/detect-faces/sniff';
+import { FACES_DIR } from '../helpers/image-server';
+import { startServe } from '../helpers/local-serve';
+import { ageObjects, listKeys, seedObjects, type TestS3 } from '../helpers/s3';
+import { S3Client } from '@aws-sdk/client-s3';
+
+jest.setTimeout(120_000);
+
+const AWS = '/usr/bin/aws';
+let local: Awaited<ReturnType<typeof startServe>>;
+let work: string;
+let lambda: LambdaClient;
+const DETECT = 'face-detection-detect-faces';
+const CLEANUP = 'face-detection-cleanup';
+
+/**
+ * The CLI with made-up credentials and no config of this machine's user. Asynchronous: the
+ * endpoint runs in this process, so a blocking spawn would stall it.
+ */
+function aws(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      AWS,
+      args,
+      {
+        cwd: work,
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          HOME: work,
+          AWS_ACCESS_KEY_ID: 'AKIDLOCALEXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'local-secret',
+          AWS_DEFAULT_REGION: 'eu-west-3',
+          AWS_PAGER: '',
+        },
+      },
+      (error, stdout, stderr) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The local S3 server's store, for seeding old objects. */
+function store(): TestS3 {
+  const client = new S3Client({ endpoint: local.stack.s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'any', secretAccessKey: 'any' } });
+  return { server: local.stack.s3, client, directory: local.dataDir, bucket: local.stack.bucket, close: async () => client.destroy() };
+}
+
+beforeAll(async () => {
+  local = await startServe();
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'aws-cli-'));
+  lambda = new LambdaClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+});
+
+afterAll(async () => {
+  lambda?.destroy();
+  await local?.close();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('the original tutorial flow: upload, aws lambda invoke, fetch the marked image with aws s3 cp', async () => {
+  const s3 = ['--endpoint-url', local.stack.s3.endpoint];
+  const bucket = local.stack.bucket;
+  expect((await aws('s3', 'cp', path.join(FACES_DIR, 'grace_hopper_512x512.jpg'), `s3://${bucket}/inputs/photo.jpg`, ...s3)).status).toBe(0);
+  const imageUrl = `${local.stack.s3.endpoint}/${bucket}/inputs/photo.jpg`;
+
+  const invoke = await aws('lambda', 'invoke', '--function-name', DETECT, '--payload', JSON.stringify({ imageUrl }), '--cli-binary-format', 'raw-in-base64-out', '--endpoint-url', local.endpoint, 'output.txt');
+  expect(invoke.stderr).toBe('');
+  expect(invoke.status).toBe(0);
+  expect(JSON.parse(invoke.stdout)).toMatchObject({ StatusCode: 200, ExecutedVersion: '$LATEST' });
+  const out = JSON.parse(fs.readFileSync(path.join(work, 'output.txt'), 'utf8'));
+  expect(out).toMatchObject({ faces: 1, outputUrl: expect.stringContaining(`/${bucket}/tmp/`) });
+
+  const key = new URL(out.outputUrl).pathname.replace(`/${bucket}/`, '');
+  expect((await aws('s3', 'cp', `s3://${bucket}/${key}`, 'marked.jpg', ...s3)).status).toBe(0);
+  expect(inspectImage(fs.readFileSync(path.join(work, 'marked.jpg')), 40e6)).toEqual({ format: 'jpeg', width: 512, height: 512 });
+  const listing = await aws('s3', 'ls', `s3://${bucket}/tmp/`, ...s3);
+  expect(listing.stdout).toContain(path.basename(key));
+});
+
+test('a handler error: exit 0, FunctionError Unhandled, the error JSON in the output file, the log tail', async () => {
+  const r = await aws('lambda', 'invoke', '--function-name', DETECT, '--payload', '{"imageUrl":"http://169.254.169.254/latest/meta-data/"}', '--cli-binary-format', 'raw-in-base64-out', '--log-type', 'Tail', '--endpoint-url', local.endpoint, 'error.json');
+  expect(r.status).toBe(0);
+  const meta = JSON.parse(r.stdout);
+  expect(meta).toMatchObject({ StatusCode: 200, FunctionError: 'Unhandled' });
+  expect(JSON.parse(fs.readFileSync(path.join(work, 'error.json'), 'utf8'))).toMatchObject({ errorType: 'UrlNotAllowed', errorMessage: expect.stringMatching(/link-local/) });
+  const tail = Buffer.from(meta.LogResult, 'base64').toString('utf8');
+  expect(tail).toMatch(/^START RequestId: /m);
+  expect(tail).toMatch(/"code":"UrlNotAllowed"/);
+  expect(tail).toMatch(/^REPORT RequestId: .*Duration: /m);
+});
+
+test('unknown function: ResourceNotFoundException', async () => {
+  const r = await aws('lambda', 'invoke', '--function-name', 'no-such-function', '--endpoint-url', local.endpoint, 'x.json');
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toMatch(/ResourceNotFoundException/);
+  expect(r.stderr).toMatch(/Function not found: .*no-such-function/);
+});
+
+test('DryRun answers 204 and Event 202 (and the event still runs)', async () => {
+  const dry = await aws('lambda', 'invoke', '--function-name', DETECT, '--invocation-type', 'DryRun', '--endpoint-url', local.endpoint, 'dry.json');
+  expect(JSON.parse(dry.stdout)).toMatchObject({ StatusCode: 204 });
+  const before = (await listKeys(store(), 'tmp/')).length;
+  const imageUrl = `${local.stack.s3.endpoint}/${local.stack.bucket}/inputs/photo.jpg`;
+  const event = await aws('lambda', 'invoke', '--function-name', DETECT, '--invocation-type', 'Event', '--payload', JSON.stringify({ imageUrl }), '--cli-binary-format', 'raw-in-base64-out', '--endpoint-url', local.endpoint, 'event.json');
+  expect(JSON.parse(event.stdout)).toMatchObject({ StatusCode: 202 });
+  for (let i = 0; i < 50 && (await listKeys(store(), 'tmp/')).length === before; i++) await new Promise((r) => setTimeout(r, 200));
+  expect((await listKeys(store(), 'tmp/')).length).toBe(before + 1);
+});
+
+test('the SDK: result, function error, log tail, not found, and the 6 MB payload limit', async () => {
+  const imageUrl = `${local.stack.s3.endpoint}/${local.stack.bucket}/inputs/photo.jpg`;
+  const ok = await lambda.send(new InvokeCommand({ FunctionName: DETECT, Payload: Buffer.from(JSON.stringify({ imageUrl })), LogType: 'Tail' }));
+  expect(ok.StatusCode).toBe(200);
+  expect(ok.FunctionError).toBeUndefined();
+  expect(JSON.parse(Buffer.from(ok.Payload!).toString())).toMatchObject({ faces: 1 });
+  expect(Buffer.from(ok.LogResult!, 'base64').toString()).toMatch(/"timingsMs":\{"download"/);
+
+  const bad = await lambda.send(new InvokeCommand({ FunctionName: `arn:aws:lambda:us-east-1:000000000000:function:${DETECT}`, Payload: Buffer.from('{"imageUrl":"ftp://x/y.jpg"}') }));
+  expect(bad.FunctionError).toBe('Unhandled');
+  expect(JSON.parse(Buffer.from(bad.Payload!).toString())).toMatchObject({ errorType: 'InvalidInput' });
+
+  await expect(lambda.send(new InvokeCommand({ FunctionName: 'missing' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  const huge = Buffer.from(JSON.stringify({ imageUrl: 'https://example.com/a.jpg', padding: 'x'.repeat(6 * 1024 * 1024) }));
+  await expect(lambda.send(new InvokeCommand({ FunctionName: DETECT, Payload: huge }))).rejects.toMatchObject({ name: 'RequestTooLargeException', $metadata: { httpStatusCode: 413 } });
+});
+
+test('local mode keeps the download guard: only the local bucket and dropped files are loopback sources', async () => {
+  for (const imageUrl of [
+    `${local.endpoint}/`,
+    `http://127.0.0.1:${new URL(local.stack.s3.endpoint).port === '1' ? 2 : 1}/x.jpg`,
+    'http://169.254.169.254/latest/meta-data/iam/',
+    'http://10.0.0.1/x.jpg',
+    'http://[::1]/x.jpg',
+  ]) {
+    const r = await lambda.send(new InvokeCommand({ FunctionName: DETECT, Payload: Buffer.from(JSON.stringify({ imageUrl })) }));
+    expect([imageUrl, JSON.parse(Buffer.from(r.Payload!).toString()).errorType]).toEqual([imageUrl, 'UrlNotAllowed']);
+  }
+});
+
+test('cleanup invoked by hand deletes only old tmp/ objects', async () => {
+  const s = store();
+  seedObjects(s, ['tmp/old-a.jpg', 'tmp/old-b.jpg', 'tmpfoo/old.jpg', 'photos/old.jpg'], 7200);
+  seedObjects(s, ['tmp/new.jpg'], 10);
+  const r = await aws('lambda', 'invoke', '--function-name', CLEANUP, '--endpoint-url', local.endpoint, 'cleanup.json');
+  expect(r.status).toBe(0);
+  const summary = JSON.parse(fs.readFileSync(path.join(work, 'cleanup.json'), 'utf8'));
+  expect(summary).toMatchObject({ deleted: 2, truncated: false, failed: 0 });
+  const left = (await aws('s3', 'ls', `s3://${local.stack.bucket}/`, '--recursive', '--endpoint-url', local.stack.s3.endpoint)).stdout;
+  expect(left).toContain('tmp/new.jpg');
+  expect(left).toContain('tmpfoo/old.jpg');
+  expect(left).toContain('photos/old.jpg');
+  expect(left).not.toContain('tmp/old-a.jpg');
+});
+
+test('the cleanup schedule runs cleanup on its own', async () => {
+  const scheduled = await startServe({ cleanupEveryMs: 300 });
+  try {
+    const s = { ...store(), directory: scheduled.dataDir, bucket: scheduled.stack.bucket };
+    s.client = new S3Client({ endpoint: scheduled.stack.s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    seedObjects(s, ['tmp/stale.jpg'], 7200);
+    ageObjects(s, ['tmp/stale.jpg'], 7200);
+    let keys = await listKeys(s);
+    for (let i = 0; i < 50 && keys.includes('tmp/stale.jpg'); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      keys = await listKeys(s);
+    }
+    expect(keys).not.toContain('tmp/stale.jpg');
+    s.client.destroy();
+  } finally {
+    await scheduled.close();
+  }
+});

@@ -1,0 +1,117 @@
+/**
+ * The part of the Lambda Invoke API that the AWS CLI and SDK use, served locally:
+ *   POST /2015-03-31/functions/{name|arn}[:qualifier]/invocations
+ * with invocation types RequestResponse (200), Event (202, runs in the background) and DryRun
+ * (204); handler errors as 200 + X-Amz-Function-Error: Unhandled; X-Amz-Log-Type: Tail returns
+ * the last 4 KB of the log in X-Amz-Log-Result; unknown functions 404 ResourceNotFoundException;
+ * payloads over 6 MB 413 RequestTooLargeException. Requests are not authenticated (loopback only).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FunctionRuntime, InvocationResult } from './lambda-runtime';
+
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+const LOG_TAIL_BYTES = 4 * 1024;
+const ACCOUNT = '000000000000';
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
+
+export interface LambdaApiOptions {
+  readonly functions: ReadonlyMap<string, FunctionRuntime>;
+  readonly region: string;
+  /** Called with every finished invocation (logging, the web page's history). */
+  readonly onInvocation?: (name: string, type: string, result: InvocationResult) => void;
+}
+
+/** `name`, `name:qualifier`, or `arn:aws:lambda:region:account:function:name[:qualifier]` -> name. */
+export function functionNameFrom(raw: string): string {
+  const decoded = decodeURIComponent(raw);
+  const arn = /^arn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:([^:]+)(?::.*)?$/.exec(decoded);
+  if (arn) return arn[1];
+  return decoded.split(':')[0];
+}
+
+/** Last `bytes` of the log, cut at a character boundary, base64 as the API returns it. */
+export function logTail(log: string, bytes = LOG_TAIL_BYTES): string {
+  const buf = Buffer.from(log, 'utf8');
+  let tail = buf.subarray(Math.max(0, buf.length - bytes));
+  while (tail.length && (tail[0] & 0xc0) === 0x80) tail = tail.subarray(1);
+  return tail.toString('base64');
+}
+
+function reportLine(name: string, result: InvocationResult, memoryMb: number): string {
+  return `REPORT RequestId: ${result.requestId}\tDuration: ${result.durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(result.durationMs)} ms\tMemory Size: ${memoryMb} MB\tFunction: ${name}\n`;
+}
+
+function sendError(res: ServerResponse, status: number, type: string, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type });
+  res.end(JSON.stringify({ Type: 'User', message }));
+}
+
+export function lambdaApiHandler(options: LambdaApiOptions) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const match = INVOKE_PATH.exec((req.url ?? '').split('?')[0]);
+    if (!match) return false;
+    if (req.method !== 'POST') {
+      sendError(res, 405, 'MethodNotAllowedException', 'use POST to invoke a function');
+      return true;
+    }
+    const name = functionNameFrom(match[1]);
+    const fn = options.functions.get(name);
+
+    // Read the payload with the API's size limit, without buffering more than that.
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_PAYLOAD_BYTES) tooLarge = true;
+      else chunks.push(chunk as Buffer);
+    }
+    if (!fn) {
+      sendError(res, 404, 'ResourceNotFoundException', `Function not found: arn:aws:lambda:${options.region}:${ACCOUNT}:function:${name}`);
+      return true;
+    }
+    if (tooLarge) {
+      sendError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`);
+      return true;
+    }
+    const body = Buffer.concat(chunks).toString('utf8');
+    let event: unknown = {};
+    if (body.trim()) {
+      try {
+        event = JSON.parse(body);
+      } catch {
+        sendError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json: the payload is not valid JSON');
+        return true;
+      }
+    }
+
+    const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+    if (type === 'DryRun') {
+      res.writeHead(204, { 'x-amzn-requestid': crypto.randomUUID() }).end();
+      return true;
+    }
+    if (type === 'Event') {
+      void fn.invoke(event).then((result) => options.onInvocation?.(name, type, result));
+      res.writeHead(202, { 'x-amzn-requestid': crypto.randomUUID(), 'content-type': 'application/json' }).end();
+      return true;
+    }
+    if (type !== 'RequestResponse') {
+      sendError(res, 400, 'InvalidParameterValueException', `invalid InvocationType ${JSON.stringify(type)}: use RequestResponse, Event or DryRun`);
+      return true;
+    }
+
+    const result = await fn.invoke(event);
+    options.onInvocation?.(name, type, result);
+    const log = result.log + reportLine(name, result, fn.options.memoryMb ?? 128);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'x-amzn-requestid': result.requestId,
+      'x-amz-executed-version': '$LATEST',
+    };
+    if (String(req.headers['x-amz-log-type'] ?? '').toLowerCase() === 'tail') headers['x-amz-log-result'] = logTail(log);
+    if (!result.ok) headers['x-amz-function-error'] = 'Unhandled';
+    res.writeHead(200, headers);
+    res.end(JSON.stringify(result.ok ? (result.result ?? null) : { ...result.error, trace: [] }));
+    return true;
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The system on this machine, started together: the embedded S3 server with the bucket, both
+ * bundled functions in Lambda-like processes (detect-faces with the real layer), and a loopback
+ * file server for local images. Each function gets the environment the stack gives it, pointed at
+ * the local services. Function processes start on their first invocation.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { bundleFunction, FUNCTION_BUNDLES, type FunctionBundle } from '../stack/bundle';
+import { loadConfig, type StackConfig } from '../stack/config';
+import { cleanupEnvironment } from '../stack/cleanup-function';
+import { detectEnvironment } from '../stack/detect-function';
+import { startFileServer, type LocalFileServer } from './file-server';
+import { FunctionRuntime } from './lambda-runtime';
+import { unpackLayer } from './layer';
+import { spawnS3Server, type RunningS3Server } from './s3-server';
+
+export interface LocalStack {
+  readonly config: StackConfig;
+  readonly bucket: string;
+  readonly s3: RunningS3Server;
+  readonly files: LocalFileServer;
+  readonly detect: FunctionRuntime;
+  readonly cleanup: FunctionRuntime;
+  close(): Promise<void>;
+}
+
+export interface LocalStackOptions {
+  /** Folder of the S3 server's data. @default local/.data/s3 */
+  readonly dataDir?: string;
+  /** Extra environment for detect-faces (tests: e.g. DETECTOR, DOWNLOAD_TIMEOUT_MS). */
+  readonly environment?: Record<string, string>;
+  /** Extra environment for cleanup (e.g. MAX_AGE_SECONDS for a short local age). */
+  readonly cleanupEnvironment?: Record<string, string>;
+  /** Loopback origins the function may fetch besides the session's own servers. */
+  readonly extraLoopbackOrigins?: readonly string[];
+  readonly s3Port?: number;
+  /** Port of the file server for local images. @default 0 (any) */
+  readonly filesPort?: number;
+}
+
+export const LOCAL_BUCKET = 'face-detection-local';
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const config = loadConfig({}, process.env);
+  const bucket = config.bucketName ?? LOCAL_BUCKET;
+  const layer = unpackLayer(config.artifacts.layerZip);
+  const bundles = Object.fromEntries(await Promise.all(FUNCTION_BUNDLES.map(async (b) => [b.name, await unpackedBundle(b)] as const)));
+
+  const s3 = await spawnS3Server({ directory: options.dataDir ?? path.resolve('local', '.data', 's3'), buckets: [bucket], port: options.s3Port });
+  const files = await startFileServer(options.filesPort);
+  const detect = new FunctionRuntime({
+    name: `${config.stackName}-detect-faces`,
+    bundle: bundles['detect-faces'],
+    timeoutSeconds: config.detectTimeoutSeconds,
+    memoryMb: config.detectMemoryMb,
+    layerNodeModules: layer.nodeModules,
+    environment: {
+      ...detectEnvironment(config, bucket),
+      MODELS_DIR: layer.modelsDir,
+      S3_ENDPOINT: s3.endpoint,
+      // s3rver's built-in credentials.
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      PUBLIC_BASE_URL: `${s3.endpoint}/${bucket}`,
+      ALLOW_LOOPBACK_ORIGINS: [files.origin, s3.endpoint, ...(options.extraLoopbackOrigins ?? [])].join(','),
+      ...options.environment,
+    },
+  });
+  const cleanup = new FunctionRuntime({
+    name: `${config.stackName}-cleanup`,
+    bundle: bundles.cleanup,
+    timeoutSeconds: config.cleanupTimeoutSeconds,
+    memoryMb: config.cleanupMemoryMb,
+    environment: {
+      ...cleanupEnvironment(config, bucket),
+      S3_ENDPOINT: s3.endpoint,
+      ...options.cleanupEnvironment,
+    },
+  });
+  return {
+    config,
+    bucket,
+    s3,
+    files,
+    detect,
+    cleanup,
+    close: async () => {
+      await Promise.all([detect.close(), cleanup.close()]);
+      await files.close();
+      await s3.close();
+    },
+  };
+}
+
+/** Bundles a function as it ships and unpacks the zip's index.js to run that same file. */
+async function unpackedBundle(bundle: FunctionBundle): Promise<string> {
+  const { zip } = await bundleFunction(bundle);
+  const dir = path.join(path.dirname(zip), bundle.name);
+  fs.mkdirSync(dir, { recursive: true });
+  execFileSync('unzip', ['-o', '-q', zip, '-d', dir]);
+  return path.join(dir, 'index.js');
+}

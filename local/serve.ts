@@ -1,0 +1,164 @@
+/**
+ * `npm run serve`: the system on loopback, in one process tree that stops on Ctrl-C:
+ *   - the embedded S3 server holding the bucket (data in local/.data/s3, kept across restarts);
+ *   - a Lambda Invoke API for detect-faces and cleanup (the unmodified `aws lambda invoke` works
+ *     with --endpoint-url), running the real bundles with the real layer;
+ *   - the cleanup schedule, at the configured rate (FACE_LOCAL_CLEANUP_RATE for a short local one);
+ *   - a web page at / to try images by URL or by dropping a file.
+ * Ports: FACE_LOCAL_PORT (API + page, 9001), FACE_LOCAL_S3_PORT (4569), FACE_LOCAL_FILES_PORT (9002).
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { lambdaApiHandler } from './lambda-api';
+import { startLocalStack, type LocalStack } from './local-stack';
+import { PAGE_HTML } from './page';
+import type { InvocationResult } from './lambda-runtime';
+
+export interface ServeOptions {
+  readonly port?: number;
+  readonly s3Port?: number;
+  readonly filesPort?: number;
+  readonly dataDir?: string;
+  /** rate(N minute[s]|hour[s]|day[s]); cron is not run locally. */
+  readonly cleanupRate?: string;
+  /** Overrides the rate with milliseconds (tests). */
+  readonly cleanupEveryMs?: number;
+  readonly cleanupEnvironment?: Record<string, string>;
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningServe {
+  readonly stack: LocalStack;
+  readonly endpoint: string;
+  readonly cleanupEveryMs: number | undefined;
+  close(): Promise<void>;
+}
+
+/** rate(5 minutes) -> 300000; undefined for anything else (cron runs only on AWS). */
+export function rateToMs(expression: string): number | undefined {
+  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
+  if (!m) return undefined;
+  const unit = m[2].startsWith('minute') ? 60_000 : m[2].startsWith('hour') ? 3_600_000 : 86_400_000;
+  return Number(m[1]) * unit;
+}
+
+export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const stack = await startLocalStack({
+    dataDir: options.dataDir ?? path.resolve('local', '.data', 's3'),
+    s3Port: options.s3Port ?? 4569,
+    filesPort: options.filesPort ?? 9002,
+    cleanupEnvironment: options.cleanupEnvironment,
+  });
+  const functions = new Map([
+    [stack.detect.options.name, stack.detect],
+    [stack.cleanup.options.name, stack.cleanup],
+  ]);
+  const onInvocation = (name: string, type: string, r: InvocationResult) =>
+    log(`${new Date().toISOString()} ${name} (${type}) ${r.ok ? 'ok' : `${r.error?.errorType}: ${r.error?.errorMessage}`} ${r.durationMs} ms`);
+  const api = lambdaApiHandler({ functions, region: stack.config.region, onInvocation });
+  const maxUpload = stack.config.maxImageBytes;
+
+  const server = http.createServer(async (req, res) => {
+    try {
+      if (await api(req, res)) return;
+      const url = (req.url ?? '/').split('?')[0];
+      if (req.method === 'GET' && url === '/') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE_HTML({ detect: stack.detect.options.name }));
+        return;
+      }
+      if (req.method === 'POST' && url === '/api/files') {
+        // A dropped file: served to the handler from the loopback file server, nothing else.
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of req) {
+          size += (chunk as Buffer).length;
+          if (size <= maxUpload) chunks.push(chunk as Buffer);
+        }
+        if (size > maxUpload) {
+          res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ errorType: 'TooLarge', errorMessage: `files up to ${maxUpload} bytes` }));
+          return;
+        }
+        const name = String(req.headers['x-file-name'] ?? 'upload');
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ imageUrl: stack.files.add(Buffer.concat(chunks), name) }));
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    } catch (err) {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(String(err));
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 9001, '127.0.0.1', resolve);
+  });
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const rate = options.cleanupRate ?? stack.config.cleanupSchedule;
+  const cleanupEveryMs = options.cleanupEveryMs ?? rateToMs(rate);
+  const timer = cleanupEveryMs
+    ? setInterval(() => void stack.cleanup.invoke({}).then((r) => onInvocation(stack.cleanup.options.name, 'Scheduled', r)), cleanupEveryMs)
+    : undefined;
+  if (!cleanupEveryMs) log(`note: ${rate} is not a rate(...) expression; the cleanup schedule runs only on AWS (invoke cleanup by hand)`);
+
+  return {
+    stack,
+    endpoint,
+    cleanupEveryMs,
+    close: async () => {
+      if (timer) clearInterval(timer);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stack.close();
+    },
+  };
+}
+
+/** The commands printed at start, ready to paste. */
+export function usage(s: RunningServe): string {
+  const { stack, endpoint } = s;
+  const b = stack.bucket;
+  const s3 = stack.s3.endpoint;
+  const detect = stack.detect.options.name;
+  const photo = `${s3}/${b}/inputs/photo.jpg`;
+  return [
+    'Local face detection (Ctrl-C stops everything)',
+    `  page        ${endpoint}/`,
+    `  Lambda API  ${endpoint}   functions: ${detect}, ${stack.cleanup.options.name}`,
+    `  S3          ${s3}   bucket ${b}`,
+    `  cleanup     ${s.cleanupEveryMs ? `every ${s.cleanupEveryMs / 1000} s` : 'by hand only'}, images older than ${stack.config.cleanupMaxAgeSeconds} s`,
+    '',
+    'Try (any credentials and region work):',
+    `  aws s3 cp photo.jpg s3://${b}/inputs/photo.jpg --endpoint-url ${s3}`,
+    `  aws lambda invoke --function-name ${detect} --payload '{"imageUrl":"${photo}"}' --cli-binary-format raw-in-base64-out --endpoint-url ${endpoint} out.json && cat out.json`,
+    `  aws s3 ls s3://${b}/tmp/ --endpoint-url ${s3}`,
+    `  aws lambda invoke --function-name ${stack.cleanup.options.name} --endpoint-url ${endpoint} cleanup.json && cat cleanup.json`,
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const port = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+  const running = await serve({
+    port: port('FACE_LOCAL_PORT', 9001),
+    s3Port: port('FACE_LOCAL_S3_PORT', 4569),
+    filesPort: port('FACE_LOCAL_FILES_PORT', 9002),
+    cleanupRate: process.env.FACE_LOCAL_CLEANUP_RATE,
+  });
+  process.stdout.write(usage(running));
+  const stop = () => {
+    process.stderr.write('stopping...\n');
+    void running.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`serve: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
