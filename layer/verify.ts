@@ -14,7 +14,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { build } from 'esbuild';
 import { debian, LAYER_BUDGET, LAYER_LAYOUT, LAYER_ZIP, models } from './inputs';
 import type { LayerManifest } from './lib/assemble';
 import { listFiles } from './lib/assemble';
@@ -25,6 +24,7 @@ import { ensureNodeDist } from './lib/node-dist';
 import { debianMirror, requireArchive, requireCommands, requireRoot } from './lib/prerequisites';
 import { debootstrap, inRoot, smokeRootEntry } from './lib/roots';
 import { MissingPrerequisite, StepRunner } from './lib/steps';
+import { bundleSmoke } from './smoke/bundle';
 
 const SAMPLE = path.resolve(__dirname, '..', 'samples', 'astronaut.png');
 const SMOKE_RUNS = Number(process.env.LAYER_SMOKE_RUNS) || 5;
@@ -153,16 +153,7 @@ async function smokeTest(opt: string, failures: string[]): Promise<unknown> {
   fs.rmSync(task, { recursive: true, force: true });
   fs.mkdirSync(task, { recursive: true });
   fs.copyFileSync(SAMPLE, path.join(task, path.basename(SAMPLE)));
-  await build({
-    entryPoints: [path.join(__dirname, 'smoke', 'smoke.ts')],
-    outfile: path.join(task, 'smoke.js'),
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node24',
-    external: ['@u4/opencv4nodejs'],
-    logLevel: 'warning',
-  });
+  await bundleSmoke(path.join(task, 'smoke.js'));
 
   const runs: SmokeResult[] = [];
   for (let i = 0; i < SMOKE_RUNS; i++) {

@@ -29,6 +29,8 @@ export interface Mat {
   getData(): Buffer;
   drawRectangle(pt0: Point2, pt1: Point2, color?: Vec3, thickness?: number, lineType?: number): void;
   copy(): Mat;
+  getRegion(rect: Rect): Mat;
+  copyTo(dst: Mat): Mat;
   release(): void;
 }
 
@@ -64,10 +66,12 @@ export interface OpenCv {
   readonly LINE_AA: number;
   readonly COLOR_BGRA2BGR: number;
   readonly COLOR_GRAY2BGR: number;
+  readonly CV_8UC3: number;
   Mat: new (...args: unknown[]) => Mat;
   Point2: new (x: number, y: number) => Point2;
   Vec3: new (x: number, y: number, z: number) => Vec3;
   Size: new (width: number, height: number) => Size;
+  Rect: new (x: number, y: number, width: number, height: number) => Rect;
   CascadeClassifier: new (xmlFile: string) => CascadeClassifier;
   readNetFromONNX(file: string): Net;
   blobFromImage(image: Mat, scaleFactor?: number, size?: Size, mean?: Vec3, swapRB?: boolean, crop?: boolean): Mat;

@@ -22,6 +22,7 @@ const image = cv.imdecode(fs.readFileSync(imagePath));
 const t0 = performance.now();
 const yunetBoxes = yunet.detect(image);
 const t1 = performance.now();
+const firstResultMs = t1;
 const haarBoxes = haar.detect(image);
 const t2 = performance.now();
 const jpeg = cv.imencode('.jpg', image, [cv.IMWRITE_JPEG_QUALITY, 90]);
@@ -38,11 +39,19 @@ process.stdout.write(
     node: process.version,
     addonLoadedMs: Math.round(addonLoadedMs),
     modelsReadyMs: Math.round(modelsReadyMs),
+    firstResultMs: Math.round(firstResultMs),
     image: { width: image.cols, height: image.rows },
     yunet: { faces: yunetBoxes.length, ms: Math.round(t1 - t0), boxes: yunetBoxes },
     haar: { faces: haarBoxes.length, ms: Math.round(t2 - t1), boxes: haarBoxes },
     jpegBytes: jpeg.length,
     rssMb: Math.round(process.memoryUsage().rss / 1e6),
+    peakRssMb: peakRssMb(),
     mappedLibraries: [...mapped].sort(),
   })}\n`,
 );
+
+/** Peak resident set size of this process (VmHWM), in MB. */
+function peakRssMb(): number {
+  const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  return kb ? Math.round(Number(kb[1]) / 1000) : Math.round(process.memoryUsage().rss / 1e6);
+}
