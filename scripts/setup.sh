@@ -83,14 +83,17 @@ _face_setup() (
   fi
 )
 
-if _face_setup; then
+# Not in an `if`: bash would ignore `set -e` inside the function there.
+_face_setup
+_face_status=$?
+if [ "$_face_status" -eq 0 ]; then
   _face_node_dir=${XDG_CACHE_HOME:-$HOME/.cache}/facedetect/node/$FACE_NODE_VERSION
   if [ -x "$_face_node_dir/bin/node" ] && ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) === 24 ? 0 : 1)' 2>/dev/null; then
     export PATH="$_face_node_dir/bin:$PATH"
   fi
   unset _face_node_dir
 else
-  printf '[setup] failed\n' >&2
-  # Sourced: report failure without closing the caller's shell; executed: exit non-zero.
-  return 1 2>/dev/null || exit 1
+  printf '[setup] failed (exit %s)\n' "$_face_status" >&2
 fi
+# Sourced: report the status without closing the caller's shell; executed: exit with it.
+return "$_face_status" 2>/dev/null || exit "$_face_status"

@@ -24,6 +24,14 @@ export function pngBomb(width: number, height: number): Buffer {
   return png;
 }
 
+/** `jpeg` with an EXIF APP1 segment saying "rotate 90 degrees clockwise to display" (orientation 6). */
+export function withExifOrientation6(jpeg: Buffer): Buffer {
+  const tiff = Buffer.from([0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0]);
+  const body = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 0xff]), body]);
+  return Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]);
+}
+
 export async function startImageServer(): Promise<ImageServer> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -37,6 +45,8 @@ export async function startImageServer(): Promise<ImageServer> {
     switch (p) {
       case '/truncated.jpg':
         return void res.writeHead(200, { 'content-type': 'image/jpeg' }).end(fs.readFileSync(path.join(FACES_DIR, 'grace_hopper_512x512.jpg')).subarray(0, 20_000));
+      case '/exif-rotated.jpg':
+        return void res.writeHead(200, { 'content-type': 'image/jpeg' }).end(withExifOrientation6(fs.readFileSync(path.join(FACES_DIR, '2008_001009.jpg'))));
       case '/empty.jpg':
         return void res.writeHead(200, { 'content-type': 'image/jpeg' }).end();
       case '/page.html':

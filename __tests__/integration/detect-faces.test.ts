@@ -91,6 +91,34 @@ test('the response has the original shape plus boxes and size; the stored object
   expect(stored.equals(input)).toBe(false);
 });
 
+test('EXIF orientation is applied: size, boxes and stored image are as a viewer sees the photo', async () => {
+  // 2008_001009.jpg is 360x480; orientation 6 displays it rotated, 480x360.
+  const result = await detect(yunet, images.url('/exif-rotated.jpg'));
+  expect([result.width, result.height]).toEqual([480, 360]);
+  for (const b of result.boxes) {
+    expect(b.x + b.width).toBeLessThanOrEqual(480);
+    expect(b.y + b.height).toBeLessThanOrEqual(360);
+  }
+  const stored = Buffer.from(await (await fetch(result.outputUrl)).arrayBuffer());
+  expect(inspectImage(stored, 40e6)).toMatchObject({ width: 480, height: 360 });
+});
+
+test('presigned mode returns a signed URL that fetches the marked image', async () => {
+  const presigned = await session({ OUTPUT_ACCESS: 'presigned', PRESIGN_EXPIRES_SECONDS: '600' });
+  try {
+    const result = await detect(presigned, images.url('/faces/grace_hopper_512x512.jpg'));
+    const url = new URL(result.outputUrl);
+    expect(url.pathname).toMatch(/^\/face-detection-local\/tmp\/.*\.jpg$/);
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('600');
+    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    const res = await fetch(result.outputUrl);
+    expect(res.status).toBe(200);
+    expect(inspectImage(Buffer.from(await res.arrayBuffer()), 40e6)).toMatchObject({ format: 'jpeg', width: 512, height: 512 });
+  } finally {
+    await presigned.close();
+  }
+});
+
 test('dogs.jpg has no faces', async () => {
   expect((await detect(yunet, images.url('/faces/dogs.jpg'))).faces).toBe(0);
 });

@@ -38,8 +38,8 @@ function readAptSources(): string {
   return files.map((f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '')).join('\n');
 }
 
-export function requireRoot(): void {
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+export function requireRoot(uid: number | undefined = process.getuid?.()): void {
+  if (uid !== undefined && uid !== 0) {
     throw new MissingPrerequisite(
       'the layer build needs root (it runs debootstrap and chroot): run it as root, e.g. `sudo -E npm run build:layer`',
     );
@@ -57,9 +57,9 @@ const commandPackages: Record<string, string> = {
   readelf: 'binutils',
 };
 
-export function requireCommands(names: readonly string[]): void {
+export function requireCommands(names: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
   for (const name of names) {
-    const found = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', name], { stdio: 'ignore' }).status === 0;
+    const found = spawnSync('/bin/sh', ['-c', 'command -v "$1"', 'sh', name], { stdio: 'ignore', env }).status === 0;
     if (!found) {
       const pkg = commandPackages[name] ?? name;
       throw new MissingPrerequisite(`\`${name}\` is not installed: \`apt-get install -y ${pkg}\` (Debian/Ubuntu)`);

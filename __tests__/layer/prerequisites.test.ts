@@ -1,0 +1,33 @@
+/** A machine that cannot build the layer gets one clear line per missing prerequisite, not a stack trace. */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { requireArchive, requireCommands, requireRoot } from '../../layer/lib/prerequisites';
+import { MissingPrerequisite } from '../../layer/lib/steps';
+
+test('not root', () => {
+  expect(() => requireRoot(1000)).toThrow(MissingPrerequisite);
+  expect(() => requireRoot(1000)).toThrow(/needs root \(it runs debootstrap and chroot\)/);
+  expect(() => requireRoot(0)).not.toThrow();
+});
+
+test('a missing command names the package that provides it', () => {
+  expect(() => requireCommands(['debootstrap'], { PATH: '/nonexistent' })).toThrow('`debootstrap` is not installed: `apt-get install -y debootstrap` (Debian/Ubuntu)');
+  expect(() => requireCommands(['readelf'], { PATH: '/nonexistent' })).toThrow(/apt-get install -y binutils/);
+});
+
+test('no network to the package archive', async () => {
+  await expect(requireArchive('http://127.0.0.1:9/debian', 'bullseye')).rejects.toThrow(/cannot reach the Debian archive at http:\/\/127.0.0.1:9\/debian\/dists\/bullseye\/Release/);
+});
+
+test('end to end: build:layer without debootstrap exits 2 with one line', () => {
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'layer-cache-'));
+  const result = spawnSync(process.execPath, [path.resolve('node_modules/tsx/dist/cli.mjs'), 'layer/build.ts'], {
+    encoding: 'utf8',
+    env: { PATH: '/nonexistent', HOME: os.homedir(), LAYER_CACHE_DIR: cache },
+  });
+  fs.rmSync(cache, { recursive: true, force: true });
+  expect(result.status).toBe(2);
+  expect(result.stderr.trim().split('\n')).toEqual(['build:layer: `debootstrap` is not installed: `apt-get install -y debootstrap` (Debian/Ubuntu)']);
+});
