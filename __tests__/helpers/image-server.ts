@@ -8,6 +8,8 @@ export const FACES_DIR = path.resolve('..', 'shared', 'faces');
 
 export interface ImageServer {
   origin: string;
+  /** Bytes the endless-body routes have managed to send so far. */
+  endlessBytes(): number;
   url(pathname: string): string;
   close(): Promise<void>;
 }
@@ -33,6 +35,7 @@ export function withExifOrientation6(jpeg: Buffer): Buffer {
 }
 
 export async function startImageServer(): Promise<ImageServer> {
+  let endlessBytes = 0;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const p = url.pathname;
@@ -78,6 +81,21 @@ export async function startImageServer(): Promise<ImageServer> {
         return void res.writeHead(302, { location: 'http://[::ffff:10.0.0.1]/x.jpg' }).end();
       case '/redirect-ok':
         return void res.writeHead(301, { location: '/faces/grace_hopper_512x512.jpg' }).end();
+      case '/redirect-endless-body':
+      case '/error-endless-body': {
+        // A redirect or an error whose body never ends: must not be read.
+        const redirect = p === '/redirect-endless-body';
+        res.writeHead(redirect ? 302 : 500, redirect ? { location: '/faces/grace_hopper_512x512.jpg' } : {});
+        const chunk = Buffer.alloc(64 * 1024, 0x61);
+        const pump = () => {
+          while (!res.destroyed) {
+            endlessBytes += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+        };
+        res.on('error', () => undefined);
+        return pump();
+      }
       case '/redirect-loop':
         return void res.writeHead(302, { location: '/redirect-loop' }).end();
       case '/slow.jpg': {
@@ -95,6 +113,7 @@ export async function startImageServer(): Promise<ImageServer> {
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     origin,
+    endlessBytes: () => endlessBytes,
     url: (pathname) => `${origin}${pathname}`,
     close: () =>
       new Promise<void>((resolve) => {

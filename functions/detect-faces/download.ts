@@ -99,6 +99,8 @@ export async function download(start: URL, options: DownloadOptions): Promise<Do
     throw err;
   } finally {
     clearTimeout(timer);
+    // Ends whatever is still open (a response being drained, a socket being set up).
+    controller.abort();
   }
 }
 
@@ -119,13 +121,15 @@ function fetchOnce(url: URL, options: DownloadOptions, signal: AbortSignal): Pro
       },
       (res) => {
         const status = res.statusCode ?? 0;
+        // Bodies of redirects and errors are never read: the socket is closed instead, so a
+        // server cannot stream past the deadline or the byte limit through them.
         if (status >= 300 && status < 400 && res.headers.location) {
-          res.resume();
-          return resolve({ redirect: res.headers.location });
+          resolve({ redirect: res.headers.location });
+          return void res.destroy();
         }
         if (status !== 200) {
-          res.resume();
-          return reject(downloadFailed(`the image server answered HTTP ${status}${status === 404 ? ' (not found)' : ''}`));
+          reject(downloadFailed(`the image server answered HTTP ${status}${status === 404 ? ' (not found)' : ''}`));
+          return void res.destroy();
         }
         const declared = Number(res.headers['content-length']);
         if (Number.isFinite(declared) && declared > options.maxBytes) {

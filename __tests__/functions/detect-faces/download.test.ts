@@ -57,3 +57,15 @@ test('limits: bytes while streaming, the declared length, and one deadline', asy
   await expect(download(new URL(server.url('/slow.jpg')), base({ ...allowed, timeoutMs: 800 }))).rejects.toMatchObject({ code: 'DownloadFailed', message: expect.stringMatching(/longer than 0.8 s/) });
   expect(Date.now() - started).toBeLessThan(3000);
 });
+
+test('bodies of redirects and errors are not read: the connection is closed at once', async () => {
+  const allowed = base({ allowedLoopbackOrigins: [server.origin], timeoutMs: 2000 });
+  const ok = await download(new URL(server.url('/redirect-endless-body')), allowed);
+  expect(ok.finalUrl.pathname).toBe('/faces/grace_hopper_512x512.jpg');
+  await expect(download(new URL(server.url('/error-endless-body')), allowed)).rejects.toMatchObject({ code: 'DownloadFailed', message: expect.stringMatching(/HTTP 500/) });
+  const sent = server.endlessBytes();
+  await new Promise((r) => setTimeout(r, 500));
+  // Nothing more flows once the downloads returned (only socket buffers' worth went out at all).
+  expect(server.endlessBytes()).toBe(sent);
+  expect(sent).toBeLessThan(16 * 1024 * 1024);
+});
