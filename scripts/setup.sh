@@ -27,7 +27,7 @@ _face_setup() (
   local pair
   # The layer build (debootstrap, binutils, zip, xz, unshare), local runs (unzip) and the tests'
   # real clients: AWS CLI v2 at /usr/bin/aws and Chromium for the page test.
-  for pair in debootstrap:debootstrap readelf:binutils zip:zip unzip:unzip xz:xz-utils unshare:util-linux /usr/bin/aws:awscli /usr/bin/chromium:chromium; do
+  for pair in debootstrap:debootstrap readelf:binutils zip:zip unzip:unzip xz:xz-utils unshare:util-linux ip:iproute2 /usr/bin/aws:awscli /usr/bin/chromium:chromium; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
   [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
