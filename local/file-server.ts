@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { refuseForeign } from './loopback-guard';
 
 export interface LocalFileServer {
   readonly origin: string;
@@ -16,6 +17,7 @@ export interface LocalFileServer {
 export async function startFileServer(port = 0): Promise<LocalFileServer> {
   const files = new Map<string, Buffer>();
   const server = http.createServer((req, res) => {
+    if (refuseForeign(req, res)) return;
     const body = files.get(decodeURIComponent((req.url ?? '').split('?')[0]));
     if (req.method !== 'GET' || !body) {
       res.writeHead(404).end('not found');

@@ -7,7 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import S3rver from 's3rver';
+import { refuseForeign } from './loopback-guard';
 
 export interface S3ServerOptions {
   /** Folder holding the buckets' data (kept across restarts). */
@@ -47,6 +49,12 @@ export async function startS3Server(options: S3ServerOptions): Promise<RunningS3
     directory: options.directory,
     configureBuckets: options.buckets.map((name) => ({ name })),
   });
+  // Wrap the request handler s3rver installs when it starts listening: loopback Host names only.
+  const koaCallback = server.callback.bind(server);
+  server.callback = () => {
+    const handle = koaCallback();
+    return (req: IncomingMessage, res: ServerResponse) => (refuseForeign(req, res) ? undefined : handle(req, res));
+  };
   const { address, port } = await server.run();
   return { endpoint: `http://${address}:${port}`, close: () => server.close() };
 }

@@ -11,6 +11,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { lambdaApiHandler } from './lambda-api';
+import { refuseForeign } from './loopback-guard';
 import { startLocalStack, type LocalStack } from './local-stack';
 import { PAGE_HTML } from './page';
 import type { InvocationResult } from './lambda-runtime';
@@ -62,6 +63,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
 
   const server = http.createServer(async (req, res) => {
     try {
+      if (refuseForeign(req, res, { checkOrigin: req.method !== 'GET' && req.method !== 'HEAD' })) return;
       if (await api(req, res)) return;
       const url = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && url === '/') {

@@ -13,6 +13,8 @@ declare module 's3rver' {
     constructor(options: S3rverOptions);
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
+    /** Koa's request handler factory (S3rver extends Koa); called when the server starts listening. */
+    callback(): (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => unknown;
   }
   export = S3rver;
 }

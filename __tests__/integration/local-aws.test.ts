@@ -5,6 +5,7 @@
  * on its schedule, and the download guard in local mode.
  */
 import { execFile } from 'node:child_process';
+import * as http from 'node:http';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -180,4 +181,57 @@ test('the cleanup schedule runs cleanup on its own', async () => {
   } finally {
     await scheduled.close();
   }
+});
+
+/** A raw request, so the Host and Origin headers can be set to anything. */
+function rawRequest(endpoint: string, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string }): Promise<number> {
+  const url = new URL(endpoint);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: url.hostname, port: url.port, method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+describe('loopback only', () => {
+  test('every server listens on 127.0.0.1 only', () => {
+    const ports = [local.endpoint, local.stack.s3.endpoint, local.stack.files.origin].map((e) => Number(new URL(e).port));
+    const listening: { address: string; port: number }[] = [];
+    for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      for (const line of fs.readFileSync(file, 'utf8').trim().split('\n').slice(1)) {
+        const [, local_, , state] = line.trim().split(/\s+/);
+        if (state !== '0A') continue; // LISTEN
+        const [hexAddress, hexPort] = local_.split(':');
+        listening.push({ address: hexAddress, port: parseInt(hexPort, 16) });
+      }
+    }
+    for (const port of ports) {
+      const mine = listening.filter((l) => l.port === port);
+      expect(mine.length).toBeGreaterThan(0);
+      // 127.0.0.1 is 0100007F in /proc's byte order; nothing on 0.0.0.0, :: or another address.
+      for (const l of mine) expect([port, l.address]).toEqual([port, '0100007F']);
+    }
+  });
+
+  test.each([
+    ['page and Lambda API', () => local.endpoint],
+    ['S3', () => local.stack.s3.endpoint],
+    ['dropped-file server', () => local.stack.files.origin],
+  ])('%s refuses a Host header that is not a loopback name (DNS rebinding)', async (_name, endpoint) => {
+    expect(await rawRequest(endpoint(), { headers: { host: 'rebind.attacker.example' } })).toBe(421);
+    expect(await rawRequest(endpoint(), { headers: { host: `localhost:${new URL(endpoint()).port}` } })).not.toBe(421);
+  });
+
+  test('the Lambda API refuses cross-site requests from a web page, not the CLI or the page itself', async () => {
+    const path_ = `/2015-03-31/functions/${DETECT}/invocations`;
+    const dryRun = { 'x-amz-invocation-type': 'DryRun', 'content-type': 'application/json' };
+    expect(await rawRequest(local.endpoint, { method: 'POST', path: path_, headers: { ...dryRun, origin: 'https://evil.example' }, body: '{}' })).toBe(403);
+    expect(await rawRequest(local.endpoint, { method: 'POST', path: path_, headers: { ...dryRun, origin: 'http://localhost:1' }, body: '{}' })).toBe(403);
+    expect(await rawRequest(local.endpoint, { method: 'POST', path: path_, headers: { ...dryRun, origin: local.endpoint }, body: '{}' })).toBe(204);
+    expect(await rawRequest(local.endpoint, { method: 'POST', path: path_, headers: dryRun, body: '{}' })).toBe(204);
+    expect(await rawRequest(local.endpoint, { method: 'POST', path: '/api/files', headers: { origin: 'https://evil.example' }, body: 'x' })).toBe(403);
+  });
 });
