@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { inspectImage } from '../../functions/detect-faces/sniff';
 import { startLocalStack, type LocalStack } from '../../local/local-stack';
+import { spawnS3Server } from '../../local/s3-server';
 import { FACES_DIR, readLabels, startImageServer, type ImageServer } from '../helpers/image-server';
 import { recallPrecision } from '../helpers/metrics';
 
@@ -117,6 +118,39 @@ test('presigned mode returns a signed URL that fetches the marked image', async 
   } finally {
     await presigned.close();
   }
+});
+
+describe('storage faults give StorageFailed and the function stays usable', () => {
+  test('S3 refusing the upload (no such bucket)', async () => {
+    const refusing = await session({ BUCKET_NAME: 'no-such-bucket' });
+    try {
+      const run = await refusing.detect.invoke({ imageUrl: images.url('/faces/grace_hopper_512x512.jpg') });
+      expect(run.error).toMatchObject({ errorType: 'StorageFailed', errorMessage: expect.stringMatching(/NoSuchBucket/) });
+    } finally {
+      await refusing.close();
+    }
+  });
+
+  test('S3 unreachable, then back', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'detect-s3-'));
+    dataDirs.push(dataDir);
+    const flaky = await startLocalStack({ dataDir, extraLoopbackOrigins: [images.origin] });
+    const port = Number(new URL(flaky.s3.endpoint).port);
+    let restarted: Awaited<ReturnType<typeof spawnS3Server>> | undefined;
+    try {
+      await flaky.s3.close();
+      const down = await flaky.detect.invoke({ imageUrl: images.url('/faces/grace_hopper_512x512.jpg') });
+      expect(down.error).toMatchObject({ errorType: 'StorageFailed' });
+      restarted = await spawnS3Server({ directory: dataDir, buckets: [flaky.bucket], port });
+      const back = await flaky.detect.invoke({ imageUrl: images.url('/faces/grace_hopper_512x512.jpg') });
+      expect(back.ok).toBe(true);
+      expect(back.result).toMatchObject({ faces: 1 });
+    } finally {
+      await flaky.detect.close();
+      await flaky.files.close();
+      await restarted?.close();
+    }
+  });
 });
 
 test('dogs.jpg has no faces', async () => {

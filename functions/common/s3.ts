@@ -11,6 +11,8 @@ export function s3ClientFromEnv(env: Record<string, string | undefined> = proces
     region: env.AWS_REGION || 'us-east-1',
     // Throttling and 5xx are retried with backoff by the SDK's standard retry strategy.
     maxAttempts: 5,
+    // Without these a dropped connection waits for the Lambda timeout instead of failing the call.
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000 },
     ...(endpoint
       ? { endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
       : {}),

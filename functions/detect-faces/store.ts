@@ -12,12 +12,14 @@ export interface StoreOptions {
 }
 
 export async function storeImage(s3: S3Client, key: string, jpeg: Buffer, options: StoreOptions): Promise<string> {
+  // The URL first (signing is local): a failure there must not leave an object behind.
+  const url = await outputUrl(s3, key, options);
   try {
     await s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: jpeg, ContentType: 'image/jpeg', CacheControl: 'max-age=3600' }));
   } catch (err) {
-    throw storageFailed(`storing the marked image failed: ${(err as Error).name ?? 'error'}`, err);
+    throw storageFailed(`storing the marked image failed (${(err as Error).name ?? 'error'}); try again later`, err);
   }
-  return outputUrl(s3, key, options);
+  return url;
 }
 
 export async function outputUrl(s3: S3Client, key: string, options: StoreOptions): Promise<string> {
