@@ -54,25 +54,40 @@ export function lambdaApiHandler(options: LambdaApiOptions) {
       sendError(res, 405, 'MethodNotAllowedException', 'use POST to invoke a function');
       return true;
     }
-    const name = functionNameFrom(match[1]);
-    const fn = options.functions.get(name);
-
-    // Read the payload with the API's size limit, without buffering more than that.
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_PAYLOAD_BYTES) tooLarge = true;
-      else chunks.push(chunk as Buffer);
+    let name: string;
+    try {
+      name = functionNameFrom(match[1]);
+    } catch {
+      sendError(res, 400, 'InvalidParameterValueException', 'the function name is not validly encoded');
+      return true;
     }
+    const fn = options.functions.get(name);
     if (!fn) {
+      req.resume();
       sendError(res, 404, 'ResourceNotFoundException', `Function not found: arn:aws:lambda:${options.region}:${ACCOUNT}:function:${name}`);
       return true;
     }
-    if (tooLarge) {
+    const refuseLarge = () => {
+      // Answer, then stop reading: the connection closes after the response.
+      res.setHeader('connection', 'close');
       sendError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`);
+      req.destroy();
+    };
+    if (Number(req.headers['content-length']) > MAX_PAYLOAD_BYTES) {
+      refuseLarge();
       return true;
+    }
+
+    // Read the payload with the API's size limit, never buffering more than that.
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_PAYLOAD_BYTES) {
+        refuseLarge();
+        return true;
+      }
+      chunks.push(chunk as Buffer);
     }
     const body = Buffer.concat(chunks).toString('utf8');
     let event: unknown = {};
@@ -91,7 +106,11 @@ export function lambdaApiHandler(options: LambdaApiOptions) {
       return true;
     }
     if (type === 'Event') {
-      void fn.invoke(event).then((result) => options.onInvocation?.(name, type, result));
+      // Background run: its outcome goes to the log only, never to an unhandled rejection.
+      fn.invoke(event).then(
+        (result) => options.onInvocation?.(name, type, result),
+        (err: unknown) => options.onInvocation?.(name, type, { requestId: '-', ok: false, error: { errorType: 'Runtime.Error', errorMessage: String(err) }, log: '', durationMs: 0 }),
+      );
       res.writeHead(202, { 'x-amzn-requestid': crypto.randomUUID(), 'content-type': 'application/json' }).end();
       return true;
     }

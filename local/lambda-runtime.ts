@@ -30,6 +30,8 @@ export interface InvocationResult {
 
 interface Pending {
   id: string;
+  /** The process this invocation runs in (a late exit of an older one must not end it). */
+  child: ChildProcess;
   resolve: (r: InvocationResult) => void;
   started: number;
   timer: NodeJS.Timeout;
@@ -65,6 +67,7 @@ export class FunctionRuntime {
   private start(): Promise<void> {
     const o = this.options;
     const nodePath = [o.layerNodeModules, process.env.NODE_PATH].filter(Boolean).join(path.delimiter);
+    const layerLib = o.layerNodeModules ? path.resolve(o.layerNodeModules, '..', '..', 'lib') : undefined;
     const child = fork(path.join(__dirname, 'runtime-child.ts'), [path.resolve(o.bundle)], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -73,6 +76,7 @@ export class FunctionRuntime {
         HOME: process.env.HOME,
         TZ: 'UTC',
         NODE_PATH: nodePath,
+        ...(layerLib ? { LD_LIBRARY_PATH: layerLib } : {}),
         // The variables Lambda's nodejs24.x runtime sets that code may read.
         AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
         AWS_LAMBDA_FUNCTION_NAME: o.name,
@@ -91,45 +95,67 @@ export class FunctionRuntime {
     });
     this.child = child;
     const collect = (chunk: Buffer) => {
-      this.log += chunk.toString();
+      // Output of a process that was already replaced does not belong to the current log.
+      if (this.child === child) this.log += chunk.toString();
     };
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
     this.ready = new Promise<void>((resolve, reject) => {
       child.on('message', (m: { type: string; id?: string; ok?: boolean; result?: unknown; error?: InvocationResult['error'] }) => {
         if (m.type === 'ready') resolve();
-        else if (m.type === 'init-error') reject(Object.assign(new Error(m.error!.errorMessage), { name: m.error!.errorType, initLog: this.log }));
-        else if (m.type === 'result' && this.current?.id === m.id) this.finish({ ok: Boolean(m.ok), result: m.result, error: m.error });
+        else if (m.type === 'init-error') reject(Object.assign(new Error(m.error!.errorMessage), { name: m.error!.errorType }));
+        else if (m.type === 'result' && this.current?.id === m.id && this.current?.child === child) {
+          this.finish({ ok: Boolean(m.ok), result: m.result, error: m.error });
+        }
       });
       child.once('exit', (code, signal) => {
-        if (this.child === child) this.child = undefined;
-        reject(new Error(`${o.name} exited during init (${signal ?? code}): ${this.log.trim().split('\n').slice(-3).join(' | ')}`));
-        if (this.current) {
+        if (this.child === child) {
+          this.child = undefined;
+          this.ready = undefined;
+        }
+        reject(new Error(`${o.name} exited during init (${signal ?? code})`));
+        if (this.current?.child === child) {
           this.finish({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${this.current.id} Error: Runtime exited (${signal ?? `code ${code}`})` } });
         }
       });
     });
+    // Callers handle the rejection through invokeNow; this keeps it from counting as unhandled.
+    this.ready.catch(() => undefined);
     return this.ready;
   }
 
   private async invokeNow(event: unknown): Promise<InvocationResult> {
-    if (!this.child) {
-      this.log = '';
-      await this.start();
-    } else await this.ready;
     const id = randomUUID();
+    const started = Date.now();
+    try {
+      if (!this.child || !this.ready) {
+        this.log = '';
+        await this.start();
+      } else await this.ready;
+    } catch (err) {
+      // Init failed: report it as Lambda does; the next invocation tries a fresh container.
+      const e = err as Error;
+      const child = this.child;
+      this.child = undefined;
+      this.ready = undefined;
+      child?.kill('SIGKILL');
+      return { requestId: id, ok: false, error: { errorType: e.name === 'Error' ? 'Runtime.InitError' : e.name, errorMessage: e.message }, log: this.log, durationMs: Date.now() - started };
+    }
+    const child = this.child!;
     const timeoutMs = this.options.timeoutSeconds * 1000;
     this.log = `START RequestId: ${id} Version: $LATEST\n`;
     return new Promise<InvocationResult>((resolve) => {
       const timer = setTimeout(() => {
         // Like Lambda: the container is discarded; the next invocation starts a fresh one.
-        const child = this.child;
-        this.child = undefined;
-        child?.kill('SIGKILL');
+        if (this.child === child) {
+          this.child = undefined;
+          this.ready = undefined;
+        }
+        child.kill('SIGKILL');
         this.finish({ ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.options.timeoutSeconds.toFixed(2)} seconds` } });
       }, timeoutMs);
-      this.current = { id, resolve, started: Date.now(), timer };
-      this.child!.send({ type: 'invoke', id, event, deadline: Date.now() + timeoutMs });
+      this.current = { id, child, resolve, started: Date.now(), timer };
+      child.send({ type: 'invoke', id, event, deadline: Date.now() + timeoutMs, memoryMb: this.options.memoryMb ?? 128 });
     });
   }
 

@@ -33,8 +33,8 @@ export interface LocalStackOptions {
   readonly environment?: Record<string, string>;
   /** Extra environment for cleanup (e.g. MAX_AGE_SECONDS for a short local age). */
   readonly cleanupEnvironment?: Record<string, string>;
-  /** Loopback origins the function may fetch besides the session's own servers. */
-  readonly extraLoopbackOrigins?: readonly string[];
+  /** Loopback URL prefixes (ending with "/") the function may fetch besides the local bucket and dropped files. */
+  readonly extraLoopbackPrefixes?: readonly string[];
   readonly s3Port?: number;
   /** Port of the file server for local images. @default 0 (any) */
   readonly filesPort?: number;
@@ -64,7 +64,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
       PUBLIC_BASE_URL: `${s3.endpoint}/${bucket}`,
-      ALLOW_LOOPBACK_ORIGINS: [files.origin, s3.endpoint, ...(options.extraLoopbackOrigins ?? [])].join(','),
+      // The local exception to the download guard: the local bucket's objects and dropped files only.
+      ALLOW_LOOPBACK_PREFIXES: [`${s3.endpoint}/${bucket}/`, `${files.origin}/files/`, ...(options.extraLoopbackPrefixes ?? [])].join(','),
       ...options.environment,
     },
   });

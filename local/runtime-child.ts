@@ -7,6 +7,7 @@ interface InvokeMessage {
   id: string;
   event: unknown;
   deadline: number;
+  memoryMb: number;
 }
 
 const bundle = process.argv[2];
@@ -18,15 +19,22 @@ try {
   process.send!({ type: 'ready' });
 } catch (err) {
   const e = err as Error;
-  process.send!({ type: 'init-error', error: { errorType: e.name || 'Error', errorMessage: e.message } });
-  process.exitCode = 1;
+  process.stderr.write(`INIT_REPORT Init Error: ${e.name}: ${e.message}\n`);
+  // Like Lambda: a failed init ends the container; the next invocation starts a new one.
+  process.send!({ type: 'init-error', error: { errorType: e.name || 'Error', errorMessage: e.message } }, () => process.exit(1));
 }
 
 process.on('message', async (message: InvokeMessage) => {
   if (message.type !== 'invoke') return;
+  const region = process.env.AWS_REGION ?? 'us-east-1';
   const context = {
     awsRequestId: message.id,
     functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${functionName}`,
+    memoryLimitInMB: String(message.memoryMb),
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
     getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
   };
   try {

@@ -100,9 +100,18 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
 
   const rate = options.cleanupRate ?? stack.config.cleanupSchedule;
   const cleanupEveryMs = options.cleanupEveryMs ?? rateToMs(rate);
-  const timer = cleanupEveryMs
-    ? setInterval(() => void stack.cleanup.invoke({}).then((r) => onInvocation(stack.cleanup.options.name, 'Scheduled', r)), cleanupEveryMs)
-    : undefined;
+  let cleanupRunning = false;
+  const runCleanup = () => {
+    // Like a schedule with no concurrency: a tick while a run is still going is skipped.
+    if (cleanupRunning) return;
+    cleanupRunning = true;
+    stack.cleanup
+      .invoke({})
+      .then((r) => onInvocation(stack.cleanup.options.name, 'Scheduled', r))
+      .catch((err: unknown) => log(`scheduled cleanup failed: ${String(err)}`))
+      .finally(() => (cleanupRunning = false));
+  };
+  const timer = cleanupEveryMs ? setInterval(runCleanup, cleanupEveryMs) : undefined;
   if (!cleanupEveryMs) log(`note: ${rate} is not a rate(...) expression; the cleanup schedule runs only on AWS (invoke cleanup by hand)`);
 
   return {

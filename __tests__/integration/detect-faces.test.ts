@@ -24,7 +24,7 @@ const dataDirs: string[] = [];
 async function session(environment: Record<string, string>): Promise<LocalStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'detect-s3-'));
   dataDirs.push(dataDir);
-  return startLocalStack({ dataDir, environment, extraLoopbackOrigins: [images.origin] });
+  return startLocalStack({ dataDir, environment, extraLoopbackPrefixes: [`${images.origin}/`] });
 }
 
 beforeAll(async () => {
@@ -134,7 +134,7 @@ describe('storage faults give StorageFailed and the function stays usable', () =
   test('S3 unreachable, then back', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'detect-s3-'));
     dataDirs.push(dataDir);
-    const flaky = await startLocalStack({ dataDir, extraLoopbackOrigins: [images.origin] });
+    const flaky = await startLocalStack({ dataDir, extraLoopbackPrefixes: [`${images.origin}/`] });
     const port = Number(new URL(flaky.s3.endpoint).port);
     let restarted: Awaited<ReturnType<typeof spawnS3Server>> | undefined;
     try {

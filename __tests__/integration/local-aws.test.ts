@@ -14,7 +14,7 @@ import { inspectImage } from '../../functions/detect-faces/sniff';
 import { FACES_DIR } from '../helpers/image-server';
 import { startServe } from '../helpers/local-serve';
 import { ageObjects, listKeys, seedObjects, type TestS3 } from '../helpers/s3';
-import { S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 jest.setTimeout(120_000);
 
@@ -137,7 +137,15 @@ test('the SDK: result, function error, log tail, not found, and the 6 MB payload
 });
 
 test('local mode keeps the download guard: only the local bucket and dropped files are loopback sources', async () => {
+  // Another bucket on the same local S3 server is not the local bucket.
+  const s3 = store();
+  await s3.client.send(new CreateBucketCommand({ Bucket: 'other-bucket' }));
+  await s3.client.send(new PutObjectCommand({ Bucket: 'other-bucket', Key: 'x.jpg', Body: fs.readFileSync(path.join(FACES_DIR, 'grace_hopper_512x512.jpg')) }));
   for (const imageUrl of [
+    `${local.stack.s3.endpoint}/other-bucket/x.jpg`,
+    `${local.stack.s3.endpoint}/${local.stack.bucket}/../other-bucket/x.jpg`,
+    `${local.stack.s3.endpoint}/`,
+    `${local.stack.files.origin}/`,
     `${local.endpoint}/`,
     `http://127.0.0.1:${new URL(local.stack.s3.endpoint).port === '1' ? 2 : 1}/x.jpg`,
     'http://169.254.169.254/latest/meta-data/iam/',

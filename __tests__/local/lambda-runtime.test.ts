@@ -50,3 +50,31 @@ test('past the timeout: Sandbox.Timedout, and the next invocation gets a fresh c
   const next = await runtime.invoke({});
   expect((next.result as { calls: number }).calls).toBe(1);
 });
+
+test('a function that fails at init reports it on every invocation, and recovers once fixed', async () => {
+  const broken = path.join(dir, 'broken.js');
+  fs.writeFileSync(broken, 'const e = new Error("BUCKET_NAME is required"); e.name = "ConfigurationError"; throw e;\n');
+  const rt = new FunctionRuntime({ name: 'broken', bundle: broken, timeoutSeconds: 2, environment: {} });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const r = await rt.invoke({});
+      expect(r).toMatchObject({ ok: false, error: { errorType: 'ConfigurationError', errorMessage: 'BUCKET_NAME is required' } });
+      expect(r.log).toContain('INIT_REPORT Init Error: ConfigurationError');
+    }
+    fs.writeFileSync(broken, 'exports.handler = async () => "fixed";\n');
+    expect(await rt.invoke({})).toMatchObject({ ok: true, result: 'fixed' });
+  } finally {
+    await rt.close();
+  }
+});
+
+test('the context carries Lambda\'s fields', async () => {
+  const ctxBundle = path.join(dir, 'ctx.js');
+  fs.writeFileSync(ctxBundle, 'exports.handler = async (e, c) => ({ arn: c.invokedFunctionArn, mem: c.memoryLimitInMB, version: c.functionVersion, task: process.env.LAMBDA_TASK_ROOT });\n');
+  const rt = new FunctionRuntime({ name: 'ctx', bundle: ctxBundle, timeoutSeconds: 3, memoryMb: 512, environment: {} });
+  try {
+    expect((await rt.invoke({})).result).toEqual({ arn: expect.stringMatching(/^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:ctx$/), mem: '512', version: '$LATEST', task: dir });
+  } finally {
+    await rt.close();
+  }
+});

@@ -22,10 +22,11 @@ export interface DownloadOptions {
   /** @default 3 */
   readonly maxRedirects?: number;
   /**
-   * Origins (`http://127.0.0.1:8080`) whose loopback addresses may be fetched. Empty in the
-   * deployed stack; only tests and the local server set it, for their own servers.
+   * URL prefixes (`http://127.0.0.1:4569/my-bucket/`, ending with "/") under which a loopback
+   * address may be fetched. Empty in the deployed stack; only tests and the local server set it,
+   * for their own servers' paths.
    */
-  readonly allowedLoopbackOrigins?: readonly string[];
+  readonly allowedLoopbackPrefixes?: readonly string[];
   /** DNS resolution (tests substitute it). @default dns.lookup */
   readonly resolve?: (hostname: string) => Promise<{ address: string; family: number }[]>;
 }
@@ -42,8 +43,8 @@ const defaultResolve = (hostname: string) => dns.promises.lookup(hostname, { all
 function checkAddress(address: string, url: URL, options: DownloadOptions): void {
   const verdict = judgeAddress(address);
   if (verdict.allowed) return;
-  const origin = `${url.protocol}//${url.host}`;
-  if (isLoopback(address) && options.allowedLoopbackOrigins?.includes(origin)) return;
+  // url.href is normalised by the URL parser (dot segments resolved), so a prefix cannot be escaped.
+  if (isLoopback(address) && options.allowedLoopbackPrefixes?.some((prefix) => prefix.endsWith('/') && url.href.startsWith(prefix))) return;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const where = host === address ? '' : `${host} resolves to ${address}, which is not allowed: `;
   throw urlNotAllowed(`${where}${verdict.reason}; only public addresses may be fetched`);

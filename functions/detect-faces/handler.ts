@@ -27,7 +27,7 @@ export interface DetectSettings {
   readonly maxImageBytes: number;
   readonly maxImagePixels: number;
   readonly downloadTimeoutMs: number;
-  readonly allowedLoopbackOrigins: readonly string[];
+  readonly allowedLoopbackPrefixes: readonly string[];
 }
 
 export interface DetectDeps {
@@ -68,7 +68,7 @@ export async function detectFaces(event: unknown, deps: DetectDeps, settings: De
       download(imageUrl, {
         maxBytes: settings.maxImageBytes,
         timeoutMs: settings.downloadTimeoutMs,
-        allowedLoopbackOrigins: settings.allowedLoopbackOrigins,
+        allowedLoopbackPrefixes: settings.allowedLoopbackPrefixes,
       }),
     );
     const info = inspectImage(fetched.data, settings.maxImagePixels);

@@ -1,4 +1,5 @@
 /** detect-faces settings from its environment (set by the stack, or by the local runner). */
+import { configurationError } from '../common/errors';
 import { imagePrefix, oneOf, optionalInt, requiredString } from '../common/settings';
 import type { DetectorKind } from './detectors';
 import type { DetectSettings } from './handler';
@@ -22,9 +23,20 @@ export function detectConfigFromEnv(env: Record<string, string | undefined> = pr
     maxImagePixels: optionalInt(env, 'MAX_IMAGE_PIXELS', 40_000_000, 1024, 200_000_000),
     downloadTimeoutMs: optionalInt(env, 'DOWNLOAD_TIMEOUT_MS', 10_000, 100, 120_000),
     // Tests and the local server only; the deployed stack never sets it.
-    allowedLoopbackOrigins: (env.ALLOW_LOOPBACK_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    allowedLoopbackPrefixes: loopbackPrefixes(env.ALLOW_LOOPBACK_PREFIXES),
     detector: oneOf(env, 'DETECTOR', 'yunet', ['yunet', 'haar'] as const),
     modelsDir: env.MODELS_DIR || '/opt/models',
     threads: optionalInt(env, 'OPENCV_THREADS', 0, 0, 64),
   };
+}
+
+/** Comma-separated http(s) URL prefixes ending with "/"; anything else is a configuration error. */
+function loopbackPrefixes(raw: string | undefined): string[] {
+  const prefixes = (raw ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  for (const p of prefixes) {
+    if (!/^https?:\/\/[^/]+\/.*$/.test(p) || !p.endsWith('/')) {
+      throw configurationError(`ALLOW_LOOPBACK_PREFIXES: ${JSON.stringify(p)} must be an http(s) URL prefix ending with "/"`);
+    }
+  }
+  return prefixes;
 }

@@ -22,7 +22,7 @@ test('a host resolving to loopback is refused unless its origin is allowed', asy
   const url = new URL(`http://images.test:${port}/faces/grace_hopper_512x512.jpg`);
   const resolve = dns({ 'images.test': ['127.0.0.1'] });
   await expect(download(url, base({ resolve }))).rejects.toMatchObject({ code: 'UrlNotAllowed', message: expect.stringMatching(/images.test resolves to 127.0.0.1, which is not allowed: 127.0.0.1 is in a loopback range/) });
-  const ok = await download(url, base({ resolve, allowedLoopbackOrigins: [`http://images.test:${port}`] }));
+  const ok = await download(url, base({ resolve, allowedLoopbackPrefixes: [`http://images.test:${port}/`] }));
   expect(ok.data.length).toBeGreaterThan(80_000);
 });
 
@@ -37,11 +37,11 @@ test('a host that resolves to nothing fails as a download error', async () => {
 
 test('the allowed origin is exact: another port on loopback stays refused', async () => {
   const url = new URL(`http://127.0.0.1:${Number(port) + 1}/x.jpg`);
-  await expect(download(url, base({ allowedLoopbackOrigins: [server.origin] }))).rejects.toMatchObject({ code: 'UrlNotAllowed' });
+  await expect(download(url, base({ allowedLoopbackPrefixes: [`${server.origin}/`] }))).rejects.toMatchObject({ code: 'UrlNotAllowed' });
 });
 
 test('redirects are checked hop by hop and counted', async () => {
-  const allowed = base({ allowedLoopbackOrigins: [server.origin] });
+  const allowed = base({ allowedLoopbackPrefixes: [`${server.origin}/`] });
   const ok = await download(new URL(server.url('/redirect-ok')), allowed);
   expect(ok.redirects).toBe(1);
   expect(ok.finalUrl.pathname).toBe('/faces/grace_hopper_512x512.jpg');
@@ -50,7 +50,7 @@ test('redirects are checked hop by hop and counted', async () => {
 });
 
 test('limits: bytes while streaming, the declared length, and one deadline', async () => {
-  const allowed = { allowedLoopbackOrigins: [server.origin] };
+  const allowed = { allowedLoopbackPrefixes: [`${server.origin}/`] };
   await expect(download(new URL(server.url('/huge.jpg')), base(allowed))).rejects.toMatchObject({ code: 'TooLarge' });
   await expect(download(new URL(server.url('/declared-huge.jpg')), base(allowed))).rejects.toMatchObject({ code: 'TooLarge' });
   const started = Date.now();
@@ -59,7 +59,7 @@ test('limits: bytes while streaming, the declared length, and one deadline', asy
 });
 
 test('bodies of redirects and errors are not read: the connection is closed at once', async () => {
-  const allowed = base({ allowedLoopbackOrigins: [server.origin], timeoutMs: 2000 });
+  const allowed = base({ allowedLoopbackPrefixes: [`${server.origin}/`], timeoutMs: 2000 });
   const ok = await download(new URL(server.url('/redirect-endless-body')), allowed);
   expect(ok.finalUrl.pathname).toBe('/faces/grace_hopper_512x512.jpg');
   await expect(download(new URL(server.url('/error-endless-body')), allowed)).rejects.toMatchObject({ code: 'DownloadFailed', message: expect.stringMatching(/HTTP 500/) });
@@ -68,4 +68,14 @@ test('bodies of redirects and errors are not read: the connection is closed at o
   // Nothing more flows once the downloads returned (only socket buffers' worth went out at all).
   expect(server.endlessBytes()).toBe(sent);
   expect(sent).toBeLessThan(16 * 1024 * 1024);
+});
+
+test('a loopback prefix allows only what is under it, whatever the path tricks', async () => {
+  const allowed = base({ allowedLoopbackPrefixes: [`${server.origin}/faces/`] });
+  expect((await download(new URL(server.url('/faces/grace_hopper_512x512.jpg')), allowed)).data.length).toBeGreaterThan(0);
+  for (const p of ['/page.html', '/faces/../page.html', '/faces/%2e%2e/page.html', '/facesX/a.jpg', '/redirect-ok']) {
+    await expect(download(new URL(server.url(p)), allowed)).rejects.toMatchObject({ code: 'UrlNotAllowed' });
+  }
+  // A prefix that does not end with "/" never matches (it could be a prefix of a sibling).
+  await expect(download(new URL(server.url('/faces/grace_hopper_512x512.jpg')), base({ allowedLoopbackPrefixes: [`${server.origin}/faces`] }))).rejects.toMatchObject({ code: 'UrlNotAllowed' });
 });
