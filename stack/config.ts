@@ -198,7 +198,8 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
     bucketPrefix,
     imagePrefix: str('imagePrefix', 'tmp/', IMAGE_PREFIX, 'one or more path segments ending with "/", such as tmp/ (never empty or "/")'),
     outputAccess: oneOf<OutputAccess>('outputAccess', 'public', ['public', 'presigned']),
-    presignExpiresSeconds: int('presignExpiresSeconds', 3600, 60, 604800),
+    // Presigned URLs die with the signing role's session; 12 h is the longest that can hold.
+    presignExpiresSeconds: int('presignExpiresSeconds', 3600, 60, 43200),
     detector: oneOf<DetectorKind>('detector', 'yunet', ['yunet', 'haar']),
     jpegQuality: int('jpegQuality', 90, 1, 100),
     maxImageBytes: int('maxImageBytes', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),

@@ -48,6 +48,8 @@ export function detectEnvironment(config: StackConfig, bucketName: string): Reco
     JPEG_QUALITY: String(config.jpegQuality),
     MAX_IMAGE_BYTES: String(config.maxImageBytes),
     MAX_IMAGE_PIXELS: String(config.maxImagePixels),
+    // A third of the function's time at most, so a slow server ends as DownloadFailed, not a timeout.
+    DOWNLOAD_TIMEOUT_MS: String(Math.min(10_000, Math.floor((config.detectTimeoutSeconds * 1000) / 3))),
     MODELS_DIR: '/opt/models',
     OPENCV_LOG_LEVEL: 'ERROR',
   };

@@ -1,5 +1,5 @@
 /** cleanup against a real S3-protocol server (s3rver): prefixes, ages, pagination, batching, time. */
-import { DeleteObjectsCommand, type DeleteObjectsCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, ListObjectsV2Command, type DeleteObjectsCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { runCleanup, type CleanupOptions } from '../../functions/cleanup/cleanup';
 import { memoryLogger } from '../helpers/log';
 import { ageObjects, listKeys, putObjects, seedObjects, startTestS3, type TestS3 } from '../helpers/s3';
@@ -108,9 +108,9 @@ test('per-key failures are counted by code and the rest of the batch is deleted'
 test('too little time left: stops early, says so, and the next run finishes', async () => {
   const keys = Array.from({ length: 2500 }, (_, i) => `tmp/t${i}.jpg`);
   seedObjects(s3, keys, 7200);
-  // Plenty of time for the first listing and batch, then the clock runs out.
+  // Plenty of time at start (the margin is 10 s), for the first listing and batch; then 5 s remain.
   let calls = 0;
-  const first = await runCleanup(options(), deps({ remainingMs: () => (calls++ < 2 ? 60_000 : 5_000) }));
+  const first = await runCleanup(options(), deps({ remainingMs: () => (calls++ < 3 ? 60_000 : 5_000) }));
   expect(first.truncated).toBe(true);
   expect(first.deleted).toBe(1000);
   expect((await listKeys(s3, 'tmp/')).length).toBe(1500);
@@ -126,4 +126,43 @@ test('a run that starts with no time left does nothing and reports truncated', a
   const summary = await runCleanup(options(), deps({ remainingMs: () => 1_000 }));
   expect(summary).toMatchObject({ truncated: true, scanned: 0, listCalls: 0 });
   expect(await listKeys(s3)).toEqual(['tmp/a.jpg']);
+});
+
+test('keys outside the prefix are never deleted, even if the listing returns them', async () => {
+  await putObjects(s3, ['tmp/old.jpg', 'tmpfoo/old.jpg', 'photos/old.jpg']);
+  ageObjects(s3, ['tmp/old.jpg', 'tmpfoo/old.jpg', 'photos/old.jpg'], 7200);
+  // A listing that ignores its Prefix (a buggy or hostile endpoint): every key comes back.
+  const leaky: Pick<S3Client, 'send'> = {
+    send: (async (command: any) => {
+      if (command instanceof ListObjectsV2Command) return s3.client.send(new ListObjectsV2Command({ ...command.input, Prefix: undefined }));
+      return s3.client.send(command);
+    }) as S3Client['send'],
+  };
+  const { log, lines } = memoryLogger();
+  const summary = await runCleanup(options(), { ...deps({ s3: leaky }), log });
+  expect(summary).toMatchObject({ scanned: 3, deleted: 1 });
+  expect(await listKeys(s3)).toEqual(['photos/old.jpg', 'tmpfoo/old.jpg']);
+  expect(lines.filter((l) => /outside the prefix/.test(l.message)).map((l) => l.key).sort()).toEqual(['photos/old.jpg', 'tmpfoo/old.jpg']);
+});
+
+test('a whole batch failing is counted and the run goes on', async () => {
+  const keys = Array.from({ length: 1500 }, (_, i) => `tmp/b${i}.jpg`);
+  seedObjects(s3, keys, 7200);
+  let batch = 0;
+  const firstBatchDown: Pick<S3Client, 'send'> = {
+    send: (async (command: any) => {
+      if (command instanceof DeleteObjectsCommand && batch++ === 0) throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' });
+      return s3.client.send(command);
+    }) as S3Client['send'],
+  };
+  const summary = await runCleanup(options(), deps({ s3: firstBatchDown }));
+  expect(summary).toMatchObject({ deleted: 500, failed: 1000, failures: { InternalError: 1000 }, truncated: false });
+});
+
+test('with a short timeout the margin shrinks, so the run still gets work done', async () => {
+  await putObjects(s3, ['tmp/a.jpg']);
+  ageObjects(s3, ['tmp/a.jpg'], 7200);
+  // 8 s left at start: below the default 10 s margin, yet a quarter of it (2 s) is the margin.
+  const summary = await runCleanup(options(), deps({ remainingMs: () => 8_000 }));
+  expect(summary).toMatchObject({ deleted: 1, truncated: false });
 });

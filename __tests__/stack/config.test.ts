@@ -68,7 +68,7 @@ describe('invalid values fail with the setting, the value and what is accepted',
     [{ detectMemoryMb: '1.5' }, /whole number/],
     [{ jpegQuality: 101 }, /jpegQuality.*1 to 100/],
     [{ logRetentionDays: 10 }, /logRetentionDays.*CloudWatch's periods/],
-    [{ presignExpiresSeconds: 700000 }, /presignExpiresSeconds.*604800/],
+    [{ presignExpiresSeconds: 50000 }, /presignExpiresSeconds.*43200/],
     [{ stateBucket: 'Bad Bucket' }, /stateBucket/],
   ])('%j', (context, message) => {
     const run = () => loadConfig(context as Record<string, unknown>, {});

@@ -130,6 +130,7 @@ describe('functions', () => {
       JPEG_QUALITY: '90',
       MAX_IMAGE_BYTES: '10485760',
       MAX_IMAGE_PIXELS: '40000000',
+      DOWNLOAD_TIMEOUT_MS: '10000',
       MODELS_DIR: '/opt/models',
       OPENCV_LOG_LEVEL: 'ERROR',
     });
@@ -144,6 +145,11 @@ describe('functions', () => {
   test('memory, timeout and retention follow configuration', () => {
     const { json: custom } = synthStack({ detectMemoryMb: 3008, detectTimeoutSeconds: 60, logRetentionDays: 30 });
     expect(custom).toHaveResourceWithProperties(LambdaFunction, { function_name: 'face-detection-detect-faces', memory_size: 3008, timeout: 60 });
+    // The download deadline follows a short function timeout.
+    expect(synthStack({ detectTimeoutSeconds: 6 }).json).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: 'face-detection-detect-faces',
+      environment: { variables: expect.objectContaining({ DOWNLOAD_TIMEOUT_MS: '2000' }) },
+    });
     expect(custom).toHaveResourceWithProperties(CloudwatchLogGroup, { retention_in_days: 30 });
   });
 

@@ -12,7 +12,7 @@ export interface CleanupOptions {
   readonly prefix: string;
   readonly maxAgeMs: number;
   readonly dryRun: boolean;
-  /** Stop starting new work when less than this remains. @default 10000 */
+  /** Stop starting new work when no more than this remains. @default a quarter of the time left at start, within 1-10 s */
   readonly safetyMarginMs?: number;
   /** @default 1000 */
   readonly pageSize?: number;
@@ -43,7 +43,8 @@ export interface CleanupDeps {
 
 export async function runCleanup(options: CleanupOptions, deps: CleanupDeps): Promise<CleanupSummary> {
   const started = Date.now();
-  const margin = options.safetyMarginMs ?? 10_000;
+  // A short timeout still leaves three quarters of itself for work; never less than 1 s of margin.
+  const margin = options.safetyMarginMs ?? Math.min(10_000, Math.max(1_000, deps.remainingMs() / 4));
   const summary: CleanupSummary = {
     scanned: 0,
     deleted: 0,
@@ -60,7 +61,7 @@ export async function runCleanup(options: CleanupOptions, deps: CleanupDeps): Pr
   const runStart = deps.now();
   let token: string | undefined;
   do {
-    if (deps.remainingMs() < margin) {
+    if (deps.remainingMs() <= margin) {
       summary.truncated = true;
       break;
     }
@@ -81,7 +82,7 @@ export async function runCleanup(options: CleanupOptions, deps: CleanupDeps): Pr
       if (doomed.length) deps.log.info('dry run: would delete', { count: doomed.length, sample: doomed.slice(0, 10) });
     } else {
       for (const batch of batches(doomed)) {
-        if (deps.remainingMs() < margin) {
+        if (deps.remainingMs() <= margin) {
           summary.truncated = true;
           break;
         }
@@ -97,10 +98,20 @@ export async function runCleanup(options: CleanupOptions, deps: CleanupDeps): Pr
 
 async function deleteBatch(bucket: string, keys: string[], deps: CleanupDeps, summary: CleanupSummary): Promise<void> {
   summary.deleteCalls += 1;
-  const result = await deps.s3.send(
-    new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }),
-  );
-  const errors = result.Errors ?? [];
+  let errors;
+  try {
+    const result = await deps.s3.send(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }),
+    );
+    errors = result.Errors ?? [];
+  } catch (err) {
+    // The whole batch failed (after the SDK's retries): count its keys, go on with the next one.
+    const code = (err as Error).name || 'Unknown';
+    summary.failures[code] = (summary.failures[code] ?? 0) + keys.length;
+    summary.failed += keys.length;
+    deps.log.error('delete batch failed', { keys: keys.length, code, error: (err as Error).message });
+    return;
+  }
   for (const error of errors) {
     const code = error.Code ?? 'Unknown';
     summary.failures[code] = (summary.failures[code] ?? 0) + 1;

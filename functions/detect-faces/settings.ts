@@ -16,7 +16,7 @@ export function detectConfigFromEnv(env: Record<string, string | undefined> = pr
     bucket: requiredString(env, 'BUCKET_NAME'),
     imagePrefix: imagePrefix(env),
     outputAccess: oneOf(env, 'OUTPUT_ACCESS', 'public', ['public', 'presigned'] as const),
-    presignExpiresSeconds: optionalInt(env, 'PRESIGN_EXPIRES_SECONDS', 3600, 60, 604800),
+    presignExpiresSeconds: optionalInt(env, 'PRESIGN_EXPIRES_SECONDS', 3600, 60, 43200),
     publicBaseUrl: env.PUBLIC_BASE_URL || undefined,
     jpegQuality: optionalInt(env, 'JPEG_QUALITY', 90, 1, 100),
     maxImageBytes: optionalInt(env, 'MAX_IMAGE_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
