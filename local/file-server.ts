@@ -14,6 +14,9 @@ export interface LocalFileServer {
   close(): Promise<void>;
 }
 
+/** Dropped files kept at once; the oldest goes first (they are only needed until detection ran). */
+const MAX_FILES = 50;
+
 export async function startFileServer(port = 0): Promise<LocalFileServer> {
   const files = new Map<string, Buffer>();
   const server = http.createServer((req, res) => {
@@ -32,6 +35,7 @@ export async function startFileServer(port = 0): Promise<LocalFileServer> {
     add(data, name = 'image') {
       const path = `/files/${randomUUID()}/${encodeURIComponent(name.replace(/[^A-Za-z0-9._-]/g, '_'))}`;
       files.set(path, data);
+      if (files.size > MAX_FILES) files.delete(files.keys().next().value!);
       return `${origin}${path}`;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

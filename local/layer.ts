@@ -18,12 +18,17 @@ export function unpackLayer(zip: string = LAYER_ZIP): UnpackedLayer {
   const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   const root = path.join(cache, 'facedetect', 'layer', sha256File(zip).slice(0, 16));
   if (!fs.existsSync(path.join(root, LAYER_LAYOUT.manifest))) {
-    const partial = `${root}.partial`;
+    // Per process: parallel runs (jest workers) on a cold cache must not share a half-unpacked folder.
+    const partial = `${root}.partial-${process.pid}`;
     fs.rmSync(partial, { recursive: true, force: true });
     fs.mkdirSync(partial, { recursive: true });
     execFileSync('unzip', ['-q', zip, '-d', partial]);
-    fs.rmSync(root, { recursive: true, force: true });
-    fs.renameSync(partial, root);
+    try {
+      fs.renameSync(partial, root);
+    } catch {
+      // Another process finished first with the same content.
+      fs.rmSync(partial, { recursive: true, force: true });
+    }
   }
   return { root, nodeModules: path.join(root, 'nodejs', 'node_modules'), modelsDir: path.join(root, LAYER_LAYOUT.models) };
 }

@@ -5,6 +5,7 @@
  * the local services. Function processes start on their first invocation.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { bundleFunction, FUNCTION_BUNDLES, type FunctionBundle } from '../stack/bundle';
@@ -91,15 +92,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await Promise.all([detect.close(), cleanup.close()]);
       await files.close();
       await s3.close();
+      for (const file of Object.values(bundles)) fs.rmSync(path.dirname(file), { recursive: true, force: true });
     },
   };
 }
 
-/** Bundles a function as it ships and unpacks the zip's index.js to run that same file. */
+/**
+ * Bundles a function as it ships (same esbuild settings, same zip) into a folder of this process,
+ * and unpacks the zip's index.js to run that same file. functions/dist, the deploy artifacts, is
+ * left alone.
+ */
 async function unpackedBundle(bundle: FunctionBundle): Promise<string> {
-  const { zip } = await bundleFunction(bundle);
-  const dir = path.join(path.dirname(zip), bundle.name);
-  fs.mkdirSync(dir, { recursive: true });
-  execFileSync('unzip', ['-o', '-q', zip, '-d', dir]);
-  return path.join(dir, 'index.js');
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), `local-${bundle.name}-`));
+  const { zip } = await bundleFunction(bundle, out);
+  execFileSync('unzip', ['-o', '-q', zip, '-d', out]);
+  return path.join(out, 'index.js');
 }

@@ -3,12 +3,28 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parse } from 'yaml';
 
 const WORKFLOW = path.resolve('.github/workflows/infra.yml');
 
 function validate(file: string) {
   return spawnSync(path.resolve('node_modules/.bin/action-validator'), [file], { encoding: 'utf8' });
 }
+
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, string>;
+}
+interface Job {
+  if?: string;
+  needs?: string | string[];
+  permissions?: Record<string, string>;
+  steps: Step[];
+}
+const workflow = parse(fs.readFileSync(WORKFLOW, 'utf8')) as { on: Record<string, unknown>; jobs: Record<string, Job>; permissions: Record<string, string> };
+const runs = (job: Job) => job.steps.map((s) => s.run ?? '').join('\n');
+const uses = (job: Job) => job.steps.map((s) => s.uses ?? '');
 
 test('infra workflow is valid', () => {
   const result = validate(WORKFLOW);
@@ -23,13 +39,34 @@ test('the validator does reject a broken workflow (so the check above means some
   expect(validate(file).status).not.toBe(0);
 });
 
-test('pull requests plan and main deploys with OIDC, never with stored keys', () => {
-  const text = fs.readFileSync(WORKFLOW, 'utf8');
-  expect(text).toMatch(/pull_request:/);
-  expect(text).toMatch(/terraform plan/);
-  expect(text).toMatch(/createComment/);
-  expect(text).toMatch(/cdktf deploy/);
-  expect(text).toMatch(/id-token: write/);
-  expect(text).toMatch(/role-to-assume:/);
-  expect(text).not.toMatch(/aws-access-key-id|AWS_SECRET_ACCESS_KEY/);
+test('every push and pull request runs the tests and synthesizes', () => {
+  expect(Object.keys(workflow.on).sort()).toEqual(['pull_request', 'push']);
+  const test_ = workflow.jobs.test;
+  expect(test_.if).toBeUndefined();
+  expect(runs(test_)).toMatch(/^npm test$/m);
+  expect(runs(test_)).toMatch(/^npm run synth$/m);
+});
+
+test('pull requests get a terraform plan posted, with a read-only role', () => {
+  const plan = workflow.jobs.plan;
+  expect(plan.if).toBe("github.event_name == 'pull_request'");
+  expect(plan.needs).toBe('test');
+  expect(plan.permissions).toMatchObject({ 'id-token': 'write', 'pull-requests': 'write' });
+  expect(runs(plan)).toMatch(/terraform plan .*-out=plan\.tfplan/);
+  expect(plan.steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'))?.with?.['role-to-assume']).toBe('${{ vars.AWS_PLAN_ROLE_ARN }}');
+  expect(plan.steps.find((s) => s.uses?.startsWith('actions/github-script'))?.with?.script).toMatch(/createComment/);
+});
+
+test('main deploys with cdktf deploy through OIDC, never with stored keys', () => {
+  const deploy = workflow.jobs.deploy;
+  expect(deploy.if).toBe("github.event_name == 'push' && github.ref == 'refs/heads/main'");
+  expect(deploy.permissions).toMatchObject({ 'id-token': 'write' });
+  expect(runs(deploy)).toMatch(/cdktf deploy face-detection --auto-approve/);
+  const credentials = deploy.steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'))!;
+  expect(credentials.with).toEqual({ 'role-to-assume': '${{ vars.AWS_DEPLOY_ROLE_ARN }}', 'aws-region': '${{ vars.AWS_REGION }}' });
+  expect(uses(deploy)).toContain('actions/checkout@v4');
+  for (const job of Object.values(workflow.jobs)) {
+    for (const step of job.steps) expect(JSON.stringify(step)).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY/);
+  }
+  expect(workflow.permissions).toEqual({ contents: 'read' });
 });
