@@ -24,6 +24,9 @@ try {
   process.send!({ type: 'init-error', error: { errorType: e.name || 'Error', errorMessage: e.message } }, () => process.exit(1));
 }
 
+// The parent (the local runner) is gone: so is this container.
+process.on('disconnect', () => process.exit(0));
+
 process.on('message', async (message: InvokeMessage) => {
   if (message.type !== 'invoke') return;
   const region = process.env.AWS_REGION ?? 'us-east-1';

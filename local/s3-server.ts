@@ -63,9 +63,10 @@ export async function startS3Server(options: S3ServerOptions): Promise<RunningS3
 export async function spawnS3Server(options: S3ServerOptions): Promise<RunningS3Server & { process: ChildProcess }> {
   const tsx = path.resolve(__dirname, '..', 'node_modules', '.bin', 'tsx');
   const args = [__filename, '--dir', options.directory, '--port', String(options.port ?? 0), ...options.buckets.flatMap((b) => ['--bucket', b])];
-  const child = spawn(tsx, args, {
+  const child = spawn(tsx, [...args, '--exit-with-stdin'], {
     env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim() },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // stdin stays open as long as this process lives: the server stops when it closes.
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   const endpoint = await new Promise<string>((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout! });
@@ -99,6 +100,12 @@ async function main(): Promise<void> {
   const stop = () => void server.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Started by spawnS3Server: no orphan server when the parent dies without closing it.
+  if (args.includes('--exit-with-stdin')) {
+    process.stdin.on('end', stop);
+    process.stdin.on('close', stop);
+    process.stdin.resume();
+  }
 }
 
 if (require.main === module) {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 const outDir = path.resolve('cdktf.out');
 fs.rmSync(outDir, { recursive: true, force: true });
 
-const env = { ...process.env, CHECKPOINT_DISABLE: '1', CDKTF_DISABLE_PLUGIN_CACHE_ENV: '1' };
+const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: '1', CDKTF_DISABLE_PLUGIN_CACHE_ENV: '1' };
 // A TF_CLI_CONFIG_FILE that names a missing file only makes terraform print a warning.
 if (env.TF_CLI_CONFIG_FILE && !fs.existsSync(env.TF_CLI_CONFIG_FILE)) delete env.TF_CLI_CONFIG_FILE;
 const synth = spawnSync('npx', ['--no-install', 'cdktf', 'synth', '--hcl'], { stdio: 'inherit', env });
