@@ -20,7 +20,7 @@ import { compareVersions, isElf, readElf } from './lib/elf';
 import { resolveDownloadableModel } from './lib/models';
 import { ensureNodeDist } from './lib/node-dist';
 import { debianMirror, requireArchive, requireCommands, requireRoot } from './lib/prerequisites';
-import { buildRootEntry, debootstrap, inRoot } from './lib/roots';
+import { buildRootEntry, debootstrap, ensureSmokeRoot, inRoot, smokeRootEntry } from './lib/roots';
 import { formatDuration, MissingPrerequisite, StepFailed, StepRunner } from './lib/steps';
 
 const SCRIPTS = path.resolve(__dirname, 'scripts');
@@ -42,7 +42,8 @@ interface Plan {
 /** Cache keys of every stage: each covers its own inputs and the key of the stage before it. */
 function plan(): Plan {
   const rootEntry = buildRootEntry();
-  const opencvKey = cacheKey(rootEntry.dir, opencv.sha256, opencv.modules, opencv.cmakeFlags, fileText(path.join(SCRIPTS, 'build-opencv.sh')));
+  // Keys hold inputs only, never the cache's own location.
+  const opencvKey = cacheKey(path.basename(rootEntry.dir), opencv.sha256, opencv.modules, opencv.cmakeFlags, fileText(path.join(SCRIPTS, 'build-opencv.sh')));
   const addonKey = cacheKey(
     opencvKey,
     node.version,
@@ -83,6 +84,15 @@ async function main(): Promise<void> {
     }
   }
   publish(p.layerZip);
+  if (!smokeRootEntry().exists()) {
+    requireRoot();
+    requireCommands(['debootstrap', 'unshare', 'chroot']);
+    await ensureSmokeRoot(new StepRunner(path.join(CACHE_DIR, 'logs'), 1), async () => {
+      const mirror = debianMirror();
+      await requireArchive(mirror, debian.suite);
+      return mirror;
+    });
+  }
   process.stderr.write(`layer ready in ${formatDuration(Date.now() - started)}: ${LAYER_ZIP}\n`);
 }
 

@@ -88,6 +88,8 @@ export const opencv = {
     '-DBUILD_SHARED_LIBS=OFF',
     '-DCMAKE_POSITION_INDEPENDENT_CODE=ON',
     '-DCV_TRACE=OFF',
+    // No configure time in cv::getBuildInformation(): same inputs, same bytes.
+    '-DBUILD_INFO_SKIP_TIMESTAMP=ON',
     // Every x86_64 Lambda host has SSE4.2 and AVX2; AVX-512 kernels run where the CPU has them.
     '-DCPU_BASELINE=SSE4_2',
     '-DCPU_DISPATCH=AVX2;AVX512_SKX',

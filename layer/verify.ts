@@ -22,7 +22,7 @@ import { checkElfFiles, checkSizes, foreignLibraries, formatElfTable, mb, median
 import { isElf, readElf } from './lib/elf';
 import { ensureNodeDist } from './lib/node-dist';
 import { debianMirror, requireArchive, requireCommands, requireRoot } from './lib/prerequisites';
-import { debootstrap, inRoot, smokeRootEntry } from './lib/roots';
+import { ensureSmokeRoot, inRoot, smokeRootEntry } from './lib/roots';
 import { MissingPrerequisite, StepRunner } from './lib/steps';
 import { bundleSmoke } from './smoke/bundle';
 
@@ -127,17 +127,12 @@ async function main(): Promise<void> {
 async function smokeTest(opt: string, failures: string[]): Promise<unknown> {
   requireRoot();
   requireCommands(['debootstrap', 'unshare', 'chroot']);
-  const entry = smokeRootEntry();
-  const steps = new StepRunner(path.join(path.dirname(entry.dir), '..', 'logs'), 1, (l) => console.log(l));
-  const root = await steps.run(
-    `smoke root (debian ${debian.suite} ${debian.variant}, nothing else)`,
-    () => (entry.exists() ? entry.dir : undefined),
-    async (ctx) => {
-      const mirror = debianMirror();
-      await requireArchive(mirror, debian.suite);
-      return debootstrap(ctx, entry, mirror, []);
-    },
-  );
+  const steps = new StepRunner(path.join(path.dirname(smokeRootEntry().dir), '..', 'logs'), 1, (l) => console.log(l));
+  const root = await ensureSmokeRoot(steps, async () => {
+    const mirror = debianMirror();
+    await requireArchive(mirror, debian.suite);
+    return mirror;
+  });
 
   // Nothing the layer needs may already be in the root: that is what makes the test hermetic.
   const borrowed = execFileSync('find', [root, '-xdev', '(', '-name', 'libopencv*', '-o', '-name', 'libjpeg*', '-o', '-name', 'libpng*', '-o', '-name', 'libprotobuf*', '-o', '-name', 'libwebp*', '-o', '-path', '*/bin/gcc*', '-o', '-path', '*/bin/g++*', '-o', '-name', 'cc1plus', ')', '-not', '-path', `${root}/opt/*`], { encoding: 'utf8' }).trim();

@@ -49,6 +49,8 @@ export async function assembleLayer(stage: string, inputs: AssembleInputs): Prom
   );
   // One file instead of the package's JS tree and its 30 build-time dependencies: faster require.
   await build({
+    // Module names in the bundle are relative to the package, not to wherever the cache is.
+    absWorkingDir: path.join(inputs.addonDir, 'pkg'),
     entryPoints: [path.join(inputs.addonDir, 'pkg', 'cjs', 'lib', 'opencv4nodejs.js')],
     outfile: path.join(pkgDir, 'cjs', 'lib', 'opencv4nodejs.js'),
     bundle: true,

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { CACHE_DIR, debian } from '../inputs';
 import { CacheEntry, cacheKey } from './cache';
-import type { StepContext } from './steps';
+import type { StepContext, StepRunner } from './steps';
 
 export const IN_ROOT_SCRIPT = path.resolve(__dirname, '..', 'scripts', 'in-root.sh');
 
@@ -42,4 +42,17 @@ export function inRoot(root: string, env: Record<string, string>, argv: readonly
     '--',
     ...argv,
   ];
+}
+
+/**
+ * The bare root the smoke test runs in. Made by the build too (it needs the Debian archive), so
+ * that verification later works offline, e.g. inside the tests' loopback-only namespace.
+ */
+export async function ensureSmokeRoot(steps: StepRunner, mirror: () => Promise<string>): Promise<string> {
+  const entry = smokeRootEntry();
+  return steps.run(
+    `smoke root (debian ${debian.suite} ${debian.variant}, nothing else)`,
+    () => (entry.exists() ? entry.dir : undefined),
+    async (ctx) => debootstrap(ctx, entry, await mirror(), []),
+  );
 }

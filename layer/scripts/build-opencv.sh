@@ -3,6 +3,19 @@
 # Inputs: /work/opencv-src (extracted source), /work/cmake-flags.txt (one flag a line), JOBS, BUILD_LIST.
 set -euo pipefail
 mapfile -t flags < /work/cmake-flags.txt
+# Reproducible bytes: OpenCV's build information records the build machine's kernel release
+# (uname -r); report a fixed one to cmake, and pin the time any tool may stamp.
+mkdir -p /usr/local/bin
+cat > /usr/local/bin/uname <<'UNAME'
+#!/bin/sh
+case "$1" in
+  -r) echo 5.10.0-reproducible ;;
+  -v) echo '#1 SMP' ;;
+  *) exec /bin/uname "$@" ;;
+esac
+UNAME
+chmod +x /usr/local/bin/uname
+export SOURCE_DATE_EPOCH=946684800
 rm -rf /work/opencv-build /opt/*
 mkdir -p /work/opencv-build
 cd /work/opencv-build
