@@ -60,7 +60,19 @@ export async function assembleLayer(stage: string, inputs: AssembleInputs): Prom
     minifySyntax: true,
     minifyWhitespace: true,
     legalComments: 'none',
-    alias: { '@u4/opencv-build': path.resolve(__dirname, '..', 'runtime', 'opencv-build-shim.js') },
+    // The shim comes in as a virtual module: its name in the bundle is the same on every machine.
+    plugins: [
+      {
+        name: 'opencv-build-shim',
+        setup(b) {
+          b.onResolve({ filter: /^@u4\/opencv-build$/ }, () => ({ path: 'opencv-build-shim.js', namespace: 'shim' }));
+          b.onLoad({ filter: /.*/, namespace: 'shim' }, () => ({
+            contents: fs.readFileSync(path.resolve(__dirname, '..', 'runtime', 'opencv-build-shim.js'), 'utf8'),
+            loader: 'js',
+          }));
+        },
+      },
+    ],
     logLevel: 'warning',
   });
 
