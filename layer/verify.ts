@@ -126,7 +126,8 @@ async function main(): Promise<void> {
 
 async function smokeTest(opt: string, failures: string[]): Promise<unknown> {
   requireRoot();
-  requireCommands(['debootstrap', 'unshare', 'chroot']);
+  // debootstrap only when the build has not made the smoke root yet.
+  requireCommands(smokeRootEntry().exists() ? ['unshare', 'chroot'] : ['debootstrap', 'unshare', 'chroot']);
   const steps = new StepRunner(path.join(path.dirname(smokeRootEntry().dir), '..', 'logs'), 1, (l) => console.log(l));
   const root = await ensureSmokeRoot(steps, async () => {
     const mirror = debianMirror();
