@@ -19,7 +19,7 @@ import { acquireLock, CacheEntry, cacheKey, sha256File } from './lib/cache';
 import { compareVersions, isElf, readElf } from './lib/elf';
 import { resolveDownloadableModel } from './lib/models';
 import { ensureNodeDist } from './lib/node-dist';
-import { debianMirror, requireArchive, requireCommands, requireRoot } from './lib/prerequisites';
+import { reachableMirror, requireCommands, requireRoot } from './lib/prerequisites';
 import { buildRootEntry, debootstrap, ensureSmokeRoot, inRoot, smokeRootEntry } from './lib/roots';
 import { formatDuration, MissingPrerequisite, StepFailed, StepRunner } from './lib/steps';
 
@@ -81,11 +81,7 @@ async function main(): Promise<void> {
     try {
       if (!fs.existsSync(p.layerZip)) await buildLayer(p);
       // The bare root verify:layer's smoke test runs in: made here, where the archive is reachable.
-      await ensureSmokeRoot(new StepRunner(path.join(CACHE_DIR, 'logs'), 1), async () => {
-        const mirror = debianMirror();
-        await requireArchive(mirror, debian.suite);
-        return mirror;
-      });
+      await ensureSmokeRoot(new StepRunner(path.join(CACHE_DIR, 'logs'), 1), () => reachableMirror(debian.suite));
     } finally {
       release();
     }
@@ -103,8 +99,7 @@ async function buildLayer(p: Plan): Promise<void> {
   const needsArchive = !nativeCached && (!rootEntry.exists() || (!opencvEntry.exists() && !fs.existsSync(sourceFile)));
   let mirror = '';
   if (needsArchive) {
-    mirror = debianMirror();
-    await requireArchive(mirror, debian.suite);
+    mirror = await reachableMirror(debian.suite);
   }
 
   const root = await steps.run(

@@ -21,7 +21,7 @@ import { sha256File } from './lib/cache';
 import { checkElfFiles, checkSizes, foreignLibraries, formatElfTable, mb, median } from './lib/checks';
 import { isElf, readElf } from './lib/elf';
 import { ensureNodeDist } from './lib/node-dist';
-import { debianMirror, requireArchive, requireCommands, requireRoot } from './lib/prerequisites';
+import { reachableMirror, requireCommands, requireRoot } from './lib/prerequisites';
 import { ensureSmokeRoot, inRoot, smokeRootEntry } from './lib/roots';
 import { MissingPrerequisite, StepRunner } from './lib/steps';
 import { bundleSmoke } from './smoke/bundle';
@@ -129,11 +129,7 @@ async function smokeTest(opt: string, failures: string[]): Promise<unknown> {
   // debootstrap only when the build has not made the smoke root yet.
   requireCommands(smokeRootEntry().exists() ? ['unshare', 'chroot'] : ['debootstrap', 'unshare', 'chroot']);
   const steps = new StepRunner(path.join(path.dirname(smokeRootEntry().dir), '..', 'logs'), 1, (l) => console.log(l));
-  const root = await ensureSmokeRoot(steps, async () => {
-    const mirror = debianMirror();
-    await requireArchive(mirror, debian.suite);
-    return mirror;
-  });
+  const root = await ensureSmokeRoot(steps, () => reachableMirror(debian.suite));
 
   // Nothing the layer needs may already be in the root: that is what makes the test hermetic.
   const borrowed = execFileSync('find', [root, '-xdev', '(', '-name', 'libopencv*', '-o', '-name', 'libjpeg*', '-o', '-name', 'libpng*', '-o', '-name', 'libprotobuf*', '-o', '-name', 'libwebp*', '-o', '-path', '*/bin/gcc*', '-o', '-path', '*/bin/g++*', '-o', '-name', 'cc1plus', ')', '-not', '-path', `${root}/opt/*`], { encoding: 'utf8' }).trim();

@@ -80,3 +80,10 @@ export async function requireArchive(mirror: string, suite: string): Promise<voi
     );
   }
 }
+
+/** The machine's Debian mirror, checked to answer for `suite` before any long step uses it. */
+export async function reachableMirror(suite: string): Promise<string> {
+  const mirror = debianMirror();
+  await requireArchive(mirror, suite);
+  return mirror;
+}
