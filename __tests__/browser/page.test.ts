@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { FACES_DIR } from '../helpers/image-server';
 import { startServe } from '../helpers/local-serve';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { localS3Client } from '../helpers/s3';
 
 jest.setTimeout(120_000);
 
@@ -36,7 +37,7 @@ async function imageLoaded(): Promise<boolean> {
 }
 
 test('an image URL from the local bucket: face count, boxes, timings and the marked image', async () => {
-  const s3 = new S3Client({ endpoint: local.stack.s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  const s3 = localS3Client(local.stack.s3.endpoint);
   await s3.send(new PutObjectCommand({ Bucket: local.stack.bucket, Key: 'inputs/group.jpg', Body: fs.readFileSync(path.join(FACES_DIR, '2008_002079.jpg')) }));
   s3.destroy();
   await page.goto(`${local.endpoint}/`);

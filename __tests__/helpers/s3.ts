@@ -15,12 +15,17 @@ export interface TestS3 {
   close(): Promise<void>;
 }
 
+/** A client for a local S3 endpoint, configured as the functions configure theirs (s3rver's own key). */
+export function localS3Client(endpoint: string): S3Client {
+  return s3ClientFromEnv({ S3_ENDPOINT: endpoint, AWS_REGION: 'us-east-1' }, { credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+}
+
 export async function startTestS3(bucket = 'test-bucket'): Promise<TestS3> {
   // s3rver does a file operation per key per request: memory-backed storage keeps bulk tests quick.
   const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
   const directory = fs.mkdtempSync(path.join(base, 's3rver-'));
   const server = await spawnS3Server({ directory, buckets: [bucket] });
-  const client = s3ClientFromEnv({ S3_ENDPOINT: server.endpoint, AWS_REGION: 'us-east-1' }, { credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  const client = localS3Client(server.endpoint);
   return {
     server,
     client,

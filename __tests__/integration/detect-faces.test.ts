@@ -6,12 +6,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { inspectImage } from '../../functions/detect-faces/sniff';
 import { startLocalStack, type LocalStack } from '../../local/local-stack';
 import { spawnS3Server } from '../../local/s3-server';
 import { FACES_DIR, readLabels, startImageServer, type ImageServer } from '../helpers/image-server';
 import { recallPrecision } from '../helpers/metrics';
+import { localS3Client } from '../helpers/s3';
 
 jest.setTimeout(120_000);
 
@@ -31,7 +32,7 @@ beforeAll(async () => {
   images = await startImageServer();
   yunet = await session({ DETECTOR: 'yunet', DOWNLOAD_TIMEOUT_MS: '2000' });
   haar = await session({ DETECTOR: 'haar' });
-  s3 = new S3Client({ endpoint: yunet.s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  s3 = localS3Client(yunet.s3.endpoint);
 });
 
 afterAll(async () => {

@@ -13,8 +13,8 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { inspectImage } from '../../functions/detect-faces/sniff';
 import { FACES_DIR } from '../helpers/image-server';
 import { startServe } from '../helpers/local-serve';
-import { ageObjects, listKeys, seedObjects, type TestS3 } from '../helpers/s3';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ageObjects, listKeys, localS3Client, seedObjects, type TestS3 } from '../helpers/s3';
 
 jest.setTimeout(120_000);
 
@@ -53,7 +53,7 @@ function aws(...args: string[]): Promise<{ status: number; stdout: string; stder
 
 /** The local S3 server's store, for seeding old objects. */
 function store(): TestS3 {
-  const client = new S3Client({ endpoint: local.stack.s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'any', secretAccessKey: 'any' } });
+  const client = localS3Client(local.stack.s3.endpoint);
   return { server: local.stack.s3, client, directory: local.dataDir, bucket: local.stack.bucket, close: async () => client.destroy() };
 }
 
@@ -176,7 +176,7 @@ test('the cleanup schedule runs cleanup on its own', async () => {
   const scheduled = await startServe({ cleanupEveryMs: 300 });
   try {
     const s = { ...store(), directory: scheduled.dataDir, bucket: scheduled.stack.bucket };
-    s.client = new S3Client({ endpoint: scheduled.stack.s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    s.client = localS3Client(scheduled.stack.s3.endpoint);
     seedObjects(s, ['tmp/stale.jpg'], 7200);
     ageObjects(s, ['tmp/stale.jpg'], 7200);
     let keys = await listKeys(s);
