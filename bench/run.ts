@@ -18,8 +18,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { downscaleFactor, type Box } from '../functions/detect-faces/boxes';
-import { createDetector, MODEL_FILES } from '../functions/detect-faces/detectors';
+import type { Box } from '../functions/detect-faces/boxes';
+import { createDetector, MODEL_FILES, shrink } from '../functions/detect-faces/detectors';
 import { decodeImage, drawBoxes, encodeJpeg } from '../functions/detect-faces/image';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv-api';
 import { LAYER_MANIFEST } from '../layer/inputs';
@@ -136,14 +136,6 @@ function measurePipeline(cv: OpenCv, detect: (m: Mat) => Box[], image: { name: s
     floor: stats(t.floor),
     faces,
   };
-}
-
-/** The detector input every contender gets: the decoded image at most 640 px on its longer side. */
-function detectorInput(cv: OpenCv, mat: Mat): { mat: Mat; scale: number } {
-  const scale = downscaleFactor(mat.cols, mat.rows, 640);
-  if (scale === 1) return { mat, scale };
-  const cols = Math.round(mat.cols * scale);
-  return { mat: mat.resize(Math.round(mat.rows * scale), cols, 0, 0, cv.INTER_AREA), scale: cols / mat.cols };
 }
 
 type PeerDetect = (bgr: Buffer, width: number, height: number) => Promise<Box[]> | Box[];
@@ -265,7 +257,8 @@ async function main(): Promise<void> {
     const perImage: Record<string, number> = {};
     const quality: { found: Box[]; truth: Omit<Box, 'score'>[] }[] = [];
     for (const img of images) {
-      const { mat, scale } = detectorInput(cv, decodeImage(cv, img.data));
+      // Every contender gets what ours looks at: the decoded image at most 640 px on its longer side.
+      const { small: mat, scale } = shrink(cv, decodeImage(cv, img.data));
       const bgr = mat.getData();
       const samples: number[] = [];
       let found: Box[] = [];

@@ -27,8 +27,11 @@ export const MODEL_FILES = {
   haar: 'haarcascade_frontalface_alt2.xml',
 } as const;
 
+/** The longer side of the copy detectors look at, unless configured otherwise. */
+export const DETECT_MAX_SIDE = 640;
+
 /** Copy of `image` whose longer side is at most maxSide, and the scale used. */
-function shrink(cv: OpenCv, image: Mat, maxSide: number): { small: Mat; scale: number } {
+export function shrink(cv: OpenCv, image: Mat, maxSide: number = DETECT_MAX_SIDE): { small: Mat; scale: number } {
   const scale = downscaleFactor(image.cols, image.rows, maxSide);
   if (scale === 1) return { small: image, scale };
   const rows = Math.max(1, Math.round(image.rows * scale));
@@ -48,7 +51,7 @@ function floats(mat: Mat): Float32Array {
 
 export function createYunetDetector(cv: OpenCv, modelPath: string, options: DetectorOptions = {}): FaceDetector {
   const net = cv.readNetFromONNX(modelPath);
-  const maxSide = options.maxSide ?? 640;
+  const maxSide = options.maxSide ?? DETECT_MAX_SIDE;
   return {
     kind: 'yunet',
     detect(image) {
@@ -68,7 +71,7 @@ export function createYunetDetector(cv: OpenCv, modelPath: string, options: Dete
 
 export function createHaarDetector(cv: OpenCv, cascadePath: string, options: DetectorOptions = {}): FaceDetector {
   const cascade = new cv.CascadeClassifier(cascadePath);
-  const maxSide = options.maxSide ?? 640;
+  const maxSide = options.maxSide ?? DETECT_MAX_SIDE;
   // OpenCV's own defaults (scale step 1.1, 3 neighbours), on the plain grey image.
   const minNeighbors = 3;
   return {
