@@ -17,13 +17,14 @@ import { addon, CACHE_DIR, debian, LAYER_BUDGET, LAYER_MANIFEST, LAYER_ZIP, mode
 import { assembleLayer, listFiles, zipDeterministic, type LayerManifest } from './lib/assemble';
 import { acquireLock, CacheEntry, cacheKey, sha256File } from './lib/cache';
 import { compareVersions, isElf, readElf } from './lib/elf';
-import { resolveDownloadableModel } from './lib/models';
+import { isCommittedModel, resolveCommittedModel } from './lib/models';
 import { ensureNodeDist } from './lib/node-dist';
 import { reachableMirror, requireCommands, requireRoot } from './lib/prerequisites';
 import { buildRootEntry, debootstrap, ensureSmokeRoot, inRoot, smokeRootEntry } from './lib/roots';
 import { formatDuration, MissingPrerequisite, StepFailed, StepRunner } from './lib/steps';
 
 const SCRIPTS = path.resolve(__dirname, 'scripts');
+const PROJECT_ROOT = path.resolve(__dirname, '..');
 const JOBS = String(Math.max(1, Number(process.env.LAYER_JOBS) || os.availableParallelism()));
 
 function fileText(file: string): string {
@@ -175,11 +176,11 @@ async function buildLayer(p: Plan): Promise<void> {
     },
   );
 
-  const yunet = models.find((m) => 'url' in m.source)!;
+  const yunet = models.find(isCommittedModel)!;
   const yunetModel = await steps.run(
-    `model ${yunet.file}`,
+    `model ${yunet.file} (sha256 checked)`,
     () => undefined,
-    () => resolveDownloadableModel(yunet, path.join(CACHE_DIR, 'downloads')),
+    async () => resolveCommittedModel(yunet, PROJECT_ROOT),
   );
 
   await steps.run(

@@ -172,8 +172,11 @@ export interface ModelInput {
   /** File name inside the layer's models/ folder. */
   file: string;
   sha256: string;
-  /** Where it comes from: a URL for downloaded models, the OpenCV source tree for cascades. */
-  source: { url: string; localPathEnv: string } | { opencvSourcePath: string };
+  /**
+   * Where it comes from: a file committed in the repository (with its upstream URL as provenance and
+   * an environment variable that may point at another copy), or the OpenCV source tree for cascades.
+   */
+  source: { repoPath: string; upstreamUrl: string; localPathEnv: string } | { opencvSourcePath: string };
   license: string;
 }
 
@@ -182,7 +185,8 @@ export const models: readonly ModelInput[] = [
     file: 'face_detection_yunet_2023mar.onnx',
     sha256: '8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4',
     source: {
-      url: 'https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/face_detection_yunet_2023mar.onnx',
+      repoPath: path.join('layer', 'models', 'face_detection_yunet_2023mar.onnx'),
+      upstreamUrl: 'https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/face_detection_yunet_2023mar.onnx',
       localPathEnv: 'LAYER_YUNET_MODEL',
     },
     license: 'MIT',

@@ -74,11 +74,6 @@ _face_setup() (
 
   # 4. The layer.
   if [ "${FACE_SETUP_SKIP_LAYER:-}" != 1 ]; then
-    local shared_model="$root/../shared/models/face_detection_yunet_2023mar.onnx"
-    if [ -z "${LAYER_YUNET_MODEL:-}" ] && [ -f "$shared_model" ]; then
-      # A copy kept beside the checkout (team machines, CI); the build verifies its sha256 either way.
-      export LAYER_YUNET_MODEL="$shared_model"
-    fi
     npm run --silent build:layer
   fi
 )

@@ -3,8 +3,9 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { FACES_DIR } from './paths';
 
-export const FACES_DIR = path.resolve('..', 'shared', 'faces');
+export { FACES_DIR };
 
 export interface ImageServer {
   origin: string;

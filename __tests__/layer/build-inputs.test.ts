@@ -3,11 +3,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { cacheKey, CacheEntry, stableJson } from '../../layer/lib/cache';
-import { resolveDownloadableModel, ModelChecksumMismatch } from '../../layer/lib/models';
-import { parseDebianMirror } from '../../layer/lib/prerequisites';
+import { cacheKey, CacheEntry, sha256File, stableJson } from '../../layer/lib/cache';
+import { isCommittedModel, ModelChecksumMismatch, resolveCommittedModel } from '../../layer/lib/models';
+import { DEFAULT_DEBIAN_MIRROR, debianMirror, parseDebianMirror } from '../../layer/lib/prerequisites';
 import { models, node, opencv } from '../../layer/inputs';
 import { createZip } from '../../stack/zip';
+import { fromRoot, PROJECT_ROOT } from '../helpers/paths';
 
 describe('cache keys', () => {
   test('stable under key order, different for any changed input', () => {
@@ -38,44 +39,56 @@ describe('Debian mirror from apt sources', () => {
   ])('%j', (text, expected) => {
     expect(parseDebianMirror(text)).toBe(expected);
   });
+
+  test('sources that list only Ubuntu fall back to Debian\'s default archive; the setting wins over both', () => {
+    const ubuntu = 'Types: deb\nURIs: http://archive.ubuntu.com/ubuntu/\nSuites: noble\n';
+    expect(debianMirror({}, ubuntu).url).toBe(DEFAULT_DEBIAN_MIRROR);
+    expect(debianMirror({}, 'deb http://m.example/debian bookworm main\n').url).toBe('http://m.example/debian');
+    expect(debianMirror({ LAYER_DEBIAN_MIRROR: 'http://own.example/debian/' }, 'deb http://m.example/debian bookworm main\n')).toEqual({
+      url: 'http://own.example/debian',
+      from: 'LAYER_DEBIAN_MIRROR',
+    });
+  });
 });
 
 describe('YuNet model source', () => {
-  const yunet = models.find((m) => 'url' in m.source)!;
-  const envName = 'url' in yunet.source ? yunet.source.localPathEnv : '';
+  const yunet = models.find(isCommittedModel)!;
+  const envName = yunet.source.localPathEnv;
   const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'models-'));
 
-  test('a local file with the pinned sha256 is used as is', async () => {
-    const shared = path.resolve('..', 'shared', 'models', yunet.file);
-    await expect(resolveDownloadableModel(yunet, tmp(), { [envName]: shared }, failFetch)).resolves.toBe(shared);
+  test('the committed copy is used, verified, with no network', () => {
+    expect(resolveCommittedModel(yunet, PROJECT_ROOT, {})).toBe(path.join(PROJECT_ROOT, yunet.source.repoPath));
+    expect(sha256File(path.join(PROJECT_ROOT, yunet.source.repoPath))).toBe(yunet.sha256);
   });
 
-  test('a local file with another sha256 stops the build', async () => {
+  test('an override with the pinned sha256 is used as is', () => {
+    const copy = path.join(tmp(), 'copy.onnx');
+    fs.copyFileSync(path.join(PROJECT_ROOT, yunet.source.repoPath), copy);
+    expect(resolveCommittedModel(yunet, PROJECT_ROOT, { [envName]: copy })).toBe(copy);
+  });
+
+  test('an override with another sha256 stops the build', () => {
     const wrong = path.join(tmp(), 'wrong.onnx');
     fs.writeFileSync(wrong, 'not the model');
-    await expect(resolveDownloadableModel(yunet, tmp(), { [envName]: wrong }, failFetch)).rejects.toThrow(ModelChecksumMismatch);
+    expect(() => resolveCommittedModel(yunet, PROJECT_ROOT, { [envName]: wrong })).toThrow(ModelChecksumMismatch);
   });
 
-  test('a download with another sha256 is refused and not cached', async () => {
-    const downloads = tmp();
-    const fetchWrong = (async () => new Response('tampered bytes')) as unknown as typeof fetch;
-    await expect(resolveDownloadableModel(yunet, downloads, {}, fetchWrong)).rejects.toThrow(/sha256 mismatch.*expected 8f2383e4/);
-    expect(fs.readdirSync(downloads)).toEqual([]);
+  test('a tampered committed copy stops the build, naming the file', () => {
+    const root = tmp();
+    fs.mkdirSync(path.join(root, path.dirname(yunet.source.repoPath)), { recursive: true });
+    fs.writeFileSync(path.join(root, yunet.source.repoPath), 'tampered bytes');
+    expect(() => resolveCommittedModel(yunet, root, {})).toThrow(/sha256 mismatch.*layer\/models.*expected 8f2383e4/);
   });
 
-  test('no network and no local copy: says which variable to set', async () => {
-    await expect(resolveDownloadableModel(yunet, tmp(), {}, failFetch)).rejects.toThrow(new RegExp(`set ${envName}`));
+  test('a missing committed copy says how to restore it', () => {
+    expect(() => resolveCommittedModel(yunet, tmp(), {})).toThrow(new RegExp(`missing from the checkout.*set ${envName}`));
   });
-
-  const failFetch = (async () => {
-    throw new Error('getaddrinfo ENOTFOUND');
-  }) as unknown as typeof fetch;
 });
 
 test('setup.sh installs the same Node version the layer is built for', () => {
-  const setup = fs.readFileSync(path.resolve('scripts/setup.sh'), 'utf8');
+  const setup = fs.readFileSync(fromRoot('scripts', 'setup.sh'), 'utf8');
   expect(setup).toContain(`FACE_NODE_VERSION=${node.version}`);
-  expect(fs.readFileSync(path.resolve('.nvmrc'), 'utf8').trim()).toBe(node.version.split('.')[0]);
+  expect(fs.readFileSync(fromRoot('.nvmrc'), 'utf8').trim()).toBe(node.version.split('.')[0]);
 });
 
 describe('deterministic zip', () => {

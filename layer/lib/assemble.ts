@@ -84,7 +84,7 @@ export async function assembleLayer(stage: string, inputs: AssembleInputs): Prom
   fs.mkdirSync(modelDir, { recursive: true });
   const manifestModels: LayerManifest['models'] = [];
   for (const model of models) {
-    const from = 'url' in model.source ? inputs.yunetModel : path.join(inputs.opencvDir, haarInstallPath(model.source.opencvSourcePath));
+    const from = 'repoPath' in model.source ? inputs.yunetModel : path.join(inputs.opencvDir, haarInstallPath(model.source.opencvSourcePath));
     const to = path.join(modelDir, model.file);
     fs.copyFileSync(from, to);
     const sha256 = sha256File(to);

@@ -1,4 +1,4 @@
-/** Detector models for the layer: found locally or downloaded, and always checked by sha256. */
+/** Detector models for the layer: committed in the repository (or overridden), always checked by sha256. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ModelInput } from '../inputs';
@@ -16,49 +16,27 @@ export function verifyModel(model: ModelInput, file: string, from: string = file
   if (actual !== model.sha256) throw new ModelChecksumMismatch(model.file, from, model.sha256, actual);
 }
 
+export type CommittedModel = ModelInput & { source: Extract<ModelInput['source'], { repoPath: string }> };
+
+export function isCommittedModel(model: ModelInput): model is CommittedModel {
+  return 'repoPath' in model.source;
+}
+
 /**
- * A downloadable model: the path in its environment variable if set, else the cached download,
- * else a fresh download from its upstream URL. Returns a verified local path.
+ * A committed model: the path in its environment variable if set (an override), else the copy in
+ * the repository. No network: a clone builds offline. Returns a verified local path.
  */
-export async function resolveDownloadableModel(
-  model: ModelInput,
-  downloadsDir: string,
-  env: NodeJS.ProcessEnv = process.env,
-  fetchImpl: typeof fetch = fetch,
-): Promise<string> {
-  if (!('url' in model.source)) throw new Error(`${model.file} is not a downloadable model`);
-  const local = env[model.source.localPathEnv];
-  if (local) {
-    if (!fs.existsSync(local)) throw new Error(`${model.source.localPathEnv}=${local}: no such file`);
-    verifyModel(model, local);
-    return local;
+export function resolveCommittedModel(model: CommittedModel, projectRoot: string, env: NodeJS.ProcessEnv = process.env): string {
+  const override = env[model.source.localPathEnv];
+  if (override) {
+    if (!fs.existsSync(override)) throw new Error(`${model.source.localPathEnv}=${override}: no such file`);
+    verifyModel(model, override, `${model.source.localPathEnv}=${override}`);
+    return override;
   }
-  const cached = path.join(downloadsDir, model.file);
-  if (fs.existsSync(cached)) {
-    verifyModel(model, cached);
-    return cached;
+  const committed = path.join(projectRoot, model.source.repoPath);
+  if (!fs.existsSync(committed)) {
+    throw new Error(`${model.source.repoPath} is missing from the checkout (its upstream: ${model.source.upstreamUrl}); restore it with git or set ${model.source.localPathEnv}`);
   }
-  fs.mkdirSync(downloadsDir, { recursive: true });
-  let res: Response;
-  try {
-    res = await fetchImpl(model.source.url, { redirect: 'follow', signal: AbortSignal.timeout(120_000) });
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new Error(
-      `cannot download ${model.file} from ${model.source.url} (${why}); without internet, set ${model.source.localPathEnv} to a local copy`,
-    );
-  }
-  if (!res.ok) {
-    throw new Error(`download of ${model.file} from ${model.source.url} answered HTTP ${res.status}; set ${model.source.localPathEnv} to a local copy`);
-  }
-  const partial = `${cached}.partial`;
-  fs.writeFileSync(partial, Buffer.from(await res.arrayBuffer()));
-  try {
-    verifyModel(model, partial, model.source.url);
-  } catch (err) {
-    fs.rmSync(partial, { force: true });
-    throw err;
-  }
-  fs.renameSync(partial, cached);
-  return cached;
+  verifyModel(model, committed, model.source.repoPath);
+  return committed;
 }

@@ -3,16 +3,22 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { MissingPrerequisite } from './steps';
 
-/** Reads the machine's Debian mirror from its apt sources, so no archive host is written into the project. */
-export function debianMirror(env: NodeJS.ProcessEnv = process.env, sources = readAptSources()): string {
-  if (env.LAYER_DEBIAN_MIRROR) return env.LAYER_DEBIAN_MIRROR.replace(/\/+$/, '');
+/**
+ * Debian's default public archive (what debootstrap itself defaults to): used when the machine's apt
+ * sources name no Debian mirror, e.g. on an Ubuntu CI runner.
+ */
+export const DEFAULT_DEBIAN_MIRROR = 'http://deb.debian.org/debian';
+
+/**
+ * The Debian archive the build root and the OpenCV source come from: `LAYER_DEBIAN_MIRROR` if set,
+ * else the machine's own Debian mirror from its apt sources (so a team's local mirror is used),
+ * else Debian's default public archive.
+ */
+export function debianMirror(env: NodeJS.ProcessEnv = process.env, sources = readAptSources()): { url: string; from: string } {
+  if (env.LAYER_DEBIAN_MIRROR) return { url: env.LAYER_DEBIAN_MIRROR.replace(/\/+$/, ''), from: 'LAYER_DEBIAN_MIRROR' };
   const mirror = parseDebianMirror(sources);
-  if (!mirror) {
-    throw new MissingPrerequisite(
-      'no Debian mirror found in /etc/apt/sources.list{,.d}: set LAYER_DEBIAN_MIRROR to a Debian archive URL (the one that serves dists/bullseye)',
-    );
-  }
-  return mirror;
+  if (mirror) return { url: mirror, from: 'apt sources' };
+  return { url: DEFAULT_DEBIAN_MIRROR, from: "Debian's default archive (no Debian mirror in apt sources)" };
 }
 
 /** First `deb` URI of the main archive (not -security, not a third-party repo) in one-line or deb822 sources. */
@@ -68,7 +74,7 @@ export function requireCommands(names: readonly string[], env: NodeJS.ProcessEnv
 }
 
 /** Fails fast, before any long step, when the archive cannot be reached. */
-export async function requireArchive(mirror: string, suite: string): Promise<void> {
+export async function requireArchive(mirror: string, suite: string, from = 'LAYER_DEBIAN_MIRROR'): Promise<void> {
   const url = `${mirror}/dists/${suite}/Release`;
   try {
     const res = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(15_000) });
@@ -76,7 +82,7 @@ export async function requireArchive(mirror: string, suite: string): Promise<voi
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new MissingPrerequisite(
-      `cannot reach the Debian archive at ${url} (${why}): the build root and the OpenCV source come from it; check the network or set LAYER_DEBIAN_MIRROR`,
+      `cannot reach the Debian archive at ${url} (${why}; mirror from ${from}): the build root and the OpenCV source come from it; check the network or set LAYER_DEBIAN_MIRROR`,
     );
   }
 }
@@ -84,6 +90,6 @@ export async function requireArchive(mirror: string, suite: string): Promise<voi
 /** The machine's Debian mirror, checked to answer for `suite` before any long step uses it. */
 export async function reachableMirror(suite: string): Promise<string> {
   const mirror = debianMirror();
-  await requireArchive(mirror, suite);
-  return mirror;
+  await requireArchive(mirror.url, suite, mirror.from);
+  return mirror.url;
 }

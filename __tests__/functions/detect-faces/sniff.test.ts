@@ -1,9 +1,9 @@
-/** Format, size and completeness from bytes; real files from ../shared/faces and hand-made headers. */
+/** Format, size and completeness from bytes; real files from the fixtures and hand-made headers. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspectImage, sniffFormat } from '../../../functions/detect-faces/sniff';
+import { FACES_DIR as FACES } from '../../helpers/paths';
 
-const FACES = path.resolve('..', 'shared', 'faces');
 const read = (name: string) => fs.readFileSync(path.join(FACES, name));
 
 test('real JPEG and PNG files: format and size from the header', () => {
