@@ -1,5 +1,6 @@
-/** cdktf entry point: read the validated configuration, build the one stack. */
+/** cdktf entry point: read the validated configuration, build the one stack (bundling the functions). */
 import { App } from 'cdktf';
+import { MissingArtifact } from './stack/artifact';
 import { ConfigError, loadConfig } from './stack/config';
 import { FaceDetectionStack } from './stack/face-detection-stack';
 
@@ -9,6 +10,10 @@ try {
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`configuration error: ${err.message}\n`);
+    process.exit(1);
+  }
+  if (err instanceof MissingArtifact) {
+    process.stderr.write(`${err.message}\n`);
     process.exit(1);
   }
   throw err;

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { bundleFunction, FUNCTION_BUNDLES, type FunctionBundle } from '../stack/bundle';
+import { bundleFunction, FUNCTION_BUNDLES, type FunctionBundle } from '../bundling/functions';
 import { loadConfig, type StackConfig } from '../stack/config';
 import { cleanupEnvironment } from '../stack/cleanup-function';
 import { detectEnvironment } from '../stack/detect-function';
@@ -47,7 +47,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const config = loadConfig({}, process.env);
   const bucket = config.bucketName ?? LOCAL_BUCKET;
   const layer = unpackLayer(config.artifacts.layerZip);
-  const bundles = Object.fromEntries(await Promise.all(FUNCTION_BUNDLES.map(async (b) => [b.name, await unpackedBundle(b)] as const)));
+  const bundles = Object.fromEntries(await Promise.all(Object.values(FUNCTION_BUNDLES).map(async (b) => [b.name, await unpackedBundle(b)] as const)));
 
   const s3 = await spawnS3Server({ directory: options.dataDir ?? path.resolve('local', '.data', 's3'), buckets: [bucket], port: options.s3Port });
   const files = await startFileServer(options.filesPort);
@@ -104,7 +104,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
  */
 async function unpackedBundle(bundle: FunctionBundle): Promise<string> {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), `local-${bundle.name}-`));
-  const { zip } = await bundleFunction(bundle, out);
+  const { zip } = bundleFunction(bundle, out);
   execFileSync('unzip', ['-o', '-q', zip, '-d', out]);
   return path.join(out, 'index.js');
 }

@@ -3,13 +3,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AssetType, Fn, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
-import { ConfigError } from './config';
 
 export interface ArtifactProps {
   /** Path of the zip, relative to the project root or absolute. */
   readonly zipPath: string;
   /** The command that builds it, named in the error when the zip is missing. */
   readonly buildCommand: string;
+}
+
+/** A zip the stack deploys is not there: the message names the command that builds it. */
+export class MissingArtifact extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MissingArtifact';
+  }
 }
 
 export class Artifact extends Construct {
@@ -22,7 +29,7 @@ export class Artifact extends Construct {
     super(scope, id);
     const file = path.resolve(props.zipPath);
     if (!fs.existsSync(file)) {
-      throw new ConfigError(`missing ${props.zipPath}: build it with \`${props.buildCommand}\``);
+      throw new MissingArtifact(`missing ${props.zipPath}: build it with \`${props.buildCommand}\``);
     }
     this.sizeBytes = fs.statSync(file).size;
     this.asset = new TerraformAsset(this, 'asset', { path: file, type: AssetType.FILE });

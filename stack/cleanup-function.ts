@@ -9,6 +9,7 @@ import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { Construct } from 'constructs';
 import type { StackConfig } from './config';
+import { FUNCTION_BUNDLES } from '../bundling/functions';
 import { NodejsFunction } from './nodejs-function';
 import { assumeRolePolicy, policyDocument } from './policy';
 
@@ -32,7 +33,8 @@ export class CleanupFunction extends Construct {
     this.fn = new NodejsFunction(this, 'cleanup', {
       functionName: name,
       description: `Deletes marked images under ${config.imagePrefix} older than ${config.cleanupMaxAgeSeconds} s`,
-      zipPath: config.artifacts.cleanupZip,
+      bundle: FUNCTION_BUNDLES.cleanup,
+      prebuiltZip: config.artifacts.cleanupZip,
       memoryMb: config.cleanupMemoryMb,
       timeoutSeconds: config.cleanupTimeoutSeconds,
       logRetentionDays: config.logRetentionDays,

@@ -60,8 +60,10 @@ export interface StackConfig {
   /** Built artifacts the stack deploys. */
   readonly artifacts: {
     readonly layerZip: string;
-    readonly detectZip: string;
-    readonly cleanupZip: string;
+    /** A prebuilt detect-faces zip; absent: bundled from source while synthesizing. */
+    readonly detectZip?: string;
+    /** A prebuilt cleanup zip; absent: bundled from source while synthesizing. */
+    readonly cleanupZip?: string;
   };
   readonly backend?: StateBackend;
 }
@@ -215,8 +217,8 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
     layerS3ThresholdBytes: int('layerS3ThresholdBytes', 50 * 1024 * 1024, 1, 250 * 1024 * 1024),
     artifacts: {
       layerZip: raw('layerZip') ?? LAYER_ZIP,
-      detectZip: raw('detectZip') ?? 'functions/dist/detect-faces.zip',
-      cleanupZip: raw('cleanupZip') ?? 'functions/dist/cleanup.zip',
+      detectZip: raw('detectZip'),
+      cleanupZip: raw('cleanupZip'),
     },
     backend,
   };

@@ -1,6 +1,7 @@
 /** detect-faces: downloads an image, marks the faces, writes the result under the image prefix. */
 import { Construct } from 'constructs';
 import type { StackConfig } from './config';
+import { FUNCTION_BUNDLES } from '../bundling/functions';
 import { NodejsFunction } from './nodejs-function';
 import type { PolicyStatement } from './policy';
 
@@ -26,7 +27,8 @@ export class DetectFunction extends Construct {
     this.fn = new NodejsFunction(this, 'detect-faces', {
       functionName: `${config.stackName}-detect-faces`,
       description: 'Finds faces in the image at imageUrl and stores a marked copy',
-      zipPath: config.artifacts.detectZip,
+      bundle: FUNCTION_BUNDLES.detectFaces,
+      prebuiltZip: config.artifacts.detectZip,
       memoryMb: config.detectMemoryMb,
       timeoutSeconds: config.detectTimeoutSeconds,
       layers: [props.layerArn],

@@ -1,16 +1,23 @@
-/** A Node.js 24 Lambda function with its own role, its own log group and only the permissions given. */
+/**
+ * A Node.js 24 Lambda function, bundled from its TypeScript entry at synth, with its own role, its
+ * own log group and only the permissions given.
+ */
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { Construct } from 'constructs';
+import { BUNDLE_DIR, bundleFunction, type FunctionBundle } from '../bundling/functions';
 import { Artifact } from './artifact';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from './policy';
 
 export interface NodejsFunctionProps {
   readonly functionName: string;
   readonly description: string;
-  readonly zipPath: string;
+  /** What to bundle (esbuild, once, while the app synthesizes), as CDK's NodejsFunction does. */
+  readonly bundle: FunctionBundle;
+  /** A zip built beforehand, deployed instead of bundling (tests, or a build of your own). @default bundle at synth */
+  readonly prebuiltZip?: string;
   /** @default "index.handler" */
   readonly handler?: string;
   readonly memoryMb: number;
@@ -29,7 +36,8 @@ export class NodejsFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: NodejsFunctionProps) {
     super(scope, id);
-    const code = new Artifact(this, 'code', { zipPath: props.zipPath, buildCommand: 'npm run build:functions' });
+    const zipPath = props.prebuiltZip ?? bundleFunction(props.bundle, BUNDLE_DIR).zip;
+    const code = new Artifact(this, 'code', { zipPath, buildCommand: 'npm run build:functions' });
 
     // Created by the stack (not by Lambda on first write) so retention applies and destroy removes it.
     this.logGroup = new CloudwatchLogGroup(this, 'logs', {

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Testing } from 'cdktf';
 import { loadConfig } from '../../stack/config';
 import { FaceDetectionStack } from '../../stack/face-detection-stack';
-import { createZip } from '../../stack/zip';
+import { createZip } from '../../bundling/zip';
 
 /** Fixture zips with fixed content (so asset hashes, and the snapshots, are the same everywhere). */
 export function fixtureZips(): { layerZip: string; detectZip: string; cleanupZip: string } {

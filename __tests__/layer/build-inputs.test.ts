@@ -7,7 +7,7 @@ import { cacheKey, CacheEntry, sha256File, stableJson } from '../../layer/lib/ca
 import { isCommittedModel, ModelChecksumMismatch, resolveCommittedModel } from '../../layer/lib/models';
 import { DEFAULT_DEBIAN_MIRROR, debianMirror, parseDebianMirror } from '../../layer/lib/prerequisites';
 import { models, node, opencv } from '../../layer/inputs';
-import { createZip } from '../../stack/zip';
+import { createZip } from '../../bundling/zip';
 import { fromRoot, PROJECT_ROOT } from '../helpers/paths';
 
 describe('cache keys', () => {

@@ -9,13 +9,20 @@ import * as path from 'node:path';
 import { fixtureZips } from '../helpers/stack-fixture';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+/** What a synth reads: the app, its constructs, the bundler and the functions it bundles. */
+const SOURCES = ['main.ts', 'cdktf.json', 'package.json', 'tsconfig.json', 'stack', 'bundling', 'functions', 'layer', 'scripts'];
 
-/** Copies the project's sources to a scratch folder and synthesizes there (so tests never touch cdktf.out). */
-function synthIn(dir: string): string {
-  for (const entry of ['main.ts', 'cdktf.json', 'package.json', 'tsconfig.json', 'stack', 'layer', 'scripts']) {
+/** A bare checkout in a scratch folder: sources only, no built artifacts, the project's node_modules. */
+function copySources(dir: string): void {
+  for (const entry of SOURCES) {
     fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true, filter: (src) => !src.includes(`${path.sep}dist`) });
   }
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+}
+
+/** Synthesizes with the project's own script in a scratch copy (so tests never touch cdktf.out). */
+function synthIn(dir: string): string {
+  copySources(dir);
   const zips = fixtureZips();
   const env = {
     ...process.env,
@@ -81,6 +88,37 @@ describe('npm run synth', () => {
   });
 });
 
+describe('cdktf synth on a checkout without functions/dist', () => {
+  const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'synth-bare-')));
+  afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+  const cdktfSynth = (dir: string, env: Record<string, string>) => {
+    const result = spawnSync(path.join(ROOT, 'node_modules/.bin/cdktf'), ['synth', '--hcl'], {
+      cwd: dir,
+      env: { ...process.env, CHECKPOINT_DISABLE: '1', CDKTF_DISABLE_PLUGIN_CACHE_ENV: '1', FACE_BUCKET_NAME: '', FACE_STATE_BUCKET: '', FACE_LAYER_ZIP: fixtureZips().layerZip, ...env },
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) throw new Error(`cdktf synth failed:\n${result.stdout}\n${result.stderr}`);
+    return fs.readFileSync(path.join(dir, 'cdktf.out/stacks/face-detection/cdk.tf'), 'utf8');
+  };
+
+  test('bundles each function while synthesizing: the same HCL as zips built beforehand', () => {
+    const [bare, prebuilt] = dirs;
+    for (const dir of dirs) copySources(dir);
+    expect(fs.existsSync(path.join(bare, 'functions', 'dist'))).toBe(false);
+    const bundledAtSynth = cdktfSynth(bare, {});
+    expect(fs.readdirSync(path.join(bare, 'functions', 'dist')).sort()).toEqual(['cleanup.zip', 'detect-faces.zip']);
+
+    const build = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['bundling/functions.ts'], { cwd: prebuilt, encoding: 'utf8' });
+    expect(build.status).toBe(0);
+    const zips = path.join(prebuilt, 'functions', 'dist');
+    for (const name of ['cleanup.zip', 'detect-faces.zip']) expect(fs.readFileSync(path.join(zips, name))).toEqual(fs.readFileSync(path.join(bare, 'functions', 'dist', name)));
+    const fromPrebuilt = cdktfSynth(prebuilt, { FACE_DETECT_ZIP: path.join(zips, 'detect-faces.zip'), FACE_CLEANUP_ZIP: path.join(zips, 'cleanup.zip') });
+    expect(bundledAtSynth).toContain('detect-faces.zip');
+    expect(bundledAtSynth).toBe(fromPrebuilt);
+  }, 240_000);
+});
+
 test('a missing artifact fails the synth with one line naming the command that builds it', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-missing-'));
   try {
@@ -90,7 +128,7 @@ test('a missing artifact fails the synth with one line naming the command that b
       encoding: 'utf8',
     });
     expect(result.status).toBe(1);
-    expect(result.stderr.trim()).toMatch(/^configuration error: missing .*missing\.zip: build it with `npm run build:layer`$/);
+    expect(result.stderr.trim()).toMatch(/^missing .*missing\.zip: build it with `npm run build:layer`$/);
   }
   finally {
     fs.rmSync(dir, { recursive: true, force: true });
