@@ -1,10 +1,29 @@
-/** Type-checking is `tsc --noEmit` (npm test runs it first); jest only transpiles, with swc. */
-module.exports = {
+/**
+ * Two lanes (npm test runs both; type-checking is `tsc --noEmit`, which npm test runs first; jest
+ * only transpiles, with swc):
+ *   unit    npm run test:unit   Node and the npm packages only: no layer, no root, no S3 server
+ *   system  npm run test:system what needs more; each entry says what (README "Tests")
+ */
+const SYSTEM_TESTS = {
+  '<rootDir>/__tests__/integration/': 'the built layer and an S3 server (s3rver), the AWS CLI',
+  '<rootDir>/__tests__/browser/': 'the built layer, s3rver and Chromium',
+  '<rootDir>/__tests__/layer/verify-layer.test.ts': 'the built layer and root (the smoke test runs in a chroot)',
+  '<rootDir>/__tests__/network-isolation.test.ts': 'root (the loopback-only network namespace it checks)',
+};
+
+const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/__tests__'],
-  testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' } }] },
   setupFilesAfterEnv: ['<rootDir>/__tests__/setup-cdktf.ts'],
-  testTimeout: 30000,
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
+};
+const escape = (p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+module.exports = {
+  testTimeout: 30000,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['**/*.test.ts'], testPathIgnorePatterns: Object.keys(SYSTEM_TESTS).map(escape) },
+    { ...common, displayName: 'system', testMatch: Object.keys(SYSTEM_TESTS).map((p) => (p.endsWith('/') ? `${p}**/*.test.ts` : p)) },
+  ],
 };

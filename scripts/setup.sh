@@ -21,24 +21,33 @@ _face_setup() (
   cache=${XDG_CACHE_HOME:-$HOME/.cache}/facedetect
   node_dir=$cache/node/$node_version
   say() { printf '[setup] %s\n' "$*" >&2; }
+  # What needs root (apt, the layer's chroot build): directly as root, else through passwordless sudo.
+  local -a as_root=()
+  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    as_root=(sudo --preserve-env=HOME,XDG_CACHE_HOME,LAYER_CACHE_DIR,LAYER_DEBIAN_MIRROR,LAYER_YUNET_MODEL,LAYER_JOBS env "PATH=$PATH")
+  fi
 
   # 1. Debian packages: command -> package.
   local -a missing=()
   local pair
   # The layer build (debootstrap, binutils, zip, xz, unshare), local runs (unzip) and the tests'
-  # real clients: AWS CLI v2 at /usr/bin/aws and Chromium for the page test.
-  for pair in debootstrap:debootstrap readelf:binutils zip:zip unzip:unzip xz:xz-utils unshare:util-linux ip:iproute2 /usr/bin/aws:awscli /usr/bin/chromium:chromium; do
+  # real clients: AWS CLI v2 and Chromium for the page test.
+  for pair in debootstrap:debootstrap readelf:binutils zip:zip unzip:unzip xz:xz-utils unshare:util-linux ip:iproute2; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
+  # The clients may already be there under other names (a GitHub Ubuntu runner ships AWS CLI v2 in
+  # /usr/local/bin and Google Chrome); __tests__/helpers/clients.ts looks in the same places.
+  [ -x /usr/bin/aws ] || [ -x /usr/local/bin/aws ] || [ -n "${AWS_CLI:-}" ] || missing+=(awscli)
+  [ -x /usr/bin/chromium ] || [ -x /usr/bin/google-chrome ] || [ -n "${CHROMIUM_PATH:-}" ] || missing+=(chromium)
   [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
   if [ "${#missing[@]}" -gt 0 ]; then
-    if [ "$(id -u)" -ne 0 ]; then
+    if [ "$(id -u)" -ne 0 ] && [ "${#as_root[@]}" -eq 0 ]; then
       say "missing Debian packages: ${missing[*]}; install them as root: apt-get install -y ${missing[*]}"
       exit 1
     fi
     say "installing Debian packages: ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    "${as_root[@]}" apt-get update -qq
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
   command -v terraform >/dev/null 2>&1 || say "note: terraform is not installed; \`npm run synth\` and the HCL tests need Terraform >= 1.10"
 
@@ -74,7 +83,7 @@ _face_setup() (
 
   # 4. The layer.
   if [ "${FACE_SETUP_SKIP_LAYER:-}" != 1 ]; then
-    npm run --silent build:layer
+    "${as_root[@]}" npm run --silent build:layer
   fi
 )
 

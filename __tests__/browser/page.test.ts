@@ -10,10 +10,10 @@ import { FACES_DIR } from '../helpers/image-server';
 import { startServe } from '../helpers/local-serve';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { localS3Client } from '../helpers/s3';
+import { CHROMIUM } from '../helpers/clients';
 
 jest.setTimeout(120_000);
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let local: Awaited<ReturnType<typeof startServe>>;
 let browser: Browser;
 let page: Page;

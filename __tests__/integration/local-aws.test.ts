@@ -1,5 +1,5 @@
 /**
- * The local endpoint driven by the real AWS CLI v2 (/usr/bin/aws, Debian's awscli) and by
+ * The local endpoint driven by the real AWS CLI v2 (helpers/clients.ts finds it) and by
  * @aws-sdk/client-lambda, exactly as against AWS but with --endpoint-url: the original tutorial's
  * invoke command, errors, not-found, dry run, event, log tail, payload limit, cleanup by hand and
  * on its schedule, and the download guard in local mode.
@@ -15,10 +15,11 @@ import { FACES_DIR } from '../helpers/image-server';
 import { startServe } from '../helpers/local-serve';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ageObjects, listKeys, localS3Client, seedObjects, type TestS3 } from '../helpers/s3';
+import { AWS_CLI } from '../helpers/clients';
 
 jest.setTimeout(120_000);
 
-const AWS = '/usr/bin/aws';
+const AWS = AWS_CLI;
 let local: Awaited<ReturnType<typeof startServe>>;
 let work: string;
 let lambda: LambdaClient;

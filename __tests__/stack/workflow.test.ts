@@ -4,11 +4,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { fromRoot } from '../helpers/paths';
 
-const WORKFLOW = path.resolve('.github/workflows/infra.yml');
+const WORKFLOW = fromRoot('.github', 'workflows', 'infra.yml');
 
 function validate(file: string) {
-  return spawnSync(path.resolve('node_modules/.bin/action-validator'), [file], { encoding: 'utf8' });
+  return spawnSync(fromRoot('node_modules', '.bin', 'action-validator'), [file], { encoding: 'utf8' });
 }
 
 interface Step {
@@ -43,8 +44,27 @@ test('every push and pull request runs the tests and synthesizes', () => {
   expect(Object.keys(workflow.on).sort()).toEqual(['pull_request', 'push']);
   const test_ = workflow.jobs.test;
   expect(test_.if).toBeUndefined();
-  expect(runs(test_)).toMatch(/^npm test$/m);
+  expect(runs(test_)).toMatch(/^bash scripts\/ci\.sh$/m);
   expect(runs(test_)).toMatch(/^npm run synth$/m);
+});
+
+test('CI here (.ci/run) and the workflow call one install + test script, which runs the README\'s test command', () => {
+  const ciRun = fs.readFileSync(fromRoot('.ci', 'run'), 'utf8');
+  expect(ciRun).toMatch(/^exec bash "\$\(dirname "\$0"\)\/\.\.\/scripts\/ci\.sh"$/m);
+  expect(runs(workflow.jobs.test)).toMatch(/^bash scripts\/ci\.sh$/m);
+  const readmeTest = /^(\. scripts\/setup\.sh && npm test)\s+#/m.exec(fs.readFileSync(fromRoot('README.md'), 'utf8'))?.[1];
+  expect(readmeTest).toBe('. scripts/setup.sh && npm test');
+  expect(fs.readFileSync(fromRoot('scripts', 'ci.sh'), 'utf8').split('\n')).toContain(readmeTest);
+  // Nothing else installs or tests on its own beside the script.
+  for (const job of Object.values(workflow.jobs)) expect(runs(job)).not.toMatch(/npm ci|apt-get|npm test|build:layer/);
+});
+
+test('no step relies on files beside the checkout or runs a root-only command without sudo', () => {
+  const all = Object.values(workflow.jobs).map(runs).join('\n');
+  expect(all).not.toMatch(/\.\.\/shared/);
+  for (const line of all.split('\n')) {
+    if (/\b(debootstrap|chroot|unshare|apt-get)\b/.test(line)) expect(line).toMatch(/^sudo /);
+  }
 });
 
 test('pull requests get a terraform plan posted, with a read-only role', () => {

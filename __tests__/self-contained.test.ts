@@ -1,0 +1,42 @@
+/**
+ * A clone with nothing beside it must install, test and build: no source, test, script or build
+ * file may read the team machines' `../shared` folder (prose in Markdown may mention it).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PROJECT_ROOT } from './helpers/paths';
+
+const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'cdktf.out', '.gen', 'coverage', '.data', 'results']);
+const TEXT = /\.(ts|js|mjs|cjs|sh|json|ya?ml|xml)$|^(help|run)$/;
+/** `../shared`, `'..', 'shared'` (path.join/resolve), or a `shared/faces|models` path. */
+const READS_SHARED = /\.\.\/shared\b|['"]\.\.['"]\s*,\s*['"]shared['"]|\bshared\/(faces|models)\b/;
+
+function projectFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) return SKIP_DIRS.has(e.name) ? [] : projectFiles(full);
+    return e.isFile() && TEXT.test(e.name) && !e.name.endsWith('package-lock.json') ? [full] : [];
+  });
+}
+
+test('the detector really matches each way of naming ../shared (so the scan below means something)', () => {
+  for (const text of ["path.resolve('..', 'shared', 'faces')", 'cp ../shared/models/x .', '"$root/../shared/models"', 'const d = "shared/faces";']) {
+    expect(text).toMatch(READS_SHARED);
+  }
+  expect("const shared = (header) => 1; // shared address space").not.toMatch(READS_SHARED);
+});
+
+test('no project file reads ../shared', () => {
+  // This file names the patterns it looks for.
+  const files = projectFiles(PROJECT_ROOT).filter((f) => f !== __filename);
+  expect(files.length).toBeGreaterThan(50);
+  const offenders = files.filter((f) => READS_SHARED.test(fs.readFileSync(f, 'utf8'))).map((f) => path.relative(PROJECT_ROOT, f));
+  expect(offenders).toEqual([]);
+});
+
+test('every fixture the tests name is in the repository', () => {
+  const faces = path.join(PROJECT_ROOT, '__tests__', 'fixtures', 'faces');
+  for (const name of ['training.xml', '2007_007763.jpg', '2008_001009.jpg', '2008_001322.jpg', '2008_002079.jpg', 'dogs.jpg', 'grace_hopper_512x512.jpg', 'astronaut.png', 'bald_guys.jpg']) {
+    expect(fs.statSync(path.join(faces, name)).size).toBeGreaterThan(1000);
+  }
+});
