@@ -5,9 +5,9 @@
 import { createLogger } from '../common/logger';
 import type { LambdaContext } from '../common/lambda';
 import { s3ClientFromEnv } from '../common/s3';
-import { createDetector } from './detectors';
-import { detectFaces, type DetectResult } from './handler';
-import type { OpenCv } from './opencv-api';
+import { createDetector } from './detect/detectors';
+import { detectFaces, type DetectResult } from './pipeline';
+import type { OpenCv } from './opencv';
 import { detectConfigFromEnv } from './settings';
 
 const config = detectConfigFromEnv();

@@ -1,8 +1,8 @@
 /** detect-faces settings from its environment (set by the stack, or by the local runner). */
 import { configurationError } from '../common/errors';
 import { imagePrefix, oneOf, optionalInt, requiredString } from '../common/settings';
-import type { DetectorKind } from './detectors';
-import type { DetectSettings } from './handler';
+import type { DetectorKind } from './detect/detectors';
+import type { DetectSettings } from './pipeline';
 
 export interface DetectConfig extends DetectSettings {
   readonly detector: DetectorKind;

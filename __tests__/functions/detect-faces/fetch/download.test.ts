@@ -2,8 +2,8 @@
  * The guarded download against a loopback server, with DNS answers substituted: the address that
  * is checked is the one connected to, and any bad answer in a set refuses the whole host.
  */
-import { download, type DownloadOptions } from '../../../functions/detect-faces/download';
-import { startImageServer, type ImageServer } from '../../helpers/image-server';
+import { download, type DownloadOptions } from '../../../../functions/detect-faces/fetch/download';
+import { startImageServer, type ImageServer } from '../../../helpers/image-server';
 
 let server: ImageServer;
 let port: string;

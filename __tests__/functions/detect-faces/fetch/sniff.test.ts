@@ -1,8 +1,8 @@
 /** Format, size and completeness from bytes; real files from the fixtures and hand-made headers. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { inspectImage, sniffFormat } from '../../../functions/detect-faces/sniff';
-import { FACES_DIR as FACES } from '../../helpers/paths';
+import { inspectImage, sniffFormat } from '../../../../functions/detect-faces/fetch/sniff';
+import { FACES_DIR as FACES } from '../../../helpers/paths';
 
 const read = (name: string) => fs.readFileSync(path.join(FACES, name));
 

@@ -1,5 +1,5 @@
 /** YuNet 2023mar decoding on synthetic network outputs, checked against the formulas by hand. */
-import { decodeYunet, padTo32, YUNET_OUTPUT_NAMES } from '../../../functions/detect-faces/yunet-decode';
+import { decodeYunet, padTo32, YUNET_OUTPUT_NAMES } from '../../../../functions/detect-faces/detect/yunet-decode';
 
 /** All-zero outputs for an input of w x h, with helpers to light up one grid cell. */
 function outputs(w: number, h: number) {

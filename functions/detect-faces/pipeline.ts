@@ -7,15 +7,15 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { asServiceError } from '../common/errors';
 import { redactUrl, type Logger } from '../common/logger';
-import type { Box } from './boxes';
-import type { FaceDetector } from './detectors';
-import { download } from './download';
-import { decodeImage, drawBoxes, encodeJpeg } from './image';
-import { markedImageKey } from './keys';
-import type { OpenCv } from './opencv-api';
+import type { Box } from './detect/boxes';
+import type { FaceDetector } from './detect/detectors';
+import { download } from './fetch/download';
+import { decodeImage, drawBoxes, encodeJpeg } from './output/image';
+import { markedImageKey } from './output/keys';
+import type { OpenCv } from './opencv';
 import { parseRequest } from './request';
-import { inspectImage } from './sniff';
-import { storeImage } from './store';
+import { inspectImage } from './fetch/sniff';
+import { storeImage } from './output/store';
 
 export interface DetectSettings {
   readonly bucket: string;

@@ -3,7 +3,7 @@
  * header (so a decompression bomb is refused before decoding), and whether the file is complete.
  * Pure: no OpenCV.
  */
-import { tooLarge, unsupportedImage } from '../common/errors';
+import { tooLarge, unsupportedImage } from '../../common/errors';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp';
 

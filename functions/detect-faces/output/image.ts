@@ -1,7 +1,7 @@
 /** OpenCV steps of the pipeline: decode (EXIF orientation applied), draw boxes, encode JPEG. */
-import { unsupportedImage } from '../common/errors';
-import type { Box } from './boxes';
-import type { Mat, OpenCv } from './opencv-api';
+import { unsupportedImage } from '../../common/errors';
+import type { Box } from '../detect/boxes';
+import type { Mat, OpenCv } from '../opencv';
 
 /** Decodes to 3-channel BGR, rotated as the EXIF orientation says (OpenCV's IMREAD_COLOR does). */
 export function decodeImage(cv: OpenCv, data: Buffer): Mat {

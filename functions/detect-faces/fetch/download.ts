@@ -11,7 +11,7 @@ import * as dns from 'node:dns';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { downloadFailed, ServiceError, tooLarge, urlNotAllowed } from '../common/errors';
+import { downloadFailed, ServiceError, tooLarge, urlNotAllowed } from '../../common/errors';
 import { isLoopback, judgeAddress } from './address-policy';
 
 export interface DownloadOptions {

@@ -4,7 +4,7 @@
  * the original image's pixels. Models load once, when the detector is created.
  */
 import { downscaleFactor, mapToOriginal, type Box } from './boxes';
-import type { Mat, OpenCv } from './opencv-api';
+import type { Mat, OpenCv } from '../opencv';
 import { decodeYunet, padTo32, YUNET_OUTPUT_NAMES } from './yunet-decode';
 
 export type DetectorKind = 'yunet' | 'haar';

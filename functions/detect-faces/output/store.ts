@@ -1,7 +1,7 @@
 /** Stores the marked image and says where it can be fetched (public URL or presigned URL). */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { storageFailed } from '../common/errors';
+import { storageFailed } from '../../common/errors';
 
 export interface StoreOptions {
   readonly bucket: string;

@@ -3,7 +3,7 @@
  * refused, ordinary public addresses allowed. Hostnames go through the WHATWG URL parser first,
  * exactly as the handler does, so notations like 0x7f.1 or 2130706433 arrive canonical.
  */
-import { judgeAddress, isLoopback, parseIPv6 } from '../../../functions/detect-faces/address-policy';
+import { judgeAddress, isLoopback, parseIPv6 } from '../../../../functions/detect-faces/fetch/address-policy';
 
 /** The host the handler would judge for this URL (literal IPs as the URL parser normalises them). */
 const hostOf = (url: string) => new URL(url).hostname.replace(/^\[|\]$/g, '');
