@@ -1,5 +1,5 @@
 /** Detection quality against labelled boxes: greedy one-to-one matching at an IoU threshold. */
-import { iou, type Box } from '../../functions/detect-faces/boxes';
+import { iou, type Box } from '../../functions/detect-faces/detect/boxes';
 
 export function matchDetections(found: readonly Box[], truth: readonly Omit<Box, 'score'>[], threshold = 0.5): { truePositives: number } {
   const unmatched = new Set(truth.map((_, i) => i));

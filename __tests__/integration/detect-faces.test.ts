@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { inspectImage } from '../../functions/detect-faces/sniff';
+import { inspectImage } from '../../functions/detect-faces/fetch/sniff';
 import { startLocalStack, type LocalStack } from '../../local/local-stack';
 import { spawnS3Server } from '../../local/s3-server';
 import { FACES_DIR, readLabels, startImageServer, type ImageServer } from '../helpers/image-server';

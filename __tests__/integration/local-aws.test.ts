@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { inspectImage } from '../../functions/detect-faces/sniff';
+import { inspectImage } from '../../functions/detect-faces/fetch/sniff';
 import { FACES_DIR } from '../helpers/image-server';
 import { startServe } from '../helpers/local-serve';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
