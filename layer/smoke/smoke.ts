@@ -6,8 +6,8 @@
  */
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { createDetector } from '../../functions/detect-faces/detectors';
-import type { OpenCv } from '../../functions/detect-faces/opencv-api';
+import { createDetector } from '../../functions/detect-faces/detect/detectors';
+import type { OpenCv } from '../../functions/detect-faces/opencv';
 
 const [imagePath, modelsDir = '/opt/models'] = process.argv.slice(2);
 // performance.now() counts from the process's time origin, i.e. from process start.
