@@ -1,23 +1,38 @@
-import { flag, imagePrefix, oneOf, optionalInt, requiredString } from '../../functions/common/settings';
+import { DETECT_ENV } from '../../functions/detect-faces/contract';
+import { bool, int, oneOf, str } from '../../functions/common/schema';
+import { settingsFromEnv } from '../../functions/common/settings';
 
 describe('function settings fail at cold start with the variable named', () => {
+  const prefix = { p: DETECT_ENV.imagePrefix };
   test('image prefix: never empty or "/", always a folder', () => {
-    expect(imagePrefix({})).toBe('tmp/');
-    expect(imagePrefix({ IMAGE_PREFIX: 'marked/2026/' })).toBe('marked/2026/');
+    expect(settingsFromEnv(prefix, {}).p).toBe('tmp/');
+    expect(settingsFromEnv(prefix, { IMAGE_PREFIX: 'marked/2026/' }).p).toBe('marked/2026/');
     for (const bad of ['', '/', 'tmp', '/tmp/', '../', 'a/../', 'a//', '*/']) {
-      expect(() => imagePrefix({ IMAGE_PREFIX: bad })).toThrow(expect.objectContaining({ code: 'ConfigurationError', message: expect.stringMatching(/^IMAGE_PREFIX=/) }));
+      expect(() => settingsFromEnv(prefix, { IMAGE_PREFIX: bad })).toThrow(expect.objectContaining({ code: 'ConfigurationError', message: expect.stringMatching(/^IMAGE_PREFIX=/) }));
     }
   });
 
   test('required, numbers, choices and flags', () => {
-    expect(() => requiredString({}, 'BUCKET_NAME')).toThrow(/BUCKET_NAME is required/);
-    expect(optionalInt({ N: '5' }, 'N', 1, 1, 10)).toBe(5);
-    expect(optionalInt({}, 'N', 3, 1, 10)).toBe(3);
-    expect(() => optionalInt({ N: '11' }, 'N', 1, 1, 10)).toThrow(/N="11": expected a whole number from 1 to 10/);
-    expect(() => optionalInt({ N: '1e3' }, 'N', 1, 1, 10_000)).toThrow(/whole number/);
-    expect(oneOf({ M: 'b' }, 'M', 'a', ['a', 'b'])).toBe('b');
-    expect(() => oneOf({ M: 'c' }, 'M', 'a', ['a', 'b'])).toThrow(/expected one of a, b/);
-    expect([flag({}, 'F'), flag({ F: 'true' }, 'F'), flag({ F: '0' }, 'F')]).toEqual([false, true, false]);
-    expect(() => flag({ F: 'maybe' }, 'F')).toThrow(/expected true or false/);
+    expect(() => settingsFromEnv({ b: { env: 'BUCKET_NAME', ...str({ required: true, doc: '' }) } }, {})).toThrow(/BUCKET_NAME is required/);
+    const n = (d: number, min: number, max: number) => ({ n: { env: 'N', ...int(d, min, max, '') } });
+    expect(settingsFromEnv(n(1, 1, 10), { N: '5' }).n).toBe(5);
+    expect(settingsFromEnv(n(3, 1, 10), {}).n).toBe(3);
+    expect(() => settingsFromEnv(n(1, 1, 10), { N: '11' })).toThrow(/N="11": expected a whole number from 1 to 10/);
+    expect(() => settingsFromEnv(n(1, 1, 10_000), { N: '1e3' })).toThrow(/whole number/);
+    const m = { m: { env: 'M', ...oneOf(['a', 'b'] as const, 'a', '') } };
+    expect(settingsFromEnv(m, { M: 'b' }).m).toBe('b');
+    expect(() => settingsFromEnv(m, { M: 'c' })).toThrow(/expected one of a, b/);
+    const f = { f: { env: 'F', ...bool(false, '') } };
+    expect([settingsFromEnv(f, {}).f, settingsFromEnv(f, { F: 'true' }).f, settingsFromEnv(f, { F: '0' }).f]).toEqual([false, true, false]);
+    expect(() => settingsFromEnv(f, { F: 'maybe' })).toThrow(/expected true or false/);
+  });
+
+  test('loopback prefixes: http(s) URL prefixes ending with "/", or nothing', () => {
+    const l = { l: DETECT_ENV.allowLoopbackPrefixes };
+    expect(settingsFromEnv(l, { ALLOW_LOOPBACK_PREFIXES: 'http://127.0.0.1:9000/bucket/, http://127.0.0.1:1/files/' }).l).toBeDefined();
+    expect(settingsFromEnv(l, { ALLOW_LOOPBACK_PREFIXES: '' }).l).toBe('');
+    for (const bad of ['127.0.0.1/', 'ftp://h/', 'http://h/x', 'http://h/a/,nope']) {
+      expect(() => settingsFromEnv(l, { ALLOW_LOOPBACK_PREFIXES: bad })).toThrow(/^ALLOW_LOOPBACK_PREFIXES=.*ending with "\/"/);
+    }
   });
 });

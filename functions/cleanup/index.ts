@@ -2,15 +2,12 @@
 import type { LambdaContext } from '../common/lambda';
 import { createLogger } from '../common/logger';
 import { s3ClientFromEnv } from '../common/s3';
-import { flag, imagePrefix, optionalInt, requiredString } from '../common/settings';
+import { settingsFromEnv } from '../common/settings';
 import { runCleanup, type CleanupSummary } from './cleanup';
+import { CLEANUP_ENV } from './contract';
 
-const settings = {
-  bucket: requiredString(process.env, 'BUCKET_NAME'),
-  prefix: imagePrefix(process.env),
-  maxAgeMs: optionalInt(process.env, 'MAX_AGE_SECONDS', 3600, 60, 30 * 86400) * 1000,
-  dryRun: flag(process.env, 'DRY_RUN'),
-};
+const { maxAgeSeconds, ...env } = settingsFromEnv(CLEANUP_ENV);
+const settings = { ...env, maxAgeMs: maxAgeSeconds * 1000 };
 const s3 = s3ClientFromEnv();
 const logger = createLogger({ function: 'cleanup' });
 

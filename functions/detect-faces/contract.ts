@@ -1,0 +1,85 @@
+/**
+ * detect-faces' contract, written once: the event it takes, the result it returns, and the
+ * environment it reads. The function parses its environment and its requests from these tables;
+ * the stack and the local runner write the environment from them; the README and `help` tables are
+ * generated from them (`npm run docs`; a test fails when they drift). Dependency-free: the stack
+ * and local/ import this file, never the function's internals.
+ */
+import { int, num, oneOf, str, type EnvSchema, type EnvValues } from '../common/schema';
+
+/** A key prefix such as "tmp/": one or more safe segments ending with "/", never "" or "/". */
+export const KEY_PREFIX = /^(?!.*\/\.\.?\/)[A-Za-z0-9][A-Za-z0-9_.-]*\/(?:[A-Za-z0-9_.-]+\/)*$/;
+const KEY_PREFIX_WORDS = 'one or more path segments ending with "/", such as tmp/ (never empty or "/")';
+
+export const OUTPUT_ACCESS = ['public', 'presigned'] as const;
+export type OutputAccess = (typeof OUTPUT_ACCESS)[number];
+export const DETECTOR_KINDS = ['yunet', 'haar'] as const;
+export type DetectorKind = (typeof DETECTOR_KINDS)[number];
+
+/** The environment detect-faces reads at cold start. */
+export const DETECT_ENV = {
+  bucket: { env: 'BUCKET_NAME', ...str({ required: true, doc: 'bucket the marked images go to' }) },
+  imagePrefix: { env: 'IMAGE_PREFIX', ...str({ default: 'tmp/', pattern: KEY_PREFIX, expected: KEY_PREFIX_WORDS, doc: 'key prefix of the marked images' }) },
+  outputAccess: { env: 'OUTPUT_ACCESS', ...oneOf(OUTPUT_ACCESS, 'public', '`public`: plain object URL (public read on the prefix); `presigned`: a presigned GET URL') },
+  // Presigned URLs die with the signing role's session; 12 h is the longest that can hold.
+  presignExpiresSeconds: { env: 'PRESIGN_EXPIRES_SECONDS', ...int(3600, 60, 43200, 'lifetime of presigned URLs, seconds') },
+  publicBaseUrl: { env: 'PUBLIC_BASE_URL', ...str({ doc: 'base of public URLs (default `https://<bucket>.s3.amazonaws.com`)' }) },
+  jpegQuality: { env: 'JPEG_QUALITY', ...int(90, 1, 100, 'JPEG quality of the marked image') },
+  maxImageBytes: { env: 'MAX_IMAGE_BYTES', ...int(10 * 1024 * 1024, 1024, 100 * 1024 * 1024, 'largest image body downloaded, bytes') },
+  maxImagePixels: { env: 'MAX_IMAGE_PIXELS', ...int(40_000_000, 1024, 200_000_000, 'largest image decoded, width x height (read from the header first)') },
+  downloadTimeoutMs: { env: 'DOWNLOAD_TIMEOUT_MS', ...int(10_000, 100, 120_000, 'one deadline for the whole download, redirects included, ms') },
+  detector: { env: 'DETECTOR', ...oneOf(DETECTOR_KINDS, 'yunet', 'face detector: YuNet 2023mar (ONNX) or the Haar frontal-face cascade') },
+  minScore: { env: 'MIN_SCORE', ...num(0.8, 0.05, 1, 'default lowest confidence of a reported face (YuNet); a request may ask otherwise') },
+  detectBudgetMs: { env: 'DETECT_BUDGET_MS', ...int(10_000, 100, 900_000, 'time the detect stage may take; requests that would need more are served at a larger minimum face size') },
+  modelsDir: { env: 'MODELS_DIR', ...str({ default: '/opt/models', doc: 'folder of the detector models (the layer puts them in /opt/models)' }) },
+  threads: { env: 'OPENCV_THREADS', ...int(0, 0, 64, "OpenCV worker threads; 0 keeps OpenCV's default") },
+  allowLoopbackPrefixes: {
+    env: 'ALLOW_LOOPBACK_PREFIXES',
+    ...str({
+      pattern: /^(?:https?:\/\/[^/,\s]+\/(?:[^,\s]*\/)?(?:\s*,\s*https?:\/\/[^/,\s]+\/(?:[^,\s]*\/)?)*)?$/,
+      expected: 'comma-separated http(s) URL prefixes, each ending with "/"',
+      doc: 'tests and the local runner only: loopback URL prefixes the download may fetch (the stack never sets it)',
+    }),
+  },
+} as const satisfies EnvSchema;
+
+export type DetectEnv = EnvValues<typeof DETECT_ENV>;
+
+/** Fields of a request besides `imageUrl`. A new option is one entry here (plus its use). */
+export const DETECT_REQUEST = {
+  minFaceSize: int(undefined, 10, 100_000, 'smallest face side to find, pixels of the original image; default: 2% of the longer side, at least 20; served larger when the time budget requires (the result says what was used)'),
+  minScore: num(undefined, 0.05, 1, `lowest confidence of a reported face; default: the MIN_SCORE setting (${DETECT_ENV.minScore.default})`),
+  maxFaces: int(1000, 1, 1000, 'keep the N largest faces'),
+} as const;
+
+export type DetectRequestOptions = { -readonly [K in keyof typeof DETECT_REQUEST]?: number };
+
+export interface DetectEvent extends DetectRequestOptions {
+  /** http(s) URL of a JPEG, PNG or WebP image. */
+  readonly imageUrl: string;
+}
+
+export interface FaceBox {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  readonly score: number;
+}
+
+export interface DetectResult {
+  faces: number;
+  outputUrl: string;
+  /** Original-image pixels, largest first when `maxFaces` cut the list. */
+  boxes: FaceBox[];
+  width: number;
+  height: number;
+  /** The smallest face size searched for (original pixels): the request's, the default, or larger when the budget required. */
+  minFaceSize: number;
+}
+
+/** The body of a failed invocation (Lambda builds it from the error's name and message). */
+export interface DetectError {
+  errorType: 'InvalidInput' | 'UrlNotAllowed' | 'DownloadFailed' | 'TooLarge' | 'UnsupportedImage' | 'StorageFailed' | 'Internal';
+  errorMessage: string;
+}
