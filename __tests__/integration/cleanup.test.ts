@@ -108,9 +108,16 @@ test('per-key failures are counted by code and the rest of the batch is deleted'
 test('too little time left: stops early, says so, and the next run finishes', async () => {
   const keys = Array.from({ length: 2500 }, (_, i) => `tmp/t${i}.jpg`);
   seedObjects(s3, keys, 7200);
-  // Plenty of time at start (the margin is 10 s), for the first listing and batch; then 5 s remain.
-  let calls = 0;
-  const first = await runCleanup(options(), deps({ remainingMs: () => (calls++ < 3 ? 60_000 : 5_000) }));
+  // Plenty of time at start (the margin is 10 s); once the first batch is deleted, 5 s remain.
+  let remaining = 60_000;
+  const slowDelete: Pick<S3Client, 'send'> = {
+    send: (async (command: any) => {
+      const out = await s3.client.send(command);
+      if (command instanceof DeleteObjectsCommand) remaining = 5_000;
+      return out;
+    }) as S3Client['send'],
+  };
+  const first = await runCleanup(options(), deps({ s3: slowDelete, remainingMs: () => remaining }));
   expect(first.truncated).toBe(true);
   expect(first.deleted).toBe(1000);
   expect((await listKeys(s3, 'tmp/')).length).toBe(1500);
