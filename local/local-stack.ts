@@ -12,6 +12,8 @@ import { bundleFunction, FUNCTION_BUNDLES, type FunctionBundle } from '../bundli
 import { loadConfig, type StackConfig } from '../stack/config';
 import { cleanupEnvironment } from '../stack/cleanup-function';
 import { detectEnvironment } from '../stack/detect-function';
+import { toEnvironment } from '../functions/common/schema';
+import { DETECT_ENV } from '../functions/detect-faces/contract';
 import { startFileServer, type LocalFileServer } from './file-server';
 import { FunctionRuntime } from './lambda-runtime';
 import { unpackLayer } from './layer';
@@ -43,6 +45,12 @@ export interface LocalStackOptions {
 
 export const LOCAL_BUCKET = 'face-detection-local';
 
+/** What points a function's S3 client (functions/common/s3.ts) at the embedded server. */
+function localS3Environment(endpoint: string): Record<string, string> {
+  // s3rver's built-in credentials.
+  return { S3_ENDPOINT: endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+}
+
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const config = loadConfig({}, process.env);
   const bucket = config.bucketName ?? LOCAL_BUCKET;
@@ -59,14 +67,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     layerNodeModules: layer.nodeModules,
     environment: {
       ...detectEnvironment(config, bucket),
-      MODELS_DIR: layer.modelsDir,
-      S3_ENDPOINT: s3.endpoint,
-      // s3rver's built-in credentials.
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      PUBLIC_BASE_URL: `${s3.endpoint}/${bucket}`,
-      // The local exception to the download guard: the local bucket's objects and dropped files only.
-      ALLOW_LOOPBACK_PREFIXES: [`${s3.endpoint}/${bucket}/`, `${files.origin}/files/`, ...(options.extraLoopbackPrefixes ?? [])].join(','),
+      ...toEnvironment(DETECT_ENV, {
+        modelsDir: layer.modelsDir,
+        publicBaseUrl: `${s3.endpoint}/${bucket}`,
+        // The local exception to the download guard: the local bucket's objects and dropped files only.
+        allowLoopbackPrefixes: [`${s3.endpoint}/${bucket}/`, `${files.origin}/files/`, ...(options.extraLoopbackPrefixes ?? [])].join(','),
+      }),
+      ...localS3Environment(s3.endpoint),
       ...options.environment,
     },
   });
@@ -77,7 +84,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     memoryMb: config.cleanupMemoryMb,
     environment: {
       ...cleanupEnvironment(config, bucket),
-      S3_ENDPOINT: s3.endpoint,
+      ...localS3Environment(s3.endpoint),
       ...options.cleanupEnvironment,
     },
   });

@@ -8,6 +8,8 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { Construct } from 'constructs';
+import { CLEANUP_ENV } from '../functions/cleanup/contract';
+import { toEnvironment } from '../functions/common/schema';
 import type { StackConfig } from './config';
 import { FUNCTION_BUNDLES } from '../bundling/functions';
 import { NodejsFunction } from './nodejs-function';
@@ -87,12 +89,7 @@ export class CleanupFunction extends Construct {
   }
 }
 
-/** The environment cleanup runs with; the local runner uses the same. */
+/** The environment cleanup runs with, written by its contract; the local runner uses the same. */
 export function cleanupEnvironment(config: StackConfig, bucketName: string): Record<string, string> {
-  return {
-    BUCKET_NAME: bucketName,
-    IMAGE_PREFIX: config.imagePrefix,
-    MAX_AGE_SECONDS: String(config.cleanupMaxAgeSeconds),
-    DRY_RUN: 'false',
-  };
+  return toEnvironment(CLEANUP_ENV, { bucket: bucketName, prefix: config.imagePrefix, maxAgeSeconds: config.cleanupMaxAgeSeconds, dryRun: false });
 }

@@ -4,10 +4,12 @@
  * variables, then the defaults below. A bad value fails the synth with a message that names the
  * setting, the value and what is accepted.
  */
+import { CLEANUP_ENV } from '../functions/cleanup/contract';
+import { parseValue, type ValueOf, type ValueSpec } from '../functions/common/schema';
+import { DETECT_ENV, type DetectorKind, type OutputAccess } from '../functions/detect-faces/contract';
 import { LAYER_ZIP } from '../layer/inputs';
 
-export type OutputAccess = 'public' | 'presigned';
-export type DetectorKind = 'yunet' | 'haar';
+export type { DetectorKind, OutputAccess };
 
 export interface StateBackend {
   /** S3 bucket that holds the Terraform state (teams); absent: local state file beside the project. */
@@ -33,6 +35,10 @@ export interface StackConfig {
   readonly presignExpiresSeconds: number;
   /** @default "yunet" */
   readonly detector: DetectorKind;
+  /** Lowest confidence of a reported face unless a request says. @default the detector's own (YuNet 0.8) */
+  readonly minScore?: number;
+  /** Time detect-faces' detect stage may take per request. @default half the function timeout */
+  readonly detectBudgetMs: number;
   /** @default 90 */
   readonly jpegQuality: number;
   /** Largest image body the function downloads. @default 10485760 (10 MiB) */
@@ -92,6 +98,8 @@ const sources = {
   outputAccess: S('outputAccess', 'FACE_OUTPUT_ACCESS'),
   presignExpiresSeconds: S('presignExpiresSeconds', 'FACE_PRESIGN_EXPIRES_SECONDS'),
   detector: S('detector', 'FACE_DETECTOR'),
+  minScore: S('minScore', 'FACE_MIN_SCORE'),
+  detectBudgetMs: S('detectBudgetMs', 'FACE_DETECT_BUDGET_MS'),
   jpegQuality: S('jpegQuality', 'FACE_JPEG_QUALITY'),
   maxImageBytes: S('maxImageBytes', 'FACE_MAX_IMAGE_BYTES'),
   maxImagePixels: S('maxImagePixels', 'FACE_MAX_IMAGE_PIXELS'),
@@ -114,18 +122,11 @@ const sources = {
 
 export type SettingName = keyof typeof sources;
 
-/** The settings table, for the README and `help`: name, context key, environment variable. */
-export function settingSources(): { name: SettingName; context: string; env: string }[] {
-  return (Object.keys(sources) as SettingName[]).map((name) => ({ name, ...sources[name] }));
-}
-
 /** CloudWatch Logs accepts only these retention periods. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-/** A prefix of a few path segments of safe characters, ending with "/": never "" or "/". */
-const IMAGE_PREFIX = /^(?!.*\/\.\.?\/)[A-Za-z0-9][A-Za-z0-9_.-]*\/(?:[A-Za-z0-9_.-]+\/)*$/;
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON = /^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/;
 
@@ -148,11 +149,10 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
     }
     return n;
   };
-  const oneOf = <T extends string>(name: SettingName, fallback: T, allowed: readonly T[]): T => {
+  // A setting that a function reads too: its default and bounds come from the function's contract.
+  const fromContract = <S extends ValueSpec>(name: SettingName, spec: S): ValueOf<S> => {
     const value = raw(name);
-    if (value === undefined) return fallback;
-    if (!allowed.includes(value as T)) fail(name, value, `one of ${allowed.join(', ')}`);
-    return value as T;
+    return parseValue(spec, value, (expected) => fail(name, value ?? '', expected));
   };
   const str = (name: SettingName, fallback: string, pattern: RegExp, expected: string): string => {
     const value = raw(name) ?? fallback;
@@ -191,6 +191,10 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
   }
 
   const detectTimeoutSeconds = int('detectTimeoutSeconds', 30, 3, 900);
+  // Detection gets half the function's time by default (download, decode, encode and upload share
+  // the rest); a larger budget than 80% of the timeout would only turn slow requests into timeouts.
+  const budgetCeiling = Math.floor(detectTimeoutSeconds * 1000 * 0.8);
+  const detectBudgetMs = raw('detectBudgetMs') === undefined ? Math.floor(detectTimeoutSeconds * 500) : int('detectBudgetMs', 0, DETECT_ENV.detectBudgetMs.min, budgetCeiling);
   const cleanupTimeoutSeconds = int('cleanupTimeoutSeconds', 300, 10, 900);
 
   return {
@@ -198,20 +202,21 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
     region,
     bucketName,
     bucketPrefix,
-    imagePrefix: str('imagePrefix', 'tmp/', IMAGE_PREFIX, 'one or more path segments ending with "/", such as tmp/ (never empty or "/")'),
-    outputAccess: oneOf<OutputAccess>('outputAccess', 'public', ['public', 'presigned']),
-    // Presigned URLs die with the signing role's session; 12 h is the longest that can hold.
-    presignExpiresSeconds: int('presignExpiresSeconds', 3600, 60, 43200),
-    detector: oneOf<DetectorKind>('detector', 'yunet', ['yunet', 'haar']),
-    jpegQuality: int('jpegQuality', 90, 1, 100),
-    maxImageBytes: int('maxImageBytes', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
-    maxImagePixels: int('maxImagePixels', 40_000_000, 1024, 200_000_000),
+    imagePrefix: fromContract('imagePrefix', DETECT_ENV.imagePrefix),
+    outputAccess: fromContract('outputAccess', DETECT_ENV.outputAccess),
+    presignExpiresSeconds: fromContract('presignExpiresSeconds', DETECT_ENV.presignExpiresSeconds),
+    detector: fromContract('detector', DETECT_ENV.detector),
+    minScore: fromContract('minScore', DETECT_ENV.minScore),
+    jpegQuality: fromContract('jpegQuality', DETECT_ENV.jpegQuality),
+    maxImageBytes: fromContract('maxImageBytes', DETECT_ENV.maxImageBytes),
+    maxImagePixels: fromContract('maxImagePixels', DETECT_ENV.maxImagePixels),
     detectMemoryMb: int('detectMemoryMb', 1769, 128, 10240),
     detectTimeoutSeconds,
+    detectBudgetMs,
     cleanupMemoryMb: int('cleanupMemoryMb', 256, 128, 10240),
     cleanupTimeoutSeconds,
     cleanupSchedule,
-    cleanupMaxAgeSeconds: int('cleanupMaxAgeSeconds', 3600, 60, 30 * 86400),
+    cleanupMaxAgeSeconds: fromContract('cleanupMaxAgeSeconds', CLEANUP_ENV.maxAgeSeconds),
     lifecycleExpirationDays: int('lifecycleExpirationDays', 1, 1, 3650),
     logRetentionDays,
     layerS3ThresholdBytes: int('layerS3ThresholdBytes', 50 * 1024 * 1024, 1, 250 * 1024 * 1024),

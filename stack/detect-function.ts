@@ -1,5 +1,7 @@
 /** detect-faces: downloads an image, marks the faces, writes the result under the image prefix. */
 import { Construct } from 'constructs';
+import { toEnvironment } from '../functions/common/schema';
+import { DETECT_ENV } from '../functions/detect-faces/contract';
 import type { StackConfig } from './config';
 import { FUNCTION_BUNDLES } from '../bundling/functions';
 import { NodejsFunction } from './nodejs-function';
@@ -39,20 +41,25 @@ export class DetectFunction extends Construct {
   }
 }
 
-/** The environment detect-faces runs with; the local runner uses the same. */
+/** The environment detect-faces runs with, written by its contract; the local runner uses the same. */
 export function detectEnvironment(config: StackConfig, bucketName: string): Record<string, string> {
   return {
-    BUCKET_NAME: bucketName,
-    IMAGE_PREFIX: config.imagePrefix,
-    OUTPUT_ACCESS: config.outputAccess,
-    PRESIGN_EXPIRES_SECONDS: String(config.presignExpiresSeconds),
-    DETECTOR: config.detector,
-    JPEG_QUALITY: String(config.jpegQuality),
-    MAX_IMAGE_BYTES: String(config.maxImageBytes),
-    MAX_IMAGE_PIXELS: String(config.maxImagePixels),
-    // A third of the function's time at most, so a slow server ends as DownloadFailed, not a timeout.
-    DOWNLOAD_TIMEOUT_MS: String(Math.min(10_000, Math.floor((config.detectTimeoutSeconds * 1000) / 3))),
-    MODELS_DIR: '/opt/models',
+    ...toEnvironment(DETECT_ENV, {
+      bucket: bucketName,
+      imagePrefix: config.imagePrefix,
+      outputAccess: config.outputAccess,
+      presignExpiresSeconds: config.presignExpiresSeconds,
+      detector: config.detector,
+      minScore: config.minScore,
+      detectBudgetMs: config.detectBudgetMs,
+      jpegQuality: config.jpegQuality,
+      maxImageBytes: config.maxImageBytes,
+      maxImagePixels: config.maxImagePixels,
+      // A third of the function's time at most, so a slow server ends as DownloadFailed, not a timeout.
+      downloadTimeoutMs: Math.min(DETECT_ENV.downloadTimeoutMs.default, Math.floor((config.detectTimeoutSeconds * 1000) / 3)),
+      modelsDir: '/opt/models',
+    }),
+    // Read by OpenCV itself, not by our code: its own warnings would otherwise go to the logs.
     OPENCV_LOG_LEVEL: 'ERROR',
   };
 }

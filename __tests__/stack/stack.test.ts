@@ -17,6 +17,11 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fixtureZips, only, synthStack, TEST_BUCKET } from '../helpers/stack-fixture';
+import { CLEANUP_ENV } from '../../functions/cleanup/contract';
+import { settingsFromEnv } from '../../functions/common/settings';
+import { detectConfigFromEnv } from '../../functions/detect-faces/settings';
+import { cleanupEnvironment } from '../../stack/cleanup-function';
+import { detectEnvironment } from '../../stack/detect-function';
 
 describe('storage', () => {
   const { json, parsed } = synthStack();
@@ -127,6 +132,7 @@ describe('functions', () => {
       OUTPUT_ACCESS: 'public',
       PRESIGN_EXPIRES_SECONDS: '3600',
       DETECTOR: 'yunet',
+      DETECT_BUDGET_MS: '15000',
       JPEG_QUALITY: '90',
       MAX_IMAGE_BYTES: '10485760',
       MAX_IMAGE_PIXELS: '40000000',
@@ -151,6 +157,24 @@ describe('functions', () => {
       environment: { variables: expect.objectContaining({ DOWNLOAD_TIMEOUT_MS: '2000' }) },
     });
     expect(custom).toHaveResourceWithProperties(CloudwatchLogGroup, { retention_in_days: 30 });
+  });
+
+  test('the detect budget follows the timeout or its setting, never near the timeout; a minimum score reaches the function', () => {
+    const env = (context: Record<string, unknown>) =>
+      Object.values(synthStack(context).parsed.resource.aws_lambda_function).find((f) => f.function_name === 'face-detection-detect-faces')!.environment.variables;
+    expect(env({ detectTimeoutSeconds: 60 }).DETECT_BUDGET_MS).toBe('30000');
+    expect(env({ detectTimeoutSeconds: 60, detectBudgetMs: 45000, minScore: 0.6 })).toMatchObject({ DETECT_BUDGET_MS: '45000', MIN_SCORE: '0.6' });
+    expect(env({}).MIN_SCORE).toBeUndefined();
+    expect(() => synthStack({ detectTimeoutSeconds: 30, detectBudgetMs: 29000 })).toThrow(/detectBudgetMs \(context\) \/ FACE_DETECT_BUDGET_MS \(env\): "29000"; expected a whole number from 100 to 24000/);
+    expect(() => synthStack({ minScore: 2 })).toThrow(/minScore .*"2"; expected a number from 0.05 to 1/);
+  });
+
+  test('what the stack writes, each function parses back to the same values (one contract on both sides)', () => {
+    const { config } = synthStack({ jpegQuality: 75, imagePrefix: 'marked/', outputAccess: 'presigned', minScore: 0.7 });
+    const detect = detectConfigFromEnv(detectEnvironment(config, 'bucket-x'));
+    expect(detect).toMatchObject({ bucket: 'bucket-x', jpegQuality: 75, imagePrefix: 'marked/', outputAccess: 'presigned', minScore: 0.7, detectBudgetMs: config.detectBudgetMs, modelsDir: '/opt/models' });
+    const cleanup = settingsFromEnv(CLEANUP_ENV, cleanupEnvironment(config, 'bucket-x'));
+    expect(cleanup).toEqual({ bucket: 'bucket-x', prefix: 'marked/', maxAgeSeconds: config.cleanupMaxAgeSeconds, dryRun: false });
   });
 
   test('no policy statement uses a "*" resource', () => {

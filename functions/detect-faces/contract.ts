@@ -29,7 +29,7 @@ export const DETECT_ENV = {
   maxImagePixels: { env: 'MAX_IMAGE_PIXELS', ...int(40_000_000, 1024, 200_000_000, 'largest image decoded, width x height (read from the header first)') },
   downloadTimeoutMs: { env: 'DOWNLOAD_TIMEOUT_MS', ...int(10_000, 100, 120_000, 'one deadline for the whole download, redirects included, ms') },
   detector: { env: 'DETECTOR', ...oneOf(DETECTOR_KINDS, 'yunet', 'face detector: YuNet 2023mar (ONNX) or the Haar frontal-face cascade') },
-  minScore: { env: 'MIN_SCORE', ...num(0.8, 0.05, 1, 'default lowest confidence of a reported face (YuNet); a request may ask otherwise') },
+  minScore: { env: 'MIN_SCORE', ...num(undefined, 0.05, 1, "lowest confidence of a reported face unless the request says; unset: the detector's own (YuNet 0.8)") },
   detectBudgetMs: { env: 'DETECT_BUDGET_MS', ...int(10_000, 100, 900_000, 'time the detect stage may take; requests that would need more are served at a larger minimum face size') },
   modelsDir: { env: 'MODELS_DIR', ...str({ default: '/opt/models', doc: 'folder of the detector models (the layer puts them in /opt/models)' }) },
   threads: { env: 'OPENCV_THREADS', ...int(0, 0, 64, "OpenCV worker threads; 0 keeps OpenCV's default") },
@@ -48,7 +48,7 @@ export type DetectEnv = EnvValues<typeof DETECT_ENV>;
 /** Fields of a request besides `imageUrl`. A new option is one entry here (plus its use). */
 export const DETECT_REQUEST = {
   minFaceSize: int(undefined, 10, 100_000, 'smallest face side to find, pixels of the original image; default: 2% of the longer side, at least 20; served larger when the time budget requires (the result says what was used)'),
-  minScore: num(undefined, 0.05, 1, `lowest confidence of a reported face; default: the MIN_SCORE setting (${DETECT_ENV.minScore.default})`),
+  minScore: num(undefined, 0.05, 1, "lowest confidence of a reported face; default: the MIN_SCORE setting, else the detector's own (YuNet 0.8)"),
   maxFaces: int(1000, 1, 1000, 'keep the N largest faces'),
 } as const;
 
