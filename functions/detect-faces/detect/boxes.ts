@@ -7,6 +7,12 @@ export interface Box {
   height: number;
   /** Detector confidence in [0, 1]. */
   score: number;
+  /**
+   * YuNet's five points, [x, y] in the same pixels as the box, in the order the network emits them,
+   * sides as seen in the image (the person's own left eye is on the image's right): right eye,
+   * left eye, nose tip, right mouth corner, left mouth corner. Absent for Haar.
+   */
+  landmarks?: [number, number][];
 }
 
 export function iou(a: Box, b: Box): number {

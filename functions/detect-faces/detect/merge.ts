@@ -1,0 +1,82 @@
+/**
+ * From per-tile detections to the answer: drop boxes cut by an inner tile border (the overlap
+ * guarantees a neighbour sees those faces whole, or a coarser pass does), map to original-image
+ * pixels, suppress duplicates across tiles and scales, keep the largest N. Pure.
+ */
+import { iou, type Box } from './boxes';
+import { tilePointToImage, type Tile } from './plan';
+
+/**
+ * Faces (in `tile`'s input pixels) not within `margin` of a side the tile shares with another
+ * tile. Image borders do not count: nothing lies beyond them.
+ */
+export function awayFromInnerEdges<T extends Box>(faces: readonly T[], tile: Tile, margin: number): T[] {
+  const { width, height } = tile.input;
+  const e = tile.imageEdge;
+  return faces.filter(
+    (f) =>
+      (e.left || f.x >= margin) &&
+      (e.top || f.y >= margin) &&
+      (e.right || f.x + f.width <= width - margin) &&
+      (e.bottom || f.y + f.height <= height - margin),
+  );
+}
+
+/** Boxes (and landmarks) at `tile`'s input mapped to original-image pixels, unrounded, unclipped. */
+export function tileFacesToImage(faces: readonly Box[], tile: Tile): Box[] {
+  return faces.map((f) => {
+    const [x1, y1] = tilePointToImage(tile, f.x, f.y);
+    const [x2, y2] = tilePointToImage(tile, f.x + f.width, f.y + f.height);
+    const out: Box = { x: x1, y: y1, width: x2 - x1, height: y2 - y1, score: f.score };
+    if (f.landmarks) out.landmarks = f.landmarks.map(([u, v]) => tilePointToImage(tile, u, v));
+    return out;
+  });
+}
+
+/** A tile's detections that count, in original-image pixels. */
+export function facesFromTile(faces: readonly Box[], tile: Tile, margin: number): Box[] {
+  return tileFacesToImage(awayFromInnerEdges(faces, tile, margin), tile);
+}
+
+export interface MergeOptions {
+  readonly width: number;
+  readonly height: number;
+  /** Boxes overlapping more than this (IoU) are one face; YuNet's own NMS uses 0.3. */
+  readonly iouThreshold?: number;
+  /** Keep the N largest. @default 1000 */
+  readonly maxFaces?: number;
+}
+
+export const DEFAULT_MAX_FACES = 1000;
+const EPS = 1e-6;
+
+/**
+ * One box per face, best score first: greedy NMS over every tile and scale, the `maxFaces`
+ * largest kept, boxes rounded outwards to whole pixels and clipped to the image, landmarks
+ * rounded, scores to 4 decimals.
+ */
+export function mergeFaces(faces: readonly Box[], options: MergeOptions): Box[] {
+  const { width, height, iouThreshold = 0.3, maxFaces = DEFAULT_MAX_FACES } = options;
+  const kept: Box[] = [];
+  for (const f of [...faces].sort((a, b) => b.score - a.score)) {
+    if (kept.every((k) => iou(k, f) <= iouThreshold)) kept.push(f);
+  }
+  const largest = kept
+    .map((f, rank) => ({ f, rank }))
+    .sort((a, b) => b.f.width * b.f.height - a.f.width * a.f.height || a.rank - b.rank)
+    .slice(0, Math.max(0, maxFaces))
+    .sort((a, b) => a.rank - b.rank);
+  const out: Box[] = [];
+  for (const { f } of largest) {
+    // Outwards, but a float hair past a whole pixel (from the tile mapping) is that pixel.
+    const x1 = Math.max(0, Math.floor(f.x + EPS));
+    const y1 = Math.max(0, Math.floor(f.y + EPS));
+    const x2 = Math.min(width, Math.ceil(f.x + f.width - EPS));
+    const y2 = Math.min(height, Math.ceil(f.y + f.height - EPS));
+    if (x2 - x1 < 1 || y2 - y1 < 1) continue;
+    const box: Box = { x: x1, y: y1, width: x2 - x1, height: y2 - y1, score: Math.round(f.score * 1e4) / 1e4 };
+    if (f.landmarks) box.landmarks = f.landmarks.map(([x, y]) => [Math.round(x), Math.round(y)]);
+    out.push(box);
+  }
+  return out;
+}
