@@ -1,23 +1,41 @@
 /**
- * Lambda entry of detect-faces. Per container, once: settings, the OpenCV addon (from the layer,
- * on NODE_PATH), the detector with its model, the S3 client. Per invocation: the pipeline.
+ * Lambda entry of detect-faces. Per container, once: settings (from the contract), OpenCV (from the
+ * layer, on NODE_PATH), the ports the pipeline runs on. Per invocation: the pipeline.
  */
-import { createLogger } from '../common/logger';
 import type { LambdaContext } from '../common/lambda';
+import { createLogger } from '../common/logger';
 import { s3ClientFromEnv } from '../common/s3';
-import { createDetector } from './detect/detectors';
-import { detectFaces, type DetectResult } from './pipeline';
-import type { OpenCv } from './opencv';
+import type { DetectResult } from './contract';
+import { createDetector, lambdaCpuShare, networkPixelsForBudget } from './detect/detectors';
+import { download } from './fetch/download';
+import { loadOpenCv, type Mat } from './opencv';
+import { createOpenCvCodec } from './output/image';
+import { createS3Store } from './output/store';
+import { detectFaces, type PipelinePorts, type PipelineSettings } from './pipeline';
 import { detectConfigFromEnv } from './settings';
 
 const config = detectConfigFromEnv();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const cv: OpenCv = require('@u4/opencv4nodejs');
-if (config.threads > 0) cv.setNumThreads(config.threads);
-const detector = createDetector(cv, config.detector, config.modelsDir);
-const s3 = s3ClientFromEnv();
+const cv = loadOpenCv(config.threads);
 const logger = createLogger({ function: 'detect-faces' });
+const ports: Omit<PipelinePorts<Mat>, 'log'> = {
+  fetch: download,
+  codec: createOpenCvCodec(cv),
+  detector: createDetector(cv, config.detector, config.modelsDir),
+  store: createS3Store(s3ClientFromEnv(), {
+    bucket: config.bucket,
+    access: config.outputAccess,
+    presignExpiresSeconds: config.presignExpiresSeconds,
+    publicBaseUrl: config.publicBaseUrl,
+  }),
+  now: () => new Date(),
+};
+// Lambda sets the memory size; CPU comes in proportion to it (one full vCPU at 1769 MB).
+const memoryMb = Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || 1769;
+const settings: PipelineSettings = {
+  ...config,
+  maxNetworkPixels: networkPixelsForBudget(config.detectBudgetMs, lambdaCpuShare(memoryMb)),
+};
 
 export async function handler(event: unknown, context: LambdaContext): Promise<DetectResult> {
-  return detectFaces(event, { cv, detector, s3, log: logger.child({ requestId: context.awsRequestId }) }, config);
+  return detectFaces(event, { ...ports, log: logger.child({ requestId: context.awsRequestId }) }, settings);
 }

@@ -80,3 +80,14 @@ export interface OpenCv {
   setNumThreads(n: number): void;
   getNumThreads(): number;
 }
+
+/**
+ * The addon, loaded once per container: from the layer on Lambda (NODE_PATH=/opt/nodejs/node_modules),
+ * kept out of the bundle (bundling/functions.ts marks it external). `threads` 0 keeps OpenCV's default.
+ */
+export function loadOpenCv(threads = 0): OpenCv {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cv: OpenCv = require('@u4/opencv4nodejs');
+  if (threads > 0) cv.setNumThreads(threads);
+  return cv;
+}

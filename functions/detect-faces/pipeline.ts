@@ -1,54 +1,68 @@
 /**
  * The detect-faces pipeline, top to bottom:
- *   event -> validate -> fetch -> inspect -> decode -> detect -> annotate -> encode -> store -> respond
- * Dependencies come in as arguments (OpenCV, detector, S3 client, logger, clock), so tests and the
- * local server run exactly this code. Nothing is written to S3 unless every earlier step worked.
+ *   event -> validate -> fetch -> inspect -> decode -> detect -> mark -> encode -> store -> respond
+ * Everything outside pure logic comes in as a port, built once per container by the entry file
+ * (index.ts): the fetcher, the image codec and the detector (OpenCV), the store (S3), the logger
+ * and the clock. Unit tests run this same code with fakes. Nothing is stored unless every earlier
+ * stage worked.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { asServiceError } from '../common/errors';
+import { asServiceError, invalidInput } from '../common/errors';
 import { redactUrl, type Logger } from '../common/logger';
-import type { Box } from './detect/boxes';
-import type { FaceDetector } from './detect/detectors';
-import { download } from './fetch/download';
-import { decodeImage, drawBoxes, encodeJpeg } from './output/image';
+import type { DetectResult, FaceBox } from './contract';
+import type { DetectOptions, Detection } from './detect/detectors';
+import type { DownloadOptions, Downloaded } from './fetch/download';
+import { inspectImage, type ImageInfo } from './fetch/sniff';
 import { markedImageKey } from './output/keys';
-import type { OpenCv } from './opencv';
 import { parseRequest } from './request';
-import { inspectImage } from './fetch/sniff';
-import { storeImage } from './output/store';
 
-export interface DetectSettings {
-  readonly bucket: string;
+/** Downloads the image behind a validated URL, within limits (fetch/download.ts). */
+export type Fetcher = (url: URL, limits: DownloadOptions) => Promise<Downloaded>;
+
+/** Decode, mark and encode, over an image type of its own (an OpenCV Mat in production). */
+export interface ImageCodec<I> {
+  /** Pixels, with the EXIF orientation applied; UnsupportedImage when the bytes do not decode. */
+  decode(bytes: Buffer): I;
+  size(image: I): { width: number; height: number };
+  /** Marks the faces on the image, in place. */
+  mark(image: I, boxes: readonly FaceBox[]): void;
+  encode(image: I, quality: number): Buffer;
+}
+
+export interface Detector<I> {
+  readonly kind: string;
+  detect(image: I, options: DetectOptions): Detection;
+}
+
+/** Where marked images go; returns the URL the caller gets. */
+export interface ImageStore {
+  put(key: string, jpeg: Buffer): Promise<string>;
+}
+
+export interface PipelinePorts<I> {
+  readonly fetch: Fetcher;
+  readonly codec: ImageCodec<I>;
+  readonly detector: Detector<I>;
+  readonly store: ImageStore;
+  readonly log: Logger;
+  readonly now: () => Date;
+}
+
+export interface PipelineSettings {
   readonly imagePrefix: string;
-  readonly outputAccess: 'public' | 'presigned';
-  readonly presignExpiresSeconds: number;
-  readonly publicBaseUrl?: string;
   readonly jpegQuality: number;
   readonly maxImageBytes: number;
   readonly maxImagePixels: number;
   readonly downloadTimeoutMs: number;
   readonly allowedLoopbackPrefixes: readonly string[];
+  /** Default lowest score when the request names none; undefined: the detector's own. */
+  readonly minScore?: number;
+  /** Network-input pixels one request's detection may use (from the detect time budget). */
+  readonly maxNetworkPixels: number;
 }
 
-export interface DetectDeps {
-  readonly cv: OpenCv;
-  readonly detector: FaceDetector;
-  readonly s3: S3Client;
-  readonly log: Logger;
-  readonly now?: () => Date;
-}
+export type Stage = 'download' | 'decode' | 'detect' | 'annotate' | 'encode' | 'upload';
 
-export interface DetectResult {
-  faces: number;
-  outputUrl: string;
-  boxes: Box[];
-  width: number;
-  height: number;
-}
-
-type Stage = 'download' | 'decode' | 'detect' | 'annotate' | 'encode' | 'upload';
-
-export async function detectFaces(event: unknown, deps: DetectDeps, settings: DetectSettings): Promise<DetectResult> {
+export async function detectFaces<I>(event: unknown, ports: PipelinePorts<I>, settings: PipelineSettings): Promise<DetectResult> {
   const timingsMs: Partial<Record<Stage, number>> = {};
   const timed = async <T>(stage: Stage, work: () => T | Promise<T>): Promise<T> => {
     const t0 = performance.now();
@@ -60,42 +74,50 @@ export async function detectFaces(event: unknown, deps: DetectDeps, settings: De
   };
   const started = performance.now();
   let source = '<invalid>';
+  let info: ImageInfo | undefined;
   try {
-    const { imageUrl } = parseRequest(event);
-    source = redactUrl(imageUrl.href);
+    const request = parseRequest(event);
+    source = redactUrl(request.imageUrl.href);
 
     const fetched = await timed('download', () =>
-      download(imageUrl, {
+      ports.fetch(request.imageUrl, {
         maxBytes: settings.maxImageBytes,
         timeoutMs: settings.downloadTimeoutMs,
         allowedLoopbackPrefixes: settings.allowedLoopbackPrefixes,
       }),
     );
-    const info = inspectImage(fetched.data, settings.maxImagePixels);
-    const image = await timed('decode', () => decodeImage(deps.cv, fetched.data));
-    const boxes = await timed('detect', () => deps.detector.detect(image));
-    await timed('annotate', () => drawBoxes(deps.cv, image, boxes));
-    const jpeg = await timed('encode', () => encodeJpeg(deps.cv, image, settings.jpegQuality));
-    const key = markedImageKey(settings.imagePrefix, (deps.now ?? (() => new Date()))());
-    const outputUrl = await timed('upload', () =>
-      storeImage(deps.s3, key, jpeg, {
-        bucket: settings.bucket,
-        access: settings.outputAccess,
-        presignExpiresSeconds: settings.presignExpiresSeconds,
-        publicBaseUrl: settings.publicBaseUrl,
+    info = inspectImage(fetched.data, settings.maxImagePixels);
+    const image = await timed('decode', () => ports.codec.decode(fetched.data));
+    const { width, height } = ports.codec.size(image);
+    if (request.minFaceSize !== undefined && request.minFaceSize > Math.max(width, height)) {
+      throw invalidInput(`minFaceSize must be from 10 to the image's longer side (${Math.max(width, height)} px), got ${request.minFaceSize}`);
+    }
+    const detection = await timed('detect', () =>
+      ports.detector.detect(image, {
+        minFaceSize: request.minFaceSize,
+        minScore: request.minScore ?? settings.minScore,
+        maxFaces: request.maxFaces,
+        maxNetworkPixels: settings.maxNetworkPixels,
       }),
     );
+    // Landmarks stay inside until the response has a field for them.
+    const boxes: FaceBox[] = detection.boxes.map(({ x, y, width: w, height: h, score }) => ({ x, y, width: w, height: h, score }));
+    await timed('annotate', () => ports.codec.mark(image, boxes));
+    const jpeg = await timed('encode', () => ports.codec.encode(image, settings.jpegQuality));
+    const key = markedImageKey(settings.imagePrefix, ports.now());
+    const outputUrl = await timed('upload', () => ports.store.put(key, jpeg));
 
-    const result: DetectResult = { faces: boxes.length, outputUrl, boxes, width: image.cols, height: image.rows };
-    deps.log.info('detect-faces done', {
+    const result: DetectResult = { faces: boxes.length, outputUrl, boxes, width, height, minFaceSize: detection.minFaceSize };
+    ports.log.info('detect-faces done', {
       source,
       format: info.format,
       bytes: fetched.data.length,
       redirects: fetched.redirects,
-      width: result.width,
-      height: result.height,
+      width,
+      height,
       faces: result.faces,
-      detector: deps.detector.kind,
+      minFaceSize: result.minFaceSize,
+      detector: ports.detector.kind,
       key,
       outputBytes: jpeg.length,
       timingsMs,
@@ -105,8 +127,9 @@ export async function detectFaces(event: unknown, deps: DetectDeps, settings: De
   } catch (err) {
     const error = asServiceError(err);
     const internal = error.code === 'Internal';
-    deps.log[internal ? 'error' : 'warn']('detect-faces failed', {
+    ports.log[internal ? 'error' : 'warn']('detect-faces failed', {
       source,
+      ...(info ? { format: info.format, width: info.width, height: info.height } : {}),
       code: error.code,
       error: internal ? (err as Error) : error.message,
       timingsMs,

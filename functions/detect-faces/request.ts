@@ -1,7 +1,12 @@
-/** The event detect-faces accepts: `{"imageUrl": "http(s)://..."}`, validated into a URL. */
+/**
+ * The event detect-faces accepts: `{"imageUrl": "http(s)://...", ...options}`, validated into a URL
+ * and the options its contract lists (each named in the error with its accepted range).
+ */
 import { invalidInput } from '../common/errors';
+import { accepted, parseValue, type ValueSpec } from '../common/schema';
+import { DETECT_REQUEST, type DetectRequestOptions } from './contract';
 
-export interface DetectRequest {
+export interface DetectRequest extends DetectRequestOptions {
   readonly imageUrl: URL;
 }
 
@@ -35,5 +40,22 @@ export function parseRequest(event: unknown): DetectRequest {
   }
   if (url.username || url.password) throw invalidInput('imageUrl must not carry a user name or password');
   if (!url.hostname) throw invalidInput('imageUrl has no host');
-  return { imageUrl: url };
+  return { imageUrl: url, ...parseOptions(event as Record<string, unknown>) };
 }
+
+function parseOptions(event: Record<string, unknown>): DetectRequestOptions {
+  const options: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(DETECT_REQUEST) as [string, ValueSpec][]) {
+    const raw = event[name];
+    const fail = (expected: string): never => {
+      throw invalidInput(`${name} must be ${expected}, got ${JSON.stringify(raw)}`);
+    };
+    // JSON types as the contract says: "24" in a request is a client bug worth naming, unlike in an environment.
+    if (raw !== undefined && raw !== null && typeof raw !== JSON_TYPE[spec.kind]) fail(accepted(spec));
+    const value = parseValue(spec, raw, fail);
+    if (value !== undefined) options[name] = value;
+  }
+  return options as DetectRequestOptions;
+}
+
+const JSON_TYPE: Record<ValueSpec['kind'], string> = { int: 'number', number: 'number', bool: 'boolean', enum: 'string', string: 'string' };

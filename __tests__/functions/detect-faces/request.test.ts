@@ -25,3 +25,25 @@ test.each([
 ])('%j is refused with InvalidInput', (event, message) => {
   expect(() => parseRequest(event)).toThrow(expect.objectContaining({ code: 'InvalidInput', message: expect.stringMatching(message) }));
 });
+
+describe('options from the contract', () => {
+  const url = 'https://example.com/a.jpg';
+  test('absent options stay absent (defaults are the detector\'s and the settings\'), given ones are kept', () => {
+    expect(parseRequest({ imageUrl: url })).toEqual({ imageUrl: new URL(url), maxFaces: 1000 });
+    expect(parseRequest({ imageUrl: url, minFaceSize: 24, minScore: 0.5, maxFaces: 100 })).toMatchObject({ minFaceSize: 24, minScore: 0.5, maxFaces: 100 });
+  });
+
+  test.each([
+    [{ minFaceSize: 9 }, /^minFaceSize must be a whole number from 10 to 100000, got 9$/],
+    [{ minFaceSize: 24.5 }, /^minFaceSize must be a whole number/],
+    [{ minFaceSize: '24' }, /^minFaceSize must be a whole number from 10 to 100000, got "24"$/],
+    [{ minFaceSize: 'big' }, /^minFaceSize must be/],
+    [{ minScore: 0 }, /^minScore must be a number from 0.05 to 1, got 0$/],
+    [{ minScore: 1.5 }, /^minScore must be a number from 0.05 to 1/],
+    [{ maxFaces: 0 }, /^maxFaces must be a whole number from 1 to 1000, got 0$/],
+    [{ maxFaces: 5000 }, /^maxFaces must be a whole number from 1 to 1000/],
+    [{ maxFaces: true }, /^maxFaces must be a whole number/],
+  ])('%j: InvalidInput naming the field and its range', (options, message) => {
+    expect(() => parseRequest({ imageUrl: url, ...options })).toThrow(expect.objectContaining({ code: 'InvalidInput', message: expect.stringMatching(message) }));
+  });
+});

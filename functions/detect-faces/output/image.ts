@@ -1,7 +1,8 @@
 /** OpenCV steps of the pipeline: decode (EXIF orientation applied), draw boxes, encode JPEG. */
 import { unsupportedImage } from '../../common/errors';
-import type { Box } from '../detect/boxes';
+import type { FaceBox as Box } from '../contract';
 import type { Mat, OpenCv } from '../opencv';
+import type { ImageCodec } from '../pipeline';
 
 /** Decodes to 3-channel BGR, rotated as the EXIF orientation says (OpenCV's IMREAD_COLOR does). */
 export function decodeImage(cv: OpenCv, data: Buffer): Mat {
@@ -31,4 +32,14 @@ export function drawBoxes(cv: OpenCv, image: Mat, boxes: readonly Box[]): void {
 
 export function encodeJpeg(cv: OpenCv, image: Mat, quality: number): Buffer {
   return cv.imencode('.jpg', image, [cv.IMWRITE_JPEG_QUALITY, quality]);
+}
+
+/** The pipeline's image codec, backed by OpenCV (the one module that decodes, marks and encodes). */
+export function createOpenCvCodec(cv: OpenCv): ImageCodec<Mat> {
+  return {
+    decode: (bytes) => decodeImage(cv, bytes),
+    size: (image) => ({ width: image.cols, height: image.rows }),
+    mark: (image, boxes) => drawBoxes(cv, image, boxes),
+    encode: (image, quality) => encodeJpeg(cv, image, quality),
+  };
 }

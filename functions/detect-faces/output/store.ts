@@ -2,10 +2,12 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { storageFailed } from '../../common/errors';
+import type { OutputAccess } from '../contract';
+import type { ImageStore } from '../pipeline';
 
 export interface StoreOptions {
   readonly bucket: string;
-  readonly access: 'public' | 'presigned';
+  readonly access: OutputAccess;
   readonly presignExpiresSeconds: number;
   /** Base of public URLs; default `https://<bucket>.s3.amazonaws.com`, a local endpoint's path-style base locally. */
   readonly publicBaseUrl?: string;
@@ -32,4 +34,9 @@ export async function outputUrl(s3: S3Client, key: string, options: StoreOptions
   }
   const base = (options.publicBaseUrl ?? `https://${options.bucket}.s3.amazonaws.com`).replace(/\/+$/, '');
   return `${base}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** The pipeline's image store: S3, with the URL the settings ask for. */
+export function createS3Store(s3: S3Client, options: StoreOptions): ImageStore {
+  return { put: (key, jpeg) => storeImage(s3, key, jpeg, options) };
 }

@@ -1,0 +1,155 @@
+/** The pipeline over fakes: stage order, what reaches each port, error mapping, logs; no OpenCV, no S3, no network. */
+import { ServiceError, downloadFailed, storageFailed, unsupportedImage } from '../../../functions/common/errors';
+import type { Logger } from '../../../functions/common/logger';
+import type { DetectOptions } from '../../../functions/detect-faces/detect/detectors';
+import { detectFaces, type PipelinePorts, type PipelineSettings } from '../../../functions/detect-faces/pipeline';
+
+/** A 1x1 PNG header claiming 400x300: enough for the byte sniffing stage. */
+function pngBytes(width = 400, height = 300): Buffer {
+  const b = Buffer.alloc(64);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]).copy(b, 0);
+  b.writeUInt32BE(width, 16);
+  b.writeUInt32BE(height, 20);
+  b.write('IEND', 56);
+  return b;
+}
+
+interface FakeImage {
+  width: number;
+  height: number;
+  marks: number;
+}
+
+function fakes(overrides: Partial<PipelinePorts<FakeImage>> = {}) {
+  const calls: string[] = [];
+  const stored: { key: string; jpeg: Buffer }[] = [];
+  const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+  const detectOptions: DetectOptions[] = [];
+  const log: Logger = {
+    debug: () => undefined,
+    info: (message, fields = {}) => void lines.push({ level: 'info', message, fields }),
+    warn: (message, fields = {}) => void lines.push({ level: 'warn', message, fields }),
+    error: (message, fields = {}) => void lines.push({ level: 'error', message, fields }),
+    child: () => log,
+  };
+  const ports: PipelinePorts<FakeImage> = {
+    fetch: async (url) => {
+      calls.push(`fetch ${url.hostname}`);
+      return { data: pngBytes(), finalUrl: url, redirects: 1 };
+    },
+    codec: {
+      decode: () => (calls.push('decode'), { width: 400, height: 300, marks: 0 }),
+      size: (image) => ({ width: image.width, height: image.height }),
+      mark: (image, boxes) => {
+        calls.push(`mark ${boxes.length}`);
+        image.marks += boxes.length;
+      },
+      encode: (image) => (calls.push('encode'), Buffer.from(`jpeg with ${image.marks} marks`)),
+    },
+    detector: {
+      kind: 'fake',
+      detect: (_image, options) => {
+        calls.push('detect');
+        detectOptions.push(options);
+        return {
+          boxes: [
+            { x: 10, y: 20, width: 30, height: 30, score: 0.9, landmarks: [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]] },
+            { x: 100, y: 50, width: 40, height: 40, score: 0.85 },
+          ],
+          minFaceSize: options.minFaceSize ?? 20,
+        };
+      },
+    },
+    store: {
+      put: async (key, jpeg) => {
+        calls.push('store');
+        stored.push({ key, jpeg });
+        return `https://bucket.example/${key}`;
+      },
+    },
+    log,
+    now: () => new Date('2026-11-26T12:00:00.000Z'),
+    ...overrides,
+  };
+  return { ports, calls, stored, lines, detectOptions };
+}
+
+const settings: PipelineSettings = {
+  imagePrefix: 'tmp/',
+  jpegQuality: 90,
+  maxImageBytes: 1 << 20,
+  maxImagePixels: 40e6,
+  downloadTimeoutMs: 1000,
+  allowedLoopbackPrefixes: [],
+  minScore: 0.7,
+  maxNetworkPixels: 5e6,
+};
+const event = { imageUrl: 'https://photos.example/a.png?sig=secret' };
+
+test('stages run in order and the result is what the ports produced', async () => {
+  const f = fakes();
+  const result = await detectFaces(event, f.ports, settings);
+  expect(f.calls).toEqual(['fetch photos.example', 'decode', 'detect', 'mark 2', 'encode', 'store']);
+  expect(result).toEqual({
+    faces: 2,
+    outputUrl: expect.stringMatching(/^https:\/\/bucket\.example\/tmp\/2026-11-26T12-00-00-000Z-[0-9a-f-]{36}\.jpg$/),
+    boxes: [
+      { x: 10, y: 20, width: 30, height: 30, score: 0.9 },
+      { x: 100, y: 50, width: 40, height: 40, score: 0.85 },
+    ],
+    width: 400,
+    height: 300,
+    minFaceSize: 20,
+  });
+  expect(f.stored).toHaveLength(1);
+  expect(f.stored[0].jpeg.toString()).toBe('jpeg with 2 marks');
+});
+
+test('request options reach the detector; the settings fill what the request leaves out', async () => {
+  const f = fakes();
+  await detectFaces({ ...event, minFaceSize: 24, maxFaces: 5 }, f.ports, settings);
+  await detectFaces({ ...event, minScore: 0.3 }, f.ports, settings);
+  expect(f.detectOptions).toEqual([
+    { minFaceSize: 24, minScore: 0.7, maxFaces: 5, maxNetworkPixels: 5e6 },
+    { minFaceSize: undefined, minScore: 0.3, maxFaces: 1000, maxNetworkPixels: 5e6 },
+  ]);
+});
+
+test('one log line per request with every stage timed, the URL redacted, no bytes', async () => {
+  const f = fakes();
+  await detectFaces(event, f.ports, settings);
+  expect(f.lines).toHaveLength(1);
+  const { level, message, fields } = f.lines[0];
+  expect([level, message]).toEqual(['info', 'detect-faces done']);
+  expect(Object.keys(fields.timingsMs as object)).toEqual(['download', 'decode', 'detect', 'annotate', 'encode', 'upload']);
+  expect(fields).toMatchObject({ source: 'https://photos.example/a.png?<redacted>', format: 'png', faces: 2, minFaceSize: 20, detector: 'fake', redirects: 1 });
+  expect(JSON.stringify(fields)).not.toContain('secret');
+});
+
+describe('nothing is stored when any stage fails, and the error keeps its code', () => {
+  const boom = () => {
+    throw new Error('native crash detail');
+  };
+  test.each<[string, Partial<PipelinePorts<FakeImage>> | undefined, unknown, string, string]>([
+    ['invalid event', undefined, { imageUrl: 'ftp://x/' }, 'InvalidInput', 'warn'],
+    ['minFaceSize larger than the image', undefined, { ...event, minFaceSize: 401 }, 'InvalidInput', 'warn'],
+    ['download', { fetch: async () => { throw downloadFailed('the server answered HTTP 404'); } }, event, 'DownloadFailed', 'warn'],
+    ['not an image', { fetch: async (url) => ({ data: Buffer.from('<html>'), finalUrl: url, redirects: 0 }) }, event, 'UnsupportedImage', 'warn'],
+    ['decode', { codec: { ...fakes().ports.codec, decode: () => { throw unsupportedImage('corrupt'); } } }, event, 'UnsupportedImage', 'warn'],
+    ['detector crash', { detector: { kind: 'fake', detect: boom } }, event, 'Internal', 'error'],
+    ['encode crash', { codec: { ...fakes().ports.codec, encode: boom } }, event, 'Internal', 'error'],
+    ['store', { store: { put: async () => { throw storageFailed('S3 refused'); } } }, event, 'StorageFailed', 'warn'],
+  ])('%s', async (_name, overrides, input, code, level) => {
+    const f = fakes(overrides);
+    const error = await detectFaces(input, f.ports, settings).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).code).toBe(code);
+    if (code === 'Internal') expect((error as Error).message).not.toContain('native crash detail');
+    expect(f.stored).toEqual([]);
+    expect(f.lines).toHaveLength(1);
+    expect(f.lines[0]).toMatchObject({ level, message: 'detect-faces failed', fields: { code } });
+  });
+});
