@@ -1,119 +1,101 @@
 /**
- * Which IP addresses the function may download from. A table of special-purpose ranges (IANA's
- * IPv4 and IPv6 special registries) is refused; of IPv6 only global unicast (2000::/3) is
- * considered at all, so whatever the table does not list outside it is refused too. Addresses
- * that embed an IPv4 address (mapped, compatible, NAT64, 6to4) are judged by that IPv4 address.
- * Pure: tested with a table of hostile inputs.
+ * Which IP addresses the function may download from: global unicast only. Parsing and the names
+ * of special-purpose ranges (IANA's IPv4 and IPv6 registries) come from ipaddr.js; of IPv6 only
+ * 2000::/3 is considered at all, so whatever ipaddr.js does not name outside it is refused too.
+ * Addresses that embed an IPv4 address (mapped, compatible, NAT64, 6to4) are judged by that
+ * IPv4 address. Pure: tested with a table of hostile inputs.
  */
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 export type AddressVerdict = { allowed: true } | { allowed: false; reason: string };
 
-interface Range {
-  readonly base: bigint;
-  readonly bits: number;
-  readonly name: string;
+/** ipaddr.js range names, as a reason reads them. */
+const RANGE_NAMES: Record<string, string> = {
+  unspecified: 'this-network / unspecified',
+  broadcast: 'broadcast',
+  multicast: 'multicast',
+  linkLocal: 'link-local (includes the instance metadata service)',
+  loopback: 'loopback',
+  carrierGradeNat: 'shared address space (CGNAT)',
+  private: 'private',
+  reserved: 'reserved, documentation or benchmarking',
+  as112: 'AS112 DNS sink anycast',
+  as112v6: 'AS112 DNS sink anycast',
+  amt: 'AMT relay anycast',
+  uniqueLocal: 'unique-local',
+  deprecatedSiteLocal: 'site-local (deprecated)',
+  discard: 'discard-only',
+  teredo: 'Teredo',
+  benchmarking: 'benchmarking',
+  deprecatedOrchid: 'ORCHID',
+  orchid2: 'ORCHIDv2',
+  droneRemoteIdProtocolEntityTags: 'drone remote ID',
+  segmentRouting: 'segment routing SIDs',
+  rfc6052: 'local-use NAT64',
+  rfc6145: 'IPv4-translated',
+};
+
+const NAT64 = ipaddr.parseCIDR('64:ff9b::/96');
+const GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3');
+
+/**
+ * Parses one address as the socket would connect to it, or undefined. Node's own strict parser
+ * (isIP) decides what is an address, because ipaddr.js is lenient: it reads "1.2.3", "0x7f.1" and
+ * "0177.0.0.1" as IPv4 and "::ffff:0177.0.0.1" as ::ffff:177.0.0.1 (decimal). URLs reach us
+ * already normalised by the WHATWG parser, DNS answers canonical; anything else is refused.
+ */
+export function parseAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  const text = address.replace(/^\[|\]$/g, '');
+  // A zone id ("fe80::1%eth0") names an interface of this host, never a server on the internet.
+  if (text.includes('%')) return undefined;
+  const family = isIP(text);
+  if (family === 4) return ipaddr.IPv4.parse(text);
+  if (family !== 6) return undefined;
+  const v6 = ipaddr.IPv6.parse(text);
+  // ipaddr.js reads the deprecated IPv4-compatible "::a.b.c.d" as IPv4-mapped "::ffff:a.b.c.d".
+  if (/^::\d+\.\d+\.\d+\.\d+$/.test(text)) v6.parts[5] = 0;
+  return v6;
 }
 
-const V4_RANGES: readonly [string, number, string][] = [
-  ['0.0.0.0', 8, 'this-network / unspecified'],
-  ['10.0.0.0', 8, 'private'],
-  ['100.64.0.0', 10, 'shared address space (CGNAT)'],
-  ['127.0.0.0', 8, 'loopback'],
-  ['169.254.0.0', 16, 'link-local (includes the instance metadata service)'],
-  ['172.16.0.0', 12, 'private'],
-  ['192.0.0.0', 24, 'IETF protocol assignments'],
-  ['192.0.2.0', 24, 'documentation'],
-  ['192.88.99.0', 24, '6to4 relay anycast'],
-  ['192.168.0.0', 16, 'private'],
-  ['198.18.0.0', 15, 'benchmarking'],
-  ['198.51.100.0', 24, 'documentation'],
-  ['203.0.113.0', 24, 'documentation'],
-  ['224.0.0.0', 4, 'multicast'],
-  ['240.0.0.0', 4, 'reserved'],
-];
-
-const V6_RANGES: readonly [string, number, string][] = [
-  ['64:ff9b:1::', 48, 'local-use NAT64'],
-  ['100::', 64, 'discard-only'],
-  ['2001::', 23, 'IETF protocol assignments (Teredo, benchmarking, ORCHID)'],
-  ['2001:db8::', 32, 'documentation'],
-  ['3fff::', 20, 'documentation'],
-  ['5f00::', 16, 'segment routing SIDs'],
-];
-
-const v4Table: Range[] = V4_RANGES.map(([ip, bits, name]) => ({ base: BigInt(parseIPv4(ip)!), bits, name }));
-const v6Table: Range[] = V6_RANGES.map(([ip, bits, name]) => ({ base: parseIPv6(ip)!, bits, name }));
-
-export function parseIPv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) return undefined;
-  return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
+function judgeV4(ip: ipaddr.IPv4, shown: string): AddressVerdict {
+  const range = ip.range();
+  if (range === 'unicast') return { allowed: true };
+  if (range === 'broadcast') return { allowed: false, reason: `${shown} is the broadcast address` };
+  return { allowed: false, reason: `${shown} is in a ${RANGE_NAMES[range] ?? range} range` };
 }
 
-/** Parses a textual IPv6 address (with an optional trailing dotted IPv4, no zone) into 128 bits. */
-export function parseIPv6(text: string): bigint | undefined {
-  let s = text.toLowerCase();
-  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
-  if (s.includes('%')) return undefined;
-  let tailV4: number | undefined;
-  const lastColon = s.lastIndexOf(':');
-  if (s.slice(lastColon + 1).includes('.')) {
-    tailV4 = parseIPv4(s.slice(lastColon + 1));
-    if (tailV4 === undefined) return undefined;
-    s = `${s.slice(0, lastColon + 1)}${(tailV4 >>> 16).toString(16)}:${(tailV4 & 0xffff).toString(16)}`;
-  }
-  const halves = s.split('::');
-  if (halves.length > 2) return undefined;
-  const head = halves[0] ? halves[0].split(':') : [];
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
-  if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return undefined;
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
-}
+/** The IPv4 address carried in the low 32 bits (or, for 6to4, bits 16-47). */
+const embedded = (parts: number[], at: number) => ipaddr.fromByteArray([parts[at] >> 8, parts[at] & 0xff, parts[at + 1] >> 8, parts[at + 1] & 0xff]) as ipaddr.IPv4;
 
-function inRange(value: bigint, width: number, range: Range): boolean {
-  const shift = BigInt(width - range.bits);
-  return value >> shift === range.base >> shift;
-}
-
-function judgeV4(value: number, shown: string): AddressVerdict {
-  if (value === 0xffffffff) return { allowed: false, reason: `${shown} is the broadcast address` };
-  const hit = v4Table.find((r) => inRange(BigInt(value), 32, r));
-  return hit ? { allowed: false, reason: `${shown} is in a ${hit.name} range` } : { allowed: true };
-}
-
-function judgeV6(value: bigint, shown: string): AddressVerdict {
-  const v4 = (from: bigint) => Number(from & 0xffffffffn);
-  if (value === 0n) return { allowed: false, reason: `${shown} is the unspecified address` };
-  if (value === 1n) return { allowed: false, reason: `${shown} is the loopback address` };
+function judgeV6(ip: ipaddr.IPv6, shown: string): AddressVerdict {
+  const range = ip.range();
+  const p = ip.parts;
+  if (range === 'unspecified') return { allowed: false, reason: `${shown} is the unspecified address` };
+  if (range === 'loopback') return { allowed: false, reason: `${shown} is the loopback address` };
   // Forms that carry an IPv4 address: judged by it.
-  if (value >> 32n === 0xffffn) return judgeV4(v4(value), `${shown} (IPv4-mapped)`);
-  if (value >> 32n === 0n) return judgeV4(v4(value), `${shown} (IPv4-compatible)`);
-  if (value >> 32n === 0x0064ff9b0000000000000000n) return judgeV4(v4(value), `${shown} (NAT64)`);
-  if (value >> 112n === 0x2002n) return judgeV4(Number((value >> 80n) & 0xffffffffn), `${shown} (6to4)`);
+  if (range === 'ipv4Mapped') return judgeV4(ip.toIPv4Address(), `${shown} (IPv4-mapped)`);
+  if (p.slice(0, 6).every((g) => g === 0)) return judgeV4(embedded(p, 6), `${shown} (IPv4-compatible)`);
+  if (ip.match(NAT64)) return judgeV4(embedded(p, 6), `${shown} (NAT64)`);
+  if (range === '6to4') return judgeV4(embedded(p, 1), `${shown} (6to4)`);
   // Only global unicast is considered further; everything else (ULA, link-local, multicast...) is refused.
-  if (value >> 125n !== 1n) return { allowed: false, reason: `${shown} is not a global unicast address` };
-  const hit = v6Table.find((r) => inRange(value, 128, r));
-  return hit ? { allowed: false, reason: `${shown} is in a ${hit.name} range` } : { allowed: true };
+  if (!ip.match(GLOBAL_UNICAST)) return { allowed: false, reason: `${shown} is not a global unicast address` };
+  if (range === 'unicast') return { allowed: true };
+  return { allowed: false, reason: `${shown} is in a ${RANGE_NAMES[range] ?? range} range` };
 }
 
 /** Judges one resolved or literal IP address. Anything that does not parse is refused. */
 export function judgeAddress(address: string): AddressVerdict {
-  const family = isIP(address.replace(/^\[|\]$/g, ''));
-  if (family === 4) return judgeV4(parseIPv4(address)!, address);
-  if (family === 6) {
-    const value = parseIPv6(address);
-    if (value !== undefined) return judgeV6(value, address);
-  }
-  return { allowed: false, reason: `${address} is not an IP address` };
+  const ip = parseAddress(address);
+  if (!ip) return { allowed: false, reason: `${address} is not an IP address` };
+  return ip.kind() === 'ipv4' ? judgeV4(ip as ipaddr.IPv4, address) : judgeV6(ip as ipaddr.IPv6, address);
 }
 
+/** 127.0.0.0/8, ::1, or an IPv4-mapped 127.0.0.0/8 address. */
 export function isLoopback(address: string): boolean {
-  const plain = address.replace(/^\[|\]$/g, '');
-  if (isIP(plain) === 4) return plain.startsWith('127.');
-  const v6 = parseIPv6(plain);
-  return v6 === 1n || (v6 !== undefined && v6 >> 32n === 0xffffn && Number((v6 >> 24n) & 0xffn) === 127);
+  const ip = parseAddress(address);
+  if (!ip) return false;
+  if (ip.kind() === 'ipv4') return ip.range() === 'loopback';
+  const v6 = ip as ipaddr.IPv6;
+  return v6.range() === 'loopback' || (v6.isIPv4MappedAddress() && v6.toIPv4Address().range() === 'loopback');
 }
