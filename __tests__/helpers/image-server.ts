@@ -1,4 +1,5 @@
 /** A loopback HTTP server serving the labelled images and every kind of bad answer a URL can give. */
+import { EventEmitter, once } from 'node:events';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,10 @@ export interface ImageServer {
   origin: string;
   /** Bytes the endless-body routes have managed to send so far. */
   endlessBytes(): number;
+  /** Resolves when the server receives its next request for `pathname` (call it before the request). */
+  requested(pathname: string): Promise<void>;
+  /** Resolves once `count` more endless-body responses have been closed by their clients. */
+  endlessClosed(count: number): Promise<void>;
   url(pathname: string): string;
   close(): Promise<void>;
 }
@@ -37,9 +42,13 @@ export function withExifOrientation6(jpeg: Buffer): Buffer {
 
 export async function startImageServer(): Promise<ImageServer> {
   let endlessBytes = 0;
+  let endlessClosed = 0;
+  // Tests wait on these events instead of sleeping.
+  const events = new EventEmitter();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const p = url.pathname;
+    events.emit('request', p);
     if (p.startsWith('/faces/')) {
       const file = path.join(FACES_DIR, path.basename(p));
       if (!fs.existsSync(file)) return void res.writeHead(404).end();
@@ -95,6 +104,7 @@ export async function startImageServer(): Promise<ImageServer> {
           }
         };
         res.on('error', () => undefined);
+        res.on('close', () => events.emit('endless-closed', ++endlessClosed));
         return pump();
       }
       case '/redirect-loop':
@@ -115,6 +125,13 @@ export async function startImageServer(): Promise<ImageServer> {
   return {
     origin,
     endlessBytes: () => endlessBytes,
+    requested: async (pathname) => {
+      while ((await once(events, 'request'))[0] !== pathname);
+    },
+    endlessClosed: async (count) => {
+      const target = endlessClosed + count;
+      while (endlessClosed < target) await once(events, 'endless-closed');
+    },
     url: (pathname) => `${origin}${pathname}`,
     close: () =>
       new Promise<void>((resolve) => {
