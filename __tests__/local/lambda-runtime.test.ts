@@ -1,5 +1,7 @@
 /** The local function process: context from the configured timeout, timeouts, errors, logs, warm reuse. */
+import { once } from 'node:events';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FunctionRuntime } from '../../local/lambda-runtime';
@@ -14,17 +16,20 @@ fs.writeFileSync(
 exports.handler = async (event, context) => {
   calls += 1;
   console.log(JSON.stringify({ message: 'hello', requestId: context.awsRequestId }));
-  if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
+  // A handler that never returns, after telling the test (over loopback) that it has started.
+  if (event.hangAfterNotifying) { require('net').connect(event.hangAfterNotifying, '127.0.0.1'); await new Promise(() => {}); }
   if (event.fail) { const e = new Error('it broke'); e.name = 'CustomError'; throw e; }
   return { calls, remaining: context.getRemainingTimeInMillis(), fn: process.env.AWS_LAMBDA_FUNCTION_NAME, env: process.env.AWS_EXECUTION_ENV };
 };
 `,
 );
-const runtime = new FunctionRuntime({ name: 'probe', bundle, timeoutSeconds: 2, environment: {} });
-afterAll(async () => {
-  await runtime.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+// A fresh container per test: no test depends on what an earlier one left warm.
+let runtime: FunctionRuntime;
+beforeEach(() => {
+  runtime = new FunctionRuntime({ name: 'probe', bundle, timeoutSeconds: 2, environment: {} });
 });
+afterEach(() => runtime.close());
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('context: request id, remaining time from the configured timeout, Lambda variables; warm reuse', async () => {
   const first = await runtime.invoke({});
@@ -44,9 +49,22 @@ test('a thrown error comes back as errorType/errorMessage', async () => {
 });
 
 test('past the timeout: Sandbox.Timedout, and the next invocation gets a fresh container', async () => {
-  const slow = await runtime.invoke({ sleepMs: 5000 });
-  expect(slow).toMatchObject({ ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 2.00 seconds' } });
-  expect(slow.durationMs).toBeLessThan(3000);
+  // The handler signals once it runs; then only the parent's (fake) clock decides the timeout.
+  const started = net.createServer((socket) => socket.destroy()).listen(0, '127.0.0.1');
+  await once(started, 'listening');
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+  try {
+    const running = once(started, 'connection');
+    const slow = runtime.invoke({ hangAfterNotifying: (started.address() as net.AddressInfo).port });
+    await running;
+    jest.advanceTimersByTime(2000);
+    const result = await slow;
+    expect(result).toMatchObject({ ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 2.00 seconds' } });
+    expect(result.durationMs).toBeLessThan(3000);
+  } finally {
+    jest.useRealTimers();
+    started.close();
+  }
   const next = await runtime.invoke({});
   expect((next.result as { calls: number }).calls).toBe(1);
 });
