@@ -1,19 +1,19 @@
 /**
- * `npm start -- [image URL or file]`: runs the real detect-faces handler, with the real layer,
+ * `npm start -- [image URL or file] [--min-face-size N ...]`: runs the real detect-faces handler, with the real layer,
  * against the embedded S3 server, and prints the handler's JSON result. The marked image is
  * served at the printed URL while this runs (until Ctrl-C when interactive) and saved locally.
  * Without an argument it uses the bundled sample photo.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DETECT_REQUEST } from '../functions/detect-faces/contract';
 import { startLocalStack } from './local-stack';
 
 const SAMPLE = path.resolve(__dirname, '..', 'samples', 'astronaut.png');
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const keep = args.includes('--keep') || (!args.includes('--no-keep') && process.stdin.isTTY === true);
-  const input = args.find((a) => !a.startsWith('--')) ?? SAMPLE;
+  const { input = SAMPLE, keep: keepFlag, options } = parseArgs(process.argv.slice(2));
+  const keep = keepFlag ?? process.stdin.isTTY === true;
   const session = await startLocalStack();
   try {
     let imageUrl = input;
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
       if (!fs.existsSync(input)) throw new Error(`no such file: ${input} (give an http(s) URL or a local image file)`);
       imageUrl = session.files.add(fs.readFileSync(input), path.basename(input));
     }
-    const run = await session.detect.invoke({ imageUrl });
+    const run = await session.detect.invoke({ imageUrl, ...options });
     if (process.env.FACE_LOCAL_VERBOSE) process.stderr.write(run.log);
     if (!run.ok) {
       process.stdout.write(`${JSON.stringify(run.error, null, 2)}\n`);
@@ -44,7 +44,32 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** `--kebab-case VALUE` for every request field of the contract (values sent as JSON numbers when numeric). */
+const FLAGS = new Map<string, string>(Object.keys(DETECT_REQUEST).map((name) => [`--${kebab(name)}`, name]));
+
+/** The input, --keep/--no-keep, and request options; validation is the function's (its error names the field). */
+export function parseArgs(args: readonly string[]): { input?: string; keep?: boolean; options: Record<string, unknown> } {
+  const options: Record<string, unknown> = {};
+  let input: string | undefined;
+  let keep: boolean | undefined;
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i];
+    const [flag, inline] = arg.split(/=(.*)/s, 2);
+    if (arg === '--keep' || arg === '--no-keep') keep = arg === '--keep';
+    else if (FLAGS.has(flag)) {
+      const value = inline ?? args[++i];
+      if (value === undefined) throw new Error(`${flag} needs a value`);
+      options[FLAGS.get(flag)!] = value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+    } else if (arg.startsWith('--')) {
+      throw new Error(`unknown option ${arg}; request options: ${[...FLAGS.keys()].join(', ')}`);
+    } else if (input === undefined) input = arg;
+    else throw new Error(`one image at a time (got ${input} and ${arg})`);
+  }
+  return { input, keep, options };
+}
+
+if (require.main === module) main().catch((err: unknown) => {
   process.stderr.write(`start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

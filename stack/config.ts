@@ -5,7 +5,7 @@
  * setting, the value and what is accepted.
  */
 import { CLEANUP_ENV } from '../functions/cleanup/contract';
-import { parseValue, type ValueOf, type ValueSpec } from '../functions/common/schema';
+import { int, parseValue, str, type ValueOf, type ValueSpec } from '../functions/common/schema';
 import { DETECT_ENV, type DetectorKind, type OutputAccess } from '../functions/detect-faces/contract';
 import { LAYER_ZIP } from '../layer/inputs';
 
@@ -18,50 +18,45 @@ export interface StateBackend {
   readonly region: string;
 }
 
+/** The resolved settings (defaults, bounds and meanings: STACK_SETTINGS below). */
 export interface StackConfig {
-  /** Name of the cdktf stack (and folder under cdktf.out/stacks). @default "face-detection" */
+  /** Name of the cdktf stack (and folder under cdktf.out/stacks). */
   readonly stackName: string;
-  /** AWS region. @default "us-east-1" */
+  /** AWS region. */
   readonly region: string;
   /** Exact bucket name; absent: Terraform picks a unique name from `bucketPrefix`. */
   readonly bucketName?: string;
-  /** @default "face-detection-" */
   readonly bucketPrefix: string;
-  /** Key prefix of the marked images; the public grant, lifecycle and cleanup are scoped to it. @default "tmp/" */
+  /** Key prefix of the marked images; the public grant, lifecycle and cleanup are scoped to it. */
   readonly imagePrefix: string;
-  /** `public`: plain object URL + public read on the prefix; `presigned`: no public grant. @default "public" */
+  /** `public`: plain object URL + public read on the prefix; `presigned`: no public grant. */
   readonly outputAccess: OutputAccess;
-  /** Lifetime of presigned URLs. @default 3600 */
+  /** Lifetime of presigned URLs. */
   readonly presignExpiresSeconds: number;
-  /** @default "yunet" */
   readonly detector: DetectorKind;
-  /** Lowest confidence of a reported face unless a request says. @default the detector's own (YuNet 0.8) */
+  /** Lowest confidence of a reported face unless a request says. */
   readonly minScore?: number;
-  /** Time detect-faces' detect stage may take per request. @default half the function timeout */
+  /** Time detect-faces' detect stage may take per request. */
   readonly detectBudgetMs: number;
-  /** @default 90 */
   readonly jpegQuality: number;
-  /** Largest image body the function downloads. @default 10485760 (10 MiB) */
+  /** Largest image body the function downloads. */
   readonly maxImageBytes: number;
-  /** Largest image (width x height) the function decodes. @default 40000000 */
+  /** Largest image (width x height) the function decodes. */
   readonly maxImagePixels: number;
-  /** 1769 MB is one full vCPU. @default 1769 */
+  /** 1769 MB is one full vCPU. */
   readonly detectMemoryMb: number;
-  /** @default 30 */
   readonly detectTimeoutSeconds: number;
-  /** @default 256 */
   readonly cleanupMemoryMb: number;
-  /** @default 300 */
   readonly cleanupTimeoutSeconds: number;
-  /** Cleanup schedule, an EventBridge Scheduler `rate(...)` or `cron(...)` expression. @default "rate(1 hour)" */
+  /** Cleanup schedule, an EventBridge Scheduler `rate(...)` or `cron(...)` expression. */
   readonly cleanupSchedule: string;
-  /** Marked images younger than this survive a cleanup run. @default 3600 */
+  /** Marked images younger than this survive a cleanup run. */
   readonly cleanupMaxAgeSeconds: number;
-  /** Lifecycle safety net behind the cleanup. @default 1 */
+  /** Lifecycle safety net behind the cleanup. */
   readonly lifecycleExpirationDays: number;
-  /** CloudWatch Logs retention. @default 14 */
+  /** CloudWatch Logs retention. */
   readonly logRetentionDays: number;
-  /** Layer zips above this size go through an S3 object (Lambda's direct upload limit is 50 MB). @default 52428800 */
+  /** Layer zips above this size go through an S3 object (Lambda's direct upload limit is 50 MB). */
   readonly layerS3ThresholdBytes: number;
   /** Built artifacts the stack deploys. */
   readonly artifacts: {
@@ -81,150 +76,117 @@ export class ConfigError extends Error {
   }
 }
 
-/** Where a setting may come from: cdktf context key, environment variable. */
-interface Source {
-  context: string;
-  env: string;
-}
+/**
+ * Every stack setting, written once: cdktf context key (the name), environment variable, and its
+ * value spec (type, default, bounds, meaning). Settings a function reads too take their spec from
+ * that function's contract. The README's and `help`'s tables are generated from this table.
+ */
+export const STACK_SETTINGS = {
+  stackName: { env: 'FACE_STACK_NAME', spec: str({ default: 'face-detection', pattern: /^[A-Za-z][A-Za-z0-9-]{0,63}$/, expected: 'letters, digits and hyphens, starting with a letter', doc: 'name of the stack, prefix of every resource name' }) },
+  region: { env: 'AWS_REGION', spec: str({ default: 'us-east-1', pattern: /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, expected: 'an AWS region such as us-east-1', doc: 'AWS region of the stack' }) },
+  bucketName: { env: 'FACE_BUCKET_NAME', spec: str({ expected: "S3's bucket naming rules", doc: 'exact bucket name; unset: Terraform picks a unique name from `bucketPrefix`' }) },
+  bucketPrefix: { env: 'FACE_BUCKET_PREFIX', spec: str({ default: 'face-detection-', pattern: /^[a-z0-9][a-z0-9.-]{0,36}$/, expected: 'lower-case letters, digits, dots and hyphens, at most 37 characters', doc: 'prefix of the generated bucket name' }) },
+  imagePrefix: { env: 'FACE_IMAGE_PREFIX', spec: { ...DETECT_ENV.imagePrefix, doc: 'key prefix of the marked images; the public grant, lifecycle and cleanup are scoped to it' } },
+  outputAccess: { env: 'FACE_OUTPUT_ACCESS', spec: DETECT_ENV.outputAccess },
+  presignExpiresSeconds: { env: 'FACE_PRESIGN_EXPIRES_SECONDS', spec: { ...DETECT_ENV.presignExpiresSeconds, doc: "lifetime of presigned URLs, seconds (a URL also stops working when the signing role's session ends)" } },
+  detector: { env: 'FACE_DETECTOR', spec: DETECT_ENV.detector },
+  minScore: { env: 'FACE_MIN_SCORE', spec: DETECT_ENV.minScore },
+  detectBudgetMs: { env: 'FACE_DETECT_BUDGET_MS', spec: { ...DETECT_ENV.detectBudgetMs, default: undefined, max: 720_000, doc: 'time the detect stage may take per request, ms; unset: half the timeout; at most 80% of it' } },
+  jpegQuality: { env: 'FACE_JPEG_QUALITY', spec: DETECT_ENV.jpegQuality },
+  maxImageBytes: { env: 'FACE_MAX_IMAGE_BYTES', spec: DETECT_ENV.maxImageBytes },
+  maxImagePixels: { env: 'FACE_MAX_IMAGE_PIXELS', spec: DETECT_ENV.maxImagePixels },
+  // 1769 MB is one full vCPU.
+  detectMemoryMb: { env: 'FACE_DETECT_MEMORY_MB', spec: int(1769, 128, 10240, 'memory of detect-faces, MB (1769 MB is one full vCPU)') },
+  detectTimeoutSeconds: { env: 'FACE_DETECT_TIMEOUT_SECONDS', spec: int(30, 3, 900, 'timeout of detect-faces, seconds') },
+  cleanupMemoryMb: { env: 'FACE_CLEANUP_MEMORY_MB', spec: int(256, 128, 10240, 'memory of cleanup, MB') },
+  cleanupTimeoutSeconds: { env: 'FACE_CLEANUP_TIMEOUT_SECONDS', spec: int(300, 10, 900, 'timeout of cleanup, seconds') },
+  cleanupSchedule: { env: 'FACE_CLEANUP_SCHEDULE', spec: str({ default: 'rate(1 hour)', pattern: /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/, expected: 'rate(N minute[s]|hour[s]|day[s]) or cron(six fields)', doc: 'when cleanup runs (EventBridge Scheduler expression)' }) },
+  cleanupMaxAgeSeconds: { env: 'FACE_CLEANUP_MAX_AGE_SECONDS', spec: CLEANUP_ENV.maxAgeSeconds },
+  lifecycleExpirationDays: { env: 'FACE_LIFECYCLE_EXPIRATION_DAYS', spec: int(1, 1, 3650, 'lifecycle rule behind the cleanup: marked images expire after this many days') },
+  logRetentionDays: { env: 'FACE_LOG_RETENTION_DAYS', spec: int(14, 1, 3653, "CloudWatch Logs retention, days (one of CloudWatch's periods)") },
+  layerS3ThresholdBytes: { env: 'FACE_LAYER_S3_THRESHOLD_BYTES', spec: int(50 * 1024 * 1024, 1, 250 * 1024 * 1024, "layer zips above this size go through an S3 object (Lambda's direct upload limit is 50 MB)") },
+  layerZip: { env: 'FACE_LAYER_ZIP', spec: str({ default: LAYER_ZIP, doc: 'the built layer (`npm run build:layer`)' }) },
+  detectZip: { env: 'FACE_DETECT_ZIP', spec: str({ doc: 'a prebuilt detect-faces zip to deploy; unset: bundled while synthesizing' }) },
+  cleanupZip: { env: 'FACE_CLEANUP_ZIP', spec: str({ doc: 'a prebuilt cleanup zip to deploy; unset: bundled while synthesizing' }) },
+  stateBucket: { env: 'FACE_STATE_BUCKET', spec: str({ expected: "S3's bucket naming rules", doc: 'S3 bucket of the Terraform state (S3-native locking); unset: a local state file' }) },
+  stateKey: { env: 'FACE_STATE_KEY', spec: str({ default: 'face-detection/terraform.tfstate', pattern: /^[A-Za-z0-9!_.*'()/-]+$/, expected: 'an S3 key', doc: 'key of the Terraform state object' }) },
+  stateRegion: { env: 'FACE_STATE_REGION', spec: str({ pattern: /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, expected: 'an AWS region such as us-east-1', doc: "region of the state bucket; unset: the stack's region" }) },
+} as const satisfies Record<string, { env: string; spec: ValueSpec }>;
 
-const S = (context: string, env: string): Source => ({ context, env });
-
-const sources = {
-  stackName: S('stackName', 'FACE_STACK_NAME'),
-  region: S('region', 'AWS_REGION'),
-  bucketName: S('bucketName', 'FACE_BUCKET_NAME'),
-  bucketPrefix: S('bucketPrefix', 'FACE_BUCKET_PREFIX'),
-  imagePrefix: S('imagePrefix', 'FACE_IMAGE_PREFIX'),
-  outputAccess: S('outputAccess', 'FACE_OUTPUT_ACCESS'),
-  presignExpiresSeconds: S('presignExpiresSeconds', 'FACE_PRESIGN_EXPIRES_SECONDS'),
-  detector: S('detector', 'FACE_DETECTOR'),
-  minScore: S('minScore', 'FACE_MIN_SCORE'),
-  detectBudgetMs: S('detectBudgetMs', 'FACE_DETECT_BUDGET_MS'),
-  jpegQuality: S('jpegQuality', 'FACE_JPEG_QUALITY'),
-  maxImageBytes: S('maxImageBytes', 'FACE_MAX_IMAGE_BYTES'),
-  maxImagePixels: S('maxImagePixels', 'FACE_MAX_IMAGE_PIXELS'),
-  detectMemoryMb: S('detectMemoryMb', 'FACE_DETECT_MEMORY_MB'),
-  detectTimeoutSeconds: S('detectTimeoutSeconds', 'FACE_DETECT_TIMEOUT_SECONDS'),
-  cleanupMemoryMb: S('cleanupMemoryMb', 'FACE_CLEANUP_MEMORY_MB'),
-  cleanupTimeoutSeconds: S('cleanupTimeoutSeconds', 'FACE_CLEANUP_TIMEOUT_SECONDS'),
-  cleanupSchedule: S('cleanupSchedule', 'FACE_CLEANUP_SCHEDULE'),
-  cleanupMaxAgeSeconds: S('cleanupMaxAgeSeconds', 'FACE_CLEANUP_MAX_AGE_SECONDS'),
-  lifecycleExpirationDays: S('lifecycleExpirationDays', 'FACE_LIFECYCLE_EXPIRATION_DAYS'),
-  logRetentionDays: S('logRetentionDays', 'FACE_LOG_RETENTION_DAYS'),
-  layerS3ThresholdBytes: S('layerS3ThresholdBytes', 'FACE_LAYER_S3_THRESHOLD_BYTES'),
-  layerZip: S('layerZip', 'FACE_LAYER_ZIP'),
-  detectZip: S('detectZip', 'FACE_DETECT_ZIP'),
-  cleanupZip: S('cleanupZip', 'FACE_CLEANUP_ZIP'),
-  stateBucket: S('stateBucket', 'FACE_STATE_BUCKET'),
-  stateKey: S('stateKey', 'FACE_STATE_KEY'),
-  stateRegion: S('stateRegion', 'FACE_STATE_REGION'),
-} as const;
-
-export type SettingName = keyof typeof sources;
+export type SettingName = keyof typeof STACK_SETTINGS;
 
 /** CloudWatch Logs accepts only these retention periods. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
-const CRON = /^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/;
 
 export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): StackConfig {
   const raw = (name: SettingName): string | undefined => {
-    const { context: key, env: envName } = sources[name];
-    const value = context[key] ?? env[envName];
+    const value = context[name] ?? env[STACK_SETTINGS[name].env];
     return value === undefined || value === '' ? undefined : String(value);
   };
-  const where = (name: SettingName) => `${sources[name].context} (context) / ${sources[name].env} (env)`;
+  const where = (name: SettingName) => `${name} (context) / ${STACK_SETTINGS[name].env} (env)`;
   const fail = (name: SettingName, value: string, expected: string): never => {
     throw new ConfigError(`invalid ${where(name)}: ${JSON.stringify(value)}; expected ${expected}`);
   };
-  const int = (name: SettingName, fallback: number, min: number, max: number): number => {
+  const get = <N extends SettingName>(name: N): ValueOf<(typeof STACK_SETTINGS)[N]['spec']> => {
     const value = raw(name);
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      fail(name, value, `a whole number from ${min} to ${max}`);
-    }
-    return n;
-  };
-  // A setting that a function reads too: its default and bounds come from the function's contract.
-  const fromContract = <S extends ValueSpec>(name: SettingName, spec: S): ValueOf<S> => {
-    const value = raw(name);
-    return parseValue(spec, value, (expected) => fail(name, value ?? '', expected));
-  };
-  const str = (name: SettingName, fallback: string, pattern: RegExp, expected: string): string => {
-    const value = raw(name) ?? fallback;
-    if (!pattern.test(value)) fail(name, value, expected);
-    return value;
+    return parseValue(STACK_SETTINGS[name].spec, value, (expected) => fail(name, value ?? '', expected)) as ValueOf<(typeof STACK_SETTINGS)[N]['spec']>;
   };
 
-  const bucketName = raw('bucketName');
+  const bucketName = get('bucketName');
   if (bucketName !== undefined) validateBucketName(bucketName, where('bucketName'));
-  const bucketPrefix = str('bucketPrefix', 'face-detection-', /^[a-z0-9][a-z0-9.-]{0,36}$/, 'lower-case letters, digits, dots and hyphens, at most 37 characters');
 
-  const cleanupSchedule = raw('cleanupSchedule') ?? 'rate(1 hour)';
-  const rate = RATE.exec(cleanupSchedule);
-  if (!(rate || CRON.test(cleanupSchedule))) {
-    fail('cleanupSchedule', cleanupSchedule, 'rate(N minute[s]|hour[s]|day[s]) or cron(six fields)');
-  }
+  const cleanupSchedule = get('cleanupSchedule');
+  const rate = /^rate\((\d+) (\w+)\)$/.exec(cleanupSchedule);
   if (rate && (Number(rate[1]) < 1 || (Number(rate[1]) === 1) !== !rate[2].endsWith('s'))) {
     fail('cleanupSchedule', cleanupSchedule, 'a positive rate with a matching unit, e.g. rate(1 hour) or rate(5 minutes)');
   }
 
-  const logRetentionDays = int('logRetentionDays', 14, 1, 3653);
+  const logRetentionDays = get('logRetentionDays');
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
     fail('logRetentionDays', String(logRetentionDays), `one of CloudWatch's periods: ${LOG_RETENTION_DAYS.join(', ')}`);
   }
 
-  const stateBucket = raw('stateBucket');
-  const region = str('region', 'us-east-1', REGION, 'an AWS region such as us-east-1');
+  const region = get('region');
+  const stateBucket = get('stateBucket');
   let backend: StateBackend | undefined;
   if (stateBucket !== undefined) {
     validateBucketName(stateBucket, where('stateBucket'));
-    backend = {
-      bucket: stateBucket,
-      key: str('stateKey', 'face-detection/terraform.tfstate', /^[A-Za-z0-9!_.*'()/-]+$/, 'an S3 key'),
-      region: str('stateRegion', region, REGION, 'an AWS region such as us-east-1'),
-    };
+    backend = { bucket: stateBucket, key: get('stateKey'), region: get('stateRegion') ?? region };
   }
 
-  const detectTimeoutSeconds = int('detectTimeoutSeconds', 30, 3, 900);
+  const detectTimeoutSeconds = get('detectTimeoutSeconds');
   // Detection gets half the function's time by default (download, decode, encode and upload share
-  // the rest); a larger budget than 80% of the timeout would only turn slow requests into timeouts.
+  // the rest); a budget above 80% of the timeout would only turn slow requests into timeouts.
   const budgetCeiling = Math.floor(detectTimeoutSeconds * 1000 * 0.8);
-  const detectBudgetMs = raw('detectBudgetMs') === undefined ? Math.floor(detectTimeoutSeconds * 500) : int('detectBudgetMs', 0, DETECT_ENV.detectBudgetMs.min, budgetCeiling);
-  const cleanupTimeoutSeconds = int('cleanupTimeoutSeconds', 300, 10, 900);
+  const detectBudgetMs = get('detectBudgetMs') ?? Math.floor(detectTimeoutSeconds * 500);
+  if (detectBudgetMs > budgetCeiling) fail('detectBudgetMs', String(detectBudgetMs), `a whole number from ${STACK_SETTINGS.detectBudgetMs.spec.min} to ${budgetCeiling} (80% of the timeout)`);
 
   return {
-    stackName: str('stackName', 'face-detection', /^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'letters, digits and hyphens, starting with a letter'),
+    stackName: get('stackName'),
     region,
     bucketName,
-    bucketPrefix,
-    imagePrefix: fromContract('imagePrefix', DETECT_ENV.imagePrefix),
-    outputAccess: fromContract('outputAccess', DETECT_ENV.outputAccess),
-    presignExpiresSeconds: fromContract('presignExpiresSeconds', DETECT_ENV.presignExpiresSeconds),
-    detector: fromContract('detector', DETECT_ENV.detector),
-    minScore: fromContract('minScore', DETECT_ENV.minScore),
-    jpegQuality: fromContract('jpegQuality', DETECT_ENV.jpegQuality),
-    maxImageBytes: fromContract('maxImageBytes', DETECT_ENV.maxImageBytes),
-    maxImagePixels: fromContract('maxImagePixels', DETECT_ENV.maxImagePixels),
-    detectMemoryMb: int('detectMemoryMb', 1769, 128, 10240),
+    bucketPrefix: get('bucketPrefix'),
+    imagePrefix: get('imagePrefix'),
+    outputAccess: get('outputAccess'),
+    presignExpiresSeconds: get('presignExpiresSeconds'),
+    detector: get('detector'),
+    minScore: get('minScore'),
+    jpegQuality: get('jpegQuality'),
+    maxImageBytes: get('maxImageBytes'),
+    maxImagePixels: get('maxImagePixels'),
+    detectMemoryMb: get('detectMemoryMb'),
     detectTimeoutSeconds,
     detectBudgetMs,
-    cleanupMemoryMb: int('cleanupMemoryMb', 256, 128, 10240),
-    cleanupTimeoutSeconds,
+    cleanupMemoryMb: get('cleanupMemoryMb'),
+    cleanupTimeoutSeconds: get('cleanupTimeoutSeconds'),
     cleanupSchedule,
-    cleanupMaxAgeSeconds: fromContract('cleanupMaxAgeSeconds', CLEANUP_ENV.maxAgeSeconds),
-    lifecycleExpirationDays: int('lifecycleExpirationDays', 1, 1, 3650),
+    cleanupMaxAgeSeconds: get('cleanupMaxAgeSeconds'),
+    lifecycleExpirationDays: get('lifecycleExpirationDays'),
     logRetentionDays,
-    layerS3ThresholdBytes: int('layerS3ThresholdBytes', 50 * 1024 * 1024, 1, 250 * 1024 * 1024),
-    artifacts: {
-      layerZip: raw('layerZip') ?? LAYER_ZIP,
-      detectZip: raw('detectZip'),
-      cleanupZip: raw('cleanupZip'),
-    },
+    layerS3ThresholdBytes: get('layerS3ThresholdBytes'),
+    artifacts: { layerZip: get('layerZip'), detectZip: get('detectZip'), cleanupZip: get('cleanupZip') },
     backend,
   };
 }
