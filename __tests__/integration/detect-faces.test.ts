@@ -47,7 +47,7 @@ async function storedKeys(): Promise<string[]> {
   return (page.Contents ?? []).map((o) => o.Key!).sort();
 }
 
-type Result = { faces: number; outputUrl: string; boxes: { x: number; y: number; width: number; height: number; score: number }[]; width: number; height: number };
+type Result = { faces: number; outputUrl: string; boxes: { x: number; y: number; width: number; height: number; score: number }[]; width: number; height: number; minFaceSize: number };
 
 async function detect(s: LocalStack, imageUrl: string): Promise<Result> {
   const run = await s.detect.invoke({ imageUrl });
@@ -85,12 +85,44 @@ test('the response has the original shape plus boxes and size; the stored object
     boxes: [{ x: expect.any(Number), y: expect.any(Number), width: expect.any(Number), height: expect.any(Number), score: expect.any(Number) }],
     width: 512,
     height: 512,
+    // The default floor: 2% of the longer side, at least 20 px.
+    minFaceSize: 20,
   });
   expect(result.boxes[0].score).toBeGreaterThan(0.6);
   const stored = Buffer.from(await (await fetch(result.outputUrl)).arrayBuffer());
   const inputInfo = inspectImage(input, 40e6);
   expect(inspectImage(stored, 40e6)).toEqual({ format: 'jpeg', width: inputInfo.width, height: inputInfo.height });
   expect(stored.equals(input)).toBe(false);
+});
+
+describe('minFaceSize', () => {
+  test('below 10, above the image, or not a number: InvalidInput naming the field, nothing stored', async () => {
+    const before = await storedKeys();
+    for (const [minFaceSize, message] of [
+      [9, /^minFaceSize must be a whole number from 10 to 100000, got 9$/],
+      ['24', /^minFaceSize must be a whole number/],
+      [513, /^minFaceSize must be from 10 to the image's longer side \(512 px\), got 513$/],
+    ] as const) {
+      const run = await yunet.detect.invoke({ imageUrl: images.url('/faces/grace_hopper_512x512.jpg'), minFaceSize });
+      expect(run.ok).toBe(false);
+      expect(run.error).toMatchObject({ errorType: 'InvalidInput', errorMessage: expect.stringMatching(message) });
+    }
+    expect(await storedKeys()).toEqual(before);
+  });
+
+  test('a request the time budget cannot serve is served at a larger size, and says which', async () => {
+    const tight = await session({ DETECTOR: 'yunet', DETECT_BUDGET_MS: '100' });
+    try {
+      const run = await tight.detect.invoke({ imageUrl: images.url('/faces/bald_guys.jpg'), minFaceSize: 10 });
+      if (!run.ok) throw new Error(JSON.stringify(run.error));
+      const result = run.result as Result;
+      expect(result.minFaceSize).toBeGreaterThan(10);
+      const roomy = await detect(yunet, images.url('/faces/bald_guys.jpg'));
+      expect(roomy.minFaceSize).toBe(Math.max(20, Math.ceil(0.02 * Math.max(roomy.width, roomy.height))));
+    } finally {
+      await tight.close();
+    }
+  });
 });
 
 test('EXIF orientation is applied: size, boxes and stored image are as a viewer sees the photo', async () => {
