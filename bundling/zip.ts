@@ -27,9 +27,9 @@ export function createZip(entries: readonly ZipEntry[]): Buffer {
     }
     const name = Buffer.from(entry.name, 'utf8');
     const deflated = deflateRawSync(entry.data, { level: 9 });
-    const stored = deflated.length < entry.data.length;
-    const body = stored ? deflated : entry.data;
-    const method = stored ? 8 : 0;
+    const useDeflated = deflated.length < entry.data.length;
+    const body = useDeflated ? deflated : entry.data;
+    const method = useDeflated ? 8 : 0; // 8 deflate, 0 stored as is
     const crc = crc32(entry.data);
 
     // Local and central headers share one run of fields: version needed .. name length.

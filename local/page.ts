@@ -4,7 +4,7 @@
  * marked image, the face count, the boxes with scores and each stage's time, or the error code.
  */
 
-export function PAGE_HTML(names: { detect: string }): string {
+export function pageHtml(names: { detect: string }): string {
   return `<!doctype html>
 <html lang="en">
 <head>

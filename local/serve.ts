@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { lambdaApiHandler } from './lambda-api';
 import { refuseForeign } from './loopback-guard';
 import { startLocalStack, type LocalStack } from './local-stack';
-import { PAGE_HTML } from './page';
+import { pageHtml } from './page';
 import type { InvocationResult } from './lambda-runtime';
 
 export interface ServeOptions {
@@ -67,7 +67,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
       if (await api(req, res)) return;
       const url = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && url === '/') {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE_HTML({ detect: stack.detect.options.name }));
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(pageHtml({ detect: stack.detect.options.name }));
         return;
       }
       if (req.method === 'POST' && url === '/api/files') {
