@@ -2,7 +2,32 @@
  * The local web page: paste an image URL or drop/choose a file; it invokes detect-faces through
  * the same Lambda Invoke API the CLI uses (with the log tail, for the stage timings) and shows the
  * marked image, the face count, the boxes with scores and each stage's time, or the error code.
+ * Its option controls come from the request contract: a new request field shows up here by itself.
  */
+import { DETECT_REQUEST } from '../functions/detect-faces/contract';
+import type { ValueSpec } from '../functions/common/schema';
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** One labelled control per request field: a number input with the contract's bounds, or a choice. */
+function optionControls(): string {
+  return (Object.entries(DETECT_REQUEST) as [string, ValueSpec][])
+    .map(([name, spec]) => {
+      const label = escapeHtml(spec.label ?? name);
+      const title = escapeHtml(spec.doc);
+      if (spec.kind === 'enum') {
+        const choices = spec.values.map((v) => `<option${v === spec.default ? ' selected' : ''}>${escapeHtml(v)}</option>`).join('');
+        return `<label title="${title}">${label} <select data-option="${name}" data-kind="string">${choices}</select></label>`;
+      }
+      if (spec.kind === 'int' || spec.kind === 'number') {
+        const step = spec.kind === 'int' ? '1' : '0.05';
+        const placeholder = spec.default === undefined ? 'auto' : String(spec.default);
+        return `<label title="${title}">${label} <input type="number" data-option="${name}" data-kind="number" min="${spec.min}" max="${spec.max}" step="${step}" placeholder="${placeholder}"></label>`;
+      }
+      return '';
+    })
+    .join('\n      ');
+}
 
 export function pageHtml(names: { detect: string }): string {
   return `<!doctype html>
@@ -35,6 +60,8 @@ export function pageHtml(names: { detect: string }): string {
   #error.shown { display: block; }
   #error code { font-weight: 700; color: #d13212; }
   .muted { color: #687684; font-size: 13px; }
+  #options { display: flex; flex-wrap: wrap; gap: 14px; margin-top: 10px; font-size: 13px; color: #52606d; }
+  #options input { width: 90px; padding: 4px 6px; border: 1px solid #b9c3cf; border-radius: 6px; font: inherit; }
 </style>
 </head>
 <body>
@@ -45,6 +72,9 @@ export function pageHtml(names: { detect: string }): string {
       <input id="url" type="url" placeholder="https://example.com/photo.jpg" required aria-label="Image URL">
       <button id="go" type="submit">Detect faces</button>
     </form>
+    <div id="options">
+      ${optionControls()}
+    </div>
     <div id="drop" tabindex="0">Drop an image here, or click to choose one (JPEG, PNG, WebP)
       <input id="file" type="file" accept="image/jpeg,image/png,image/webp" hidden>
     </div>
@@ -66,6 +96,16 @@ export function pageHtml(names: { detect: string }): string {
 const FUNCTION = ${JSON.stringify(names.detect)};
 const $ = (id) => document.getElementById(id);
 const status = (text) => { $('status').textContent = text; };
+
+/** The request options the user set (empty controls: the function's defaults). */
+function options() {
+  const out = {};
+  for (const el of document.querySelectorAll('[data-option]')) {
+    if (el.value === '') continue;
+    out[el.dataset.option] = el.dataset.kind === 'number' ? Number(el.value) : el.value;
+  }
+  return out;
+}
 
 function showError(type, message) {
   $('result').classList.remove('shown');
@@ -102,13 +142,13 @@ async function detect(imageUrl) {
     const res = await fetch('/2015-03-31/functions/' + encodeURIComponent(FUNCTION) + '/invocations', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-amz-log-type': 'Tail' },
-      body: JSON.stringify({ imageUrl }),
+      body: JSON.stringify({ imageUrl, ...options() }),
     });
     const body = await res.json().catch(() => ({}));
     if (!res.ok) return showError(res.headers.get('x-amzn-errortype') || 'HTTP ' + res.status, body.message || body.Message || '');
     if (res.headers.get('x-amz-function-error')) return showError(body.errorType || 'Error', body.errorMessage || '');
     $('faces').textContent = body.faces;
-    $('size').textContent = body.width + ' × ' + body.height + ' px';
+    $('size').textContent = body.width + ' × ' + body.height + ' px, faces from ' + body.minFaceSize + ' px';
     rows($('boxes').tBodies[0], body.boxes.map((b, i) => [i + 1, b.x, b.y, b.width, b.height, b.score.toFixed(3)]));
     rows($('timings').tBodies[0], Object.entries(timingsFrom(res.headers.get('x-amz-log-result'))));
     $('marked').src = body.outputUrl;

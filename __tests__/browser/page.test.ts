@@ -52,6 +52,21 @@ test('an image URL from the local bucket: face count, boxes, timings and the mar
   if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
 });
 
+test('the request options from the contract: smallest face and a bad value\'s error', async () => {
+  await page.goto(`${local.endpoint}/`);
+  expect(await page.$$eval('[data-option]', (els) => els.map((e) => (e as HTMLElement).dataset.option))).toEqual(['minFaceSize', 'minScore', 'maxFaces']);
+  await page.fill('[data-option="minFaceSize"]', '24');
+  await page.setInputFiles('#file', path.join(FACES_DIR, 'grace_hopper_512x512.jpg'));
+  await page.waitForSelector('#result.shown');
+  expect(await page.textContent('#size')).toBe('512 × 512 px, faces from 24 px');
+  await page.fill('[data-option="minFaceSize"]', '5');
+  // Another file: choosing the same one again fires no change event.
+  await page.setInputFiles('#file', path.join(FACES_DIR, '2008_001009.jpg'));
+  await page.waitForSelector('#error.shown');
+  expect(await page.textContent('#error-code')).toBe('InvalidInput');
+  expect(await page.textContent('#error-message')).toMatch(/^minFaceSize must be a whole number from 10/);
+});
+
 test('a chosen (dropped) local file', async () => {
   await page.goto(`${local.endpoint}/`);
   await page.setInputFiles('#file', path.join(FACES_DIR, 'grace_hopper_512x512.jpg'));

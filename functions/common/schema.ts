@@ -8,6 +8,8 @@
 interface Base {
   /** What it means, one sentence: goes into the README and `help` tables. */
   readonly doc: string;
+  /** A short name for a form control (the local page). */
+  readonly label?: string;
 }
 export interface IntSpec extends Base {
   readonly kind: 'int';

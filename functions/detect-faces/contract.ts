@@ -47,9 +47,12 @@ export type DetectEnv = EnvValues<typeof DETECT_ENV>;
 
 /** Fields of a request besides `imageUrl`. A new option is one entry here (plus its use). */
 export const DETECT_REQUEST = {
-  minFaceSize: int(undefined, 10, 100_000, 'smallest face side to find, pixels of the original image; default: 2% of the longer side, at least 20; served larger when the time budget requires (the result says what was used)'),
-  minScore: num(undefined, 0.05, 1, "lowest confidence of a reported face; default: the MIN_SCORE setting, else the detector's own (YuNet 0.8)"),
-  maxFaces: int(1000, 1, 1000, 'keep the N largest faces'),
+  minFaceSize: {
+    label: 'smallest face (px)',
+    ...int(undefined, 10, 100_000, 'smallest face side to find, pixels of the original image; default: 2% of the longer side, at least 20; served larger when the time budget requires (the result says what was used)'),
+  },
+  minScore: { label: 'lowest score', ...num(undefined, 0.05, 1, "lowest confidence of a reported face; default: the MIN_SCORE setting, else the detector's own (YuNet 0.8)") },
+  maxFaces: { label: 'at most N faces', ...int(1000, 1, 1000, 'keep the N largest faces') },
 } as const;
 
 export type DetectRequestOptions = { -readonly [K in keyof typeof DETECT_REQUEST]?: number };
