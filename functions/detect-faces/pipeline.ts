@@ -8,7 +8,7 @@
  */
 import { asServiceError, invalidInput } from '../common/errors';
 import { redactUrl, type Logger } from '../common/logger';
-import type { DetectResult, FaceBox } from './contract';
+import type { DetectRequestOptions, DetectResult, FaceBox } from './contract';
 import type { DetectOptions, Detection } from './detect/detectors';
 import type { DownloadOptions, Downloaded } from './fetch/download';
 import { inspectImage, type ImageInfo } from './fetch/sniff';
@@ -62,7 +62,37 @@ export interface PipelineSettings {
 
 export type Stage = 'download' | 'decode' | 'detect' | 'annotate' | 'encode' | 'upload';
 
-export async function detectFaces<I>(event: unknown, ports: PipelinePorts<I>, settings: PipelineSettings): Promise<DetectResult> {
+/** Limits every source of image bytes honours. */
+export type FetchLimits = Pick<DownloadOptions, 'maxBytes' | 'timeoutMs'>;
+
+/** One image to process: where its bytes come from, where the marked copy goes, and the request's options. */
+export interface Job {
+  /** For logs: the URL without its query string, or s3://bucket/key. */
+  readonly source: string;
+  fetch(limits: FetchLimits): Promise<{ data: Buffer; redirects?: number }>;
+  /** Key of the marked image. */
+  readonly key: string;
+  readonly options: DetectRequestOptions;
+}
+
+/** A direct invocation: `{"imageUrl": ...}` validated, fetched through the guarded download, stored under a fresh key. */
+export function detectFaces<I>(event: unknown, ports: PipelinePorts<I>, settings: PipelineSettings): Promise<DetectResult> {
+  return processImage(ports, settings, () => {
+    const { imageUrl, ...options } = parseRequest(event);
+    return {
+      source: redactUrl(imageUrl.href),
+      fetch: (limits) => ports.fetch(imageUrl, { ...limits, allowedLoopbackPrefixes: settings.allowedLoopbackPrefixes }),
+      key: markedImageKey(settings.imagePrefix, ports.now()),
+      options,
+    };
+  });
+}
+
+/**
+ * The stages after the entry has said what to process (`prepare` runs inside, so a bad event is
+ * logged and mapped like any other failure). One log line per image, success or not.
+ */
+export async function processImage<I>(ports: PipelinePorts<I>, settings: PipelineSettings, prepare: () => Job): Promise<DetectResult> {
   const timingsMs: Partial<Record<Stage, number>> = {};
   const timed = async <T>(stage: Stage, work: () => T | Promise<T>): Promise<T> => {
     const t0 = performance.now();
@@ -76,16 +106,11 @@ export async function detectFaces<I>(event: unknown, ports: PipelinePorts<I>, se
   let source = '<invalid>';
   let info: ImageInfo | undefined;
   try {
-    const request = parseRequest(event);
-    source = redactUrl(request.imageUrl.href);
+    const job = prepare();
+    const request = job.options;
+    source = job.source;
 
-    const fetched = await timed('download', () =>
-      ports.fetch(request.imageUrl, {
-        maxBytes: settings.maxImageBytes,
-        timeoutMs: settings.downloadTimeoutMs,
-        allowedLoopbackPrefixes: settings.allowedLoopbackPrefixes,
-      }),
-    );
+    const fetched = await timed('download', () => job.fetch({ maxBytes: settings.maxImageBytes, timeoutMs: settings.downloadTimeoutMs }));
     info = inspectImage(fetched.data, settings.maxImagePixels);
     const image = await timed('decode', () => ports.codec.decode(fetched.data));
     const { width, height } = ports.codec.size(image);
@@ -104,21 +129,20 @@ export async function detectFaces<I>(event: unknown, ports: PipelinePorts<I>, se
     const boxes: FaceBox[] = detection.boxes.map(({ x, y, width: w, height: h, score }) => ({ x, y, width: w, height: h, score }));
     await timed('annotate', () => ports.codec.mark(image, boxes));
     const jpeg = await timed('encode', () => ports.codec.encode(image, settings.jpegQuality));
-    const key = markedImageKey(settings.imagePrefix, ports.now());
-    const outputUrl = await timed('upload', () => ports.store.put(key, jpeg));
+    const outputUrl = await timed('upload', () => ports.store.put(job.key, jpeg));
 
     const result: DetectResult = { faces: boxes.length, outputUrl, boxes, width, height, minFaceSize: detection.minFaceSize };
     ports.log.info('detect-faces done', {
       source,
       format: info.format,
       bytes: fetched.data.length,
-      redirects: fetched.redirects,
+      redirects: fetched.redirects ?? 0,
       width,
       height,
       faces: result.faces,
       minFaceSize: result.minFaceSize,
       detector: ports.detector.kind,
-      key,
+      key: job.key,
       outputBytes: jpeg.length,
       timingsMs,
       totalMs: Math.round(performance.now() - started),
