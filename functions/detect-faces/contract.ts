@@ -20,6 +20,8 @@ export type DetectorKind = (typeof DETECTOR_KINDS)[number];
 export const DETECT_ENV = {
   bucket: { env: 'BUCKET_NAME', ...str({ required: true, doc: 'bucket the marked images go to' }) },
   imagePrefix: { env: 'IMAGE_PREFIX', ...str({ default: 'tmp/', pattern: KEY_PREFIX, expected: KEY_PREFIX_WORDS, doc: 'key prefix of the marked images' }) },
+  inputPrefix: { env: 'INPUT_PREFIX', ...str({ default: 'inputs/', pattern: KEY_PREFIX, expected: KEY_PREFIX_WORDS, doc: 'key prefix of uploaded photos processed on their own (S3 -> SQS -> this function); the only prefix it reads' }) },
+  resultPrefix: { env: 'RESULT_PREFIX', ...str({ default: 'results/', pattern: KEY_PREFIX, expected: KEY_PREFIX_WORDS, doc: 'key prefix of the result records of uploads: `inputs/a/b.jpg` -> `results/a/b.jpg.json`' }) },
   outputAccess: { env: 'OUTPUT_ACCESS', ...oneOf(OUTPUT_ACCESS, 'public', '`public`: plain object URL (public read on the prefix); `presigned`: a presigned GET URL') },
   // Presigned URLs die with the signing role's session; 12 h is the longest that can hold.
   presignExpiresSeconds: { env: 'PRESIGN_EXPIRES_SECONDS', ...int(3600, 60, 43200, 'lifetime of presigned URLs, seconds') },
@@ -85,4 +87,52 @@ export interface DetectResult {
 export interface DetectError {
   errorType: 'InvalidInput' | 'UrlNotAllowed' | 'DownloadFailed' | 'TooLarge' | 'UnsupportedImage' | 'StorageFailed' | 'Internal';
   errorMessage: string;
+}
+
+/** An S3 object as an upload names it: the key (decoded) and the ETag of the version that was uploaded. */
+export interface UploadSource {
+  readonly bucket: string;
+  readonly key: string;
+  readonly eTag: string;
+}
+
+/** `results/<path>.json` of a processed upload: the direct invocation's result plus where it came from. */
+export interface UploadResultRecord extends DetectResult {
+  source: UploadSource;
+}
+
+/** `results/<path>.json` of an upload refused with a typed error (not retried). */
+export interface UploadErrorRecord extends DetectError {
+  source: UploadSource;
+}
+
+/** The SQS event Lambda's event source mapping delivers (the fields used here). */
+export interface SqsEvent {
+  Records: SqsRecord[];
+}
+
+export interface SqsRecord {
+  readonly messageId: string;
+  readonly receiptHandle?: string;
+  /** An S3 event notification (`{"Records":[...]}`) or S3's `s3:TestEvent`, as JSON. */
+  readonly body: string;
+  readonly attributes?: { ApproximateReceiveCount?: string; [name: string]: string | undefined };
+  readonly eventSource: 'aws:sqs';
+  readonly eventSourceARN?: string;
+}
+
+/** With `ReportBatchItemFailures`: the messages to receive again; every other one is deleted. */
+export interface SqsBatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+/** The S3 event notification in a message body (the fields used here). Keys are URL-encoded, spaces as "+". */
+export interface S3EventNotification {
+  Records?: {
+    eventSource?: string;
+    eventName?: string;
+    s3?: { bucket?: { name?: string }; object?: { key?: string; eTag?: string; size?: number } };
+  }[];
+  /** "s3:TestEvent", sent once when the notification is configured. */
+  Event?: string;
 }

@@ -1,11 +1,12 @@
 /**
  * Lambda entry of detect-faces. Per container, once: settings (from the contract), OpenCV (from the
- * layer, on NODE_PATH), the ports the pipeline runs on. Per invocation: the pipeline.
+ * layer, on NODE_PATH), the ports the pipeline runs on. Per invocation: the pipeline, through one of
+ * two thin entries: a direct `{imageUrl}` invocation, or an SQS batch of uploads (entries/s3-upload.ts).
  */
 import type { LambdaContext } from '../common/lambda';
 import { createLogger } from '../common/logger';
 import { s3ClientFromEnv } from '../common/s3';
-import type { DetectResult } from './contract';
+import type { DetectResult, SqsBatchResponse } from './contract';
 import { createDetector, lambdaCpuShare, networkPixelsForBudget } from './detect/detectors';
 import { download } from './fetch/download';
 import { loadOpenCv, type Mat } from './opencv';
@@ -13,15 +14,18 @@ import { createOpenCvCodec } from './output/image';
 import { createS3Store } from './output/store';
 import { detectFaces, type PipelinePorts, type PipelineSettings } from './pipeline';
 import { detectConfigFromEnv } from './settings';
+import { createS3UploadStore } from './entries/s3-objects';
+import { handleUploads, isSqsEvent, type UploadSettings } from './entries/s3-upload';
 
 const config = detectConfigFromEnv();
 const cv = loadOpenCv(config.threads);
 const logger = createLogger({ function: 'detect-faces' });
+const s3 = s3ClientFromEnv();
 const ports: Omit<PipelinePorts<Mat>, 'log'> = {
   fetch: download,
   codec: createOpenCvCodec(cv),
   detector: createDetector(cv, config.detector, config.modelsDir),
-  store: createS3Store(s3ClientFromEnv(), {
+  store: createS3Store(s3, {
     bucket: config.bucket,
     access: config.outputAccess,
     presignExpiresSeconds: config.presignExpiresSeconds,
@@ -36,6 +40,16 @@ const settings: PipelineSettings = {
   maxNetworkPixels: networkPixelsForBudget(config.detectBudgetMs, lambdaCpuShare(memoryMb)),
 };
 
-export async function handler(event: unknown, context: LambdaContext): Promise<DetectResult> {
-  return detectFaces(event, { ...ports, log: logger.child({ requestId: context.awsRequestId }) }, settings);
+const uploadSettings: UploadSettings = {
+  ...config,
+  ...settings,
+  // Time one more photo may need: its detect budget plus reading, decoding, encoding and writing.
+  reserveMs: config.detectBudgetMs + 5_000,
+};
+const uploads = createS3UploadStore(s3, config.bucket);
+
+export async function handler(event: unknown, context: LambdaContext): Promise<DetectResult | SqsBatchResponse> {
+  const log = logger.child({ requestId: context.awsRequestId });
+  if (isSqsEvent(event)) return handleUploads(event, { ...ports, uploads, log }, uploadSettings, () => context.getRemainingTimeInMillis());
+  return detectFaces(event, { ...ports, log }, settings);
 }
