@@ -10,6 +10,7 @@
  *      IoU 0.5 on training.xml beside ours
  *   4. cold start (fresh processes, process start to first result), peak RSS on the large photo,
  *      layer size from its manifest
+ *   5. detection at real sizes (bench/real-size.ts); `npm run bench -- --real-size` runs only that
  *
  * Prints a table and writes bench/results/latest.json. Peers are optional dependencies of
  * bench/package.json, installed on the first run.
@@ -20,6 +21,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Box } from '../functions/detect-faces/detect/boxes';
 import { createDetector, MODEL_FILES, shrink } from '../functions/detect-faces/detect/detectors';
+import { HAAR_PLAN, YUNET_PLAN } from '../functions/detect-faces/detect/plan';
 import { decodeImage, drawBoxes, encodeJpeg } from '../functions/detect-faces/output/image';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { LAYER_MANIFEST } from '../layer/inputs';
@@ -27,6 +29,7 @@ import { bundleSmoke } from '../layer/smoke/bundle';
 import { unpackLayer } from '../local/layer';
 import { FACES_DIR, readLabels } from '../__tests__/helpers/image-server';
 import { recallPrecision } from '../__tests__/helpers/metrics';
+import { realSize } from './real-size';
 
 const BENCH = __dirname;
 const RESULTS = path.join(BENCH, 'results');
@@ -220,6 +223,7 @@ function table(header: string[], rows: (string | number)[][]): string {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--real-size')) return void console.log(await realSize());
   ensurePeers();
   const runs = Number(process.env.BENCH_RUNS) || 15;
   const { cv, modelsDir, layerNodeModules } = loadAddon();
@@ -239,7 +243,7 @@ async function main(): Promise<void> {
     cv.setNumThreads(threads);
     for (const img of images) {
       const n = img.name.includes('4000') ? Math.max(5, Math.round(runs / 3)) : runs;
-      stageRows.push(measurePipeline(cv, (m) => yunet.detect(m), img, n, threads));
+      stageRows.push(measurePipeline(cv, (m) => yunet.detect(m).boxes, img, n, threads));
     }
   }
   cv.setNumThreads(1);
@@ -248,8 +252,9 @@ async function main(): Promise<void> {
   const peers = await loadPeers(modelsDir);
   const haar = createDetector(cv, 'haar', modelsDir);
   const contenders: Record<string, PeerDetect> = {
-    'ours: YuNet (addon)': (bgr, w, h) => yunet.detect(new cv.Mat(bgr, h, w, cv.CV_8UC3)),
-    'ours: Haar (addon)': (bgr, w, h) => haar.detect(new cv.Mat(bgr, h, w, cv.CV_8UC3)),
+    // Same pixels as the peers: the smallest face at the detectors' own input size, i.e. scale 1.
+    'ours: YuNet (addon)': (bgr, w, h) => yunet.detect(new cv.Mat(bgr, h, w, cv.CV_8UC3), { minFaceSize: YUNET_PLAN.minNetFace }).boxes,
+    'ours: Haar (addon)': (bgr, w, h) => haar.detect(new cv.Mat(bgr, h, w, cv.CV_8UC3), { minFaceSize: HAAR_PLAN.minNetFace }).boxes,
     ...peers,
   };
   const peerRows: { name: string; ms: number; perImage: Record<string, number>; recall: number; precision: number }[] = [];
@@ -307,6 +312,7 @@ async function main(): Promise<void> {
   const report = `Machine: ${machine}\nTimes in ms, median of ${runs} runs (4000x3000: ${Math.max(5, Math.round(runs / 3))}) after one warm-up.\n\n${stageTable}\n\n${peerTable}\n\n${summary}\n`;
   console.log(report);
   fs.writeFileSync(path.join(RESULTS, 'latest.md'), report);
+  console.log(await realSize());
   fs.writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify({ machine, runs, stages: stageRows, peers: peerRows, coldStart: cold, largePhoto: big, layer: { zippedBytes: manifest.zippedBytes, unzippedBytes: manifest.sizes.unzippedBytes } }, null, 2)}\n`);
 }
 

@@ -1,25 +1,50 @@
 /**
  * One detector interface, two implementations: YuNet (ONNX through cv.dnn, the default) and the
- * Haar frontal-face cascade. Both detect on a downscaled copy of large images and return boxes in
- * the original image's pixels. Models load once, when the detector is created.
+ * Haar frontal-face cascade. Both look at the image at the scales a plan derives from the
+ * smallest face wanted (plan.ts), read tiles from a 2x pyramid (pyrDown) so that no full-size copy
+ * per scale is made, and return boxes in the original image's pixels. Models load once, when the
+ * detector is created.
  */
-import { downscaleFactor, mapToOriginal, type Box } from './boxes';
+import { downscaleFactor, type Box } from './boxes';
+import { facesFromTile, mergeFaces, DEFAULT_MAX_FACES } from './merge';
+import { HAAR_PLAN, planDetection, YUNET_PLAN, type DetectionPlan, type PlanParams, type Tile } from './plan';
 import type { Mat, OpenCv } from '../opencv';
-import { decodeYunet, padTo32, YUNET_OUTPUT_NAMES } from './yunet-decode';
+import { calibratedScore, rawThresholdFor } from './score';
+import { decodeYunet, YUNET_OUTPUT_NAMES } from './yunet-decode';
+
+export { defaultMinFaceSize } from './plan';
+export { networkPixelsForBudget, lambdaCpuShare, YUNET_PIXELS_PER_MS } from './budget';
 
 export type DetectorKind = 'yunet' | 'haar';
+
+export interface DetectOptions {
+  /** Smallest face side wanted, original-image pixels, already validated (>= 10); undefined: the default rule. */
+  readonly minFaceSize?: number;
+  /** @default the detector's own default (YuNet 0.8 today) */
+  readonly minScore?: number;
+  /** Keep the N largest faces. @default 1000 */
+  readonly maxFaces?: number;
+  /** Upper bound on the network-input pixels this call may feed the detector (from the time budget). @default unbounded */
+  readonly maxNetworkPixels?: number;
+}
+
+export interface Detection {
+  readonly boxes: Box[];
+  /** the min face size actually served (>= the one asked) */
+  readonly minFaceSize: number;
+}
 
 export interface FaceDetector {
   readonly kind: DetectorKind;
   /** Faces in `image` (BGR, 3 channels), in its own pixel coordinates. */
-  detect(image: Mat): Box[];
+  detect(image: Mat, options?: DetectOptions): Detection;
 }
 
 export interface DetectorOptions {
-  /** Longer side of the copy the detector looks at. @default 640 */
-  readonly maxSide?: number;
-  /** Minimum confidence of a reported face (YuNet). @default 0.8 */
+  /** Default minimum confidence of a reported face (YuNet 0.8, Haar 0: every cascade hit). */
   readonly scoreThreshold?: number;
+  /** Scale and tile parameters (tests and the bench). */
+  readonly plan?: PlanParams;
 }
 
 export const MODEL_FILES = {
@@ -27,10 +52,19 @@ export const MODEL_FILES = {
   haar: 'haarcascade_frontalface_alt2.xml',
 } as const;
 
-/** The longer side of the copy detectors look at, unless configured otherwise. */
+/** On the calibrated score (score.ts): raw 0.8 for faces 48+ px at the network's input, 0.6 at 28 px. */
+export const YUNET_DEFAULT_SCORE = 0.8;
+
+/** The longer side of the copy the detectors looked at before real-size detection (bench comparison). */
 export const DETECT_MAX_SIDE = 640;
 
-/** Copy of `image` whose longer side is at most maxSide, and the scale used. */
+/** What the detectors use of OpenCV beyond the pipeline's own typing. */
+interface PyramidMat extends Mat {
+  pyrDown(): Mat;
+}
+const INTER_LINEAR = 1;
+
+/** Copy of `image` whose longer side is at most maxSide (INTER_AREA), and the scale used. */
 export function shrink(cv: OpenCv, image: Mat, maxSide: number = DETECT_MAX_SIDE): { small: Mat; scale: number } {
   const scale = downscaleFactor(image.cols, image.rows, maxSide);
   if (scale === 1) return { small: image, scale };
@@ -40,7 +74,7 @@ export function shrink(cv: OpenCv, image: Mat, maxSide: number = DETECT_MAX_SIDE
 }
 
 /** Float data of a network output, whatever its dimensions (getData refuses > 2-D Mats). */
-function floats(mat: Mat): Float32Array {
+export function floats(mat: Mat): Float32Array {
   const total = mat.sizes.reduce((a, b) => a * b, 1);
   const flat = mat.sizes.length > 2 ? mat.flattenFloat(total, 1) : mat;
   const data = flat.getData();
@@ -49,50 +83,100 @@ function floats(mat: Mat): Float32Array {
   return new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
 }
 
+/**
+ * Runs `plan` over `image`: each tile is cut from its pyramid level and resized (linear, a factor
+ * in (0.5, 1] or an upscale) to the tile's input size, then handed to `detectTile`, which returns
+ * boxes in input pixels. Pyramid levels are made on first use and freed at the end, tiles at once:
+ * memory is the image, a third of it for the pyramid, and one tile.
+ */
+export function runPlan(cv: OpenCv, image: Mat, plan: DetectionPlan, margin: number, detectTile: (input: Mat, tile: Tile) => Box[]): Box[] {
+  const levels: Mat[] = [image];
+  const level = (j: number) => {
+    while (levels.length <= j) levels.push((levels[levels.length - 1] as PyramidMat).pyrDown());
+    return levels[j];
+  };
+  const found: Box[] = [];
+  try {
+    for (const pass of plan.passes) {
+      for (const tile of pass.tiles) {
+        const { x, y, width, height } = tile.source;
+        const src = level(tile.level);
+        const region = x === 0 && y === 0 && width === src.cols && height === src.rows ? src : src.getRegion(new cv.Rect(x, y, width, height));
+        const same = width === tile.input.width && height === tile.input.height;
+        const input = same ? region : region.resize(tile.input.height, tile.input.width, 0, 0, INTER_LINEAR);
+        try {
+          found.push(...facesFromTile(detectTile(input, tile), tile, margin));
+        } finally {
+          if (input !== src) input.release();
+          if (region !== src && region !== input) region.release();
+        }
+      }
+    }
+  } finally {
+    for (const m of levels.slice(1)) m.release();
+  }
+  return found;
+}
+
 export function createYunetDetector(cv: OpenCv, modelPath: string, options: DetectorOptions = {}): FaceDetector {
   const net = cv.readNetFromONNX(modelPath);
-  const maxSide = options.maxSide ?? DETECT_MAX_SIDE;
+  const params = options.plan ?? YUNET_PLAN;
+  const defaultScore = options.scoreThreshold ?? YUNET_DEFAULT_SCORE;
   return {
     kind: 'yunet',
-    detect(image) {
-      const { small, scale } = shrink(cv, image, maxSide);
-      const width = padTo32(small.cols);
-      const height = padTo32(small.rows);
-      // YuNet 2023mar through readNetFromONNX needs input sides that are multiples of 32.
-      const padded = small.copyMakeBorder(0, height - small.rows, 0, width - small.cols, cv.BORDER_CONSTANT, new cv.Vec3(0, 0, 0));
-      net.setInput(cv.blobFromImage(padded));
-      const outputs = net.forward(YUNET_OUTPUT_NAMES);
-      const data = Object.fromEntries(YUNET_OUTPUT_NAMES.map((name, i) => [name, floats(outputs[i])]));
-      const faces = decodeYunet(data, { inputWidth: width, inputHeight: height, scoreThreshold: options.scoreThreshold ?? 0.8 });
-      return mapToOriginal(faces, scale, image.cols, image.rows);
+    detect(image, opts = {}) {
+      const plan = planDetection(image.cols, image.rows, opts, params);
+      const scoreThreshold = opts.minScore ?? defaultScore;
+      const found = runPlan(cv, image, plan, params.margin, (input, tile) => {
+        const blob = cv.blobFromImage(input);
+        net.setInput(blob);
+        const outputs = net.forward(YUNET_OUTPUT_NAMES);
+        try {
+          const data = Object.fromEntries(YUNET_OUTPUT_NAMES.map((name, i) => [name, floats(outputs[i])]));
+          return decodeYunet(data, { inputWidth: tile.input.width, inputHeight: tile.input.height, scoreThreshold: rawThresholdFor(scoreThreshold) })
+            .map((f) => ({ ...f, score: calibratedScore(f.score, f.width) }))
+            .filter((f) => f.score >= scoreThreshold);
+        } finally {
+          blob.release();
+          for (const o of outputs) o.release();
+        }
+      });
+      const boxes = mergeFaces(found, { width: image.cols, height: image.rows, maxFaces: opts.maxFaces ?? DEFAULT_MAX_FACES });
+      return { boxes, minFaceSize: plan.minFaceSize };
     },
   };
 }
 
 export function createHaarDetector(cv: OpenCv, cascadePath: string, options: DetectorOptions = {}): FaceDetector {
   const cascade = new cv.CascadeClassifier(cascadePath);
-  const maxSide = options.maxSide ?? DETECT_MAX_SIDE;
-  // OpenCV's own defaults (scale step 1.1, 3 neighbours), on the plain grey image.
+  const params = options.plan ?? HAAR_PLAN;
+  const defaultScore = options.scoreThreshold ?? 0;
+  // OpenCV's own defaults (scale step 1.1, 3 neighbours), on the plain grey image; the cascade's
+  // 20x20 window is the plan's smallest face, and detectMultiScale scans every size above it.
   const minNeighbors = 3;
   return {
     kind: 'haar',
-    detect(image) {
-      const { small, scale } = shrink(cv, image, maxSide);
-      const gray = small.bgrToGray();
-      const { objects, numDetections } = cascade.detectMultiScale(gray, {
-        scaleFactor: 1.1,
-        minNeighbors,
-        minSize: new cv.Size(20, 20),
+    detect(image, opts = {}) {
+      const plan = planDetection(image.cols, image.rows, opts, params);
+      const minScore = opts.minScore ?? defaultScore;
+      const found = runPlan(cv, image, plan, params.margin, (input) => {
+        const gray = input.bgrToGray();
+        try {
+          const { objects, numDetections } = cascade.detectMultiScale(gray, {
+            scaleFactor: 1.1,
+            minNeighbors,
+            minSize: new cv.Size(params.minNetFace, params.minNetFace),
+          });
+          // The cascade has no probability; neighbours found per face map to a score in (0, 1).
+          return objects
+            .map((r, i) => ({ x: r.x, y: r.y, width: r.width, height: r.height, score: numDetections[i] / (numDetections[i] + minNeighbors) }))
+            .filter((b) => b.score >= minScore);
+        } finally {
+          gray.release();
+        }
       });
-      // The cascade has no probability; neighbours found per face map to a score in (0, 1).
-      const boxes: Box[] = objects.map((r, i) => ({
-        x: r.x,
-        y: r.y,
-        width: r.width,
-        height: r.height,
-        score: numDetections[i] / (numDetections[i] + minNeighbors),
-      }));
-      return mapToOriginal(boxes, scale, image.cols, image.rows);
+      const boxes = mergeFaces(found, { width: image.cols, height: image.rows, maxFaces: opts.maxFaces ?? DEFAULT_MAX_FACES });
+      return { boxes, minFaceSize: plan.minFaceSize };
     },
   };
 }

@@ -32,11 +32,11 @@ export interface PlanParams {
 
 /** YuNet 2023mar through cv.dnn; see README "Detection at real sizes" for the measurements. */
 export const YUNET_PLAN: PlanParams = {
-  minNetFace: 28,
-  maxNetFace: 224,
+  minNetFace: 24,
+  maxNetFace: 288,
   tiledRatio: 4,
   margin: 8,
-  maxTilePixels: 1024 * 1024,
+  maxTilePixels: 1_200_000,
   align: 32,
 };
 

@@ -112,10 +112,16 @@ describe('plans', () => {
     expect(plan.passes[0].tiles[0].level).toBe(0);
   });
 
-  test('12 MP at the default: the fine pass is tiled, read from the half-size pyramid level; a coarse pass sees it whole', () => {
+  test('12 MP at the default: one tile read from the half-size pyramid level, then a coarse pass', () => {
     const plan = planDetection(4000, 3000);
-    expect(plan.passes[0].tiles.length).toBeGreaterThan(1);
+    expect(plan.passes.map((p) => p.tiles.length)).toEqual([1, 1]);
     expect(plan.passes[0].tiles[0].level).toBe(1);
+  });
+
+  test('12 MP for 32-px faces: the fine pass is tiled at full resolution, coarser ones less or not', () => {
+    const plan = planDetection(4000, 3000, { minFaceSize: 32 });
+    expect(plan.passes[0].tiles.length).toBeGreaterThan(4);
+    expect(plan.passes[0].tiles[0].level).toBe(0);
     expect(plan.passes[plan.passes.length - 1].tiles).toHaveLength(1);
   });
 

@@ -1,0 +1,275 @@
+/**
+ * `npm run bench -- --real-size` (also the last section of `npm run bench`): detection on photos
+ * at real sizes, one OpenCV thread, the layer's addon.
+ *
+ *   - labelled mosaics built from the training photos (bench/mosaic.ts): groups at 2000x1500 and
+ *     4000x3000, a 4000x3000 crowd of small faces, a 1080p frame, and the 500-px originals
+ *   - for each: recall and precision at IoU 0.5, per-stage times (decode, detect, mark, encode),
+ *     total against its floor (decode + encode of the same JPEG), at the default settings, beside
+ *     the old behaviour (one look at a 640-px copy, `legacy640`), and the crowd also at
+ *     minFaceSize 32
+ *   - one large face with ~30-px faces in the same 4000x3000 photo
+ *   - detect throughput (input pixels per ms), the constant behind networkPixelsForBudget
+ *   - peak RSS of a fresh process doing one 12 MP request (VmHWM)
+ *
+ * Prints a table and writes bench/results/real-size.{md,json}.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { mapToOriginal, type Box } from '../functions/detect-faces/detect/boxes';
+import { createDetector, floats, MODEL_FILES, shrink, YUNET_DEFAULT_SCORE, type DetectOptions, type FaceDetector } from '../functions/detect-faces/detect/detectors';
+import { planDetection } from '../functions/detect-faces/detect/plan';
+import { decodeYunet, padTo32, YUNET_OUTPUT_NAMES } from '../functions/detect-faces/detect/yunet-decode';
+import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
+import { decodeImage, drawBoxes, encodeJpeg } from '../functions/detect-faces/output/image';
+import { unpackLayer } from '../local/layer';
+import { FACES_DIR } from '../__tests__/helpers/image-server';
+import { recallPrecision } from '../__tests__/helpers/metrics';
+import { bigAndSmall, buildMosaic, MOSAICS, trainingPhotos, type Truth } from './mosaic';
+
+const RESULTS = path.join(__dirname, 'results');
+const QUALITY = 90;
+
+export function loadAddon(): { cv: OpenCv; modelsDir: string } {
+  const layer = unpackLayer();
+  process.env.NODE_PATH = [layer.nodeModules, process.env.NODE_PATH].filter(Boolean).join(path.delimiter);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('node:module').Module._initPaths();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cv: OpenCv = require('@u4/opencv4nodejs');
+  return { cv, modelsDir: layer.modelsDir };
+}
+
+/** The old detection: one look at a copy at most 640 px on its longer side (INTER_AREA), score 0.8. */
+export function legacy640(cv: OpenCv, modelsDir: string): (image: Mat) => Box[] {
+  const net = cv.readNetFromONNX(path.join(modelsDir, MODEL_FILES.yunet));
+  return (image) => {
+    const { small, scale } = shrink(cv, image, 640);
+    const width = padTo32(small.cols);
+    const height = padTo32(small.rows);
+    const padded = small.copyMakeBorder(0, height - small.rows, 0, width - small.cols, cv.BORDER_CONSTANT, new cv.Vec3(0, 0, 0));
+    net.setInput(cv.blobFromImage(padded));
+    const outputs = net.forward(YUNET_OUTPUT_NAMES);
+    const data = Object.fromEntries(YUNET_OUTPUT_NAMES.map((name, i) => [name, floats(outputs[i])]));
+    return mapToOriginal(decodeYunet(data, { inputWidth: width, inputHeight: height, scoreThreshold: YUNET_DEFAULT_SCORE }), scale, image.cols, image.rows);
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const r1 = (n: number) => Math.round(n * 10) / 10;
+const r3 = (n: number) => Math.round(n * 1000) / 1000;
+
+function time<T>(work: () => T): [T, number] {
+  const t0 = performance.now();
+  const out = work();
+  return [out, performance.now() - t0];
+}
+
+interface Case {
+  readonly name: string;
+  readonly mode: string;
+  /** One or more JPEGs with their labels; times are summed over them. */
+  readonly images: { jpeg: Buffer; truth: Truth[] }[];
+  readonly detect: (image: Mat) => { boxes: Box[]; minFaceSize?: number };
+  readonly options?: DetectOptions;
+}
+
+interface Row {
+  name: string;
+  mode: string;
+  size: string;
+  minFace: string;
+  networkMpx: number;
+  decode: number;
+  detect: number;
+  mark: number;
+  encode: number;
+  total: number;
+  floor: number;
+  ratio: number;
+  faces: number;
+  truth: number;
+  recall: number;
+  precision: number;
+}
+
+function measure(cv: OpenCv, c: Case, runs: number): Row {
+  const sum = { decode: 0, detect: 0, mark: 0, encode: 0, floor: 0 };
+  const quality: { found: Box[]; truth: Truth[] }[] = [];
+  let sizes = '';
+  let minFace = '';
+  let networkPixels = 0;
+  for (const img of c.images) {
+    const t = { decode: [] as number[], detect: [] as number[], mark: [] as number[], encode: [] as number[], floor: [] as number[] };
+    let found: Box[] = [];
+    for (let i = 0; i <= runs; i++) {
+      const [mat, dDecode] = time(() => decodeImage(cv, img.jpeg));
+      const [result, dDetect] = time(() => c.detect(mat));
+      const [, dMark] = time(() => drawBoxes(cv, mat, result.boxes));
+      const [, dEncode] = time(() => encodeJpeg(cv, mat, QUALITY));
+      const [, dFloor] = time(() => encodeJpeg(cv, decodeImage(cv, img.jpeg), QUALITY));
+      found = result.boxes;
+      if (i === 0) {
+        sizes = `${mat.cols}x${mat.rows}`;
+        minFace = result.minFaceSize === undefined ? '-' : String(result.minFaceSize);
+        if (result.minFaceSize !== undefined) networkPixels += planDetection(mat.cols, mat.rows, { ...c.options, minFaceSize: result.minFaceSize }).networkPixels;
+        else networkPixels += padTo32(shrink640(mat.cols, mat.rows)[0]) * padTo32(shrink640(mat.cols, mat.rows)[1]);
+        continue; // warm-up
+      }
+      t.decode.push(dDecode);
+      t.detect.push(dDetect);
+      t.mark.push(dMark);
+      t.encode.push(dEncode);
+      t.floor.push(dFloor);
+    }
+    for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += median(t[k]);
+    quality.push({ found, truth: img.truth });
+  }
+  const { recall, precision } = recallPrecision(quality);
+  const total = sum.decode + sum.detect + sum.mark + sum.encode;
+  return {
+    name: c.name,
+    mode: c.mode,
+    size: c.images.length > 1 ? `${c.images.length} photos` : sizes,
+    minFace,
+    networkMpx: r3(networkPixels / 1e6),
+    decode: r1(sum.decode),
+    detect: r1(sum.detect),
+    mark: r1(sum.mark),
+    encode: r1(sum.encode),
+    total: r1(total),
+    floor: r1(sum.floor),
+    ratio: r1(total / sum.floor),
+    faces: quality.reduce((n, q) => n + q.found.length, 0),
+    truth: quality.reduce((n, q) => n + q.truth.length, 0),
+    recall: r3(recall),
+    precision: r3(precision),
+  };
+}
+
+function shrink640(w: number, h: number): [number, number] {
+  const s = Math.min(1, 640 / Math.max(w, h));
+  return [Math.round(w * s), Math.round(h * s)];
+}
+
+export function table(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(cells[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.slice(1).map(line)].join('\n');
+}
+
+/** A fresh process: addon, detector, then one request on `file`; its VmHWM before and after. */
+function peakRss(file: string, minFaceSize?: number): { baselineMb: number; peakMb: number; faces: number } {
+  const args = [...process.execArgv, __filename, '--rss-child', file, ...(minFaceSize ? [String(minFaceSize)] : [])];
+  const res = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, OPENCV_LOG_LEVEL: 'ERROR' } });
+  if (res.status !== 0) throw new Error(`RSS child failed: ${res.stderr}`);
+  return JSON.parse(res.stdout.trim().split('\n').pop()!);
+}
+
+const vmHwmMb = () => Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) / 1024);
+
+function rssChild(file: string, minFaceSize?: number): void {
+  const { cv, modelsDir } = loadAddon();
+  cv.setNumThreads(1);
+  const detector = createDetector(cv, 'yunet', modelsDir);
+  const jpeg = fs.readFileSync(file);
+  // Warm the network on a small input so the baseline includes the loaded model.
+  detector.detect(new cv.Mat(64, 64, cv.CV_8UC3, [0, 0, 0]));
+  const baselineMb = vmHwmMb();
+  const image = decodeImage(cv, jpeg);
+  const { boxes } = detector.detect(image, { minFaceSize });
+  drawBoxes(cv, image, boxes);
+  encodeJpeg(cv, image, QUALITY);
+  process.stdout.write(`${JSON.stringify({ baselineMb, peakMb: vmHwmMb(), faces: boxes.length })}\n`);
+}
+
+export async function realSize(): Promise<string> {
+  const runs = Number(process.env.BENCH_RUNS) || 5;
+  const { cv, modelsDir } = loadAddon();
+  cv.setNumThreads(1);
+  const yunet: FaceDetector = createDetector(cv, 'yunet', modelsDir);
+  const old = legacy640(cv, modelsDir);
+  const photos = trainingPhotos(cv);
+  const jpegOf = (m: Mat) => encodeJpeg(cv, m, QUALITY);
+  const mosaic = (spec: (typeof MOSAICS)[keyof typeof MOSAICS]) => {
+    const m = buildMosaic(cv, spec, photos);
+    return { name: m.name, images: [{ jpeg: jpegOf(m.image), truth: m.truth }] };
+  };
+  const originals = {
+    name: `500 px originals (${photos.labels.length})`,
+    images: photos.labels.map((l) => ({ jpeg: fs.readFileSync(path.join(FACES_DIR, l.file)), truth: l.boxes })),
+  };
+  const hd = mosaic(MOSAICS.hd1080);
+  const g2 = mosaic(MOSAICS.groups2000);
+  const g4 = mosaic(MOSAICS.groups4000);
+  const g4small = mosaic(MOSAICS.groups4000small);
+  const crowd = mosaic(MOSAICS.crowd4000);
+  // The large face's reference box: what YuNet finds on the 512-px original.
+  const hopper = yunet.detect(decodeImage(cv, fs.readFileSync(path.join(FACES_DIR, 'grace_hopper_512x512.jpg')))).boxes[0];
+  const mixed = bigAndSmall(cv, hopper, 35, 2200, photos);
+  const mixedCase = { name: mixed.name, images: [{ jpeg: jpegOf(mixed.image), truth: mixed.truth }] };
+  fs.mkdirSync(RESULTS, { recursive: true });
+  fs.writeFileSync(path.join(RESULTS, 'groups-4000x3000.jpg'), g4.images[0].jpeg);
+  fs.writeFileSync(path.join(RESULTS, 'crowd-4000x3000.jpg'), crowd.images[0].jpeg);
+
+  const ours = (options?: DetectOptions) => (m: Mat) => yunet.detect(m, options);
+  const legacy = (m: Mat) => ({ boxes: old(m) });
+  const cases: Case[] = [];
+  for (const set of [originals, hd, g2, g4, g4small]) {
+    cases.push({ ...set, mode: 'default', detect: ours() });
+    if (set !== g4small) cases.push({ ...set, mode: 'legacy640', detect: legacy });
+  }
+  cases.push({ ...crowd, mode: 'default', detect: ours() });
+  cases.push({ ...crowd, mode: 'minFaceSize 32', detect: ours({ minFaceSize: 32 }), options: { minFaceSize: 32 } });
+  cases.push({ ...crowd, mode: 'legacy640', detect: legacy });
+  cases.push({ ...mixedCase, mode: 'minFaceSize 30', detect: ours({ minFaceSize: 30 }), options: { minFaceSize: 30 } });
+  cases.push({ ...mixedCase, mode: 'default', detect: ours() });
+
+  const rows: Row[] = [];
+  for (const c of cases) {
+    const n = c.images.some((i) => i.jpeg.length > 1e6) || c.options?.minFaceSize ? Math.max(3, Math.ceil(runs / 2)) : runs;
+    const row = measure(cv, c, n);
+    console.error(`  ${row.name}, ${row.mode}: recall ${row.recall}, precision ${row.precision}, total ${row.total} ms (${row.ratio}x floor)`);
+    rows.push(row);
+  }
+  const defaults = rows.filter((r) => r.mode !== 'legacy640');
+  const throughput = Math.round((defaults.reduce((n, r) => n + r.networkMpx, 0) * 1e6) / defaults.reduce((n, r) => n + r.detect, 0));
+  const rss = peakRss(path.join(RESULTS, 'groups-4000x3000.jpg'));
+  const rssCrowd = peakRss(path.join(RESULTS, 'crowd-4000x3000.jpg'), 32);
+
+  const machine = `${os.cpus()[0]?.model ?? 'cpu'} x${os.availableParallelism()}, Node ${process.version}, OpenCV ${cv.version.major}.${cv.version.minor}.${cv.version.revision} (layer addon), 1 thread, ${new Date().toISOString().slice(0, 16)}Z`;
+  const report = [
+    `Real sizes. ${machine}. Times in ms, median of ${runs} runs (12 MP and minFaceSize rows: ${Math.max(3, Math.ceil(runs / 2))}) after one warm-up; rows of several photos sum their medians.`,
+    '',
+    table(
+      ['image', 'mode', 'size', 'min face', 'net Mpx', 'decode', 'detect', 'mark', 'encode', 'total', 'floor', 'total/floor', 'faces/labels', 'recall', 'precision'],
+      rows.map((r) => [r.name, r.mode, r.size, r.minFace, r.networkMpx, r.decode, r.detect, r.mark, r.encode, r.total, r.floor, `${r.ratio}x`, `${r.faces}/${r.truth}`, r.recall, r.precision]),
+    ),
+    '',
+    `detect throughput (default and minFaceSize rows): ${throughput} input pixels per ms`,
+    `peak RSS, fresh process, 12 MP groups (decode, detect, mark, encode): ${rss.peakMb} MB (${rss.baselineMb} MB after loading the addon and model)`,
+    `peak RSS, fresh process, 12 MP crowd at minFaceSize 32: ${rssCrowd.peakMb} MB (${rssCrowd.baselineMb} MB after loading)`,
+    '',
+  ].join('\n');
+  fs.writeFileSync(path.join(RESULTS, 'real-size.md'), report);
+  fs.writeFileSync(path.join(RESULTS, 'real-size.json'), `${JSON.stringify({ machine, runs, rows, throughput, rss, rssCrowd }, null, 2)}\n`);
+  return report;
+}
+
+if (require.main === module) {
+  const i = process.argv.indexOf('--rss-child');
+  if (i >= 0) rssChild(process.argv[i + 1], process.argv[i + 2] ? Number(process.argv[i + 2]) : undefined);
+  else
+    realSize()
+      .then((report) => console.log(report))
+      .catch((err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      });
+}
