@@ -20,10 +20,10 @@ const modelsReadyMs = performance.now();
 
 const image = cv.imdecode(fs.readFileSync(imagePath));
 const t0 = performance.now();
-const yunetBoxes = yunet.detect(image);
+const yunetBoxes = yunet.detect(image).boxes;
 const t1 = performance.now();
 const firstResultMs = t1;
-const haarBoxes = haar.detect(image);
+const haarBoxes = haar.detect(image).boxes;
 const t2 = performance.now();
 const jpeg = cv.imencode('.jpg', image, [cv.IMWRITE_JPEG_QUALITY, 90]);
 
