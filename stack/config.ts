@@ -54,6 +54,18 @@ export interface StackConfig {
   readonly cleanupMaxAgeSeconds: number;
   /** Lifecycle safety net behind the cleanup. */
   readonly lifecycleExpirationDays: number;
+  /** Uploads under this prefix are processed on their own (S3 -> SQS -> detect-faces). */
+  readonly inputPrefix: string;
+  /** Result records of uploads: `inputs/a/b.jpg` -> `results/a/b.jpg.json`. */
+  readonly resultPrefix: string;
+  /** Messages per detect-faces invocation (event source mapping). */
+  readonly uploadBatchSize: number;
+  /** Concurrent detect-faces invocations the queue may drive. */
+  readonly uploadMaxConcurrency: number;
+  /** Receives of a message before it moves to the dead-letter queue. */
+  readonly uploadMaxReceiveCount: number;
+  readonly inputLifecycleDays: number;
+  readonly resultLifecycleDays: number;
   /** CloudWatch Logs retention. */
   readonly logRetentionDays: number;
   /** Layer zips above this size go through an S3 object (Lambda's direct upload limit is 50 MB). */
@@ -103,6 +115,15 @@ export const STACK_SETTINGS = {
   cleanupSchedule: { env: 'FACE_CLEANUP_SCHEDULE', spec: str({ default: 'rate(1 hour)', pattern: /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/, expected: 'rate(N minute[s]|hour[s]|day[s]) or cron(six fields)', doc: 'when cleanup runs (EventBridge Scheduler expression)' }) },
   cleanupMaxAgeSeconds: { env: 'FACE_CLEANUP_MAX_AGE_SECONDS', spec: CLEANUP_ENV.maxAgeSeconds },
   lifecycleExpirationDays: { env: 'FACE_LIFECYCLE_EXPIRATION_DAYS', spec: int(1, 1, 3650, 'lifecycle rule behind the cleanup: marked images expire after this many days') },
+  inputPrefix: { env: 'FACE_INPUT_PREFIX', spec: { ...DETECT_ENV.inputPrefix, doc: 'uploads under this prefix are processed on their own (S3 event -> SQS -> detect-faces); must not overlap the image or result prefix' } },
+  resultPrefix: { env: 'FACE_RESULT_PREFIX', spec: { ...DETECT_ENV.resultPrefix, doc: 'result records of uploads: `inputs/a/b.jpg` -> `results/a/b.jpg.json`; must not overlap the image or input prefix' } },
+  uploadBatchSize: { env: 'FACE_UPLOAD_BATCH_SIZE', spec: int(5, 1, 10, 'uploads per detect-faces invocation (event source mapping batch size); one failed photo never fails its batch') },
+  // Lambda's own floor for maximum concurrency is 2.
+  uploadMaxConcurrency: { env: 'FACE_UPLOAD_MAX_CONCURRENCY', spec: int(10, 2, 1000, 'most detect-faces invocations the upload queue drives at once (event source mapping maximum concurrency)') },
+  // AWS advises at least 5 so that throttled batches do not land in the dead-letter queue.
+  uploadMaxReceiveCount: { env: 'FACE_UPLOAD_MAX_RECEIVE_COUNT', spec: int(5, 1, 1000, 'deliveries of an upload that keeps failing unexpectedly before it moves to the dead-letter queue') },
+  inputLifecycleDays: { env: 'FACE_INPUT_LIFECYCLE_DAYS', spec: int(7, 1, 3650, 'uploaded photos under the input prefix expire after this many days') },
+  resultLifecycleDays: { env: 'FACE_RESULT_LIFECYCLE_DAYS', spec: int(30, 1, 3650, 'result records under the result prefix expire after this many days') },
   logRetentionDays: { env: 'FACE_LOG_RETENTION_DAYS', spec: int(14, 1, 3653, "CloudWatch Logs retention, days (one of CloudWatch's periods)") },
   layerS3ThresholdBytes: { env: 'FACE_LAYER_S3_THRESHOLD_BYTES', spec: int(50 * 1024 * 1024, 1, 250 * 1024 * 1024, "layer zips above this size go through an S3 object (Lambda's direct upload limit is 50 MB)") },
   layerZip: { env: 'FACE_LAYER_ZIP', spec: str({ default: LAYER_ZIP, doc: 'the built layer (`npm run build:layer`)' }) },
@@ -148,6 +169,14 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
     fail('logRetentionDays', String(logRetentionDays), `one of CloudWatch's periods: ${LOG_RETENTION_DAYS.join(', ')}`);
   }
 
+  // Nested prefixes would feed outputs back in as uploads (a loop) or let one lifecycle rule cover another's objects.
+  const prefixes = (['imagePrefix', 'inputPrefix', 'resultPrefix'] as const).map((name) => ({ name, value: get(name) }));
+  for (const a of prefixes) {
+    for (const b of prefixes) {
+      if (a !== b && b.value.startsWith(a.value)) fail(b.name, b.value, `a prefix that neither contains nor is contained in ${a.name} (${JSON.stringify(a.value)})`);
+    }
+  }
+
   const region = get('region');
   const stateBucket = get('stateBucket');
   let backend: StateBackend | undefined;
@@ -184,6 +213,13 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
     cleanupSchedule,
     cleanupMaxAgeSeconds: get('cleanupMaxAgeSeconds'),
     lifecycleExpirationDays: get('lifecycleExpirationDays'),
+    inputPrefix: get('inputPrefix'),
+    resultPrefix: get('resultPrefix'),
+    uploadBatchSize: get('uploadBatchSize'),
+    uploadMaxConcurrency: get('uploadMaxConcurrency'),
+    uploadMaxReceiveCount: get('uploadMaxReceiveCount'),
+    inputLifecycleDays: get('inputLifecycleDays'),
+    resultLifecycleDays: get('resultLifecycleDays'),
     logRetentionDays,
     layerS3ThresholdBytes: get('layerS3ThresholdBytes'),
     artifacts: { layerZip: get('layerZip'), detectZip: get('detectZip'), cleanupZip: get('cleanupZip') },

@@ -1,4 +1,8 @@
-/** detect-faces: downloads an image, marks the faces, writes the result under the image prefix. */
+/**
+ * detect-faces: marks the faces of an image given by URL (direct invocation) or uploaded under the
+ * input prefix (SQS). It reads only the input prefix, writes only the image and result prefixes,
+ * and receives only from its upload queue.
+ */
 import { Construct } from 'constructs';
 import { toEnvironment } from '../functions/common/schema';
 import { DETECT_ENV } from '../functions/detect-faces/contract';
@@ -12,6 +16,8 @@ export interface DetectFunctionProps {
   readonly bucketName: string;
   readonly bucketArn: string;
   readonly layerArn: string;
+  /** The upload queue it receives from (upload-trigger.ts). */
+  readonly uploadQueueArn: string;
 }
 
 export class DetectFunction extends Construct {
@@ -21,14 +27,20 @@ export class DetectFunction extends Construct {
     super(scope, id);
     const { config } = props;
     const images = `${props.bucketArn}/${config.imagePrefix}*`;
-    const statements: PolicyStatement[] = [{ sid: 'WriteMarkedImages', actions: ['s3:PutObject'], resources: [images] }];
+    const statements: PolicyStatement[] = [
+      { sid: 'WriteMarkedImages', actions: ['s3:PutObject'], resources: [images] },
+      { sid: 'ReadUploads', actions: ['s3:GetObject'], resources: [`${props.bucketArn}/${config.inputPrefix}*`] },
+      { sid: 'WriteUploadResults', actions: ['s3:PutObject'], resources: [`${props.bucketArn}/${config.resultPrefix}*`] },
+      // What an SQS event source mapping needs from the function's role, on this queue only.
+      { sid: 'ReceiveUploads', actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [props.uploadQueueArn] },
+    ];
     if (config.outputAccess === 'presigned') {
       // A presigned GET is only as good as the signer's own permission to read the object.
       statements.push({ sid: 'SignReadsOfMarkedImages', actions: ['s3:GetObject'], resources: [images] });
     }
     this.fn = new NodejsFunction(this, 'detect-faces', {
       functionName: `${config.stackName}-detect-faces`,
-      description: 'Finds faces in the image at imageUrl and stores a marked copy',
+      description: 'Finds faces in the image at imageUrl, or in photos uploaded under the input prefix, and stores a marked copy',
       bundle: FUNCTION_BUNDLES.detectFaces,
       prebuiltZip: config.artifacts.detectZip,
       memoryMb: config.detectMemoryMb,
@@ -47,6 +59,8 @@ export function detectEnvironment(config: StackConfig, bucketName: string): Reco
     ...toEnvironment(DETECT_ENV, {
       bucket: bucketName,
       imagePrefix: config.imagePrefix,
+      inputPrefix: config.inputPrefix,
+      resultPrefix: config.resultPrefix,
       outputAccess: config.outputAccess,
       presignExpiresSeconds: config.presignExpiresSeconds,
       detector: config.detector,

@@ -7,12 +7,14 @@ import type { StackConfig } from './config';
 import { DetectFunction } from './detect-function';
 import { OpenCvLayer } from './opencv-layer';
 import { Storage } from './storage';
+import { UploadTrigger } from './upload-trigger';
 
 export class FaceDetectionStack extends TerraformStack {
   readonly storage: Storage;
   readonly layer: OpenCvLayer;
   readonly detect: DetectFunction;
   readonly cleanup: CleanupFunction;
+  readonly uploads: UploadTrigger;
 
   constructor(scope: Construct, config: StackConfig) {
     super(scope, config.stackName);
@@ -38,6 +40,10 @@ export class FaceDetectionStack extends TerraformStack {
       imagePrefix: config.imagePrefix,
       outputAccess: config.outputAccess,
       lifecycleExpirationDays: config.lifecycleExpirationDays,
+      inputPrefix: config.inputPrefix,
+      resultPrefix: config.resultPrefix,
+      inputLifecycleDays: config.inputLifecycleDays,
+      resultLifecycleDays: config.resultLifecycleDays,
     });
     const bucket = this.storage.bucket;
 
@@ -48,12 +54,15 @@ export class FaceDetectionStack extends TerraformStack {
       bucket: bucket.id,
     });
 
+    this.uploads = new UploadTrigger(this, 'uploads', { config, bucketId: bucket.id, bucketArn: bucket.arn });
     this.detect = new DetectFunction(this, 'detect', {
       config,
       bucketName: bucket.id,
       bucketArn: bucket.arn,
       layerArn: this.layer.layer.arn,
+      uploadQueueArn: this.uploads.queue.arn,
     });
+    this.uploads.deliverTo(this.detect.fn.function, this.detect.fn.policy);
     this.cleanup = new CleanupFunction(this, 'cleanup', { config, bucketName: bucket.id, bucketArn: bucket.arn });
 
     const detectFn = this.detect.fn.function;
@@ -69,6 +78,15 @@ export class FaceDetectionStack extends TerraformStack {
       value:
         `aws lambda invoke --region ${config.region} --function-name ${detectFn.functionName} ` +
         `--payload '${Fn.jsonencode({ imageUrl: 'https://example.com/photo.jpg' })}' --cli-binary-format raw-in-base64-out out.json`,
+    });
+    new TerraformOutput(this, 'upload_command', {
+      description: 'Upload a photo to have it processed on its own; its result record appears under the result prefix',
+      value: `aws s3 cp photo.jpg s3://${bucket.id}/${config.inputPrefix} && aws s3 ls s3://${bucket.id}/${config.resultPrefix}`,
+    });
+    new TerraformOutput(this, 'upload_queue_url', { value: this.uploads.queue.url });
+    new TerraformOutput(this, 'upload_dead_letter_queue_name', {
+      description: 'Uploads that kept failing unexpectedly; alarm on ApproximateNumberOfMessagesVisible > 0',
+      value: this.uploads.deadLetterQueue.name,
     });
   }
 }

@@ -32,6 +32,8 @@ export interface NodejsFunctionProps {
 export class NodejsFunction extends Construct {
   readonly function: LambdaFunction;
   readonly role: IamRole;
+  /** The role's permissions (what depends on them, e.g. an event source mapping, waits for it). */
+  readonly policy: IamRolePolicy;
   readonly logGroup: CloudwatchLogGroup;
 
   constructor(scope: Construct, id: string, props: NodejsFunctionProps) {
@@ -57,7 +59,7 @@ export class NodejsFunction extends Construct {
       },
       ...props.statements,
     ]);
-    new IamRolePolicy(this, 'policy', { name: `${props.functionName}-policy`, role: this.role.id, policy: permissions.json });
+    this.policy = new IamRolePolicy(this, 'policy', { name: `${props.functionName}-policy`, role: this.role.id, policy: permissions.json });
 
     this.function = new LambdaFunction(this, 'function', {
       functionName: props.functionName,

@@ -1,6 +1,7 @@
 /**
- * The bucket for marked images: encrypted, owner-enforced, private except (in public mode) a read
- * grant on the image prefix, with a lifecycle rule behind the hourly cleanup.
+ * The bucket: marked images, uploads and their result records. Encrypted, owner-enforced, private
+ * except (in public mode) a read grant on the image prefix; lifecycle rules expire marked images
+ * (behind the hourly cleanup, which touches only the image prefix), uploads and result records.
  */
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
@@ -19,6 +20,11 @@ export interface StorageProps {
   readonly imagePrefix: string;
   readonly outputAccess: OutputAccess;
   readonly lifecycleExpirationDays: number;
+  /** Uploads processed on their own, and their result records (upload-trigger.ts). */
+  readonly inputPrefix: string;
+  readonly resultPrefix: string;
+  readonly inputLifecycleDays: number;
+  readonly resultLifecycleDays: number;
 }
 
 export class Storage extends Construct {
@@ -60,6 +66,20 @@ export class Storage extends Construct {
           filter: [{ prefix: props.imagePrefix }],
           expiration: [{ days: props.lifecycleExpirationDays }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
+        },
+        {
+          id: 'expire-inputs',
+          status: 'Enabled',
+          filter: [{ prefix: props.inputPrefix }],
+          expiration: [{ days: props.inputLifecycleDays }],
+          // Large photos come as multipart uploads (the AWS CLI above 8 MB); abandoned parts cost too.
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
+        },
+        {
+          id: 'expire-results',
+          status: 'Enabled',
+          filter: [{ prefix: props.resultPrefix }],
+          expiration: [{ days: props.resultLifecycleDays }],
         },
       ],
     });

@@ -172,3 +172,73 @@ describe('scheduler role', () => {
     expect(await decide({ ...base, action: 's3:DeleteObject', resource: `${BUCKET_ARN}/tmp/x.jpg` })).toBe('ImplicitlyDenied');
   });
 });
+
+describe('uploads: detect-faces reads only inputs, writes only images and results, receives only from its queue', () => {
+  const { parsed } = synthStack();
+  const base = { principal: roleArn('face-detection-detect-faces-role'), identityPolicy: rolePolicy(parsed, 'face-detection-detect-faces-role') };
+  const queue = `arn:aws:sqs:us-east-1:${ACCOUNT}:face-detection-uploads`;
+
+  test.each([
+    ['s3:GetObject', 'inputs/a/b.jpg', 'Allowed'],
+    ['s3:GetObject', 'inputsfoo/b.jpg', 'ImplicitlyDenied'],
+    ['s3:GetObject', 'results/a/b.jpg.json', 'ImplicitlyDenied'],
+    ['s3:GetObject', 'tmp/x.jpg', 'ImplicitlyDenied'],
+    ['s3:PutObject', 'results/a/b.jpg.json', 'Allowed'],
+    ['s3:PutObject', 'tmp/upload-abc.jpg', 'Allowed'],
+    ['s3:PutObject', 'inputs/a/b.jpg', 'ImplicitlyDenied'],
+    ['s3:PutObject', 'resultsfoo/x.json', 'ImplicitlyDenied'],
+    ['s3:DeleteObject', 'inputs/a/b.jpg', 'ImplicitlyDenied'],
+    ['s3:DeleteObject', 'results/a/b.jpg.json', 'ImplicitlyDenied'],
+  ])('%s %s -> %s', async (action, key, expected) => {
+    expect(await decide({ ...base, action, resource: `${BUCKET_ARN}/${key}` })).toBe(expected);
+  });
+
+  test('cannot list the bucket', async () => {
+    expect(await decide({ ...base, action: 's3:ListBucket', resource: BUCKET_ARN, context: { 's3:prefix': 'inputs/' } })).toBe('ImplicitlyDenied');
+  });
+
+  test.each([
+    ['sqs:ReceiveMessage', queue, 'Allowed'],
+    ['sqs:DeleteMessage', queue, 'Allowed'],
+    ['sqs:GetQueueAttributes', queue, 'Allowed'],
+    ['sqs:SendMessage', queue, 'ImplicitlyDenied'],
+    ['sqs:ReceiveMessage', `${queue}-dead-letters`, 'ImplicitlyDenied'],
+    ['sqs:PurgeQueue', queue, 'ImplicitlyDenied'],
+  ])('%s on %s -> %s', async (action, resource, expected) => {
+    expect(await decide({ ...base, action, resource })).toBe(expected);
+  });
+});
+
+describe('upload queue policy: only S3, for this bucket in this account, may send', () => {
+  const { parsed } = synthStack();
+  const queue = `arn:aws:sqs:us-east-1:${ACCOUNT}:face-detection-uploads`;
+  const queuePolicy = policyFromRef(parsed, only(parsed, 'aws_sqs_queue_policy').policy);
+  const send = (principal: Ask['principal'], context: Ask['context'] = {}, identityPolicy?: object) =>
+    decide({ principal, action: 'sqs:SendMessage', resource: queue, resourcePolicy: queuePolicy, identityPolicy, context });
+
+  test('S3 notifying for this bucket, from this account: allowed', async () => {
+    expect(await send('s3.amazonaws.com', { 'aws:SourceArn': BUCKET_ARN, 'aws:SourceAccount': ACCOUNT })).toBe('Allowed');
+  });
+
+  test.each([
+    ['S3 for another bucket', 's3.amazonaws.com', { 'aws:SourceArn': 'arn:aws:s3:::someone-elses-bucket', 'aws:SourceAccount': ACCOUNT }],
+    ['S3 for a bucket of this name in another account', 's3.amazonaws.com', { 'aws:SourceArn': BUCKET_ARN, 'aws:SourceAccount': '444455556666' }],
+    ['S3 without a source', 's3.amazonaws.com', {}],
+    ['another service', 'sns.amazonaws.com', { 'aws:SourceArn': BUCKET_ARN, 'aws:SourceAccount': ACCOUNT }],
+    ['a role of another account', 'arn:aws:iam::444455556666:role/anyone', {}],
+  ])('%s: denied', async (_name, principal, context) => {
+    expect(await send(principal, context)).not.toBe('Allowed');
+  });
+
+  test('anonymous: denied', async () => {
+    expect(await send(anonymousPrincipal)).not.toBe('Allowed');
+  });
+
+  test.each(['face-detection-detect-faces-role', 'face-detection-cleanup-role', 'face-detection-cleanup-scheduler-role'])('%s (every role of the stack): denied', async (role) => {
+    expect(await send(roleArn(role), {}, rolePolicy(parsed, role))).toBe('ImplicitlyDenied');
+  });
+
+  test('plain HTTP is refused, even to S3', async () => {
+    expect(await send('s3.amazonaws.com', { 'aws:SourceArn': BUCKET_ARN, 'aws:SourceAccount': ACCOUNT, 'aws:SecureTransport': 'false' })).toBe('ExplicitlyDenied');
+  });
+});

@@ -14,6 +14,8 @@ import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
+import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fixtureZips, only, synthStack, TEST_BUCKET } from '../helpers/stack-fixture';
@@ -33,7 +35,11 @@ describe('storage', () => {
       rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: 'AES256' }, bucket_key_enabled: true }],
     });
     expect(json).toHaveResourceWithProperties(S3BucketLifecycleConfiguration, {
-      rule: [expect.objectContaining({ status: 'Enabled', filter: [{ prefix: 'tmp/' }], expiration: [{ days: 1 }] })],
+      rule: [
+        expect.objectContaining({ id: 'expire-marked-images', status: 'Enabled', filter: [{ prefix: 'tmp/' }], expiration: [{ days: 1 }] }),
+        expect.objectContaining({ id: 'expire-inputs', status: 'Enabled', filter: [{ prefix: 'inputs/' }], expiration: [{ days: 7 }] }),
+        expect.objectContaining({ id: 'expire-results', status: 'Enabled', filter: [{ prefix: 'results/' }], expiration: [{ days: 30 }] }),
+      ],
     });
   });
 
@@ -129,6 +135,8 @@ describe('functions', () => {
     expect(detect.environment.variables).toEqual({
       BUCKET_NAME: expect.stringMatching(/^\$\{aws_s3_bucket\./),
       IMAGE_PREFIX: 'tmp/',
+      INPUT_PREFIX: 'inputs/',
+      RESULT_PREFIX: 'results/',
       OUTPUT_ACCESS: 'public',
       PRESIGN_EXPIRES_SECONDS: '3600',
       DETECTOR: 'yunet',
@@ -197,7 +205,7 @@ describe('cleanup schedule', () => {
     });
     const schedule = only(parsed, 'aws_scheduler_schedule');
     const [cleanupId] = Object.entries(parsed.resource.aws_lambda_function).find(([, f]) => f.function_name === 'face-detection-cleanup')!;
-    const [queueId] = Object.keys(parsed.resource.aws_sqs_queue);
+    const [queueId] = Object.entries(parsed.resource.aws_sqs_queue).find(([, q]) => q.name === 'face-detection-cleanup-dead-letters')!;
     expect(schedule.target.arn).toBe(`\${aws_lambda_function.${cleanupId}.arn}`);
     expect(schedule.target.dead_letter_config.arn).toBe(`\${aws_sqs_queue.${queueId}.arn}`);
     expect(schedule.target.role_arn).toMatch(/^\$\{aws_iam_role\..*scheduler-role.*\.arn\}$/);
@@ -211,6 +219,62 @@ describe('cleanup schedule', () => {
   });
 });
 
+describe('uploads processed on their own', () => {
+  const { json, parsed } = synthStack();
+  const queues = () => Object.entries(parsed.resource.aws_sqs_queue);
+  const queueId = (name: string) => queues().find(([, q]) => q.name === name)![0];
+  const detectId = () => Object.entries(parsed.resource.aws_lambda_function).find(([, f]) => f.function_name === 'face-detection-detect-faces')![0];
+
+  test('S3 notifies the queue of objects created under the input prefix, once the queue policy lets it', () => {
+    expect(json).toHaveResourceWithProperties(S3BucketNotification, {
+      queue: [{ id: 'uploads', events: ['s3:ObjectCreated:*'], filter_prefix: 'inputs/', queue_arn: `\${aws_sqs_queue.${queueId('face-detection-uploads')}.arn}` }],
+    });
+    const notification = only(parsed, 'aws_s3_bucket_notification');
+    expect(notification.bucket).toMatch(/^\$\{aws_s3_bucket\./);
+    expect(notification.depends_on).toEqual([expect.stringMatching(/^aws_sqs_queue_policy\./)]);
+  });
+
+  test('the queue: visibility six times the function timeout, SSE, dead-letter queue after the receive limit', () => {
+    const queue = parsed.resource.aws_sqs_queue[queueId('face-detection-uploads')];
+    expect(queue).toMatchObject({ visibility_timeout_seconds: 180, sqs_managed_sse_enabled: true, message_retention_seconds: 4 * 86400 });
+    expect(queue.redrive_policy).toBe(`\${jsonencode({"deadLetterTargetArn" = aws_sqs_queue.${queueId('face-detection-uploads-dead-letters')}.arn, "maxReceiveCount" = 5})}`);
+    expect(json).toHaveResourceWithProperties(SqsQueue, { name: 'face-detection-uploads-dead-letters', message_retention_seconds: 14 * 86400, sqs_managed_sse_enabled: true });
+    expect(only(parsed, 'aws_sqs_queue_redrive_allow_policy').redrive_allow_policy).toContain('byQueue');
+    const custom = synthStack({ detectTimeoutSeconds: 60, uploadMaxReceiveCount: 3 }).parsed;
+    const q = Object.values(custom.resource.aws_sqs_queue).find((x) => x.name === 'face-detection-uploads')!;
+    expect(q.visibility_timeout_seconds).toBe(360);
+    expect(q.redrive_policy).toContain('"maxReceiveCount" = 3');
+  });
+
+  test('the event source mapping: batch size, maximum concurrency, partial batch failures, after the role may receive', () => {
+    expect(json).toHaveResourceWithProperties(LambdaEventSourceMapping, {
+      event_source_arn: `\${aws_sqs_queue.${queueId('face-detection-uploads')}.arn}`,
+      function_name: `\${aws_lambda_function.${detectId()}.arn}`,
+      batch_size: 5,
+      function_response_types: ['ReportBatchItemFailures'],
+      scaling_config: { maximum_concurrency: 10 },
+    });
+    expect(only(parsed, 'aws_lambda_event_source_mapping').depends_on).toEqual([expect.stringMatching(/^aws_iam_role_policy\..*detect/)]);
+    expect(synthStack({ uploadBatchSize: 10, uploadMaxConcurrency: 2 }).json).toHaveResourceWithProperties(LambdaEventSourceMapping, {
+      batch_size: 10,
+      scaling_config: { maximum_concurrency: 2 },
+    });
+  });
+
+  test('settings: bounds, and prefixes that never nest (outputs must not come back as uploads)', () => {
+    expect(() => synthStack({ uploadMaxConcurrency: 1 })).toThrow(/uploadMaxConcurrency .*"1"; expected a whole number from 2 to 1000/);
+    expect(() => synthStack({ uploadBatchSize: 11 })).toThrow(/uploadBatchSize/);
+    expect(() => synthStack({ inputPrefix: 'tmp/in/' })).toThrow(/invalid inputPrefix .*"tmp\/in\/"; expected a prefix that neither contains nor is contained in imagePrefix/);
+    expect(() => synthStack({ resultPrefix: 'inputs/' })).toThrow(/resultPrefix|inputPrefix/);
+    expect(() => synthStack({ inputPrefix: 'in/', resultPrefix: 'out/' })).not.toThrow();
+  });
+
+  test('the function reads the prefixes from its environment', () => {
+    const { config } = synthStack({ inputPrefix: 'uploads/', resultPrefix: 'done/' });
+    expect(detectConfigFromEnv(detectEnvironment(config, 'bucket-x'))).toMatchObject({ inputPrefix: 'uploads/', resultPrefix: 'done/' });
+  });
+});
+
 describe('outputs and backend', () => {
   test('outputs name the bucket, both functions and the invoke command', () => {
     const { parsed } = synthStack();
@@ -221,6 +285,9 @@ describe('outputs and backend', () => {
       'detect_function_arn',
       'detect_function_name',
       'invoke_command',
+      'upload_command',
+      'upload_dead_letter_queue_name',
+      'upload_queue_url',
     ]);
     expect(parsed.output.invoke_command.value).toMatch(
       /^aws lambda invoke --region us-east-1 --function-name \$\{aws_lambda_function\..*\.function_name\} --payload '\$\{jsonencode\(.*imageUrl.*\)\}' --cli-binary-format raw-in-base64-out out\.json$/,

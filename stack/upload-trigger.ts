@@ -1,0 +1,108 @@
+/**
+ * Uploads processed on their own: an object created under the input prefix -> S3 event
+ * notification -> SQS queue -> detect-faces (event source mapping, `ReportBatchItemFailures`).
+ * A message that keeps failing unexpectedly moves to a dead-letter queue after
+ * `uploadMaxReceiveCount` receives; typed failures never come back (the function records them
+ * and acknowledges the message). Only S3, for this bucket in this account, may send to the queue.
+ */
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import type { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
+import type { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
+import { SqsQueueRedriveAllowPolicy } from '@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy';
+import { Fn } from 'cdktf';
+import { Construct } from 'constructs';
+import type { StackConfig } from './config';
+import { policyDocument } from './policy';
+
+export interface UploadTriggerProps {
+  readonly config: StackConfig;
+  readonly bucketId: string;
+  readonly bucketArn: string;
+}
+
+/** AWS's guidance for Lambda on SQS: a visibility timeout of at least six times the function timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+export class UploadTrigger extends Construct {
+  readonly queue: SqsQueue;
+  readonly deadLetterQueue: SqsQueue;
+  readonly queuePolicy: SqsQueuePolicy;
+  readonly notification: S3BucketNotification;
+  mapping?: LambdaEventSourceMapping;
+
+  constructor(scope: Construct, id: string, private readonly props: UploadTriggerProps) {
+    super(scope, id);
+    const { config } = props;
+    const name = `${config.stackName}-uploads`;
+
+    // Longest retention: the enqueue time carries over from the source queue, so a shorter one could expire dead letters early.
+    this.deadLetterQueue = new SqsQueue(this, 'dead-letters', {
+      name: `${name}-dead-letters`,
+      messageRetentionSeconds: 14 * 86400,
+      sqsManagedSseEnabled: true,
+    });
+
+    this.queue = new SqsQueue(this, 'queue', {
+      name,
+      visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_FACTOR * config.detectTimeoutSeconds,
+      messageRetentionSeconds: 4 * 86400,
+      sqsManagedSseEnabled: true,
+      redrivePolicy: Fn.jsonencode({ deadLetterTargetArn: this.deadLetterQueue.arn, maxReceiveCount: config.uploadMaxReceiveCount }),
+    });
+
+    // The dead-letter queue serves this queue only.
+    new SqsQueueRedriveAllowPolicy(this, 'dead-letters-allow', {
+      queueUrl: this.deadLetterQueue.url,
+      redriveAllowPolicy: Fn.jsonencode({ redrivePermission: 'byQueue', sourceQueueArns: [this.queue.arn] }),
+    });
+
+    const account = new DataAwsCallerIdentity(this, 'account');
+    const document = policyDocument(this, 'queue-policy-document', [
+      {
+        sid: 'S3NotificationsFromThisBucketOnly',
+        actions: ['sqs:SendMessage'],
+        resources: [this.queue.arn],
+        principals: [{ type: 'Service', identifiers: ['s3.amazonaws.com'] }],
+        conditions: [
+          { test: 'ArnEquals', variable: 'aws:SourceArn', values: [props.bucketArn] },
+          { test: 'StringEquals', variable: 'aws:SourceAccount', values: [account.accountId] },
+        ],
+      },
+      {
+        sid: 'DenyInsecureTransport',
+        effect: 'Deny',
+        actions: ['sqs:*'],
+        resources: [this.queue.arn],
+        principals: [{ type: '*', identifiers: ['*'] }],
+        conditions: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+      },
+    ]);
+    this.queuePolicy = new SqsQueuePolicy(this, 'queue-policy', { queueUrl: this.queue.url, policy: document.json });
+
+    this.notification = new S3BucketNotification(this, 'notification', {
+      bucket: props.bucketId,
+      queue: [{ id: 'uploads', queueArn: this.queue.arn, events: ['s3:ObjectCreated:*'], filterPrefix: config.inputPrefix }],
+      // S3 checks, when the configuration is put, that it may send to the queue.
+      dependsOn: [this.queuePolicy],
+    });
+  }
+
+  /** Connects the queue to the function, once the function's role may receive from it. */
+  deliverTo(fn: LambdaFunction, rolePolicy: IamRolePolicy): LambdaEventSourceMapping {
+    const { config } = this.props;
+    this.mapping = new LambdaEventSourceMapping(this, 'mapping', {
+      eventSourceArn: this.queue.arn,
+      functionName: fn.arn,
+      batchSize: config.uploadBatchSize,
+      functionResponseTypes: ['ReportBatchItemFailures'],
+      scalingConfig: { maximumConcurrency: config.uploadMaxConcurrency },
+      // Lambda checks the role's SQS permissions when the mapping is created.
+      dependsOn: [rolePolicy],
+    });
+    return this.mapping;
+  }
+}
