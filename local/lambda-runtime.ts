@@ -82,6 +82,8 @@ export class FunctionRuntime {
         AWS_LAMBDA_FUNCTION_NAME: o.name,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(o.memoryMb ?? 128),
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        // Powertools reports a cold start only for on-demand containers, as Lambda labels them.
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
         AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${o.name}`,
         AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]${randomUUID().replace(/-/g, '')}`,
         LAMBDA_TASK_ROOT: path.dirname(path.resolve(o.bundle)),

@@ -1,6 +1,7 @@
 /** Lambda entry of cleanup: settings and client once per container, one run per invocation. */
 import type { LambdaContext } from '../common/lambda';
 import { createLogger } from '../common/logger';
+import { recordCleanupMetrics } from '../common/metrics';
 import { s3ClientFromEnv } from '../common/s3';
 import { settingsFromEnv } from '../common/settings';
 import { runCleanup, type CleanupSummary } from './cleanup';
@@ -20,5 +21,11 @@ export async function handler(event: unknown, context: LambdaContext): Promise<C
     { s3, log, now: () => new Date(), remainingMs: () => context.getRemainingTimeInMillis() },
   );
   log.info('cleanup finished', { ...summary });
+  try {
+    recordCleanupMetrics(summary);
+  } catch (err) {
+    // Metrics are for watching the run, never a reason to fail it.
+    log.warn('cleanup metrics not recorded', { error: err });
+  }
   return summary;
 }
