@@ -52,20 +52,27 @@ function aws(...args: string[]): Promise<{ status: number; stdout: string; stder
   });
 }
 
-/** The local S3 server's store, for seeding old objects. */
-function store(): TestS3 {
-  const client = localS3Client(local.stack.s3.endpoint);
-  return { server: local.stack.s3, client, directory: local.dataDir, bucket: local.stack.bucket, close: async () => client.destroy() };
+/** The local S3 server's store (one client for the file), for seeding objects. */
+let s3Store: TestS3;
+const store = () => s3Store;
+
+/** Each test that needs an input image uploads its own, under its own key. */
+async function uploadPhoto(key: string): Promise<string> {
+  await s3Store.client.send(new PutObjectCommand({ Bucket: local.stack.bucket, Key: key, Body: fs.readFileSync(path.join(FACES_DIR, 'grace_hopper_512x512.jpg')) }));
+  return `${local.stack.s3.endpoint}/${local.stack.bucket}/${key}`;
 }
 
 beforeAll(async () => {
   local = await startServe();
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'aws-cli-'));
   lambda = new LambdaClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+  const client = localS3Client(local.stack.s3.endpoint);
+  s3Store = { server: local.stack.s3, client, directory: local.dataDir, bucket: local.stack.bucket, close: async () => client.destroy() };
 });
 
 afterAll(async () => {
   lambda?.destroy();
+  await s3Store?.close();
   await local?.close();
   fs.rmSync(work, { recursive: true, force: true });
 });
@@ -112,16 +119,17 @@ test('unknown function: ResourceNotFoundException', async () => {
 test('DryRun answers 204 and Event 202 (and the event still runs)', async () => {
   const dry = await aws('lambda', 'invoke', '--function-name', DETECT, '--invocation-type', 'DryRun', '--endpoint-url', local.endpoint, 'dry.json');
   expect(JSON.parse(dry.stdout)).toMatchObject({ StatusCode: 204 });
+  const imageUrl = await uploadPhoto('inputs/event.jpg');
   const before = (await listKeys(store(), 'tmp/')).length;
-  const imageUrl = `${local.stack.s3.endpoint}/${local.stack.bucket}/inputs/photo.jpg`;
+  const ran = local.nextLog(new RegExp(`^\\S+ ${DETECT} \\(Event\\) `));
   const event = await aws('lambda', 'invoke', '--function-name', DETECT, '--invocation-type', 'Event', '--payload', JSON.stringify({ imageUrl }), '--cli-binary-format', 'raw-in-base64-out', '--endpoint-url', local.endpoint, 'event.json');
   expect(JSON.parse(event.stdout)).toMatchObject({ StatusCode: 202 });
-  for (let i = 0; i < 50 && (await listKeys(store(), 'tmp/')).length === before; i++) await new Promise((r) => setTimeout(r, 200));
+  expect(await ran).toMatch(/\(Event\) ok /);
   expect((await listKeys(store(), 'tmp/')).length).toBe(before + 1);
 });
 
 test('the SDK: result, function error, log tail, not found, and the 6 MB payload limit', async () => {
-  const imageUrl = `${local.stack.s3.endpoint}/${local.stack.bucket}/inputs/photo.jpg`;
+  const imageUrl = await uploadPhoto('inputs/sdk.jpg');
   const ok = await lambda.send(new InvokeCommand({ FunctionName: DETECT, Payload: Buffer.from(JSON.stringify({ imageUrl })), LogType: 'Tail' }));
   expect(ok.StatusCode).toBe(200);
   expect(ok.FunctionError).toBeUndefined();
@@ -175,19 +183,20 @@ test('cleanup invoked by hand deletes only old tmp/ objects', async () => {
 
 test('the cleanup schedule runs cleanup on its own', async () => {
   const scheduled = await startServe({ cleanupEveryMs: 300 });
+  const client = localS3Client(scheduled.stack.s3.endpoint);
   try {
-    const s = { ...store(), directory: scheduled.dataDir, bucket: scheduled.stack.bucket };
-    s.client = localS3Client(scheduled.stack.s3.endpoint);
+    const s: TestS3 = { server: scheduled.stack.s3, client, directory: scheduled.dataDir, bucket: scheduled.stack.bucket, close: async () => undefined };
     seedObjects(s, ['tmp/stale.jpg'], 7200);
     ageObjects(s, ['tmp/stale.jpg'], 7200);
+    // A run may have started before the seed: wait for scheduled runs (a few at most), not for time.
     let keys = await listKeys(s);
-    for (let i = 0; i < 50 && keys.includes('tmp/stale.jpg'); i++) {
-      await new Promise((r) => setTimeout(r, 200));
+    for (let runs = 0; runs < 5 && keys.includes('tmp/stale.jpg'); runs++) {
+      expect(await scheduled.nextLog(new RegExp(`^\\S+ ${CLEANUP} \\(Scheduled\\) `))).toMatch(/\(Scheduled\) ok /);
       keys = await listKeys(s);
     }
     expect(keys).not.toContain('tmp/stale.jpg');
-    s.client.destroy();
   } finally {
+    client.destroy();
     await scheduled.close();
   }
 });
