@@ -19,13 +19,9 @@ export class ServiceError extends Error {
     message: string,
     options?: { cause?: unknown },
   ) {
+    // The Lambda runtime answers a thrown error as { errorType: name, errorMessage: message }.
     super(message, options);
     this.name = code;
-  }
-
-  /** The body a caller receives: stable code, actionable message, nothing internal. */
-  toJSON(): { errorType: ErrorCode; errorMessage: string } {
-    return { errorType: this.code, errorMessage: this.message };
   }
 }
 
