@@ -152,6 +152,20 @@ test('keys outside the prefix are never deleted, even if the listing returns the
   expect(lines.filter((l) => /outside the prefix/.test(l.message)).map((l) => l.key).sort()).toEqual(['photos/old.jpg', 'tmpfoo/old.jpg']);
 });
 
+test('a page that is not truncated ends the listing, whatever token comes with it', async () => {
+  await putObjects(s3, ['tmp/a.jpg']);
+  ageObjects(s3, ['tmp/a.jpg'], 7200);
+  // A buggy or hostile endpoint: IsTruncated false with a token that would list the same page again.
+  const sticky: Pick<S3Client, 'send'> = {
+    send: (async (command: any) => {
+      const out = await s3.client.send(command);
+      return command instanceof ListObjectsV2Command ? { ...out, IsTruncated: false, NextContinuationToken: 'again' } : out;
+    }) as S3Client['send'],
+  };
+  const summary = await runCleanup(options(), deps({ s3: sticky }));
+  expect(summary).toMatchObject({ listCalls: 1, scanned: 1, deleted: 1, truncated: false });
+});
+
 test('a whole batch failing is counted and the run goes on', async () => {
   const keys = Array.from({ length: 1500 }, (_, i) => `tmp/b${i}.jpg`);
   seedObjects(s3, keys, 7200);
