@@ -145,14 +145,14 @@ describe('plans', () => {
     expect(planDetection(500, 375, { minFaceSize: 31.2 }).minFaceSize).toBe(32);
   });
 
-  test('Haar: one tile of the image scaled so that the smallest face is its 20-px window', () => {
+  test('Haar: one tile of the image scaled so that the smallest face is 28 px at the cascade', () => {
     const plan = planDetection(4000, 3000, {}, HAAR_PLAN);
     expect(plan.passes).toHaveLength(1);
     expect(plan.passes[0].tiles).toHaveLength(1);
-    expect(plan.passes[0].scale).toBeCloseTo(20 / 80);
-    expect(plan.passes[0].tiles[0].input).toEqual({ width: 1000, height: 750 });
+    expect(plan.passes[0].scale).toBeCloseTo(28 / 80);
+    expect(plan.passes[0].tiles[0].input).toEqual({ width: 1400, height: 1050 });
     const small = planDetection(500, 375, {}, HAAR_PLAN);
-    expect(small.passes[0].tiles[0].input).toEqual({ width: 500, height: 375 });
+    expect(small.passes[0].tiles[0].input).toEqual({ width: 700, height: 525 });
   });
 });
 
