@@ -9,7 +9,8 @@
  *   the client the functions bundle, not here);
  * - `acceptAnyAccessKey`, `fastFolderCleanup` and the loopback Host guard below.
  * Evaluated as replacements (2026-11): @20minutes/s3rver 5.0 (a maintained fork) still makes DES
- * tokens; the other npm "S3 mocks" replace the SDK client or need Docker.
+ * tokens and answered client-s3 3.1175's ListObjectsV2 and DeleteObjects with SignatureDoesNotMatch;
+ * the other npm "S3 mocks" replace the SDK client instead of serving S3, or need Docker.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -27,6 +28,17 @@ export interface S3ServerOptions {
   readonly port?: number;
   /** Loopback only. @default "127.0.0.1" */
   readonly address?: string;
+  /** s3rver's event notifications (`{Records: [...]}` after each object created or deleted), as it emits them. */
+  readonly onEvent?: (notification: S3rverNotification) => void;
+}
+
+/** What s3rver emits: S3's notification shape, with the key as stored (not URL-encoded) and the ETag without quotes. */
+export interface S3rverNotification {
+  readonly Records: {
+    eventName: string;
+    eventTime: string;
+    s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer?: string } };
+  }[];
 }
 
 export interface RunningS3Server {
@@ -95,6 +107,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<RunningS3
     const handle = koaCallback();
     return (req: IncomingMessage, res: ServerResponse) => (refuseForeign(req, res) ? undefined : handle(req, res));
   };
+  if (options.onEvent) server.on('event', options.onEvent as (n: { Records: unknown[] }) => void);
   const { address, port } = await server.run();
   return { endpoint: `http://${address}:${port}`, close: () => server.close() };
 }
@@ -102,7 +115,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<RunningS3
 /** In a child process started with --openssl-legacy-provider (DES list tokens); resolves once it listens. */
 export async function spawnS3Server(options: S3ServerOptions): Promise<RunningS3Server & { process: ChildProcess }> {
   const tsx = path.resolve(__dirname, '..', 'node_modules', '.bin', 'tsx');
-  const args = [__filename, '--dir', options.directory, '--port', String(options.port ?? 0), ...options.buckets.flatMap((b) => ['--bucket', b])];
+  const args = [__filename, '--dir', options.directory, '--port', String(options.port ?? 0), ...options.buckets.flatMap((b) => ['--bucket', b]), ...(options.onEvent ? ['--events'] : [])];
   const child = spawn(tsx, [...args, '--exit-with-stdin'], {
     env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim() },
     // stdin stays open as long as this process lives: the server stops when it closes.
@@ -116,6 +129,8 @@ export async function spawnS3Server(options: S3ServerOptions): Promise<RunningS3
       } catch {
         reject(new Error(`s3 server said: ${line}`));
       }
+      // Every later line is one event notification (--events).
+      lines.on('line', (next) => options.onEvent?.(JSON.parse(next).event));
     });
     child.once('exit', (code) => reject(new Error(`s3 server exited with ${code}`)));
   });
@@ -135,7 +150,8 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const value = (name: string) => args[args.indexOf(name) + 1];
   const buckets = args.flatMap((a, i) => (a === '--bucket' ? [args[i + 1]] : []));
-  const server = await startS3Server({ directory: value('--dir'), port: Number(value('--port') ?? 0), buckets });
+  const onEvent = args.includes('--events') ? (event: S3rverNotification) => void process.stdout.write(`${JSON.stringify({ event })}\n`) : undefined;
+  const server = await startS3Server({ directory: value('--dir'), port: Number(value('--port') ?? 0), buckets, onEvent });
   process.stdout.write(`${JSON.stringify({ endpoint: server.endpoint })}\n`);
   const stop = () => void server.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
