@@ -1,7 +1,8 @@
 /**
  * The system on this machine, started together: the embedded S3 server with the bucket, both
- * bundled functions in Lambda-like processes (detect-faces with the real layer), and a loopback
- * file server for local images. Each function gets the environment the stack gives it, pointed at
+ * bundled functions in Lambda-like processes (detect-faces with the real layer), the upload
+ * trigger (S3 events -> queue -> detect-faces, local/uploads.ts), and a loopback file server for
+ * local images. Each function gets the environment the stack gives it, pointed at
  * the local services. Function processes start on their first invocation.
  */
 import * as fs from 'node:fs';
@@ -18,6 +19,7 @@ import { startFileServer, type LocalFileServer } from './file-server';
 import { FunctionRuntime } from './lambda-runtime';
 import { unpackLayer } from './layer';
 import { spawnS3Server, type RunningS3Server } from './s3-server';
+import { LocalEventSourceMapping, LocalQueue, s3TestEvent, toS3Notification, type BatchReport } from './uploads';
 
 export interface LocalStack {
   readonly config: StackConfig;
@@ -26,7 +28,30 @@ export interface LocalStack {
   readonly files: LocalFileServer;
   readonly detect: FunctionRuntime;
   readonly cleanup: FunctionRuntime;
+  /** Uploads under the input prefix, processed on their own (local/uploads.ts). */
+  readonly uploads: LocalUploads;
   close(): Promise<void>;
+}
+
+export interface LocalUploads {
+  readonly queue: LocalQueue;
+  readonly queueArn: string;
+  readonly mapping: LocalEventSourceMapping;
+  /** detect-faces processes for the queue, besides the one behind the Invoke API. */
+  readonly runtimes: readonly FunctionRuntime[];
+}
+
+export interface LocalUploadOptions {
+  /** How long a received message stays invisible. @default 10000 (AWS: 6x the function timeout, 180 s; shorter here to see retries) */
+  readonly visibilityTimeoutMs?: number;
+  /** Function processes for the queue. @default the stack's uploadMaxConcurrency, at most the machine's CPUs (at least 2) */
+  readonly concurrency?: number;
+  /** Folder the dead letters are also written to. @default memory only */
+  readonly deadLetterDir?: string;
+  /** Send S3's s3:TestEvent at start, as S3 does when the notification is configured. @default false */
+  readonly testEvent?: boolean;
+  readonly onBatch?: (report: BatchReport) => void;
+  readonly onError?: (err: unknown) => void;
 }
 
 export interface LocalStackOptions {
@@ -41,6 +66,7 @@ export interface LocalStackOptions {
   readonly s3Port?: number;
   /** Port of the file server for local images. @default 0 (any) */
   readonly filesPort?: number;
+  readonly uploads?: LocalUploadOptions;
 }
 
 export const LOCAL_BUCKET = 'face-detection-local';
@@ -57,7 +83,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const layer = unpackLayer(config.artifacts.layerZip);
   const bundles = Object.fromEntries(await Promise.all(Object.values(FUNCTION_BUNDLES).map(async (b) => [b.name, await unpackedBundle(b)] as const)));
 
-  const s3 = await spawnS3Server({ directory: options.dataDir ?? path.resolve('local', '.data', 's3'), buckets: [bucket], port: options.s3Port });
+  const uploadOptions = options.uploads ?? {};
+  const queueName = `${config.stackName}-uploads`;
+  const queue = new LocalQueue({
+    name: queueName,
+    visibilityTimeoutMs: uploadOptions.visibilityTimeoutMs ?? 10_000,
+    maxReceiveCount: config.uploadMaxReceiveCount,
+    deadLetterDir: uploadOptions.deadLetterDir,
+  });
+  // The bucket notification: what S3 would send to the queue for this event, if anything.
+  const onEvent = (event: Parameters<typeof toS3Notification>[0]) => {
+    const body = toS3Notification(event, { bucket, prefix: config.inputPrefix, region: config.region });
+    if (body) queue.send(body);
+  };
+  const s3 = await spawnS3Server({ directory: options.dataDir ?? path.resolve('local', '.data', 's3'), buckets: [bucket], port: options.s3Port, onEvent });
   const files = await startFileServer(options.filesPort);
   const detect = new FunctionRuntime({
     name: `${config.stackName}-detect-faces`,
@@ -77,6 +116,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...options.environment,
     },
   });
+  const concurrency = uploadOptions.concurrency ?? Math.min(config.uploadMaxConcurrency, Math.max(2, os.availableParallelism()));
+  const runtimes = Array.from({ length: concurrency }, () => new FunctionRuntime(detect.options));
+  const queueArn = `arn:aws:sqs:${config.region}:000000000000:${queueName}`;
+  const mapping = new LocalEventSourceMapping({ queue, queueArn, region: config.region, runtimes, batchSize: config.uploadBatchSize, onBatch: uploadOptions.onBatch, onError: uploadOptions.onError });
+  if (uploadOptions.testEvent) queue.send(s3TestEvent(bucket));
   const cleanup = new FunctionRuntime({
     name: `${config.stackName}-cleanup`,
     bundle: bundles.cleanup,
@@ -95,8 +139,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     files,
     detect,
     cleanup,
+    uploads: { queue, queueArn, mapping, runtimes },
     close: async () => {
-      await Promise.all([detect.close(), cleanup.close()]);
+      const stopping = mapping.stop();
+      await Promise.all([detect.close(), cleanup.close(), ...runtimes.map((r) => r.close())]);
+      await stopping;
       await files.close();
       await s3.close();
       for (const file of Object.values(bundles)) fs.rmSync(path.dirname(file), { recursive: true, force: true });

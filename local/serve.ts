@@ -4,6 +4,8 @@
  *   - a Lambda Invoke API for detect-faces and cleanup (the unmodified `aws lambda invoke` works
  *     with --endpoint-url), running the real bundles with the real layer;
  *   - the cleanup schedule, at the configured rate (FACE_LOCAL_CLEANUP_RATE for a short local one);
+ *   - uploads under the input prefix processed on their own, as on AWS (local/uploads.ts), dead
+ *     letters in local/.data/dead-letters (FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS: the retry delay);
  *   - a web page at / to try images by URL or by dropping a file.
  * Ports: FACE_LOCAL_PORT (API + page, 9001), FACE_LOCAL_S3_PORT (4569), FACE_LOCAL_FILES_PORT (9002).
  */
@@ -12,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { lambdaApiHandler } from './lambda-api';
 import { refuseForeign } from './loopback-guard';
-import { startLocalStack, type LocalStack } from './local-stack';
+import { startLocalStack, type LocalStack, type LocalUploadOptions } from './local-stack';
 import { pageHtml } from './page';
 import type { InvocationResult } from './lambda-runtime';
 
@@ -26,6 +28,8 @@ export interface ServeOptions {
   /** Overrides the rate with milliseconds (tests). */
   readonly cleanupEveryMs?: number;
   readonly cleanupEnvironment?: Record<string, string>;
+  /** The upload trigger's local settings (retry delay, concurrency, dead-letter folder). */
+  readonly uploads?: LocalUploadOptions;
   readonly log?: (line: string) => void;
 }
 
@@ -51,6 +55,19 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
     s3Port: options.s3Port ?? 4569,
     filesPort: options.filesPort ?? 9002,
     cleanupEnvironment: options.cleanupEnvironment,
+    uploads: {
+      testEvent: true,
+      // Kept beside the default bucket data; a scratch data folder (tests) keeps them in memory.
+      deadLetterDir: options.dataDir ? undefined : path.resolve('local', '.data', 'dead-letters'),
+      ...options.uploads,
+      onBatch: (report) => {
+        const r = report.invocation;
+        const outcome = r.ok ? `ok, ${report.failedIds.length} to retry` : `${r.error?.errorType}: ${r.error?.errorMessage}`;
+        log(`${new Date().toISOString()} ${report.functionName} (SQS, ${report.messageIds.length} message${report.messageIds.length === 1 ? '' : 's'}) ${outcome} ${r.durationMs} ms`);
+        options.uploads?.onBatch?.(report);
+      },
+      onError: (err) => log(`upload delivery failed (its messages come back): ${String(err)}`),
+    },
   });
   const functions = new Map([
     [stack.detect.options.name, stack.detect],
@@ -134,14 +151,23 @@ export function usage(s: RunningServe): string {
   const s3 = stack.s3.endpoint;
   const detect = stack.detect.options.name;
   const photo = `${s3}/${b}/inputs/photo.jpg`;
+  const u = stack.uploads;
+  const inputs = stack.config.inputPrefix;
+  const results = stack.config.resultPrefix;
   return [
     'Local face detection (Ctrl-C stops everything)',
     `  page        ${endpoint}/`,
     `  Lambda API  ${endpoint}   functions: ${detect}, ${stack.cleanup.options.name}`,
     `  S3          ${s3}   bucket ${b}`,
     `  cleanup     ${s.cleanupEveryMs ? `every ${s.cleanupEveryMs / 1000} s` : 'by hand only'}, images older than ${stack.config.cleanupMaxAgeSeconds} s`,
+    `  uploads     s3://${b}/${inputs} -> s3://${b}/${results}  (batches of ${stack.config.uploadBatchSize}, ${u.runtimes.length} at once, retried after ${u.queue.options.visibilityTimeoutMs / 1000} s, dead letters after ${u.queue.options.maxReceiveCount} receives${u.queue.options.deadLetterDir ? `: ${path.relative(process.cwd(), u.queue.options.deadLetterDir) || '.'}` : ''})`,
     '',
-    'Try (any credentials and region work):',
+    'Upload a photo: it is processed on its own, and its result appears under results/:',
+    `  aws s3 cp photo.jpg s3://${b}/${inputs} --endpoint-url ${s3}`,
+    `  aws s3 ls s3://${b}/${results} --recursive --endpoint-url ${s3}`,
+    `  aws s3 cp s3://${b}/${results}photo.jpg.json - --endpoint-url ${s3}`,
+    '',
+    'Or invoke detect-faces directly (any credentials and region work):',
     `  aws s3 cp photo.jpg s3://${b}/inputs/photo.jpg --endpoint-url ${s3}`,
     `  aws lambda invoke --function-name ${detect} --payload '{"imageUrl":"${photo}"}' --cli-binary-format raw-in-base64-out --endpoint-url ${endpoint} out.json && cat out.json`,
     `  aws s3 ls s3://${b}/tmp/ --endpoint-url ${s3}`,
@@ -157,6 +183,7 @@ async function main(): Promise<void> {
     s3Port: port('FACE_LOCAL_S3_PORT', 4569),
     filesPort: port('FACE_LOCAL_FILES_PORT', 9002),
     cleanupRate: process.env.FACE_LOCAL_CLEANUP_RATE,
+    uploads: process.env.FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS ? { visibilityTimeoutMs: Number(process.env.FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS) * 1000 } : undefined,
   });
   process.stdout.write(usage(running));
   const stop = () => {

@@ -14,6 +14,8 @@ declare module 's3rver' {
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
     /** Koa's request handler factory (S3rver extends Koa); called when the server starts listening. */
+    /** S3 event notifications: `on('event', ({ Records }) => ...)` after each object created or deleted (S3rver extends Koa, an EventEmitter). */
+    on(event: 'event', listener: (notification: { Records: unknown[] }) => void): this;
     callback(): (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => unknown;
   }
   export = S3rver;

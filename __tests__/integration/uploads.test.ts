@@ -1,0 +1,220 @@
+/**
+ * Uploads processed on their own, locally, driven by the real AWS CLI as a user would: photos
+ * copied under inputs/ become result records under results/ (the real bundle and layer, through
+ * S3 events -> queue -> detect-faces batches); typed failures are recorded once and never retried;
+ * an unexpected failure is retried and then processed; one that never stops failing ends in the
+ * dead-letter queue while the rest go on.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { AWS_CLI } from '../helpers/clients';
+import { FACES_DIR, readLabels } from '../helpers/image-server';
+import { listKeys, localS3Client, type TestS3 } from '../helpers/s3';
+import { serve, usage, type RunningServe } from '../../local/serve';
+import type { BatchReport } from '../../local/uploads';
+import { decodeEventKey } from '../../functions/detect-faces/entries/s3-upload';
+
+jest.setTimeout(180_000);
+
+const MAX_RECEIVES = 3;
+// Longer than a batch takes here, cold start included (a shorter one would deliver a slow batch twice, as SQS would).
+const VISIBILITY_MS = 6000;
+let local: RunningServe;
+let dataDir: string;
+let work: string;
+let client: S3Client;
+let s3: TestS3;
+const reports: BatchReport[] = [];
+const logs: string[] = [];
+
+function aws(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      AWS_CLI,
+      [...args, '--endpoint-url', local.stack.s3.endpoint],
+      {
+        cwd: work,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: work, AWS_ACCESS_KEY_ID: 'AKIDLOCALEXAMPLE', AWS_SECRET_ACCESS_KEY: 'local-secret', AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' },
+      },
+      (error, stdout, stderr) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Every delivery of the upload with this key (from the batches the mapping reported). */
+function deliveries(key: string): { receiveCount: number; failed: boolean }[] {
+  const out: { receiveCount: number; failed: boolean }[] = [];
+  for (const r of reports) {
+    for (const m of r.messages) {
+      const body = JSON.parse(m.body);
+      if (body.Records?.some((x: { s3: { object: { key: string } } }) => decodeEventKey(x.s3.object.key) === key)) out.push({ receiveCount: m.receiveCount, failed: r.failedIds.includes(m.messageId) });
+    }
+  }
+  return out;
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function readJson(key: string): Promise<any> {
+  const out = await client.send(new GetObjectCommand({ Bucket: local.stack.bucket, Key: key }));
+  return JSON.parse(await out.Body!.transformToString());
+}
+
+const md5 = (file: string) => createHash('md5').update(fs.readFileSync(file)).digest('hex');
+
+/** A plain file where S3 would need a folder: s3rver then answers 500 to every PUT under it, as a failing S3 would. */
+function breakPrefix(prefix: string): () => void {
+  const blocker = path.join(dataDir, local.stack.bucket, ...prefix.replace(/\/$/, '').split('/'));
+  fs.mkdirSync(path.dirname(blocker), { recursive: true });
+  fs.writeFileSync(blocker, 'not a folder');
+  return () => fs.rmSync(blocker);
+}
+
+beforeAll(async () => {
+  process.env.FACE_UPLOAD_MAX_RECEIVE_COUNT = String(MAX_RECEIVES);
+  dataDir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'uploads-s3-'));
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'uploads-cli-'));
+  local = await serve({ port: 0, s3Port: 0, filesPort: 0, dataDir, uploads: { visibilityTimeoutMs: VISIBILITY_MS, onBatch: (r) => reports.push(r) }, log: (l) => logs.push(l) });
+  client = localS3Client(local.stack.s3.endpoint);
+  s3 = { server: local.stack.s3, client, directory: dataDir, bucket: local.stack.bucket, close: async () => undefined };
+});
+
+afterAll(async () => {
+  delete process.env.FACE_UPLOAD_MAX_RECEIVE_COUNT;
+  client?.destroy();
+  await local?.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('the banner says how to upload and where the results appear', () => {
+  const text = usage(local);
+  expect(text).toContain(`aws s3 cp photo.jpg s3://${local.stack.bucket}/inputs/ --endpoint-url ${local.stack.s3.endpoint}`);
+  expect(text).toContain(`aws s3 ls s3://${local.stack.bucket}/results/ --recursive --endpoint-url ${local.stack.s3.endpoint}`);
+  expect(text).toMatch(/dead letters after 3 receives/);
+});
+
+test("S3's test event is acknowledged and ignored", async () => {
+  await until('the test event', () => reports.find((r) => r.messages.some((m) => m.body.includes('s3:TestEvent'))));
+  const report = reports.find((r) => r.messages.some((m) => m.body.includes('s3:TestEvent')))!;
+  expect(report.invocation.ok).toBe(true);
+  expect(report.failedIds).toEqual([]);
+});
+
+test('20 labelled photos copied with aws s3 cp --recursive: 20 result records with the labelled face counts, each processed once', async () => {
+  const labels = readLabels();
+  expect(labels).toHaveLength(4);
+  const folder = path.join(work, 'album');
+  const expected = new Map<string, { faces: number; eTag: string }>();
+  for (let i = 0; i < 20; i++) {
+    const label = labels[i % labels.length];
+    const name = `${i < 10 ? 'day one' : 'day-two'}/${String(i).padStart(2, '0')}-${label.file}`;
+    const file = path.join(folder, name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.copyFileSync(path.join(FACES_DIR, label.file), file);
+    expected.set(name, { faces: label.boxes.length, eTag: md5(file) });
+  }
+  const cp = await aws('s3', 'cp', folder, `s3://${local.stack.bucket}/inputs/album/`, '--recursive');
+  expect(cp.stderr).toBe('');
+  expect(cp.status).toBe(0);
+
+  const keys = await until('20 result records', async () => {
+    const k = await listKeys(s3, 'results/album/');
+    return k.length === 20 ? k : undefined;
+  });
+  expect(keys).toEqual([...expected.keys()].map((n) => `results/album/${n}.json`).sort());
+  for (const [name, { faces, eTag }] of expected) {
+    const record = await readJson(`results/album/${name}.json`);
+    expect([name, record]).toEqual([
+      name,
+      expect.objectContaining({ faces, width: expect.any(Number), outputUrl: expect.stringContaining(`/${local.stack.bucket}/tmp/upload-`), source: { bucket: local.stack.bucket, key: `inputs/album/${name}`, eTag } }),
+    ]);
+    expect(deliveries(`inputs/album/${name}`)).toEqual([{ receiveCount: 1, failed: false }]);
+  }
+  // The CLI lists them too.
+  const ls = await aws('s3', 'ls', `s3://${local.stack.bucket}/results/album/`, '--recursive');
+  expect(ls.stdout.trim().split('\n')).toHaveLength(20);
+  // One marked image per photo (the same bytes under different names are different uploads).
+  const marked = new Set(await Promise.all(keys.map(async (k) => new URL((await readJson(k)).outputUrl).pathname)));
+  expect(marked.size).toBe(20);
+});
+
+test('a repeated upload of the same bytes rewrites the same marked image and record', async () => {
+  const file = path.join(FACES_DIR, 'grace_hopper_512x512.jpg');
+  const first = await aws('s3', 'cp', file, `s3://${local.stack.bucket}/inputs/again/grace.jpg`);
+  expect(first.status).toBe(0);
+  const one = await until('the first record', async () => ((await listKeys(s3, 'results/again/')).length ? readJson('results/again/grace.jpg.json') : undefined));
+  const tmpBefore = (await listKeys(s3, 'tmp/')).length;
+  expect((await aws('s3', 'cp', file, `s3://${local.stack.bucket}/inputs/again/grace.jpg`)).status).toBe(0);
+  await until('the second delivery', () => deliveries('inputs/again/grace.jpg').length === 2 || undefined);
+  const two = await readJson('results/again/grace.jpg.json');
+  expect(two).toEqual(one);
+  expect((await listKeys(s3, 'tmp/')).length).toBe(tmpBefore);
+});
+
+test('a non-image and a truncated JPEG: typed error records, never retried', async () => {
+  const text = path.join(work, 'notes.txt');
+  fs.writeFileSync(text, 'these are my notes, not a photo\n'.repeat(10));
+  const truncated = path.join(work, 'cut.jpg');
+  fs.writeFileSync(truncated, fs.readFileSync(path.join(FACES_DIR, 'grace_hopper_512x512.jpg')).subarray(0, 20_000));
+  expect((await aws('s3', 'cp', text, `s3://${local.stack.bucket}/inputs/bad/notes.txt`)).status).toBe(0);
+  expect((await aws('s3', 'cp', truncated, `s3://${local.stack.bucket}/inputs/bad/cut.jpg`)).status).toBe(0);
+  await until('two error records', async () => (await listKeys(s3, 'results/bad/')).length === 2 || undefined);
+  expect(await readJson('results/bad/notes.txt.json')).toEqual({
+    errorType: 'UnsupportedImage',
+    errorMessage: expect.any(String),
+    source: { bucket: local.stack.bucket, key: 'inputs/bad/notes.txt', eTag: md5(text) },
+  });
+  expect(await readJson('results/bad/cut.jpg.json')).toMatchObject({ errorType: 'UnsupportedImage', source: { key: 'inputs/bad/cut.jpg', eTag: md5(truncated) } });
+  // Longer than a visibility timeout: a retry would have come by now.
+  await new Promise((r) => setTimeout(r, VISIBILITY_MS + 500));
+  expect(deliveries('inputs/bad/notes.txt')).toEqual([{ receiveCount: 1, failed: false }]);
+  expect(deliveries('inputs/bad/cut.jpg')).toEqual([{ receiveCount: 1, failed: false }]);
+});
+
+test('S3 refusing the result record once: retried after the visibility timeout, then processed', async () => {
+  const repair = breakPrefix('results/flaky/');
+  expect((await aws('s3', 'cp', path.join(FACES_DIR, 'grace_hopper_512x512.jpg'), `s3://${local.stack.bucket}/inputs/flaky/once.jpg`)).status).toBe(0);
+  await until('a failed delivery', () => deliveries('inputs/flaky/once.jpg').some((d) => d.failed) || undefined);
+  repair();
+  const record = await until('the record', async () => ((await listKeys(s3, 'results/flaky/')).length ? readJson('results/flaky/once.jpg.json') : undefined));
+  expect(record).toMatchObject({ faces: 1, source: { key: 'inputs/flaky/once.jpg' } });
+  expect(deliveries('inputs/flaky/once.jpg')).toEqual([
+    { receiveCount: 1, failed: true },
+    { receiveCount: 2, failed: false },
+  ]);
+});
+
+test('a photo that always fails ends in the dead-letter queue after the receive limit; the others are unaffected', async () => {
+  breakPrefix('results/poison/');
+  const photo = path.join(FACES_DIR, 'grace_hopper_512x512.jpg');
+  expect((await aws('s3', 'cp', photo, `s3://${local.stack.bucket}/inputs/poison/never.jpg`)).status).toBe(0);
+  for (const n of ['a', 'b', 'c']) expect((await aws('s3', 'cp', photo, `s3://${local.stack.bucket}/inputs/fine/${n}.jpg`)).status).toBe(0);
+  const letter = await until('a dead letter', () => local.stack.uploads.queue.deadLetters.find((d) => d.body.includes('inputs/poison/never.jpg')));
+  expect(letter.receiveCount).toBe(MAX_RECEIVES);
+  expect(deliveries('inputs/poison/never.jpg')).toEqual([1, 2, 3].map((receiveCount) => ({ receiveCount, failed: true })));
+  await until('the others', async () => (await listKeys(s3, 'results/fine/')).length === 3 || undefined);
+  for (const n of ['a', 'b', 'c']) expect(deliveries(`inputs/fine/${n}.jpg`)).toEqual([{ receiveCount: 1, failed: false }]);
+  expect(await listKeys(s3, 'results/poison/')).toEqual([]);
+  // What the server said about it.
+  expect(logs.some((l) => /face-detection-detect-faces \(SQS, \d+ messages?\) ok, 1 to retry/.test(l))).toBe(true);
+});
+
+test('a direct invocation still works as before', async () => {
+  expect((await aws('s3', 'cp', path.join(FACES_DIR, 'grace_hopper_512x512.jpg'), `s3://${local.stack.bucket}/inputs/direct.jpg`)).status).toBe(0);
+  const r = await local.stack.detect.invoke({ imageUrl: `${local.stack.s3.endpoint}/${local.stack.bucket}/inputs/direct.jpg` });
+  expect(r.result).toMatchObject({ faces: 1, outputUrl: expect.stringMatching(/\/tmp\/\d{4}-/) });
+});

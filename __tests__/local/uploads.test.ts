@@ -1,0 +1,155 @@
+/** The local upload delivery's SQS semantics, over a fake function: visibility, receive counts, dead letters, batch failures. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { decodeEventKey } from '../../functions/detect-faces/entries/s3-upload';
+import type { FunctionRuntime, InvocationResult } from '../../local/lambda-runtime';
+import { batchItemFailures, encodeEventKey, LocalEventSourceMapping, LocalQueue, toS3Notification, type BatchReport } from '../../local/uploads';
+
+type Handler = (event: { Records: { messageId: string; body: string; attributes: { ApproximateReceiveCount: string } }[] }) => Partial<InvocationResult>;
+
+/** A function process stand-in: one invocation at a time, answers from `handler`. */
+function fakeRuntime(handler: Handler, delayMs = 5): FunctionRuntime & { invocations: number; concurrentMax: number } {
+  let running = 0;
+  const fake = {
+    options: { name: 'fake-function' },
+    invocations: 0,
+    concurrentMax: 0,
+    async invoke(event: unknown): Promise<InvocationResult> {
+      fake.invocations++;
+      running++;
+      fake.concurrentMax = Math.max(fake.concurrentMax, running);
+      await new Promise((r) => setTimeout(r, delayMs));
+      running--;
+      return { requestId: 'r', ok: true, log: '', durationMs: delayMs, ...handler(event as Parameters<Handler>[0]) };
+    },
+  };
+  return fake as unknown as FunctionRuntime & { invocations: number; concurrentMax: number };
+}
+
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('keys: encoded as S3 encodes them in notifications, and decoded back by the function', () => {
+  for (const key of ['inputs/a/b.jpg', 'inputs/my photo (1).jpg', 'inputs/café+tea.png', 'inputs/100%.jpg']) {
+    expect(decodeEventKey(encodeEventKey(key))).toBe(key);
+  }
+  expect(encodeEventKey('inputs/my photo.jpg')).toBe('inputs/my+photo.jpg');
+});
+
+test("s3rver's events become S3 notifications for objects created under the prefix of the bucket only", () => {
+  const filter = { bucket: 'b', prefix: 'inputs/', region: 'us-east-1' };
+  const record = (eventName: string, key: string, bucket = 'b') => ({ eventName, eventTime: 't', s3: { bucket: { name: bucket }, object: { key, eTag: 'e', size: 3 } } });
+  expect(toS3Notification({ Records: [record('ObjectRemoved:Delete', 'inputs/a.jpg')] }, filter)).toBeUndefined();
+  expect(toS3Notification({ Records: [record('ObjectCreated:Put', 'tmp/a.jpg')] }, filter)).toBeUndefined();
+  expect(toS3Notification({ Records: [record('ObjectCreated:Put', 'inputs/a.jpg', 'other')] }, filter)).toBeUndefined();
+  const body = JSON.parse(toS3Notification({ Records: [record('ObjectCreated:Put', 'inputs/a b.jpg')] }, filter)!);
+  expect(body.Records[0]).toMatchObject({ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b', arn: 'arn:aws:s3:::b' }, object: { key: 'inputs/a+b.jpg', eTag: 'e' } } });
+});
+
+test('a batch response: listed failures stay, an empty one is success, a malformed one fails the batch', () => {
+  expect(batchItemFailures({ batchItemFailures: [{ itemIdentifier: 'b' }] }, ['a', 'b'])).toEqual(['b']);
+  expect(batchItemFailures({ batchItemFailures: [] }, ['a'])).toEqual([]);
+  expect(batchItemFailures(null, ['a'])).toEqual([]);
+  expect(batchItemFailures({}, ['a'])).toEqual([]);
+  expect(batchItemFailures({ batchItemFailures: [{ itemIdentifier: 'zzz' }] }, ['a'])).toBeUndefined();
+  expect(batchItemFailures({ batchItemFailures: [{}] }, ['a'])).toBeUndefined();
+  expect(batchItemFailures({ batchItemFailures: 'nope' }, ['a'])).toBeUndefined();
+});
+
+describe('queue', () => {
+  test('a received message is invisible for the visibility timeout, then comes back with its receive count', () => {
+    let now = 1000;
+    const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 100, maxReceiveCount: 3, now: () => now });
+    const id = q.send('x');
+    const [first] = q.receive(10);
+    expect(first).toMatchObject({ messageId: id, receiveCount: 1 });
+    expect(q.receive(10)).toEqual([]);
+    expect(q.depth()).toEqual({ visible: 0, inFlight: 1 });
+    now += 100;
+    const [again] = q.receive(10);
+    expect(again.receiveCount).toBe(2);
+    // An old receipt handle no longer deletes it.
+    expect(q.delete(id, 'stale')).toBe(false);
+    expect(q.delete(id, again.receiptHandle)).toBe(true);
+    expect(q.depth()).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  test('past the receive limit a message moves to the dead-letter queue (and its folder)', () => {
+    let now = 0;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlq-'));
+    try {
+      const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 10, maxReceiveCount: 2, now: () => now, deadLetterDir: dir });
+      const id = q.send('poison');
+      expect(q.receive(1)).toHaveLength(1);
+      now += 10;
+      expect(q.receive(1)).toHaveLength(1);
+      now += 10;
+      expect(q.receive(1)).toEqual([]);
+      expect(q.deadLetters).toEqual([expect.objectContaining({ messageId: id, body: 'poison', receiveCount: 2 })]);
+      expect(JSON.parse(fs.readFileSync(path.join(dir, `${id}.json`), 'utf8'))).toMatchObject({ body: 'poison' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('event source mapping', () => {
+  test('batches up to the batch size, on at most as many runtimes as the pool has; every message deleted once', async () => {
+    const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 10_000, maxReceiveCount: 3 });
+    const sizes: number[] = [];
+    const runtimes = [0, 1].map(() => fakeRuntime((e) => (sizes.push(e.Records.length), { result: { batchItemFailures: [] } }), 20));
+    for (let i = 0; i < 25; i++) q.send(`m${i}`);
+    const mapping = new LocalEventSourceMapping({ queue: q, queueArn: 'arn:aws:sqs:us-east-1:000000000000:q', region: 'us-east-1', runtimes, batchSize: 4 });
+    await until(() => mapping.stats.deleted === 25);
+    await mapping.stop();
+    expect(Math.max(...sizes)).toBe(4);
+    expect(runtimes.every((r) => r.concurrentMax === 1)).toBe(true);
+    expect(runtimes.every((r) => r.invocations > 0)).toBe(true);
+    expect([...q.receives.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  test('a reported failure comes back after the visibility timeout; the rest of its batch does not', async () => {
+    const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 50, maxReceiveCount: 5 });
+    const flaky = q.send('flaky');
+    q.send('fine');
+    const seen: string[] = [];
+    const runtime = fakeRuntime((e) => {
+      const failures = e.Records.filter((r) => r.body === 'flaky' && r.attributes.ApproximateReceiveCount === '1').map((r) => ({ itemIdentifier: r.messageId }));
+      seen.push(...e.Records.map((r) => `${r.body}#${r.attributes.ApproximateReceiveCount}`));
+      return { result: { batchItemFailures: failures } };
+    });
+    const mapping = new LocalEventSourceMapping({ queue: q, queueArn: 'arn', region: 'us-east-1', runtimes: [runtime], batchSize: 10 });
+    await until(() => mapping.stats.deleted === 2);
+    await mapping.stop();
+    expect(seen.sort()).toEqual(['fine#1', 'flaky#1', 'flaky#2']);
+    expect(q.receives.get(flaky)).toBe(2);
+  });
+
+  test('a function error keeps the whole batch; a message that always fails ends in the dead-letter queue, others unaffected', async () => {
+    const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 20, maxReceiveCount: 3 });
+    const poison = q.send('poison');
+    for (let i = 0; i < 5; i++) q.send(`ok${i}`);
+    const reports: BatchReport[] = [];
+    let crashed = false;
+    const runtime = fakeRuntime((e) => {
+      if (!crashed) {
+        crashed = true;
+        return { ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out' } };
+      }
+      return { result: { batchItemFailures: e.Records.filter((r) => r.body === 'poison').map((r) => ({ itemIdentifier: r.messageId })) } };
+    });
+    const mapping = new LocalEventSourceMapping({ queue: q, queueArn: 'arn', region: 'us-east-1', runtimes: [runtime], batchSize: 3, onBatch: (r) => reports.push(r) });
+    await until(() => q.deadLetters.length === 1 && mapping.stats.deleted === 5);
+    await mapping.stop();
+    expect(mapping.stats.functionErrors).toBe(1);
+    expect(reports[0].failedIds).toEqual(reports[0].messageIds);
+    expect(q.deadLetters[0]).toMatchObject({ messageId: poison, receiveCount: 3 });
+    expect(q.depth()).toEqual({ visible: 0, inFlight: 0 });
+  });
+});
