@@ -166,6 +166,8 @@ export function s3TestEvent(bucket: string): string {
 
 export interface BatchReport {
   readonly functionName: string;
+  /** Which process of the pool ran it (0-based). */
+  readonly runtime: number;
   /** The batch as delivered: each message's body and how many times it has been received. */
   readonly messages: { messageId: string; body: string; receiveCount: number }[];
   readonly messageIds: string[];
@@ -254,7 +256,7 @@ export class LocalEventSourceMapping {
       }
       this.stats.itemFailures += failed.length;
     }
-    this.options.onBatch?.({ functionName: runtime.options.name, messages, messageIds: ids, failedIds: failed, invocation });
+    this.options.onBatch?.({ functionName: runtime.options.name, runtime: this.options.runtimes.indexOf(runtime), messages, messageIds: ids, failedIds: failed, invocation });
   }
 
   /** Stops receiving; resolves when the batches under way have ended. */
