@@ -26,7 +26,8 @@ export interface NumberSpec extends Base {
 }
 export interface EnumSpec<V extends string = string> extends Base {
   readonly kind: 'enum';
-  readonly default: V;
+  /** Absent: optional (undefined), e.g. a request field that only applies with another one. */
+  readonly default?: V;
   readonly values: readonly V[];
 }
 export interface BoolSpec extends Base {
@@ -65,7 +66,7 @@ export type EnvValues<S extends EnvSchema> = { -readonly [K in keyof S]: ValueOf
 
 export const int = <D extends number | undefined>(d: D, min: number, max: number, doc: string) => ({ kind: 'int' as const, default: d, min, max, doc });
 export const num = <D extends number | undefined>(d: D, min: number, max: number, doc: string) => ({ kind: 'number' as const, default: d, min, max, doc });
-export const oneOf = <V extends string>(values: readonly V[], d: V, doc: string): EnumSpec<V> => ({ kind: 'enum', values, default: d, doc });
+export const oneOf = <V extends string, D extends V | undefined = V>(values: readonly V[], d: D, doc: string) => ({ kind: 'enum' as const, values, default: d, doc });
 export const bool = (d: boolean, doc: string): BoolSpec => ({ kind: 'bool', default: d, doc });
 export const str = <O extends Omit<StringSpec, 'kind'>>(o: O) => ({ kind: 'string' as const, ...o });
 

@@ -5,7 +5,7 @@
  * generated from them (`npm run docs`; a test fails when they drift). Dependency-free: the stack
  * and local/ import this file, never the function's internals.
  */
-import { int, num, oneOf, str, type EnvSchema, type EnvValues } from '../common/schema';
+import { int, num, oneOf, str, type EnvSchema, type EnvValues, type ValueOf } from '../common/schema';
 
 /** A key prefix such as "tmp/": one or more safe segments ending with "/", never "" or "/". */
 export const KEY_PREFIX = /^(?!.*\/\.\.?\/)[A-Za-z0-9][A-Za-z0-9_.-]*\/(?:[A-Za-z0-9_.-]+\/)*$/;
@@ -15,6 +15,13 @@ export const OUTPUT_ACCESS = ['public', 'presigned'] as const;
 export type OutputAccess = (typeof OUTPUT_ACCESS)[number];
 export const DETECTOR_KINDS = ['yunet', 'haar'] as const;
 export type DetectorKind = (typeof DETECTOR_KINDS)[number];
+/** `box` draws rectangles; the others redact: `fill` (solid, the safe choice), `pixelate`, `blur`. */
+export const MARK_MODES = ['box', 'fill', 'pixelate', 'blur'] as const;
+export type MarkMode = (typeof MARK_MODES)[number];
+export const REDACT_SHAPES = ['ellipse', 'rect'] as const;
+export type RedactShape = (typeof REDACT_SHAPES)[number];
+/** What a redaction uses when the request names no shape or padding (measured: README "Redaction"). */
+export const REDACTION_DEFAULTS = { shape: 'ellipse', padding: 0.25 } as const satisfies { shape: RedactShape; padding: number };
 
 /** The environment detect-faces reads at cold start. */
 export const DETECT_ENV = {
@@ -55,14 +62,36 @@ export const DETECT_REQUEST = {
   },
   minScore: { label: 'lowest score', ...num(undefined, 0.05, 1, "lowest confidence of a reported face; default: the MIN_SCORE setting, else the detector's own (YuNet 0.8)") },
   maxFaces: { label: 'at most N faces', ...int(1000, 1, 1000, 'keep the N largest faces') },
+  mark: { label: 'mark', ...oneOf(MARK_MODES, 'box', 'how faces are marked: `box` draws rectangles; `fill`, `pixelate` and `blur` redact them (strength scales with the face)') },
+  shape: { label: 'shape', ...oneOf(REDACT_SHAPES, undefined, `shape of a redaction (not with \`box\`); default \`${REDACTION_DEFAULTS.shape}\``) },
+  padding: { label: 'padding', ...num(undefined, 0, 1, `fraction of the face box added on each side of a redaction (not with \`box\`); default ${REDACTION_DEFAULTS.padding}`) },
 } as const;
 
-export type DetectRequestOptions = { -readonly [K in keyof typeof DETECT_REQUEST]?: number };
+export type DetectRequestOptions = { -readonly [K in keyof typeof DETECT_REQUEST]?: Exclude<ValueOf<(typeof DETECT_REQUEST)[K]>, undefined> };
 
 export interface DetectEvent extends DetectRequestOptions {
   /** http(s) URL of a JPEG, PNG or WebP image. */
   readonly imageUrl: string;
 }
+
+export interface Point {
+  readonly x: number;
+  readonly y: number;
+}
+
+/**
+ * Five facial points, named as Rekognition names them; left and right as seen in the image
+ * (`eyeLeft` is the eye on the image's left, the person's right eye), as Rekognition's own
+ * coordinates place them. Original-image pixels.
+ */
+export interface Landmarks {
+  readonly eyeLeft: Point;
+  readonly eyeRight: Point;
+  readonly nose: Point;
+  readonly mouthLeft: Point;
+  readonly mouthRight: Point;
+}
+export const LANDMARK_NAMES = ['eyeLeft', 'eyeRight', 'nose', 'mouthLeft', 'mouthRight'] as const satisfies readonly (keyof Landmarks)[];
 
 export interface FaceBox {
   readonly x: number;
@@ -70,6 +99,8 @@ export interface FaceBox {
   readonly width: number;
   readonly height: number;
   readonly score: number;
+  /** YuNet only (Haar finds no landmarks: the field is absent). */
+  readonly landmarks?: Landmarks;
 }
 
 export interface DetectResult {
@@ -81,6 +112,8 @@ export interface DetectResult {
   height: number;
   /** The smallest face size searched for (original pixels): the request's, the default, or larger when the budget required. */
   minFaceSize: number;
+  /** How the faces were marked (also recorded on the stored object as metadata `mark`). */
+  mark: MarkMode;
 }
 
 /** The body of a failed invocation (Lambda builds it from the error's name and message). */

@@ -30,7 +30,11 @@ export interface Mat {
   drawRectangle(pt0: Point2, pt1: Point2, color?: Vec3, thickness?: number, lineType?: number): void;
   copy(): Mat;
   getRegion(rect: Rect): Mat;
-  copyTo(dst: Mat): Mat;
+  copyTo(dst: Mat, mask?: Mat): Mat;
+  setTo(value: number | Vec3, mask?: Mat): Mat;
+  gaussianBlur(kSize: Size, sigmaX: number, sigmaY?: number, borderType?: number): Mat;
+  drawEllipse(box: RotatedRect, color?: Vec3, thickness?: number, lineType?: number): void;
+  at(row: number, col: number): number | Vec3;
   release(): void;
 }
 
@@ -43,6 +47,12 @@ export interface Vec3 {
   readonly x: number;
   readonly y: number;
   readonly z: number;
+}
+
+export interface RotatedRect {
+  readonly center: Point2;
+  readonly size: Size;
+  readonly angle: number;
 }
 
 export interface Net {
@@ -60,6 +70,11 @@ export interface CascadeClassifier {
 export interface OpenCv {
   readonly version: { major: number; minor: number; revision: number };
   readonly INTER_AREA: number;
+  readonly INTER_NEAREST: number;
+  readonly BORDER_REPLICATE: number;
+  readonly FILLED: number;
+  readonly LINE_8: number;
+  readonly CV_8UC1: number;
   readonly BORDER_CONSTANT: number;
   readonly IMREAD_COLOR: number;
   readonly IMWRITE_JPEG_QUALITY: number;
@@ -72,6 +87,7 @@ export interface OpenCv {
   Vec3: new (x: number, y: number, z: number) => Vec3;
   Size: new (width: number, height: number) => Size;
   Rect: new (x: number, y: number, width: number, height: number) => Rect;
+  RotatedRect: new (center: Point2, size: Size, angle: number) => RotatedRect;
   CascadeClassifier: new (xmlFile: string) => CascadeClassifier;
   readNetFromONNX(file: string): Net;
   blobFromImage(image: Mat, scaleFactor?: number, size?: Size, mean?: Vec3, swapRB?: boolean, crop?: boolean): Mat;

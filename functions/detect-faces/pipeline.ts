@@ -8,11 +8,12 @@
  */
 import { asServiceError, invalidInput } from '../common/errors';
 import { redactUrl, type Logger } from '../common/logger';
-import type { DetectRequestOptions, DetectResult, FaceBox } from './contract';
+import { REDACTION_DEFAULTS, type DetectRequestOptions, type DetectResult, type FaceBox, type Landmarks } from './contract';
 import type { DetectOptions, Detection } from './detect/detectors';
 import type { DownloadOptions, Downloaded } from './fetch/download';
 import { inspectImage, type ImageInfo } from './fetch/sniff';
 import { markedImageKey } from './output/keys';
+import type { MarkSpec } from './output/redact-plan';
 import { parseRequest } from './request';
 
 /** Downloads the image behind a validated URL, within limits (fetch/download.ts). */
@@ -23,8 +24,8 @@ export interface ImageCodec<I> {
   /** Pixels, with the EXIF orientation applied; UnsupportedImage when the bytes do not decode. */
   decode(bytes: Buffer): I;
   size(image: I): { width: number; height: number };
-  /** Marks the faces on the image, in place. */
-  mark(image: I, boxes: readonly FaceBox[]): void;
+  /** Marks the faces on the image, in place: boxes drawn, or the faces redacted. */
+  mark(image: I, boxes: readonly FaceBox[], spec: MarkSpec): void;
   encode(image: I, quality: number): Buffer;
 }
 
@@ -33,9 +34,9 @@ export interface Detector<I> {
   detect(image: I, options: DetectOptions): Detection;
 }
 
-/** Where marked images go; returns the URL the caller gets. */
+/** Where marked images go; returns the URL the caller gets. `metadata` is stored with the object. */
 export interface ImageStore {
-  put(key: string, jpeg: Buffer): Promise<string>;
+  put(key: string, jpeg: Buffer, metadata: Record<string, string>): Promise<string>;
 }
 
 export interface PipelinePorts<I> {
@@ -109,6 +110,7 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
     const job = prepare();
     const request = job.options;
     source = job.source;
+    const markSpec = resolveMark(request);
 
     const fetched = await timed('download', () => job.fetch({ maxBytes: settings.maxImageBytes, timeoutMs: settings.downloadTimeoutMs }));
     info = inspectImage(fetched.data, settings.maxImagePixels);
@@ -125,13 +127,19 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
         maxNetworkPixels: settings.maxNetworkPixels,
       }),
     );
-    // Landmarks stay inside until the response has a field for them.
-    const boxes: FaceBox[] = detection.boxes.map(({ x, y, width: w, height: h, score }) => ({ x, y, width: w, height: h, score }));
-    await timed('annotate', () => ports.codec.mark(image, boxes));
+    const boxes: FaceBox[] = detection.boxes.map(({ x, y, width: w, height: h, score, landmarks }) => ({
+      x,
+      y,
+      width: w,
+      height: h,
+      score,
+      ...(landmarks ? { landmarks: namedLandmarks(landmarks) } : {}),
+    }));
+    await timed('annotate', () => ports.codec.mark(image, boxes, markSpec));
     const jpeg = await timed('encode', () => ports.codec.encode(image, settings.jpegQuality));
-    const outputUrl = await timed('upload', () => ports.store.put(job.key, jpeg));
+    const outputUrl = await timed('upload', () => ports.store.put(job.key, jpeg, { mark: markSpec.mode }));
 
-    const result: DetectResult = { faces: boxes.length, outputUrl, boxes, width, height, minFaceSize: detection.minFaceSize };
+    const result: DetectResult = { faces: boxes.length, outputUrl, boxes, width, height, minFaceSize: detection.minFaceSize, mark: markSpec.mode };
     ports.log.info('detect-faces done', {
       source,
       format: info.format,
@@ -141,6 +149,7 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
       height,
       faces: result.faces,
       minFaceSize: result.minFaceSize,
+      mark: markSpec.mode,
       detector: ports.detector.kind,
       key: job.key,
       outputBytes: jpeg.length,
@@ -161,4 +170,24 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
     });
     throw error;
   }
+}
+
+/** The request's marking, with a redaction's defaults; shape or padding with `box` is a request error. */
+export function resolveMark(request: DetectRequestOptions): MarkSpec {
+  const mode = request.mark ?? 'box';
+  if (mode === 'box' && (request.shape !== undefined || request.padding !== undefined)) {
+    const given = [request.shape !== undefined && 'shape', request.padding !== undefined && 'padding'].filter(Boolean);
+    throw invalidInput(`${given.join(' and ')} ${given.length > 1 ? 'apply' : 'applies'} only to a redaction: set mark to fill, pixelate or blur (mark is box)`);
+  }
+  return { mode, shape: request.shape ?? REDACTION_DEFAULTS.shape, padding: request.padding ?? REDACTION_DEFAULTS.padding };
+}
+
+/**
+ * YuNet's five points, in the order the network emits them (right eye, left eye, nose tip, right
+ * and left mouth corner, "right" being the person's right, on the image's left), under
+ * Rekognition's names, which count left and right as the image shows them.
+ */
+export function namedLandmarks(points: readonly (readonly [number, number])[]): Landmarks {
+  const at = (i: number) => ({ x: Math.round(points[i][0] * 10) / 10, y: Math.round(points[i][1] * 10) / 10 });
+  return { eyeLeft: at(0), eyeRight: at(1), nose: at(2), mouthLeft: at(3), mouthRight: at(4) };
 }

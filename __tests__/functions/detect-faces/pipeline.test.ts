@@ -2,6 +2,7 @@
 import { ServiceError, downloadFailed, storageFailed, unsupportedImage } from '../../../functions/common/errors';
 import type { Logger } from '../../../functions/common/logger';
 import type { DetectOptions } from '../../../functions/detect-faces/detect/detectors';
+import type { MarkSpec } from '../../../functions/detect-faces/output/redact-plan';
 import { detectFaces, type PipelinePorts, type PipelineSettings } from '../../../functions/detect-faces/pipeline';
 
 /** A 1x1 PNG header claiming 400x300: enough for the byte sniffing stage. */
@@ -22,9 +23,10 @@ interface FakeImage {
 
 function fakes(overrides: Partial<PipelinePorts<FakeImage>> = {}) {
   const calls: string[] = [];
-  const stored: { key: string; jpeg: Buffer }[] = [];
+  const stored: { key: string; jpeg: Buffer; metadata: Record<string, string> }[] = [];
   const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
   const detectOptions: DetectOptions[] = [];
+  const marks: MarkSpec[] = [];
   const log: Logger = {
     debug: () => undefined,
     info: (message, fields = {}) => void lines.push({ level: 'info', message, fields }),
@@ -40,8 +42,9 @@ function fakes(overrides: Partial<PipelinePorts<FakeImage>> = {}) {
     codec: {
       decode: () => (calls.push('decode'), { width: 400, height: 300, marks: 0 }),
       size: (image) => ({ width: image.width, height: image.height }),
-      mark: (image, boxes) => {
+      mark: (image, boxes, spec) => {
         calls.push(`mark ${boxes.length}`);
+        marks.push(spec);
         image.marks += boxes.length;
       },
       encode: (image) => (calls.push('encode'), Buffer.from(`jpeg with ${image.marks} marks`)),
@@ -61,9 +64,9 @@ function fakes(overrides: Partial<PipelinePorts<FakeImage>> = {}) {
       },
     },
     store: {
-      put: async (key, jpeg) => {
+      put: async (key, jpeg, metadata) => {
         calls.push('store');
-        stored.push({ key, jpeg });
+        stored.push({ key, jpeg, metadata });
         return `https://bucket.example/${key}`;
       },
     },
@@ -71,7 +74,7 @@ function fakes(overrides: Partial<PipelinePorts<FakeImage>> = {}) {
     now: () => new Date('2026-11-26T12:00:00.000Z'),
     ...overrides,
   };
-  return { ports, calls, stored, lines, detectOptions };
+  return { ports, calls, stored, lines, detectOptions, marks };
 }
 
 const settings: PipelineSettings = {
@@ -94,12 +97,20 @@ test('stages run in order and the result is what the ports produced', async () =
     faces: 2,
     outputUrl: expect.stringMatching(/^https:\/\/bucket\.example\/tmp\/2026-11-26T12-00-00-000Z-[0-9a-f-]{36}\.jpg$/),
     boxes: [
-      { x: 10, y: 20, width: 30, height: 30, score: 0.9 },
+      {
+        x: 10,
+        y: 20,
+        width: 30,
+        height: 30,
+        score: 0.9,
+        landmarks: { eyeLeft: { x: 1, y: 2 }, eyeRight: { x: 3, y: 4 }, nose: { x: 5, y: 6 }, mouthLeft: { x: 7, y: 8 }, mouthRight: { x: 9, y: 10 } },
+      },
       { x: 100, y: 50, width: 40, height: 40, score: 0.85 },
     ],
     width: 400,
     height: 300,
     minFaceSize: 20,
+    mark: 'box',
   });
   expect(f.stored).toHaveLength(1);
   expect(f.stored[0].jpeg.toString()).toBe('jpeg with 2 marks');
@@ -126,12 +137,30 @@ test('one log line per request with every stage timed, the URL redacted, no byte
   expect(JSON.stringify(fields)).not.toContain('secret');
 });
 
+test('the marking: boxes by default; a redaction with its defaults or the request\'s shape and padding; recorded on the object and in the result', async () => {
+  const f = fakes();
+  expect((await detectFaces(event, f.ports, settings)).mark).toBe('box');
+  expect((await detectFaces({ ...event, mark: 'fill' }, f.ports, settings)).mark).toBe('fill');
+  await detectFaces({ ...event, mark: 'blur', shape: 'rect', padding: 0.1 }, f.ports, settings);
+  expect(f.marks).toEqual([
+    { mode: 'box', shape: 'ellipse', padding: 0.25 },
+    { mode: 'fill', shape: 'ellipse', padding: 0.25 },
+    { mode: 'blur', shape: 'rect', padding: 0.1 },
+  ]);
+  expect(f.stored.map((s) => s.metadata)).toEqual([{ mark: 'box' }, { mark: 'fill' }, { mark: 'blur' }]);
+});
+
 describe('nothing is stored when any stage fails, and the error keeps its code', () => {
   const boom = () => {
     throw new Error('native crash detail');
   };
   test.each<[string, Partial<PipelinePorts<FakeImage>> | undefined, unknown, string, string]>([
     ['invalid event', undefined, { imageUrl: 'ftp://x/' }, 'InvalidInput', 'warn'],
+    ['an unknown mark', undefined, { ...event, mark: 'sparkle' }, 'InvalidInput', 'warn'],
+    ['padding out of range', undefined, { ...event, mark: 'fill', padding: -1 }, 'InvalidInput', 'warn'],
+    ['padding over 1', undefined, { ...event, mark: 'fill', padding: 1.5 }, 'InvalidInput', 'warn'],
+    ['a shape with box', undefined, { ...event, shape: 'rect' }, 'InvalidInput', 'warn'],
+    ['padding with box', undefined, { ...event, mark: 'box', padding: 0.2 }, 'InvalidInput', 'warn'],
     ['minFaceSize larger than the image', undefined, { ...event, minFaceSize: 401 }, 'InvalidInput', 'warn'],
     ['download', { fetch: async () => { throw downloadFailed('the server answered HTTP 404'); } }, event, 'DownloadFailed', 'warn'],
     ['not an image', { fetch: async (url) => ({ data: Buffer.from('<html>'), finalUrl: url, redirects: 0 }) }, event, 'UnsupportedImage', 'warn'],

@@ -29,8 +29,9 @@ test.each([
 describe('options from the contract', () => {
   const url = 'https://example.com/a.jpg';
   test('absent options stay absent (defaults are the detector\'s and the settings\'), given ones are kept', () => {
-    expect(parseRequest({ imageUrl: url })).toEqual({ imageUrl: new URL(url), maxFaces: 1000 });
+    expect(parseRequest({ imageUrl: url })).toEqual({ imageUrl: new URL(url), maxFaces: 1000, mark: 'box' });
     expect(parseRequest({ imageUrl: url, minFaceSize: 24, minScore: 0.5, maxFaces: 100 })).toMatchObject({ minFaceSize: 24, minScore: 0.5, maxFaces: 100 });
+    expect(parseRequest({ imageUrl: url, mark: 'pixelate', shape: 'rect', padding: 0 })).toMatchObject({ mark: 'pixelate', shape: 'rect', padding: 0 });
   });
 
   test.each([
@@ -43,6 +44,11 @@ describe('options from the contract', () => {
     [{ maxFaces: 0 }, /^maxFaces must be a whole number from 1 to 1000, got 0$/],
     [{ maxFaces: 5000 }, /^maxFaces must be a whole number from 1 to 1000/],
     [{ maxFaces: true }, /^maxFaces must be a whole number/],
+    [{ mark: 'sparkle' }, /^mark must be one of box, fill, pixelate, blur, got "sparkle"$/],
+    [{ mark: 1 }, /^mark must be one of/],
+    [{ shape: 'circle' }, /^shape must be one of ellipse, rect, got "circle"$/],
+    [{ padding: -1 }, /^padding must be a number from 0 to 1, got -1$/],
+    [{ padding: 1.01 }, /^padding must be a number from 0 to 1/],
   ])('%j: InvalidInput naming the field and its range', (options, message) => {
     expect(() => parseRequest({ imageUrl: url, ...options })).toThrow(expect.objectContaining({ code: 'InvalidInput', message: expect.stringMatching(message) }));
   });

@@ -13,11 +13,11 @@ export interface StoreOptions {
   readonly publicBaseUrl?: string;
 }
 
-export async function storeImage(s3: S3Client, key: string, jpeg: Buffer, options: StoreOptions): Promise<string> {
+export async function storeImage(s3: S3Client, key: string, jpeg: Buffer, options: StoreOptions, metadata: Record<string, string> = {}): Promise<string> {
   // The URL first (signing is local): a failure there must not leave an object behind.
   const url = await outputUrl(s3, key, options);
   try {
-    await s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: jpeg, ContentType: 'image/jpeg', CacheControl: 'max-age=3600' }));
+    await s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: jpeg, ContentType: 'image/jpeg', CacheControl: 'max-age=3600', Metadata: metadata }));
   } catch (err) {
     throw storageFailed(`storing the marked image failed (${(err as Error).name ?? 'error'}); try again later`, err);
   }
@@ -38,5 +38,5 @@ export async function outputUrl(s3: S3Client, key: string, options: StoreOptions
 
 /** The pipeline's image store: S3, with the URL the settings ask for. */
 export function createS3Store(s3: S3Client, options: StoreOptions): ImageStore {
-  return { put: (key, jpeg) => storeImage(s3, key, jpeg, options) };
+  return { put: (key, jpeg, metadata) => storeImage(s3, key, jpeg, options, metadata) };
 }

@@ -1,0 +1,36 @@
+/** Redaction geometry and strengths: padded regions clipped to the image, strengths that scale with the face. */
+import { blurKernel, paddedRegion, pixelCell, PIXELATE_CELLS_ACROSS } from '../../../../functions/detect-faces/output/redact-plan';
+
+describe('padded region', () => {
+  test('grows by the fraction on each side', () => {
+    expect(paddedRegion({ x: 100, y: 100, width: 40, height: 60 }, 0.25, 1000, 1000)).toEqual({ x: 90, y: 85, width: 60, height: 90 });
+    expect(paddedRegion({ x: 100, y: 100, width: 40, height: 60 }, 0, 1000, 1000)).toEqual({ x: 100, y: 100, width: 40, height: 60 });
+  });
+  test('clipped at the image edges, never outside', () => {
+    expect(paddedRegion({ x: 2, y: 3, width: 40, height: 40 }, 0.5, 50, 45)).toEqual({ x: 0, y: 0, width: 50, height: 45 });
+  });
+  test('a box outside the image leaves nothing', () => {
+    expect(paddedRegion({ x: 60, y: 10, width: 10, height: 10 }, 0, 50, 50)).toBeUndefined();
+  });
+  test('fractional boxes cover every pixel they touch', () => {
+    expect(paddedRegion({ x: 10.4, y: 10.6, width: 9.2, height: 9.1 }, 0, 100, 100)).toEqual({ x: 10, y: 10, width: 10, height: 10 });
+  });
+});
+
+test('pixel cells: about the same number across every face size, at least 2 px', () => {
+  for (const side of [12, 37, 120, 600, 3000]) {
+    const cell = pixelCell({ x: 0, y: 0, width: side, height: side });
+    expect(cell).toBeGreaterThanOrEqual(2);
+    expect(Math.ceil(side / cell)).toBeLessThanOrEqual(PIXELATE_CELLS_ACROSS);
+  }
+});
+
+test('blur: odd kernel covering three sigmas, sigma proportional to the face', () => {
+  const small = blurKernel({ x: 0, y: 0, width: 40, height: 50 });
+  const big = blurKernel({ x: 0, y: 0, width: 400, height: 500 });
+  for (const k of [small, big]) {
+    expect(k.size % 2).toBe(1);
+    expect(k.size).toBeGreaterThanOrEqual(6 * k.sigma);
+  }
+  expect(big.sigma / small.sigma).toBeCloseTo(10, 5);
+});

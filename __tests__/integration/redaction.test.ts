@@ -1,0 +1,239 @@
+/**
+ * Redaction and landmarks with the real OpenCV layer: pixels outside the padded regions untouched,
+ * inside filled / pixelated / blurred as promised; redacted faces not found again by our own
+ * detector at its most sensitive; landmarks where faces have them. Needs the built layer.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { buildMosaic, MOSAICS } from '../../bench/mosaic';
+import { LANDMARK_NAMES, REDACTION_DEFAULTS, REDACT_SHAPES, type FaceBox, type RedactShape } from '../../functions/detect-faces/contract';
+import { createDetector } from '../../functions/detect-faces/detect/detectors';
+import type { Mat } from '../../functions/detect-faces/opencv';
+import { decodeImage, encodeJpeg, FILL_BGR, redactFaces } from '../../functions/detect-faces/output/image';
+import { paddedRegion, pixelCell, type Region } from '../../functions/detect-faces/output/redact-plan';
+import { namedLandmarks } from '../../functions/detect-faces/pipeline';
+import { startLocalStack, type LocalStack } from '../../local/local-stack';
+import { FACES_DIR, readLabels, startImageServer, withExifOrientation6, type ImageServer } from '../helpers/image-server';
+import { layerOpenCv } from '../helpers/opencv';
+import { localS3Client } from '../helpers/s3';
+
+jest.setTimeout(300_000);
+
+const { cv, modelsDir } = layerOpenCv();
+const detector = createDetector(cv, 'yunet', modelsDir);
+/** The most sensitive request the contract allows. */
+const SENSITIVE = { minScore: 0.05, minFaceSize: 10 };
+const PHOTOS = [...readLabels().map((l) => l.file), 'grace_hopper_512x512.jpg'];
+const read = (file: string) => decodeImage(cv, fs.readFileSync(path.join(FACES_DIR, file)));
+
+/** BGR bytes of a continuous 3-channel Mat. */
+const pixels = (m: Mat) => m.copy().getData();
+const px = (buf: Buffer, width: number, x: number, y: number) => [...buf.subarray((y * width + x) * 3, (y * width + x) * 3 + 3)];
+
+/** Pixel (x, y) of the region is inside the shape the redaction covers (the mask's own rasterising, within a pixel). */
+function inside(shape: RedactShape, r: Region, x: number, y: number, margin = 0): boolean {
+  if (shape === 'rect') return x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height;
+  const nx = (x - r.x - (r.width - 1) / 2) / (r.width / 2);
+  const ny = (y - r.y - (r.height - 1) / 2) / (r.height / 2);
+  return nx * nx + ny * ny <= 1 - margin;
+}
+
+/** The detector's boxes as the response carries them (landmarks named). */
+function detectNamed(image: Mat, options = {}): FaceBox[] {
+  return detector.detect(image, options).boxes.map(({ landmarks, ...b }) => ({ ...b, ...(landmarks ? { landmarks: namedLandmarks(landmarks) } : {}) }));
+}
+
+function facesOn(file: string): { image: Mat; boxes: FaceBox[] } {
+  const image = read(file);
+  return { image, boxes: detectNamed(image) };
+}
+
+describe.each(['fill', 'pixelate', 'blur'] as const)('%s', (mode) => {
+  describe.each(REDACT_SHAPES)('%s', (shape) => {
+    const file = '2008_001322.jpg';
+    const { image: original, boxes } = facesOn(file);
+    const redacted = read(file);
+    const spec = { mode, shape, padding: REDACTION_DEFAULTS.padding };
+    redactFaces(cv, redacted, boxes, spec);
+    const before = pixels(original);
+    const after = pixels(redacted);
+    const regions = boxes.map((b) => paddedRegion(b, spec.padding, original.cols, original.rows)!);
+
+    test('pixels outside every padded region are identical to the unmarked decode', () => {
+      expect(boxes.length).toBe(3);
+      let checked = 0;
+      for (let y = 0; y < original.rows; y += 1) {
+        for (let x = 0; x < original.cols; x += 1) {
+          if (regions.some((r) => inside('rect', r, x, y))) continue;
+          checked += 1;
+          if (px(before, original.cols, x, y).join() !== px(after, original.cols, x, y).join()) throw new Error(`pixel ${x},${y} changed`);
+        }
+      }
+      expect(checked).toBeGreaterThan(original.rows * original.cols * 0.5);
+    });
+
+    test('inside: what the mode promises', () => {
+      for (const r of regions) {
+        if (mode === 'fill') {
+          for (let y = r.y; y < r.y + r.height; y += 1) {
+            for (let x = r.x; x < r.x + r.width; x += 1) if (inside(shape, r, x, y, 0.05)) expect(px(after, original.cols, x, y)).toEqual([...FILL_BGR]);
+          }
+        } else if (mode === 'pixelate') {
+          // Every cell (from the region's corner) wholly inside the shape is one colour.
+          const cell = pixelCell(r);
+          let cells = 0;
+          for (let cy = r.y; cy + cell <= r.y + r.height; cy += cell) {
+            for (let cx = r.x; cx + cell <= r.x + r.width; cx += cell) {
+              const corners = [[cx, cy], [cx + cell - 1, cy], [cx, cy + cell - 1], [cx + cell - 1, cy + cell - 1]];
+              if (!corners.every(([x, y]) => inside(shape, r, x, y, 0.05))) continue;
+              cells += 1;
+              const first = px(after, original.cols, cx, cy).join();
+              for (let y = cy; y < cy + cell; y += 1) for (let x = cx; x < cx + cell; x += 1) expect(px(after, original.cols, x, y).join()).toBe(first);
+            }
+          }
+          expect(cells).toBeGreaterThan(0);
+        } else {
+          // Blur: the variance of neighbouring-pixel differences (detail) inside the face drops at least 10x.
+          const detail = (buf: Buffer) => {
+            let sum = 0;
+            let n = 0;
+            for (let y = r.y + 1; y < r.y + r.height; y += 1) {
+              for (let x = r.x + 1; x < r.x + r.width; x += 1) {
+                if (!inside(shape, r, x, y, 0.3)) continue;
+                const d = px(buf, original.cols, x, y)[1] - px(buf, original.cols, x - 1, y)[1];
+                sum += d * d;
+                n += 1;
+              }
+            }
+            return sum / n;
+          };
+          expect(detail(before) / detail(after)).toBeGreaterThan(10);
+        }
+      }
+    });
+  });
+});
+
+/** Detections of `image` at the most sensitive settings that sit on one of `faces` (YuNet also fires on background there). */
+function foundOnFaces(image: Mat, faces: readonly FaceBox[], padding: number): FaceBox[] {
+  return detectNamed(image, SENSITIVE).filter((d) =>
+    faces.some((f) => {
+      const r = paddedRegion(f, padding, image.cols, image.rows)!;
+      const cx = d.x + d.width / 2;
+      const cy = d.y + d.height / 2;
+      return cx >= r.x && cx <= r.x + r.width && cy >= r.y && cy <= r.y + r.height && d.width > f.width * 0.3;
+    }),
+  );
+}
+
+describe('redacted faces are not found again at the most sensitive settings (stored JPEG, decoded)', () => {
+  test.each(['fill', 'pixelate', 'blur'] as const)('%s, on every labelled photo and a real-size mosaic', (mode) => {
+    const mosaic = buildMosaic(cv, MOSAICS.groups2000);
+    const inputs = [...PHOTOS.map((file) => ({ name: file, image: read(file) })), { name: mosaic.name, image: mosaic.image }];
+    for (const { name, image } of inputs) {
+      const faces = detectNamed(image);
+      // Control: before redaction the same check does find the faces.
+      expect({ name, found: foundOnFaces(image, faces, REDACTION_DEFAULTS.padding).length >= faces.length * 0.9 }).toEqual({ name, found: true });
+      redactFaces(cv, image, faces, { mode, shape: REDACTION_DEFAULTS.shape, padding: REDACTION_DEFAULTS.padding });
+      const stored = decodeImage(cv, encodeJpeg(cv, image, 90));
+      expect({ name, left: foundOnFaces(stored, faces, REDACTION_DEFAULTS.padding).map((b) => b.score) }).toEqual({ name, left: [] });
+    }
+  });
+});
+
+describe('landmarks', () => {
+  test('inside their box; eyes above the mouth; eyeLeft on the image\'s left, as Rekognition places it', () => {
+    let faces = 0;
+    for (const file of PHOTOS) {
+      for (const b of facesOn(file).boxes) {
+        const lm = b.landmarks!;
+        expect(lm).toBeDefined();
+        faces += 1;
+        for (const p of Object.values(lm)) {
+          expect(p.x).toBeGreaterThanOrEqual(b.x - 1);
+          expect(p.x).toBeLessThanOrEqual(b.x + b.width + 1);
+          expect(p.y).toBeGreaterThanOrEqual(b.y - 1);
+          expect(p.y).toBeLessThanOrEqual(b.y + b.height + 1);
+        }
+        expect(Math.max(lm.eyeLeft.y, lm.eyeRight.y)).toBeLessThan(Math.min(lm.mouthLeft.y, lm.mouthRight.y));
+        expect(lm.eyeLeft.x).toBeLessThan(lm.eyeRight.x);
+        expect(lm.mouthLeft.x).toBeLessThan(lm.mouthRight.x);
+      }
+    }
+    expect(faces).toBeGreaterThanOrEqual(18);
+  });
+
+  test('Haar has none: the field is absent', () => {
+    const haar = createDetector(cv, 'haar', modelsDir);
+    const boxes = haar.detect(read('grace_hopper_512x512.jpg')).boxes;
+    expect(boxes.length).toBeGreaterThan(0);
+    for (const b of boxes) expect(b.landmarks).toBeUndefined();
+  });
+
+  test('the mapping names YuNet\'s points in order', () => {
+    expect(namedLandmarks([[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]])).toEqual({
+      eyeLeft: { x: 1, y: 2 },
+      eyeRight: { x: 3, y: 4 },
+      nose: { x: 5, y: 6 },
+      mouthLeft: { x: 7, y: 8 },
+      mouthRight: { x: 9, y: 10 },
+    });
+  });
+});
+
+describe('through the bundled function', () => {
+  let images: ImageServer;
+  let stack: LocalStack;
+  let s3: S3Client;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'redact-s3-'));
+
+  beforeAll(async () => {
+    images = await startImageServer();
+    stack = await startLocalStack({ dataDir, extraLoopbackPrefixes: [`${images.origin}/`] });
+    s3 = localS3Client(stack.s3.endpoint);
+  });
+  afterAll(async () => {
+    s3?.destroy();
+    await stack?.close();
+    await images?.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('the mode is in the response and on the stored object; landmarks follow the EXIF orientation to the displayed pixels', async () => {
+    // A photo stored sideways with orientation 6, which viewers turn upright: the upright original is what they see.
+    const upright = read('2008_001009.jpg');
+    const turn = (m: Mat, code: 'ROTATE_90_COUNTERCLOCKWISE') => (m as unknown as { rotate(c: number): Mat }).rotate((cv as unknown as Record<string, number>)[code]);
+    const sideways = withExifOrientation6(encodeJpeg(cv, turn(upright, 'ROTATE_90_COUNTERCLOCKWISE'), 98));
+    const run = await stack.detect.invoke({ imageUrl: stack.files.add(sideways, 'sideways.jpg'), mark: 'fill' });
+    if (!run.ok) throw new Error(JSON.stringify(run.error));
+    const result = run.result as { mark: string; outputUrl: string; width: number; height: number; boxes: FaceBox[] };
+    expect(result.mark).toBe('fill');
+    const key = decodeURIComponent(new URL(result.outputUrl).pathname.split('/').slice(2).join('/'));
+    expect((await s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: key }))).Metadata).toEqual({ mark: 'fill' });
+
+    expect([result.width, result.height]).toEqual([upright.cols, upright.rows]);
+    const expected = detectNamed(upright);
+    expect(result.boxes.length).toBe(2);
+    expect(result.boxes).toHaveLength(expected.length);
+    for (const b of result.boxes) {
+      const twin = expected.find((e) => Math.abs(e.x - b.x) < 4 && Math.abs(e.y - b.y) < 4)!;
+      expect(twin).toBeDefined();
+      for (const name of LANDMARK_NAMES) {
+        expect(Math.abs(b.landmarks![name].x - twin.landmarks![name].x)).toBeLessThanOrEqual(2);
+        expect(Math.abs(b.landmarks![name].y - twin.landmarks![name].y)).toBeLessThanOrEqual(2);
+      }
+    }
+  });
+
+  test.each([
+    [{ mark: 'sparkle' }, /^mark must be one of/],
+    [{ mark: 'fill', padding: -1 }, /^padding must be a number from 0 to 1/],
+    [{ mark: 'fill', padding: 2 }, /^padding must be a number from 0 to 1/],
+    [{ shape: 'rect' }, /^shape applies only to a redaction/],
+  ])('%j: InvalidInput naming the field', async (options, message) => {
+    const run = await stack.detect.invoke({ imageUrl: images.url('/faces/grace_hopper_512x512.jpg'), ...options });
+    expect(run.error).toMatchObject({ errorType: 'InvalidInput', errorMessage: expect.stringMatching(message) });
+  });
+});

@@ -1,0 +1,45 @@
+/**
+ * Where and how strongly a face is redacted, as pure arithmetic (OpenCV does the pixels in
+ * output/image.ts). Strengths scale with the face, so a 30-px face and a 3000-px face are both
+ * unrecognisable: measured against our own detector at its most sensitive (README "Redaction").
+ */
+import type { MarkMode, RedactShape } from '../contract';
+
+export interface Region {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface MarkSpec {
+  readonly mode: MarkMode;
+  readonly shape: RedactShape;
+  readonly padding: number;
+}
+
+/** The box grown by `padding` of its width and height on each side, clipped to the image; undefined when nothing is left. */
+export function paddedRegion(box: Region, padding: number, imageWidth: number, imageHeight: number): Region | undefined {
+  const x0 = Math.max(0, Math.floor(box.x - box.width * padding));
+  const y0 = Math.max(0, Math.floor(box.y - box.height * padding));
+  const x1 = Math.min(imageWidth, Math.ceil(box.x + box.width * (1 + padding)));
+  const y1 = Math.min(imageHeight, Math.ceil(box.y + box.height * (1 + padding)));
+  return x1 > x0 && y1 > y0 ? { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } : undefined;
+}
+
+/** Pixelation: at most this many cells across the face's longer side, whatever its size (6 left faces our own detector found again on a real-size mosaic; 4 left none). */
+export const PIXELATE_CELLS_ACROSS = 4;
+/** Blur: a Gaussian whose sigma is this fraction of the face's longer side (applied twice; see blurSigma). */
+export const BLUR_SIGMA_FRACTION = 0.18;
+
+/** Side of a pixelation cell, in pixels (at least 2, so a tiny face still loses detail). */
+export function pixelCell(region: Region): number {
+  return Math.max(2, Math.ceil(Math.max(region.width, region.height) / PIXELATE_CELLS_ACROSS));
+}
+
+/** Gaussian sigma and an odd kernel size covering ±3 sigma. */
+export function blurKernel(region: Region): { sigma: number; size: number } {
+  const sigma = Math.max(1, Math.max(region.width, region.height) * BLUR_SIGMA_FRACTION);
+  const size = 2 * Math.ceil(3 * sigma) + 1;
+  return { sigma, size };
+}
