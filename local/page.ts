@@ -16,7 +16,9 @@ function optionControls(): string {
       const label = escapeHtml(spec.label ?? name);
       const title = escapeHtml(spec.doc);
       if (spec.kind === 'enum') {
-        const choices = spec.values.map((v) => `<option${v === spec.default ? ' selected' : ''}>${escapeHtml(v)}</option>`).join('');
+        // No default in the contract: an empty choice, so nothing is sent unless the user picks.
+        const none = spec.default === undefined ? '<option value="">default</option>' : '';
+        const choices = none + spec.values.map((v) => `<option${v === spec.default ? ' selected' : ''}>${escapeHtml(v)}</option>`).join('');
         return `<label title="${title}">${label} <select data-option="${name}" data-kind="string">${choices}</select></label>`;
       }
       if (spec.kind === 'int' || spec.kind === 'number') {
@@ -51,7 +53,9 @@ export function pageHtml(names: { detect: string }): string {
   #drop.over { border-color: #ec7211; background: #fff6ee; }
   #result { display: none; grid-template-columns: minmax(0, 3fr) minmax(260px, 2fr); gap: 18px; }
   #result.shown { display: grid; }
-  #marked { max-width: 100%; border-radius: 6px; border: 1px solid #dde3ea; }
+  #marked { max-width: 100%; border-radius: 6px; border: 1px solid #dde3ea; display: block; }
+  #figure { position: relative; display: inline-block; max-width: 100%; }
+  .landmark { position: absolute; width: 6px; height: 6px; margin: -3px 0 0 -3px; border-radius: 50%; background: #ff2bd6; border: 1px solid #fff; pointer-events: none; }
   .count { font-size: 30px; font-weight: 700; }
   table { border-collapse: collapse; width: 100%; font-size: 13px; margin-top: 8px; }
   th, td { text-align: right; padding: 3px 6px; border-bottom: 1px solid #edf0f3; }
@@ -82,7 +86,7 @@ export function pageHtml(names: { detect: string }): string {
   </section>
   <section id="error" class="card" role="alert"><code id="error-code"></code> <span id="error-message"></span></section>
   <section id="result" class="card">
-    <div><img id="marked" alt="marked image"></div>
+    <div><div id="figure"><img id="marked" alt="marked image"></div></div>
     <div>
       <div><span class="count" id="faces">0</span> face(s) <span class="muted" id="size"></span></div>
       <table id="boxes"><thead><tr><th>#</th><th>x</th><th>y</th><th>width</th><th>height</th><th>score</th></tr></thead><tbody></tbody></table>
@@ -148,10 +152,11 @@ async function detect(imageUrl) {
     if (!res.ok) return showError(res.headers.get('x-amzn-errortype') || 'HTTP ' + res.status, body.message || body.Message || '');
     if (res.headers.get('x-amz-function-error')) return showError(body.errorType || 'Error', body.errorMessage || '');
     $('faces').textContent = body.faces;
-    $('size').textContent = body.width + ' × ' + body.height + ' px, faces from ' + body.minFaceSize + ' px';
+    $('size').textContent = body.width + ' × ' + body.height + ' px, faces from ' + body.minFaceSize + ' px, ' + body.mark;
     rows($('boxes').tBodies[0], body.boxes.map((b, i) => [i + 1, b.x, b.y, b.width, b.height, b.score.toFixed(3)]));
     rows($('timings').tBodies[0], Object.entries(timingsFrom(res.headers.get('x-amz-log-result'))));
     $('marked').src = body.outputUrl;
+    showLandmarks(body);
     $('output-link').href = body.outputUrl;
     $('result').classList.add('shown');
     status('Done.');
@@ -159,6 +164,22 @@ async function detect(imageUrl) {
     showError('NetworkError', String(err));
   } finally {
     $('go').disabled = false;
+  }
+}
+
+/** YuNet's five points per face as dots over the image, placed in percent so they follow its scaling. */
+function showLandmarks(body) {
+  const figure = $('figure');
+  figure.querySelectorAll('.landmark').forEach((d) => d.remove());
+  for (const box of body.boxes) {
+    for (const [name, p] of Object.entries(box.landmarks || {})) {
+      const dot = document.createElement('span');
+      dot.className = 'landmark';
+      dot.title = name;
+      dot.style.left = (100 * p.x / body.width) + '%';
+      dot.style.top = (100 * p.y / body.height) + '%';
+      figure.append(dot);
+    }
   }
 }
 

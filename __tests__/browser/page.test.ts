@@ -54,17 +54,29 @@ test('an image URL from the local bucket: face count, boxes, timings and the mar
 
 test('the request options from the contract: smallest face and a bad value\'s error', async () => {
   await page.goto(`${local.endpoint}/`);
-  expect(await page.$$eval('[data-option]', (els) => els.map((e) => (e as HTMLElement).dataset.option))).toEqual(['minFaceSize', 'minScore', 'maxFaces']);
+  expect(await page.$$eval('[data-option]', (els) => els.map((e) => (e as HTMLElement).dataset.option))).toEqual(['minFaceSize', 'minScore', 'maxFaces', 'mark', 'shape', 'padding']);
   await page.fill('[data-option="minFaceSize"]', '24');
   await page.setInputFiles('#file', path.join(FACES_DIR, 'grace_hopper_512x512.jpg'));
   await page.waitForSelector('#result.shown');
-  expect(await page.textContent('#size')).toBe('512 × 512 px, faces from 24 px');
+  expect(await page.textContent('#size')).toBe('512 × 512 px, faces from 24 px, box');
+  // YuNet's five points of the one face, as dots over the image.
+  expect(await page.$$eval('.landmark', (dots) => dots.map((d) => (d as HTMLElement).title))).toEqual(['eyeLeft', 'eyeRight', 'nose', 'mouthLeft', 'mouthRight']);
   await page.fill('[data-option="minFaceSize"]', '5');
   // Another file: choosing the same one again fires no change event.
   await page.setInputFiles('#file', path.join(FACES_DIR, '2008_001009.jpg'));
   await page.waitForSelector('#error.shown');
   expect(await page.textContent('#error-code')).toBe('InvalidInput');
   expect(await page.textContent('#error-message')).toMatch(/^minFaceSize must be a whole number from 10/);
+});
+
+test('the mode selector redacts: fill, with the mode in the result', async () => {
+  await page.goto(`${local.endpoint}/`);
+  await page.selectOption('[data-option="mark"]', 'fill');
+  await page.setInputFiles('#file', path.join(FACES_DIR, '2008_001322.jpg'));
+  await page.waitForSelector('#result.shown');
+  expect(await page.textContent('#size')).toMatch(/, fill$/);
+  expect(Number(await page.textContent('#faces'))).toBe(3);
+  if (process.env.SCREENSHOT_FILL) await page.screenshot({ path: process.env.SCREENSHOT_FILL, fullPage: true });
 });
 
 test('a chosen (dropped) local file', async () => {
