@@ -33,7 +33,7 @@ export function generatedSections(): Record<string, string> {
       .map(([name, s]) => `    ${s.env.padEnd(32)}${`(${name})`.padEnd(26)}default ${shownDefault(s.spec).replace(/`/g, '')}`)
       .join('\n'),
     'help-request': Object.entries(DETECT_REQUEST)
-      .map(([name, spec]) => `    --${kebab(name)} N`.padEnd(30) + `"${name}": ${accepted(spec)}`)
+      .map(([name, spec]) => `    --${kebab(name)} ${spec.kind === 'enum' ? 'NAME' : 'N'}`.padEnd(30) + `"${name}": ${accepted(spec)}`)
       .join('\n'),
   };
 }
