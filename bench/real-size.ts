@@ -20,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { mapToOriginal, type Box } from '../functions/detect-faces/detect/boxes';
 import { createDetector, floats, MODEL_FILES, shrink, YUNET_DEFAULT_SCORE, type DetectOptions, type FaceDetector } from '../functions/detect-faces/detect/detectors';
-import { planDetection } from '../functions/detect-faces/detect/plan';
+import { HAAR_PLAN, planDetection, type PlanParams } from '../functions/detect-faces/detect/plan';
 import { decodeYunet, padTo32, YUNET_OUTPUT_NAMES } from '../functions/detect-faces/detect/yunet-decode';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { decodeImage, drawBoxes, encodeJpeg } from '../functions/detect-faces/output/image';
@@ -77,6 +77,8 @@ interface Case {
   readonly images: { jpeg: Buffer; truth: Truth[] }[];
   readonly detect: (image: Mat) => { boxes: Box[]; minFaceSize?: number };
   readonly options?: DetectOptions;
+  /** The detector's plan parameters (for the input pixels column). @default YUNET_PLAN */
+  readonly params?: PlanParams;
 }
 
 interface Row {
@@ -117,7 +119,7 @@ function measure(cv: OpenCv, c: Case, runs: number): Row {
       if (i === 0) {
         sizes = `${mat.cols}x${mat.rows}`;
         minFace = result.minFaceSize === undefined ? '-' : String(result.minFaceSize);
-        if (result.minFaceSize !== undefined) networkPixels += planDetection(mat.cols, mat.rows, { ...c.options, minFaceSize: result.minFaceSize }).networkPixels;
+        if (result.minFaceSize !== undefined) networkPixels += planDetection(mat.cols, mat.rows, { ...c.options, minFaceSize: result.minFaceSize }, c.params).networkPixels;
         else networkPixels += padTo32(shrink640(mat.cols, mat.rows)[0]) * padTo32(shrink640(mat.cols, mat.rows)[1]);
         continue; // warm-up
       }
@@ -191,9 +193,11 @@ function rssChild(file: string, minFaceSize?: number): void {
 
 export async function realSize(): Promise<string> {
   const runs = Number(process.env.BENCH_RUNS) || 5;
+  const loadBefore = os.loadavg().map((l) => l.toFixed(1)).join(' / ');
   const { cv, modelsDir } = loadAddon();
   cv.setNumThreads(1);
   const yunet: FaceDetector = createDetector(cv, 'yunet', modelsDir);
+  const haar: FaceDetector = createDetector(cv, 'haar', modelsDir);
   const old = legacy640(cv, modelsDir);
   const photos = trainingPhotos(cv);
   const jpegOf = (m: Mat) => encodeJpeg(cv, m, QUALITY);
@@ -217,6 +221,8 @@ export async function realSize(): Promise<string> {
   fs.mkdirSync(RESULTS, { recursive: true });
   fs.writeFileSync(path.join(RESULTS, 'groups-4000x3000.jpg'), g4.images[0].jpeg);
   fs.writeFileSync(path.join(RESULTS, 'crowd-4000x3000.jpg'), crowd.images[0].jpeg);
+  // The pixel limit (40 MP): the 12 MP groups mosaic enlarged, for memory only.
+  fs.writeFileSync(path.join(RESULTS, 'groups-7300x5475.jpg'), jpegOf(decodeImage(cv, g4.images[0].jpeg).resize(5475, 7300)));
 
   const ours = (options?: DetectOptions) => (m: Mat) => yunet.detect(m, options);
   const legacy = (m: Mat) => ({ boxes: old(m) });
@@ -225,6 +231,7 @@ export async function realSize(): Promise<string> {
     cases.push({ ...set, mode: 'default', detect: ours() });
     if (set !== g4small) cases.push({ ...set, mode: 'legacy640', detect: legacy });
   }
+  for (const set of [g2, g4]) cases.push({ ...set, mode: 'Haar, default', detect: (m: Mat) => haar.detect(m), params: HAAR_PLAN });
   cases.push({ ...crowd, mode: 'default', detect: ours() });
   cases.push({ ...crowd, mode: 'minFaceSize 32', detect: ours({ minFaceSize: 32 }), options: { minFaceSize: 32 } });
   cases.push({ ...crowd, mode: 'legacy640', detect: legacy });
@@ -238,12 +245,15 @@ export async function realSize(): Promise<string> {
     console.error(`  ${row.name}, ${row.mode}: recall ${row.recall}, precision ${row.precision}, total ${row.total} ms (${row.ratio}x floor)`);
     rows.push(row);
   }
-  const defaults = rows.filter((r) => r.mode !== 'legacy640');
+  const defaults = rows.filter((r) => r.mode !== 'legacy640' && !r.mode.startsWith('Haar'));
   const throughput = Math.round((defaults.reduce((n, r) => n + r.networkMpx, 0) * 1e6) / defaults.reduce((n, r) => n + r.detect, 0));
   const rss = peakRss(path.join(RESULTS, 'groups-4000x3000.jpg'));
   const rssCrowd = peakRss(path.join(RESULTS, 'crowd-4000x3000.jpg'), 32);
+  const rss40 = peakRss(path.join(RESULTS, 'groups-7300x5475.jpg'));
 
-  const machine = `${os.cpus()[0]?.model ?? 'cpu'} x${os.availableParallelism()}, Node ${process.version}, OpenCV ${cv.version.major}.${cv.version.minor}.${cv.version.revision} (layer addon), 1 thread, ${new Date().toISOString().slice(0, 16)}Z`;
+  // Other work on the machine slows every row alike only roughly: say how busy it was.
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(' / ');
+  const machine = `${os.cpus()[0]?.model ?? 'cpu'} x${os.availableParallelism()}, Node ${process.version}, OpenCV ${cv.version.major}.${cv.version.minor}.${cv.version.revision} (layer addon), 1 thread, ${new Date().toISOString().slice(0, 16)}Z, load average at the end ${load} (before: ${loadBefore})`;
   const report = [
     `Real sizes. ${machine}. Times in ms, median of ${runs} runs (12 MP and minFaceSize rows: ${Math.max(3, Math.ceil(runs / 2))}) after one warm-up; rows of several photos sum their medians.`,
     '',
@@ -255,10 +265,11 @@ export async function realSize(): Promise<string> {
     `detect throughput (default and minFaceSize rows): ${throughput} input pixels per ms`,
     `peak RSS, fresh process, 12 MP groups (decode, detect, mark, encode): ${rss.peakMb} MB (${rss.baselineMb} MB after loading the addon and model)`,
     `peak RSS, fresh process, 12 MP crowd at minFaceSize 32: ${rssCrowd.peakMb} MB (${rssCrowd.baselineMb} MB after loading)`,
+    `peak RSS, fresh process, 40 MP (7300x5475) at the default: ${rss40.peakMb} MB (${rss40.baselineMb} MB after loading)`,
     '',
   ].join('\n');
   fs.writeFileSync(path.join(RESULTS, 'real-size.md'), report);
-  fs.writeFileSync(path.join(RESULTS, 'real-size.json'), `${JSON.stringify({ machine, runs, rows, throughput, rss, rssCrowd }, null, 2)}\n`);
+  fs.writeFileSync(path.join(RESULTS, 'real-size.json'), `${JSON.stringify({ machine, runs, rows, throughput, rss, rssCrowd, rss40 }, null, 2)}\n`);
   return report;
 }
 

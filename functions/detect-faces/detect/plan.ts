@@ -9,9 +9,9 @@
  * overlapping tiles whose overlap holds the largest face that scale is responsible for (plus a
  * margin on both sides), so every such face lies whole, away from inner borders, in some tile.
  *
- * Tiles are read from a 2x pyramid (level j is the image reduced j times by pyrDown) and resized
- * from there by a factor in (0.5, 1] (or up, for small images), so no full-size copy per scale is
- * made and the shrink stays cheap (area average by pyrDown, then linear). Tile sides are multiples
+ * Tiles are read from a 2x pyramid (level j is the image halved j times, each time a 2x2 average)
+ * and resized from there by a factor in (0.5, 1] (or up, for small images), so no full-size copy
+ * per scale is made and the shrink stays cheap and alias-free enough (area average, then linear). Tile sides are multiples
  * of 32 (YuNet 2023mar through cv.dnn needs that), so there is no padding.
  */
 
@@ -74,7 +74,7 @@ export interface Rect {
 }
 
 export interface Tile {
-  /** Pyramid level the tile is read from: the image reduced `level` times by 2 (pyrDown). */
+  /** Pyramid level the tile is read from: the image halved `level` times. */
   readonly level: number;
   /** Source rectangle, in the pixels of that pyramid level (inside it). */
   readonly source: Rect;
@@ -113,7 +113,7 @@ export interface PlanRequest {
   readonly maxNetworkPixels?: number;
 }
 
-/** Size of pyramid level `level` of a `size`-pixel side: pyrDown gives ceil(n / 2) each time. */
+/** Size of pyramid level `level` of a `size`-pixel side: ceil(n / 2) each time (as pyrDown). */
 export function levelSize(size: number, level: number): number {
   let n = size;
   for (let i = 0; i < level; i++) n = Math.ceil(n / 2);

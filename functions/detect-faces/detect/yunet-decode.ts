@@ -46,11 +46,14 @@ export function decodeYunet(outputs: YunetOutputs, options: YunetDecodeOptions):
     const obj = need(outputs, `obj_${stride}`, rows * cols);
     const bbox = need(outputs, `bbox_${stride}`, rows * cols * 4);
     const kps = need(outputs, `kps_${stride}`, rows * cols * 10);
+    // Compared squared: the square root only for the few cells that pass.
+    const threshold2 = scoreThreshold * scoreThreshold;
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
         const i = r * cols + c;
-        const score = Math.sqrt(clamp01(cls[i]) * clamp01(obj[i]));
-        if (score < scoreThreshold) continue;
+        const product = clamp01(cls[i]) * clamp01(obj[i]);
+        if (product < threshold2) continue;
+        const score = Math.sqrt(product);
         const cx = (c + bbox[i * 4]) * stride;
         const cy = (r + bbox[i * 4 + 1]) * stride;
         const w = Math.exp(bbox[i * 4 + 2]) * stride;
