@@ -150,9 +150,9 @@ export function usage(s: RunningServe): string {
   const b = stack.bucket;
   const s3 = stack.s3.endpoint;
   const detect = stack.detect.options.name;
-  const photo = `${s3}/${b}/inputs/photo.jpg`;
   const u = stack.uploads;
   const inputs = stack.config.inputPrefix;
+  const photo = `${s3}/${b}/${inputs}photo.jpg`;
   const results = stack.config.resultPrefix;
   return [
     'Local face detection (Ctrl-C stops everything)',
@@ -167,8 +167,7 @@ export function usage(s: RunningServe): string {
     `  aws s3 ls s3://${b}/${results} --recursive --endpoint-url ${s3}`,
     `  aws s3 cp s3://${b}/${results}photo.jpg.json - --endpoint-url ${s3}`,
     '',
-    'Or invoke detect-faces directly (any credentials and region work):',
-    `  aws s3 cp photo.jpg s3://${b}/inputs/photo.jpg --endpoint-url ${s3}`,
+    'Or invoke detect-faces directly, here on that photo (any credentials and region work):',
     `  aws lambda invoke --function-name ${detect} --payload '{"imageUrl":"${photo}"}' --cli-binary-format raw-in-base64-out --endpoint-url ${endpoint} out.json && cat out.json`,
     `  aws s3 ls s3://${b}/tmp/ --endpoint-url ${s3}`,
     `  aws lambda invoke --function-name ${stack.cleanup.options.name} --endpoint-url ${endpoint} cleanup.json && cat cleanup.json`,

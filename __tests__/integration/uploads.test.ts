@@ -78,9 +78,15 @@ const md5 = (file: string) => createHash('md5').update(fs.readFileSync(file)).di
 /** A plain file where S3 would need a folder: s3rver then answers 500 to every PUT under it, as a failing S3 would. */
 function breakPrefix(prefix: string): () => void {
   const blocker = path.join(dataDir, local.stack.bucket, ...prefix.replace(/\/$/, '').split('/'));
+  const aside = `${blocker}.aside`;
+  const existed = fs.existsSync(blocker);
+  if (existed) fs.renameSync(blocker, aside);
   fs.mkdirSync(path.dirname(blocker), { recursive: true });
   fs.writeFileSync(blocker, 'not a folder');
-  return () => fs.rmSync(blocker);
+  return () => {
+    fs.rmSync(blocker);
+    if (existed) fs.renameSync(aside, blocker);
+  };
 }
 
 beforeAll(async () => {
@@ -196,6 +202,20 @@ test('S3 refusing the result record once: retried after the visibility timeout, 
     { receiveCount: 1, failed: true },
     { receiveCount: 2, failed: false },
   ]);
+});
+
+test('S3 refusing the marked image once: retried after the visibility timeout, then processed', async () => {
+  const repair = breakPrefix('tmp/');
+  expect((await aws('s3', 'cp', path.join(FACES_DIR, 'grace_hopper_512x512.jpg'), `s3://${local.stack.bucket}/inputs/flaky/marked.jpg`)).status).toBe(0);
+  await until('a failed delivery', () => deliveries('inputs/flaky/marked.jpg').some((d) => d.failed) || undefined);
+  repair();
+  const record = await until('the record', async () => ((await listKeys(s3, 'results/flaky/')).includes('results/flaky/marked.jpg.json') ? readJson('results/flaky/marked.jpg.json') : undefined));
+  expect(record).toMatchObject({ faces: 1, source: { key: 'inputs/flaky/marked.jpg' } });
+  expect(deliveries('inputs/flaky/marked.jpg')).toEqual([
+    { receiveCount: 1, failed: true },
+    { receiveCount: 2, failed: false },
+  ]);
+  expect((await client.send(new GetObjectCommand({ Bucket: local.stack.bucket, Key: new URL(record.outputUrl).pathname.replace(`/${local.stack.bucket}/`, '') }))).ContentType).toBe('image/jpeg');
 });
 
 test('a photo that always fails ends in the dead-letter queue after the receive limit; the others are unaffected', async () => {
