@@ -12,8 +12,8 @@
 export const FULL_STRETCH_WIDTH = 28;
 /** Width from which a score is left as it is. */
 export const NO_STRETCH_WIDTH = 48;
-/** Raw scores under this are never decoded, whatever `minScore` (keeps NMS small). */
-export const RAW_SCORE_FLOOR = 0.3;
+/** Raw scores under this are never decoded, whatever `minScore`. */
+export const RAW_SCORE_FLOOR = 0.05;
 
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 
