@@ -139,6 +139,9 @@ export type SettingName = keyof typeof STACK_SETTINGS;
 /** CloudWatch Logs accepts only these retention periods. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
+/** Where stack/opencv-layer.ts puts a layer zip too large for a direct upload. */
+const ARTIFACTS_PREFIX = 'artifacts/';
+
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): StackConfig {
@@ -175,6 +178,8 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
     for (const b of prefixes) {
       if (a !== b && b.value.startsWith(a.value)) fail(b.name, b.value, `a prefix that neither contains nor is contained in ${a.name} (${JSON.stringify(a.value)})`);
     }
+    // stack/opencv-layer.ts keeps large layer zips under artifacts/: no lifecycle rule, cleanup or trigger may reach them.
+    if (a.value.startsWith(ARTIFACTS_PREFIX) || ARTIFACTS_PREFIX.startsWith(a.value)) fail(a.name, a.value, `a prefix that neither contains nor is contained in ${ARTIFACTS_PREFIX} (the layer's S3 objects)`);
   }
 
   const region = get('region');

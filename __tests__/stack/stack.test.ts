@@ -266,6 +266,7 @@ describe('uploads processed on their own', () => {
     expect(() => synthStack({ uploadBatchSize: 11 })).toThrow(/uploadBatchSize/);
     expect(() => synthStack({ inputPrefix: 'tmp/in/' })).toThrow(/invalid inputPrefix .*"tmp\/in\/"; expected a prefix that neither contains nor is contained in imagePrefix/);
     expect(() => synthStack({ resultPrefix: 'inputs/' })).toThrow(/resultPrefix|inputPrefix/);
+    expect(() => synthStack({ inputPrefix: 'artifacts/photos/' })).toThrow(/invalid inputPrefix .*contained in artifacts\//);
     expect(() => synthStack({ inputPrefix: 'in/', resultPrefix: 'out/' })).not.toThrow();
   });
 
