@@ -171,9 +171,17 @@ export function pyramidLevel(scale: number): number {
   return scale >= 1 ? 0 : Math.floor(Math.log2(1 / scale) + 1e-9);
 }
 
+/** The multiple of `step` nearest to `n` when that loses under 3% of it, else the next one up. */
+function nearTo(n: number, step: number): number {
+  const near = Math.max(step, Math.round(n / step) * step);
+  return near >= 0.97 * n ? near : ceilTo(n, step);
+}
+
 function singleTile(width: number, height: number, scale: number, p: PlanParams): Tile | undefined {
-  const iw = ceilTo(width * scale, p.align);
-  const ih = ceilTo(height * scale, p.align);
+  // Nearest rather than up: a 12 MP image at the default is 1200x900 at the input, 1184x896
+  // costs 6% less than 1216x928 for a scale 1.3% smaller.
+  const iw = nearTo(width * scale, p.align);
+  const ih = nearTo(height * scale, p.align);
   if (iw * ih > p.maxTilePixels) return undefined;
   const level = pyramidLevel(scale);
   const source = { x: 0, y: 0, width: levelSize(width, level), height: levelSize(height, level) };

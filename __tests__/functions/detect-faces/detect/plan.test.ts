@@ -52,13 +52,13 @@ function checkPlan(plan: DetectionPlan, params = YUNET_PLAN): void {
       expect(t.input.height % params.align).toBe(0);
       expect(t.input.width * t.input.height).toBeLessThanOrEqual(params.maxTilePixels);
       expect(t.level).toBe(pyramidLevel(pass.scale));
-      // Inside its pyramid level, read at about the pass's scale (never coarser by more than rounding).
+      // Inside its pyramid level, read at about the pass's scale (at most 3% coarser: rounding to 32).
       expect(t.source.x).toBeGreaterThanOrEqual(0);
       expect(t.source.y).toBeGreaterThanOrEqual(0);
       expect(t.source.x + t.source.width).toBeLessThanOrEqual(levelSize(width, t.level));
       expect(t.source.y + t.source.height).toBeLessThanOrEqual(levelSize(height, t.level));
       const factor = t.input.width / (t.source.width * 2 ** t.level);
-      expect(factor / pass.scale).toBeGreaterThan(0.98);
+      expect(factor / pass.scale).toBeGreaterThanOrEqual(0.97);
       expect(factor / pass.scale).toBeLessThan(pass.tiles.length === 1 ? 1 + 64 / t.input.width : 1.1);
     }
     if (pass.tiles.length > 1) checkTiling(plan, pass.tiles, pass.maxFace + (2 * params.margin) / pass.scale);
