@@ -71,6 +71,7 @@ export interface OpenCv {
   readonly version: { major: number; minor: number; revision: number };
   readonly INTER_AREA: number;
   readonly INTER_NEAREST: number;
+  readonly INTER_LINEAR: number;
   readonly BORDER_REPLICATE: number;
   readonly FILLED: number;
   readonly LINE_8: number;

@@ -37,9 +37,15 @@ export function pixelCell(region: Region): number {
   return Math.max(2, Math.ceil(Math.max(region.width, region.height) / PIXELATE_CELLS_ACROSS));
 }
 
-/** Gaussian sigma and an odd kernel size covering ±3 sigma. */
-export function blurKernel(region: Region): { sigma: number; size: number } {
+/**
+ * The blur: a Gaussian of `sigma` (proportional to the face), run on a copy shrunk by `factor` so
+ * that its kernel is small (`size`, odd, ±3 sigma at the shrunk scale). A 300-px face's sigma of 54
+ * px costs a 325-tap kernel per pixel at full size (28 s for 43 faces of a 12 MP photo); shrunk to
+ * sigma 2 it costs microseconds, and after the linear upscale it looks the same: a smooth blob.
+ */
+export function blurPlan(region: Region): { sigma: number; factor: number; smallSigma: number; size: number } {
   const sigma = Math.max(1, Math.max(region.width, region.height) * BLUR_SIGMA_FRACTION);
-  const size = 2 * Math.ceil(3 * sigma) + 1;
-  return { sigma, size };
+  const factor = Math.max(1, sigma / 2);
+  const smallSigma = sigma / factor;
+  return { sigma, factor, smallSigma, size: 2 * Math.ceil(3 * smallSigma) + 1 };
 }

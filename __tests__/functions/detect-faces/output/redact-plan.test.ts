@@ -1,5 +1,5 @@
 /** Redaction geometry and strengths: padded regions clipped to the image, strengths that scale with the face. */
-import { blurKernel, paddedRegion, pixelCell, PIXELATE_CELLS_ACROSS } from '../../../../functions/detect-faces/output/redact-plan';
+import { blurPlan, paddedRegion, pixelCell, PIXELATE_CELLS_ACROSS } from '../../../../functions/detect-faces/output/redact-plan';
 
 describe('padded region', () => {
   test('grows by the fraction on each side', () => {
@@ -25,12 +25,16 @@ test('pixel cells: about the same number across every face size, at least 2 px',
   }
 });
 
-test('blur: odd kernel covering three sigmas, sigma proportional to the face', () => {
-  const small = blurKernel({ x: 0, y: 0, width: 40, height: 50 });
-  const big = blurKernel({ x: 0, y: 0, width: 400, height: 500 });
-  for (const k of [small, big]) {
-    expect(k.size % 2).toBe(1);
-    expect(k.size).toBeGreaterThanOrEqual(6 * k.sigma);
-  }
+test('blur: sigma proportional to the face, run shrunk so the kernel stays small whatever the face', () => {
+  const small = blurPlan({ x: 0, y: 0, width: 40, height: 50 });
+  const big = blurPlan({ x: 0, y: 0, width: 400, height: 500 });
   expect(big.sigma / small.sigma).toBeCloseTo(10, 5);
+  for (const p of [small, big]) {
+    expect(p.size % 2).toBe(1);
+    expect(p.size).toBeGreaterThanOrEqual(6 * p.smallSigma);
+    expect(p.size).toBeLessThanOrEqual(15);
+    expect(p.smallSigma * p.factor).toBeCloseTo(p.sigma, 5);
+  }
+  // A tiny face is blurred at full size.
+  expect(blurPlan({ x: 0, y: 0, width: 8, height: 8 }).factor).toBe(1);
 });
