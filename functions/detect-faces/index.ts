@@ -5,6 +5,7 @@
  */
 import type { LambdaContext } from '../common/lambda';
 import { createLogger } from '../common/logger';
+import { recordDetectMetrics } from '../common/metrics';
 import { s3ClientFromEnv } from '../common/s3';
 import type { DetectResult, SqsBatchResponse } from './contract';
 import { createDetector, lambdaCpuShare, networkPixelsForBudget } from './detect/detectors';
@@ -31,6 +32,7 @@ const ports: Omit<PipelinePorts<Mat>, 'log'> = {
     presignExpiresSeconds: config.presignExpiresSeconds,
     publicBaseUrl: config.publicBaseUrl,
   }),
+  metrics: recordDetectMetrics,
   now: () => new Date(),
 };
 // Lambda sets the memory size; CPU comes in proportion to it (one full vCPU at 1769 MB).

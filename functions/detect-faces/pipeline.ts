@@ -8,6 +8,7 @@
  */
 import { asServiceError, invalidInput } from '../common/errors';
 import { redactUrl, type Logger } from '../common/logger';
+import type { DetectMetricsInput } from '../common/metrics';
 import { REDACTION_DEFAULTS, type DetectRequestOptions, type DetectResult, type FaceBox, type Landmarks } from './contract';
 import type { DetectOptions, Detection } from './detect/detectors';
 import type { DownloadOptions, Downloaded } from './fetch/download';
@@ -45,6 +46,8 @@ export interface PipelinePorts<I> {
   readonly detector: Detector<I>;
   readonly store: ImageStore;
   readonly log: Logger;
+  /** Stage timings and counts, once per image (CloudWatch EMF in production). */
+  readonly metrics: (record: DetectMetricsInput) => void;
   readonly now: () => Date;
 }
 
@@ -140,6 +143,8 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
     const outputUrl = await timed('upload', () => ports.store.put(job.key, jpeg, { mark: markSpec.mode }));
 
     const result: DetectResult = { faces: boxes.length, outputUrl, boxes, width, height, minFaceSize: detection.minFaceSize, mark: markSpec.mode };
+    const totalMs = Math.round(performance.now() - started);
+    ports.metrics({ timingsMs, faces: result.faces, totalMs, detector: ports.detector.kind, outcome: 'ok' });
     ports.log.info('detect-faces done', {
       source,
       format: info.format,
@@ -154,12 +159,13 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
       key: job.key,
       outputBytes: jpeg.length,
       timingsMs,
-      totalMs: Math.round(performance.now() - started),
+      totalMs,
     });
     return result;
   } catch (err) {
     const error = asServiceError(err);
     const internal = error.code === 'Internal';
+    ports.metrics({ timingsMs, totalMs: Math.round(performance.now() - started), detector: ports.detector.kind, outcome: error.code });
     ports.log[internal ? 'error' : 'warn']('detect-faces failed', {
       source,
       ...(info ? { format: info.format, width: info.width, height: info.height } : {}),

@@ -1,6 +1,7 @@
 /** The pipeline over fakes: stage order, what reaches each port, error mapping, logs; no OpenCV, no S3, no network. */
 import { ServiceError, downloadFailed, storageFailed, unsupportedImage } from '../../../functions/common/errors';
 import type { Logger } from '../../../functions/common/logger';
+import type { DetectMetricsInput } from '../../../functions/common/metrics';
 import type { DetectOptions } from '../../../functions/detect-faces/detect/detectors';
 import type { MarkSpec } from '../../../functions/detect-faces/output/redact-plan';
 import { detectFaces, type PipelinePorts, type PipelineSettings } from '../../../functions/detect-faces/pipeline';
@@ -27,6 +28,7 @@ function fakes(overrides: Partial<PipelinePorts<FakeImage>> = {}) {
   const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
   const detectOptions: DetectOptions[] = [];
   const marks: MarkSpec[] = [];
+  const metrics: DetectMetricsInput[] = [];
   const log: Logger = {
     debug: () => undefined,
     info: (message, fields = {}) => void lines.push({ level: 'info', message, fields }),
@@ -71,10 +73,11 @@ function fakes(overrides: Partial<PipelinePorts<FakeImage>> = {}) {
       },
     },
     log,
+    metrics: (record) => void metrics.push(record),
     now: () => new Date('2026-11-26T12:00:00.000Z'),
     ...overrides,
   };
-  return { ports, calls, stored, lines, detectOptions, marks };
+  return { ports, calls, stored, lines, detectOptions, marks, metrics };
 }
 
 const settings: PipelineSettings = {
@@ -135,6 +138,8 @@ test('one log line per request with every stage timed, the URL redacted, no byte
   expect(Object.keys(fields.timingsMs as object)).toEqual(['download', 'decode', 'detect', 'annotate', 'encode', 'upload']);
   expect(fields).toMatchObject({ source: 'https://photos.example/a.png?<redacted>', format: 'png', faces: 2, minFaceSize: 20, detector: 'fake', redirects: 1 });
   expect(JSON.stringify(fields)).not.toContain('secret');
+  // The same figures as metrics, once.
+  expect(f.metrics).toEqual([{ timingsMs: fields.timingsMs, faces: 2, totalMs: fields.totalMs, detector: 'fake', outcome: 'ok' }]);
 });
 
 test('the marking: boxes by default; a redaction with its defaults or the request\'s shape and padding; recorded on the object and in the result', async () => {
@@ -180,5 +185,6 @@ describe('nothing is stored when any stage fails, and the error keeps its code',
     expect(f.stored).toEqual([]);
     expect(f.lines).toHaveLength(1);
     expect(f.lines[0]).toMatchObject({ level, message: 'detect-faces failed', fields: { code } });
+    expect(f.metrics).toEqual([expect.objectContaining({ outcome: code, detector: 'fake' })]);
   });
 });
