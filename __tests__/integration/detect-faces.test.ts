@@ -222,10 +222,15 @@ describe('bad inputs give their error code and store nothing', () => {
   });
 });
 
-test('one structured log line per request, with stage timings and no query string', async () => {
+test('one structured log line per request, with stage timings and no query string; one metrics record beside it', async () => {
   const run = await yunet.detect.invoke({ imageUrl: `${images.url('/faces/grace_hopper_512x512.jpg')}?X-Amz-Signature=secret` });
   expect(run.ok).toBe(true);
-  const lines = run.log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const json = run.log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  // CloudWatch's Embedded Metric Format: the `_aws` key marks a metrics record, not a log line.
+  const metrics = json.filter((l) => '_aws' in l);
+  const lines = json.filter((l) => !('_aws' in l));
+  expect(metrics).toHaveLength(1);
+  expect(metrics[0]).toMatchObject({ faces: 1, requests: 1, failures: 0, detector: 'yunet', outcome: 'ok', detectMs: expect.any(Number) });
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatchObject({
     level: 'info',
