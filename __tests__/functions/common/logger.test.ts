@@ -3,16 +3,9 @@
  * (Lambda's advanced logging controls win), cold start per container, nothing secret or bulky.
  */
 import { createLogger, redactUrl } from '../../../functions/common/logger';
+import { restoreEnvAfterEach } from '../../helpers/log';
 
-const ENV = ['LOG_LEVEL', 'POWERTOOLS_LOG_LEVEL', 'AWS_LAMBDA_LOG_LEVEL', 'AWS_LAMBDA_INITIALIZATION_TYPE', '_X_AMZN_TRACE_ID'];
-const saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
-afterEach(() => {
-  for (const k of ENV) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
-  jest.restoreAllMocks();
-});
+restoreEnvAfterEach(['LOG_LEVEL', 'POWERTOOLS_LOG_LEVEL', 'AWS_LAMBDA_LOG_LEVEL', 'AWS_LAMBDA_INITIALIZATION_TYPE', '_X_AMZN_TRACE_ID']);
 
 function collecting(base: Record<string, unknown> = {}, options: Parameters<typeof createLogger>[1] = {}) {
   const lines: string[] = [];

@@ -1,15 +1,8 @@
 /** Metrics as CloudWatch Embedded Metric Format, captured from stdout as CloudWatch would read it. */
 import { createMetrics, recordCleanupMetrics, recordDetectMetrics } from '../../../functions/common/metrics';
+import { restoreEnvAfterEach } from '../../helpers/log';
 
-const ENV = ['POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_METRICS_DISABLED', 'POWERTOOLS_DEV'];
-const saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
-afterEach(() => {
-  for (const k of ENV) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
-  jest.restoreAllMocks();
-});
+restoreEnvAfterEach(['POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_METRICS_DISABLED', 'POWERTOOLS_DEV']);
 
 /** Everything written to stdout while `run` runs, as parsed JSON lines. */
 function emf(run: () => void): Record<string, any>[] {

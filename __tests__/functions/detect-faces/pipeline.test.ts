@@ -1,10 +1,10 @@
 /** The pipeline over fakes: stage order, what reaches each port, error mapping, logs; no OpenCV, no S3, no network. */
 import { ServiceError, downloadFailed, storageFailed, unsupportedImage } from '../../../functions/common/errors';
-import type { Logger } from '../../../functions/common/logger';
 import type { DetectMetricsInput } from '../../../functions/common/metrics';
 import type { DetectOptions } from '../../../functions/detect-faces/detect/detectors';
 import type { MarkSpec } from '../../../functions/detect-faces/output/redact-plan';
 import { detectFaces, type PipelinePorts, type PipelineSettings } from '../../../functions/detect-faces/pipeline';
+import { recordingLogger } from '../../helpers/log';
 
 /** A 1x1 PNG header claiming 400x300: enough for the byte sniffing stage. */
 function pngBytes(width = 400, height = 300): Buffer {
@@ -25,17 +25,10 @@ interface FakeImage {
 function fakes(overrides: Partial<PipelinePorts<FakeImage>> = {}) {
   const calls: string[] = [];
   const stored: { key: string; jpeg: Buffer; metadata: Record<string, string> }[] = [];
-  const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+  const { log, lines } = recordingLogger();
   const detectOptions: DetectOptions[] = [];
   const marks: MarkSpec[] = [];
   const metrics: DetectMetricsInput[] = [];
-  const log: Logger = {
-    debug: () => undefined,
-    info: (message, fields = {}) => void lines.push({ level: 'info', message, fields }),
-    warn: (message, fields = {}) => void lines.push({ level: 'warn', message, fields }),
-    error: (message, fields = {}) => void lines.push({ level: 'error', message, fields }),
-    child: () => log,
-  };
   const ports: PipelinePorts<FakeImage> = {
     fetch: async (url) => {
       calls.push(`fetch ${url.hostname}`);
