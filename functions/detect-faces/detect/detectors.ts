@@ -2,8 +2,8 @@
  * One detector interface, two implementations: YuNet (ONNX through cv.dnn, the default) and the
  * Haar frontal-face cascade. Both look at the image at the scales a plan derives from the
  * smallest face wanted (plan.ts), read tiles from a 2x pyramid (half-size 2x2 averages) so that no
- * full-size copy per scale is made, and return boxes in the original image's pixels. Models load once, when the
- * detector is created.
+ * full-size copy per scale is made, and return boxes in the original image's pixels. Models load
+ * once, when the detector is created.
  */
 import { downscaleFactor, type Box } from './boxes';
 import { facesFromTile, mergeFaces, DEFAULT_MAX_FACES } from './merge';
