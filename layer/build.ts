@@ -1,29 +1,32 @@
 /**
- * `npm run build:layer`: builds the OpenCV Lambda layer zip from pinned inputs (layer/inputs.ts).
+ * `npm run build:layer [-- --arch x86_64|arm64]`: builds the OpenCV Lambda layer zip from pinned
+ * inputs (layer/inputs.ts) for one architecture (x86_64 unless `--arch` says otherwise).
  *
  *   build root -> OpenCV source -> OpenCV -> addon -> models -> layer zip
  *
  * Each stage is cached under CACHE_DIR by a hash of its inputs (and of the stages before it), so a
  * run with nothing changed only copies the finished zip, and a changed input rebuilds from there.
  * Compilation happens in a debootstrapped Debian bullseye root, so the binaries need nothing newer
- * than glibc 2.31 and GLIBCXX_3.4.28, below Amazon Linux 2023's ceiling.
+ * than glibc 2.31 and GLIBCXX_3.4.28, below Amazon Linux 2023's ceiling. arm64 is cross-compiled
+ * in an amd64 root of the same suite (Debian's aarch64 toolchain, arm64 libraries via multiarch).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { addon, CACHE_DIR, debian, LAYER_BUDGET, LAYER_MANIFEST, LAYER_ZIP, models, node, opencv } from './inputs';
+import { addon, CACHE_DIR, debian, layerManifestPath, layerZipPath, models, node, opencv, type ArchTarget } from './inputs';
+import { parseArchArgs, targetFor, UsageError } from './lib/arch';
 import { assembleLayer, listFiles, zipDeterministic, type LayerManifest } from './lib/assemble';
-import { acquireLock, CacheEntry, cacheKey, sha256File } from './lib/cache';
-import { compareVersions, isElf, readElf } from './lib/elf';
+import { acquireLock, CacheEntry, sha256File } from './lib/cache';
+import { compareVersions, ELF_MACHINES, isElf, readElf, readElfMachine } from './lib/elf';
 import { isCommittedModel, resolveCommittedModel } from './lib/models';
 import { ensureNodeDist } from './lib/node-dist';
 import { reachableMirror, requireCommands, requireRoot } from './lib/prerequisites';
-import { buildRootEntry, debootstrap, ensureSmokeRoot, inRoot, smokeRootEntry } from './lib/roots';
+import { crossEnv, plan, SCRIPTS, type Plan } from './lib/plan';
+import { debootstrapBuildRoot, ensureSmokeRoot, inRoot, smokeRootEntry } from './lib/roots';
 import { formatDuration, MissingPrerequisite, StepFailed, StepRunner } from './lib/steps';
 
-const SCRIPTS = path.resolve(__dirname, 'scripts');
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 const JOBS = String(Math.max(1, Number(process.env.LAYER_JOBS) || os.availableParallelism()));
 
@@ -31,48 +34,12 @@ function fileText(file: string): string {
   return fs.readFileSync(file, 'utf8');
 }
 
-interface Plan {
-  rootEntry: CacheEntry;
-  sourceFile: string;
-  opencvEntry: CacheEntry;
-  addonEntry: CacheEntry;
-  layerKey: string;
-  layerZip: string;
-}
-
-/** Cache keys of every stage: each covers its own inputs and the key of the stage before it. */
-function plan(): Plan {
-  const rootEntry = buildRootEntry();
-  // Keys hold inputs only, never the cache's own location.
-  const opencvKey = cacheKey(path.basename(rootEntry.dir), opencv.sha256, opencv.modules, opencv.cmakeFlags, fileText(path.join(SCRIPTS, 'build-opencv.sh')));
-  const addonKey = cacheKey(
-    opencvKey,
-    node.version,
-    fileText(path.join(addon.lockDir, 'package-lock.json')),
-    fileText(path.join(SCRIPTS, 'build-addon.sh')),
-    LAYER_BUDGET.systemLibraries,
-    opencv.addonModules,
-  );
-  const layerKey = cacheKey(
-    addonKey,
-    models.map((m) => m.sha256),
-    fileText(path.join(__dirname, 'lib', 'assemble.ts')),
-    fileText(path.join(__dirname, 'runtime', 'opencv-build-shim.js')),
-  );
-  return {
-    rootEntry,
-    sourceFile: path.join(CACHE_DIR, 'downloads', opencv.file),
-    opencvEntry: new CacheEntry(path.join(CACHE_DIR, 'opencv', `${opencv.version}-${opencvKey}`)),
-    addonEntry: new CacheEntry(path.join(CACHE_DIR, 'addon', `${addon.version}-${addonKey}`)),
-    layerKey,
-    layerZip: path.join(CACHE_DIR, 'layers', `${layerKey}.zip`),
-  };
-}
-
 async function main(): Promise<void> {
   const started = Date.now();
-  const p = plan();
-  const smokeReady = smokeRootEntry().exists();
+  const { arch, rest } = parseArchArgs(process.argv.slice(2));
+  if (rest.length) throw new UsageError(`unknown argument ${JSON.stringify(rest[0])}; usage: build:layer [-- --arch x86_64|arm64]`);
+  const p = plan(targetFor(arch));
+  const smokeReady = smokeRootEntry(p.target).exists();
   if (fs.existsSync(p.layerZip) && smokeReady) {
     process.stderr.write(`✓ layer for these inputs is cached (${path.basename(p.layerZip)})\n`);
   } else {
@@ -82,18 +49,21 @@ async function main(): Promise<void> {
     try {
       if (!fs.existsSync(p.layerZip)) await buildLayer(p);
       // The bare root verify:layer's smoke test runs in: made here, where the archive is reachable.
-      await ensureSmokeRoot(new StepRunner(path.join(CACHE_DIR, 'logs'), 1), () => reachableMirror(debian.suite));
+      await ensureSmokeRoot(new StepRunner(path.join(CACHE_DIR, 'logs'), 1), () => reachableMirror(debian.suite), p.target);
     } finally {
       release();
     }
   }
-  publish(p.layerZip);
-  process.stderr.write(`layer ready in ${formatDuration(Date.now() - started)}: ${LAYER_ZIP}\n`);
+  publish(p.layerZip, arch);
+  process.stderr.write(`layer ready in ${formatDuration(Date.now() - started)}: ${layerZipPath(arch)}\n`);
 }
 
 async function buildLayer(p: Plan): Promise<void> {
   const steps = new StepRunner(path.join(CACHE_DIR, 'logs'), 7);
-  const { rootEntry, sourceFile, opencvEntry, addonEntry, layerKey, layerZip } = p;
+  const { target, rootEntry, sourceFile, opencvEntry, addonEntry, layerKey, layerZip } = p;
+  const cross = !!target.emulator;
+  // Step names (and so log file names) of a cross build say which architecture.
+  const forArch = cross ? ` for ${target.arch}` : '';
   const nativeCached = addonEntry.exists();
 
   // The network is needed only when a stage that downloads is not cached.
@@ -104,9 +74,11 @@ async function buildLayer(p: Plan): Promise<void> {
   }
 
   const root = await steps.run(
-    `build root (debian ${debian.suite} ${debian.variant} + toolchain)`,
+    cross
+      ? `build root (debian ${debian.suite} ${debian.variant} + ${target.gnuTriplet} cross toolchain and ${target.debianArch} libraries)`
+      : `build root (debian ${debian.suite} ${debian.variant} + toolchain)`,
     () => (rootEntry.exists() || nativeCached ? rootEntry.dir : undefined),
-    (ctx) => debootstrap(ctx, rootEntry, mirror, debian.buildPackages),
+    (ctx) => debootstrapBuildRoot(ctx, target, mirror),
   );
 
   await steps.run(
@@ -130,7 +102,7 @@ async function buildLayer(p: Plan): Promise<void> {
   );
 
   const opencvDir = await steps.run(
-    `OpenCV ${opencv.version} build (${opencv.modules.length} modules, ${JOBS} jobs)`,
+    `OpenCV ${opencv.version} build${forArch} (${opencv.modules.length} modules, ${JOBS} jobs)`,
     () => (opencvEntry.exists() || nativeCached ? opencvEntry.dir : undefined),
     async (ctx) => {
       if (sha256File(sourceFile) !== opencv.sha256) throw new Error(`cached ${sourceFile} does not match its sha256; delete it and rerun`);
@@ -138,9 +110,10 @@ async function buildLayer(p: Plan): Promise<void> {
       fs.rmSync(work, { recursive: true, force: true });
       fs.mkdirSync(path.join(work, 'opencv-src'), { recursive: true });
       await ctx.exec(['tar', '-xJf', sourceFile, '-C', path.join(work, 'opencv-src'), '--strip-components=1']);
-      fs.writeFileSync(path.join(work, 'cmake-flags.txt'), `${opencv.cmakeFlags.join('\n')}\n`);
+      fs.writeFileSync(path.join(work, 'cmake-flags.txt'), `${target.cmakeFlags.join('\n')}\n`);
       fs.copyFileSync(path.join(SCRIPTS, 'build-opencv.sh'), path.join(work, 'build-opencv.sh'));
-      await ctx.exec(inRoot(root, { JOBS, BUILD_LIST: opencv.modules.join(',') }, ['bash', '/work/build-opencv.sh']));
+      if (cross) fs.copyFileSync(path.join(SCRIPTS, 'toolchain-aarch64.cmake'), path.join(work, 'toolchain-aarch64.cmake'));
+      await ctx.exec(inRoot(root, { JOBS, BUILD_LIST: opencv.modules.join(','), ...crossEnv(target) }, ['bash', '/work/build-opencv.sh']));
       const out = opencvEntry.begin();
       fs.cpSync(path.join(root, 'opt'), out, { recursive: true, verbatimSymlinks: true });
       return opencvEntry.commit();
@@ -148,7 +121,7 @@ async function buildLayer(p: Plan): Promise<void> {
   );
 
   const addonDir = await steps.run(
-    `${addon.name} ${addon.version} addon for Node ${node.version}`,
+    `${addon.name} ${addon.version} addon for Node ${node.version}${forArch}`,
     () => (nativeCached ? addonEntry.dir : undefined),
     async (ctx) => {
       const nodeDir = ensureNodeDist();
@@ -164,9 +137,18 @@ async function buildLayer(p: Plan): Promise<void> {
       fs.cpSync(path.join(nodeDir, 'bin'), path.join(root, 'node', 'bin'), { recursive: true });
       fs.cpSync(path.join(nodeDir, 'include'), path.join(root, 'node', 'include'), { recursive: true });
       fs.copyFileSync(path.join(SCRIPTS, 'build-addon.sh'), path.join(work, 'build-addon.sh'));
-      await ctx.exec(
-        inRoot(root, { JOBS, SYSTEM_LIBS: LAYER_BUDGET.systemLibraries.join(' '), ADDON_MODULES: opencv.addonModules.join(' ') }, ['bash', '/work/build-addon.sh']),
-      );
+      const env = { JOBS, SYSTEM_LIBS: target.systemLibraries.join(' '), ADDON_MODULES: opencv.addonModules.join(' ') };
+      if (cross) {
+        // The x64 Node runs node-gyp; the wrapper points it and build-addon.sh at the cross tools.
+        fs.copyFileSync(path.join(SCRIPTS, 'build-addon-cross.sh'), path.join(work, 'build-addon-cross.sh'));
+        await ctx.exec(inRoot(root, { ...env, TRIPLET: target.gnuTriplet, NODE_GYP_ARCH: target.arch }, ['bash', '/work/build-addon-cross.sh']));
+      } else {
+        await ctx.exec(inRoot(root, env, ['bash', '/work/build-addon.sh']));
+      }
+      const machine = readElfMachine(path.join(work, 'out', 'addon', 'opencv4nodejs.node'));
+      if (machine !== target.elfMachine.code) {
+        throw new Error(`the addon was built for ${ELF_MACHINES[machine ?? -1] ?? `e_machine ${machine}`}, not ${target.elfMachine.name}`);
+      }
       const out = addonEntry.begin();
       fs.cpSync(path.join(work, 'out'), out, { recursive: true });
       const pkg = path.join(work, 'addon', 'node_modules', '@u4', 'opencv4nodejs');
@@ -191,6 +173,7 @@ async function buildLayer(p: Plan): Promise<void> {
       const stage = entry.begin();
       const elf = elfCeilings(addonDir);
       const manifest = await assembleLayer(stage, {
+        arch: target.arch,
         addonDir,
         opencvDir,
         yunetModel,
@@ -199,7 +182,7 @@ async function buildLayer(p: Plan): Promise<void> {
       });
       zipDeterministic(stage, `${layerZip}.partial`);
       fs.renameSync(`${layerZip}.partial`, layerZip);
-      writeSideManifest(layerZip, manifest);
+      writeSideManifest(layerZip, manifest, target);
       ctx.log(`files: ${listFiles(stage).length}`);
       entry.commit();
       return layerZip;
@@ -209,13 +192,14 @@ async function buildLayer(p: Plan): Promise<void> {
 }
 
 /** Copies the cached zip and its manifest to layer/dist and prints the figures. */
-function publish(layerZip: string): void {
-  fs.mkdirSync(path.dirname(LAYER_ZIP), { recursive: true });
-  if (!fs.existsSync(LAYER_ZIP) || sha256File(LAYER_ZIP) !== sha256File(layerZip)) fs.copyFileSync(layerZip, LAYER_ZIP);
-  fs.copyFileSync(sideManifest(layerZip), LAYER_MANIFEST);
-  const m: LayerManifest & { zippedBytes: number } = JSON.parse(fileText(LAYER_MANIFEST));
+function publish(layerZip: string, arch: ArchTarget['arch']): void {
+  const zip = layerZipPath(arch);
+  fs.mkdirSync(path.dirname(zip), { recursive: true });
+  if (!fs.existsSync(zip) || sha256File(zip) !== sha256File(layerZip)) fs.copyFileSync(layerZip, zip);
+  fs.copyFileSync(sideManifest(layerZip), layerManifestPath(arch));
+  const m: LayerManifest & { zippedBytes: number } = JSON.parse(fileText(layerManifestPath(arch)));
   process.stderr.write(
-    `layer: ${(m.zippedBytes / 1e6).toFixed(2)} MB zipped, ${(m.sizes.unzippedBytes / 1e6).toFixed(2)} MB unzipped, ` +
+    `layer (${m.architecture}): ${(m.zippedBytes / 1e6).toFixed(2)} MB zipped, ${(m.sizes.unzippedBytes / 1e6).toFixed(2)} MB unzipped, ` +
       `OpenCV ${m.opencv.version}, Node ABI ${m.addon.nodeAbi}, GLIBC <= ${m.runtime.maxGlibc}, GLIBCXX <= ${m.runtime.maxGlibcxx}\n`,
   );
 }
@@ -238,13 +222,13 @@ function sideManifest(zip: string): string {
   return zip.replace(/\.zip$/, '.manifest.json');
 }
 
-function writeSideManifest(zip: string, manifest: LayerManifest): void {
-  const full = { ...manifest, zip: path.basename(LAYER_ZIP), zippedBytes: fs.statSync(zip).size, zipSha256: sha256File(zip) };
+function writeSideManifest(zip: string, manifest: LayerManifest, target: ArchTarget): void {
+  const full = { ...manifest, zip: path.basename(layerZipPath(target.arch)), zippedBytes: fs.statSync(zip).size, zipSha256: sha256File(zip) };
   fs.writeFileSync(sideManifest(zip), `${JSON.stringify(full, null, 2)}\n`);
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof MissingPrerequisite) {
+  if (err instanceof MissingPrerequisite || err instanceof UsageError) {
     process.stderr.write(`build:layer: ${err.message}\n`);
     process.exit(2);
   }

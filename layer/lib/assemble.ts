@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { addon, LAYER_ARCH, LAYER_LAYOUT, models, node, opencv } from '../inputs';
+import { addon, LAYER_LAYOUT, models, node, opencv, type LayerArch } from '../inputs';
 import { sha256File } from './cache';
 
 export interface LayerManifest {
@@ -28,6 +28,7 @@ export interface LayerManifest {
 const ZIP_EPOCH = new Date('2000-01-01T00:00:00Z');
 
 export interface AssembleInputs {
+  arch: LayerArch;
   /** Output of build-addon.sh: addon/, lib/, licenses/, pkg/ (the package's JS), elf.json. */
   addonDir: string;
   /** OpenCV install tree (its share/ holds the Haar cascades). */
@@ -93,8 +94,8 @@ export async function assembleLayer(stage: string, inputs: AssembleInputs): Prom
   }
 
   const manifest: LayerManifest = {
-    name: `opencv-layer-${LAYER_ARCH}`,
-    architecture: LAYER_ARCH,
+    name: `opencv-layer-${inputs.arch}`,
+    architecture: inputs.arch,
     opencv: { version: opencv.version, source: opencv.file, sourceSha256: opencv.sha256, modules: opencv.modules },
     addon: { name: addon.name, version: addon.version, nodeAbi: inputs.nodeAbi, nodeVersion: node.version },
     runtime: { compatibleRuntimes: ['nodejs24.x'], maxGlibc: inputs.elfCeilings.glibc, maxGlibcxx: inputs.elfCeilings.glibcxx },

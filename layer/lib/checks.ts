@@ -1,9 +1,11 @@
 /** The layer's acceptance rules, as pure functions over what was read from the zip (tested on their own). */
-import { compareVersions, type ElfInfo } from './elf';
+import { compareVersions, ELF_MACHINES, type ElfInfo } from './elf';
 
 export interface ElfRow {
   file: string;
   bytes: number;
+  /** Architecture from the ELF header ('-' when not read). */
+  machine: string;
   glibc: string;
   glibcxx: string;
   /** Each NEEDED library and where it comes from: `layer`, `system` or `MISSING`. */
@@ -15,12 +17,20 @@ export interface ElfRules {
   maxGlibc: string;
   maxGlibcxx: string;
   systemLibraries: readonly string[];
+  /** The e_machine every file must carry (the layer's architecture). */
+  machine?: { code: number; name: string };
 }
 
 /** Decides every ELF file: version ceilings, and each NEEDED library in lib/ or on the allowlist. */
-export function checkElfFiles(files: { file: string; bytes: number; info: ElfInfo }[], layerLibs: ReadonlySet<string>, rules: ElfRules): ElfRow[] {
-  return files.map(({ file, bytes, info }) => {
+export function checkElfFiles(
+  files: { file: string; bytes: number; info: ElfInfo; machine?: number }[],
+  layerLibs: ReadonlySet<string>,
+  rules: ElfRules,
+): ElfRow[] {
+  return files.map(({ file, bytes, info, machine }) => {
     const problems: string[] = [];
+    const machineName = machine === undefined ? '-' : (ELF_MACHINES[machine] ?? `e_machine ${machine}`);
+    if (rules.machine && machine !== rules.machine.code) problems.push(`is ${machineName}, not ${rules.machine.name}`);
     const glibc = info.maxVersions.GLIBC ?? '-';
     const glibcxx = info.maxVersions.GLIBCXX ?? '-';
     if (glibc !== '-' && compareVersions(glibc, rules.maxGlibc) > 0) problems.push(`needs GLIBC_${glibc} > ${rules.maxGlibc}`);
@@ -30,21 +40,22 @@ export function checkElfFiles(files: { file: string; bytes: number; info: ElfInf
       if (from === 'MISSING') problems.push(`needs ${name}, which is neither in lib/ nor provided by Amazon Linux 2023`);
       return { name, from };
     });
-    return { file, bytes, glibc, glibcxx, needed, problems };
+    return { file, bytes, machine: machineName, glibc, glibcxx, needed, problems };
   });
 }
 
 export function formatElfTable(rows: readonly ElfRow[]): string {
-  const header = ['file', 'KB', 'GLIBC', 'GLIBCXX', 'NEEDED (from)', 'verdict'];
+  const header = ['file', 'KB', 'arch', 'GLIBC', 'GLIBCXX', 'NEEDED (from)', 'verdict'];
   const body = rows.map((r) => [
     r.file,
     String(Math.round(r.bytes / 1024)),
+    r.machine,
     r.glibc,
     r.glibcxx,
     r.needed.map((n) => `${n.name}(${n.from})`).join(' '),
     r.problems.length ? `FAIL: ${r.problems.join('; ')}` : 'ok',
   ]);
-  const widths = header.map((h, i) => Math.min(i === 4 ? 200 : 80, Math.max(h.length, ...body.map((row) => row[i].length))));
+  const widths = header.map((h, i) => Math.min(i === 5 ? 200 : 80, Math.max(h.length, ...body.map((row) => row[i].length))));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
@@ -75,7 +86,7 @@ export function foreignLibraries(mapped: readonly string[], systemLibraries: rea
   return mapped.filter((file) => !file.startsWith('/opt/') && !system.has(libraryFamily(file.split('/').pop()!)));
 }
 
-/** libc.so.6 and libc-2.31.so -> "libc"; ld-linux-x86-64.so.2 and ld-2.31.so -> "ld". */
+/** libc.so.6 and libc-2.31.so -> "libc"; ld-linux-x86-64.so.2, ld-linux-aarch64.so.1 and ld-2.31.so -> "ld". */
 export function libraryFamily(fileName: string): string {
   const family = fileName.replace(/(-\d[\d.]*)?\.so(\.[\d.]+)?$/, '');
   return family.startsWith('ld-linux') ? 'ld' : family;
@@ -85,4 +96,62 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export interface FaceBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Pairs each box of `a` with the closest unused box of `b` and reports the largest difference of
+ * any coordinate: how far two runs (e.g. x86_64 and arm64) disagree, in pixels.
+ */
+export interface BoxComparison {
+  pairs: number;
+  /** Boxes of either side left without a partner. */
+  unpaired: number;
+  maxDeltaPx: number;
+}
+
+export function compareBoxes(a: readonly FaceBox[], b: readonly FaceBox[]): BoxComparison {
+  const unused = [...b];
+  let maxDeltaPx = 0;
+  let pairs = 0;
+  for (const box of a) {
+    if (!unused.length) break;
+    const delta = (o: FaceBox) => Math.max(Math.abs(box.x - o.x), Math.abs(box.y - o.y), Math.abs(box.width - o.width), Math.abs(box.height - o.height));
+    let best = 0;
+    for (let i = 1; i < unused.length; i++) if (delta(unused[i]) < delta(unused[best])) best = i;
+    maxDeltaPx = Math.max(maxDeltaPx, delta(unused[best]));
+    unused.splice(best, 1);
+    pairs += 1;
+  }
+  return { pairs, unpaired: a.length - pairs + unused.length, maxDeltaPx };
+}
+
+function iou(a: FaceBox, b: FaceBox): number {
+  const w = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
+  const h = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
+  const inter = w * h;
+  return inter / (a.width * a.height + b.width * b.height - inter);
+}
+
+/** How many labelled faces some detected box covers (IoU >= minIou): the smoke test's recall on a labelled photo. */
+export function labelsFound(labels: readonly FaceBox[], detected: readonly FaceBox[], minIou = 0.3): number {
+  return labels.filter((label) => detected.some((box) => iou(label, box) >= minIou)).length;
+}
+
+/** The labelled boxes of one image in a training.xml (dlib's imglab format: top, left, width, height). */
+export function parseLabels(xml: string, image: string): FaceBox[] {
+  for (const m of xml.matchAll(/<image\s+file=['"]([^'"]+)['"][^>]*>([\s\S]*?)<\/image>/g)) {
+    if (m[1] !== image) continue;
+    return [...m[2].matchAll(/<box\s+([^>]*?)\/?>/g)].map((b) => {
+      const attr = (name: string) => Number(new RegExp(`\\b${name}=['"](-?\\d+)['"]`).exec(b[1])![1]);
+      return { x: attr('left'), y: attr('top'), width: attr('width'), height: attr('height') };
+    });
+  }
+  throw new Error(`${image} has no labels`);
 }

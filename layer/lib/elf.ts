@@ -61,3 +61,22 @@ export function compareVersions(a: string, b: string): number {
   }
   return 0;
 }
+
+/** ELF e_machine values of the architectures Lambda runs. */
+export const ELF_MACHINES: Record<number, string> = { 62: 'x86-64', 183: 'AArch64' };
+
+/** e_machine from an ELF header (bytes 18-19, in the byte order EI_DATA names); undefined if not ELF. */
+export function parseElfMachine(header: Buffer): number | undefined {
+  if (header.length < 20 || !header.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) return undefined;
+  return header[5] === 2 ? header.readUInt16BE(18) : header.readUInt16LE(18);
+}
+
+export function readElfMachine(file: string): number | undefined {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const header = Buffer.alloc(20);
+    return parseElfMachine(header.subarray(0, fs.readSync(fd, header, 0, 20, 0)));
+  } finally {
+    fs.closeSync(fd);
+  }
+}

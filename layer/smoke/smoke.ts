@@ -1,7 +1,8 @@
 /**
  * Runs inside the clean smoke root, as Lambda would: Node 24 at /var/lang/bin/node, the layer at
  * /opt (read-only), Lambda's NODE_PATH and LD_LIBRARY_PATH. Loads the addon, both detectors, finds
- * the faces in one image and reports timings and every shared library the process mapped.
+ * the faces in one image and reports timings and every shared library the process mapped; then the
+ * boxes both detectors find in each further image (labelled photos, compared across architectures).
  * Bundled by verify.ts with esbuild; the addon itself is resolved from the layer at run time.
  */
 import * as fs from 'node:fs';
@@ -9,7 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { createDetector } from '../../functions/detect-faces/detect/detectors';
 import type { OpenCv } from '../../functions/detect-faces/opencv';
 
-const [imagePath, modelsDir = '/opt/models'] = process.argv.slice(2);
+const [imagePath, ...morePaths] = process.argv.slice(2);
+const modelsDir = '/opt/models';
 // performance.now() counts from the process's time origin, i.e. from process start.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const cv: OpenCv = require('@u4/opencv4nodejs');
@@ -26,6 +28,13 @@ const firstResultMs = t1;
 const haarBoxes = haar.detect(image).boxes;
 const t2 = performance.now();
 const jpeg = cv.imencode('.jpg', image, [cv.IMWRITE_JPEG_QUALITY, 90]);
+
+const more = morePaths.map((file) => {
+  const img = cv.imdecode(fs.readFileSync(file));
+  const yunetFaces = yunet.detect(img).boxes;
+  const haarFaces = haar.detect(img).boxes;
+  return { file: file.split('/').pop(), width: img.cols, height: img.rows, yunet: yunetFaces, haar: haarFaces };
+});
 
 const mapped = new Set<string>();
 for (const line of fs.readFileSync('/proc/self/maps', 'utf8').split('\n')) {
@@ -47,6 +56,7 @@ process.stdout.write(
     rssMb: Math.round(process.memoryUsage().rss / 1e6),
     peakRssMb: peakRssMb(),
     mappedLibraries: [...mapped].sort(),
+    more,
   })}\n`,
 );
 
