@@ -122,7 +122,8 @@ export const STACK_SETTINGS = {
   uploadMaxConcurrency: { env: 'FACE_UPLOAD_MAX_CONCURRENCY', spec: int(10, 2, 1000, 'most detect-faces invocations the upload queue drives at once (event source mapping maximum concurrency)') },
   // AWS advises at least 5 so that throttled batches do not land in the dead-letter queue.
   uploadMaxReceiveCount: { env: 'FACE_UPLOAD_MAX_RECEIVE_COUNT', spec: int(5, 1, 1000, 'deliveries of an upload that keeps failing unexpectedly before it moves to the dead-letter queue') },
-  inputLifecycleDays: { env: 'FACE_INPUT_LIFECYCLE_DAYS', spec: int(7, 1, 3650, 'uploaded photos under the input prefix expire after this many days') },
+  // As long as a dead letter is kept (14 days): a redriven message still finds its photo.
+  inputLifecycleDays: { env: 'FACE_INPUT_LIFECYCLE_DAYS', spec: int(14, 1, 3650, 'uploaded photos under the input prefix expire after this many days; below 14 (how long dead letters are kept) a redriven dead letter may find its photo gone') },
   resultLifecycleDays: { env: 'FACE_RESULT_LIFECYCLE_DAYS', spec: int(30, 1, 3650, 'result records under the result prefix expire after this many days') },
   logRetentionDays: { env: 'FACE_LOG_RETENTION_DAYS', spec: int(14, 1, 3653, "CloudWatch Logs retention, days (one of CloudWatch's periods)") },
   layerS3ThresholdBytes: { env: 'FACE_LAYER_S3_THRESHOLD_BYTES', spec: int(50 * 1024 * 1024, 1, 250 * 1024 * 1024, "layer zips above this size go through an S3 object (Lambda's direct upload limit is 50 MB)") },

@@ -37,7 +37,7 @@ describe('storage', () => {
     expect(json).toHaveResourceWithProperties(S3BucketLifecycleConfiguration, {
       rule: [
         expect.objectContaining({ id: 'expire-marked-images', status: 'Enabled', filter: [{ prefix: 'tmp/' }], expiration: [{ days: 1 }] }),
-        expect.objectContaining({ id: 'expire-inputs', status: 'Enabled', filter: [{ prefix: 'inputs/' }], expiration: [{ days: 7 }] }),
+        expect.objectContaining({ id: 'expire-inputs', status: 'Enabled', filter: [{ prefix: 'inputs/' }], expiration: [{ days: 14 }] }),
         expect.objectContaining({ id: 'expire-results', status: 'Enabled', filter: [{ prefix: 'results/' }], expiration: [{ days: 30 }] }),
       ],
     });
