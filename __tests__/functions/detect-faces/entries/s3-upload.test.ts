@@ -78,6 +78,7 @@ function fakes(objects: Objects, overrides: Partial<UploadPorts<{ w: number }>> 
       writeJson: async (key, body) => void records.set(key, JSON.parse(JSON.stringify(body))),
     },
     log,
+    metrics: () => undefined,
     now: () => new Date('2026-11-26T12:00:00Z'),
     ...overrides,
   };
