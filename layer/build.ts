@@ -43,8 +43,9 @@ async function main(): Promise<void> {
   if (fs.existsSync(p.layerZip) && smokeReady) {
     process.stderr.write(`✓ layer for these inputs is cached (${path.basename(p.layerZip)})\n`);
   } else {
-    requireRoot();
+    // Commands first: a user who lacks both learns what to install before how to run it.
     requireCommands(['debootstrap', 'unshare', 'chroot', 'tar', 'xz', 'zip', 'readelf']);
+    requireRoot();
     const release = acquireLock(CACHE_DIR);
     try {
       if (!fs.existsSync(p.layerZip)) await buildLayer(p);
