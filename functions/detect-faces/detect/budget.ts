@@ -5,10 +5,12 @@
 
 /**
  * Input pixels per millisecond of the whole detect stage (pyramid, tile resizes, blob, forward,
- * decode, merge) with one OpenCV thread, YuNet 2023mar through the layer's addon. Measured by
- * `npm run bench` (real-size section, "detect throughput"), see README "Detection at real sizes".
+ * decode, merge) with one OpenCV thread, YuNet 2023mar through the layer's addon. `npm run bench --
+ * --real-size` ("detect throughput") measured 12,640 on one core of an AMD EPYC with the machine
+ * nearly idle (load 2.4-2.8 on 2 cores) and 5,200-5,400 with it busy (load 8-12); forward alone
+ * was 7,600-8,700 on a Xeon (FACTS.md). 8,000 holds on a Xeon-class core with no one else on it.
  */
-export const YUNET_PIXELS_PER_MS = 6_000;
+export const YUNET_PIXELS_PER_MS = 8_000;
 
 /** Lambda gives a function one full vCPU at 1769 MB, and CPU in proportion to memory below that. */
 export function lambdaCpuShare(memoryMb: number): number {
