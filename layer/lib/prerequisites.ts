@@ -65,11 +65,6 @@ const commandPackages: Record<string, string> = {
   'qemu-aarch64-static': 'qemu-user-static',
 };
 
-/** The Debian/Ubuntu packages that provide these commands (what a CI image needs installed). */
-export function packagesFor(commands: readonly string[]): string[] {
-  return [...new Set(commands.map((name) => commandPackages[name] ?? name))].sort();
-}
-
 export function requireCommands(names: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
   for (const name of names) {
     const found = spawnSync('/bin/sh', ['-c', 'command -v "$1"', 'sh', name], { stdio: 'ignore', env }).status === 0;
