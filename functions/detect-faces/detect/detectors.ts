@@ -151,10 +151,10 @@ export function createYunetDetector(cv: OpenCv, modelPath: string, options: Dete
 
 /**
  * Time per input pixel of the Haar cascade (detectMultiScale, scale step 1.1, from 28 px up) over
- * YuNet's, one thread (bench real-size: 1.47 Mpx in 1.7-1.8 s against YuNet's 1.14 Mpx in
- * 0.26-0.58 s in the same runs, a loaded machine).
+ * YuNet's, one thread: bench real-size, nearly idle machine, 1.47 Mpx in 640-650 ms against
+ * YuNet's 1.10 Mpx in 85-94 ms (5.2x).
  */
-export const HAAR_PIXEL_COST = 4;
+export const HAAR_PIXEL_COST = 5;
 
 export function createHaarDetector(cv: OpenCv, cascadePath: string, options: DetectorOptions = {}): FaceDetector {
   const cascade = new cv.CascadeClassifier(cascadePath);
