@@ -17,6 +17,7 @@ import { toEnvironment } from '../functions/common/schema';
 import { DETECT_ENV } from '../functions/detect-faces/contract';
 import { startFileServer, type LocalFileServer } from './file-server';
 import { FunctionRuntime } from './lambda-runtime';
+import { layerZipPath } from '../layer/inputs';
 import { unpackLayer } from './layer';
 import { spawnS3Server, type RunningS3Server } from './s3-server';
 import { LocalEventSourceMapping, LocalQueue, s3TestEvent, toS3Notification, type BatchReport } from './uploads';
@@ -80,7 +81,8 @@ function localS3Environment(endpoint: string): Record<string, string> {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const config = loadConfig({}, process.env);
   const bucket = config.bucketName ?? LOCAL_BUCKET;
-  const layer = unpackLayer(config.artifacts.layerZip);
+  // This machine runs x86_64: an arm64 deployment setting still runs the x86_64 layer locally.
+  const layer = unpackLayer(config.architecture === 'x86_64' ? config.artifacts.layerZip : layerZipPath('x86_64'));
   const bundles = Object.fromEntries(await Promise.all(Object.values(FUNCTION_BUNDLES).map(async (b) => [b.name, await unpackedBundle(b)] as const)));
 
   const uploadOptions = options.uploads ?? {};

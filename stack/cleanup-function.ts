@@ -36,6 +36,7 @@ export class CleanupFunction extends Construct {
       functionName: name,
       description: `Deletes marked images under ${config.imagePrefix} older than ${config.cleanupMaxAgeSeconds} s`,
       bundle: FUNCTION_BUNDLES.cleanup,
+      architecture: config.architecture,
       prebuiltZip: config.artifacts.cleanupZip,
       memoryMb: config.cleanupMemoryMb,
       timeoutSeconds: config.cleanupTimeoutSeconds,

@@ -5,9 +5,9 @@
  * setting, the value and what is accepted.
  */
 import { CLEANUP_ENV } from '../functions/cleanup/contract';
-import { int, parseValue, str, type ValueOf, type ValueSpec } from '../functions/common/schema';
+import { int, oneOf, parseValue, str, type ValueOf, type ValueSpec } from '../functions/common/schema';
 import { DETECT_ENV, type DetectorKind, type OutputAccess } from '../functions/detect-faces/contract';
-import { LAYER_ZIP } from '../layer/inputs';
+import { LAYER_ARCHES, layerZipPath, type LayerArch } from '../layer/inputs';
 
 export type { DetectorKind, OutputAccess };
 
@@ -70,6 +70,8 @@ export interface StackConfig {
   readonly logRetentionDays: number;
   /** Layer zips above this size go through an S3 object (Lambda's direct upload limit is 50 MB). */
   readonly layerS3ThresholdBytes: number;
+  /** Lambda architecture of the functions and the layer. */
+  readonly architecture: LayerArch;
   /** Built artifacts the stack deploys. */
   readonly artifacts: {
     readonly layerZip: string;
@@ -127,7 +129,8 @@ export const STACK_SETTINGS = {
   resultLifecycleDays: { env: 'FACE_RESULT_LIFECYCLE_DAYS', spec: int(30, 1, 3650, 'result records under the result prefix expire after this many days') },
   logRetentionDays: { env: 'FACE_LOG_RETENTION_DAYS', spec: int(14, 1, 3653, "CloudWatch Logs retention, days (one of CloudWatch's periods)") },
   layerS3ThresholdBytes: { env: 'FACE_LAYER_S3_THRESHOLD_BYTES', spec: int(50 * 1024 * 1024, 1, 250 * 1024 * 1024, "layer zips above this size go through an S3 object (Lambda's direct upload limit is 50 MB)") },
-  layerZip: { env: 'FACE_LAYER_ZIP', spec: str({ default: LAYER_ZIP, doc: 'the built layer (`npm run build:layer`)' }) },
+  architecture: { env: 'FACE_ARCHITECTURE', spec: oneOf(LAYER_ARCHES, 'x86_64', 'Lambda architecture of both functions and the layer: `arm64` (Graviton) costs 20% less per GB-second; build its layer with `npm run build:layer -- --arch arm64`') },
+  layerZip: { env: 'FACE_LAYER_ZIP', spec: str({ doc: 'the built layer; unset: `layer/dist/opencv-layer-<architecture>.zip` (`npm run build:layer`)' }) },
   detectZip: { env: 'FACE_DETECT_ZIP', spec: str({ doc: 'a prebuilt detect-faces zip to deploy; unset: bundled while synthesizing' }) },
   cleanupZip: { env: 'FACE_CLEANUP_ZIP', spec: str({ doc: 'a prebuilt cleanup zip to deploy; unset: bundled while synthesizing' }) },
   stateBucket: { env: 'FACE_STATE_BUCKET', spec: str({ expected: "S3's bucket naming rules", doc: 'S3 bucket of the Terraform state (S3-native locking); unset: a local state file' }) },
@@ -184,6 +187,7 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
   }
 
   const region = get('region');
+  const architecture = get('architecture');
   const stateBucket = get('stateBucket');
   let backend: StateBackend | undefined;
   if (stateBucket !== undefined) {
@@ -228,7 +232,8 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
     resultLifecycleDays: get('resultLifecycleDays'),
     logRetentionDays,
     layerS3ThresholdBytes: get('layerS3ThresholdBytes'),
-    artifacts: { layerZip: get('layerZip'), detectZip: get('detectZip'), cleanupZip: get('cleanupZip') },
+    architecture,
+    artifacts: { layerZip: get('layerZip') ?? layerZipPath(architecture), detectZip: get('detectZip'), cleanupZip: get('cleanupZip') },
     backend,
   };
 }

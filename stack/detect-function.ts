@@ -42,6 +42,7 @@ export class DetectFunction extends Construct {
       functionName: `${config.stackName}-detect-faces`,
       description: 'Finds faces in the image at imageUrl, or in photos uploaded under the input prefix, and stores a marked copy',
       bundle: FUNCTION_BUNDLES.detectFaces,
+      architecture: config.architecture,
       prebuiltZip: config.artifacts.detectZip,
       memoryMb: config.detectMemoryMb,
       timeoutSeconds: config.detectTimeoutSeconds,

@@ -49,6 +49,7 @@ export class FaceDetectionStack extends TerraformStack {
 
     this.layer = new OpenCvLayer(this, 'opencv-layer', {
       zipPath: config.artifacts.layerZip,
+      architecture: config.architecture,
       layerName: `${config.stackName}-opencv`,
       s3ThresholdBytes: config.layerS3ThresholdBytes,
       bucket: bucket.id,

@@ -8,6 +8,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { Construct } from 'constructs';
 import { BUNDLE_DIR, bundleFunction, type FunctionBundle } from '../bundling/functions';
+import type { LayerArch } from '../layer/inputs';
 import { Artifact } from './artifact';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from './policy';
 
@@ -21,6 +22,7 @@ export interface NodejsFunctionProps {
   /** @default "index.handler" */
   readonly handler?: string;
   readonly memoryMb: number;
+  readonly architecture: LayerArch;
   readonly timeoutSeconds: number;
   readonly environment: Record<string, string>;
   readonly layers?: string[];
@@ -65,7 +67,7 @@ export class NodejsFunction extends Construct {
       functionName: props.functionName,
       description: props.description,
       runtime: 'nodejs24.x',
-      architectures: ['x86_64'],
+      architectures: [props.architecture],
       handler: props.handler ?? 'index.handler',
       filename: code.asset.path,
       sourceCodeHash: code.sourceCodeHash,

@@ -2,11 +2,13 @@
 import { LambdaLayerVersion } from '@cdktf/provider-aws/lib/lambda-layer-version';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import { Construct } from 'constructs';
+import type { LayerArch } from '../layer/inputs';
 import { Artifact } from './artifact';
 
 export interface OpenCvLayerProps {
   readonly zipPath: string;
   readonly layerName: string;
+  readonly architecture: LayerArch;
   /** Zips larger than this are uploaded to `bucket` first. */
   readonly s3ThresholdBytes: number;
   /** Bucket for the upload (only used above the threshold). */
@@ -23,9 +25,9 @@ export class OpenCvLayer extends Construct {
     this.viaS3 = zip.sizeBytes > props.s3ThresholdBytes;
     const common = {
       layerName: props.layerName,
-      description: 'OpenCV 4.10 + @u4/opencv4nodejs for nodejs24.x (x86_64), with YuNet and Haar face models',
+      description: `OpenCV 4.10 + @u4/opencv4nodejs for nodejs24.x (${props.architecture}), with YuNet and Haar face models`,
       compatibleRuntimes: ['nodejs24.x'],
-      compatibleArchitectures: ['x86_64'],
+      compatibleArchitectures: [props.architecture],
       sourceCodeHash: zip.sourceCodeHash,
     };
     if (this.viaS3) {

@@ -24,6 +24,7 @@ import { settingsFromEnv } from '../../functions/common/settings';
 import { detectConfigFromEnv } from '../../functions/detect-faces/settings';
 import { cleanupEnvironment } from '../../stack/cleanup-function';
 import { detectEnvironment } from '../../stack/detect-function';
+import { loadConfig } from '../../stack/config';
 
 describe('storage', () => {
   const { json, parsed } = synthStack();
@@ -165,6 +166,16 @@ describe('functions', () => {
       environment: { variables: expect.objectContaining({ DOWNLOAD_TIMEOUT_MS: '2000' }) },
     });
     expect(custom).toHaveResourceWithProperties(CloudwatchLogGroup, { retention_in_days: 30 });
+  });
+
+  test('architecture: the functions, the layer\'s compatible architectures and the layer zip follow it; a bad value names the setting', () => {
+    const arm = synthStack({ architecture: 'arm64' });
+    for (const fn of Object.values(arm.parsed.resource.aws_lambda_function)) expect(fn.architectures).toEqual(['arm64']);
+    expect(only(arm.parsed, 'aws_lambda_layer_version')).toMatchObject({ compatible_architectures: ['arm64'], description: expect.stringContaining('(arm64)') });
+    for (const fn of Object.values(parsed.resource.aws_lambda_function)) expect(fn.architectures).toEqual(['x86_64']);
+    expect(loadConfig({ architecture: 'arm64' }, {}).artifacts.layerZip).toBe('layer/dist/opencv-layer-arm64.zip');
+    expect(loadConfig({}, {}).artifacts.layerZip).toBe('layer/dist/opencv-layer-x86_64.zip');
+    expect(() => loadConfig({}, { FACE_ARCHITECTURE: 'amd64' })).toThrow('invalid architecture (context) / FACE_ARCHITECTURE (env): "amd64"; expected one of x86_64, arm64');
   });
 
   test('the detect budget follows the timeout or its setting, never near the timeout; a minimum score reaches the function', () => {
