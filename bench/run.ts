@@ -11,6 +11,7 @@
  *   4. cold start (fresh processes, process start to first result), peak RSS on the large photo,
  *      layer size from its manifest
  *   5. detection at real sizes (bench/real-size.ts); `npm run bench -- --real-size` runs only that
+ *   6. the cost of each mark mode beside box (bench/marks.ts); `npm run bench -- --marks` runs only that
  *
  * Prints a table and writes bench/results/latest.json. Peers are optional dependencies of
  * bench/package.json, installed on the first run.
@@ -29,6 +30,7 @@ import { bundleSmoke } from '../layer/smoke/bundle';
 import { unpackLayer } from '../local/layer';
 import { FACES_DIR, readLabels } from '../__tests__/helpers/image-server';
 import { recallPrecision } from '../__tests__/helpers/metrics';
+import { benchMarks } from './marks';
 import { realSize } from './real-size';
 
 const BENCH = __dirname;
@@ -224,6 +226,11 @@ function table(header: string[], rows: (string | number)[][]): string {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--real-size')) return void console.log(await realSize());
+  if (process.argv.includes('--marks')) {
+    const { cv, modelsDir } = loadAddon();
+    cv.setNumThreads(1);
+    return void console.log(`mark modes, one thread\n${benchMarks(cv, modelsDir)}`);
+  }
   ensurePeers();
   const runs = Number(process.env.BENCH_RUNS) || 15;
   const { cv, modelsDir, layerNodeModules } = loadAddon();
@@ -313,6 +320,8 @@ async function main(): Promise<void> {
   console.log(report);
   fs.writeFileSync(path.join(RESULTS, 'latest.md'), report);
   console.log(await realSize());
+  cv.setNumThreads(1);
+  console.log(`mark modes, one thread\n${benchMarks(cv, modelsDir)}`);
   fs.writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify({ machine, runs, stages: stageRows, peers: peerRows, coldStart: cold, largePhoto: big, layer: { zippedBytes: manifest.zippedBytes, unzippedBytes: manifest.sizes.unzippedBytes } }, null, 2)}\n`);
 }
 
