@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildSync, type BuildOptions } from 'esbuild';
+import { build, buildSync, type BuildOptions, type BuildResult } from 'esbuild';
 import { createZip } from './zip';
 
 export interface FunctionBundle {
@@ -57,7 +57,18 @@ export function esbuildOptions(bundle: FunctionBundle, overrides: Partial<BuildO
  * Synchronous, because constructs are built synchronously while the app synthesizes.
  */
 export function bundleFunction(bundle: FunctionBundle, outDir: string = BUNDLE_DIR, overrides: Partial<BuildOptions> = {}): { zip: string; bytes: number } {
-  const result = buildSync(esbuildOptions(bundle, overrides));
+  return writeZip(bundle, outDir, buildSync(esbuildOptions(bundle, overrides)));
+}
+
+/**
+ * The same, asynchronous: for long-lived processes (the local runner, tests). buildSync keeps an
+ * esbuild service on a worker thread that holds the process open (a jest run never ended).
+ */
+export async function bundleFunctionAsync(bundle: FunctionBundle, outDir: string, overrides: Partial<BuildOptions> = {}): Promise<{ zip: string; bytes: number }> {
+  return writeZip(bundle, outDir, await build(esbuildOptions(bundle, overrides)));
+}
+
+function writeZip(bundle: FunctionBundle, outDir: string, result: BuildResult): { zip: string; bytes: number } {
   const js = result.outputFiles?.find((f) => f.path.endsWith('.js'));
   if (!js) throw new Error(`esbuild produced no JavaScript for ${bundle.entry}`);
   fs.mkdirSync(outDir, { recursive: true });

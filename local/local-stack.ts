@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { bundleFunction, FUNCTION_BUNDLES, type FunctionBundle } from '../bundling/functions';
+import { bundleFunctionAsync, FUNCTION_BUNDLES, type FunctionBundle } from '../bundling/functions';
 import { loadConfig, type StackConfig } from '../stack/config';
 import { cleanupEnvironment } from '../stack/cleanup-function';
 import { detectEnvironment } from '../stack/detect-function';
@@ -160,7 +160,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
  */
 async function unpackedBundle(bundle: FunctionBundle): Promise<string> {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), `local-${bundle.name}-`));
-  const { zip } = bundleFunction(bundle, out);
+  const { zip } = await bundleFunctionAsync(bundle, out);
   execFileSync('unzip', ['-o', '-q', zip, '-d', out]);
   return path.join(out, 'index.js');
 }

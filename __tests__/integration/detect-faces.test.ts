@@ -76,15 +76,27 @@ describe('labelled images (training.xml)', () => {
   });
 });
 
+const POINT = { x: expect.any(Number), y: expect.any(Number) };
+
 test('the response has the original shape plus boxes and size; the stored object is a JPEG of the input size', async () => {
   const input = fs.readFileSync(path.join(FACES_DIR, 'grace_hopper_512x512.jpg'));
   const result = await detect(yunet, images.url('/faces/grace_hopper_512x512.jpg'));
   expect(result).toEqual({
     faces: 1,
     outputUrl: expect.stringMatching(new RegExp(`^${yunet.s3.endpoint}/${yunet.bucket}/tmp/\\d{4}-\\d{2}-\\d{2}T[\\d-]+Z-[0-9a-f-]{36}\\.jpg$`)),
-    boxes: [{ x: expect.any(Number), y: expect.any(Number), width: expect.any(Number), height: expect.any(Number), score: expect.any(Number) }],
+    boxes: [
+      {
+        x: expect.any(Number),
+        y: expect.any(Number),
+        width: expect.any(Number),
+        height: expect.any(Number),
+        score: expect.any(Number),
+        landmarks: { eyeLeft: POINT, eyeRight: POINT, nose: POINT, mouthLeft: POINT, mouthRight: POINT },
+      },
+    ],
     width: 512,
     height: 512,
+    mark: 'box',
     // The default floor: 2% of the longer side, at least 20 px.
     minFaceSize: 20,
   });
