@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { build, buildSync, type BuildOptions, type BuildResult } from 'esbuild';
+import { build, buildSync, stop, type BuildOptions, type BuildResult } from 'esbuild';
 import { createZip } from './zip';
 
 export interface FunctionBundle {
@@ -61,11 +61,16 @@ export function bundleFunction(bundle: FunctionBundle, outDir: string = BUNDLE_D
 }
 
 /**
- * The same, asynchronous: for long-lived processes (the local runner, tests). buildSync keeps an
- * esbuild service on a worker thread that holds the process open (a jest run never ended).
+ * The same, asynchronous: for long-lived processes (the local runner, tests), which then call
+ * stopBundler(): an esbuild service left running held a jest run open after its last test.
  */
 export async function bundleFunctionAsync(bundle: FunctionBundle, outDir: string, overrides: Partial<BuildOptions> = {}): Promise<{ zip: string; bytes: number }> {
   return writeZip(bundle, outDir, await build(esbuildOptions(bundle, overrides)));
+}
+
+/** Ends esbuild's service process once a long-lived process is done bundling (it would keep jest from exiting). */
+export async function stopBundler(): Promise<void> {
+  await stop();
 }
 
 function writeZip(bundle: FunctionBundle, outDir: string, result: BuildResult): { zip: string; bytes: number } {

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { bundleFunctionAsync, FUNCTION_BUNDLES, type FunctionBundle } from '../bundling/functions';
+import { bundleFunctionAsync, stopBundler, FUNCTION_BUNDLES, type FunctionBundle } from '../bundling/functions';
 import { loadConfig, type StackConfig } from '../stack/config';
 import { cleanupEnvironment } from '../stack/cleanup-function';
 import { detectEnvironment } from '../stack/detect-function';
@@ -84,6 +84,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // This machine runs x86_64: an arm64 deployment setting still runs the x86_64 layer locally.
   const layer = unpackLayer(config.architecture === 'x86_64' ? config.artifacts.layerZip : layerZipPath('x86_64'));
   const bundles = Object.fromEntries(await Promise.all(Object.values(FUNCTION_BUNDLES).map(async (b) => [b.name, await unpackedBundle(b)] as const)));
+  await stopBundler();
 
   const uploadOptions = options.uploads ?? {};
   const queueName = `${config.stackName}-uploads`;
