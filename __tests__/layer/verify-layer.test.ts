@@ -22,7 +22,8 @@ test('verify:layer passes and its report holds the evidence', () => {
     encoding: 'utf8',
     env: { ...process.env, LAYER_SMOKE_RUNS: '3' },
   });
-  expect(result.stdout).toContain('layer verified: ok');
+  // stderr in the failure message: what went wrong, not only that it did.
+  expect(`${result.stdout}\n${result.stderr}`).toContain('layer verified: ok');
   expect(result.status).toBe(0);
 
   const report = JSON.parse(fs.readFileSync(path.join(path.dirname(LAYER_ZIP), 'verify-report.json'), 'utf8'));
@@ -50,7 +51,8 @@ describe('arm64', () => {
       encoding: 'utf8',
       env: { ...process.env, LAYER_SMOKE_RUNS: '2' },
     });
-    expect(result.stdout).toContain('layer verified: ok');
+    // stderr in the failure message: what went wrong, not only that it did.
+  expect(`${result.stdout}\n${result.stderr}`).toContain('layer verified: ok');
     expect(result.status).toBe(0);
 
     const report = JSON.parse(fs.readFileSync(verifyReportPath('arm64'), 'utf8'));
