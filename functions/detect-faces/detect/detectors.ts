@@ -15,7 +15,9 @@ import { decodeYunet, YUNET_OUTPUT_NAMES } from './yunet-decode';
 export { defaultMinFaceSize } from './plan';
 export { networkPixelsForBudget, lambdaCpuShare, YUNET_PIXELS_PER_MS } from './budget';
 
-export type DetectorKind = 'yunet' | 'haar';
+// The detector kinds are the contract's (DETECTOR setting): one list for both.
+import type { DetectorKind } from '../contract';
+export type { DetectorKind };
 
 export interface DetectOptions {
   /** Smallest face side wanted, original-image pixels, already validated (>= 10); undefined: the default rule. */
