@@ -1,6 +1,15 @@
 /**
- * The part of @u4/opencv4nodejs this service uses, typed here so the project needs neither the
- * addon's package nor its install scripts: the addon itself comes from the Lambda layer.
+ * The part of @u4/opencv4nodejs this service uses, typed here; the addon itself comes from the
+ * Lambda layer (or the local runner's unpacked copy of it). Each signature is the package's own
+ * (7.1.2, typings/), cut to what functions/, local/, bench/, scripts/, layer/smoke/ and __tests__ call.
+ *
+ * Why not the package's typings (measured 2026-11, npm 11.19, README "What we use"): they are
+ * self-contained and our code compiles against them unchanged, but they come only with the package,
+ * and a devDependency on it adds 81 packages (node-gyp, @u4/opencv-build, tar, cacache, ...), 34 MB,
+ * 2,749 files; its install step (node-gyp on binding.gyp) fails `npm install` unless allowScripts
+ * denies it; and an unbuilt copy in node_modules shadows the layer's for code in the repository
+ * that finds the addon on NODE_PATH (Node looks in node_modules first), so bench/run.ts failed with
+ * "No build found in node_modules/@u4/opencv-build". (tsc: 89 more files, no measurable time.)
  */
 
 export interface Size {
@@ -18,13 +27,11 @@ export interface Rect {
 export interface Mat {
   readonly rows: number;
   readonly cols: number;
-  readonly channels: number;
   readonly sizes: number[];
   readonly empty: boolean;
   resize(rows: number, cols: number, fx?: number, fy?: number, interpolation?: number): Mat;
   copyMakeBorder(top: number, bottom: number, left: number, right: number, borderType?: number, value?: number | Vec3): Mat;
   bgrToGray(): Mat;
-  cvtColor(code: number): Mat;
   flattenFloat(rows: number, cols: number): Mat;
   getData(): Buffer;
   drawRectangle(pt0: Point2, pt1: Point2, color?: Vec3, thickness?: number, lineType?: number): void;
@@ -34,7 +41,6 @@ export interface Mat {
   setTo(value: number | Vec3, mask?: Mat): Mat;
   gaussianBlur(kSize: Size, sigmaX: number, sigmaY?: number, borderType?: number): Mat;
   drawEllipse(box: RotatedRect, color?: Vec3, thickness?: number, lineType?: number): void;
-  at(row: number, col: number): number | Vec3;
   release(): void;
 }
 
@@ -80,10 +86,11 @@ export interface OpenCv {
   readonly IMREAD_COLOR: number;
   readonly IMWRITE_JPEG_QUALITY: number;
   readonly LINE_AA: number;
-  readonly COLOR_BGRA2BGR: number;
-  readonly COLOR_GRAY2BGR: number;
   readonly CV_8UC3: number;
-  Mat: new (...args: unknown[]) => Mat;
+  Mat: {
+    new (rows: number, cols: number, type: number, fillValue?: number | number[]): Mat;
+    new (data: Buffer, rows: number, cols: number, type?: number): Mat;
+  };
   Point2: new (x: number, y: number) => Point2;
   Vec3: new (x: number, y: number, z: number) => Vec3;
   Size: new (width: number, height: number) => Size;
