@@ -18,7 +18,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { debian, LAYER_ARCH, LAYER_BUDGET, LAYER_LAYOUT, layerZipPath, models, verifyReportPath, type ArchTarget } from './inputs';
+import { CACHE_DIR, debian, LAYER_ARCH, LAYER_BUDGET, LAYER_LAYOUT, layerZipPath, models, verifyReportPath, type ArchTarget } from './inputs';
 import { parseArchArgs, targetFor, UsageError } from './lib/arch';
 import type { LayerManifest } from './lib/assemble';
 import { listFiles } from './lib/assemble';
@@ -27,8 +27,10 @@ import { checkElfFiles, checkSizes, compareBoxes, foreignLibraries, formatElfTab
 import { isElf, readElf, readElfMachine } from './lib/elf';
 import { ensureNodeDist } from './lib/node-dist';
 import { reachableMirror, requireCommands, requireRoot } from './lib/prerequisites';
-import { ensureSmokeRoot, inRoot, smokeRootEntry } from './lib/roots';
-import { MissingPrerequisite, StepRunner } from './lib/steps';
+import { layerStages } from './lib/layer-stages';
+import { inRoot } from './lib/roots';
+import { planStages, runStages } from './lib/stages';
+import { MissingPrerequisite } from './lib/steps';
 import { bundleSmoke } from './smoke/bundle';
 
 const SAMPLE = path.resolve(__dirname, '..', 'samples', 'astronaut.png');
@@ -149,45 +151,54 @@ async function main(): Promise<void> {
 
 async function smokeTest(opt: string, target: ArchTarget, failures: string[]): Promise<unknown> {
   requireRoot();
-  const entry = smokeRootEntry(target);
-  // debootstrap only when the build has not made the smoke root yet.
-  requireCommands([...(entry.exists() ? [] : ['debootstrap']), 'unshare', 'chroot', ...(target.emulator ? [target.emulator] : [])]);
-  const steps = new StepRunner(path.join(path.dirname(entry.dir), '..', 'logs'), 1, (l) => console.log(l));
-  const root = await ensureSmokeRoot(steps, () => reachableMirror(debian.suite), target);
+  // The smoke root is the build table's stage: made by the build (where the archive is reachable),
+  // made here only when it is missing.
+  const plan = planStages(layerStages(target), ['smoke-root']);
+  requireCommands([...plan.needs.commands, 'unshare', 'chroot', ...(target.emulator ? [target.emulator] : [])]);
+  const outputs = await runStages(plan, {
+    logDir: path.join(CACHE_DIR, 'logs'),
+    logPrefix: `${target.arch}-`,
+    scratchDir: path.join(CACHE_DIR, 'scratch'),
+    mirror: () => reachableMirror(debian.suite),
+    out: (l) => console.log(l),
+  });
+  const root = outputs.get('smoke-root')!;
 
   // Nothing the layer needs may already be in the root: that is what makes the test hermetic.
   const borrowed = execFileSync('find', [root, '-xdev', '(', '-name', 'libopencv*', '-o', '-name', 'libjpeg*', '-o', '-name', 'libpng*', '-o', '-name', 'libprotobuf*', '-o', '-name', 'libwebp*', '-o', '-path', '*/bin/gcc*', '-o', '-path', '*/bin/g++*', '-o', '-name', 'cc1plus', ')', '-not', '-path', `${root}/opt/*`], { encoding: 'utf8' }).trim();
   if (borrowed) failures.push(`smoke root is not clean: ${borrowed.split('\n').join(', ')}`);
 
+  // The root is never written: the command runs in an overlay over it, and the layer (at /opt),
+  // Node, the task folder and the emulator are mounted read-only.
   const nodeDir = ensureNodeDist(undefined, target.nodePackage);
-  fs.rmSync(path.join(root, 'opt'), { recursive: true, force: true });
-  fs.cpSync(opt, path.join(root, 'opt'), { recursive: true });
-  fs.mkdirSync(path.join(root, 'var', 'lang', 'bin'), { recursive: true });
-  fs.copyFileSync(path.join(nodeDir, 'bin', 'node'), path.join(root, 'var', 'lang', 'bin', 'node'));
-  fs.chmodSync(path.join(root, 'var', 'lang', 'bin', 'node'), 0o755);
-  const task = path.join(root, 'var', 'task');
-  fs.rmSync(task, { recursive: true, force: true });
+  const task = path.join(path.dirname(opt), 'task');
   fs.mkdirSync(task, { recursive: true });
   fs.copyFileSync(SAMPLE, path.join(task, path.basename(SAMPLE)));
   fs.copyFileSync(LABELLED, path.join(task, path.basename(LABELLED)));
   await bundleSmoke(path.join(task, 'smoke.js'));
   // Boxes are compared across architectures only between runs of the same detector code.
   const bundleSha256 = sha256File(path.join(task, 'smoke.js'));
-  const env: NodeJS.ProcessEnv = { ...process.env, IN_ROOT_READONLY: 'opt' };
+  const binds = [
+    { from: opt, to: '/opt', readOnly: true },
+    { from: path.join(nodeDir, 'bin', 'node'), to: '/var/lang/bin/node', readOnly: true },
+    { from: task, to: '/var/task', readOnly: true },
+  ];
+  let emulator: string | undefined;
   if (target.emulator) {
     // The emulator is static: it runs inside the foreign root, called by in-root.sh (no binfmt).
-    const emulator = execFileSync('sh', ['-c', 'command -v "$1"', 'sh', target.emulator], { encoding: 'utf8' }).trim();
-    fs.copyFileSync(emulator, path.join(root, 'usr', 'bin', target.emulator));
-    fs.chmodSync(path.join(root, 'usr', 'bin', target.emulator), 0o755);
-    env.IN_ROOT_EMULATOR = `/usr/bin/${target.emulator}`;
+    const host = execFileSync('sh', ['-c', 'command -v "$1"', 'sh', target.emulator], { encoding: 'utf8' }).trim();
+    emulator = `/usr/bin/${target.emulator}`;
+    binds.push({ from: host, to: emulator, readOnly: true });
   }
+  const overlay = path.join(path.dirname(opt), 'overlay');
 
   const runs: SmokeResult[] = [];
   for (let i = 0; i < SMOKE_RUNS; i++) {
     // The labelled photo in the first run only: its boxes are what is compared, not its timing.
     const images = [`/var/task/${path.basename(SAMPLE)}`, ...(i === 0 ? [`/var/task/${path.basename(LABELLED)}`] : [])];
-    const argv = inRoot(root, LAMBDA_ENV, ['/var/lang/bin/node', '/var/task/smoke.js', ...images]);
-    const res = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env });
+    fs.rmSync(overlay, { recursive: true, force: true });
+    const argv = inRoot(root, LAMBDA_ENV, ['/var/lang/bin/node', '/var/task/smoke.js', ...images], { overlay, binds, emulator });
+    const res = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
     if (res.status !== 0) {
       failures.push(`smoke run failed (exit ${res.status}): ${(res.stderr || res.stdout).trim().split('\n').slice(-5).join(' | ')}`);
       return { error: res.stderr };

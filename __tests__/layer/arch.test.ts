@@ -8,9 +8,9 @@ import { parseArchArgs, UsageError } from '../../layer/lib/arch';
 import { cacheKey } from '../../layer/lib/cache';
 import { checkElfFiles, compareBoxes, foreignLibraries, labelsFound, libraryFamily, parseLabels } from '../../layer/lib/checks';
 import { parseElfMachine, readElfMachine } from '../../layer/lib/elf';
-import { plan, SCRIPTS } from '../../layer/lib/plan';
+import { BUILD_GOALS, crossEnv, layerStages, SCRIPTS } from '../../layer/lib/layer-stages';
 import { requireCommands } from '../../layer/lib/prerequisites';
-import { buildRootEntry, smokeRootEntry } from '../../layer/lib/roots';
+import { planStages } from '../../layer/lib/stages';
 import { fromRoot } from '../helpers/paths';
 
 const text = (file: string) => fs.readFileSync(file, 'utf8');
@@ -105,6 +105,10 @@ describe('per-architecture inputs', () => {
 });
 
 describe('cache keys per architecture', () => {
+  /** Where each stage's output is cached (as if nothing were), by stage id. */
+  const outputs = (arch: 'x86_64' | 'arm64') =>
+    new Map(planStages(layerStages(targets[arch]), BUILD_GOALS, () => false).stages.map((s) => [s.def.id, s.output]));
+
   test('x86_64 keys are computed exactly as before arm64 existed (its cache keeps hitting)', () => {
     // The formula of layer/build.ts before arm64, restated: any drift here would rebuild x86_64.
     const root = `build-bullseye-${cacheKey('bullseye', 'minbase', targets.x86_64.buildPackages)}`;
@@ -118,25 +122,60 @@ describe('cache keys per architecture', () => {
       opencv.addonModules,
     );
     const layerKey = cacheKey(addonKey, models.map((m) => m.sha256), text(fromRoot('layer', 'lib', 'assemble.ts')), text(fromRoot('layer', 'runtime', 'opencv-build-shim.js')));
-    const p = plan(targets.x86_64);
-    expect(path.basename(p.rootEntry.dir)).toBe(root);
-    expect(p.opencvEntry.dir).toBe(path.join(CACHE_DIR, 'opencv', `4.10.0-${opencvKey}`));
-    expect(p.addonEntry.dir).toBe(path.join(CACHE_DIR, 'addon', `7.1.2-${addonKey}`));
-    expect(p.layerZip).toBe(path.join(CACHE_DIR, 'layers', `${layerKey}.zip`));
-    expect(path.basename(smokeRootEntry().dir)).toBe(`smoke-bullseye-${cacheKey('bullseye', 'minbase', 'smoke')}`);
+    const o = outputs('x86_64');
+    expect(o.get('root')).toBe(path.join(CACHE_DIR, 'roots', root));
+    expect(o.get('source')).toBe(path.join(CACHE_DIR, 'downloads', opencv.file));
+    expect(o.get('opencv')).toBe(path.join(CACHE_DIR, 'opencv', `4.10.0-${opencvKey}`));
+    expect(o.get('addon')).toBe(path.join(CACHE_DIR, 'addon', `7.1.2-${addonKey}`));
+    expect(o.get('layer')).toBe(path.join(CACHE_DIR, 'layers', `${layerKey}.zip`));
+    expect(o.get('smoke-root')).toBe(path.join(CACHE_DIR, 'roots', `smoke-bullseye-${cacheKey('bullseye', 'minbase', 'smoke')}`));
+  });
+
+  test('arm64 keys are computed exactly as before the stage table (its cache keeps hitting)', () => {
+    // The formula of layer/lib/plan.ts and roots.ts for a cross build, restated.
+    const t = targets.arm64;
+    const root = `build-bullseye-cross-arm64-${cacheKey('bullseye', 'minbase', t.buildPackages, 'arm64', t.crossPackages)}`;
+    const opencvKey = cacheKey(
+      root,
+      opencv.sha256,
+      opencv.modules,
+      t.cmakeFlags,
+      text(path.join(SCRIPTS, 'build-opencv.sh')),
+      text(path.join(SCRIPTS, 'toolchain-aarch64.cmake')),
+      crossEnv(t),
+    );
+    const addonKey = cacheKey(
+      opencvKey,
+      node.version,
+      text(path.join(addon.lockDir, 'package-lock.json')),
+      text(path.join(SCRIPTS, 'build-addon.sh')),
+      t.systemLibraries,
+      opencv.addonModules,
+      text(path.join(SCRIPTS, 'build-addon-cross.sh')),
+      'aarch64-linux-gnu',
+      'arm64',
+    );
+    const layerKey = cacheKey(addonKey, models.map((m) => m.sha256), text(fromRoot('layer', 'lib', 'assemble.ts')), text(fromRoot('layer', 'runtime', 'opencv-build-shim.js')));
+    const o = outputs('arm64');
+    expect(o.get('root')).toBe(path.join(CACHE_DIR, 'roots', root));
+    expect(o.get('source')).toBe(path.join(CACHE_DIR, 'downloads', opencv.file));
+    expect(o.get('opencv')).toBe(path.join(CACHE_DIR, 'opencv', `4.10.0-arm64-${opencvKey}`));
+    expect(o.get('addon')).toBe(path.join(CACHE_DIR, 'addon', `7.1.2-arm64-${addonKey}`));
+    expect(o.get('layer')).toBe(path.join(CACHE_DIR, 'layers', `arm64-${layerKey}.zip`));
+    expect(o.get('smoke-root')).toBe(path.join(CACHE_DIR, 'roots', `smoke-bullseye-arm64-${cacheKey('bullseye', 'minbase', 'smoke', 'arm64', 'foreign')}`));
   });
 
   test('arm64 has its own key at every stage, and its folders say arm64', () => {
-    const x86 = plan(targets.x86_64);
-    const arm = plan(targets.arm64);
-    expect(arm.rootEntry.dir).not.toBe(x86.rootEntry.dir);
-    expect(path.basename(buildRootEntry(targets.arm64).dir)).toMatch(/^build-bullseye-cross-arm64-[0-9a-f]{16}$/);
-    expect(path.basename(smokeRootEntry(targets.arm64).dir)).toMatch(/^smoke-bullseye-arm64-[0-9a-f]{16}$/);
-    expect(path.basename(arm.opencvEntry.dir)).toMatch(/^4\.10\.0-arm64-[0-9a-f]{16}$/);
-    expect(path.basename(arm.addonEntry.dir)).toMatch(/^7\.1\.2-arm64-[0-9a-f]{16}$/);
-    expect(path.basename(arm.layerZip)).toMatch(/^arm64-[0-9a-f]{16}\.zip$/);
-    expect(arm.layerKey).not.toBe(x86.layerKey);
-    expect(path.basename(arm.opencvEntry.dir).slice(-16)).not.toBe(path.basename(x86.opencvEntry.dir).slice(-16));
+    const x86 = outputs('x86_64');
+    const arm = outputs('arm64');
+    expect(arm.get('root')).not.toBe(x86.get('root'));
+    expect(path.basename(arm.get('root')!)).toMatch(/^build-bullseye-cross-arm64-[0-9a-f]{16}$/);
+    expect(path.basename(arm.get('smoke-root')!)).toMatch(/^smoke-bullseye-arm64-[0-9a-f]{16}$/);
+    expect(path.basename(arm.get('opencv')!)).toMatch(/^4\.10\.0-arm64-[0-9a-f]{16}$/);
+    expect(path.basename(arm.get('addon')!)).toMatch(/^7\.1\.2-arm64-[0-9a-f]{16}$/);
+    expect(path.basename(arm.get('layer')!)).toMatch(/^arm64-[0-9a-f]{16}\.zip$/);
+    expect(path.basename(arm.get('layer')!).slice(-20)).not.toBe(path.basename(x86.get('layer')!).slice(-20));
+    expect(path.basename(arm.get('opencv')!).slice(-16)).not.toBe(path.basename(x86.get('opencv')!).slice(-16));
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * Runs the layer build as named steps: progress with elapsed time, one log file per step, and on
- * failure a message naming the step, its log and the log's last lines.
+ * One long build step at a time: progress with elapsed time, one log file per step, and on failure
+ * a message naming the step, its log and the log's last lines. The stage runner (stages.ts) decides
+ * which steps run and how they are numbered and named.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -40,59 +41,52 @@ export interface StepContext {
   log(line: string): void;
 }
 
-export class StepRunner {
-  private index = 0;
-
-  constructor(
-    private readonly logDir: string,
-    private readonly total: number,
-    private readonly out: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
-  ) {
-    fs.mkdirSync(logDir, { recursive: true });
-  }
-
-  /**
-   * Runs `body` unless `isDone()` says the cached result is there. Prints one line when the step
-   * starts and one when it ends, and a heartbeat with the log's last line every 30 s between.
-   */
-  async run<T>(name: string, cached: () => T | undefined, body: (ctx: StepContext) => Promise<T>): Promise<T> {
-    this.index += 1;
-    const label = `[${this.index}/${this.total}] ${name}`;
-    const hit = cached();
-    if (hit !== undefined) {
-      this.out(`✓ ${label}: cached`);
-      return hit;
-    }
-    const logFile = path.join(this.logDir, `${String(this.index).padStart(2, '0')}-${name.replace(/[^a-z0-9]+/gi, '-')}.log`);
-    fs.writeFileSync(logFile, '');
-    const started = Date.now();
-    this.out(`▶ ${label} (log: ${logFile})`);
-    const heartbeat = setInterval(() => {
-      this.out(`  … ${label}: ${formatDuration(Date.now() - started)} elapsed${lastLine(logFile)}`);
-    }, 30_000);
-    const ctx: StepContext = {
+/**
+ * Runs `body` as the step `label` (e.g. `[3/7] OpenCV build`), its log in `logFile` (emptied first).
+ * Prints one line when the step starts and one when it ends, and a heartbeat with the log's last
+ * line every 30 s between.
+ */
+export async function runStep<T>(
+  step: string,
+  label: string,
+  logFile: string,
+  out: (line: string) => void,
+  body: (ctx: StepContext) => Promise<T>,
+): Promise<T> {
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  fs.writeFileSync(logFile, '');
+  const started = Date.now();
+  out(`▶ ${label} (log: ${logFile})`);
+  const heartbeat = setInterval(() => {
+    out(`  … ${label}: ${formatDuration(Date.now() - started)} elapsed${lastLine(logFile)}`);
+  }, 30_000);
+  const ctx: StepContext = {
+    logFile,
+    log: (line) => fs.appendFileSync(logFile, `${line}\n`),
+    exec: (argv, options) => execLogged(argv, logFile, options),
+  };
+  try {
+    const result = await body(ctx);
+    out(`✓ ${label}: ${formatDuration(Date.now() - started)}`);
+    return result;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    const tail = tailLines(logFile, 15);
+    throw new StepFailed(
+      step,
       logFile,
-      log: (line) => fs.appendFileSync(logFile, `${line}\n`),
-      exec: (argv, options) => execLogged(argv, logFile, options),
-    };
-    try {
-      const result = await body(ctx);
-      this.out(`✓ ${label}: ${formatDuration(Date.now() - started)}`);
-      return result;
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      const tail = tailLines(logFile, 15);
-      throw new StepFailed(
-        name,
-        logFile,
-        `✗ ${label} failed after ${formatDuration(Date.now() - started)}: ${reason}\n  log: ${logFile}` +
-          (tail ? `\n  last lines:\n${tail.replace(/^/gm, '    ')}` : ''),
-        { cause: err },
-      );
-    } finally {
-      clearInterval(heartbeat);
-    }
+      `✗ ${label} failed after ${formatDuration(Date.now() - started)}: ${reason}\n  log: ${logFile}` +
+        (tail ? `\n  last lines:\n${tail.replace(/^/gm, '    ')}` : ''),
+      { cause: err },
+    );
+  } finally {
+    clearInterval(heartbeat);
   }
+}
+
+/** argv as a reader of the log can paste it: plain words as they are, anything else single-quoted. */
+export function displayArgv(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
 function execLogged(
@@ -102,7 +96,7 @@ function execLogged(
 ): Promise<void> {
   const [cmd, ...args] = argv;
   const fd = fs.openSync(logFile, 'a');
-  fs.writeSync(fd, `$ ${argv.join(' ')}\n`);
+  fs.writeSync(fd, `$ ${displayArgv(argv)}\n`);
   return new Promise<void>((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', fd, fd] });
     child.on('error', (err) => {
