@@ -16,12 +16,28 @@ export interface DebootstrapOptions {
   cross?: { debianArch: string; packages: readonly string[] };
 }
 
-/** Debootstraps a root into `dir` (an empty folder) from `mirror`, with `include` packages. */
-export async function debootstrap(ctx: StepContext, dir: string, mirror: string, include: readonly string[], options: DebootstrapOptions): Promise<string> {
-  const argv = ['debootstrap', `--variant=${options.variant}`, `--arch=${options.debianArch ?? 'amd64'}`];
+/** A Debian package name, optionally `:arch` (nothing debootstrap or apt could read as an option or a list). */
+const DEBIAN_PACKAGE = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9]+)?$/;
+const WORD = /^[a-z0-9][a-z0-9.-]*$/;
+
+/** debootstrap's argv (it takes no `--`: every operand is checked not to look like an option). */
+export function debootstrapArgv(dir: string, mirror: string, include: readonly string[], options: DebootstrapOptions): string[] {
+  for (const pkg of include) if (!DEBIAN_PACKAGE.test(pkg)) throw new Error(`${JSON.stringify(pkg)} is not a Debian package name`);
+  if (!/^https?:\/\/[^\s]+$/.test(mirror)) throw new Error(`the Debian mirror must be an http(s) URL: ${JSON.stringify(mirror)}`);
+  if (!path.isAbsolute(dir) || dir.includes('\0')) throw new Error(`the root folder must be an absolute path: ${JSON.stringify(dir)}`);
+  if (!WORD.test(options.suite)) throw new Error(`not a Debian suite: ${JSON.stringify(options.suite)}`);
+  if (!WORD.test(options.variant)) throw new Error(`not a debootstrap variant: ${JSON.stringify(options.variant)}`);
+  const arch = options.debianArch ?? 'amd64';
+  if (!WORD.test(arch)) throw new Error(`not a Debian architecture: ${JSON.stringify(arch)}`);
+  const argv = ['debootstrap', `--variant=${options.variant}`, `--arch=${arch}`];
   if (options.foreign) argv.push('--foreign');
   if (include.length) argv.push(`--include=${include.join(',')}`);
-  await ctx.exec([...argv, options.suite, dir, mirror]);
+  return [...argv, options.suite, dir, mirror];
+}
+
+/** Debootstraps a root into `dir` (an empty folder) from `mirror`, with `include` packages. */
+export async function debootstrap(ctx: StepContext, dir: string, mirror: string, include: readonly string[], options: DebootstrapOptions): Promise<string> {
+  await ctx.exec(debootstrapArgv(dir, mirror, include, options));
   const proc = path.join(dir, 'proc');
   if (options.foreign && fs.lstatSync(proc).isSymbolicLink()) {
     // The first stage links proc to the host's /proc (the second stage would mount it): inside a
@@ -32,14 +48,23 @@ export async function debootstrap(ctx: StepContext, dir: string, mirror: string,
   if (options.cross) {
     // Multiarch: the target's -dev packages install beside the host's, under /usr/lib/<triplet>.
     // The root's sources.list (written by debootstrap) names the same mirror.
+    const packages = options.cross.packages;
+    for (const pkg of packages) if (!DEBIAN_PACKAGE.test(pkg)) throw new Error(`${JSON.stringify(pkg)} is not a Debian package name`);
+    if (!WORD.test(options.cross.debianArch)) throw new Error(`not a Debian architecture: ${JSON.stringify(options.cross.debianArch)}`);
     const env = { DEBIAN_FRONTEND: 'noninteractive' };
     await ctx.exec(inRoot(dir, env, ['dpkg', '--add-architecture', options.cross.debianArch]));
     await ctx.exec(inRoot(dir, env, ['apt-get', 'update']));
-    await ctx.exec(inRoot(dir, env, ['apt-get', 'install', '-y', '--no-install-recommends', ...options.cross.packages]));
+    await ctx.exec(inRoot(dir, env, ['apt-get', 'install', '-y', '--no-install-recommends', ...packages]));
   }
   // Package caches are not needed again and would only bloat the cache.
-  await ctx.exec(['sh', '-c', 'rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*', 'sh', dir]);
+  emptyFolder(path.join(dir, 'var', 'cache', 'apt', 'archives'), (name) => name.endsWith('.deb'));
+  emptyFolder(path.join(dir, 'var', 'lib', 'apt', 'lists'), () => true);
   return dir;
+}
+
+function emptyFolder(dir: string, which: (name: string) => boolean): void {
+  if (!fs.existsSync(dir)) return;
+  for (const name of fs.readdirSync(dir)) if (which(name)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
 }
 
 export interface InRootOptions {
@@ -54,24 +79,51 @@ export interface InRootOptions {
   emulator?: string;
 }
 
-/** Runs a command inside a root with only the given environment (plus PATH, HOME, LANG). */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Characters the overlay's mount options give a meaning to (separators, escapes). */
+const OVERLAY_UNSAFE = /[,:\\]/;
+
+function noNul(what: string, value: string): void {
+  if (value.includes('\0')) throw new Error(`${what} contains a NUL byte: ${JSON.stringify(value)}`);
+}
+
+/**
+ * Runs a command inside a root with only the given environment (plus PATH, HOME, LANG). Every value
+ * becomes one argument of in-root.sh, which hands it on unchanged: no shell ever reads a value.
+ * Refused: environment names that are not shell identifiers, NUL bytes, relative paths, mount
+ * targets with `..`, and overlay paths holding `,` `:` or `\` (the overlay's own option syntax).
+ */
 export function inRoot(root: string, env: Record<string, string>, argv: readonly string[], options: InRootOptions = {}): string[] {
+  noNul('the root', root);
+  if (!path.isAbsolute(root)) throw new Error(`the root must be an absolute path: ${JSON.stringify(root)}`);
+  const vars = Object.entries(env).map(([name, value]) => {
+    if (!ENV_NAME.test(name)) throw new Error(`${JSON.stringify(name)} is not a valid environment variable name`);
+    noNul(`environment variable ${name}`, value);
+    return `${name}=${value}`;
+  });
+  if (!argv.length || !argv[0]) throw new Error('no command to run in the root');
+  argv.forEach((a, i) => noNul(`argument ${i}`, a));
   const opts: string[] = [];
-  if (options.overlay) opts.push('--overlay', options.overlay);
-  for (const b of options.binds ?? []) opts.push(b.readOnly ? '--bind-ro' : '--bind', b.from, b.to);
-  if (options.emulator) opts.push('--emulator', options.emulator);
-  return [
-    'unshare',
-    '--mount',
-    '--propagation',
-    'private',
-    '--',
-    'bash',
-    IN_ROOT_SCRIPT,
-    ...opts,
-    root,
-    ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-    '--',
-    ...argv,
-  ];
+  if (options.overlay) {
+    for (const [what, p] of [['root', root], ['overlay folder', options.overlay]]) {
+      noNul(`the ${what}`, p);
+      if (!path.isAbsolute(p)) throw new Error(`the ${what} must be an absolute path: ${JSON.stringify(p)}`);
+      if (OVERLAY_UNSAFE.test(p)) throw new Error(`the ${what} ${JSON.stringify(p)} holds , : or \\, which overlay mount options cannot take`);
+    }
+    opts.push('--overlay', options.overlay);
+  }
+  for (const b of options.binds ?? []) {
+    if (!options.overlay) throw new Error('mounts inside the root need an overlay (the root itself is never written)');
+    noNul('a mount source', b.from);
+    noNul('a mount target', b.to);
+    if (!path.isAbsolute(b.from)) throw new Error(`a mount source must be an absolute path: ${JSON.stringify(b.from)}`);
+    if (!path.isAbsolute(b.to) || b.to.split('/').includes('..')) throw new Error(`a mount target must be an absolute path without ..: ${JSON.stringify(b.to)}`);
+    opts.push(b.readOnly ? '--bind-ro' : '--bind', b.from, b.to);
+  }
+  if (options.emulator) {
+    noNul('the emulator', options.emulator);
+    if (!path.isAbsolute(options.emulator)) throw new Error(`the emulator must be an absolute path inside the root: ${JSON.stringify(options.emulator)}`);
+    opts.push('--emulator', options.emulator);
+  }
+  return ['unshare', '--mount', '--propagation', 'private', '--', 'bash', IN_ROOT_SCRIPT, ...opts, root, ...vars, '--', ...argv];
 }

@@ -1,62 +1,108 @@
 #!/usr/bin/env bash
 # Runs a command inside a Debian root, with /proc and /dev mounted for it only.
-# Called as:
-#   unshare --mount --propagation private -- bash in-root.sh [OPTION ...] ROOT [VAR=value ...] -- CMD [ARG ...]
-# Options (each value a separate argument):
+# Called as (layer/build-kit's inRoot builds this argv and checks it first):
+#   unshare --mount --propagation private -- bash in-root.sh [OPTION ...] ROOT [NAME=value ...] -- CMD [ARG ...]
+# Options (each value its own argument, whatever it holds):
 #   --overlay SCRATCH     run in an overlay over ROOT, so ROOT itself is never written: the command's
 #                         changes go to SCRATCH/upper (the caller deletes SCRATCH)
 #   --bind FROM TO        mount the host's FROM at TO inside the root (needs --overlay)
 #   --bind-ro FROM TO     the same, read-only
 #   --emulator PATH       ROOT is of another architecture; PATH (inside ROOT) runs CMD
-# The private mount namespace drops the mounts when the command ends, whatever happens.
+#   --dry-run             change nothing: print each command it would run (mounts, then the exec) as
+#                         its argument count and arguments, each NUL-terminated
+# The command gets exactly PATH, HOME, LANG and the NAME=value variables; nothing after `--` is
+# interpreted (an argument may look like an option, a variable or `--`). The private mount namespace
+# drops the mounts when the command ends, whatever happens.
 set -euo pipefail
+# Byte-wise matching of names, whatever the caller's locale (not exported: the command gets none of it).
+LC_ALL=C
+usage() { echo "in-root.sh: $*" >&2; exit 2; }
+dry=
 overlay=
 emulator=
 binds=()
 while [ "$#" -gt 0 ]; do
   case $1 in
-    --overlay) overlay=$2; shift 2 ;;
-    --bind | --bind-ro) binds+=("$1" "$2" "$3"); shift 3 ;;
-    --emulator) emulator=$2; shift 2 ;;
+    --dry-run) dry=1; shift ;;
+    --overlay) [ "$#" -ge 2 ] || usage "--overlay needs SCRATCH"; overlay=$2; shift 2 ;;
+    --bind | --bind-ro) [ "$#" -ge 3 ] || usage "$1 needs FROM and TO"; binds+=("$1" "$2" "$3"); shift 3 ;;
+    --emulator) [ "$#" -ge 2 ] || usage "--emulator needs PATH"; emulator=$2; shift 2 ;;
+    -*) usage "unknown option $1" ;;
     *) break ;;
   esac
 done
+[ "$#" -gt 0 ] || usage "ROOT missing"
 root=$1; shift
+[[ $root == /* ]] || usage "ROOT must be an absolute path: $root"
 vars=()
-while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do vars+=("$1"); shift; done
-[ "${1:-}" = "--" ] && shift
+while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
+  [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || usage "not NAME=value: $1"
+  vars+=("$1"); shift
+done
+[ "$#" -ge 2 ] || usage "-- CMD [ARG ...] missing"
+shift
+[ -n "$1" ] || usage "CMD is empty"
+[ "${#binds[@]}" -eq 0 ] || [ -n "$overlay" ] || usage "--bind needs --overlay (the mount points are made in the overlay, never in ROOT)"
+for ((i = 0; i < ${#binds[@]}; i += 3)); do
+  to=${binds[i + 2]}
+  [[ $to == /* && /$to/ != */../* ]] || usage "mount target must be an absolute path without ..: $to"
+done
+
+run() {
+  if [ -n "$dry" ]; then printf '%s\0' "$#" "$@"; else "$@"; fi
+}
+# A mount target inside the root must not pass through a symbolic link: mount would follow it,
+# out of the root if it is absolute.
+no_links() {
+  local at=$1 part
+  local -a parts
+  IFS=/ read -r -a parts <<< "${2#/}"
+  for part in "${parts[@]}"; do
+    at=$at/$part
+    [ ! -L "$at" ] || usage "mount target $2 passes through the symbolic link ${at#"$root"}"
+  done
+}
 
 if [ -n "$overlay" ]; then
-  mkdir -p "$overlay/upper" "$overlay/work" "$overlay/root"
-  mount -t overlay overlay -o "lowerdir=$root,upperdir=$overlay/upper,workdir=$overlay/work" "$overlay/root"
+  run mkdir -p "$overlay/upper" "$overlay/work" "$overlay/root"
+  run mount -t overlay overlay -o "lowerdir=$root,upperdir=$overlay/upper,workdir=$overlay/work" "$overlay/root"
   root=$overlay/root
 fi
 for ((i = 0; i < ${#binds[@]}; i += 3)); do
   kind=${binds[i]} from=${binds[i + 1]} to=${binds[i + 2]}
   dest=$root$to
+  [ -n "$dry" ] || no_links "$root" "$to"
   if [ -d "$from" ]; then
-    mkdir -p "$dest"
+    run mkdir -p "$dest"
   else
-    mkdir -p "$(dirname "$dest")"
-    [ -e "$dest" ] || : > "$dest"
+    run mkdir -p "$(dirname "$dest")"
+    [ -n "$dry" ] || [ -e "$dest" ] || : > "$dest"
   fi
-  mount --bind "$from" "$dest"
-  if [ "$kind" = --bind-ro ]; then mount -o remount,bind,ro "$dest"; fi
+  run mount --bind "$from" "$dest"
+  if [ "$kind" = --bind-ro ]; then run mount -o remount,bind,ro "$dest"; fi
 done
-mount -t proc proc "$root/proc"
-mount --rbind /dev "$root/dev"
-cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
-# With an emulator the root is of another architecture, so none of its programs (not even env) runs
-# here; chroot starts the emulator (a static binary inside the root) with an empty environment, and
-# the emulator gives the command its variables (-E). It is called explicitly: binfmt is not relied
-# on. -L /: inside the chroot the root is the guest's /.
-if [ -n "$emulator" ]; then
-  guest_env=()
-  for v in PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "${vars[@]}"; do
-    guest_env+=(-E "$v")
-  done
-  exec /usr/bin/env -i "$(command -v chroot)" "$root" "$emulator" -L / "${guest_env[@]}" "$@"
+run mount -t proc proc "$root/proc"
+run mount --rbind /dev "$root/dev"
+if [ -z "$dry" ]; then
+  # Name resolution for apt inside the root; a link there is replaced, never followed.
+  if [ -L "$root/etc/resolv.conf" ]; then rm -f "$root/etc/resolv.conf"; fi
+  cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 fi
-exec chroot "$root" /usr/bin/env -i \
-  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-  "${vars[@]}" "$@"
+
+# The host's env empties the environment and sets the variables; the host's chroot enters the root
+# and runs CMD there (through PATH) with exactly those. `--` ends chroot's options, so CMD may
+# start with a dash. With an emulator the root is of another architecture, so none of its programs
+# runs here: chroot starts the emulator (a static binary inside the root, called explicitly: binfmt
+# is not relied on), which hands its environment to the command; -L /: inside the chroot the root
+# is the guest's /; `--` ends the emulator's options.
+chroot_bin=$(command -v chroot)
+[[ $chroot_bin == /* && $chroot_bin != *=* ]] || usage "chroot is not at a plain absolute path: $chroot_bin"
+base=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8)
+if [ -n "$emulator" ]; then
+  set -- "$emulator" -L / -- "$@"
+fi
+if [ -n "$dry" ]; then
+  run env -i "${base[@]}" "${vars[@]}" "$chroot_bin" -- "$root" "$@"
+  exit 0
+fi
+exec env -i "${base[@]}" "${vars[@]}" "$chroot_bin" -- "$root" "$@"
