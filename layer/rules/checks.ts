@@ -1,5 +1,5 @@
 /** The layer's acceptance rules, as pure functions over what was read from the zip (tested on their own). */
-import { compareVersions, ELF_MACHINES, type ElfInfo } from './elf';
+import { compareVersions, ELF_MACHINES, type ElfInfo } from '../build-kit/elf';
 
 export interface ElfRow {
   file: string;

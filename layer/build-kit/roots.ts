@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { StepContext } from './steps';
 
-export const IN_ROOT_SCRIPT = path.resolve(__dirname, '..', 'scripts', 'in-root.sh');
+export const IN_ROOT_SCRIPT = path.resolve(__dirname, 'in-root.sh');
 
 export interface DebootstrapOptions {
   suite: string;

