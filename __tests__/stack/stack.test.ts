@@ -185,7 +185,7 @@ describe('functions', () => {
     expect(env({ detectTimeoutSeconds: 60, detectBudgetMs: 45000, minScore: 0.6 })).toMatchObject({ DETECT_BUDGET_MS: '45000', MIN_SCORE: '0.6' });
     expect(env({}).MIN_SCORE).toBeUndefined();
     expect(() => synthStack({ detectTimeoutSeconds: 30, detectBudgetMs: 29000 })).toThrow(/detectBudgetMs \(context\) \/ FACE_DETECT_BUDGET_MS \(env\): "29000"; expected a whole number from 100 to 24000/);
-    expect(() => synthStack({ minScore: 2 })).toThrow(/minScore .*"2"; expected a number from 0.05 to 1/);
+    expect(() => synthStack({ minScore: 2 })).toThrow(/minScore .*"2"; expected a number from 0.5 to 1/);
   });
 
   test('what the stack writes, each function parses back to the same values (one contract on both sides)', () => {

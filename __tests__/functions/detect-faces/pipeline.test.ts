@@ -115,10 +115,10 @@ test('stages run in order and the result is what the ports produced', async () =
 test('request options reach the detector; the settings fill what the request leaves out', async () => {
   const f = fakes();
   await detectFaces({ ...event, minFaceSize: 24, maxFaces: 5 }, f.ports, settings);
-  await detectFaces({ ...event, minScore: 0.3 }, f.ports, settings);
+  await detectFaces({ ...event, minScore: 0.6 }, f.ports, settings);
   expect(f.detectOptions).toEqual([
     { minFaceSize: 24, minScore: 0.7, maxFaces: 5, maxNetworkPixels: 5e6 },
-    { minFaceSize: undefined, minScore: 0.3, maxFaces: 1000, maxNetworkPixels: 5e6 },
+    { minFaceSize: undefined, minScore: 0.6, maxFaces: 1000, maxNetworkPixels: 5e6 },
   ]);
 });
 
@@ -141,8 +141,8 @@ test('the marking: boxes by default; a redaction with its defaults or the reques
   expect((await detectFaces({ ...event, mark: 'fill' }, f.ports, settings)).mark).toBe('fill');
   await detectFaces({ ...event, mark: 'blur', shape: 'rect', padding: 0.1 }, f.ports, settings);
   expect(f.marks).toEqual([
-    { mode: 'box', shape: 'ellipse', padding: 0.25 },
-    { mode: 'fill', shape: 'ellipse', padding: 0.25 },
+    { mode: 'box', shape: 'ellipse', padding: 0.4 },
+    { mode: 'fill', shape: 'ellipse', padding: 0.4 },
     { mode: 'blur', shape: 'rect', padding: 0.1 },
   ]);
   expect(f.stored.map((s) => s.metadata)).toEqual([{ mark: 'box' }, { mark: 'fill' }, { mark: 'blur' }]);
