@@ -31,10 +31,10 @@ _face_setup() (
   # 1. Debian packages: command -> package.
   local -a missing=()
   local pair
-  # The layer build (debootstrap, binutils, zip, xz, unshare; qemu-user-static runs the arm64
-  # layer's smoke test), local runs (unzip) and the tests'
-  # real clients: AWS CLI v2 and Chromium for the page test.
-  for pair in debootstrap:debootstrap readelf:binutils zip:zip unzip:unzip xz:xz-utils unshare:util-linux ip:iproute2 qemu-aarch64-static:qemu-user-static; do
+  # The layer build (debootstrap, binutils, xz, unshare; qemu-user-static runs the arm64 layer's
+  # smoke test; zips are written by bundling/zip.ts), local runs and verify:layer (unzip) and the
+  # tests' real clients: AWS CLI v2 and Chromium for the page test.
+  for pair in debootstrap:debootstrap readelf:binutils unzip:unzip xz:xz-utils unshare:util-linux ip:iproute2 qemu-aarch64-static:qemu-user-static; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
   # The clients may already be there under other names (a GitHub Ubuntu runner ships AWS CLI v2 in

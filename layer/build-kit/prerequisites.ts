@@ -58,7 +58,6 @@ const commandPackages: Record<string, string> = {
   chroot: 'coreutils',
   tar: 'tar',
   xz: 'xz-utils',
-  zip: 'zip',
   unzip: 'unzip',
   readelf: 'binutils',
   // The arm64 layer's smoke test runs its Node and addon under user-mode emulation.

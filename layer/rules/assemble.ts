@@ -1,12 +1,11 @@
 /**
- * Lays out the Lambda layer from the build's outputs and zips it deterministically:
+ * Lays out the Lambda layer from the build's outputs (the zip stage zips it with bundling/zip.ts):
  *   nodejs/node_modules/@u4/opencv4nodejs/  package.json, LICENSE, bundled JS loader, compiled addon
  *   lib/                                    shared libraries Amazon Linux 2023 lacks
  *   models/                                 YuNet ONNX and the Haar frontal-face cascades
  *   licenses/                               licences of everything shipped
  *   manifest.json                           versions, checksums, sizes
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
@@ -25,9 +24,6 @@ export interface LayerManifest {
   libraries: { file: string; bytes: number }[];
   sizes: { unzippedBytes: number; files: number; byPart: Record<string, number> };
 }
-
-/** Fixed timestamp for every zip entry, so the same inputs give the same zip bytes. */
-const ZIP_EPOCH = new Date('2000-01-01T00:00:00Z');
 
 export interface AssembleInputs {
   arch: LayerArch;
@@ -141,16 +137,4 @@ function sizesOf(stage: string): LayerManifest['sizes'] {
     unzippedBytes += bytes;
   }
   return { unzippedBytes, files: files.length, byPart };
-}
-
-/** Same files in, same bytes out: sorted entries, fixed times and modes, no extra attributes. */
-export function zipDeterministic(stage: string, zipFile: string): void {
-  const files = listFiles(stage);
-  for (const file of files) {
-    const full = path.join(stage, file);
-    fs.chmodSync(full, /\.(so(\.\d+)*|node)$/.test(file) ? 0o755 : 0o644);
-    fs.utimesSync(full, ZIP_EPOCH, ZIP_EPOCH);
-  }
-  fs.rmSync(zipFile, { force: true });
-  execFileSync('zip', ['-X', '-D', '-9', '-q', zipFile, '-@'], { cwd: stage, input: files.join('\n'), env: { ...process.env, TZ: 'UTC' } });
 }

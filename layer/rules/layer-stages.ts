@@ -17,7 +17,8 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { addon, CACHE_DIR, debian, layerZipPath, models, node, opencv, type ArchTarget } from '../inputs';
-import { assembleLayer, zipDeterministic, type LayerManifest } from './assemble';
+import { zipFolder } from '../../bundling/zip';
+import { assembleLayer, type LayerManifest } from './assemble';
 import { sha256File } from '../build-kit/cache';
 import { ELF_MACHINES, readElfMachine } from '../build-kit/elf';
 import { listFiles } from '../build-kit/files';
@@ -122,8 +123,14 @@ export function layerStages(target: ArchTarget, jobs: string = JOBS): StageDef[]
       id: 'layer',
       title: 'layer zip',
       dependsOn: ['addon', 'opencv', 'models'],
-      inputs: [fileText(path.join(LAYER_DIR, 'rules', 'assemble.ts')), fileText(path.join(LAYER_DIR, 'runtime', 'opencv-build-shim.js'))],
-      commands: ['readelf', 'zip'],
+      inputs: [
+        fileText(path.join(LAYER_DIR, 'rules', 'assemble.ts')),
+        fileText(path.join(LAYER_DIR, 'runtime', 'opencv-build-shim.js')),
+        // The zip writer and the library under it (the function bundles' too).
+        fileText(path.join(PROJECT_ROOT, 'bundling', 'zip.ts')),
+        `fflate@${JSON.parse(fileText(require.resolve('fflate/package.json'))).version}`,
+      ],
+      commands: ['readelf'],
       output: { kind: 'file', at: (key) => path.join(CACHE_DIR, 'layers', `${tag}${key}.zip`) },
       run: (ctx) => zipLayer(ctx, target),
     },
@@ -231,7 +238,7 @@ async function zipLayer(ctx: StageContext, target: ArchTarget): Promise<void> {
     yunetModel: ctx.input('models'),
     nodeAbi: fileText(path.join(addonDir, 'node-abi.txt')).trim(),
   });
-  zipDeterministic(tree, ctx.out);
+  fs.writeFileSync(ctx.out, zipFolder(tree));
   const full = { ...manifest, zip: path.basename(layerZipPath(target.arch)), zippedBytes: fs.statSync(ctx.out).size, zipSha256: sha256File(ctx.out) };
   fs.writeFileSync(sideManifest(ctx.final), `${JSON.stringify(full, null, 2)}\n`);
   ctx.log(`files: ${listFiles(tree).length}`);

@@ -105,6 +105,14 @@ describe('per-architecture inputs', () => {
 });
 
 describe('cache keys per architecture', () => {
+  /** What the layer zip stage hashes besides the addon's key and the models: its code and the zip writer's. */
+  const layerZipInputs = [
+    text(fromRoot('layer', 'rules', 'assemble.ts')),
+    text(fromRoot('layer', 'runtime', 'opencv-build-shim.js')),
+    text(fromRoot('bundling', 'zip.ts')),
+    'fflate@0.8.3',
+  ];
+
   /** Where each stage's output is cached (as if nothing were), by stage id. */
   const outputs = (arch: 'x86_64' | 'arm64') =>
     new Map(planStages(layerStages(targets[arch]), BUILD_GOALS, () => false).stages.map((s) => [s.def.id, s.output]));
@@ -121,7 +129,7 @@ describe('cache keys per architecture', () => {
       LAYER_BUDGET.systemLibraries,
       opencv.addonModules,
     );
-    const layerKey = cacheKey(addonKey, models.map((m) => m.sha256), text(fromRoot('layer', 'rules', 'assemble.ts')), text(fromRoot('layer', 'runtime', 'opencv-build-shim.js')));
+    const layerKey = cacheKey(addonKey, models.map((m) => m.sha256), ...layerZipInputs);
     const o = outputs('x86_64');
     expect(o.get('root')).toBe(path.join(CACHE_DIR, 'roots', root));
     expect(o.get('source')).toBe(path.join(CACHE_DIR, 'downloads', opencv.file));
@@ -155,7 +163,7 @@ describe('cache keys per architecture', () => {
       'aarch64-linux-gnu',
       'arm64',
     );
-    const layerKey = cacheKey(addonKey, models.map((m) => m.sha256), text(fromRoot('layer', 'rules', 'assemble.ts')), text(fromRoot('layer', 'runtime', 'opencv-build-shim.js')));
+    const layerKey = cacheKey(addonKey, models.map((m) => m.sha256), ...layerZipInputs);
     const o = outputs('arm64');
     expect(o.get('root')).toBe(path.join(CACHE_DIR, 'roots', root));
     expect(o.get('source')).toBe(path.join(CACHE_DIR, 'downloads', opencv.file));
