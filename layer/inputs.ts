@@ -214,12 +214,6 @@ export const models: readonly ModelInput[] = [
     source: { opencvSourcePath: 'data/haarcascades/haarcascade_frontalface_alt2.xml' },
     license: 'Intel License Agreement (OpenCV data)',
   },
-  {
-    file: 'haarcascade_frontalface_default.xml',
-    sha256: '0f7d4527844eb514d4a4948e822da90fbb16a34a0bbbbc6adc6498747a5aafb0',
-    source: { opencvSourcePath: 'data/haarcascades/haarcascade_frontalface_default.xml' },
-    license: 'Intel License Agreement (OpenCV data)',
-  },
 ];
 
 /**

@@ -2,7 +2,7 @@
  * Lays out the Lambda layer from the build's outputs (the zip stage zips it with bundling/zip.ts):
  *   nodejs/node_modules/@u4/opencv4nodejs/  package.json, LICENSE, bundled JS loader, compiled addon
  *   lib/                                    shared libraries Amazon Linux 2023 lacks
- *   models/                                 YuNet ONNX and the Haar frontal-face cascades
+ *   models/                                 YuNet ONNX and the Haar frontal-face cascade the functions load (alt2)
  *   licenses/                               licences of everything shipped
  *   manifest.json                           versions, checksums, sizes
  */

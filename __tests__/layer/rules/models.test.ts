@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { sha256File } from '../../../layer/build-kit/cache';
+import { MODEL_FILES } from '../../../functions/detect-faces/detect/detectors';
 import { models } from '../../../layer/inputs';
 import { isCommittedModel, ModelChecksumMismatch, resolveCommittedModel } from '../../../layer/rules/models';
 import { PROJECT_ROOT } from '../../helpers/paths';
@@ -39,4 +40,8 @@ describe('YuNet model source', () => {
   test('a missing committed copy says how to restore it', () => {
     expect(() => resolveCommittedModel(yunet, tmp(), {})).toThrow(new RegExp(`missing from the checkout.*set ${envName}`));
   });
+});
+
+test('the layer ships exactly the models the detectors load, nothing unused', () => {
+  expect(models.map((m) => m.file).sort()).toEqual(Object.values(MODEL_FILES).sort());
 });
