@@ -191,6 +191,8 @@ describe('storage faults give StorageFailed and the function stays usable', () =
       expect(back.ok).toBe(true);
       expect(back.result).toMatchObject({ faces: 1 });
     } finally {
+      // Closed piece by piece (its S3 server was replaced): the upload poller too, or it keeps the run open.
+      await flaky.uploads.mapping.stop();
       await flaky.detect.close();
       await flaky.files.close();
       await restarted?.close();
