@@ -143,7 +143,9 @@ export class FunctionRuntime {
       child?.kill('SIGKILL');
       return { requestId: id, ok: false, error: { errorType: e.name === 'Error' ? 'Runtime.InitError' : e.name, errorMessage: e.message }, log: this.log, durationMs: Date.now() - started };
     }
-    const child = this.child!;
+    const child = this.child;
+    // Closed while this invocation waited for the container: nothing runs it (and no deadline timer is left).
+    if (!child) return { requestId: id, ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${id} Error: Runtime closed` }, log: this.log, durationMs: Date.now() - started };
     const timeoutMs = this.options.timeoutSeconds * 1000;
     this.log = `START RequestId: ${id} Version: $LATEST\n`;
     return new Promise<InvocationResult>((resolve) => {

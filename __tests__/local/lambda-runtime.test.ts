@@ -96,3 +96,12 @@ test('the context carries Lambda\'s fields', async () => {
     await rt.close();
   }
 });
+
+test('closed while an invocation waits for its warm container: an error result, and no timer left to fire', async () => {
+  expect((await runtime.invoke({})).ok).toBe(true);
+  const late = runtime.invoke({});
+  // The invocation is past its check of the container and waiting for it to be ready: close now.
+  await Promise.resolve();
+  await runtime.close();
+  expect(await late).toMatchObject({ ok: false, error: { errorType: 'Runtime.ExitError' } });
+});
