@@ -16,6 +16,12 @@ export const FULL_STRETCH_WIDTH = 28;
 /** Width from which a score is left as it is. */
 export const NO_STRETCH_WIDTH = 48;
 
+/**
+ * Raw scores under this are never decoded, whatever `minScore` (the contract's lowest, 0.5, decodes
+ * from 0.205): below it nearly every anchor is a candidate and merging them costs minutes.
+ */
+export const RAW_SCORE_FLOOR = 0.05;
+
 /** Exponent at full stretch: a raw 0.6 there reports as 0.8, as a raw 0.8 does from 48 px. */
 export const FULL_STRETCH_EXPONENT = Math.log(0.8) / Math.log(0.6);
 
@@ -29,5 +35,5 @@ export function calibratedScore(raw: number, width: number): number {
 
 /** The lowest raw score that can reach `minScore` once calibrated: what to decode down to. */
 export function rawThresholdFor(minScore: number): number {
-  return clamp01(minScore) ** (1 / FULL_STRETCH_EXPONENT);
+  return Math.max(RAW_SCORE_FLOOR, clamp01(minScore) ** (1 / FULL_STRETCH_EXPONENT));
 }

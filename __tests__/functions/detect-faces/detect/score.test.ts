@@ -1,5 +1,5 @@
 /** Small faces' YuNet scores raised to a power under 1 before the threshold. */
-import { calibratedScore, FULL_STRETCH_EXPONENT, rawThresholdFor } from '../../../../functions/detect-faces/detect/score';
+import { calibratedScore, FULL_STRETCH_EXPONENT, RAW_SCORE_FLOOR, rawThresholdFor } from '../../../../functions/detect-faces/detect/score';
 
 test('faces 48+ px wide at the input keep their score; at 28 px and under a raw 0.6 reports as 0.8', () => {
   expect(calibratedScore(0.71, 48)).toBeCloseTo(0.71);
@@ -27,6 +27,8 @@ test('calibration keeps scores in [0, 1] and their order at one size', () => {
 test('decoding goes down to the lowest raw score that can reach minScore at any size', () => {
   expect(rawThresholdFor(0.8)).toBeCloseTo(0.6);
   expect(rawThresholdFor(1)).toBe(1);
+  // Never under the floor, however low a caller asks (the contract stops requests at 0.5).
+  expect(rawThresholdFor(0.05)).toBe(RAW_SCORE_FLOOR);
   for (const min of [0.5, 0.7, 0.8, 0.95]) {
     const raw = rawThresholdFor(min);
     // Exactly reaches it at full stretch; a hair less reaches it nowhere.
