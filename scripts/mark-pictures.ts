@@ -29,7 +29,7 @@ const panels: Mat[] = MARK_MODES.map((mode) => {
   const y = Math.max(0, Math.min(image.rows - crop, Math.round(b.y + b.height / 2 - crop / 2)));
   return image.getRegion(new cv.Rect(x, y, crop, crop)).resize(side, side, 0, 0, cv.INTER_AREA);
 });
-const strip = new cv.Mat(side, side * panels.length + 8 * (panels.length - 1), (cv as unknown as { CV_8UC3: number }).CV_8UC3, [255, 255, 255]);
+const strip = new cv.Mat(side, side * panels.length + 8 * (panels.length - 1), cv.CV_8UC3, [255, 255, 255]);
 panels.forEach((p, i) => p.copyTo(strip.getRegion(new cv.Rect(i * (side + 8), 0, side, side))));
 const out = path.resolve(ROOT, 'docs', process.argv[2] ?? 'marks.jpg');
 fs.writeFileSync(out, out.endsWith('.png') ? cv.imencode('.png', strip) : encodeJpeg(cv, strip, 85));

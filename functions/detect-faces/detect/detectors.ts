@@ -60,9 +60,6 @@ export const YUNET_DEFAULT_SCORE = 0.8;
 /** The longer side of the copy the detectors looked at before real-size detection (bench comparison). */
 export const DETECT_MAX_SIDE = 640;
 
-/** cv.INTER_LINEAR (not in the pipeline's OpenCV typing). */
-const INTER_LINEAR = 1;
-
 /** Copy of `image` whose longer side is at most maxSide (INTER_AREA), and the scale used. */
 export function shrink(cv: OpenCv, image: Mat, maxSide: number = DETECT_MAX_SIDE): { small: Mat; scale: number } {
   const scale = downscaleFactor(image.cols, image.rows, maxSide);
@@ -95,7 +92,7 @@ export function runPlan(cv: OpenCv, image: Mat, plan: DetectionPlan, margin: num
       const up = levels[levels.length - 1];
       // Half size by a linear resize: at a factor of 2 that is the 2x2 average (area), and 3x
       // cheaper than pyrDown's 5x5 Gaussian (12 MP: 11 vs 33 ms). Sizes as pyrDown's: ceil(n / 2).
-      levels.push(up.resize(Math.ceil(up.rows / 2), Math.ceil(up.cols / 2), 0, 0, INTER_LINEAR));
+      levels.push(up.resize(Math.ceil(up.rows / 2), Math.ceil(up.cols / 2), 0, 0, cv.INTER_LINEAR));
     }
     return levels[j];
   };
@@ -107,7 +104,7 @@ export function runPlan(cv: OpenCv, image: Mat, plan: DetectionPlan, margin: num
         const src = level(tile.level);
         const region = x === 0 && y === 0 && width === src.cols && height === src.rows ? src : src.getRegion(new cv.Rect(x, y, width, height));
         const same = width === tile.input.width && height === tile.input.height;
-        const input = same ? region : region.resize(tile.input.height, tile.input.width, 0, 0, INTER_LINEAR);
+        const input = same ? region : region.resize(tile.input.height, tile.input.width, 0, 0, cv.INTER_LINEAR);
         try {
           found.push(...facesFromTile(detectTile(input, tile), tile, margin));
         } finally {
