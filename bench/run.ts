@@ -12,6 +12,7 @@
  *      layer size from its manifest
  *   5. detection at real sizes (bench/real-size.ts); `npm run bench -- --real-size` runs only that
  *   6. the cost of each mark mode beside box (bench/marks.ts); `npm run bench -- --marks` runs only that
+ *   7. faces and texture by score band, and what redaction leaves (bench/scores.ts); `--scores` runs only that
  *
  * Prints a table and writes bench/results/latest.json. Peers are optional dependencies of
  * bench/package.json, installed on the first run.
@@ -32,6 +33,7 @@ import { FACES_DIR, readLabels } from '../__tests__/helpers/image-server';
 import { recallPrecision } from '../__tests__/helpers/metrics';
 import { benchMarks } from './marks';
 import { realSize } from './real-size';
+import { benchScores } from './scores';
 
 const BENCH = __dirname;
 const RESULTS = path.join(BENCH, 'results');
@@ -231,6 +233,11 @@ async function main(): Promise<void> {
     cv.setNumThreads(1);
     return void console.log(`mark modes, one thread\n${benchMarks(cv, modelsDir)}`);
   }
+  if (process.argv.includes('--scores')) {
+    const { cv, modelsDir } = loadAddon();
+    cv.setNumThreads(1);
+    return void benchScores(cv, modelsDir, (line) => console.log(line));
+  }
   ensurePeers();
   const runs = Number(process.env.BENCH_RUNS) || 15;
   const { cv, modelsDir, layerNodeModules } = loadAddon();
@@ -322,6 +329,7 @@ async function main(): Promise<void> {
   console.log(await realSize());
   cv.setNumThreads(1);
   console.log(`mark modes, one thread\n${benchMarks(cv, modelsDir)}`);
+  benchScores(cv, modelsDir, (line) => console.log(line));
   fs.writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify({ machine, runs, stages: stageRows, peers: peerRows, coldStart: cold, largePhoto: big, layer: { zippedBytes: manifest.zippedBytes, unzippedBytes: manifest.sizes.unzippedBytes } }, null, 2)}\n`);
 }
 

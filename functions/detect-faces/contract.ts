@@ -30,7 +30,7 @@ export const REDACTION_DEFAULTS = { shape: 'ellipse', padding: 0.4 } as const sa
 /**
  * The lowest `minScore` a setting or request may ask. Under it YuNet reports texture, not faces: at
  * the smallest face size, on the labelled photos and real-size mosaics (102 faces), every face scores
- * 0.5 or more while 882 of the 883 detections between 0.05 and 0.5 are false (README "Scores").
+ * 0.5 or more, while none of the 883 other detections between 0.05 and 0.5 is a face (README "Scores").
  * Haar's scores start at 0.5 too (3 neighbours).
  */
 export const LOWEST_MIN_SCORE = 0.5;
