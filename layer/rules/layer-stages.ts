@@ -1,9 +1,10 @@
 /**
  * The layer build as a table of stages (run by stages.ts), for one target architecture:
  *
- *   build root ─┬──────────────> OpenCV build ──> addon ──┐
- *   OpenCV source ─┘                  └───────────────────┼──> layer zip
- *   model ────────────────────────────────────────────────┘
+ *   build root ──┬──> OpenCV build ──> addon ──┬──> layer zip
+ *   OpenCV source ┘        (the addon also reads the root, and the source for OpenCV's licence;
+ *                           the zip also reads OpenCV's tree for the Haar cascade)
+ *   model ──────────────────────────────────────┘
  *   smoke root (the bare root verify:layer runs the layer in)
  *
  * Keys, and so folder names, are those the build has always used: x86_64's as before arm64
@@ -97,7 +98,9 @@ export function layerStages(target: ArchTarget, jobs: string = JOBS): StageDef[]
     {
       id: 'addon',
       title: `${addon.name} ${addon.version} addon for Node ${node.version}${forArch}`,
-      dependsOn: ['root', 'opencv'],
+      // The source for OpenCV's licence (its install tree has only its third parties'); OpenCV's key
+      // already covers the source, so the addon's key does not hash it again.
+      dependsOn: ['root', 'opencv', 'source'],
       inputs: [
         node.version,
         fileText(path.join(addon.lockDir, 'package-lock.json')),
@@ -108,7 +111,7 @@ export function layerStages(target: ArchTarget, jobs: string = JOBS): StageDef[]
       ],
       network: 'npm',
       root: true,
-      commands: ['npm', 'unshare', 'chroot'],
+      commands: ['npm', 'tar', 'xz', 'unshare', 'chroot'],
       output: { kind: 'dir', at: (key) => path.join(CACHE_DIR, 'addon', `${addon.version}-${tag}${key}`) },
       run: (ctx) => buildAddon(ctx, target, jobs),
     },
@@ -199,6 +202,11 @@ async function buildAddon(ctx: StageContext, target: ArchTarget, jobs: string): 
   // Fetch with the host's npm (registry access, CA setup); compile inside the root.
   await ctx.exec(['npm', 'ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: path.join(work, 'addon') });
   fs.copyFileSync(path.join(SCRIPTS, 'build-addon.sh'), path.join(work, 'build-addon.sh'));
+  // build-addon.sh ships OpenCV's own licence from /work/opencv-src: taken here from this stage's
+  // own dependency on the source (it used to be what the OpenCV stage left in a shared root).
+  fs.mkdirSync(path.join(work, 'opencv-src'));
+  await ctx.exec(['tar', '-xJf', ctx.input('source'), '-C', path.join(work, 'opencv-src'), '--strip-components=1', '--wildcards', '--no-wildcards-match-slash', '*/LICENSE']);
+  if (!fs.existsSync(path.join(work, 'opencv-src', 'LICENSE'))) throw new Error(`no LICENSE at the top of ${ctx.input('source')}`);
   const env = { JOBS: jobs, SYSTEM_LIBS: target.systemLibraries.join(' '), ADDON_MODULES: opencv.addonModules.join(' ') };
   const mounts = {
     overlay: path.join(ctx.scratch, 'overlay'),

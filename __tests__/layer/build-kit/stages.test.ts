@@ -76,6 +76,12 @@ describe('keys', () => {
     expect(keys.get('link')).toBe(cacheKey(keys.get('compile'), 'static'));
   });
 
+  test('reading one more stage that a dependency already covers leaves the key as it was', () => {
+    const before = stageKeys(table('/c', []));
+    const after = stageKeys(table('/c', [], { link: { dependsOn: ['root', 'compile', 'download'] } }));
+    expect(after.get('link')).toBe(before.get('link'));
+  });
+
   test('a changed input changes its stage\'s key and every key after it, nothing before', () => {
     const before = stageKeys(table('/c', []));
     const after = stageKeys(table('/c', [], { compile: { inputs: ['-O3'] } }));
