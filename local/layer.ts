@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LAYER_LAYOUT, LAYER_ZIP } from '../layer/inputs';
-import { sha256File } from '../layer/lib/cache';
+import { sha256File } from '../layer/build-kit/cache';
 
 export interface UnpackedLayer {
   /** What /opt is on Lambda. */

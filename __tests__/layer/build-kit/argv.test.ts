@@ -2,40 +2,14 @@
  * Hostile input through the argv builders of the layer build (in-root.sh, debootstrap): every value
  * reaches the program as one argv element, unchanged; names that are not shell identifiers, NUL
  * bytes and unsafe paths are refused; nothing goes through a shell string. in-root.sh's own
- * parsing is checked with --dry-run (no root needed), and for real in the cached smoke roots when
- * run as root.
+ * parsing is checked with --dry-run (no root needed); for real in the cached smoke roots by
+ * in-root.test.ts (system lane: root, the roots, qemu).
  */
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { targets } from '../../../layer/inputs';
-import { layerStages } from '../../../layer/rules/layer-stages';
 import { debootstrapArgv, inRoot, IN_ROOT_SCRIPT } from '../../../layer/build-kit/roots';
-import { planStages } from '../../../layer/build-kit/stages';
-
-/** Values a caller might pass, each meant to arrive as it is. */
-const HOSTILE_VALUES: [string, string][] = [
-  ['spaces', 'a b  c'],
-  ['single quotes', "it's 'quoted'"],
-  ['double quotes', 'say "hi"'],
-  ['command substitution', '$(touch /tmp/pwned)'],
-  ['backticks', '`id`'],
-  ['variable', '$HOME ${PATH}'],
-  ['newline', 'line one\nline two'],
-  ['equals signs', 'a=b=c'],
-  ['leading dash', '-rf'],
-  ['double dash', '--'],
-  ['a value with -- inside', 'x -- y'],
-  ['comma', 'a,b'],
-  ['colon', 'a:b'],
-  ['glob', '*'],
-  ['semicolon and pipe', '; rm -rf / | cat'],
-  ['empty', ''],
-  ['non-ASCII', 'café ☕'],
-  ['backslash', 'a\\b'],
-  ['tab', 'a\tb'],
-];
+import { HOSTILE_VALUES } from '../../helpers/hostile-values';
 
 const ROOT = '/var/cache/roots/build-bullseye-0123456789abcdef';
 
@@ -222,51 +196,5 @@ describe('in-root.sh parses what inRoot builds', () => {
     const res = spawnSync('bash', [IN_ROOT_SCRIPT, '--dry-run', ...(args as string[])], { encoding: 'utf8' });
     expect(res.status).toBe(2);
     expect(res.stderr).toMatch(message);
-  });
-});
-
-// For real: the cached smoke roots, as root (the build and CI make them). The command prints its
-// argv and environment NUL-separated; both must come back exactly.
-const smokeRoot = (arch: 'x86_64' | 'arm64') => planStages(layerStages(targets[arch]), ['smoke-root']).stages[0].output;
-const asRoot = process.getuid?.() === 0;
-const emulatorOnHost = spawnSync('sh', ['-c', 'command -v qemu-aarch64-static'], { encoding: 'utf8' }).stdout.trim();
-
-describe.each([
-  ['x86_64', undefined],
-  ['arm64', '/usr/bin/qemu-aarch64-static'],
-] as const)('in a real %s root', (arch, emulator) => {
-  const root = smokeRoot(arch);
-  const ready = asRoot && fs.existsSync(root) && (!emulator || !!emulatorOnHost);
-  const maybe = ready ? test : test.skip;
-  const env = Object.fromEntries(HOSTILE_VALUES.map(([, v], i) => [`V${i}`, v]));
-  const values = ['K=V', '--', '-i', ...HOSTILE_VALUES.map(([, v]) => v)];
-
-  const run = (argv: string[]) => {
-    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'in-root-'));
-    try {
-      const binds = emulator ? [{ from: emulatorOnHost, to: emulator, readOnly: true }] : [];
-      const full = inRoot(root, env, argv, { overlay: path.join(scratch, 'o'), binds, emulator });
-      const res = spawnSync(full[0], full.slice(1), { encoding: 'utf8' });
-      if (res.status !== 0) throw new Error(`exit ${res.status}: ${res.stderr}`);
-      return res.stdout.split('\0').slice(0, -1);
-    } finally {
-      fs.rmSync(scratch, { recursive: true, force: true });
-    }
-  };
-
-  maybe('argv arrives unchanged', () => {
-    expect(run(['/usr/bin/printf', '%s\\0', ...values])).toEqual(values);
-  });
-
-  maybe('the environment is exactly PATH, HOME, LANG and the given variables', () => {
-    const seen = run(['/usr/bin/env', '-0']);
-    expect(seen.sort()).toEqual(
-      ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'LANG=C.UTF-8', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)].sort(),
-    );
-  });
-
-  maybe('the root is not written (the command ran in an overlay)', () => {
-    run(['/bin/sh', '-c', 'echo x > /written-by-test; printf "ok\\0"']);
-    expect(fs.existsSync(path.join(root, 'written-by-test'))).toBe(false);
   });
 });
