@@ -94,7 +94,7 @@ export interface Point {
 /**
  * Five facial points, named as Rekognition names them; left and right as seen in the image
  * (`eyeLeft` is the eye on the image's left, the person's right eye), as Rekognition's own
- * coordinates place them. Original-image pixels.
+ * coordinates place them. Whole original-image pixels, within the image.
  */
 export interface Landmarks {
   readonly eyeLeft: Point;

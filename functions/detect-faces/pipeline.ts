@@ -194,6 +194,6 @@ export function resolveMark(request: DetectRequestOptions): MarkSpec {
  * Rekognition's names, which count left and right as the image shows them.
  */
 export function namedLandmarks(points: readonly (readonly [number, number])[]): Landmarks {
-  const at = (i: number) => ({ x: Math.round(points[i][0] * 10) / 10, y: Math.round(points[i][1] * 10) / 10 });
+  const at = (i: number) => ({ x: points[i][0], y: points[i][1] });
   return { eyeLeft: at(0), eyeRight: at(1), nose: at(2), mouthLeft: at(3), mouthRight: at(4) };
 }

@@ -51,7 +51,8 @@ function parseOptions(event: Record<string, unknown>): DetectRequestOptions {
       throw invalidInput(`${name} must be ${expected}, got ${JSON.stringify(raw)}`);
     };
     // JSON types as the contract says: "24" in a request is a client bug worth naming, unlike in an environment.
-    if (raw !== undefined && raw !== null && typeof raw !== JSON_TYPE[spec.kind]) fail(accepted(spec));
+    // An empty string is not "unset" in a request as it is in an environment: {"shape": ""} is named.
+    if (raw === '' || (raw !== undefined && raw !== null && typeof raw !== JSON_TYPE[spec.kind])) fail(accepted(spec));
     const value = parseValue(spec, raw, fail);
     if (value !== undefined) options[name] = value;
   }

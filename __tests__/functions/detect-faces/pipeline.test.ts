@@ -148,6 +148,16 @@ test('the marking: boxes by default; a redaction with its defaults or the reques
   expect(f.stored.map((s) => s.metadata)).toEqual([{ mark: 'box' }, { mark: 'fill' }, { mark: 'blur' }]);
 });
 
+test.each([
+  [{ shape: 'rect' }, /^shape applies only to a redaction: set mark to fill, pixelate or blur \(mark is box\)$/],
+  [{ mark: 'box', padding: 0 }, /^padding applies only to a redaction/],
+  [{ shape: 'ellipse', padding: 0.4 }, /^shape and padding apply only to a redaction/],
+])('%j with box: InvalidInput naming the fields, before any download', async (options, message) => {
+  const f = fakes();
+  await expect(detectFaces({ ...event, ...options }, f.ports, settings)).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringMatching(message) });
+  expect(f.calls).toEqual([]);
+});
+
 describe('nothing is stored when any stage fails, and the error keeps its code', () => {
   const boom = () => {
     throw new Error('native crash detail');

@@ -32,6 +32,7 @@ describe('options from the contract', () => {
     expect(parseRequest({ imageUrl: url })).toEqual({ imageUrl: new URL(url), maxFaces: 1000, mark: 'box' });
     expect(parseRequest({ imageUrl: url, minFaceSize: 24, minScore: 0.5, maxFaces: 100 })).toMatchObject({ minFaceSize: 24, minScore: 0.5, maxFaces: 100 });
     expect(parseRequest({ imageUrl: url, mark: 'pixelate', shape: 'rect', padding: 0 })).toMatchObject({ mark: 'pixelate', shape: 'rect', padding: 0 });
+    expect(parseRequest({ imageUrl: url, mark: 'fill', padding: 1 })).toMatchObject({ mark: 'fill', padding: 1 });
   });
 
   test.each([
@@ -51,6 +52,8 @@ describe('options from the contract', () => {
     [{ shape: 'circle' }, /^shape must be one of ellipse, rect, got "circle"$/],
     [{ padding: -1 }, /^padding must be a number from 0 to 1, got -1$/],
     [{ padding: 1.01 }, /^padding must be a number from 0 to 1/],
+    [{ shape: '' }, /^shape must be one of ellipse, rect, got ""$/],
+    [{ mark: '' }, /^mark must be one of box, fill, pixelate, blur, got ""$/],
   ])('%j: InvalidInput naming the field and its range', (options, message) => {
     expect(() => parseRequest({ imageUrl: url, ...options })).toThrow(expect.objectContaining({ code: 'InvalidInput', message: expect.stringMatching(message) }));
   });

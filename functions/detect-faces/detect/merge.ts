@@ -53,7 +53,8 @@ const EPS = 1e-6;
 /**
  * One box per face, best score first: greedy NMS over every tile and scale, the `maxFaces`
  * largest kept, boxes rounded outwards to whole pixels and clipped to the image, landmarks
- * rounded, scores to 4 decimals.
+ * rounded to whole pixels and clamped to the image (a face cut by the border can have a point the
+ * network places beyond it; like its box, the point stops at the last pixel), scores to 4 decimals.
  */
 export function mergeFaces(faces: readonly Box[], options: MergeOptions): Box[] {
   const { width, height, iouThreshold = 0.3, maxFaces = DEFAULT_MAX_FACES } = options;
@@ -75,8 +76,10 @@ export function mergeFaces(faces: readonly Box[], options: MergeOptions): Box[] 
     const y2 = Math.min(height, Math.ceil(f.y + f.height - EPS));
     if (x2 - x1 < 1 || y2 - y1 < 1) continue;
     const box: Box = { x: x1, y: y1, width: x2 - x1, height: y2 - y1, score: Math.round(f.score * 1e4) / 1e4 };
-    if (f.landmarks) box.landmarks = f.landmarks.map(([x, y]) => [Math.round(x), Math.round(y)]);
+    if (f.landmarks) box.landmarks = f.landmarks.map(([x, y]) => [clamp(Math.round(x), 0, width - 1), clamp(Math.round(y), 0, height - 1)]);
     out.push(box);
   }
   return out;
 }
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));

@@ -141,6 +141,21 @@ describe('merge', () => {
     expect(out).toEqual([box(11, 11, 49, 49, 0.9), box(190, 190, 10, 10, 0.85)]);
   });
 
+  test('landmarks rounded to whole pixels and, for a face cut by the border, clamped to the image like its box', () => {
+    const left: Box = { ...box(-20, 100, 70, 70, 0.9), landmarks: [[-3.4, 120.2], [24.6, 119.5], [8, 140], [-1, 155.5], [20.5, 154.4]] };
+    const corner: Box = { ...box(170, 180, 40, 40, 0.8), landmarks: [[180, 190], [195, 190], [188, 199], [182, 206], [208, 226.7]] };
+    const out = mergeFaces([left, corner], { width: 200, height: 200 });
+    expect(out.map((b) => b.landmarks)).toEqual([
+      [[0, 120], [25, 120], [8, 140], [0, 156], [21, 154]],
+      [[180, 190], [195, 190], [188, 199], [182, 199], [199, 199]],
+    ]);
+    for (const b of out) {
+      for (const [x, y] of b.landmarks!) {
+        expect([x >= b.x, x <= b.x + b.width, y >= b.y, y <= b.y + b.height]).toEqual([true, true, true, true]);
+      }
+    }
+  });
+
   test('maxFaces 0 gives nothing; the default keeps 1000', () => {
     const many = Array.from({ length: 1200 }, (_, i) => box((i % 40) * 10, Math.floor(i / 40) * 10, 8, 8));
     expect(mergeFaces(many, { width: 400, height: 400, maxFaces: 0 })).toEqual([]);
