@@ -1,7 +1,7 @@
 /**
  * `npm run docs`: writes the settings and request tables into README.md and `help` from the
  * contracts and the stack's settings table, between `<!-- generated:NAME -->` markers. A test
- * (__tests__/docs.test.ts) fails when a table in the files differs from what this generates.
+ * (__tests__/scripts/docs.test.ts) fails when a table in the files differs from what this generates.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

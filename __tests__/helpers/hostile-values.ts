@@ -1,4 +1,4 @@
-/** Hostile inputs for the layer build's argv builders (argv.test.ts, in-root.test.ts). */
+/** Hostile inputs for the layer build's argv builders (roots.test.ts, in-root.test.ts). */
 
 /** Values a caller might pass, each meant to arrive as it is. */
 export const HOSTILE_VALUES: [string, string][] = [

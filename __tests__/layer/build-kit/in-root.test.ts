@@ -1,7 +1,7 @@
 /**
  * in-root.sh for real, in the cached smoke roots (x86_64, and arm64 under qemu-aarch64-static), as
  * root: every hostile value arrives as one argv element or variable, unchanged, and the root is not
- * written. System lane (jest.config.js). The argv builders themselves: argv.test.ts (unit lane).
+ * written. System lane (jest.config.js). The argv builders themselves: roots.test.ts (unit lane).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

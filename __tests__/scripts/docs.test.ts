@@ -1,8 +1,8 @@
 /** The README's and `help`'s settings and request tables are what the contracts and the stack's table say. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DOC_FILES, generatedSections, regenerate } from '../scripts/docs';
-import { PROJECT_ROOT } from './helpers/paths';
+import { DOC_FILES, generatedSections, regenerate } from '../../scripts/docs';
+import { PROJECT_ROOT } from '../helpers/paths';
 
 test.each(DOC_FILES)('%s is up to date (npm run docs)', (file) => {
   const text = fs.readFileSync(path.join(PROJECT_ROOT, file), 'utf8');

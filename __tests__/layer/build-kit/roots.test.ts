@@ -4,6 +4,9 @@
  * bytes and unsafe paths are refused; nothing goes through a shell string. in-root.sh's own
  * parsing is checked with --dry-run (no root needed); for real in the cached smoke roots by
  * in-root.test.ts (system lane: root, the roots, qemu).
+ *
+ * Named after layer/build-kit/roots.ts (inRoot, debootstrapArgv), its main subject; it also checks
+ * layer/build-kit/in-root.sh, the script inRoot's argv is for.
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
