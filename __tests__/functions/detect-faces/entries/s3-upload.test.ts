@@ -1,10 +1,7 @@
-/** The upload entry over fakes (no S3, no OpenCV): outcomes per message, records, retries, batch failures. */
-import { Readable } from 'node:stream';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { ServiceError, storageFailed } from '../../../../functions/common/errors';
+/** The upload entry over fakes (no S3, no OpenCV): outcomes per message, records, retries, batch failures. Its S3 side: s3-objects.test.ts. */
+import { storageFailed } from '../../../../functions/common/errors';
 import type { Logger } from '../../../../functions/common/logger';
 import type { SqsEvent, SqsRecord, UploadSource } from '../../../../functions/detect-faces/contract';
-import { readUpload } from '../../../../functions/detect-faces/entries/s3-objects';
 import {
   decodeEventKey,
   handleUploads,
@@ -239,50 +236,4 @@ test('with too little time left, unstarted messages go back to the queue; the fi
   expect(f.reads).toEqual(['inputs/a.png']);
   expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1].messageId }, { itemIdentifier: event.Records[2].messageId }]);
   expect(f.lines.find((l) => l.message === 'upload batch done')?.fields).toMatchObject({ processed: 1, deferred: 2 });
-});
-
-describe('readUpload (GetObject within limits)', () => {
-  const source = { bucket: BUCKET, key: 'inputs/a.jpg', eTag: 'e1' };
-  const limits = { maxBytes: 100, timeoutMs: 1000 };
-  const client = (answer: (input: Record<string, unknown>) => unknown): { s3: S3Client; inputs: Record<string, unknown>[] } => {
-    const inputs: Record<string, unknown>[] = [];
-    const s3 = {
-      send: async (command: { input: Record<string, unknown> }) => {
-        inputs.push(command.input);
-        return answer(command.input);
-      },
-    } as unknown as S3Client;
-    return { s3, inputs };
-  };
-  const errorOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as ServiceError);
-
-  test('reads the version the event names', async () => {
-    const { s3, inputs } = client(() => ({ ETag: '"e1"', ContentLength: 3, Body: Readable.from([Buffer.from('abc')]) }));
-    expect((await readUpload(s3, source, limits)).toString()).toBe('abc');
-    expect(inputs[0]).toEqual({ Bucket: BUCKET, Key: 'inputs/a.jpg', IfMatch: '"e1"' });
-  });
-
-  test('over the limit by its length header, or by what arrives: TooLarge', async () => {
-    const big = await errorOf(readUpload(client(() => ({ ETag: '"e1"', ContentLength: 101, Body: Readable.from([]) })).s3, source, limits));
-    expect(big).toMatchObject({ code: 'TooLarge' });
-    const lying = await errorOf(readUpload(client(() => ({ ETag: '"e1"', ContentLength: 10, Body: Readable.from([Buffer.alloc(60), Buffer.alloc(60)]) })).s3, source, limits));
-    expect(lying).toMatchObject({ code: 'TooLarge' });
-  });
-
-  test('another version: superseded, whether S3 says 412 or sends it anyway', async () => {
-    expect(await errorOf(readUpload(client(() => ({ ETag: '"e2"', Body: Readable.from([]) })).s3, source, limits))).toBeInstanceOf(UploadSuperseded);
-    const s3 = client(() => {
-      throw Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
-    }).s3;
-    expect(await errorOf(readUpload(s3, source, limits))).toBeInstanceOf(UploadSuperseded);
-  });
-
-  test('any other failure to read is StorageFailed (retried)', async () => {
-    const s3 = client(() => {
-      throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
-    }).s3;
-    const e = await errorOf(readUpload(s3, source, limits));
-    expect(e).toMatchObject({ code: 'StorageFailed', message: expect.stringContaining('AccessDenied') });
-    expect(e).not.toBeInstanceOf(UploadSuperseded);
-  });
 });
