@@ -13,6 +13,7 @@ import { bundleFunctionAsync, stopBundler, FUNCTION_BUNDLES, type FunctionBundle
 import { loadConfig, type StackConfig } from '../stack/config';
 import { cleanupEnvironment } from '../stack/cleanup-function';
 import { detectEnvironment } from '../stack/detect-function';
+import { S3_CLIENT_ENV } from '../functions/common/contract';
 import { toEnvironment } from '../functions/common/schema';
 import { DETECT_ENV } from '../functions/detect-faces/contract';
 import { startFileServer, type LocalFileServer } from './file-server';
@@ -75,7 +76,7 @@ export const LOCAL_BUCKET = 'face-detection-local';
 /** What points a function's S3 client (functions/common/s3.ts) at the embedded server. */
 function localS3Environment(endpoint: string): Record<string, string> {
   // s3rver's built-in credentials.
-  return { S3_ENDPOINT: endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+  return { ...toEnvironment(S3_CLIENT_ENV, { s3Endpoint: endpoint }), AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {

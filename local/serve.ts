@@ -17,6 +17,7 @@ import { refuseForeign } from './loopback-guard';
 import { startLocalStack, type LocalStack, type LocalUploadOptions } from './local-stack';
 import { pageHtml } from './page';
 import type { InvocationResult } from './lambda-runtime';
+import { rateMs } from '../stack/config';
 
 export interface ServeOptions {
   readonly port?: number;
@@ -38,14 +39,6 @@ export interface RunningServe {
   readonly endpoint: string;
   readonly cleanupEveryMs: number | undefined;
   close(): Promise<void>;
-}
-
-/** rate(5 minutes) -> 300000; undefined for anything else (cron runs only on AWS). */
-export function rateToMs(expression: string): number | undefined {
-  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
-  if (!m) return undefined;
-  const unit = m[2].startsWith('minute') ? 60_000 : m[2].startsWith('hour') ? 3_600_000 : 86_400_000;
-  return Number(m[1]) * unit;
 }
 
 export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
@@ -116,7 +109,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const rate = options.cleanupRate ?? stack.config.cleanupSchedule;
-  const cleanupEveryMs = options.cleanupEveryMs ?? rateToMs(rate);
+  const cleanupEveryMs = options.cleanupEveryMs ?? rateMs(rate); // a cron schedule runs only on AWS
   let cleanupRunning = false;
   const runCleanup = () => {
     // Like a schedule with no concurrency: a tick while a run is still going is skipped.

@@ -6,17 +6,27 @@ import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-i
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
-import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import type { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { Construct } from 'constructs';
 import { CLEANUP_ENV } from '../functions/cleanup/contract';
 import { toEnvironment } from '../functions/common/schema';
-import type { StackConfig } from './config';
 import { FUNCTION_BUNDLES } from '../bundling/functions';
+import type { StackConfig } from './config';
 import { NodejsFunction } from './nodejs-function';
 import { assumeRolePolicy, policyDocument } from './policy';
+import { deadLetterQueue } from './queues';
+
+/** The stack settings cleanup and its schedule are built from. */
+export const CLEANUP_FUNCTION_SETTINGS = [
+  'stackName', 'architecture', 'cleanupMemoryMb', 'cleanupTimeoutSeconds', 'logRetentionDays',
+  'imagePrefix', 'cleanupMaxAgeSeconds', 'cleanupSchedule',
+] as const satisfies readonly (keyof StackConfig)[];
+export type CleanupFunctionSettings = Pick<StackConfig, (typeof CLEANUP_FUNCTION_SETTINGS)[number]>;
 
 export interface CleanupFunctionProps {
-  readonly config: StackConfig;
+  readonly settings: CleanupFunctionSettings;
+  /** A prebuilt zip to deploy; absent: bundled from source at synth. */
+  readonly prebuiltZip?: string;
   readonly bucketName: string;
   readonly bucketArn: string;
 }
@@ -29,7 +39,7 @@ export class CleanupFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: CleanupFunctionProps) {
     super(scope, id);
-    const { config } = props;
+    const { settings: config } = props;
     const name = `${config.stackName}-cleanup`;
 
     this.fn = new NodejsFunction(this, 'cleanup', {
@@ -37,7 +47,7 @@ export class CleanupFunction extends Construct {
       description: `Deletes marked images under ${config.imagePrefix} older than ${config.cleanupMaxAgeSeconds} s`,
       bundle: FUNCTION_BUNDLES.cleanup,
       architecture: config.architecture,
-      prebuiltZip: config.artifacts.cleanupZip,
+      prebuiltZip: props.prebuiltZip,
       memoryMb: config.cleanupMemoryMb,
       timeoutSeconds: config.cleanupTimeoutSeconds,
       logRetentionDays: config.logRetentionDays,
@@ -53,11 +63,7 @@ export class CleanupFunction extends Construct {
       environment: cleanupEnvironment(config, props.bucketName),
     });
 
-    this.deadLetterQueue = new SqsQueue(this, 'dead-letters', {
-      name: `${name}-dead-letters`,
-      messageRetentionSeconds: 14 * 86400,
-      sqsManagedSseEnabled: true,
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'dead-letters', `${name}-dead-letters`);
 
     const account = new DataAwsCallerIdentity(this, 'account');
     this.schedulerRole = new IamRole(this, 'scheduler-role', {
@@ -91,6 +97,6 @@ export class CleanupFunction extends Construct {
 }
 
 /** The environment cleanup runs with, written by its contract; the local runner uses the same. */
-export function cleanupEnvironment(config: StackConfig, bucketName: string): Record<string, string> {
+export function cleanupEnvironment(config: CleanupFunctionSettings, bucketName: string): Record<string, string> {
   return toEnvironment(CLEANUP_ENV, { bucket: bucketName, prefix: config.imagePrefix, maxAgeSeconds: config.cleanupMaxAgeSeconds, dryRun: false });
 }

@@ -6,8 +6,8 @@
  */
 import { CLEANUP_ENV } from '../functions/cleanup/contract';
 import { int, oneOf, parseValue, str, type ValueOf, type ValueSpec } from '../functions/common/schema';
-import { DETECT_ENV, type DetectorKind, type OutputAccess } from '../functions/detect-faces/contract';
-import { LAYER_ARCHES, layerZipPath, type LayerArch } from '../layer/inputs';
+import { DETECT_ENV, FULL_VCPU_MEMORY_MB, type DetectorKind, type OutputAccess } from '../functions/detect-faces/contract';
+import { LAYER_ARCHES, layerZipPath } from '../layer/inputs';
 
 export type { DetectorKind, OutputAccess };
 
@@ -18,77 +18,30 @@ export interface StateBackend {
   readonly region: string;
 }
 
-/** The resolved settings (defaults, bounds and meanings: STACK_SETTINGS below). */
-export interface StackConfig {
-  /** Name of the cdktf stack (and folder under cdktf.out/stacks). */
-  readonly stackName: string;
-  /** AWS region. */
-  readonly region: string;
-  /** Exact bucket name; absent: Terraform picks a unique name from `bucketPrefix`. */
-  readonly bucketName?: string;
-  readonly bucketPrefix: string;
-  /** Key prefix of the marked images; the public grant, lifecycle and cleanup are scoped to it. */
-  readonly imagePrefix: string;
-  /** `public`: plain object URL + public read on the prefix; `presigned`: no public grant. */
-  readonly outputAccess: OutputAccess;
-  /** Lifetime of presigned URLs. */
-  readonly presignExpiresSeconds: number;
-  readonly detector: DetectorKind;
-  /** Lowest confidence of a reported face unless a request says. */
-  readonly minScore?: number;
-  /** Time detect-faces' detect stage may take per request. */
-  readonly detectBudgetMs: number;
-  readonly jpegQuality: number;
-  /** Largest image body the function downloads. */
-  readonly maxImageBytes: number;
-  /** Largest image (width x height) the function decodes. */
-  readonly maxImagePixels: number;
-  /** 1769 MB is one full vCPU. */
-  readonly detectMemoryMb: number;
-  readonly detectTimeoutSeconds: number;
-  readonly cleanupMemoryMb: number;
-  readonly cleanupTimeoutSeconds: number;
-  /** Cleanup schedule, an EventBridge Scheduler `rate(...)` or `cron(...)` expression. */
-  readonly cleanupSchedule: string;
-  /** Marked images younger than this survive a cleanup run. */
-  readonly cleanupMaxAgeSeconds: number;
-  /** Lifecycle safety net behind the cleanup. */
-  readonly lifecycleExpirationDays: number;
-  /** Uploads under this prefix are processed on their own (S3 -> SQS -> detect-faces). */
-  readonly inputPrefix: string;
-  /** Result records of uploads: `inputs/a/b.jpg` -> `results/a/b.jpg.json`. */
-  readonly resultPrefix: string;
-  /** Messages per detect-faces invocation (event source mapping). */
-  readonly uploadBatchSize: number;
-  /** Concurrent detect-faces invocations the queue may drive. */
-  readonly uploadMaxConcurrency: number;
-  /** Receives of a message before it moves to the dead-letter queue. */
-  readonly uploadMaxReceiveCount: number;
-  readonly inputLifecycleDays: number;
-  readonly resultLifecycleDays: number;
-  /** CloudWatch Logs retention. */
-  readonly logRetentionDays: number;
-  /** Layer zips above this size go through an S3 object (Lambda's direct upload limit is 50 MB). */
-  readonly layerS3ThresholdBytes: number;
-  /** Lambda architecture of the functions and the layer. */
-  readonly architecture: LayerArch;
-  /** Built artifacts the stack deploys. */
-  readonly artifacts: {
-    readonly layerZip: string;
-    /** A prebuilt detect-faces zip; absent: bundled from source while synthesizing. */
-    readonly detectZip?: string;
-    /** A prebuilt cleanup zip; absent: bundled from source while synthesizing. */
-    readonly cleanupZip?: string;
-  };
-  readonly backend?: StateBackend;
-}
-
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';
   }
 }
+
+/** EventBridge Scheduler's expressions: a rate (the unit singular for 1 only, as AWS requires) or a six-field cron. */
+const RATE = /^rate\((\d+) (minutes?|hours?|days?)\)$/;
+const CRON = /^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/;
+const RATE_UNIT_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+
+/** A schedule's period: rate(5 minutes) -> 300000; undefined for a cron expression or a rate AWS refuses (rate(0 hours), rate(1 hours)). */
+export function rateMs(expression: string): number | undefined {
+  const m = RATE.exec(expression.trim());
+  if (!m) return undefined;
+  const count = Number(m[1]);
+  const unit = m[2].replace(/s$/, '') as keyof typeof RATE_UNIT_MS;
+  if (count < 1 || (count === 1) !== (m[2] === unit)) return undefined;
+  return count * RATE_UNIT_MS[unit];
+}
+
+/** SQS keeps a message 14 days at most: the dead-letter queues keep theirs that long. */
+export const DEAD_LETTER_RETENTION_DAYS = 14;
 
 /**
  * Every stack setting, written once: cdktf context key (the name), environment variable, and its
@@ -109,12 +62,11 @@ export const STACK_SETTINGS = {
   jpegQuality: { env: 'FACE_JPEG_QUALITY', spec: DETECT_ENV.jpegQuality },
   maxImageBytes: { env: 'FACE_MAX_IMAGE_BYTES', spec: DETECT_ENV.maxImageBytes },
   maxImagePixels: { env: 'FACE_MAX_IMAGE_PIXELS', spec: DETECT_ENV.maxImagePixels },
-  // 1769 MB is one full vCPU.
-  detectMemoryMb: { env: 'FACE_DETECT_MEMORY_MB', spec: int(1769, 128, 10240, 'memory of detect-faces, MB (1769 MB is one full vCPU)') },
+  detectMemoryMb: { env: 'FACE_DETECT_MEMORY_MB', spec: int(FULL_VCPU_MEMORY_MB, 128, 10240, `memory of detect-faces, MB (${FULL_VCPU_MEMORY_MB} MB is one full vCPU)`) },
   detectTimeoutSeconds: { env: 'FACE_DETECT_TIMEOUT_SECONDS', spec: int(30, 3, 900, 'timeout of detect-faces, seconds') },
   cleanupMemoryMb: { env: 'FACE_CLEANUP_MEMORY_MB', spec: int(256, 128, 10240, 'memory of cleanup, MB') },
   cleanupTimeoutSeconds: { env: 'FACE_CLEANUP_TIMEOUT_SECONDS', spec: int(300, 10, 900, 'timeout of cleanup, seconds') },
-  cleanupSchedule: { env: 'FACE_CLEANUP_SCHEDULE', spec: str({ default: 'rate(1 hour)', pattern: /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/, expected: 'rate(N minute[s]|hour[s]|day[s]) or cron(six fields)', doc: 'when cleanup runs (EventBridge Scheduler expression)' }) },
+  cleanupSchedule: { env: 'FACE_CLEANUP_SCHEDULE', spec: str({ default: 'rate(1 hour)', pattern: new RegExp(`${RATE.source}|${CRON.source}`), expected: 'rate(N minute[s]|hour[s]|day[s]) or cron(six fields)', doc: 'when cleanup runs (EventBridge Scheduler expression)' }) },
   cleanupMaxAgeSeconds: { env: 'FACE_CLEANUP_MAX_AGE_SECONDS', spec: CLEANUP_ENV.maxAgeSeconds },
   lifecycleExpirationDays: { env: 'FACE_LIFECYCLE_EXPIRATION_DAYS', spec: int(1, 1, 3650, 'lifecycle rule behind the cleanup: marked images expire after this many days') },
   inputPrefix: { env: 'FACE_INPUT_PREFIX', spec: { ...DETECT_ENV.inputPrefix, doc: 'uploads under this prefix are processed on their own (S3 event -> SQS -> detect-faces); must not overlap the image or result prefix' } },
@@ -124,8 +76,8 @@ export const STACK_SETTINGS = {
   uploadMaxConcurrency: { env: 'FACE_UPLOAD_MAX_CONCURRENCY', spec: int(10, 2, 1000, 'most detect-faces invocations the upload queue drives at once (event source mapping maximum concurrency)') },
   // AWS advises at least 5 so that throttled batches do not land in the dead-letter queue.
   uploadMaxReceiveCount: { env: 'FACE_UPLOAD_MAX_RECEIVE_COUNT', spec: int(5, 1, 1000, 'deliveries of an upload that keeps failing unexpectedly before it moves to the dead-letter queue') },
-  // As long as a dead letter is kept (14 days): a redriven message still finds its photo.
-  inputLifecycleDays: { env: 'FACE_INPUT_LIFECYCLE_DAYS', spec: int(14, 1, 3650, 'uploaded photos under the input prefix expire after this many days; below 14 (how long dead letters are kept) a redriven dead letter may find its photo gone') },
+  // As long as a dead letter is kept: a redriven message still finds its photo.
+  inputLifecycleDays: { env: 'FACE_INPUT_LIFECYCLE_DAYS', spec: int(DEAD_LETTER_RETENTION_DAYS, 1, 3650, `uploaded photos under the input prefix expire after this many days; below ${DEAD_LETTER_RETENTION_DAYS} (how long dead letters are kept) a redriven dead letter may find its photo gone`) },
   resultLifecycleDays: { env: 'FACE_RESULT_LIFECYCLE_DAYS', spec: int(30, 1, 3650, 'result records under the result prefix expire after this many days') },
   logRetentionDays: { env: 'FACE_LOG_RETENTION_DAYS', spec: int(14, 1, 3653, "CloudWatch Logs retention, days (one of CloudWatch's periods)") },
   layerS3ThresholdBytes: { env: 'FACE_LAYER_S3_THRESHOLD_BYTES', spec: int(50 * 1024 * 1024, 1, 250 * 1024 * 1024, "layer zips above this size go through an S3 object (Lambda's direct upload limit is 50 MB)") },
@@ -139,6 +91,28 @@ export const STACK_SETTINGS = {
 } as const satisfies Record<string, { env: string; spec: ValueSpec }>;
 
 export type SettingName = keyof typeof STACK_SETTINGS;
+type SettingValues = { readonly [N in SettingName]: ValueOf<(typeof STACK_SETTINGS)[N]['spec']> };
+
+/** Settings the resolved config holds in another form: artifacts and backend grouped, the budget computed. */
+const REGROUPED = ['layerZip', 'detectZip', 'cleanupZip', 'stateBucket', 'stateKey', 'stateRegion', 'detectBudgetMs'] as const satisfies readonly SettingName[];
+type Regrouped = (typeof REGROUPED)[number];
+
+/** The resolved settings, each as STACK_SETTINGS describes it (name, default, bounds, meaning). */
+export type StackConfig = Omit<SettingValues, Regrouped> & {
+  /** STACK_SETTINGS.detectBudgetMs, or half the detect timeout. */
+  readonly detectBudgetMs: number;
+  readonly artifacts: {
+    readonly layerZip: string;
+    readonly detectZip?: string;
+    readonly cleanupZip?: string;
+  };
+  readonly backend?: StateBackend;
+};
+
+/** The settings a construct is built from: narrow props, resolved once here. */
+export function pickSettings<K extends keyof StackConfig>(config: StackConfig, names: readonly K[]): Pick<StackConfig, K> {
+  return Object.fromEntries(names.map((n) => [n, config[n]])) as Pick<StackConfig, K>;
+}
 
 /** CloudWatch Logs accepts only these retention periods. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -166,8 +140,7 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
   if (bucketName !== undefined) validateBucketName(bucketName, where('bucketName'));
 
   const cleanupSchedule = get('cleanupSchedule');
-  const rate = /^rate\((\d+) (\w+)\)$/.exec(cleanupSchedule);
-  if (rate && (Number(rate[1]) < 1 || (Number(rate[1]) === 1) !== !rate[2].endsWith('s'))) {
+  if (RATE.test(cleanupSchedule) && rateMs(cleanupSchedule) === undefined) {
     fail('cleanupSchedule', cleanupSchedule, 'a positive rate with a matching unit, e.g. rate(1 hour) or rate(5 minutes)');
   }
 
@@ -202,37 +175,10 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
   const detectBudgetMs = get('detectBudgetMs') ?? Math.floor(detectTimeoutSeconds * 500);
   if (detectBudgetMs > budgetCeiling) fail('detectBudgetMs', String(detectBudgetMs), `a whole number from ${STACK_SETTINGS.detectBudgetMs.spec.min} to ${budgetCeiling} (80% of the timeout)`);
 
+  const plain = (Object.keys(STACK_SETTINGS) as SettingName[]).filter((name) => !(REGROUPED as readonly SettingName[]).includes(name));
   return {
-    stackName: get('stackName'),
-    region,
-    bucketName,
-    bucketPrefix: get('bucketPrefix'),
-    imagePrefix: get('imagePrefix'),
-    outputAccess: get('outputAccess'),
-    presignExpiresSeconds: get('presignExpiresSeconds'),
-    detector: get('detector'),
-    minScore: get('minScore'),
-    jpegQuality: get('jpegQuality'),
-    maxImageBytes: get('maxImageBytes'),
-    maxImagePixels: get('maxImagePixels'),
-    detectMemoryMb: get('detectMemoryMb'),
-    detectTimeoutSeconds,
+    ...(Object.fromEntries(plain.map((name) => [name, get(name)])) as Omit<SettingValues, Regrouped>),
     detectBudgetMs,
-    cleanupMemoryMb: get('cleanupMemoryMb'),
-    cleanupTimeoutSeconds: get('cleanupTimeoutSeconds'),
-    cleanupSchedule,
-    cleanupMaxAgeSeconds: get('cleanupMaxAgeSeconds'),
-    lifecycleExpirationDays: get('lifecycleExpirationDays'),
-    inputPrefix: get('inputPrefix'),
-    resultPrefix: get('resultPrefix'),
-    uploadBatchSize: get('uploadBatchSize'),
-    uploadMaxConcurrency: get('uploadMaxConcurrency'),
-    uploadMaxReceiveCount: get('uploadMaxReceiveCount'),
-    inputLifecycleDays: get('inputLifecycleDays'),
-    resultLifecycleDays: get('resultLifecycleDays'),
-    logRetentionDays,
-    layerS3ThresholdBytes: get('layerS3ThresholdBytes'),
-    architecture,
     artifacts: { layerZip: get('layerZip') ?? layerZipPath(architecture), detectZip: get('detectZip'), cleanupZip: get('cleanupZip') },
     backend,
   };

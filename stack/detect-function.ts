@@ -6,13 +6,23 @@
 import { Construct } from 'constructs';
 import { toEnvironment } from '../functions/common/schema';
 import { DETECT_ENV } from '../functions/detect-faces/contract';
-import type { StackConfig } from './config';
 import { FUNCTION_BUNDLES } from '../bundling/functions';
+import type { StackConfig } from './config';
 import { NodejsFunction } from './nodejs-function';
 import type { PolicyStatement } from './policy';
 
+/** The stack settings detect-faces is built from. */
+export const DETECT_FUNCTION_SETTINGS = [
+  'stackName', 'architecture', 'detectMemoryMb', 'detectTimeoutSeconds', 'logRetentionDays',
+  'imagePrefix', 'inputPrefix', 'resultPrefix', 'outputAccess', 'presignExpiresSeconds',
+  'detector', 'minScore', 'detectBudgetMs', 'jpegQuality', 'maxImageBytes', 'maxImagePixels',
+] as const satisfies readonly (keyof StackConfig)[];
+export type DetectFunctionSettings = Pick<StackConfig, (typeof DETECT_FUNCTION_SETTINGS)[number]>;
+
 export interface DetectFunctionProps {
-  readonly config: StackConfig;
+  readonly settings: DetectFunctionSettings;
+  /** A prebuilt zip to deploy; absent: bundled from source at synth. */
+  readonly prebuiltZip?: string;
   readonly bucketName: string;
   readonly bucketArn: string;
   readonly layerArn: string;
@@ -25,7 +35,7 @@ export class DetectFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: DetectFunctionProps) {
     super(scope, id);
-    const { config } = props;
+    const { settings: config } = props;
     const images = `${props.bucketArn}/${config.imagePrefix}*`;
     const statements: PolicyStatement[] = [
       { sid: 'WriteMarkedImages', actions: ['s3:PutObject'], resources: [images] },
@@ -43,7 +53,7 @@ export class DetectFunction extends Construct {
       description: 'Finds faces in the image at imageUrl, or in photos uploaded under the input prefix, and stores a marked copy',
       bundle: FUNCTION_BUNDLES.detectFaces,
       architecture: config.architecture,
-      prebuiltZip: config.artifacts.detectZip,
+      prebuiltZip: props.prebuiltZip,
       memoryMb: config.detectMemoryMb,
       timeoutSeconds: config.detectTimeoutSeconds,
       layers: [props.layerArn],
@@ -55,7 +65,7 @@ export class DetectFunction extends Construct {
 }
 
 /** The environment detect-faces runs with, written by its contract; the local runner uses the same. */
-export function detectEnvironment(config: StackConfig, bucketName: string): Record<string, string> {
+export function detectEnvironment(config: DetectFunctionSettings, bucketName: string): Record<string, string> {
   return {
     ...toEnvironment(DETECT_ENV, {
       bucket: bucketName,
@@ -72,9 +82,10 @@ export function detectEnvironment(config: StackConfig, bucketName: string): Reco
       maxImagePixels: config.maxImagePixels,
       // A third of the function's time at most, so a slow server ends as DownloadFailed, not a timeout.
       downloadTimeoutMs: Math.min(DETECT_ENV.downloadTimeoutMs.default, Math.floor((config.detectTimeoutSeconds * 1000) / 3)),
-      modelsDir: '/opt/models',
+      // Where the layer puts them (the contract's default, written out for whoever reads the plan).
+      modelsDir: DETECT_ENV.modelsDir.default,
+      // OpenCV's own warnings would otherwise go to the logs.
+      opencvLogLevel: 'ERROR',
     }),
-    // Read by OpenCV itself, not by our code: its own warnings would otherwise go to the logs.
-    OPENCV_LOG_LEVEL: 'ERROR',
   };
 }

@@ -3,11 +3,12 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Fn, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { CleanupFunction } from './cleanup-function';
-import type { StackConfig } from './config';
-import { DetectFunction } from './detect-function';
+import { pickSettings, type StackConfig } from './config';
+import { CLEANUP_FUNCTION_SETTINGS } from './cleanup-function';
+import { DETECT_FUNCTION_SETTINGS, DetectFunction } from './detect-function';
 import { OpenCvLayer } from './opencv-layer';
 import { Storage } from './storage';
-import { UploadTrigger } from './upload-trigger';
+import { UPLOAD_TRIGGER_SETTINGS, UploadTrigger } from './upload-trigger';
 
 export class FaceDetectionStack extends TerraformStack {
   readonly storage: Storage;
@@ -55,16 +56,22 @@ export class FaceDetectionStack extends TerraformStack {
       bucket: bucket.id,
     });
 
-    this.uploads = new UploadTrigger(this, 'uploads', { config, bucketId: bucket.id, bucketArn: bucket.arn });
+    this.uploads = new UploadTrigger(this, 'uploads', { settings: pickSettings(config, UPLOAD_TRIGGER_SETTINGS), bucketId: bucket.id, bucketArn: bucket.arn });
     this.detect = new DetectFunction(this, 'detect', {
-      config,
+      settings: pickSettings(config, DETECT_FUNCTION_SETTINGS),
+      prebuiltZip: config.artifacts.detectZip,
       bucketName: bucket.id,
       bucketArn: bucket.arn,
       layerArn: this.layer.layer.arn,
       uploadQueueArn: this.uploads.queue.arn,
     });
     this.uploads.deliverTo(this.detect.fn.function, this.detect.fn.policy);
-    this.cleanup = new CleanupFunction(this, 'cleanup', { config, bucketName: bucket.id, bucketArn: bucket.arn });
+    this.cleanup = new CleanupFunction(this, 'cleanup', {
+      settings: pickSettings(config, CLEANUP_FUNCTION_SETTINGS),
+      prebuiltZip: config.artifacts.cleanupZip,
+      bucketName: bucket.id,
+      bucketArn: bucket.arn,
+    });
 
     const detectFn = this.detect.fn.function;
     const cleanupFn = this.cleanup.fn.function;

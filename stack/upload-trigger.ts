@@ -17,9 +17,16 @@ import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import type { StackConfig } from './config';
 import { policyDocument } from './policy';
+import { deadLetterQueue } from './queues';
+
+/** The stack settings the upload trigger is built from. */
+export const UPLOAD_TRIGGER_SETTINGS = [
+  'stackName', 'inputPrefix', 'detectTimeoutSeconds', 'uploadBatchSize', 'uploadMaxConcurrency', 'uploadMaxReceiveCount',
+] as const satisfies readonly (keyof StackConfig)[];
+export type UploadTriggerSettings = Pick<StackConfig, (typeof UPLOAD_TRIGGER_SETTINGS)[number]>;
 
 export interface UploadTriggerProps {
-  readonly config: StackConfig;
+  readonly settings: UploadTriggerSettings;
   readonly bucketId: string;
   readonly bucketArn: string;
 }
@@ -36,15 +43,10 @@ export class UploadTrigger extends Construct {
 
   constructor(scope: Construct, id: string, private readonly props: UploadTriggerProps) {
     super(scope, id);
-    const { config } = props;
+    const { settings: config } = props;
     const name = `${config.stackName}-uploads`;
 
-    // Longest retention: the enqueue time carries over from the source queue, so a shorter one could expire dead letters early.
-    this.deadLetterQueue = new SqsQueue(this, 'dead-letters', {
-      name: `${name}-dead-letters`,
-      messageRetentionSeconds: 14 * 86400,
-      sqsManagedSseEnabled: true,
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'dead-letters', `${name}-dead-letters`);
 
     this.queue = new SqsQueue(this, 'queue', {
       name,
@@ -93,7 +95,7 @@ export class UploadTrigger extends Construct {
 
   /** Connects the queue to the function, once the function's role may receive from it. */
   deliverTo(fn: LambdaFunction, rolePolicy: IamRolePolicy): LambdaEventSourceMapping {
-    const { config } = this.props;
+    const { settings: config } = this.props;
     this.mapping = new LambdaEventSourceMapping(this, 'mapping', {
       eventSourceArn: this.queue.arn,
       functionName: fn.arn,

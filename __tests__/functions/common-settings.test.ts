@@ -1,6 +1,8 @@
 import { DETECT_ENV } from '../../functions/detect-faces/contract';
 import { bool, int, oneOf, str } from '../../functions/common/schema';
+import { s3ClientFromEnv } from '../../functions/common/s3';
 import { settingsFromEnv } from '../../functions/common/settings';
+import { detectConfigFromEnv } from '../../functions/detect-faces/settings';
 
 describe('function settings fail at cold start with the variable named', () => {
   const prefix = { p: DETECT_ENV.imagePrefix };
@@ -33,6 +35,20 @@ describe('function settings fail at cold start with the variable named', () => {
     expect(settingsFromEnv(l, { ALLOW_LOOPBACK_PREFIXES: '' }).l).toBe('');
     for (const bad of ['127.0.0.1/', 'ftp://h/', 'http://h/x', 'http://h/a/,nope']) {
       expect(() => settingsFromEnv(l, { ALLOW_LOOPBACK_PREFIXES: bad })).toThrow(/^ALLOW_LOOPBACK_PREFIXES=.*ending with "\/"/);
+    }
+  });
+
+  test('variables read by a library, not by our code, are in the contracts too: a bad value fails by name', async () => {
+    const env = { BUCKET_NAME: 'b' };
+    expect(detectConfigFromEnv({ ...env, OPENCV_LOG_LEVEL: 'ERROR', S3_ENDPOINT: 'http://127.0.0.1:4569' })).toMatchObject({ opencvLogLevel: 'ERROR', s3Endpoint: 'http://127.0.0.1:4569' });
+    expect(() => detectConfigFromEnv({ ...env, OPENCV_LOG_LEVEL: 'QUIET' })).toThrow(/^OPENCV_LOG_LEVEL="QUIET": expected one of SILENT, FATAL, ERROR/);
+    expect(() => s3ClientFromEnv({ S3_ENDPOINT: 'localhost:4569' })).toThrow(/^S3_ENDPOINT="localhost:4569": expected an http\(s\) URL/);
+    const client = s3ClientFromEnv({ S3_ENDPOINT: 'http://127.0.0.1:4569' });
+    try {
+      expect(await client.config.forcePathStyle).toBe(true);
+      expect((await client.config.endpoint!()).hostname).toBe('127.0.0.1');
+    } finally {
+      client.destroy();
     }
   });
 });

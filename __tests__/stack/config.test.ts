@@ -1,5 +1,5 @@
 /** Configuration: defaults, sources, and a clear error naming the setting for every bad value. */
-import { ConfigError, loadConfig, validateBucketName } from '../../stack/config';
+import { ConfigError, loadConfig, pickSettings, rateMs, validateBucketName } from '../../stack/config';
 
 describe('defaults', () => {
   test('match the original design', () => {
@@ -64,6 +64,8 @@ describe('invalid values fail with the setting, the value and what is accepted',
     [{ cleanupSchedule: 'every hour' }, /cleanupSchedule.*"every hour".*rate\(/],
     [{ cleanupSchedule: 'rate(1 hours)' }, /matching unit/],
     [{ cleanupSchedule: 'rate(0 minutes)' }, /positive rate/],
+    [{ cleanupSchedule: 'rate(2 minute)' }, /matching unit/],
+    [{ cleanupSchedule: 'rate(5 weeks)' }, /cleanupSchedule.*rate\(N minute/],
     [{ detectMemoryMb: 64 }, /detectMemoryMb.*"64".*128 to 10240/],
     [{ detectMemoryMb: '1.5' }, /whole number/],
     [{ jpegQuality: 101 }, /jpegQuality.*1 to 100/],
@@ -89,4 +91,30 @@ describe('bucket names', () => {
   test.each(['UPPER', 'x'.repeat(64), '-start', 'end-', 'under_score', 'bucket-s3alias', 'sthree-x'])('refuses %s', (name) => {
     expect(() => validateBucketName(name)).toThrow(ConfigError);
   });
+});
+
+describe('schedules', () => {
+  test.each([
+    ['rate(1 minute)', 60_000],
+    ['rate(5 minutes)', 300_000],
+    ['rate(1 hour)', 3_600_000],
+    ['rate(2 hours)', 7_200_000],
+    ['rate(1 day)', 86_400_000],
+    ['rate(7 days)', 604_800_000],
+    ['rate(0 hours)', undefined],
+    ['rate(1 hours)', undefined],
+    ['rate(3 hour)', undefined],
+    ['cron(0 * * * ? *)', undefined],
+  ])('%s: period %p ms (what npm run serve runs cleanup at; a cron runs only on AWS)', (expression, ms) => {
+    expect(rateMs(expression)).toBe(ms);
+  });
+
+  test('a cron expression is a valid schedule', () => {
+    expect(loadConfig({ cleanupSchedule: 'cron(0 3 * * ? *)' }, {}).cleanupSchedule).toBe('cron(0 3 * * ? *)');
+  });
+});
+
+test('a construct gets exactly the settings it names', () => {
+  const config = loadConfig({ jpegQuality: 70 }, {});
+  expect(pickSettings(config, ['jpegQuality', 'stackName'])).toEqual({ jpegQuality: 70, stackName: 'face-detection' });
 });

@@ -5,6 +5,7 @@
  */
 import { DeleteObjectsCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../common/logger';
+import type { CleanupResult } from './contract';
 import { batches, judge } from './select';
 
 export interface CleanupOptions {
@@ -18,22 +19,6 @@ export interface CleanupOptions {
   readonly pageSize?: number;
 }
 
-export interface CleanupSummary {
-  scanned: number;
-  deleted: number;
-  kept: number;
-  failed: number;
-  /** Objects a dry run would have deleted. */
-  wouldDelete: number;
-  /** True when the run stopped before listing everything (time was running out). */
-  truncated: boolean;
-  dryRun: boolean;
-  listCalls: number;
-  deleteCalls: number;
-  failures: Record<string, number>;
-  durationMs: number;
-}
-
 export interface CleanupDeps {
   readonly s3: Pick<S3Client, 'send'>;
   readonly log: Logger;
@@ -41,11 +26,11 @@ export interface CleanupDeps {
   readonly remainingMs: () => number;
 }
 
-export async function runCleanup(options: CleanupOptions, deps: CleanupDeps): Promise<CleanupSummary> {
+export async function runCleanup(options: CleanupOptions, deps: CleanupDeps): Promise<CleanupResult> {
   const started = Date.now();
   // A short timeout still leaves three quarters of itself for work; never less than 1 s of margin.
   const margin = options.safetyMarginMs ?? Math.min(10_000, Math.max(1_000, deps.remainingMs() / 4));
-  const summary: CleanupSummary = {
+  const summary: CleanupResult = {
     scanned: 0,
     deleted: 0,
     kept: 0,
@@ -103,7 +88,7 @@ export async function runCleanup(options: CleanupOptions, deps: CleanupDeps): Pr
   return summary;
 }
 
-async function deleteBatch(bucket: string, keys: string[], deps: CleanupDeps, summary: CleanupSummary): Promise<void> {
+async function deleteBatch(bucket: string, keys: string[], deps: CleanupDeps, summary: CleanupResult): Promise<void> {
   summary.deleteCalls += 1;
   let errors;
   try {

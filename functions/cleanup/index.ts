@@ -4,8 +4,8 @@ import { createLogger } from '../common/logger';
 import { recordCleanupMetrics } from '../common/metrics';
 import { s3ClientFromEnv } from '../common/s3';
 import { settingsFromEnv } from '../common/settings';
-import { runCleanup, type CleanupSummary } from './cleanup';
-import { CLEANUP_ENV } from './contract';
+import { runCleanup } from './cleanup';
+import { CLEANUP_ENV, type CleanupEvent, type CleanupResult } from './contract';
 
 const { maxAgeSeconds, ...env } = settingsFromEnv(CLEANUP_ENV);
 const settings = { ...env, maxAgeMs: maxAgeSeconds * 1000 };
@@ -13,9 +13,10 @@ const s3 = s3ClientFromEnv();
 const logger = createLogger({ function: 'cleanup' });
 
 /** Invoked by EventBridge Scheduler (payload "{}") or by hand; `{"dryRun": true}` overrides the setting. */
-export async function handler(event: unknown, context: LambdaContext): Promise<CleanupSummary> {
+export async function handler(event: unknown, context: LambdaContext): Promise<CleanupResult> {
   const log = logger.child({ requestId: context.awsRequestId });
-  const dryRun = settings.dryRun || (typeof event === 'object' && event !== null && (event as { dryRun?: unknown }).dryRun === true);
+  // Anything but a literal `"dryRun": true` leaves the setting as it is (the scheduler sends {}).
+  const dryRun = settings.dryRun || (typeof event === 'object' && event !== null && (event as CleanupEvent).dryRun === true);
   const summary = await runCleanup(
     { ...settings, dryRun },
     { s3, log, now: () => new Date(), remainingMs: () => context.getRemainingTimeInMillis() },

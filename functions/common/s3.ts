@@ -1,13 +1,16 @@
 /**
  * The S3 client both functions use. On Lambda it is the plain regional client; for a local
- * S3-compatible endpoint (S3_ENDPOINT) it uses path-style URLs and sends checksums only when
+ * S3-compatible endpoint (S3_CLIENT_ENV) it uses path-style URLs and sends checksums only when
  * required, which keeps streamed uploads byte-exact on servers without aws-chunked support.
  */
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { S3_CLIENT_ENV } from './contract';
+import { settingsFromEnv } from './settings';
 
 export function s3ClientFromEnv(env: Record<string, string | undefined> = process.env, extra: S3ClientConfig = {}): S3Client {
-  const endpoint = env.S3_ENDPOINT;
+  const endpoint = settingsFromEnv(S3_CLIENT_ENV, env).s3Endpoint;
   return new S3Client({
+    // Lambda sets AWS_REGION (the SDK reads it too); the fallback is for local runs.
     region: env.AWS_REGION || 'us-east-1',
     // Throttling and 5xx are retried with backoff by the SDK's standard retry strategy.
     maxAttempts: 5,

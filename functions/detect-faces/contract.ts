@@ -5,6 +5,7 @@
  * generated from them (`npm run docs`; a test fails when they drift). Dependency-free: the stack
  * and local/ import this file, never the function's internals.
  */
+import { S3_CLIENT_ENV } from '../common/contract';
 import { int, num, oneOf, str, type EnvSchema, type EnvValues, type ValueOf } from '../common/schema';
 
 /** A key prefix such as "tmp/": one or more safe segments ending with "/", never "" or "/". */
@@ -35,6 +36,18 @@ export const REDACTION_DEFAULTS = { shape: 'ellipse', padding: 0.4 } as const sa
  */
 export const LOWEST_MIN_SCORE = 0.5;
 
+/**
+ * YuNet's `minScore` when neither the request nor the setting names one, on the calibrated score
+ * (detect/score.ts): a raw 0.8 for faces 48+ px at the network's input, 0.6 at 28 px and under.
+ */
+export const YUNET_DEFAULT_MIN_SCORE = 0.8;
+
+/** Lambda gives a function one full vCPU at this much memory, and CPU in proportion below it. */
+export const FULL_VCPU_MEMORY_MB = 1769;
+
+/** The values OpenCV's own OPENCV_LOG_LEVEL takes. */
+export const OPENCV_LOG_LEVELS = ['SILENT', 'FATAL', 'ERROR', 'WARNING', 'INFO', 'DEBUG', 'VERBOSE'] as const;
+
 /** The environment detect-faces reads at cold start. */
 export const DETECT_ENV = {
   bucket: { env: 'BUCKET_NAME', ...str({ required: true, doc: 'bucket the marked images go to' }) },
@@ -50,10 +63,12 @@ export const DETECT_ENV = {
   maxImagePixels: { env: 'MAX_IMAGE_PIXELS', ...int(40_000_000, 1024, 200_000_000, 'largest image decoded, width x height (read from the header first)') },
   downloadTimeoutMs: { env: 'DOWNLOAD_TIMEOUT_MS', ...int(10_000, 100, 120_000, 'one deadline for the whole download, redirects included, ms') },
   detector: { env: 'DETECTOR', ...oneOf(DETECTOR_KINDS, 'yunet', 'face detector: YuNet 2023mar (ONNX) or the Haar frontal-face cascade') },
-  minScore: { env: 'MIN_SCORE', ...num(undefined, LOWEST_MIN_SCORE, 1, "lowest confidence of a reported face unless the request says; unset: the detector's own (YuNet 0.8)") },
+  minScore: { env: 'MIN_SCORE', ...num(undefined, LOWEST_MIN_SCORE, 1, `lowest confidence of a reported face unless the request says; unset: the detector's own (YuNet ${YUNET_DEFAULT_MIN_SCORE})`) },
   detectBudgetMs: { env: 'DETECT_BUDGET_MS', ...int(10_000, 100, 900_000, 'time the detect stage may take; requests that would need more are served at a larger minimum face size') },
   modelsDir: { env: 'MODELS_DIR', ...str({ default: '/opt/models', doc: 'folder of the detector models (the layer puts them in /opt/models)' }) },
   threads: { env: 'OPENCV_THREADS', ...int(0, 0, 64, "OpenCV worker threads; 0 keeps OpenCV's default") },
+  // Read by OpenCV itself; parsed here only so that a bad value fails at cold start, by name.
+  opencvLogLevel: { env: 'OPENCV_LOG_LEVEL', ...oneOf(OPENCV_LOG_LEVELS, undefined, "OpenCV's own log level; unset: OpenCV's default (WARNING). The stack sets ERROR") },
   allowLoopbackPrefixes: {
     env: 'ALLOW_LOOPBACK_PREFIXES',
     ...str({
@@ -62,6 +77,7 @@ export const DETECT_ENV = {
       doc: 'tests and the local runner only: loopback URL prefixes the download may fetch (the stack never sets it)',
     }),
   },
+  ...S3_CLIENT_ENV,
 } as const satisfies EnvSchema;
 
 export type DetectEnv = EnvValues<typeof DETECT_ENV>;
@@ -72,7 +88,7 @@ export const DETECT_REQUEST = {
     label: 'smallest face (px)',
     ...int(undefined, 10, 100_000, 'smallest face side to find, pixels of the original image; default: 2% of the longer side, at least 20; served larger when the time budget requires (the result says what was used)'),
   },
-  minScore: { label: 'lowest score', ...num(undefined, LOWEST_MIN_SCORE, 1, "lowest confidence of a reported face; default: the MIN_SCORE setting, else the detector's own (YuNet 0.8)") },
+  minScore: { label: 'lowest score', ...num(undefined, LOWEST_MIN_SCORE, 1, `lowest confidence of a reported face; default: the MIN_SCORE setting, else the detector's own (YuNet ${YUNET_DEFAULT_MIN_SCORE})`) },
   maxFaces: { label: 'at most N faces', ...int(1000, 1, 1000, 'keep the N largest faces') },
   mark: { label: 'mark', ...oneOf(MARK_MODES, 'box', 'how faces are marked: `box` draws rectangles; `fill`, `pixelate` and `blur` redact them (strength scales with the face)') },
   shape: { label: 'shape', ...oneOf(REDACT_SHAPES, undefined, `shape of a redaction (not with \`box\`); default \`${REDACTION_DEFAULTS.shape}\``) },

@@ -7,7 +7,7 @@ import type { LambdaContext } from '../common/lambda';
 import { createLogger } from '../common/logger';
 import { recordDetectMetrics } from '../common/metrics';
 import { s3ClientFromEnv } from '../common/s3';
-import type { DetectResult, SqsBatchResponse } from './contract';
+import { FULL_VCPU_MEMORY_MB, type DetectResult, type SqsBatchResponse } from './contract';
 import { createDetector, lambdaCpuShare, networkPixelsForBudget } from './detect/detectors';
 import { download } from './fetch/download';
 import { loadOpenCv, type Mat } from './opencv';
@@ -35,8 +35,8 @@ const ports: Omit<PipelinePorts<Mat>, 'log'> = {
   metrics: recordDetectMetrics,
   now: () => new Date(),
 };
-// Lambda sets the memory size; CPU comes in proportion to it (one full vCPU at 1769 MB).
-const memoryMb = Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || 1769;
+// Lambda sets the memory size (its own variable, not a setting of ours); CPU comes in proportion to it.
+const memoryMb = Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || FULL_VCPU_MEMORY_MB;
 const settings: PipelineSettings = {
   ...config,
   maxNetworkPixels: networkPixelsForBudget(config.detectBudgetMs, lambdaCpuShare(memoryMb)),

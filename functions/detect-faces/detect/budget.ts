@@ -2,19 +2,20 @@
  * Time budget -> detector input pixels. YuNet through cv.dnn costs about the pixels it is fed,
  * with little per-call overhead, so a budget in milliseconds is a budget in input pixels.
  */
+import { FULL_VCPU_MEMORY_MB } from '../contract';
 
 /**
  * Input pixels per millisecond of the whole detect stage (pyramid, tile resizes, blob, forward,
  * decode, merge) with one OpenCV thread, YuNet 2023mar through the layer's addon. `npm run bench --
  * --real-size` ("detect throughput") measured 12,640 on one core of an AMD EPYC with the machine
  * nearly idle (load 2.4-2.8 on 2 cores) and 5,200-5,400 with it busy (load 8-12); forward alone
- * was 7,600-8,700 on a Xeon (FACTS.md). 8,000 holds on a Xeon-class core with no one else on it.
+ * was 7,600-8,700 on a Xeon. 8,000 holds on a Xeon-class core with no one else on it.
  */
 export const YUNET_PIXELS_PER_MS = 8_000;
 
-/** Lambda gives a function one full vCPU at 1769 MB, and CPU in proportion to memory below that. */
+/** A Lambda function's share of one core at `memoryMb` (CPU comes in proportion to memory). */
 export function lambdaCpuShare(memoryMb: number): number {
-  return Math.min(1, Math.max(0.05, memoryMb / 1769));
+  return Math.min(1, Math.max(0.05, memoryMb / FULL_VCPU_MEMORY_MB));
 }
 
 /**

@@ -6,7 +6,7 @@
  * once, when the detector is created.
  */
 import { downscaleFactor, type Box } from './boxes';
-import { facesFromTile, mergeFaces, DEFAULT_MAX_FACES } from './merge';
+import { facesFromTile, mergeFaces } from './merge';
 import { HAAR_PLAN, planDetection, YUNET_PLAN, type DetectionPlan, type PlanParams, type Tile } from './plan';
 import type { Mat, OpenCv } from '../opencv';
 import { calibratedScore, rawThresholdFor } from './score';
@@ -16,15 +16,15 @@ export { defaultMinFaceSize } from './plan';
 export { networkPixelsForBudget, lambdaCpuShare, YUNET_PIXELS_PER_MS } from './budget';
 
 // The detector kinds are the contract's (DETECTOR setting): one list for both.
-import type { DetectorKind } from '../contract';
+import { YUNET_DEFAULT_MIN_SCORE, type DetectorKind } from '../contract';
 export type { DetectorKind };
 
 export interface DetectOptions {
   /** Smallest face side wanted, original-image pixels, already validated (>= 10); undefined: the default rule. */
   readonly minFaceSize?: number;
-  /** @default the detector's own default (YuNet 0.8 today) */
+  /** @default the detector's own default (YuNet: contract YUNET_DEFAULT_MIN_SCORE) */
   readonly minScore?: number;
-  /** Keep the N largest faces. @default 1000 */
+  /** Keep the N largest faces. @default the request's default (contract DETECT_REQUEST.maxFaces) */
   readonly maxFaces?: number;
   /** Upper bound on the network-input pixels this call may feed the detector (from the time budget). @default unbounded */
   readonly maxNetworkPixels?: number;
@@ -43,7 +43,7 @@ export interface FaceDetector {
 }
 
 export interface DetectorOptions {
-  /** Default minimum confidence of a reported face (YuNet 0.8, Haar 0: every cascade hit). */
+  /** Default minimum confidence of a reported face (YuNet: YUNET_DEFAULT_MIN_SCORE; Haar 0: every cascade hit). */
   readonly scoreThreshold?: number;
   /** Scale and tile parameters (tests and the bench). */
   readonly plan?: PlanParams;
@@ -54,8 +54,6 @@ export const MODEL_FILES = {
   haar: 'haarcascade_frontalface_alt2.xml',
 } as const;
 
-/** On the calibrated score (score.ts): raw 0.8 for faces 48+ px at the network's input, 0.6 at 28 px. */
-export const YUNET_DEFAULT_SCORE = 0.8;
 
 /** The longer side of the copy the detectors looked at before real-size detection (bench comparison). */
 export const DETECT_MAX_SIDE = 640;
@@ -122,7 +120,7 @@ export function runPlan(cv: OpenCv, image: Mat, plan: DetectionPlan, margin: num
 export function createYunetDetector(cv: OpenCv, modelPath: string, options: DetectorOptions = {}): FaceDetector {
   const net = cv.readNetFromONNX(modelPath);
   const params = options.plan ?? YUNET_PLAN;
-  const defaultScore = options.scoreThreshold ?? YUNET_DEFAULT_SCORE;
+  const defaultScore = options.scoreThreshold ?? YUNET_DEFAULT_MIN_SCORE;
   return {
     kind: 'yunet',
     detect(image, opts = {}) {
@@ -142,7 +140,7 @@ export function createYunetDetector(cv: OpenCv, modelPath: string, options: Dete
           for (const o of outputs) o.release();
         }
       });
-      const boxes = mergeFaces(found, { width: image.cols, height: image.rows, maxFaces: opts.maxFaces ?? DEFAULT_MAX_FACES });
+      const boxes = mergeFaces(found, { width: image.cols, height: image.rows, maxFaces: opts.maxFaces });
       return { boxes, minFaceSize: plan.minFaceSize };
     },
   };
@@ -185,7 +183,7 @@ export function createHaarDetector(cv: OpenCv, cascadePath: string, options: Det
           gray.release();
         }
       });
-      const boxes = mergeFaces(found, { width: image.cols, height: image.rows, maxFaces: opts.maxFaces ?? DEFAULT_MAX_FACES });
+      const boxes = mergeFaces(found, { width: image.cols, height: image.rows, maxFaces: opts.maxFaces });
       return { boxes, minFaceSize: plan.minFaceSize };
     },
   };

@@ -3,6 +3,7 @@
  * guarantees a neighbour sees those faces whole, or a coarser pass does), map to original-image
  * pixels, suppress duplicates across tiles and scales, keep the largest N. Pure.
  */
+import { DETECT_REQUEST } from '../contract';
 import { iou, type Box } from './boxes';
 import { tilePointToImage, type Tile } from './plan';
 
@@ -43,11 +44,10 @@ export interface MergeOptions {
   readonly height: number;
   /** Boxes overlapping more than this (IoU) are one face; YuNet's own NMS uses 0.3. */
   readonly iouThreshold?: number;
-  /** Keep the N largest. @default 1000 */
+  /** Keep the N largest. @default the request's default (contract DETECT_REQUEST.maxFaces) */
   readonly maxFaces?: number;
 }
 
-export const DEFAULT_MAX_FACES = 1000;
 const EPS = 1e-6;
 
 /**
@@ -57,7 +57,7 @@ const EPS = 1e-6;
  * network places beyond it; like its box, the point stops at the last pixel), scores to 4 decimals.
  */
 export function mergeFaces(faces: readonly Box[], options: MergeOptions): Box[] {
-  const { width, height, iouThreshold = 0.3, maxFaces = DEFAULT_MAX_FACES } = options;
+  const { width, height, iouThreshold = 0.3, maxFaces = DETECT_REQUEST.maxFaces.default } = options;
   const kept: Box[] = [];
   for (const f of [...faces].sort((a, b) => b.score - a.score)) {
     if (kept.every((k) => iou(k, f) <= iouThreshold)) kept.push(f);

@@ -18,8 +18,8 @@ export interface YunetDecodeOptions {
   /** Padded network input size (multiples of 32). */
   inputWidth: number;
   inputHeight: number;
-  /** @default 0.6 */
-  scoreThreshold?: number;
+  /** Lowest raw score kept; the caller's (detectors.ts derives it from the calibrated minScore). */
+  scoreThreshold: number;
   /** @default 0.3 */
   nmsThreshold?: number;
   /** @default 5000 */
@@ -34,7 +34,7 @@ export interface FaceCandidate extends Box {
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 
 export function decodeYunet(outputs: YunetOutputs, options: YunetDecodeOptions): FaceCandidate[] {
-  const { inputWidth, inputHeight, scoreThreshold = 0.6, nmsThreshold = 0.3, topK = 5000 } = options;
+  const { inputWidth, inputHeight, scoreThreshold, nmsThreshold = 0.3, topK = 5000 } = options;
   if (inputWidth % 32 !== 0 || inputHeight % 32 !== 0) {
     throw new Error(`YuNet input must be padded to multiples of 32, got ${inputWidth}x${inputHeight}`);
   }

@@ -28,7 +28,7 @@ test('output names are the 12 of YuNet 2023mar', () => {
 test('one face: box, score and landmarks from the cell, its stride and the regressions', () => {
   const { out, set } = outputs(64, 64);
   set(16, 1, 2, 0.9, 0.8, [0.5, 0.5, Math.log(2), Math.log(3)], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]);
-  const [face, ...rest] = decodeYunet(out, { inputWidth: 64, inputHeight: 64 });
+  const [face, ...rest] = decodeYunet(out, { inputWidth: 64, inputHeight: 64, scoreThreshold: 0.6 });
   expect(rest).toEqual([]);
   expect(face.x).toBeCloseTo(24); // cx = (2 + 0.5) * 16 = 40, w = 2 * 16 = 32
   expect(face.y).toBeCloseTo(0); // cy = (1 + 0.5) * 16 = 24, h = 3 * 16 = 48
@@ -44,7 +44,7 @@ test('scores are clamped to [0, 1] before the square root, and thresholded', () 
   const { out, set } = outputs(32, 32);
   set(8, 0, 0, 1.7, 1.2, [0, 0, 0, 0]);
   set(8, 3, 3, 0.5, 0.5, [0, 0, 0, 0]); // sqrt(0.25) = 0.5 < 0.6
-  const faces = decodeYunet(out, { inputWidth: 32, inputHeight: 32 });
+  const faces = decodeYunet(out, { inputWidth: 32, inputHeight: 32, scoreThreshold: 0.6 });
   expect(faces).toHaveLength(1);
   expect(faces[0].score).toBe(1);
   expect(decodeYunet(out, { inputWidth: 32, inputHeight: 32, scoreThreshold: 0.4 })).toHaveLength(2);
@@ -54,16 +54,16 @@ test('overlapping detections from different strides are merged by NMS, the best 
   const { out, set } = outputs(64, 64);
   set(16, 1, 1, 0.95, 0.95, [0.5, 0.5, Math.log(2), Math.log(2)]); // 16..48 square
   set(8, 3, 3, 0.8, 0.8, [0.5, 0.5, Math.log(4), Math.log(4)]); // 12..44 square
-  const faces = decodeYunet(out, { inputWidth: 64, inputHeight: 64 });
+  const faces = decodeYunet(out, { inputWidth: 64, inputHeight: 64, scoreThreshold: 0.6 });
   expect(faces).toHaveLength(1);
   expect(faces[0].score).toBeCloseTo(0.95);
 });
 
 test('inputs that are not padded to 32, or outputs of the wrong size, are errors', () => {
-  expect(() => decodeYunet(outputs(64, 64).out, { inputWidth: 60, inputHeight: 64 })).toThrow(/multiples of 32/);
+  expect(() => decodeYunet(outputs(64, 64).out, { inputWidth: 60, inputHeight: 64, scoreThreshold: 0.6 })).toThrow(/multiples of 32/);
   const { out } = outputs(64, 64);
   out.cls_8 = new Float32Array(3);
-  expect(() => decodeYunet(out, { inputWidth: 64, inputHeight: 64 })).toThrow(/cls_8 has 3 values, expected 64/);
+  expect(() => decodeYunet(out, { inputWidth: 64, inputHeight: 64, scoreThreshold: 0.6 })).toThrow(/cls_8 has 3 values, expected 64/);
 });
 
 test('padTo32', () => {

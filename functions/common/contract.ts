@@ -1,0 +1,13 @@
+/**
+ * Environment both functions read through their S3 client (common/s3.ts), written once; each
+ * function's contract includes it, so it is parsed at cold start and documented with the rest.
+ * Dependency-free.
+ */
+import { str, type EnvSchema } from './schema';
+
+export const S3_CLIENT_ENV = {
+  s3Endpoint: {
+    env: 'S3_ENDPOINT',
+    ...str({ pattern: /^https?:\/\/[^\s/]+\/?$/, expected: 'an http(s) URL of a host, such as http://127.0.0.1:4569', doc: 'local runs and tests only: an S3-compatible endpoint, addressed path-style (the stack never sets it)' }),
+  },
+} as const satisfies EnvSchema;
