@@ -13,10 +13,10 @@ const s3 = s3ClientFromEnv();
 const logger = createLogger({ function: 'cleanup' });
 
 /** Invoked by EventBridge Scheduler (payload "{}") or by hand; `{"dryRun": true}` overrides the setting. */
-export async function handler(event: unknown, context: LambdaContext): Promise<CleanupResult> {
+export async function handler(event: CleanupEvent | undefined, context: LambdaContext): Promise<CleanupResult> {
   const log = logger.child({ requestId: context.awsRequestId });
   // Anything but a literal `"dryRun": true` leaves the setting as it is (the scheduler sends {}).
-  const dryRun = settings.dryRun || (typeof event === 'object' && event !== null && (event as CleanupEvent).dryRun === true);
+  const dryRun = settings.dryRun || (typeof event === 'object' && event !== null && event.dryRun === true);
   const summary = await runCleanup(
     { ...settings, dryRun },
     { s3, log, now: () => new Date(), remainingMs: () => context.getRemainingTimeInMillis() },

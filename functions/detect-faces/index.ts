@@ -7,7 +7,7 @@ import type { LambdaContext } from '../common/lambda';
 import { createLogger } from '../common/logger';
 import { recordDetectMetrics } from '../common/metrics';
 import { s3ClientFromEnv } from '../common/s3';
-import { FULL_VCPU_MEMORY_MB, type DetectResult, type SqsBatchResponse } from './contract';
+import { FULL_VCPU_MEMORY_MB, type DetectEvent, type DetectResult, type SqsBatchResponse, type SqsEvent } from './contract';
 import { createDetector, lambdaCpuShare, networkPixelsForBudget } from './detect/detectors';
 import { download } from './fetch/download';
 import { loadOpenCv, type Mat } from './opencv';
@@ -50,7 +50,8 @@ const uploadSettings: UploadSettings = {
 };
 const uploads = createS3UploadStore(s3, config.bucket);
 
-export async function handler(event: unknown, context: LambdaContext): Promise<DetectResult | SqsBatchResponse> {
+/** The contract's events; anything else Lambda hands over is refused by the same validation, by name. */
+export async function handler(event: DetectEvent | SqsEvent, context: LambdaContext): Promise<DetectResult | SqsBatchResponse> {
   const log = logger.child({ requestId: context.awsRequestId });
   if (isSqsEvent(event)) return handleUploads(event, { ...ports, uploads, log }, uploadSettings, () => context.getRemainingTimeInMillis());
   return detectFaces(event, { ...ports, log }, settings);
