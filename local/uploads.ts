@@ -10,6 +10,7 @@
  * `concurrency` at once (the mapping's maximum concurrency).
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { S3rverNotification } from './s3-server';
@@ -32,16 +33,27 @@ export interface DeadLetter {
   readonly movedAt: string;
 }
 
+/**
+ * What a queue tells its listeners, synchronously, as it happens (tests wait on these instead of
+ * the clock): each receive (a redelivery has a receiveCount above 1), each delete, each dead letter.
+ */
+export interface QueueEvents {
+  received: [message: { readonly messageId: string; readonly body: string; readonly receiveCount: number }];
+  deleted: [messageId: string];
+  deadLetter: [letter: DeadLetter];
+}
+
 export interface QueueOptions {
   readonly name: string;
   readonly visibilityTimeoutMs: number;
   readonly maxReceiveCount: number;
   /** Where dead letters are also written, one JSON file each (absent: memory only). */
   readonly deadLetterDir?: string;
+  /** Visibility's clock (default Date.now). `changed` waits with setTimeout: tests fake both at once (jest's fake timers). */
   readonly now?: () => number;
 }
 
-export class LocalQueue {
+export class LocalQueue extends EventEmitter<QueueEvents> {
   private readonly messages = new Map<string, Message>();
   readonly deadLetters: DeadLetter[] = [];
   /** Times each message was received (the load run checks "exactly once"). */
@@ -50,6 +62,7 @@ export class LocalQueue {
   private readonly now: () => number;
 
   constructor(readonly options: QueueOptions) {
+    super();
     this.now = options.now ?? Date.now;
     if (options.deadLetterDir) fs.mkdirSync(options.deadLetterDir, { recursive: true });
   }
@@ -79,6 +92,7 @@ export class LocalQueue {
       m.receiptHandle = randomUUID();
       this.receives.set(m.messageId, (this.receives.get(m.messageId) ?? 0) + 1);
       out.push(m as Message & { receiptHandle: string });
+      this.emit('received', { messageId: m.messageId, body: m.body, receiveCount: m.receiveCount });
     }
     return out;
   }
@@ -89,7 +103,13 @@ export class LocalQueue {
     if (!m || m.receiptHandle !== receiptHandle) return false;
     this.messages.delete(messageId);
     this.wake();
+    this.emit('deleted', messageId);
     return true;
+  }
+
+  /** Whether the queue still holds the message (visible or in flight): a deleted or dead-lettered one never comes back. */
+  has(messageId: string): boolean {
+    return this.messages.has(messageId);
   }
 
   /** Messages waiting (visible) and in flight (received, not yet deleted or visible again). */
@@ -126,6 +146,7 @@ export class LocalQueue {
     this.deadLetters.push(letter);
     if (this.options.deadLetterDir) fs.writeFileSync(path.join(this.options.deadLetterDir, `${m.messageId}.json`), `${JSON.stringify(letter, null, 2)}\n`);
     this.wake();
+    this.emit('deadLetter', letter);
   }
 }
 

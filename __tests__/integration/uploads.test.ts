@@ -58,6 +58,15 @@ function deliveries(key: string): { receiveCount: number; failed: boolean }[] {
   return out;
 }
 
+/** The queue messages that carried the upload with this key. */
+function messageIds(key: string): Set<string> {
+  const ids = new Set<string>();
+  for (const r of reports) {
+    for (const m of r.messages) if (JSON.parse(m.body).Records?.some((x: { s3: { object: { key: string } } }) => decodeEventKey(x.s3.object.key) === key)) ids.add(m.messageId);
+  }
+  return ids;
+}
+
 async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
@@ -185,10 +194,14 @@ test('a non-image and a truncated JPEG: typed error records, never retried', asy
     source: { bucket: local.stack.bucket, key: 'inputs/bad/notes.txt', eTag: md5(text) },
   });
   expect(await readJson('results/bad/cut.jpg.json')).toMatchObject({ errorType: 'UnsupportedImage', source: { key: 'inputs/bad/cut.jpg', eTag: md5(truncated) } });
-  // Longer than a visibility timeout: a retry would have come by now.
-  await new Promise((r) => setTimeout(r, VISIBILITY_MS + 500));
+  // No waiting out a visibility timeout: a delivery reported as not failed has had its message
+  // deleted (the mapping deletes before it reports), and a deleted message never comes back.
+  await until('both deliveries reported', () => (deliveries('inputs/bad/notes.txt').length && deliveries('inputs/bad/cut.jpg').length) || undefined);
   expect(deliveries('inputs/bad/notes.txt')).toEqual([{ receiveCount: 1, failed: false }]);
   expect(deliveries('inputs/bad/cut.jpg')).toEqual([{ receiveCount: 1, failed: false }]);
+  const ids = [...messageIds('inputs/bad/notes.txt'), ...messageIds('inputs/bad/cut.jpg')];
+  expect(ids).toHaveLength(2);
+  for (const id of ids) expect(local.stack.uploads.queue.has(id)).toBe(false);
 });
 
 test('S3 refusing the result record once: retried after the visibility timeout, then processed', async () => {

@@ -1,4 +1,10 @@
-/** The local upload delivery's SQS semantics, over a fake function: visibility, receive counts, dead letters, batch failures. */
+/**
+ * The local upload delivery's SQS semantics, over a fake function: visibility, receive counts, dead
+ * letters, batch failures. No test waits on the real clock: the mapping's tests run on jest's fake
+ * timers (the queue's clock and its waits together), move time on by hand, and wait for the
+ * mapping's batch reports and the queue's events.
+ */
+import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,8 +14,11 @@ import { batchItemFailures, encodeEventKey, LocalEventSourceMapping, LocalQueue,
 
 type Handler = (event: { Records: { messageId: string; body: string; attributes: { ApproximateReceiveCount: string } }[] }) => Partial<InvocationResult>;
 
-/** A function process stand-in: one invocation at a time, answers from `handler`. */
-function fakeRuntime(handler: Handler, delayMs = 5): FunctionRuntime & { invocations: number; concurrentMax: number } {
+/**
+ * A function process stand-in: answers from `handler` after one turn of the event loop (no timer:
+ * the batches the mapping starts together are running together, and the clock stands still).
+ */
+function fakeRuntime(handler: Handler): FunctionRuntime & { invocations: number; concurrentMax: number } {
   let running = 0;
   const fake = {
     options: { name: 'fake-function' },
@@ -19,20 +28,34 @@ function fakeRuntime(handler: Handler, delayMs = 5): FunctionRuntime & { invocat
       fake.invocations++;
       running++;
       fake.concurrentMax = Math.max(fake.concurrentMax, running);
-      await new Promise((r) => setTimeout(r, delayMs));
+      await new Promise((r) => setImmediate(r));
       running--;
-      return { requestId: 'r', ok: true, log: '', durationMs: delayMs, ...handler(event as Parameters<Handler>[0]) };
+      return { requestId: 'r', ok: true, log: '', durationMs: 0, ...handler(event as Parameters<Handler>[0]) };
     },
   };
   return fake as unknown as FunctionRuntime & { invocations: number; concurrentMax: number };
 }
 
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** The mapping's batch reports (its onBatch), and `when(check)`: resolves at the first report after which `check` holds (at once if it holds). */
+function batchReports() {
+  const reports: BatchReport[] = [];
+  const waiting = new Set<{ check: () => boolean; resolve: () => void }>();
+  return {
+    reports,
+    onBatch(report: BatchReport) {
+      reports.push(report);
+      for (const w of waiting) if (w.check()) (waiting.delete(w), w.resolve());
+    },
+    when(check: () => boolean): Promise<void> {
+      return check() ? Promise.resolve() : new Promise((resolve) => waiting.add({ check, resolve }));
+    },
+  };
+}
+
+/** Moves the fake clock on by `ms` (running the timers due), then waits for `event` (listened to before the clock moves). */
+async function afterMs<T>(ms: number, event: Promise<T>): Promise<T> {
+  await jest.advanceTimersByTimeAsync(ms);
+  return event;
 }
 
 test('keys: encoded as S3 encodes them in notifications, and decoded back by the function', () => {
@@ -80,6 +103,29 @@ describe('queue', () => {
     expect(q.depth()).toEqual({ visible: 0, inFlight: 0 });
   });
 
+  test('events as it happens: each receive with its count, each delete, each dead letter; has() until then', () => {
+    let now = 0;
+    const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 10, maxReceiveCount: 2, now: () => now });
+    const events: string[] = [];
+    q.on('received', (m) => events.push(`received ${m.body}#${m.receiveCount}`));
+    q.on('deleted', (id) => events.push(`deleted ${id === kept ? 'kept' : id}`));
+    q.on('deadLetter', (letter) => events.push(`dead ${letter.body}#${letter.receiveCount}`));
+    const kept = q.send('kept');
+    const lost = q.send('lost');
+    const [first] = q.receive(1);
+    expect(q.delete(kept, 'stale')).toBe(false);
+    expect(q.delete(kept, first.receiptHandle)).toBe(true);
+    expect(q.has(kept)).toBe(false);
+    q.receive(1);
+    now += 10;
+    q.receive(1);
+    expect(q.has(lost)).toBe(true);
+    now += 10;
+    expect(q.receive(1)).toEqual([]);
+    expect(q.has(lost)).toBe(false);
+    expect(events).toEqual(['received kept#1', 'deleted kept', 'received lost#1', 'received lost#2', 'dead lost#2']);
+  });
+
   test('past the receive limit a message moves to the dead-letter queue (and its folder)', () => {
     let now = 0;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlq-'));
@@ -100,18 +146,26 @@ describe('queue', () => {
 });
 
 describe('event source mapping', () => {
+  // The queue reads Date.now and waits with setTimeout: both fake, so time moves only when a test says.
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
+  afterEach(() => jest.useRealTimers());
+
   test('batches up to the batch size, on at most as many runtimes as the pool has; every message deleted once', async () => {
     const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 10_000, maxReceiveCount: 3 });
     const sizes: number[] = [];
-    const runtimes = [0, 1].map(() => fakeRuntime((e) => (sizes.push(e.Records.length), { result: { batchItemFailures: [] } }), 20));
+    const runtimes = [0, 1].map(() => fakeRuntime((e) => (sizes.push(e.Records.length), { result: { batchItemFailures: [] } })));
     for (let i = 0; i < 25; i++) q.send(`m${i}`);
-    const mapping = new LocalEventSourceMapping({ queue: q, queueArn: 'arn:aws:sqs:us-east-1:000000000000:q', region: 'us-east-1', runtimes, batchSize: 4 });
-    await until(() => mapping.stats.deleted === 25);
+    const start = Date.now();
+    const b = batchReports();
+    const mapping = new LocalEventSourceMapping({ queue: q, queueArn: 'arn:aws:sqs:us-east-1:000000000000:q', region: 'us-east-1', runtimes, batchSize: 4, onBatch: b.onBatch });
+    await b.when(() => mapping.stats.deleted === 25);
     await mapping.stop();
     expect(Math.max(...sizes)).toBe(4);
     expect(runtimes.every((r) => r.concurrentMax === 1)).toBe(true);
     expect(runtimes.every((r) => r.invocations > 0)).toBe(true);
     expect([...q.receives.values()].every((n) => n === 1)).toBe(true);
+    // All of it without the clock moving: nothing here waited for a visibility timeout.
+    expect(Date.now()).toBe(start);
   });
 
   test('a reported failure comes back after the visibility timeout; the rest of its batch does not', async () => {
@@ -124,9 +178,20 @@ describe('event source mapping', () => {
       seen.push(...e.Records.map((r) => `${r.body}#${r.attributes.ApproximateReceiveCount}`));
       return { result: { batchItemFailures: failures } };
     });
-    const mapping = new LocalEventSourceMapping({ queue: q, queueArn: 'arn', region: 'us-east-1', runtimes: [runtime], batchSize: 10 });
-    await until(() => mapping.stats.deleted === 2);
+    const start = Date.now();
+    const redeliveredAfterMs: number[] = [];
+    q.on('received', (m) => m.receiveCount > 1 && redeliveredAfterMs.push(Date.now() - start));
+    const b = batchReports();
+    const mapping = new LocalEventSourceMapping({ queue: q, queueArn: 'arn', region: 'us-east-1', runtimes: [runtime], batchSize: 10, onBatch: b.onBatch });
+    await b.when(() => b.reports.length === 1);
+    expect(b.reports[0].failedIds).toEqual([flaky]);
+    // Not a moment before the visibility timeout...
+    await jest.advanceTimersByTimeAsync(49);
+    expect(redeliveredAfterMs).toEqual([]);
+    // ...and at it.
+    await afterMs(1, b.when(() => mapping.stats.deleted === 2));
     await mapping.stop();
+    expect(redeliveredAfterMs).toEqual([50]);
     expect(seen.sort()).toEqual(['fine#1', 'flaky#1', 'flaky#2']);
     expect(q.receives.get(flaky)).toBe(2);
   });
@@ -135,7 +200,6 @@ describe('event source mapping', () => {
     const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 20, maxReceiveCount: 3 });
     const poison = q.send('poison');
     for (let i = 0; i < 5; i++) q.send(`ok${i}`);
-    const reports: BatchReport[] = [];
     let crashed = false;
     const runtime = fakeRuntime((e) => {
       if (!crashed) {
@@ -144,9 +208,20 @@ describe('event source mapping', () => {
       }
       return { result: { batchItemFailures: e.Records.filter((r) => r.body === 'poison').map((r) => ({ itemIdentifier: r.messageId })) } };
     });
-    const mapping = new LocalEventSourceMapping({ queue: q, queueArn: 'arn', region: 'us-east-1', runtimes: [runtime], batchSize: 3, onBatch: (r) => reports.push(r) });
-    await until(() => q.deadLetters.length === 1 && mapping.stats.deleted === 5);
+    const b = batchReports();
+    const reports = b.reports;
+    const mapping = new LocalEventSourceMapping({ queue: q, queueArn: 'arn', region: 'us-east-1', runtimes: [runtime], batchSize: 3, onBatch: b.onBatch });
+    // At 0 ms: the first three crash the function; the next three go through.
+    await b.when(() => reports.length === 2);
+    // 20 ms: the crashed batch is back (its second receive), only the poison fails; 40 ms: the poison's third receive.
+    await afterMs(20, b.when(() => reports.length === 3));
+    await afterMs(20, b.when(() => reports.length === 4));
+    // 60 ms: past the receive limit, to the dead-letter queue instead of a fourth delivery.
+    const [letter] = await afterMs(20, once(q, 'deadLetter'));
+    expect(letter).toMatchObject({ messageId: poison, receiveCount: 3 });
+    expect(q.deadLetters.length === 1 && mapping.stats.deleted === 5).toBe(true);
     await mapping.stop();
+    expect(reports).toHaveLength(4);
     expect(mapping.stats.functionErrors).toBe(1);
     expect(reports[0].failedIds).toEqual(reports[0].messageIds);
     expect(q.deadLetters[0]).toMatchObject({ messageId: poison, receiveCount: 3 });
