@@ -28,8 +28,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await local?.close();
+  try {
+    await browser?.close();
+  } finally {
+    await local?.close();
+  }
 });
 
 async function imageLoaded(): Promise<boolean> {
@@ -38,8 +41,12 @@ async function imageLoaded(): Promise<boolean> {
 
 test('an image URL from the local bucket: face count, boxes, timings and the marked image', async () => {
   const s3 = localS3Client(local.stack.s3.endpoint);
-  await s3.send(new PutObjectCommand({ Bucket: local.stack.bucket, Key: 'inputs/group.jpg', Body: fs.readFileSync(path.join(FACES_DIR, '2008_002079.jpg')) }));
-  s3.destroy();
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: local.stack.bucket, Key: 'inputs/group.jpg', Body: fs.readFileSync(path.join(FACES_DIR, '2008_002079.jpg')) }));
+  } finally {
+    // Whether or not the put worked: no client is left open.
+    s3.destroy();
+  }
   await page.goto(`${local.endpoint}/`);
   await page.fill('#url', `${local.stack.s3.endpoint}/${local.stack.bucket}/inputs/group.jpg`);
   await page.click('#go');
