@@ -18,7 +18,6 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { YUNET_DEFAULT_MIN_SCORE } from '../functions/detect-faces/contract';
 import { mapToOriginal, type Box } from '../functions/detect-faces/detect/boxes';
 import { createDetector, floats, MODEL_FILES, shrink, type DetectOptions, type FaceDetector } from '../functions/detect-faces/detect/detectors';
 import { HAAR_PLAN, planDetection, type PlanParams } from '../functions/detect-faces/detect/plan';
@@ -43,7 +42,10 @@ export function loadAddon(): { cv: OpenCv; modelsDir: string } {
   return { cv, modelsDir: layer.modelsDir };
 }
 
-/** The old detection: one look at a copy at most 640 px on its longer side (INTER_AREA), raw score 0.8 (today's default number, before calibration). */
+/** The old detection's raw score threshold (before scores were calibrated): a fixed point of comparison. */
+const LEGACY_RAW_SCORE = 0.8;
+
+/** The old detection: one look at a copy at most 640 px on its longer side (INTER_AREA), raw score LEGACY_RAW_SCORE. */
 export function legacy640(cv: OpenCv, modelsDir: string): (image: Mat) => Box[] {
   const net = cv.readNetFromONNX(path.join(modelsDir, MODEL_FILES.yunet));
   return (image) => {
@@ -54,7 +56,7 @@ export function legacy640(cv: OpenCv, modelsDir: string): (image: Mat) => Box[] 
     net.setInput(cv.blobFromImage(padded));
     const outputs = net.forward(YUNET_OUTPUT_NAMES);
     const data = Object.fromEntries(YUNET_OUTPUT_NAMES.map((name, i) => [name, floats(outputs[i])]));
-    return mapToOriginal(decodeYunet(data, { inputWidth: width, inputHeight: height, scoreThreshold: YUNET_DEFAULT_MIN_SCORE }), scale, image.cols, image.rows);
+    return mapToOriginal(decodeYunet(data, { inputWidth: width, inputHeight: height, scoreThreshold: LEGACY_RAW_SCORE }), scale, image.cols, image.rows);
   };
 }
 

@@ -40,6 +40,14 @@ export function rateMs(expression: string): number | undefined {
   return count * RATE_UNIT_MS[unit];
 }
 
+/**
+ * Detection's share of detect-faces' time at most: download, decode, encode and upload need the
+ * rest; a budget above it would only turn slow requests into timeouts.
+ */
+const BUDGET_CEILING = 0.8;
+const budgetCeilingMs = (timeoutSeconds: number) => Math.floor(timeoutSeconds * 1000 * BUDGET_CEILING);
+const DETECT_TIMEOUT_SECONDS = int(30, 3, 900, 'timeout of detect-faces, seconds');
+
 /** SQS keeps a message 14 days at most: the dead-letter queues keep theirs that long. */
 export const DEAD_LETTER_RETENTION_DAYS = 14;
 
@@ -58,12 +66,12 @@ export const STACK_SETTINGS = {
   presignExpiresSeconds: { env: 'FACE_PRESIGN_EXPIRES_SECONDS', spec: { ...DETECT_ENV.presignExpiresSeconds, doc: "lifetime of presigned URLs, seconds (a URL also stops working when the signing role's session ends)" } },
   detector: { env: 'FACE_DETECTOR', spec: DETECT_ENV.detector },
   minScore: { env: 'FACE_MIN_SCORE', spec: DETECT_ENV.minScore },
-  detectBudgetMs: { env: 'FACE_DETECT_BUDGET_MS', spec: { ...DETECT_ENV.detectBudgetMs, default: undefined, max: 720_000, doc: 'time the detect stage may take per request, ms; unset: half the timeout; at most 80% of it' } },
+  detectBudgetMs: { env: 'FACE_DETECT_BUDGET_MS', spec: { ...DETECT_ENV.detectBudgetMs, default: undefined, max: budgetCeilingMs(DETECT_TIMEOUT_SECONDS.max), doc: `time the detect stage may take per request, ms; unset: half the timeout; at most ${BUDGET_CEILING * 100}% of it` } },
   jpegQuality: { env: 'FACE_JPEG_QUALITY', spec: DETECT_ENV.jpegQuality },
   maxImageBytes: { env: 'FACE_MAX_IMAGE_BYTES', spec: DETECT_ENV.maxImageBytes },
   maxImagePixels: { env: 'FACE_MAX_IMAGE_PIXELS', spec: DETECT_ENV.maxImagePixels },
   detectMemoryMb: { env: 'FACE_DETECT_MEMORY_MB', spec: int(FULL_VCPU_MEMORY_MB, 128, 10240, `memory of detect-faces, MB (${FULL_VCPU_MEMORY_MB} MB is one full vCPU)`) },
-  detectTimeoutSeconds: { env: 'FACE_DETECT_TIMEOUT_SECONDS', spec: int(30, 3, 900, 'timeout of detect-faces, seconds') },
+  detectTimeoutSeconds: { env: 'FACE_DETECT_TIMEOUT_SECONDS', spec: DETECT_TIMEOUT_SECONDS },
   cleanupMemoryMb: { env: 'FACE_CLEANUP_MEMORY_MB', spec: int(256, 128, 10240, 'memory of cleanup, MB') },
   cleanupTimeoutSeconds: { env: 'FACE_CLEANUP_TIMEOUT_SECONDS', spec: int(300, 10, 900, 'timeout of cleanup, seconds') },
   cleanupSchedule: { env: 'FACE_CLEANUP_SCHEDULE', spec: str({ default: 'rate(1 hour)', pattern: new RegExp(`${RATE.source}|${CRON.source}`), expected: 'rate(N minute[s]|hour[s]|day[s]) or cron(six fields)', doc: 'when cleanup runs (EventBridge Scheduler expression)' }) },
@@ -169,11 +177,10 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
   }
 
   const detectTimeoutSeconds = get('detectTimeoutSeconds');
-  // Detection gets half the function's time by default (download, decode, encode and upload share
-  // the rest); a budget above 80% of the timeout would only turn slow requests into timeouts.
-  const budgetCeiling = Math.floor(detectTimeoutSeconds * 1000 * 0.8);
+  // Detection gets half the function's time by default, BUDGET_CEILING of it at most.
+  const budgetCeiling = budgetCeilingMs(detectTimeoutSeconds);
   const detectBudgetMs = get('detectBudgetMs') ?? Math.floor(detectTimeoutSeconds * 500);
-  if (detectBudgetMs > budgetCeiling) fail('detectBudgetMs', String(detectBudgetMs), `a whole number from ${STACK_SETTINGS.detectBudgetMs.spec.min} to ${budgetCeiling} (80% of the timeout)`);
+  if (detectBudgetMs > budgetCeiling) fail('detectBudgetMs', String(detectBudgetMs), `a whole number from ${STACK_SETTINGS.detectBudgetMs.spec.min} to ${budgetCeiling} (${BUDGET_CEILING * 100}% of the timeout)`);
 
   const plain = (Object.keys(STACK_SETTINGS) as SettingName[]).filter((name) => !(REGROUPED as readonly SettingName[]).includes(name));
   return {

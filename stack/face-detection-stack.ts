@@ -2,9 +2,8 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Fn, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { CleanupFunction } from './cleanup-function';
+import { CLEANUP_FUNCTION_SETTINGS, CleanupFunction } from './cleanup-function';
 import { pickSettings, type StackConfig } from './config';
-import { CLEANUP_FUNCTION_SETTINGS } from './cleanup-function';
 import { DETECT_FUNCTION_SETTINGS, DetectFunction } from './detect-function';
 import { OpenCvLayer } from './opencv-layer';
 import { Storage } from './storage';

@@ -8,6 +8,6 @@ import { str, type EnvSchema } from './schema';
 export const S3_CLIENT_ENV = {
   s3Endpoint: {
     env: 'S3_ENDPOINT',
-    ...str({ pattern: /^https?:\/\/[^\s/]+\/?$/, expected: 'an http(s) URL of a host, such as http://127.0.0.1:4569', doc: 'local runs and tests only: an S3-compatible endpoint, addressed path-style (the stack never sets it)' }),
+    ...str({ pattern: /^https?:\/\/[^\s/]+(\/\S*)?$/, expected: 'an http(s) URL, such as http://127.0.0.1:4569', doc: 'local runs and tests only: an S3-compatible endpoint, addressed path-style (the stack never sets it)' }),
   },
 } as const satisfies EnvSchema;

@@ -45,8 +45,6 @@ export const YUNET_DEFAULT_MIN_SCORE = 0.8;
 /** Lambda gives a function one full vCPU at this much memory, and CPU in proportion below it. */
 export const FULL_VCPU_MEMORY_MB = 1769;
 
-/** The values OpenCV's own OPENCV_LOG_LEVEL takes. */
-export const OPENCV_LOG_LEVELS = ['SILENT', 'FATAL', 'ERROR', 'WARNING', 'INFO', 'DEBUG', 'VERBOSE'] as const;
 
 /** The environment detect-faces reads at cold start. */
 export const DETECT_ENV = {
@@ -67,8 +65,8 @@ export const DETECT_ENV = {
   detectBudgetMs: { env: 'DETECT_BUDGET_MS', ...int(10_000, 100, 900_000, 'time the detect stage may take; requests that would need more are served at a larger minimum face size') },
   modelsDir: { env: 'MODELS_DIR', ...str({ default: '/opt/models', doc: 'folder of the detector models (the layer puts them in /opt/models)' }) },
   threads: { env: 'OPENCV_THREADS', ...int(0, 0, 64, "OpenCV worker threads; 0 keeps OpenCV's default") },
-  // Read by OpenCV itself; parsed here only so that a bad value fails at cold start, by name.
-  opencvLogLevel: { env: 'OPENCV_LOG_LEVEL', ...oneOf(OPENCV_LOG_LEVELS, undefined, "OpenCV's own log level; unset: OpenCV's default (WARNING). The stack sets ERROR") },
+  // Read by OpenCV itself, which takes many forms (any case, single letters, per-tag `dnn:DEBUG`): passed through as it is.
+  opencvLogLevel: { env: 'OPENCV_LOG_LEVEL', ...str({ doc: "OpenCV's own log level (ERROR, WARNING, INFO, ...); unset: OpenCV's default (WARNING). The stack sets ERROR" }) },
   allowLoopbackPrefixes: {
     env: 'ALLOW_LOOPBACK_PREFIXES',
     ...str({
