@@ -7,7 +7,16 @@
  * - it stores a streamed body with its aws-chunked framing: clients of a local endpoint send
  *   checksums only when required (functions/common/s3.ts; a client-side setting, so it lives with
  *   the client the functions bundle, not here);
- * - `acceptAnyAccessKey`, `fastFolderCleanup` and the loopback Host guard below.
+ * - `acceptAnyAccessKey`, `fastFolderCleanup` and the loopback Host guard below;
+ * - it names both a multipart upload's completion and a form POST upload "ObjectCreated:Post" in
+ *   its event notifications: `s3EventName` below, used where local/uploads.ts turns them into S3's;
+ * Handled outside this module, in the code that meets them:
+ * - GetObject ignores If-Match (s3rver reads only If-None-Match and If-Modified-Since) and sends a
+ *   newer version instead of answering 412: functions/detect-faces/entries/s3-objects.ts also
+ *   compares the ETag in the answer with the event's (functions/ imports nothing of local/, and the
+ *   check costs nothing against S3);
+ * - its notifications name the key as stored, where S3 URL-encodes it (spaces as "+"):
+ *   `encodeEventKey` in local/uploads.ts, which writes the S3 notification.
  * Evaluated as replacements (2026-11): @20minutes/s3rver 5.0 (a maintained fork) still makes DES
  * tokens and answered client-s3 3.1175's ListObjectsV2 and DeleteObjects with SignatureDoesNotMatch;
  * the other npm "S3 mocks" replace the SDK client instead of serving S3, or need Docker.
@@ -39,6 +48,16 @@ export interface S3rverNotification {
     eventTime: string;
     s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer?: string } };
   }[];
+}
+
+/**
+ * An s3rver event name as S3 names it. s3rver says "ObjectCreated:Post" for a multipart upload's
+ * completion (the AWS CLI's way for files over 8 MB), where S3 says
+ * "ObjectCreated:CompleteMultipartUpload". It says the same for a browser form POST, which S3 does
+ * call "ObjectCreated:Post"; nothing local uploads with form POSTs, so Post is read as multipart.
+ */
+export function s3EventName(s3rverEventName: string): string {
+  return s3rverEventName === 'ObjectCreated:Post' ? 'ObjectCreated:CompleteMultipartUpload' : s3rverEventName;
 }
 
 export interface RunningS3Server {

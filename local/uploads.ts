@@ -13,7 +13,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { S3rverNotification } from './s3-server';
+import { s3EventName, type S3rverNotification } from './s3-server';
 import type { FunctionRuntime, InvocationResult } from './lambda-runtime';
 
 interface Message {
@@ -168,8 +168,8 @@ export function toS3Notification(event: S3rverNotification, filter: { bucket: st
       eventSource: 'aws:s3',
       awsRegion: filter.region,
       eventTime: r.eventTime,
-      // s3rver names a multipart upload's completion "Post"; S3 says CompleteMultipartUpload.
-      eventName: r.eventName === 'ObjectCreated:Post' ? 'ObjectCreated:CompleteMultipartUpload' : r.eventName,
+      // s3rver's name for a multipart upload's completion is not S3's (local/s3-server.ts).
+      eventName: s3EventName(r.eventName),
       s3: {
         s3SchemaVersion: '1.0',
         configurationId: 'uploads',

@@ -73,6 +73,8 @@ test("s3rver's events become S3 notifications for objects created under the pref
   expect(toS3Notification({ Records: [record('ObjectCreated:Put', 'inputs/a.jpg', 'other')] }, filter)).toBeUndefined();
   const body = JSON.parse(toS3Notification({ Records: [record('ObjectCreated:Put', 'inputs/a b.jpg')] }, filter)!);
   expect(body.Records[0]).toMatchObject({ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b', arn: 'arn:aws:s3:::b' }, object: { key: 'inputs/a+b.jpg', eTag: 'e' } } });
+  // s3rver's name for a multipart upload's completion, as S3 names it (local/s3-server.ts).
+  expect(JSON.parse(toS3Notification({ Records: [record('ObjectCreated:Post', 'inputs/big.jpg')] }, filter)!).Records[0].eventName).toBe('ObjectCreated:CompleteMultipartUpload');
 });
 
 test('a batch response: listed failures stay, an empty one is success, a malformed one fails the batch', () => {
