@@ -3,9 +3,11 @@
  * determinism, modes and times read back, entry order, unsafe names, and both going through it.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { bundleFunction, FUNCTION_BUNDLES } from '../../bundling/functions';
 import { createZip, modeFor, readZipEntries, zipFolder } from '../../bundling/zip';
 import { layerZipPath } from '../../layer/inputs';
@@ -31,6 +33,55 @@ describe('deterministic zip', () => {
 
   test.each(['../evil', '/abs', 'a/../../b', ''])('refuses unsafe name %j', (name) => {
     expect(() => createZip([{ name, data: Buffer.from('x') }])).toThrow(/unsafe/);
+  });
+});
+
+/** xorshift32 from a fixed seed: the same "random" bytes on every machine and run. */
+function seededBytes(length: number, seed: number, alphabet?: string): Buffer {
+  const out = Buffer.alloc(length);
+  let x = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = alphabet ? alphabet.charCodeAt(x % alphabet.length) : x & 0xff;
+  }
+  return out;
+}
+
+describe('golden bytes', () => {
+  /**
+   * A fixed input set and the sha256 of its zip. The hash changes only when fflate (its version is
+   * pinned in package.json) or bundling/zip.ts changes the bytes written, and then the layer zip's
+   * bytes change too: the layer's cache key holds fflate's version and the workflow's holds
+   * bundling/zip.ts and package-lock.json (README "The OpenCV layer"), so a new hash here means a new
+   * layer version and new function hashes on the next deploy. Update it on purpose, never to make
+   * the test pass.
+   */
+  const GOLDEN = [
+    { name: 'index.js', data: Buffer.from('exports.handler = async () => ({ ok: true });\n') },
+    { name: 'empty.txt', data: Buffer.alloc(0) },
+    { name: 'nodejs/node_modules/pkg/lib/deep/nested/config.json', data: Buffer.from(`${JSON.stringify({ a: 1, b: [1, 2, 3], c: 'x'.repeat(300) }, null, 2)}\n`) },
+    // Over 64 KiB, past deflate's 32 KiB window: incompressible bytes, then a stretch of three letters
+    // (long match chains: compression levels 6 to 9 each write it differently).
+    { name: 'lib/libseeded.so.1', data: Buffer.concat([seededBytes(80 * 1024, 0x9e3779b9), seededBytes(64 * 1024, 0x2545f491, 'abc')]) },
+    { name: 'bin/tool', data: Buffer.from('#!/bin/sh\necho tool\n'), mode: 0o750 },
+  ];
+  const GOLDEN_SHA256 = '2614b42d920ddcdb0c9cfd7088acd8d9b3782b79e26bc4c2b6d6249c61ef529b';
+
+  test('a fixed input set gives the recorded bytes', () => {
+    const zip = createZip(GOLDEN);
+    // First what the content says (names, modes, sizes, CRCs): if only the hash differs, the deflate
+    // stream or the zip framing changed, not the input.
+    expect(readZipEntries(zip).map(({ name, mode, size, crc32, method }) => ({ name, mode: mode.toString(8), size, crc32, method }))).toEqual(
+      [...GOLDEN]
+        .sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))
+        .map((e) => ({ name: e.name, mode: (0o100000 | (e.mode ?? modeFor(e.name))).toString(8), size: e.data.length, crc32: zlib.crc32(e.data), method: 8 })),
+    );
+    expect(GOLDEN[3].data.length).toBeGreaterThan(64 * 1024);
+    expect(createHash('sha256').update(zip).digest('hex')).toBe(GOLDEN_SHA256);
   });
 });
 
