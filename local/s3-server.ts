@@ -1,7 +1,7 @@
 /**
  * An embedded S3-compatible server (s3rver 3.7.1) on loopback, for local runs and tests.
  *
- * Every workaround for s3rver lives here, each with its reason (FACTS.md "s3rver's traps"):
+ * Every workaround for s3rver lives here, each with its reason:
  * - list continuation tokens are made with DES, which OpenSSL 3 refuses: `spawnS3Server` hosts it
  *   in a process started with --openssl-legacy-provider;
  * - it stores a streamed body with its aws-chunked framing: clients of a local endpoint send

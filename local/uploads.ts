@@ -136,7 +136,8 @@ export class LocalQueue extends EventEmitter<QueueEvents> {
     });
   }
 
-  private wake(): void {
+  /** Ends every pending `changed` wait now, its timer cleared (a change, or a consumer stopping). */
+  wake(): void {
     for (const w of [...this.waiters]) w();
   }
 
@@ -284,6 +285,8 @@ export class LocalEventSourceMapping {
   async stop(): Promise<void> {
     this.running = false;
     this.stopped();
+    // The loop's last `changed` wait lost the race to the stop signal: end it, or its timer outlives us.
+    this.options.queue.wake();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
   }
