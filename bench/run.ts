@@ -21,6 +21,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { toEnvironment } from '../functions/common/schema';
+import { DETECT_ENV } from '../functions/detect-faces/contract';
 import type { Box } from '../functions/detect-faces/detect/boxes';
 import { createDetector, MODEL_FILES, shrink } from '../functions/detect-faces/detect/detectors';
 import { HAAR_PLAN, YUNET_PLAN } from '../functions/detect-faces/detect/plan';
@@ -211,9 +213,9 @@ async function loadPeers(modelsDir: string): Promise<Record<string, PeerDetect>>
 }
 
 function runSmoke(script: string, layerNodeModules: string, image: string): Record<string, number> {
-  const res = spawnSync(process.execPath, [script, image, path.join(layerNodeModules, '..', '..', 'models')], {
+  const res = spawnSync(process.execPath, [script, image], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, NODE_PATH: layerNodeModules, OPENCV_LOG_LEVEL: 'ERROR' },
+    env: { PATH: process.env.PATH, NODE_PATH: layerNodeModules, OPENCV_LOG_LEVEL: 'ERROR', ...toEnvironment(DETECT_ENV, { modelsDir: path.join(layerNodeModules, '..', '..', 'models') }) },
   });
   if (res.status !== 0) throw new Error(`cold-start process failed: ${res.stderr}`);
   return JSON.parse(res.stdout.trim().split('\n').pop()!);

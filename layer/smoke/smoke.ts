@@ -7,11 +7,13 @@
  */
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { DETECT_ENV } from '../../functions/detect-faces/contract';
 import { createDetector } from '../../functions/detect-faces/detect/detectors';
 import type { OpenCv } from '../../functions/detect-faces/opencv';
 
 const [imagePath, ...morePaths] = process.argv.slice(2);
-const modelsDir = '/opt/models';
+// The layer's /opt/models, as on Lambda; the bench runs it outside a root with MODELS_DIR set.
+const modelsDir = process.env[DETECT_ENV.modelsDir.env] || DETECT_ENV.modelsDir.default;
 // performance.now() counts from the process's time origin, i.e. from process start.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const cv: OpenCv = require('@u4/opencv4nodejs');
