@@ -1,8 +1,9 @@
-import { DETECT_ENV } from '../../functions/detect-faces/contract';
-import { bool, int, oneOf, str } from '../../functions/common/schema';
-import { s3ClientFromEnv } from '../../functions/common/s3';
-import { settingsFromEnv } from '../../functions/common/settings';
-import { detectConfigFromEnv } from '../../functions/detect-faces/settings';
+/** Settings from the environment through the contracts (common/settings.ts over common/schema.ts): parsed once, failing by name. */
+import { DETECT_ENV } from '../../../functions/detect-faces/contract';
+import { bool, int, oneOf, str } from '../../../functions/common/schema';
+import { s3ClientFromEnv } from '../../../functions/common/s3';
+import { settingsFromEnv } from '../../../functions/common/settings';
+import { detectConfigFromEnv } from '../../../functions/detect-faces/settings';
 
 describe('function settings fail at cold start with the variable named', () => {
   const prefix = { p: DETECT_ENV.imagePrefix };
