@@ -17,19 +17,17 @@
  * Prints a table and writes bench/results/latest.json. Peers are optional dependencies of
  * bench/package.json, installed on the first run.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { toEnvironment } from '../functions/common/schema';
-import { DETECT_ENV } from '../functions/detect-faces/contract';
 import type { Box } from '../functions/detect-faces/detect/boxes';
 import { createDetector, MODEL_FILES, shrink } from '../functions/detect-faces/detect/detectors';
 import { HAAR_PLAN, YUNET_PLAN } from '../functions/detect-faces/detect/plan';
 import { decodeImage, drawBoxes, encodeJpeg } from '../functions/detect-faces/output/image';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { LAYER_MANIFEST } from '../layer/inputs';
-import { bundleSmoke } from '../layer/smoke/bundle';
+import { bundleSmoke, runSmokeHere } from '../layer/smoke/bundle';
 import { unpackLayer } from '../local/layer';
 import { FACES_DIR, readLabels } from '../__tests__/helpers/image-server';
 import { recallPrecision } from '../__tests__/helpers/metrics';
@@ -212,15 +210,6 @@ async function loadPeers(modelsDir: string): Promise<Record<string, PeerDetect>>
   };
 }
 
-function runSmoke(script: string, layerNodeModules: string, image: string): Record<string, number> {
-  const res = spawnSync(process.execPath, [script, image], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, NODE_PATH: layerNodeModules, OPENCV_LOG_LEVEL: 'ERROR', ...toEnvironment(DETECT_ENV, { modelsDir: path.join(layerNodeModules, '..', '..', 'models') }) },
-  });
-  if (res.status !== 0) throw new Error(`cold-start process failed: ${res.stderr}`);
-  return JSON.parse(res.stdout.trim().split('\n').pop()!);
-}
-
 function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
@@ -243,6 +232,7 @@ async function main(): Promise<void> {
   ensurePeers();
   const runs = Number(process.env.BENCH_RUNS) || 15;
   const { cv, modelsDir, layerNodeModules } = loadAddon();
+  const layer = { nodeModules: layerNodeModules, modelsDir };
   const defaultThreads = cv.getNumThreads();
   const labels = readLabels();
   const images = [
@@ -301,9 +291,9 @@ async function main(): Promise<void> {
   // 4: cold start, memory, size.
   const script = await bundleSmoke(path.join(os.tmpdir(), 'face-bench-smoke.js'));
   const sample = path.resolve(BENCH, '..', 'samples', 'astronaut.png');
-  const cold = Array.from({ length: 7 }, () => runSmoke(script, layerNodeModules, sample));
-  const median = (k: string) => stats(cold.map((c) => c[k])).median;
-  const big = runSmoke(script, layerNodeModules, path.join(RESULTS, 'photo-4000x3000.jpg'));
+  const cold = Array.from({ length: 7 }, () => runSmokeHere(script, layer, sample));
+  const median = (k: 'addonLoadedMs' | 'modelsReadyMs' | 'firstResultMs') => stats(cold.map((c) => c[k])).median;
+  const big = runSmokeHere(script, layer, path.join(RESULTS, 'photo-4000x3000.jpg'));
   const manifest = JSON.parse(fs.readFileSync(LAYER_MANIFEST, 'utf8'));
 
   const machine = `${os.cpus()[0]?.model ?? 'cpu'} x${os.availableParallelism()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, OpenCV ${cv.version.major}.${cv.version.minor}.${cv.version.revision} (layer addon), ${new Date().toISOString().slice(0, 10)}`;

@@ -1,6 +1,12 @@
-/** Bundles the smoke script into one plain JS file that any Node 24 runs; the addon stays external. */
+/**
+ * Bundles the smoke script into one plain JS file that any Node 24 runs (the addon stays external),
+ * and runs it outside a root against an unpacked layer: the bench's cold start.
+ */
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { build } from 'esbuild';
+import { toEnvironment } from '../../functions/common/schema';
+import { DETECT_ENV } from '../../functions/detect-faces/contract';
 
 export async function bundleSmoke(outfile: string): Promise<string> {
   await build({
@@ -14,4 +20,27 @@ export async function bundleSmoke(outfile: string): Promise<string> {
     logLevel: 'warning',
   });
   return outfile;
+}
+
+/** What smoke.ts prints (the fields read outside verify.ts). */
+export interface SmokeReport {
+  readonly addonLoadedMs: number;
+  readonly modelsReadyMs: number;
+  readonly firstResultMs: number;
+  readonly peakRssMb: number;
+  readonly yunet: { readonly faces: number };
+  readonly haar: { readonly faces: number };
+}
+
+/**
+ * A fresh process of this machine's Node on `image`, with the layer's node_modules on NODE_PATH and
+ * its models folder as MODELS_DIR (verify.ts runs the same script in a root, at /opt).
+ */
+export function runSmokeHere(script: string, layer: { nodeModules: string; modelsDir: string }, image: string): SmokeReport {
+  const res = spawnSync(process.execPath, [script, image], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, NODE_PATH: layer.nodeModules, OPENCV_LOG_LEVEL: 'ERROR', ...toEnvironment(DETECT_ENV, { modelsDir: layer.modelsDir }) },
+  });
+  if (res.status !== 0) throw new Error(`smoke process failed: ${res.stderr}`);
+  return JSON.parse(res.stdout.trim().split('\n').pop()!) as SmokeReport;
 }
