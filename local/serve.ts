@@ -110,7 +110,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
 
   const rate = options.cleanupRate ?? stack.config.cleanupSchedule;
   // A cron schedule runs only on AWS. Node's timers hold 2^31-1 ms (24.8 days) at most; longer would fire at once.
-  const cleanupEveryMs = options.cleanupEveryMs ?? mapDefined(rateMs(rate), (ms) => Math.min(ms, 2 ** 31 - 1));
+  const period = rateMs(rate);
+  const cleanupEveryMs = options.cleanupEveryMs ?? (period === undefined ? undefined : Math.min(period, 2 ** 31 - 1));
   let cleanupRunning = false;
   const runCleanup = () => {
     // Like a schedule with no concurrency: a tick while a run is still going is skipped.
@@ -193,5 +194,3 @@ if (require.main === module) {
     process.exit(1);
   });
 }
-
-const mapDefined = <T, U>(v: T | undefined, f: (v: T) => U): U | undefined => (v === undefined ? undefined : f(v));

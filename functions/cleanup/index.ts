@@ -16,7 +16,7 @@ const logger = createLogger({ function: 'cleanup' });
 export async function handler(event: CleanupEvent | undefined, context: LambdaContext): Promise<CleanupResult> {
   const log = logger.child({ requestId: context.awsRequestId });
   // Anything but a literal `"dryRun": true` leaves the setting as it is (the scheduler sends {}).
-  const dryRun = settings.dryRun || (typeof event === 'object' && event !== null && event.dryRun === true);
+  const dryRun = settings.dryRun || event?.dryRun === true;
   const summary = await runCleanup(
     { ...settings, dryRun },
     { s3, log, now: () => new Date(), remainingMs: () => context.getRemainingTimeInMillis() },

@@ -39,7 +39,7 @@ export interface SmokeReport {
 export function runSmokeHere(script: string, layer: { nodeModules: string; modelsDir: string }, image: string): SmokeReport {
   const res = spawnSync(process.execPath, [script, image], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, NODE_PATH: layer.nodeModules, OPENCV_LOG_LEVEL: 'ERROR', ...toEnvironment(DETECT_ENV, { modelsDir: layer.modelsDir }) },
+    env: { PATH: process.env.PATH, NODE_PATH: layer.nodeModules, ...toEnvironment(DETECT_ENV, { modelsDir: layer.modelsDir, opencvLogLevel: 'ERROR' }) },
   });
   if (res.status !== 0) throw new Error(`smoke process failed: ${res.stderr}`);
   return JSON.parse(res.stdout.trim().split('\n').pop()!) as SmokeReport;

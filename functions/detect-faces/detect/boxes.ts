@@ -1,5 +1,8 @@
 /** Face boxes and the pure geometry around them: overlap, non-maximum suppression, scaling. */
 
+/** `v` within [lo, hi]; a comparison, not Math.min/max, as it runs per grid cell in YuNet's decoding. */
+export const clamp = (v: number, lo: number, hi: number): number => (v < lo ? lo : v > hi ? hi : v);
+
 export interface Box {
   x: number;
   y: number;

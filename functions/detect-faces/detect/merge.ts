@@ -4,7 +4,7 @@
  * pixels, suppress duplicates across tiles and scales, keep the largest N. Pure.
  */
 import { DETECT_REQUEST } from '../contract';
-import { iou, type Box } from './boxes';
+import { clamp, iou, type Box } from './boxes';
 import { tilePointToImage, type Tile } from './plan';
 
 /**
@@ -81,5 +81,3 @@ export function mergeFaces(faces: readonly Box[], options: MergeOptions): Box[] 
   }
   return out;
 }
-
-const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));

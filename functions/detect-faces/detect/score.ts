@@ -10,6 +10,7 @@
  * separates faces from texture. The reported score is this calibrated one, so `minScore` means the
  * same at every size.
  */
+import { clamp } from './boxes';
 
 /** Width at the network's input (px) up to which a score gets the full stretch. */
 export const FULL_STRETCH_WIDTH = 28;
@@ -25,15 +26,14 @@ export const RAW_SCORE_FLOOR = 0.05;
 /** Exponent at full stretch: a raw 0.6 there reports as 0.8, as a raw 0.8 does from 48 px. */
 export const FULL_STRETCH_EXPONENT = Math.log(0.8) / Math.log(0.6);
 
-const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 
 /** The score reported for a raw YuNet score of a face `width` px wide at the network's input. */
 export function calibratedScore(raw: number, width: number): number {
-  const t = clamp01((width - FULL_STRETCH_WIDTH) / (NO_STRETCH_WIDTH - FULL_STRETCH_WIDTH));
-  return clamp01(raw) ** (FULL_STRETCH_EXPONENT + (1 - FULL_STRETCH_EXPONENT) * t);
+  const t = clamp((width - FULL_STRETCH_WIDTH) / (NO_STRETCH_WIDTH - FULL_STRETCH_WIDTH), 0, 1);
+  return clamp(raw, 0, 1) ** (FULL_STRETCH_EXPONENT + (1 - FULL_STRETCH_EXPONENT) * t);
 }
 
 /** The lowest raw score that can reach `minScore` once calibrated: what to decode down to. */
 export function rawThresholdFor(minScore: number): number {
-  return Math.max(RAW_SCORE_FLOOR, clamp01(minScore) ** (1 / FULL_STRETCH_EXPONENT));
+  return Math.max(RAW_SCORE_FLOOR, clamp(minScore, 0, 1) ** (1 / FULL_STRETCH_EXPONENT));
 }

@@ -4,7 +4,7 @@
  * Outputs per stride s in 8/16/32, one row per grid cell: cls_s, obj_s (scores), bbox_s (4 values),
  * kps_s (5 landmarks x 2).
  */
-import { nonMaxSuppression, type Box } from './boxes';
+import { clamp, nonMaxSuppression, type Box } from './boxes';
 
 export const YUNET_STRIDES = [8, 16, 32] as const;
 export const YUNET_OUTPUT_NAMES = YUNET_STRIDES.flatMap((s) => [`cls_${s}`, `obj_${s}`, `bbox_${s}`, `kps_${s}`]);
@@ -31,8 +31,6 @@ export interface FaceCandidate extends Box {
   landmarks: [number, number][];
 }
 
-const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
-
 export function decodeYunet(outputs: YunetOutputs, options: YunetDecodeOptions): FaceCandidate[] {
   const { inputWidth, inputHeight, scoreThreshold, nmsThreshold = 0.3, topK = 5000 } = options;
   if (inputWidth % 32 !== 0 || inputHeight % 32 !== 0) {
@@ -51,7 +49,7 @@ export function decodeYunet(outputs: YunetOutputs, options: YunetDecodeOptions):
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
         const i = r * cols + c;
-        const product = clamp01(cls[i]) * clamp01(obj[i]);
+        const product = clamp(cls[i], 0, 1) * clamp(obj[i], 0, 1);
         if (product < threshold2) continue;
         const score = Math.sqrt(product);
         const cx = (c + bbox[i * 4]) * stride;
