@@ -28,6 +28,8 @@ export interface ImageCodec<I> {
   /** Marks the faces on the image, in place: boxes drawn, or the faces redacted. */
   mark(image: I, boxes: readonly FaceBox[], spec: MarkSpec): void;
   encode(image: I, quality: number): Buffer;
+  /** Frees the image's pixels now (native memory is not the garbage collector's to time). */
+  release(image: I): void;
 }
 
 export interface Detector<I> {
@@ -118,31 +120,38 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
     const fetched = await timed('download', () => job.fetch({ maxBytes: settings.maxImageBytes, timeoutMs: settings.downloadTimeoutMs }));
     info = inspectImage(fetched.data, settings.maxImagePixels);
     const image = await timed('decode', () => ports.codec.decode(fetched.data));
-    const { width, height } = ports.codec.size(image);
-    if (request.minFaceSize !== undefined && request.minFaceSize > Math.max(width, height)) {
-      throw invalidInput(`minFaceSize must be from 10 to the image's longer side (${Math.max(width, height)} px), got ${request.minFaceSize}`);
+    let decoded: { jpeg: Buffer; boxes: FaceBox[]; width: number; height: number; minFaceSize: number };
+    try {
+      const { width, height } = ports.codec.size(image);
+      if (request.minFaceSize !== undefined && request.minFaceSize > Math.max(width, height)) {
+        throw invalidInput(`minFaceSize must be from 10 to the image's longer side (${Math.max(width, height)} px), got ${request.minFaceSize}`);
+      }
+      const detection = await timed('detect', () =>
+        ports.detector.detect(image, {
+          minFaceSize: request.minFaceSize,
+          minScore: request.minScore ?? settings.minScore,
+          maxFaces: request.maxFaces,
+          maxNetworkPixels: settings.maxNetworkPixels,
+        }),
+      );
+      const boxes: FaceBox[] = detection.boxes.map(({ x, y, width: w, height: h, score, landmarks }) => ({
+        x,
+        y,
+        width: w,
+        height: h,
+        score,
+        ...(landmarks ? { landmarks: namedLandmarks(landmarks) } : {}),
+      }));
+      await timed('annotate', () => ports.codec.mark(image, boxes, markSpec));
+      const jpeg = await timed('encode', () => ports.codec.encode(image, settings.jpegQuality));
+      decoded = { jpeg, boxes, width, height, minFaceSize: detection.minFaceSize };
+    } finally {
+      ports.codec.release(image);
     }
-    const detection = await timed('detect', () =>
-      ports.detector.detect(image, {
-        minFaceSize: request.minFaceSize,
-        minScore: request.minScore ?? settings.minScore,
-        maxFaces: request.maxFaces,
-        maxNetworkPixels: settings.maxNetworkPixels,
-      }),
-    );
-    const boxes: FaceBox[] = detection.boxes.map(({ x, y, width: w, height: h, score, landmarks }) => ({
-      x,
-      y,
-      width: w,
-      height: h,
-      score,
-      ...(landmarks ? { landmarks: namedLandmarks(landmarks) } : {}),
-    }));
-    await timed('annotate', () => ports.codec.mark(image, boxes, markSpec));
-    const jpeg = await timed('encode', () => ports.codec.encode(image, settings.jpegQuality));
+    const { jpeg, boxes, width, height } = decoded;
     const outputUrl = await timed('upload', () => ports.store.put(job.key, jpeg, { mark: markSpec.mode }));
 
-    const result: DetectResult = { faces: boxes.length, outputUrl, boxes, width, height, minFaceSize: detection.minFaceSize, mark: markSpec.mode };
+    const result: DetectResult = { faces: boxes.length, outputUrl, boxes, width, height, minFaceSize: decoded.minFaceSize, mark: markSpec.mode };
     const totalMs = Math.round(performance.now() - started);
     ports.metrics({ timingsMs, faces: result.faces, totalMs, detector: ports.detector.kind, outcome: 'ok' });
     ports.log.info('detect-faces done', {

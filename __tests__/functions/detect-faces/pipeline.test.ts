@@ -43,6 +43,7 @@ function fakes(overrides: Partial<PipelinePorts<FakeImage>> = {}) {
         image.marks += boxes.length;
       },
       encode: (image) => (calls.push('encode'), Buffer.from(`jpeg with ${image.marks} marks`)),
+      release: () => void calls.push('release'),
     },
     detector: {
       kind: 'fake',
@@ -88,7 +89,7 @@ const event = { imageUrl: 'https://photos.example/a.png?sig=secret' };
 test('stages run in order and the result is what the ports produced', async () => {
   const f = fakes();
   const result = await detectFaces(event, f.ports, settings);
-  expect(f.calls).toEqual(['fetch photos.example', 'decode', 'detect', 'mark 2', 'encode', 'store']);
+  expect(f.calls).toEqual(['fetch photos.example', 'decode', 'detect', 'mark 2', 'encode', 'release', 'store']);
   expect(result).toEqual({
     faces: 2,
     outputUrl: expect.stringMatching(/^https:\/\/bucket\.example\/tmp\/2026-11-26T12-00-00-000Z-[0-9a-f-]{36}\.jpg$/),
@@ -189,5 +190,7 @@ describe('nothing is stored when any stage fails, and the error keeps its code',
     expect(f.lines).toHaveLength(1);
     expect(f.lines[0]).toMatchObject({ level, message: 'detect-faces failed', fields: { code } });
     expect(f.metrics).toEqual([expect.objectContaining({ outcome: code, detector: 'fake' })]);
+    // A decoded image is released exactly once, whichever stage failed after it.
+    expect(f.calls.filter((c) => c === 'release')).toHaveLength(f.calls.includes('decode') ? 1 : 0);
   });
 });

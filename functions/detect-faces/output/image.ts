@@ -48,19 +48,32 @@ export function redactFaces(cv: OpenCv, image: Mat, boxes: readonly Box[], spec:
   for (const box of boxes) {
     const region = paddedRegion(box, spec.padding, image.cols, image.rows);
     if (!region) continue;
-    const roi = image.getRegion(new cv.Rect(region.x, region.y, region.width, region.height));
-    const mask = spec.shape === 'ellipse' ? ellipseMask(cv, region.width, region.height) : undefined;
-    // The addon refuses an explicit undefined mask: pass one only for the ellipse.
-    if (spec.mode === 'fill') {
-      const colour = new cv.Vec3(...FILL_BGR);
-      if (mask) roi.setTo(colour, mask);
-      else roi.setTo(colour);
-      continue;
+    // Every Mat made here is released before the next face: the addon frees native memory only
+    // when the JS object is collected, which a warm container may not do for a long time.
+    const made: Mat[] = [];
+    const keep = (m: Mat) => (made.push(m), m);
+    try {
+      const roi = keep(image.getRegion(new cv.Rect(region.x, region.y, region.width, region.height)));
+      const mask = spec.shape === 'ellipse' ? keep(ellipseMask(cv, region.width, region.height)) : undefined;
+      // The addon refuses an explicit undefined mask: pass one only for the ellipse.
+      if (spec.mode === 'fill') {
+        const colour = new cv.Vec3(...FILL_BGR);
+        if (mask) roi.setTo(colour, mask);
+        else roi.setTo(colour);
+        continue;
+      }
+      const redacted = spec.mode === 'pixelate' ? pixelated(cv, roi, pixelCell(region), keep) : blurred(cv, roi, region, keep);
+      if (mask) redacted.copyTo(roi, mask);
+      else redacted.copyTo(roi);
+    } finally {
+      releaseAll(made);
     }
-    const redacted = spec.mode === 'pixelate' ? pixelated(cv, roi, pixelCell(region)) : blurred(cv, roi, region);
-    if (mask) redacted.copyTo(roi, mask);
-    else redacted.copyTo(roi);
   }
+}
+
+/** Releases each Mat once (a region of a released Mat keeps its pixels until it is released too). */
+export function releaseAll(mats: readonly Mat[]): void {
+  for (const m of new Set(mats)) m.release();
 }
 
 function ellipseMask(cv: OpenCv, width: number, height: number): Mat {
@@ -72,24 +85,26 @@ function ellipseMask(cv: OpenCv, width: number, height: number): Mat {
   return mask;
 }
 
-/** Cells of `cell` x `cell` pixels from the region's corner, each the area average of its pixels. */
-function pixelated(cv: OpenCv, roi: Mat, cell: number): Mat {
+/** Cells of `cell` x `cell` pixels from the region's corner, each the area average of its pixels. `keep` collects every Mat made, for release. */
+function pixelated(cv: OpenCv, roi: Mat, cell: number, keep: (m: Mat) => Mat): Mat {
   const nx = Math.ceil(roi.cols / cell);
   const ny = Math.ceil(roi.rows / cell);
   // Averages per cell (the region padded to whole cells by replicating its edge), then each cell
   // spread back at an exact integer factor, so every cell is one constant colour.
-  const padded = roi.copyMakeBorder(0, ny * cell - roi.rows, 0, nx * cell - roi.cols, cv.BORDER_REPLICATE);
-  const small = padded.resize(ny, nx, 0, 0, cv.INTER_AREA);
-  return small.resize(ny * cell, nx * cell, 0, 0, cv.INTER_NEAREST).getRegion(new cv.Rect(0, 0, roi.cols, roi.rows));
+  const padded = keep(roi.copyMakeBorder(0, ny * cell - roi.rows, 0, nx * cell - roi.cols, cv.BORDER_REPLICATE));
+  const small = keep(padded.resize(ny, nx, 0, 0, cv.INTER_AREA));
+  const spread = keep(small.resize(ny * cell, nx * cell, 0, 0, cv.INTER_NEAREST));
+  return keep(spread.getRegion(new cv.Rect(0, 0, roi.cols, roi.rows)));
 }
 
 /** Two Gaussian passes sized to the face (one leaves eye and mouth contrast a detector still finds), on a shrunk copy. */
-function blurred(cv: OpenCv, roi: Mat, region: Region): Mat {
+function blurred(cv: OpenCv, roi: Mat, region: Region, keep: (m: Mat) => Mat): Mat {
   const { factor, smallSigma, size } = blurPlan(region);
-  const small = roi.resize(Math.max(1, Math.round(roi.rows / factor)), Math.max(1, Math.round(roi.cols / factor)), 0, 0, cv.INTER_AREA);
+  const small = keep(roi.resize(Math.max(1, Math.round(roi.rows / factor)), Math.max(1, Math.round(roi.cols / factor)), 0, 0, cv.INTER_AREA));
   const k = new cv.Size(size, size);
-  const soft = small.gaussianBlur(k, smallSigma, smallSigma, cv.BORDER_REPLICATE).gaussianBlur(k, smallSigma, smallSigma, cv.BORDER_REPLICATE);
-  return soft.resize(roi.rows, roi.cols, 0, 0, cv.INTER_LINEAR);
+  const once = keep(small.gaussianBlur(k, smallSigma, smallSigma, cv.BORDER_REPLICATE));
+  const soft = keep(once.gaussianBlur(k, smallSigma, smallSigma, cv.BORDER_REPLICATE));
+  return keep(soft.resize(roi.rows, roi.cols, 0, 0, cv.INTER_LINEAR));
 }
 
 /** The pipeline's image codec, backed by OpenCV (the one module that decodes, marks and encodes). */
@@ -99,5 +114,6 @@ export function createOpenCvCodec(cv: OpenCv): ImageCodec<Mat> {
     size: (image) => ({ width: image.cols, height: image.rows }),
     mark: (image, boxes, spec) => (spec.mode === 'box' ? drawBoxes(cv, image, boxes) : redactFaces(cv, image, boxes, spec)),
     encode: (image, quality) => encodeJpeg(cv, image, quality),
+    release: (image) => image.release(),
   };
 }
