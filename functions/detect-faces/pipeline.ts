@@ -1,6 +1,6 @@
 /**
  * The detect-faces pipeline, top to bottom:
- *   event -> validate -> fetch -> inspect -> decode -> detect -> mark -> encode -> store -> respond
+ *   event -> validate -> fetch -> inspect -> decode -> detect -> mark -> encode -> strip metadata -> store -> respond
  * Everything outside pure logic comes in as a port, built once per container by the entry file
  * (index.ts): the fetcher, the image codec and the detector (OpenCV), the store (S3), the logger
  * and the clock. Unit tests run this same code with fakes. Nothing is stored unless every earlier
@@ -14,6 +14,7 @@ import type { DetectOptions, Detection } from './detect/detectors';
 import type { DownloadOptions, Downloaded } from './fetch/download';
 import { inspectImage, type ImageInfo } from './fetch/sniff';
 import { markedImageKey } from './output/keys';
+import { readKeptMetadata, withOnlyKeptMetadata } from './output/metadata';
 import type { MarkSpec } from './output/redact-plan';
 import { parseRequest } from './request';
 
@@ -143,7 +144,9 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
         ...(landmarks ? { landmarks: namedLandmarks(landmarks) } : {}),
       }));
       await timed('annotate', () => ports.codec.mark(image, boxes, markSpec));
-      const jpeg = await timed('encode', () => ports.codec.encode(image, settings.jpegQuality));
+      // The pixels are upright (decode applied the orientation): the output keeps the ICC profile alone.
+      const { icc } = readKeptMetadata(fetched.data, info.format);
+      const jpeg = await timed('encode', () => withOnlyKeptMetadata(ports.codec.encode(image, settings.jpegQuality), { icc, orientation: 1 }));
       decoded = { jpeg, boxes, width, height, minFaceSize: detection.minFaceSize };
     } finally {
       ports.codec.release(image);

@@ -1,10 +1,17 @@
 /** The pipeline over fakes: stage order, what reaches each port, error mapping, logs; no OpenCV, no S3, no network. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ServiceError, downloadFailed, storageFailed, unsupportedImage } from '../../../functions/common/errors';
 import type { DetectMetricsInput } from '../../../functions/common/metrics';
 import type { DetectOptions } from '../../../functions/detect-faces/detect/detectors';
+import { parseJpeg } from '../../../functions/detect-faces/output/jpeg-segments';
+import { jpegIcc } from '../../../functions/detect-faces/output/metadata';
 import type { MarkSpec } from '../../../functions/detect-faces/output/redact-plan';
 import { detectFaces, type PipelinePorts, type PipelineSettings } from '../../../functions/detect-faces/pipeline';
+import { fakeIccProfile, leakyJpeg, SECRETS } from '../../helpers/leaky-jpeg';
 import { recordingLogger } from '../../helpers/log';
+import { FACES_DIR } from '../../helpers/paths';
+import { tinyJpeg, tinyJpegText } from '../../helpers/tiny-jpeg';
 
 /** A 1x1 PNG header claiming 400x300: enough for the byte sniffing stage. */
 function pngBytes(width = 400, height = 300): Buffer {
@@ -42,7 +49,7 @@ function fakes(overrides: Partial<PipelinePorts<FakeImage>> = {}) {
         marks.push(spec);
         image.marks += boxes.length;
       },
-      encode: (image) => (calls.push('encode'), Buffer.from(`jpeg with ${image.marks} marks`)),
+      encode: (image) => (calls.push('encode'), tinyJpeg(`jpeg with ${image.marks} marks`)),
       release: () => void calls.push('release'),
     },
     detector: {
@@ -110,7 +117,18 @@ test('stages run in order and the result is what the ports produced', async () =
     mark: 'box',
   });
   expect(f.stored).toHaveLength(1);
-  expect(f.stored[0].jpeg.toString()).toBe('jpeg with 2 marks');
+  expect(tinyJpegText(f.stored[0].jpeg)).toBe('jpeg with 2 marks');
+});
+
+test('the stored JPEG carries the source\'s ICC profile and none of its other metadata', async () => {
+  const source = leakyJpeg(fs.readFileSync(path.join(FACES_DIR, 'grace_hopper_512x512.jpg')), { orientation: 6 });
+  const f = fakes({ fetch: async (url) => ({ data: source, finalUrl: url }) });
+  await detectFaces(event, f.ports, settings);
+  const stored = f.stored[0].jpeg;
+  for (const secret of Object.values(SECRETS)) expect(stored.includes(secret)).toBe(false);
+  expect(stored.includes('Exif')).toBe(false); // re-encoded upright: no Orientation needed
+  expect(jpegIcc(parseJpeg(stored))?.equals(fakeIccProfile())).toBe(true);
+  expect(tinyJpegText(stored)).toBe('jpeg with 2 marks');
 });
 
 test('request options reach the detector; the settings fill what the request leaves out', async () => {

@@ -12,6 +12,7 @@ import {
   type UploadPorts,
   type UploadSettings,
 } from '../../../../functions/detect-faces/entries/s3-upload';
+import { tinyJpeg } from '../../../helpers/tiny-jpeg';
 
 const BUCKET = 'photos-bucket';
 
@@ -57,7 +58,7 @@ function fakes(objects: Objects, overrides: Partial<UploadPorts<{ w: number }>> 
     fetch: async () => {
       throw new Error('uploads never go through the URL download');
     },
-    codec: { decode: () => ({ w: 400 }), size: () => ({ width: 400, height: 300 }), mark: () => undefined, encode: () => Buffer.from('jpeg'), release: () => undefined },
+    codec: { decode: () => ({ w: 400 }), size: () => ({ width: 400, height: 300 }), mark: () => undefined, encode: () => tinyJpeg('jpeg'), release: () => undefined },
     detector: { kind: 'fake', detect: () => ({ boxes: [{ x: 1, y: 2, width: 30, height: 30, score: 0.9 }], minFaceSize: 20 }) },
     store: {
       put: async (key) => {
