@@ -122,7 +122,7 @@ test('stages run in order and the result is what the ports produced', async () =
 
 test('the stored JPEG carries the source\'s ICC profile and none of its other metadata', async () => {
   const source = leakyJpeg(fs.readFileSync(path.join(FACES_DIR, 'grace_hopper_512x512.jpg')), { orientation: 6 });
-  const f = fakes({ fetch: async (url) => ({ data: source, finalUrl: url }) });
+  const f = fakes({ fetch: async (url) => ({ data: source, finalUrl: url, redirects: 0 }) });
   await detectFaces(event, f.ports, settings);
   const stored = f.stored[0].jpeg;
   for (const secret of Object.values(SECRETS)) expect(stored.includes(secret)).toBe(false);
