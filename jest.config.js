@@ -20,14 +20,14 @@ const common = {
   setupFilesAfterEnv: ['<rootDir>/__tests__/setup-cdktf.ts'],
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
 };
-const escape = (p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 module.exports = {
   testTimeout: 30000,
   // No forceExit: a run ends on its own once every test has closed what it started (a run held open
   // is a leak to find, e.g. with --detectOpenHandles or by test file with --runTestsByPath).
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['**/*.test.ts'], testPathIgnorePatterns: Object.keys(SYSTEM_TESTS).map(escape) },
+    { ...common, displayName: 'unit', testMatch: ['**/*.test.ts'], testPathIgnorePatterns: Object.keys(SYSTEM_TESTS).map(escapeRegExp) },
     { ...common, displayName: 'system', testMatch: Object.keys(SYSTEM_TESTS).map((p) => (p.endsWith('/') ? `${p}**/*.test.ts` : p)) },
   ],
 };

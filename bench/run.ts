@@ -148,6 +148,7 @@ function measurePipeline(cv: OpenCv, detect: (m: Mat) => Box[], image: { name: s
 type PeerDetect = (bgr: Buffer, width: number, height: number) => Promise<Box[]> | Box[];
 
 async function loadPeers(modelsDir: string): Promise<Record<string, PeerDetect>> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const peerRequire = (name: string) => require(require.resolve(name, { paths: [BENCH] }));
   let ocv = peerRequire('@techstark/opencv-js');
   if (ocv instanceof Promise) ocv = await ocv;

@@ -20,7 +20,7 @@ export function refuseForeign(req: IncomingMessage, res: ServerResponse, options
   }
   const origin = req.headers.origin;
   if (options.checkOrigin && origin && origin !== 'null') {
-    let sameSite = false;
+    let sameSite: boolean;
     try {
       const o = new URL(origin);
       sameSite = isLoopbackHost(o.host) && o.host.replace(/^[^:]+/, '') === String(req.headers.host).replace(/^[^:]+/, '');

@@ -27,7 +27,7 @@ try {
 // The parent (the local runner) is gone: so is this container.
 process.on('disconnect', () => process.exit(0));
 
-process.on('message', async (message: InvokeMessage) => {
+async function invoke(message: InvokeMessage): Promise<void> {
   if (message.type !== 'invoke') return;
   const region = process.env.AWS_REGION ?? 'us-east-1';
   const context = {
@@ -48,4 +48,7 @@ process.on('message', async (message: InvokeMessage) => {
     const error = { errorType: e?.name || 'Error', errorMessage: e?.message ?? String(err) };
     process.stdout.write(`END RequestId: ${message.id}\n`, () => process.send!({ type: 'result', id: message.id, ok: false, error }));
   }
-});
+}
+
+// invoke answers every failure itself (as a result message), so nothing is left to await here.
+process.on('message', (message: InvokeMessage) => void invoke(message));

@@ -71,7 +71,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
   const api = lambdaApiHandler({ functions, region: stack.config.region, onInvocation });
   const maxUpload = stack.config.maxImageBytes;
 
-  const server = http.createServer(async (req, res) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     try {
       if (refuseForeign(req, res, { checkOrigin: req.method !== 'GET' && req.method !== 'HEAD' })) return;
       if (await api(req, res)) return;
@@ -101,7 +101,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(String(err));
     }
-  });
+  };
+  // handle answers every failure itself (a 500), so nothing is left to await.
+  const server = http.createServer((req, res) => void handle(req, res));
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 9001, '127.0.0.1', resolve);

@@ -44,7 +44,11 @@ function batchReports() {
     reports,
     onBatch(report: BatchReport) {
       reports.push(report);
-      for (const w of waiting) if (w.check()) (waiting.delete(w), w.resolve());
+      for (const w of waiting) {
+        if (!w.check()) continue;
+        waiting.delete(w);
+        w.resolve();
+      }
     },
     when(check: () => boolean): Promise<void> {
       return check() ? Promise.resolve() : new Promise((resolve) => waiting.add({ check, resolve }));

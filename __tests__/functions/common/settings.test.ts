@@ -48,7 +48,7 @@ describe('function settings fail at cold start with the variable named', () => {
     expect(() => s3ClientFromEnv({ S3_ENDPOINT: 'http://' })).toThrow(/^S3_ENDPOINT=/);
     const client = s3ClientFromEnv({ S3_ENDPOINT: 'http://127.0.0.1:4569' });
     try {
-      expect(await client.config.forcePathStyle).toBe(true);
+      expect(client.config.forcePathStyle).toBe(true);
       expect((await client.config.endpoint!()).hostname).toBe('127.0.0.1');
     } finally {
       client.destroy();
