@@ -1,0 +1,50 @@
+/** detect-faces' environment, read once at cold start: the names, defaults, bounds and descriptions. */
+import { S3_CLIENT_ENV } from '../../common/contract';
+import { int, num, oneOf, str, type EnvSchema, type EnvValues } from '../../common/schema';
+import { LOWEST_MIN_SCORE, YUNET_DEFAULT_MIN_SCORE } from './request';
+
+/** A key prefix such as "tmp/": one or more safe segments ending with "/", never "" or "/". */
+export const KEY_PREFIX = /^(?!.*\/\.\.?\/)[A-Za-z0-9][A-Za-z0-9_.-]*\/(?:[A-Za-z0-9_.-]+\/)*$/;
+const KEY_PREFIX_WORDS = 'one or more path segments ending with "/", such as tmp/ (never empty or "/")';
+
+export const OUTPUT_ACCESS = ['public', 'presigned'] as const;
+export type OutputAccess = (typeof OUTPUT_ACCESS)[number];
+export const DETECTOR_KINDS = ['yunet', 'haar'] as const;
+export type DetectorKind = (typeof DETECTOR_KINDS)[number];
+
+/** Lambda gives a function one full vCPU at this much memory, and CPU in proportion below it. */
+export const FULL_VCPU_MEMORY_MB = 1769;
+
+/** The environment detect-faces reads at cold start. */
+export const DETECT_ENV = {
+  bucket: { env: 'BUCKET_NAME', ...str({ required: true, doc: 'bucket the marked images go to' }) },
+  imagePrefix: { env: 'IMAGE_PREFIX', ...str({ default: 'tmp/', pattern: KEY_PREFIX, expected: KEY_PREFIX_WORDS, doc: 'key prefix of the marked images' }) },
+  inputPrefix: { env: 'INPUT_PREFIX', ...str({ default: 'inputs/', pattern: KEY_PREFIX, expected: KEY_PREFIX_WORDS, doc: 'key prefix of uploaded photos processed on their own (S3 -> SQS -> this function); the only prefix it reads' }) },
+  resultPrefix: { env: 'RESULT_PREFIX', ...str({ default: 'results/', pattern: KEY_PREFIX, expected: KEY_PREFIX_WORDS, doc: 'key prefix of the result records of uploads: `inputs/a/b.jpg` -> `results/a/b.jpg.json`' }) },
+  outputAccess: { env: 'OUTPUT_ACCESS', ...oneOf(OUTPUT_ACCESS, 'public', '`public`: plain object URL (public read on the prefix); `presigned`: a presigned GET URL') },
+  // Presigned URLs die with the signing role's session; 12 h is the longest that can hold.
+  presignExpiresSeconds: { env: 'PRESIGN_EXPIRES_SECONDS', ...int(3600, 60, 43200, 'lifetime of presigned URLs, seconds') },
+  publicBaseUrl: { env: 'PUBLIC_BASE_URL', ...str({ doc: 'base of public URLs (default `https://<bucket>.s3.amazonaws.com`)' }) },
+  jpegQuality: { env: 'JPEG_QUALITY', ...int(90, 1, 100, 'JPEG quality of the marked image') },
+  maxImageBytes: { env: 'MAX_IMAGE_BYTES', ...int(10 * 1024 * 1024, 1024, 100 * 1024 * 1024, 'largest image body downloaded, bytes') },
+  maxImagePixels: { env: 'MAX_IMAGE_PIXELS', ...int(40_000_000, 1024, 200_000_000, 'largest image decoded, width x height (read from the header first)') },
+  downloadTimeoutMs: { env: 'DOWNLOAD_TIMEOUT_MS', ...int(10_000, 100, 120_000, 'one deadline for the whole download, redirects included, ms') },
+  detector: { env: 'DETECTOR', ...oneOf(DETECTOR_KINDS, 'yunet', 'face detector: YuNet 2023mar (ONNX) or the Haar frontal-face cascade') },
+  minScore: { env: 'MIN_SCORE', ...num(undefined, LOWEST_MIN_SCORE, 1, `lowest confidence of a reported face unless the request says; unset: the detector's own (YuNet ${YUNET_DEFAULT_MIN_SCORE})`) },
+  detectBudgetMs: { env: 'DETECT_BUDGET_MS', ...int(10_000, 100, 900_000, 'time the detect stage may take; requests that would need more are served at a larger minimum face size') },
+  modelsDir: { env: 'MODELS_DIR', ...str({ default: '/opt/models', doc: 'folder of the detector models (the layer puts them in /opt/models)' }) },
+  threads: { env: 'OPENCV_THREADS', ...int(0, 0, 64, "OpenCV worker threads; 0 keeps OpenCV's default") },
+  // Read by OpenCV itself, which takes many forms (any case, single letters, per-tag `dnn:DEBUG`): passed through as it is.
+  opencvLogLevel: { env: 'OPENCV_LOG_LEVEL', ...str({ doc: "OpenCV's own log level (ERROR, WARNING, INFO, ...); unset: OpenCV's default (WARNING). The stack sets ERROR" }) },
+  allowLoopbackPrefixes: {
+    env: 'ALLOW_LOOPBACK_PREFIXES',
+    ...str({
+      pattern: /^(?:https?:\/\/[^/,\s]+\/(?:[^,\s]*\/)?(?:\s*,\s*https?:\/\/[^/,\s]+\/(?:[^,\s]*\/)?)*)?$/,
+      expected: 'comma-separated http(s) URL prefixes, each ending with "/"',
+      doc: 'tests and the local runner only: loopback URL prefixes the download may fetch (the stack never sets it)',
+    }),
+  },
+  ...S3_CLIENT_ENV,
+} as const satisfies EnvSchema;
+
+export type DetectEnv = EnvValues<typeof DETECT_ENV>;

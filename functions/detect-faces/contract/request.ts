@@ -1,0 +1,96 @@
+/** A direct invocation of detect-faces: the request's fields, and the result or error it answers with. */
+import { int, num, oneOf, type ValueOf } from '../../common/schema';
+
+/** `box` draws rectangles; the others redact: `fill` (solid, the safe choice), `pixelate`, `blur`. */
+export const MARK_MODES = ['box', 'fill', 'pixelate', 'blur'] as const;
+export type MarkMode = (typeof MARK_MODES)[number];
+export const REDACT_SHAPES = ['ellipse', 'rect'] as const;
+export type RedactShape = (typeof REDACT_SHAPES)[number];
+/**
+ * What a redaction uses when the request names no shape or padding. 0.4: at 0.25 an ellipse left
+ * head-shaped blobs our own detector scored up to 0.69 at its most sensitive; at 0.4 none reaches
+ * LOWEST_MIN_SCORE, in any mode or shape (README "Redaction").
+ */
+export const REDACTION_DEFAULTS = { shape: 'ellipse', padding: 0.4 } as const satisfies { shape: RedactShape; padding: number };
+
+/**
+ * The lowest `minScore` a setting or request may ask. Under it YuNet reports texture, not faces: at
+ * the smallest face size, on the labelled photos and real-size mosaics (102 faces), every face scores
+ * 0.5 or more, while none of the 883 other detections between 0.05 and 0.5 is a face (README "Scores").
+ * Haar's scores start at 0.5 too (3 neighbours).
+ */
+export const LOWEST_MIN_SCORE = 0.5;
+
+/**
+ * YuNet's `minScore` when neither the request nor the setting names one, on the calibrated score
+ * (detect/score.ts): a raw 0.8 for faces 48+ px at the network's input, 0.6 at 28 px and under.
+ */
+export const YUNET_DEFAULT_MIN_SCORE = 0.8;
+
+/** Fields of a request besides `imageUrl`. A new option is one entry here (plus its use). */
+export const DETECT_REQUEST = {
+  minFaceSize: {
+    label: 'smallest face (px)',
+    ...int(undefined, 10, 100_000, 'smallest face side to find, pixels of the original image; default: 2% of the longer side, at least 20; served larger when the time budget requires (the result says what was used)'),
+  },
+  minScore: { label: 'lowest score', ...num(undefined, LOWEST_MIN_SCORE, 1, `lowest confidence of a reported face; default: the MIN_SCORE setting, else the detector's own (YuNet ${YUNET_DEFAULT_MIN_SCORE})`) },
+  maxFaces: { label: 'at most N faces', ...int(1000, 1, 1000, 'keep the N largest faces') },
+  mark: { label: 'mark', ...oneOf(MARK_MODES, 'box', 'how faces are marked: `box` draws rectangles; `fill`, `pixelate` and `blur` redact them (strength scales with the face)') },
+  shape: { label: 'shape', ...oneOf(REDACT_SHAPES, undefined, `shape of a redaction (not with \`box\`); default \`${REDACTION_DEFAULTS.shape}\``) },
+  padding: { label: 'padding', ...num(undefined, 0, 1, `fraction of the face box added on each side of a redaction (not with \`box\`); default ${REDACTION_DEFAULTS.padding}`) },
+} as const;
+
+export type DetectRequestOptions = { -readonly [K in keyof typeof DETECT_REQUEST]?: Exclude<ValueOf<(typeof DETECT_REQUEST)[K]>, undefined> };
+
+export interface DetectEvent extends DetectRequestOptions {
+  /** http(s) URL of a JPEG, PNG or WebP image. */
+  readonly imageUrl: string;
+}
+
+export interface Point {
+  readonly x: number;
+  readonly y: number;
+}
+
+/**
+ * Five facial points, named as Rekognition names them; left and right as seen in the image
+ * (`eyeLeft` is the eye on the image's left, the person's right eye), as Rekognition's own
+ * coordinates place them. Whole original-image pixels, within the image.
+ */
+export interface Landmarks {
+  readonly eyeLeft: Point;
+  readonly eyeRight: Point;
+  readonly nose: Point;
+  readonly mouthLeft: Point;
+  readonly mouthRight: Point;
+}
+export const LANDMARK_NAMES = ['eyeLeft', 'eyeRight', 'nose', 'mouthLeft', 'mouthRight'] as const satisfies readonly (keyof Landmarks)[];
+
+export interface FaceBox {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  readonly score: number;
+  /** YuNet only (Haar finds no landmarks: the field is absent). */
+  readonly landmarks?: Landmarks;
+}
+
+export interface DetectResult {
+  faces: number;
+  outputUrl: string;
+  /** Original-image pixels, largest first when `maxFaces` cut the list. */
+  boxes: FaceBox[];
+  width: number;
+  height: number;
+  /** The smallest face size searched for (original pixels): the request's, the default, or larger when the budget required. */
+  minFaceSize: number;
+  /** How the faces were marked (also recorded on the stored object as metadata `mark`). */
+  mark: MarkMode;
+}
+
+/** The body of a failed invocation (Lambda builds it from the error's name and message). */
+export interface DetectError {
+  errorType: 'InvalidInput' | 'UrlNotAllowed' | 'DownloadFailed' | 'TooLarge' | 'UnsupportedImage' | 'StorageFailed' | 'Internal';
+  errorMessage: string;
+}
