@@ -16,7 +16,12 @@ const SYSTEM_TESTS = {
 const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/__tests__'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' } }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' } }],
+    // jose ships ES modules only; Node loads them as they are, jest's module system needs CommonJS.
+    '/node_modules/jose/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   setupFilesAfterEnv: ['<rootDir>/__tests__/setup-cdktf.ts'],
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
 };

@@ -16,6 +16,7 @@ import { lambdaApiHandler } from './lambda-api';
 import { refuseForeign } from './loopback-guard';
 import { startLocalStack, type LocalStack, type LocalUploadOptions } from './local-stack';
 import { pageHtml } from './page';
+import { APP_PATH } from '../functions/web-api/contract';
 import type { InvocationResult } from './lambda-runtime';
 import { rateMs } from '../stack/config';
 
@@ -77,7 +78,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
       if (await api(req, res)) return;
       const url = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && url === '/') {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(pageHtml({ detect: stack.detect.options.name }));
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(pageHtml({ detect: stack.detect.options.name, app: APP_PATH }));
         return;
       }
       if (req.method === 'POST' && url === '/api/files') {

@@ -1,0 +1,73 @@
+/** The caller check: only an access token of this issuer, for this app client, unexpired, signed by the issuer's key. */
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { verifyCaller, type TokenCheck } from '../../../functions/web-api/auth';
+
+const ISSUER = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example';
+const CLIENT = 'client-123';
+const SUB = '3f1c2a9e-1b2c-4d5e-8f90-123456789abc';
+
+let check: TokenCheck;
+let sign: (claims?: JWTPayload, options?: { key?: CryptoKey; kid?: string; issuer?: string; expiresIn?: string | number }) => Promise<string>;
+let otherKey: CryptoKey;
+
+beforeAll(async () => {
+  const issuerKey = await generateKeyPair('RS256');
+  otherKey = (await generateKeyPair('RS256')).privateKey;
+  const jwk: JWK = { ...(await exportJWK(issuerKey.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+  check = { issuer: ISSUER, clientId: CLIENT, keys: createLocalJWKSet({ keys: [jwk] }) };
+  sign = async (claims = {}, options = {}) =>
+    new SignJWT({ token_use: 'access', client_id: CLIENT, username: 'alice', ...claims })
+      .setProtectedHeader({ alg: 'RS256', kid: options.kid ?? 'k1' })
+      .setSubject(SUB)
+      .setIssuer(options.issuer ?? ISSUER)
+      .setIssuedAt()
+      .setExpirationTime(options.expiresIn ?? '1h')
+      .sign(options.key ?? issuerKey.privateKey);
+});
+
+const refused = async (authorization: string | undefined, message: RegExp) =>
+  expect(verifyCaller(authorization, check)).rejects.toMatchObject({ status: 401, code: 'Unauthorized', message: expect.stringMatching(message) });
+
+test('a valid access token gives its subject', async () => {
+  await expect(verifyCaller(`Bearer ${await sign()}`, check)).resolves.toEqual({ sub: SUB, username: 'alice' });
+});
+
+test('no header, another scheme, or not a JWT: 401', async () => {
+  await refused(undefined, /sign in first/);
+  await refused('', /sign in first/);
+  await refused(`Basic ${Buffer.from('a:b').toString('base64')}`, /not "Bearer <access token>"/);
+  await refused('Bearer not-a-token', /not "Bearer <access token>"/);
+});
+
+test('expired, from another issuer, or for another app client: 401', async () => {
+  await refused(`Bearer ${await sign({}, { expiresIn: Math.floor(Date.now() / 1000) - 60 })}`, /expired/);
+  await refused(`Bearer ${await sign({}, { issuer: 'https://evil.example' })}`, /refused \(ERR_JWT_CLAIM_VALIDATION_FAILED\)/);
+  await refused(`Bearer ${await sign({ client_id: 'another-client' })}`, /another app client/);
+});
+
+test('an ID token is not an access token', async () => {
+  await refused(`Bearer ${await sign({ token_use: 'id' })}`, /access token is needed/);
+});
+
+test('signed by a key that is not the issuer\'s, or under an unknown kid: 401', async () => {
+  await refused(`Bearer ${await sign({}, { key: otherKey })}`, /refused \(ERR_JWS_SIGNATURE_VERIFICATION_FAILED\)/);
+  await refused(`Bearer ${await sign({}, { key: otherKey, kid: 'k2' })}`, /refused \(ERR_JWKS_NO_MATCHING_KEY\)/);
+});
+
+test('"alg": "none" and HMAC tokens are refused (only RS256)', async () => {
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const payload = b64({ sub: SUB, iss: ISSUER, client_id: CLIENT, token_use: 'access', exp: Math.floor(Date.now() / 1000) + 600 });
+  await refused(`Bearer ${b64({ alg: 'none', kid: 'k1' })}.${payload}.x`, /refused/);
+  const hs = await new SignJWT({ token_use: 'access', client_id: CLIENT }).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setSubject(SUB).setIssuer(ISSUER).setExpirationTime('1h').sign(new TextEncoder().encode('a'.repeat(32)));
+  await refused(`Bearer ${hs}`, /refused/);
+});
+
+test('a token without a subject: 401', async () => {
+  const noSub = await new SignJWT({ token_use: 'access', client_id: CLIENT }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(ISSUER).setExpirationTime('1h').sign(otherKey);
+  await refused(`Bearer ${noSub}`, /refused/);
+});
+
+test('keys that cannot be read are 503, not the caller\'s fault', async () => {
+  const failing: TokenCheck = { ...check, keys: async () => Promise.reject(new TypeError('fetch failed')) };
+  await expect(verifyCaller(`Bearer ${await sign()}`, failing)).rejects.toMatchObject({ status: 503, code: 'ServiceUnavailable' });
+});

@@ -1,0 +1,42 @@
+/** The upload path's rules as this API uses them: where results and outputs are, options as metadata. */
+import { metadataName, optionsToMetadata, outputKeyOf, resultKeyOf } from '../../../functions/web-api/upload-rules';
+
+const P = { inputPrefix: 'inputs/', resultPrefix: 'results/', outputPrefix: 'outputs/' };
+
+test('result record and output of an input key', () => {
+  expect(resultKeyOf('inputs/u/a.jpg', P)).toBe('results/u/a.jpg.json');
+  expect(outputKeyOf('inputs/u/a.jpg', P)).toBe('outputs/u/a.jpg');
+  expect(outputKeyOf('inputs/u/a.png', P)).toBe('outputs/u/a.png.jpg');
+  expect(outputKeyOf('inputs/u/a.webp', P)).toBe('outputs/u/a.webp.jpg');
+  expect(() => resultKeyOf('elsewhere/a.jpg', P)).toThrow(/not under inputs\//);
+});
+
+test('metadata names are the CLI flags\' names', () => {
+  expect(['minFaceSize', 'minScore', 'maxFaces', 'mark', 'shape', 'padding'].map(metadataName)).toEqual(['min-face-size', 'min-score', 'max-faces', 'mark', 'shape', 'padding']);
+});
+
+test('options become metadata, values as text; none gives none', () => {
+  expect(optionsToMetadata({ mark: 'fill', padding: 0.5, minFaceSize: 24, shape: 'rect', minScore: 0.6, maxFaces: 3 })).toEqual({
+    mark: 'fill',
+    padding: '0.5',
+    'min-face-size': '24',
+    shape: 'rect',
+    'min-score': '0.6',
+    'max-faces': '3',
+  });
+  expect(optionsToMetadata(undefined)).toEqual({});
+  expect(optionsToMetadata({})).toEqual({});
+});
+
+test.each([
+  [{ mark: 'sparkle' }, /^mark must be one of box, fill, pixelate, blur, got "sparkle"$/],
+  [{ minFaceSize: 5 }, /^minFaceSize must be a whole number from 10/],
+  [{ minFaceSize: '24' }, /^minFaceSize must be a whole number/],
+  [{ padding: 2 }, /^padding must be a number from 0 to 1/],
+  [{ shape: '' }, /^shape must be one of ellipse, rect/],
+  [{ sparkle: 1 }, /^unknown option sparkle; the options are minFaceSize, minScore, maxFaces, mark, shape, padding$/],
+  ['fill', /^options must be an object/],
+  [['fill'], /^options must be an object/],
+])('%j is refused as InvalidInput, naming the field and its range', (options, message) => {
+  expect(() => optionsToMetadata(options)).toThrow(expect.objectContaining({ code: 'InvalidInput', message: expect.stringMatching(message) }));
+});
