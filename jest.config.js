@@ -2,7 +2,7 @@
  * Two lanes (npm test runs both; type-checking is `tsc --noEmit`, which npm test runs first; jest
  * only transpiles, with swc):
  *   unit    npm run test:unit   Node and the npm packages only: no layer, no root, no S3 server
- *   system  npm run test:system what needs more; each entry says what (README "Tests")
+ *   system  npm run test:system what needs more; each entry says what (README "Tests", docs/testing.md)
  */
 const SYSTEM_TESTS = {
   '<rootDir>/__tests__/integration/': 'the built layer and an S3 server (s3rver), the AWS CLI',

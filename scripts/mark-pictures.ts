@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/mark-pictures.ts`: docs/marks.jpg, the README's picture of each mark mode (box,
+ * `npx tsx scripts/mark-pictures.ts`: docs/marks.jpg, docs/redaction.md's picture of each mark mode (box,
  * fill, pixelate, blur) on the public-domain sample photo, made with the layer's OpenCV and the
  * function's own detector and marking code. Needs the built layer.
  */

@@ -56,7 +56,7 @@ describe('golden bytes', () => {
    * A fixed input set and the sha256 of its zip. The hash changes only when fflate (its version is
    * pinned in package.json) or bundling/zip.ts changes the bytes written, and then the layer zip's
    * bytes change too: the layer's cache key holds fflate's version and the workflow's holds
-   * bundling/zip.ts and package-lock.json (README "The OpenCV layer"), so a new hash here means a new
+   * bundling/zip.ts and package-lock.json (docs/layer.md), so a new hash here means a new
    * layer version and new function hashes on the next deploy. Update it on purpose, never to make
    * the test pass.
    */

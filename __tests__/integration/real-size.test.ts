@@ -38,7 +38,7 @@ const quality = (found: Box[], truth: Truth[]) => recallPrecision([{ found, trut
 
 describe('labelled mosaics at the default settings (YuNet)', () => {
   test.each([
-    // name, recall, precision at least (measured: see README "Detection at real sizes")
+    // name, recall, precision at least (measured: docs/detection.md, "Detection at real sizes")
     ['groups2000', 0.93, 0.93],
     ['groups4000', 0.93, 0.93],
     ['hd1080', 0.93, 0.93],

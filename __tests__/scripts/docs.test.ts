@@ -1,4 +1,4 @@
-/** The README's and `help`'s settings and request tables are what the contracts and the stack's table say. */
+/** The generated settings and request tables (README, docs/configuration.md, `help`) are what the contracts and the stack's table say. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DOC_FILES, generatedSections, regenerate } from '../../scripts/docs';

@@ -1,12 +1,12 @@
 /**
  * Settings and request fields as data: name, type, default, bounds and meaning written once, then
  * parsed (function cold start, request validation), written (the stack's and the local runner's
- * environment builders) and documented (README and `help` tables) from the same object.
+ * environment builders) and documented (the README's, docs/configuration.md's and `help`'s tables) from the same object.
  * Dependency-free: the stack and local/ import it through the functions' contracts.
  */
 
 interface Base {
-  /** What it means, one sentence: goes into the README and `help` tables. */
+  /** What it means, one sentence: goes into the generated tables (npm run docs). */
   readonly doc: string;
   /** A short name for a form control (the local page). */
   readonly label?: string;
@@ -150,7 +150,7 @@ export function shownDefault(spec: ValueSpec): string {
   return `\`${String(spec.default)}\``;
 }
 
-/** A Markdown table of settings or fields, for the README (a test fails when it drifts). */
+/** A Markdown table of settings or fields, for the docs (a test fails when it drifts). */
 export function markdownTable(rows: readonly { name: string; spec: ValueSpec }[], nameHeader: string): string {
   const lines = [`| ${nameHeader} | default | accepted | meaning |`, '|---|---|---|---|'];
   for (const { name, spec } of rows) lines.push(`| \`${name}\` | ${shownDefault(spec)} | ${accepted(spec)} | ${spec.doc} |`);

@@ -3,7 +3,7 @@
  * Lambda layer (or the local runner's unpacked copy of it). Each signature is the package's own
  * (7.1.2, typings/), cut to what functions/, local/, bench/, scripts/, layer/smoke/ and __tests__ call.
  *
- * Why not the package's typings (measured 2026-11, npm 11.19, README "What we use"): they are
+ * Why not the package's typings (measured 2026-11, npm 11.19, docs/architecture.md, "What we use"): they are
  * self-contained and our code compiles against them unchanged, but they come only with the package,
  * and a devDependency on it adds 81 packages (node-gyp, @u4/opencv-build, tar, cacache, ...), 34 MB,
  * 2,749 files; its install step (node-gyp on binding.gyp) fails `npm install` unless allowScripts

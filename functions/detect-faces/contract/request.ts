@@ -9,14 +9,14 @@ export type RedactShape = (typeof REDACT_SHAPES)[number];
 /**
  * What a redaction uses when the request names no shape or padding. 0.4: at 0.25 an ellipse left
  * head-shaped blobs our own detector scored up to 0.69 at its most sensitive; at 0.4 none reaches
- * LOWEST_MIN_SCORE, in any mode or shape (README "Redaction").
+ * LOWEST_MIN_SCORE, in any mode or shape (docs/redaction.md).
  */
 export const REDACTION_DEFAULTS = { shape: 'ellipse', padding: 0.4 } as const satisfies { shape: RedactShape; padding: number };
 
 /**
  * The lowest `minScore` a setting or request may ask. Under it YuNet reports texture, not faces: at
  * the smallest face size, on the labelled photos and real-size mosaics (102 faces), every face scores
- * 0.5 or more, while none of the 883 other detections between 0.05 and 0.5 is a face (README "Scores").
+ * 0.5 or more, while none of the 883 other detections between 0.05 and 0.5 is a face (docs/detection.md, "Scores").
  * Haar's scores start at 0.5 too (3 neighbours).
  */
 export const LOWEST_MIN_SCORE = 0.5;

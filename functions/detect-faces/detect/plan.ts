@@ -30,7 +30,7 @@ export interface PlanParams {
   readonly align: number;
 }
 
-/** YuNet 2023mar through cv.dnn; see README "Detection at real sizes" for the measurements. */
+/** YuNet 2023mar through cv.dnn; see docs/detection.md, "Detection at real sizes", for the measurements. */
 export const YUNET_PLAN: PlanParams = {
   minNetFace: 24,
   maxNetFace: 288,

@@ -1,7 +1,7 @@
 /**
  * Where and how strongly a face is redacted, as pure arithmetic (OpenCV does the pixels in
  * output/image.ts). Strengths scale with the face, so a 30-px face and a 3000-px face are both
- * unrecognisable: measured against our own detector at its most sensitive (README "Redaction").
+ * unrecognisable: measured against our own detector at its most sensitive (docs/redaction.md).
  */
 import type { MarkMode, RedactShape } from '../contract';
 
