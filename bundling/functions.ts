@@ -22,6 +22,7 @@ export interface FunctionBundle {
 export const FUNCTION_BUNDLES = {
   detectFaces: { name: 'detect-faces', entry: 'functions/detect-faces/index.ts', external: ['@u4/opencv4nodejs'] },
   cleanup: { name: 'cleanup', entry: 'functions/cleanup/index.ts' },
+  webApi: { name: 'web-api', entry: 'functions/web-api/index.ts' },
 } as const satisfies Record<string, FunctionBundle>;
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');

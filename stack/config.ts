@@ -5,7 +5,7 @@
  * setting, the value and what is accepted.
  */
 import { CLEANUP_ENV } from '../functions/cleanup/contract';
-import { int, oneOf, parseValue, str, type ValueOf, type ValueSpec } from '../functions/common/schema';
+import { bool, int, oneOf, parseValue, str, type ValueOf, type ValueSpec } from '../functions/common/schema';
 import { DETECT_ENV, FULL_VCPU_MEMORY_MB, type DetectorKind, type OutputAccess } from '../functions/detect-faces/contract';
 import { LAYER_ARCHES, layerZipPath } from '../layer/inputs';
 
@@ -88,11 +88,19 @@ export const STACK_SETTINGS = {
   inputLifecycleDays: { env: 'FACE_INPUT_LIFECYCLE_DAYS', spec: int(DEAD_LETTER_RETENTION_DAYS, 1, 3650, `uploaded photos under the input prefix expire after this many days; below ${DEAD_LETTER_RETENTION_DAYS} (how long dead letters are kept) a redriven dead letter may find its photo gone`) },
   resultLifecycleDays: { env: 'FACE_RESULT_LIFECYCLE_DAYS', spec: int(30, 1, 3650, 'result records under the result prefix expire after this many days') },
   logRetentionDays: { env: 'FACE_LOG_RETENTION_DAYS', spec: int(14, 1, 3653, "CloudWatch Logs retention, days (one of CloudWatch's periods)") },
+  webApp: { env: 'FACE_WEB_APP', spec: bool(true, 'the web app: a Cognito user pool (users created by an administrator), an HTTPS API with a JWT authorizer, its function and page (sign in, upload, results); false leaves all of it out') },
+  webApiRateLimit: { env: 'FACE_WEB_API_RATE_LIMIT', spec: int(20, 1, 10_000, "the web app's API: steady requests per second across all callers (API Gateway throttling; above it, 429)") },
+  webApiBurstLimit: { env: 'FACE_WEB_API_BURST_LIMIT', spec: int(40, 1, 5_000, "the web app's API: requests allowed at once above the steady rate (API Gateway's token bucket)") },
+  authDomainPrefix: {
+    env: 'FACE_AUTH_DOMAIN_PREFIX',
+    spec: str({ pattern: /^(?!.*(aws|amazon|cognito))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, expected: 'lower-case letters, digits and hyphens, at most 63, without "aws", "amazon" or "cognito"', doc: "prefix of the sign-in page's address (`https://<prefix>.auth.<region>.amazoncognito.com`), unique in the region; unset: `<stackName>-<account id>`" }),
+  },
   layerS3ThresholdBytes: { env: 'FACE_LAYER_S3_THRESHOLD_BYTES', spec: int(50 * 1024 * 1024, 1, 250 * 1024 * 1024, "layer zips above this size go through an S3 object (Lambda's direct upload limit is 50 MB)") },
   architecture: { env: 'FACE_ARCHITECTURE', spec: oneOf(LAYER_ARCHES, 'x86_64', 'Lambda architecture of both functions and the layer: `arm64` (Graviton) costs 20% less per GB-second; build its layer with `npm run build:layer -- --arch arm64`') },
   layerZip: { env: 'FACE_LAYER_ZIP', spec: str({ doc: 'the built layer; unset: `layer/dist/opencv-layer-<architecture>.zip` (`npm run build:layer`)' }) },
   detectZip: { env: 'FACE_DETECT_ZIP', spec: str({ doc: 'a prebuilt detect-faces zip to deploy; unset: bundled while synthesizing' }) },
   cleanupZip: { env: 'FACE_CLEANUP_ZIP', spec: str({ doc: 'a prebuilt cleanup zip to deploy; unset: bundled while synthesizing' }) },
+  webApiZip: { env: 'FACE_WEB_API_ZIP', spec: str({ doc: 'a prebuilt web-api zip to deploy; unset: bundled while synthesizing' }) },
   stateBucket: { env: 'FACE_STATE_BUCKET', spec: str({ expected: "S3's bucket naming rules", doc: 'S3 bucket of the Terraform state (S3-native locking); unset: a local state file' }) },
   stateKey: { env: 'FACE_STATE_KEY', spec: str({ default: 'face-detection/terraform.tfstate', pattern: /^[A-Za-z0-9!_.*'()/-]+$/, expected: 'an S3 key', doc: 'key of the Terraform state object' }) },
   stateRegion: { env: 'FACE_STATE_REGION', spec: str({ pattern: /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, expected: 'an AWS region such as us-east-1', doc: "region of the state bucket; unset: the stack's region" }) },
@@ -102,7 +110,7 @@ export type SettingName = keyof typeof STACK_SETTINGS;
 type SettingValues = { readonly [N in SettingName]: ValueOf<(typeof STACK_SETTINGS)[N]['spec']> };
 
 /** Settings the resolved config holds in another form: artifacts and backend grouped, the budget computed. */
-const REGROUPED = ['layerZip', 'detectZip', 'cleanupZip', 'stateBucket', 'stateKey', 'stateRegion', 'detectBudgetMs'] as const satisfies readonly SettingName[];
+const REGROUPED = ['layerZip', 'detectZip', 'cleanupZip', 'webApiZip', 'stateBucket', 'stateKey', 'stateRegion', 'detectBudgetMs'] as const satisfies readonly SettingName[];
 type Regrouped = (typeof REGROUPED)[number];
 
 /** The resolved settings, each as STACK_SETTINGS describes it (name, default, bounds, meaning). */
@@ -113,6 +121,7 @@ export type StackConfig = Omit<SettingValues, Regrouped> & {
     readonly layerZip: string;
     readonly detectZip?: string;
     readonly cleanupZip?: string;
+    readonly webApiZip?: string;
   };
   readonly backend?: StateBackend;
 };
@@ -186,7 +195,7 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
   return {
     ...(Object.fromEntries(plain.map((name) => [name, get(name)])) as Omit<SettingValues, Regrouped>),
     detectBudgetMs,
-    artifacts: { layerZip: get('layerZip') ?? layerZipPath(architecture), detectZip: get('detectZip'), cleanupZip: get('cleanupZip') },
+    artifacts: { layerZip: get('layerZip') ?? layerZipPath(architecture), detectZip: get('detectZip'), cleanupZip: get('cleanupZip'), webApiZip: get('webApiZip') },
     backend,
   };
 }

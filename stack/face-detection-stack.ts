@@ -8,6 +8,7 @@ import { DETECT_FUNCTION_SETTINGS, DetectFunction } from './detect-function';
 import { OpenCvLayer } from './opencv-layer';
 import { Storage } from './storage';
 import { UPLOAD_TRIGGER_SETTINGS, UploadTrigger } from './upload-trigger';
+import { WEB_APP_SETTINGS, WebApp } from './web-app';
 
 export class FaceDetectionStack extends TerraformStack {
   readonly storage: Storage;
@@ -15,6 +16,8 @@ export class FaceDetectionStack extends TerraformStack {
   readonly detect: DetectFunction;
   readonly cleanup: CleanupFunction;
   readonly uploads: UploadTrigger;
+  /** Absent with `webApp=false`. */
+  readonly webApp?: WebApp;
 
   constructor(scope: Construct, config: StackConfig) {
     super(scope, config.stackName);
@@ -95,5 +98,15 @@ export class FaceDetectionStack extends TerraformStack {
       description: 'Uploads that kept failing unexpectedly; alarm on ApproximateNumberOfMessagesVisible > 0',
       value: this.uploads.deadLetterQueue.name,
     });
+
+    if (config.webApp) {
+      this.webApp = new WebApp(this, 'web-app', { settings: pickSettings(config, WEB_APP_SETTINGS), prebuiltZip: config.artifacts.webApiZip, bucketName: bucket.id, bucketArn: bucket.arn });
+      const pool = this.webApp.userPool;
+      new TerraformOutput(this, 'app_url', { description: 'The web app: sign in, drop photos, get them back redacted', value: this.webApp.appUrl });
+      new TerraformOutput(this, 'invite_command', {
+        description: 'Invite a user to the web app (Cognito emails a temporary password; only administrators create users)',
+        value: `aws cognito-idp admin-create-user --region ${config.region} --user-pool-id ${pool.id} --username NAME --user-attributes Name=email,Value=EMAIL Name=email_verified,Value=true`,
+      });
+    }
   }
 }

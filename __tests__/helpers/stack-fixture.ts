@@ -8,7 +8,7 @@ import { FaceDetectionStack } from '../../stack/face-detection-stack';
 import { createZip } from '../../bundling/zip';
 
 /** Fixture zips with fixed content (so asset hashes, and the snapshots, are the same everywhere). */
-export function fixtureZips(): { layerZip: string; detectZip: string; cleanupZip: string } {
+export function fixtureZips(): { layerZip: string; detectZip: string; cleanupZip: string; webApiZip: string } {
   const dir = path.join(os.tmpdir(), 'face-detection-fixture-zips');
   fs.mkdirSync(dir, { recursive: true });
   const write = (name: string, entries: { name: string; data: string }[]) => {
@@ -20,6 +20,7 @@ export function fixtureZips(): { layerZip: string; detectZip: string; cleanupZip
     layerZip: write('opencv-layer-x86_64.zip', [{ name: 'nodejs/node_modules/fixture/index.js', data: 'module.exports = {};\n' }]),
     detectZip: write('detect-faces.zip', [{ name: 'index.js', data: 'exports.handler = async () => ({ fixture: "detect" });\n' }]),
     cleanupZip: write('cleanup.zip', [{ name: 'index.js', data: 'exports.handler = async () => ({ fixture: "cleanup" });\n' }]),
+    webApiZip: write('web-api.zip', [{ name: 'index.js', data: 'exports.handler = async () => ({ fixture: "web-api" });\n' }]),
   };
 }
 

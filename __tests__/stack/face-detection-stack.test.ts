@@ -288,8 +288,8 @@ describe('uploads processed on their own', () => {
 });
 
 describe('outputs and backend', () => {
-  test('outputs name the bucket, both functions and the invoke command', () => {
-    const { parsed } = synthStack();
+  test('outputs name the bucket, both functions and the invoke command (and the web app\'s, when it is on)', () => {
+    const { parsed } = synthStack({ webApp: false });
     expect(Object.keys(parsed.output).sort()).toEqual([
       'bucket_name',
       'cleanup_function_arn',
@@ -301,6 +301,7 @@ describe('outputs and backend', () => {
       'upload_dead_letter_queue_name',
       'upload_queue_url',
     ]);
+    expect(Object.keys(synthStack().parsed.output).sort()).toEqual([...Object.keys(parsed.output), 'app_url', 'invite_command'].sort());
     expect(parsed.output.invoke_command.value).toMatch(
       /^aws lambda invoke --region us-east-1 --function-name \$\{aws_lambda_function\..*\.function_name\} --payload '\$\{jsonencode\(.*imageUrl.*\)\}' --cli-binary-format raw-in-base64-out out\.json$/,
     );
@@ -329,11 +330,16 @@ describe('snapshots', () => {
     }
   });
 
+  // Without the web app: the stack as it was before it (the same snapshots).
   test('JSON', () => {
-    expect(synthStack().json).toMatchSnapshot();
+    expect(synthStack({ webApp: false }).json).toMatchSnapshot();
   });
 
   test('HCL', () => {
+    expect(synthStack({ webApp: false }).hcl()).toMatchSnapshot();
+  });
+
+  test('HCL with the web app', () => {
     expect(synthStack().hcl()).toMatchSnapshot();
   });
 });

@@ -242,3 +242,44 @@ describe('upload queue policy: only S3, for this bucket in this account, may sen
     expect(await send('s3.amazonaws.com', { 'aws:SourceArn': BUCKET_ARN, 'aws:SourceAccount': ACCOUNT, 'aws:SecureTransport': 'false' })).toBe('ExplicitlyDenied');
   });
 });
+
+describe('web-api role: presigns uploads under inputs/, reads results/ and outputs/, lists those prefixes, nothing else', () => {
+  const { parsed } = synthStack();
+  const base = { principal: roleArn('face-detection-web-api-role'), identityPolicy: rolePolicy(parsed, 'face-detection-web-api-role') };
+  const U = '3f1c2a9e-1b2c-4d5e-8f90-123456789abc';
+
+  test.each([
+    ['s3:PutObject', `inputs/${U}/a.jpg`, 'Allowed'],
+    ['s3:PutObject', `results/${U}/a.jpg.json`, 'ImplicitlyDenied'],
+    ['s3:PutObject', `outputs/${U}/a.jpg`, 'ImplicitlyDenied'],
+    ['s3:PutObject', 'tmp/a.jpg', 'ImplicitlyDenied'],
+    ['s3:PutObject', 'inputsx/a.jpg', 'ImplicitlyDenied'],
+    ['s3:GetObject', `results/${U}/a.jpg.json`, 'Allowed'],
+    ['s3:GetObject', `outputs/${U}/a.jpg`, 'Allowed'],
+    ['s3:GetObject', `inputs/${U}/a.jpg`, 'ImplicitlyDenied'],
+    ['s3:GetObject', 'tmp/a.jpg', 'ImplicitlyDenied'],
+    ['s3:GetObject', 'artifacts/layers/x.zip', 'ImplicitlyDenied'],
+    ['s3:DeleteObject', `inputs/${U}/a.jpg`, 'ImplicitlyDenied'],
+    ['s3:DeleteObject', `outputs/${U}/a.jpg`, 'ImplicitlyDenied'],
+    ['s3:PutObjectAcl', `inputs/${U}/a.jpg`, 'ImplicitlyDenied'],
+  ])('%s %s -> %s', async (action, key, expected) => {
+    expect(await decide({ ...base, action, resource: `${BUCKET_ARN}/${key}` })).toBe(expected);
+  });
+
+  test.each([
+    [`inputs/${U}/`, 'Allowed'],
+    [`results/${U}/a.jpg.json`, 'Allowed'],
+    ['outputs/', 'ImplicitlyDenied'],
+    ['tmp/', 'ImplicitlyDenied'],
+    ['', 'ImplicitlyDenied'],
+    ['inputsx/', 'ImplicitlyDenied'],
+  ])('ListBucket with prefix %j -> %s', async (prefix, expected) => {
+    expect(await decide({ ...base, action: 's3:ListBucket', resource: BUCKET_ARN, context: { 's3:prefix': prefix } })).toBe(expected);
+  });
+
+  test('ListBucket without a prefix, and any other service, are denied', async () => {
+    expect(await decide({ ...base, action: 's3:ListBucket', resource: BUCKET_ARN })).toBe('ImplicitlyDenied');
+    expect(await decide({ ...base, action: 'lambda:InvokeFunction', resource: functionArn('face-detection-detect-faces') })).toBe('ImplicitlyDenied');
+    expect(await decide({ ...base, action: 'cognito-idp:AdminCreateUser', resource: `arn:aws:cognito-idp:us-east-1:${ACCOUNT}:userpool/us-east-1_x` })).toBe('ImplicitlyDenied');
+  });
+});

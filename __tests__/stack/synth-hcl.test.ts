@@ -29,6 +29,7 @@ function synthIn(dir: string): string {
     FACE_LAYER_ZIP: zips.layerZip,
     FACE_DETECT_ZIP: zips.detectZip,
     FACE_CLEANUP_ZIP: zips.cleanupZip,
+    FACE_WEB_API_ZIP: zips.webApiZip,
     FACE_BUCKET_NAME: '',
     FACE_STATE_BUCKET: '',
   };
@@ -82,6 +83,12 @@ describe('npm run synth', () => {
       'aws_cloudwatch_log_group',
       'aws_scheduler_schedule',
       'aws_sqs_queue',
+      'aws_cognito_user_pool',
+      'aws_cognito_user_pool_client',
+      'aws_apigatewayv2_api',
+      'aws_apigatewayv2_authorizer',
+      'aws_apigatewayv2_route',
+      'aws_s3_bucket_cors_configuration',
     ]) {
       expect(first).toContain(`resource "${type}"`);
     }
@@ -107,13 +114,13 @@ describe('cdktf synth on a checkout without functions/dist', () => {
     for (const dir of dirs) copySources(dir);
     expect(fs.existsSync(path.join(bare, 'functions', 'dist'))).toBe(false);
     const bundledAtSynth = cdktfSynth(bare, {});
-    expect(fs.readdirSync(path.join(bare, 'functions', 'dist')).sort()).toEqual(['cleanup.zip', 'detect-faces.zip']);
+    expect(fs.readdirSync(path.join(bare, 'functions', 'dist')).sort()).toEqual(['cleanup.zip', 'detect-faces.zip', 'web-api.zip']);
 
     const build = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['bundling/functions.ts'], { cwd: prebuilt, encoding: 'utf8' });
     expect(build.status).toBe(0);
     const zips = path.join(prebuilt, 'functions', 'dist');
-    for (const name of ['cleanup.zip', 'detect-faces.zip']) expect(fs.readFileSync(path.join(zips, name))).toEqual(fs.readFileSync(path.join(bare, 'functions', 'dist', name)));
-    const fromPrebuilt = cdktfSynth(prebuilt, { FACE_DETECT_ZIP: path.join(zips, 'detect-faces.zip'), FACE_CLEANUP_ZIP: path.join(zips, 'cleanup.zip') });
+    for (const name of ['cleanup.zip', 'detect-faces.zip', 'web-api.zip']) expect(fs.readFileSync(path.join(zips, name))).toEqual(fs.readFileSync(path.join(bare, 'functions', 'dist', name)));
+    const fromPrebuilt = cdktfSynth(prebuilt, { FACE_DETECT_ZIP: path.join(zips, 'detect-faces.zip'), FACE_CLEANUP_ZIP: path.join(zips, 'cleanup.zip'), FACE_WEB_API_ZIP: path.join(zips, 'web-api.zip') });
     expect(bundledAtSynth).toContain('detect-faces.zip');
     expect(bundledAtSynth).toBe(fromPrebuilt);
   }, 240_000);
