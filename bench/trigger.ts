@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { FACES_DIR, readLabels } from '../__tests__/helpers/image-server';
 import { listKeys, localS3Client } from '../__tests__/helpers/s3';
-import { decodeEventKey } from '../functions/detect-faces/entries/s3-upload';
+import { decodeEventKey } from '../functions/detect-faces/uploads/events';
 import { startLocalStack } from '../local/local-stack';
 import type { BatchReport } from '../local/uploads';
 
@@ -58,11 +58,14 @@ async function main(): Promise<void> {
     const deliveries = new Map<string, number>();
     for (const r of reports) {
       for (const m of r.messages) {
-        for (const rec of JSON.parse(m.body).Records ?? []) deliveries.set(decodeEventKey(rec.s3.object.key), (deliveries.get(decodeEventKey(rec.s3.object.key)) ?? 0) + 1);
+        for (const rec of JSON.parse(m.body).Records ?? []) {
+          const key = decodeEventKey(rec.s3.object.key) ?? rec.s3.object.key;
+          deliveries.set(key, (deliveries.get(key) ?? 0) + 1);
+        }
       }
     }
     const records = await listKeys(s3, 'results/bench/');
-    const marked = await listKeys(s3, 'tmp/upload-');
+    const marked = await listKeys(s3, 'outputs/bench/');
     let wrong = 0;
     let faces = 0;
     let expectedFaces = 0;
@@ -72,7 +75,7 @@ async function main(): Promise<void> {
       const record = JSON.parse(await body.Body!.transformToString());
       faces += record.faces;
       expectedFaces += u.faces;
-      images.add(new URL(record.outputUrl).pathname);
+      images.add(record.outputKey);
       if (record.source?.key !== u.key || record.source?.eTag !== u.eTag || record.faces !== u.faces) wrong++;
     }
     const dup = [...deliveries.values()].filter((n) => n > 1).length;

@@ -108,6 +108,17 @@ function fastFolderCleanup(): void {
   };
 }
 
+/**
+ * S3's event sequencer: hex, increasing with each event of a key. s3rver's is the time in ms
+ * (ties within a millisecond, so two quick overwrites look like one event): replaced by the
+ * time in ms and a counter, in the order s3rver emits its events.
+ */
+let sequence = 0;
+export function nextSequencer(now = Date.now()): string {
+  sequence = (sequence + 1) % 0x100000000;
+  return `${now.toString(16).toUpperCase().padStart(12, '0')}${sequence.toString(16).toUpperCase().padStart(8, '0')}`;
+}
+
 /** In this process (listing past 1000 keys needs --openssl-legacy-provider here). */
 export async function startS3Server(options: S3ServerOptions): Promise<RunningS3Server> {
   fs.mkdirSync(options.directory, { recursive: true });
@@ -126,7 +137,13 @@ export async function startS3Server(options: S3ServerOptions): Promise<RunningS3
     const handle = koaCallback();
     return (req: IncomingMessage, res: ServerResponse) => (refuseForeign(req, res) ? undefined : handle(req, res));
   };
-  if (options.onEvent) server.on('event', options.onEvent as (n: { Records: unknown[] }) => void);
+  if (options.onEvent) {
+    const onEvent = options.onEvent;
+    server.on('event', (event) => {
+      const n = event as S3rverNotification;
+      onEvent({ Records: n.Records.map((r) => ({ ...r, s3: { ...r.s3, object: { ...r.s3.object, sequencer: nextSequencer() } } })) });
+    });
+  }
   const { address, port } = await server.run();
   return { endpoint: `http://${address}:${port}`, close: () => server.close() };
 }

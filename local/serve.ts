@@ -153,18 +153,21 @@ export function usage(s: RunningServe): string {
   const inputs = stack.config.inputPrefix;
   const photo = `${s3}/${b}/${inputs}photo.jpg`;
   const results = stack.config.resultPrefix;
+  const outputs = stack.config.outputPrefix;
   return [
     'Local face detection (Ctrl-C stops everything)',
     `  page        ${endpoint}/`,
     `  Lambda API  ${endpoint}   functions: ${detect}, ${stack.cleanup.options.name}`,
     `  S3          ${s3}   bucket ${b}`,
     `  cleanup     ${s.cleanupEveryMs ? `every ${s.cleanupEveryMs / 1000} s` : 'by hand only'}, images older than ${stack.config.cleanupMaxAgeSeconds} s`,
-    `  uploads     s3://${b}/${inputs} -> s3://${b}/${results}  (batches of ${stack.config.uploadBatchSize}, ${u.runtimes.length} at once, retried after ${u.queue.options.visibilityTimeoutMs / 1000} s, dead letters after ${u.queue.options.maxReceiveCount} receives${u.queue.options.deadLetterDir ? `: ${path.relative(process.cwd(), u.queue.options.deadLetterDir) || '.'}` : ''})`,
+    `  uploads     s3://${b}/${inputs} -> s3://${b}/${outputs} + s3://${b}/${results}  (batches of ${stack.config.uploadBatchSize}, ${u.runtimes.length} at once, retried after ${u.queue.options.visibilityTimeoutMs / 1000} s, dead letters after ${u.queue.options.maxReceiveCount} receives${u.queue.options.deadLetterDir ? `: ${path.relative(process.cwd(), u.queue.options.deadLetterDir) || '.'}` : ''})`,
     '',
-    'Upload a photo: it is processed on its own, and its result appears under results/:',
+    `Upload a photo (options as metadata, named like the CLI flags): its redacted image appears under ${outputs}, its record under ${results}:`,
     `  aws s3 cp photo.jpg s3://${b}/${inputs} --endpoint-url ${s3}`,
+    `  aws s3 cp photo.jpg s3://${b}/${inputs}fill.jpg --metadata mark=fill,padding=0.5,min-face-size=24 --endpoint-url ${s3}`,
     `  aws s3 ls s3://${b}/${results} --recursive --endpoint-url ${s3}`,
     `  aws s3 cp s3://${b}/${results}photo.jpg.json - --endpoint-url ${s3}`,
+    `  aws s3 cp s3://${b}/${outputs}photo.jpg photo-redacted.jpg --endpoint-url ${s3}`,
     '',
     'Or invoke detect-faces directly, here on that photo (any credentials and region work):',
     `  aws lambda invoke --function-name ${detect} --payload '{"imageUrl":"${photo}"}' --cli-binary-format raw-in-base64-out --endpoint-url ${endpoint} out.json && cat out.json`,

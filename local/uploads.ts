@@ -157,11 +157,12 @@ export function encodeEventKey(key: string): string {
 }
 
 /**
- * s3rver's event as S3 sends it to a queue: object-created events under the prefix only (the
- * notification's filter), the key URL-encoded, the bucket's ARN; undefined for anything else.
+ * s3rver's event as S3 sends it to a queue: object-created and object-removed events under the
+ * prefix only (the notification's filter, stack/upload-trigger.ts), the key URL-encoded, the
+ * bucket's ARN, the sequencer as s3-server.ts assigns it; undefined for anything else.
  */
 export function toS3Notification(event: S3rverNotification, filter: { bucket: string; prefix: string; region: string }): string | undefined {
-  const records = event.Records.filter((r) => r.eventName.startsWith('ObjectCreated:') && r.s3.bucket.name === filter.bucket && r.s3.object.key.startsWith(filter.prefix));
+  const records = event.Records.filter((r) => /^Object(Created|Removed):/.test(r.eventName) && r.s3.bucket.name === filter.bucket && r.s3.object.key.startsWith(filter.prefix));
   if (!records.length) return undefined;
   return JSON.stringify({
     Records: records.map((r) => ({
@@ -175,7 +176,7 @@ export function toS3Notification(event: S3rverNotification, filter: { bucket: st
         s3SchemaVersion: '1.0',
         configurationId: 'uploads',
         bucket: { name: filter.bucket, arn: `arn:aws:s3:::${filter.bucket}` },
-        object: { key: encodeEventKey(r.s3.object.key), size: r.s3.object.size, eTag: r.s3.object.eTag, sequencer: r.s3.object.sequencer },
+        object: { key: encodeEventKey(r.s3.object.key), ...(r.s3.object.size !== undefined ? { size: r.s3.object.size } : {}), ...(r.s3.object.eTag ? { eTag: r.s3.object.eTag } : {}), sequencer: r.s3.object.sequencer },
       },
     })),
   });

@@ -6,7 +6,7 @@
  */
 import { CLEANUP_ENV } from '../functions/cleanup/contract';
 import { bool, int, oneOf, parseValue, str, type ValueOf, type ValueSpec } from '../functions/common/schema';
-import { DETECT_ENV, FULL_VCPU_MEMORY_MB, type DetectorKind, type OutputAccess } from '../functions/detect-faces/contract';
+import { DETECT_ENV, DETECT_REQUEST, FULL_VCPU_MEMORY_MB, UPLOAD_DEFAULTS_ENV, type DetectorKind, type OutputAccess } from '../functions/detect-faces/contract';
 import { LAYER_ARCHES, layerZipPath } from '../layer/inputs';
 
 export type { DetectorKind, OutputAccess };
@@ -41,11 +41,13 @@ export function rateMs(expression: string): number | undefined {
 }
 
 /**
- * Detection's share of detect-faces' time at most: download, decode, encode and upload need the
- * rest; a budget above it would only turn slow requests into timeouts.
+ * One deadline model: a photo's worst case is its read (download) deadline + its detect budget +
+ * its write deadline, and it must fit detect-faces' timeout (loadConfig refuses settings where it
+ * does not). Defaults: detection half the timeout, the read a third (at most 10 s), the writes a
+ * sixth (at most 5 s).
  */
-const BUDGET_CEILING = 0.8;
-const budgetCeilingMs = (timeoutSeconds: number) => Math.floor(timeoutSeconds * 1000 * BUDGET_CEILING);
+const defaultDownloadMs = (timeoutSeconds: number) => Math.min(DETECT_ENV.downloadTimeoutMs.default, Math.floor((timeoutSeconds * 1000) / 3));
+const defaultWriteMs = (timeoutSeconds: number) => Math.min(DETECT_ENV.writeTimeoutMs.default, Math.floor((timeoutSeconds * 1000) / 6));
 const DETECT_TIMEOUT_SECONDS = int(30, 3, 900, 'timeout of detect-faces, seconds');
 
 /** SQS keeps a message 14 days at most: the dead-letter queues keep theirs that long. */
@@ -66,7 +68,9 @@ export const STACK_SETTINGS = {
   presignExpiresSeconds: { env: 'FACE_PRESIGN_EXPIRES_SECONDS', spec: { ...DETECT_ENV.presignExpiresSeconds, doc: "lifetime of presigned URLs, seconds (a URL also stops working when the signing role's session ends)" } },
   detector: { env: 'FACE_DETECTOR', spec: DETECT_ENV.detector },
   minScore: { env: 'FACE_MIN_SCORE', spec: DETECT_ENV.minScore },
-  detectBudgetMs: { env: 'FACE_DETECT_BUDGET_MS', spec: { ...DETECT_ENV.detectBudgetMs, default: undefined, max: budgetCeilingMs(DETECT_TIMEOUT_SECONDS.max), doc: `time the detect stage may take per request, ms; unset: half the timeout; at most ${BUDGET_CEILING * 100}% of it` } },
+  detectBudgetMs: { env: 'FACE_DETECT_BUDGET_MS', spec: { ...DETECT_ENV.detectBudgetMs, default: undefined, doc: 'time the detect stage may take per request, ms; unset: half the timeout; with the read and write deadlines at most the timeout' } },
+  downloadTimeoutMs: { env: 'FACE_DOWNLOAD_TIMEOUT_MS', spec: { ...DETECT_ENV.downloadTimeoutMs, default: undefined, doc: 'one deadline for reading an image (a download, redirects included, or an upload from S3), ms; unset: a third of the timeout, at most 10000' } },
+  writeTimeoutMs: { env: 'FACE_WRITE_TIMEOUT_MS', spec: { ...DETECT_ENV.writeTimeoutMs, default: undefined, doc: "one deadline for a photo's S3 writes (image, record, checks), the SDK's retries included, ms; unset: a sixth of the timeout, at most 5000" } },
   jpegQuality: { env: 'FACE_JPEG_QUALITY', spec: DETECT_ENV.jpegQuality },
   maxImageBytes: { env: 'FACE_MAX_IMAGE_BYTES', spec: DETECT_ENV.maxImageBytes },
   maxImagePixels: { env: 'FACE_MAX_IMAGE_PIXELS', spec: DETECT_ENV.maxImagePixels },
@@ -78,8 +82,12 @@ export const STACK_SETTINGS = {
   cleanupMaxAgeSeconds: { env: 'FACE_CLEANUP_MAX_AGE_SECONDS', spec: CLEANUP_ENV.maxAgeSeconds },
   lifecycleExpirationDays: { env: 'FACE_LIFECYCLE_EXPIRATION_DAYS', spec: int(1, 1, 3650, 'lifecycle rule behind the cleanup: marked images expire after this many days') },
   inputPrefix: { env: 'FACE_INPUT_PREFIX', spec: { ...DETECT_ENV.inputPrefix, doc: 'uploads under this prefix are processed on their own (S3 event -> SQS -> detect-faces); must not overlap the image or result prefix' } },
-  resultPrefix: { env: 'FACE_RESULT_PREFIX', spec: { ...DETECT_ENV.resultPrefix, doc: 'result records of uploads: `inputs/a/b.jpg` -> `results/a/b.jpg.json`; must not overlap the image or input prefix' } },
-  uploadBatchSize: { env: 'FACE_UPLOAD_BATCH_SIZE', spec: int(5, 1, 10, 'uploads per detect-faces invocation (event source mapping batch size); one failed photo never fails its batch') },
+  resultPrefix: { env: 'FACE_RESULT_PREFIX', spec: { ...DETECT_ENV.resultPrefix, doc: 'result records of uploads: `inputs/a/b.jpg` -> `results/a/b.jpg.json`; must not overlap another prefix' } },
+  outputPrefix: { env: 'FACE_OUTPUT_PREFIX', spec: { ...DETECT_ENV.outputPrefix, doc: 'redacted images of uploads: `inputs/a/b.jpg` -> `outputs/a/b.jpg` (`.jpg` appended to other names); must not overlap another prefix' } },
+  outputLifecycleDays: { env: 'FACE_OUTPUT_LIFECYCLE_DAYS', spec: int(undefined, 1, 3650, 'redacted images under the output prefix expire after this many days; unset: as the result records (`resultLifecycleDays`)') },
+  ...uploadDefaultSettings(),
+  // A batch runs more than one photo only when the timeout holds that many worst cases (read + budget + write each): the rest are deferred.
+  uploadBatchSize: { env: 'FACE_UPLOAD_BATCH_SIZE', spec: int(1, 1, 10, "uploads per detect-faces invocation (event source mapping batch size); a photo starts only when its worst case (read + detect budget + write deadlines) fits the time left, the rest go back to the queue as new messages; one failed photo never fails its batch") },
   // Lambda's own floor for maximum concurrency is 2.
   uploadMaxConcurrency: { env: 'FACE_UPLOAD_MAX_CONCURRENCY', spec: int(10, 2, 1000, 'most detect-faces invocations the upload queue drives at once (event source mapping maximum concurrency)') },
   // AWS advises at least 5 so that throttled batches do not land in the dead-letter queue.
@@ -87,6 +95,7 @@ export const STACK_SETTINGS = {
   // As long as a dead letter is kept: a redriven message still finds its photo.
   inputLifecycleDays: { env: 'FACE_INPUT_LIFECYCLE_DAYS', spec: int(DEAD_LETTER_RETENTION_DAYS, 1, 3650, `uploaded photos under the input prefix expire after this many days; below ${DEAD_LETTER_RETENTION_DAYS} (how long dead letters are kept) a redriven dead letter may find its photo gone`) },
   resultLifecycleDays: { env: 'FACE_RESULT_LIFECYCLE_DAYS', spec: int(30, 1, 3650, 'result records under the result prefix expire after this many days') },
+  alarmEmail: { env: 'FACE_ALARM_EMAIL', spec: str({ pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/, expected: 'an e-mail address', doc: "who is told (through SNS, after confirming the subscription) when uploads land in the dead-letter queue; unset: the alarm only (its topic can be subscribed to later)" }) },
   logRetentionDays: { env: 'FACE_LOG_RETENTION_DAYS', spec: int(14, 1, 3653, "CloudWatch Logs retention, days (one of CloudWatch's periods)") },
   webApp: { env: 'FACE_WEB_APP', spec: bool(true, 'the web app: a Cognito user pool (users created by an administrator), an HTTPS API with a JWT authorizer, its function and page (sign in, upload, results); false leaves all of it out') },
   webApiRateLimit: { env: 'FACE_WEB_API_RATE_LIMIT', spec: int(20, 1, 10_000, "the web app's API: steady requests per second across all callers (API Gateway throttling; above it, 429)") },
@@ -106,17 +115,37 @@ export const STACK_SETTINGS = {
   stateRegion: { env: 'FACE_STATE_REGION', spec: str({ pattern: /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, expected: 'an AWS region such as us-east-1', doc: "region of the state bucket; unset: the stack's region" }) },
 } as const satisfies Record<string, { env: string; spec: ValueSpec }>;
 
+/** FACE_UPLOAD_MARK=fill ...: the function's UPLOAD_* settings (contract UPLOAD_DEFAULTS_ENV), one per request field. */
+function uploadDefaultSettings() {
+  const env = (name: string) => `FACE_${name}`;
+  const u = UPLOAD_DEFAULTS_ENV;
+  return {
+    uploadMinFaceSize: { env: env(u.uploadMinFaceSize.env), spec: u.uploadMinFaceSize },
+    uploadMinScore: { env: env(u.uploadMinScore.env), spec: u.uploadMinScore },
+    uploadMaxFaces: { env: env(u.uploadMaxFaces.env), spec: u.uploadMaxFaces },
+    uploadMark: { env: env(u.uploadMark.env), spec: u.uploadMark },
+    uploadShape: { env: env(u.uploadShape.env), spec: u.uploadShape },
+    uploadPadding: { env: env(u.uploadPadding.env), spec: u.uploadPadding },
+  } as const satisfies Record<keyof typeof UPLOAD_DEFAULTS_ENV, { env: string; spec: ValueSpec }>;
+}
+
 export type SettingName = keyof typeof STACK_SETTINGS;
 type SettingValues = { readonly [N in SettingName]: ValueOf<(typeof STACK_SETTINGS)[N]['spec']> };
 
 /** Settings the resolved config holds in another form: artifacts and backend grouped, the budget computed. */
-const REGROUPED = ['layerZip', 'detectZip', 'cleanupZip', 'webApiZip', 'stateBucket', 'stateKey', 'stateRegion', 'detectBudgetMs'] as const satisfies readonly SettingName[];
+const REGROUPED = ['layerZip', 'detectZip', 'cleanupZip', 'webApiZip', 'stateBucket', 'stateKey', 'stateRegion', 'detectBudgetMs', 'downloadTimeoutMs', 'writeTimeoutMs', 'outputLifecycleDays'] as const satisfies readonly SettingName[];
 type Regrouped = (typeof REGROUPED)[number];
 
 /** The resolved settings, each as STACK_SETTINGS describes it (name, default, bounds, meaning). */
 export type StackConfig = Omit<SettingValues, Regrouped> & {
   /** STACK_SETTINGS.detectBudgetMs, or half the detect timeout. */
   readonly detectBudgetMs: number;
+  /** STACK_SETTINGS.downloadTimeoutMs, or a third of the timeout (at most 10 s). */
+  readonly downloadTimeoutMs: number;
+  /** STACK_SETTINGS.writeTimeoutMs, or a sixth of the timeout (at most 5 s). */
+  readonly writeTimeoutMs: number;
+  /** STACK_SETTINGS.outputLifecycleDays, or resultLifecycleDays. */
+  readonly outputLifecycleDays: number;
   readonly artifacts: {
     readonly layerZip: string;
     readonly detectZip?: string;
@@ -167,7 +196,7 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
   }
 
   // Nested prefixes would feed outputs back in as uploads (a loop) or let one lifecycle rule cover another's objects.
-  const prefixes = (['imagePrefix', 'inputPrefix', 'resultPrefix'] as const).map((name) => ({ name, value: get(name) }));
+  const prefixes = (['imagePrefix', 'inputPrefix', 'resultPrefix', 'outputPrefix'] as const).map((name) => ({ name, value: get(name) }));
   for (const a of prefixes) {
     for (const b of prefixes) {
       if (a !== b && b.value.startsWith(a.value)) fail(b.name, b.value, `a prefix that neither contains nor is contained in ${a.name} (${JSON.stringify(a.value)})`);
@@ -186,15 +215,31 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
   }
 
   const detectTimeoutSeconds = get('detectTimeoutSeconds');
-  // Detection gets half the function's time by default, BUDGET_CEILING of it at most.
-  const budgetCeiling = budgetCeilingMs(detectTimeoutSeconds);
+  const downloadTimeoutMs = get('downloadTimeoutMs') ?? defaultDownloadMs(detectTimeoutSeconds);
+  const writeTimeoutMs = get('writeTimeoutMs') ?? defaultWriteMs(detectTimeoutSeconds);
   const detectBudgetMs = get('detectBudgetMs') ?? Math.floor(detectTimeoutSeconds * 500);
-  if (detectBudgetMs > budgetCeiling) fail('detectBudgetMs', String(detectBudgetMs), `a whole number from ${STACK_SETTINGS.detectBudgetMs.spec.min} to ${budgetCeiling} (${BUDGET_CEILING * 100}% of the timeout)`);
+  // One photo's worst case must fit the timeout, or no upload could ever be started safely.
+  const roomMs = detectTimeoutSeconds * 1000 - downloadTimeoutMs - writeTimeoutMs;
+  if (detectBudgetMs > roomMs) {
+    fail('detectBudgetMs', String(detectBudgetMs), `at most ${roomMs}: the timeout (${detectTimeoutSeconds * 1000} ms) less the read deadline downloadTimeoutMs (${downloadTimeoutMs}) and the write deadline writeTimeoutMs (${writeTimeoutMs})`);
+  }
+
+  // The deployment's upload options, checked as a request would be: shape or padding only with a redaction.
+  const uploadMark = get('uploadMark');
+  if ((uploadMark ?? DETECT_REQUEST.mark.default) === 'box') {
+    for (const name of ['uploadShape', 'uploadPadding'] as const) {
+      const value = get(name);
+      if (value !== undefined) fail(name, String(value), `unset while uploadMark is box (shape and padding apply only to fill, pixelate or blur)`);
+    }
+  }
 
   const plain = (Object.keys(STACK_SETTINGS) as SettingName[]).filter((name) => !(REGROUPED as readonly SettingName[]).includes(name));
   return {
     ...(Object.fromEntries(plain.map((name) => [name, get(name)])) as Omit<SettingValues, Regrouped>),
     detectBudgetMs,
+    downloadTimeoutMs,
+    writeTimeoutMs,
+    outputLifecycleDays: get('outputLifecycleDays') ?? get('resultLifecycleDays'),
     artifacts: { layerZip: get('layerZip') ?? layerZipPath(architecture), detectZip: get('detectZip'), cleanupZip: get('cleanupZip'), webApiZip: get('webApiZip') },
     backend,
   };

@@ -1,7 +1,9 @@
 /**
  * detect-faces: marks the faces of an image given by URL (direct invocation) or uploaded under the
- * input prefix (SQS). It reads only the input prefix, writes only the image and result prefixes,
- * and receives only from its upload queue.
+ * input prefix (SQS). Direct calls write only the image prefix; uploads read only the input prefix
+ * and write (and delete, in version order) only under the output and result prefixes. It lists
+ * only those prefixes (so a missing key reads as 404, not 403), receives only from its upload
+ * queue, and sends only to it (deferred messages) and to its dead-letter queue (poison).
  */
 import { Construct } from 'constructs';
 import { toEnvironment } from '../functions/common/schema';
@@ -14,8 +16,9 @@ import type { PolicyStatement } from './policy';
 /** The stack settings detect-faces is built from. */
 export const DETECT_FUNCTION_SETTINGS = [
   'stackName', 'architecture', 'detectMemoryMb', 'detectTimeoutSeconds', 'logRetentionDays',
-  'imagePrefix', 'inputPrefix', 'resultPrefix', 'outputAccess', 'presignExpiresSeconds',
-  'detector', 'minScore', 'detectBudgetMs', 'jpegQuality', 'maxImageBytes', 'maxImagePixels',
+  'imagePrefix', 'inputPrefix', 'resultPrefix', 'outputPrefix', 'outputAccess', 'presignExpiresSeconds',
+  'detector', 'minScore', 'detectBudgetMs', 'downloadTimeoutMs', 'writeTimeoutMs', 'jpegQuality', 'maxImageBytes', 'maxImagePixels',
+  'uploadMinFaceSize', 'uploadMinScore', 'uploadMaxFaces', 'uploadMark', 'uploadShape', 'uploadPadding',
 ] as const satisfies readonly (keyof StackConfig)[];
 export type DetectFunctionSettings = Pick<StackConfig, (typeof DETECT_FUNCTION_SETTINGS)[number]>;
 
@@ -26,8 +29,12 @@ export interface DetectFunctionProps {
   readonly bucketName: string;
   readonly bucketArn: string;
   readonly layerArn: string;
-  /** The upload queue it receives from (upload-trigger.ts). */
+  /** The upload queue it receives from (upload-trigger.ts), and sends deferred messages to. */
   readonly uploadQueueArn: string;
+  readonly uploadQueueUrl: string;
+  /** Where it sends an unreadable upload message, once. */
+  readonly deadLetterQueueArn: string;
+  readonly deadLetterQueueUrl: string;
 }
 
 export class DetectFunction extends Construct {
@@ -37,12 +44,22 @@ export class DetectFunction extends Construct {
     super(scope, id);
     const { settings: config } = props;
     const images = `${props.bucketArn}/${config.imagePrefix}*`;
+    const products = [config.outputPrefix, config.resultPrefix].map((prefix) => `${props.bucketArn}/${prefix}*`);
     const statements: PolicyStatement[] = [
       { sid: 'WriteMarkedImages', actions: ['s3:PutObject'], resources: [images] },
       { sid: 'ReadUploads', actions: ['s3:GetObject'], resources: [`${props.bucketArn}/${config.inputPrefix}*`] },
-      { sid: 'WriteUploadResults', actions: ['s3:PutObject'], resources: [`${props.bucketArn}/${config.resultPrefix}*`] },
+      // Conditional writes read what is there first (HeadObject is s3:GetObject); deletes follow the uploads' own.
+      { sid: 'WriteUploadProducts', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: products },
+      // Without ListBucket S3 answers a missing key with 403, which reads as a failure to retry; with it, 404.
+      {
+        sid: 'ListUploadPrefixes',
+        actions: ['s3:ListBucket'],
+        resources: [props.bucketArn],
+        conditions: [{ test: 'StringLike', variable: 's3:prefix', values: [config.inputPrefix, config.outputPrefix, config.resultPrefix].map((p) => `${p}*`) }],
+      },
       // What an SQS event source mapping needs from the function's role, on this queue only.
       { sid: 'ReceiveUploads', actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [props.uploadQueueArn] },
+      { sid: 'RequeueAndDeadLetterUploads', actions: ['sqs:SendMessage'], resources: [props.uploadQueueArn, props.deadLetterQueueArn] },
     ];
     if (config.outputAccess === 'presigned') {
       // A presigned GET is only as good as the signer's own permission to read the object.
@@ -59,7 +76,7 @@ export class DetectFunction extends Construct {
       layers: [props.layerArn],
       logRetentionDays: config.logRetentionDays,
       statements,
-      environment: detectEnvironment(config, props.bucketName),
+      environment: { ...detectEnvironment(config, props.bucketName), ...toEnvironment(DETECT_ENV, { uploadQueueUrl: props.uploadQueueUrl, deadLetterQueueUrl: props.deadLetterQueueUrl }) },
     });
   }
 }
@@ -72,6 +89,7 @@ export function detectEnvironment(config: DetectFunctionSettings, bucketName: st
       imagePrefix: config.imagePrefix,
       inputPrefix: config.inputPrefix,
       resultPrefix: config.resultPrefix,
+      outputPrefix: config.outputPrefix,
       outputAccess: config.outputAccess,
       presignExpiresSeconds: config.presignExpiresSeconds,
       detector: config.detector,
@@ -80,8 +98,15 @@ export function detectEnvironment(config: DetectFunctionSettings, bucketName: st
       jpegQuality: config.jpegQuality,
       maxImageBytes: config.maxImageBytes,
       maxImagePixels: config.maxImagePixels,
-      // A third of the function's time at most, so a slow server ends as DownloadFailed, not a timeout.
-      downloadTimeoutMs: Math.min(DETECT_ENV.downloadTimeoutMs.default, Math.floor((config.detectTimeoutSeconds * 1000) / 3)),
+      // With the budget, within the timeout (stack/config.ts): a slow server ends as DownloadFailed, not a timeout.
+      downloadTimeoutMs: config.downloadTimeoutMs,
+      writeTimeoutMs: config.writeTimeoutMs,
+      uploadMinFaceSize: config.uploadMinFaceSize,
+      uploadMinScore: config.uploadMinScore,
+      uploadMaxFaces: config.uploadMaxFaces,
+      uploadMark: config.uploadMark,
+      uploadShape: config.uploadShape,
+      uploadPadding: config.uploadPadding,
       // Where the layer puts them (the contract's default, written out for whoever reads the plan).
       modelsDir: DETECT_ENV.modelsDir.default,
       // OpenCV's own warnings would otherwise go to the logs.

@@ -4,6 +4,7 @@ import { Fn, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cd
 import { Construct } from 'constructs';
 import { CLEANUP_FUNCTION_SETTINGS, CleanupFunction } from './cleanup-function';
 import { pickSettings, type StackConfig } from './config';
+import { DeadLetterAlarm } from './dead-letter-alarm';
 import { DETECT_FUNCTION_SETTINGS, DetectFunction } from './detect-function';
 import { OpenCvLayer } from './opencv-layer';
 import { Storage } from './storage';
@@ -16,6 +17,7 @@ export class FaceDetectionStack extends TerraformStack {
   readonly detect: DetectFunction;
   readonly cleanup: CleanupFunction;
   readonly uploads: UploadTrigger;
+  readonly deadLetterAlarm: DeadLetterAlarm;
   /** Absent with `webApp=false`. */
   readonly webApp?: WebApp;
 
@@ -45,8 +47,10 @@ export class FaceDetectionStack extends TerraformStack {
       lifecycleExpirationDays: config.lifecycleExpirationDays,
       inputPrefix: config.inputPrefix,
       resultPrefix: config.resultPrefix,
+      outputPrefix: config.outputPrefix,
       inputLifecycleDays: config.inputLifecycleDays,
       resultLifecycleDays: config.resultLifecycleDays,
+      outputLifecycleDays: config.outputLifecycleDays,
     });
     const bucket = this.storage.bucket;
 
@@ -66,7 +70,11 @@ export class FaceDetectionStack extends TerraformStack {
       bucketArn: bucket.arn,
       layerArn: this.layer.layer.arn,
       uploadQueueArn: this.uploads.queue.arn,
+      uploadQueueUrl: this.uploads.queue.url,
+      deadLetterQueueArn: this.uploads.deadLetterQueue.arn,
+      deadLetterQueueUrl: this.uploads.deadLetterQueue.url,
     });
+    this.deadLetterAlarm = new DeadLetterAlarm(this, 'dead-letter-alarm', { name: `${config.stackName}-uploads`, queueName: this.uploads.deadLetterQueue.name, email: config.alarmEmail });
     this.uploads.deliverTo(this.detect.fn.function, this.detect.fn.policy);
     this.cleanup = new CleanupFunction(this, 'cleanup', {
       settings: pickSettings(config, CLEANUP_FUNCTION_SETTINGS),
@@ -90,13 +98,17 @@ export class FaceDetectionStack extends TerraformStack {
         `--payload '${Fn.jsonencode({ imageUrl: 'https://example.com/photo.jpg' })}' --cli-binary-format raw-in-base64-out out.json`,
     });
     new TerraformOutput(this, 'upload_command', {
-      description: 'Upload a photo to have it processed on its own; its result record appears under the result prefix',
-      value: `aws s3 cp photo.jpg s3://${bucket.id}/${config.inputPrefix} && aws s3 ls s3://${bucket.id}/${config.resultPrefix}`,
+      description: 'Upload a photo to have it redacted on its own (options as metadata); its record appears under the result prefix, its image under the output prefix',
+      value: `aws s3 cp photo.jpg s3://${bucket.id}/${config.inputPrefix}photo.jpg --metadata mark=fill && aws s3 ls --recursive s3://${bucket.id}/${config.resultPrefix} && aws s3 ls --recursive s3://${bucket.id}/${config.outputPrefix}`,
     });
     new TerraformOutput(this, 'upload_queue_url', { value: this.uploads.queue.url });
     new TerraformOutput(this, 'upload_dead_letter_queue_name', {
-      description: 'Uploads that kept failing unexpectedly; alarm on ApproximateNumberOfMessagesVisible > 0',
+      description: 'Uploads that kept failing unexpectedly, or could not be read; the alarm below watches it',
       value: this.uploads.deadLetterQueue.name,
+    });
+    new TerraformOutput(this, 'upload_alarm_topic_arn', {
+      description: 'SNS topic of the dead-letter alarm (subscribe more addresses or a chat integration to it)',
+      value: this.deadLetterAlarm.topic.arn,
     });
 
     if (config.webApp) {

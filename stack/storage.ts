@@ -1,7 +1,8 @@
 /**
- * The bucket: marked images, uploads and their result records. Encrypted, owner-enforced, private
- * except (in public mode) a read grant on the image prefix; lifecycle rules expire marked images
- * (behind the hourly cleanup, which touches only the image prefix), uploads and result records.
+ * The bucket: marked images, uploads, their redacted images and result records. Encrypted,
+ * owner-enforced, private except (in public mode) a read grant on the image prefix (direct calls'
+ * images; uploads' outputs stay private); lifecycle rules expire marked images (behind the hourly
+ * cleanup, which touches only the image prefix), uploads, their outputs and result records.
  */
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
@@ -23,8 +24,11 @@ export interface StorageProps {
   /** Uploads processed on their own, and their result records (upload-trigger.ts). */
   readonly inputPrefix: string;
   readonly resultPrefix: string;
+  /** Redacted images of uploads: kept as long as their records, never touched by the hourly cleanup. */
+  readonly outputPrefix: string;
   readonly inputLifecycleDays: number;
   readonly resultLifecycleDays: number;
+  readonly outputLifecycleDays: number;
 }
 
 export class Storage extends Construct {
@@ -80,6 +84,12 @@ export class Storage extends Construct {
           status: 'Enabled',
           filter: [{ prefix: props.resultPrefix }],
           expiration: [{ days: props.resultLifecycleDays }],
+        },
+        {
+          id: 'expire-outputs',
+          status: 'Enabled',
+          filter: [{ prefix: props.outputPrefix }],
+          expiration: [{ days: props.outputLifecycleDays }],
         },
       ],
     });

@@ -1,5 +1,5 @@
 /**
- * Uploads processed on their own: an object created under the input prefix -> S3 event
+ * Uploads processed on their own: an object created or removed under the input prefix -> S3 event
  * notification -> SQS queue -> detect-faces (event source mapping, `ReportBatchItemFailures`).
  * A message that keeps failing unexpectedly moves to a dead-letter queue after
  * `uploadMaxReceiveCount` receives; typed failures never come back (the function records them
@@ -87,7 +87,8 @@ export class UploadTrigger extends Construct {
 
     this.notification = new S3BucketNotification(this, 'notification', {
       bucket: props.bucketId,
-      queue: [{ id: 'uploads', queueArn: this.queue.arn, events: ['s3:ObjectCreated:*'], filterPrefix: config.inputPrefix }],
+      // Removals too: a deleted upload's output and record go with it (in version order, uploads/batch.ts).
+      queue: [{ id: 'uploads', queueArn: this.queue.arn, events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'], filterPrefix: config.inputPrefix }],
       // S3 checks, when the configuration is put, that it may send to the queue.
       dependsOn: [this.queuePolicy],
     });

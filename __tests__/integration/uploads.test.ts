@@ -16,7 +16,7 @@ import { FACES_DIR, readLabels } from '../helpers/image-server';
 import { listKeys, localS3Client, type TestS3 } from '../helpers/s3';
 import { serve, usage, type RunningServe } from '../../local/serve';
 import type { BatchReport } from '../../local/uploads';
-import { decodeEventKey } from '../../functions/detect-faces/entries/s3-upload';
+import { decodeEventKey } from '../../functions/detect-faces/uploads/events';
 
 jest.setTimeout(180_000);
 
@@ -155,19 +155,24 @@ test('20 labelled photos copied with aws s3 cp --recursive: 20 result records wi
     const record = await readJson(`results/album/${name}.json`);
     expect([name, record]).toEqual([
       name,
-      expect.objectContaining({ faces, width: expect.any(Number), outputUrl: expect.stringContaining(`/${local.stack.bucket}/tmp/upload-`), source: { bucket: local.stack.bucket, key: `inputs/album/${name}`, eTag } }),
+      expect.objectContaining({
+        faces,
+        width: expect.any(Number),
+        outputKey: `outputs/album/${name}`,
+        options: {},
+        source: { bucket: local.stack.bucket, key: `inputs/album/${name}`, eTag, sequencer: expect.stringMatching(/^[0-9A-F]+$/) },
+      }),
     ]);
     expect(deliveries(`inputs/album/${name}`)).toEqual([{ receiveCount: 1, failed: false }]);
   }
   // The CLI lists them too.
   const ls = await aws('s3', 'ls', `s3://${local.stack.bucket}/results/album/`, '--recursive');
   expect(ls.stdout.trim().split('\n')).toHaveLength(20);
-  // One marked image per photo (the same bytes under different names are different uploads).
-  const marked = new Set(await Promise.all(keys.map(async (k) => new URL((await readJson(k)).outputUrl).pathname)));
-  expect(marked.size).toBe(20);
+  // One redacted image per photo, beside its input's path, none under the cleanup's tmp/.
+  expect(await listKeys(s3, 'outputs/album/')).toEqual([...expected.keys()].map((n) => `outputs/album/${n}`).sort());
 });
 
-test('a repeated upload of the same bytes rewrites the same marked image and record', async () => {
+test('a repeated upload of the same bytes rewrites the same redacted image and record (the newer event)', async () => {
   const file = path.join(FACES_DIR, 'grace_hopper_512x512.jpg');
   const first = await aws('s3', 'cp', file, `s3://${local.stack.bucket}/inputs/again/grace.jpg`);
   expect(first.status).toBe(0);
@@ -176,8 +181,10 @@ test('a repeated upload of the same bytes rewrites the same marked image and rec
   expect((await aws('s3', 'cp', file, `s3://${local.stack.bucket}/inputs/again/grace.jpg`)).status).toBe(0);
   await until('the second delivery', () => deliveries('inputs/again/grace.jpg').length === 2 || undefined);
   const two = await readJson('results/again/grace.jpg.json');
-  expect(two).toEqual(one);
+  expect({ ...two, source: { ...two.source, sequencer: 'x' } }).toEqual({ ...one, source: { ...one.source, sequencer: 'x' } });
+  expect(two.source.sequencer > one.source.sequencer).toBe(true);
   expect((await listKeys(s3, 'tmp/')).length).toBe(tmpBefore);
+  expect(await listKeys(s3, 'outputs/again/')).toEqual(['outputs/again/grace.jpg']);
 });
 
 test('a non-image and a truncated JPEG: typed error records, never retried', async () => {
@@ -191,8 +198,9 @@ test('a non-image and a truncated JPEG: typed error records, never retried', asy
   expect(await readJson('results/bad/notes.txt.json')).toEqual({
     errorType: 'UnsupportedImage',
     errorMessage: expect.any(String),
-    source: { bucket: local.stack.bucket, key: 'inputs/bad/notes.txt', eTag: md5(text) },
+    source: { bucket: local.stack.bucket, key: 'inputs/bad/notes.txt', eTag: md5(text), sequencer: expect.any(String) },
   });
+  expect(await listKeys(s3, 'outputs/bad/')).toEqual([]);
   expect(await readJson('results/bad/cut.jpg.json')).toMatchObject({ errorType: 'UnsupportedImage', source: { key: 'inputs/bad/cut.jpg', eTag: md5(truncated) } });
   // No waiting out a visibility timeout: a delivery reported as not failed has had its message
   // deleted (the mapping deletes before it reports), and a deleted message never comes back.
@@ -217,8 +225,8 @@ test('S3 refusing the result record once: retried after the visibility timeout, 
   ]);
 });
 
-test('S3 refusing the marked image once: retried after the visibility timeout, then processed', async () => {
-  const repair = breakPrefix('tmp/');
+test('S3 refusing the redacted image once: retried after the visibility timeout, then processed', async () => {
+  const repair = breakPrefix('outputs/flaky/');
   expect((await aws('s3', 'cp', path.join(FACES_DIR, 'grace_hopper_512x512.jpg'), `s3://${local.stack.bucket}/inputs/flaky/marked.jpg`)).status).toBe(0);
   await until('a failed delivery', () => deliveries('inputs/flaky/marked.jpg').some((d) => d.failed) || undefined);
   repair();
@@ -228,7 +236,7 @@ test('S3 refusing the marked image once: retried after the visibility timeout, t
     { receiveCount: 1, failed: true },
     { receiveCount: 2, failed: false },
   ]);
-  expect((await client.send(new GetObjectCommand({ Bucket: local.stack.bucket, Key: new URL(record.outputUrl).pathname.replace(`/${local.stack.bucket}/`, '') }))).ContentType).toBe('image/jpeg');
+  expect((await client.send(new GetObjectCommand({ Bucket: local.stack.bucket, Key: record.outputKey }))).ContentType).toBe('image/jpeg');
 });
 
 test('a photo that always fails ends in the dead-letter queue after the receive limit; the others are unaffected', async () => {

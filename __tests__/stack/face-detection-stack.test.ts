@@ -40,8 +40,13 @@ describe('storage', () => {
         expect.objectContaining({ id: 'expire-marked-images', status: 'Enabled', filter: [{ prefix: 'tmp/' }], expiration: [{ days: 1 }] }),
         expect.objectContaining({ id: 'expire-inputs', status: 'Enabled', filter: [{ prefix: 'inputs/' }], expiration: [{ days: 14 }] }),
         expect.objectContaining({ id: 'expire-results', status: 'Enabled', filter: [{ prefix: 'results/' }], expiration: [{ days: 30 }] }),
+        // Uploads' redacted images live as long as their records by default.
+        expect.objectContaining({ id: 'expire-outputs', status: 'Enabled', filter: [{ prefix: 'outputs/' }], expiration: [{ days: 30 }] }),
       ],
     });
+    const rules = (context: Record<string, unknown>) => only(synthStack(context).parsed, 'aws_s3_bucket_lifecycle_configuration').rule as { id: string; expiration: { days: number }[] }[];
+    expect(rules({ resultLifecycleDays: 90 }).find((r) => r.id === 'expire-outputs')!.expiration).toEqual([{ days: 90 }]);
+    expect(rules({ resultLifecycleDays: 90, outputLifecycleDays: 7 }).find((r) => r.id === 'expire-outputs')!.expiration).toEqual([{ days: 7 }]);
   });
 
   test('public mode: ACLs blocked, only the bucket policy may grant public reads', () => {
@@ -138,6 +143,10 @@ describe('functions', () => {
       IMAGE_PREFIX: 'tmp/',
       INPUT_PREFIX: 'inputs/',
       RESULT_PREFIX: 'results/',
+      OUTPUT_PREFIX: 'outputs/',
+      WRITE_TIMEOUT_MS: '5000',
+      UPLOAD_QUEUE_URL: `\${aws_sqs_queue.${Object.entries(parsed.resource.aws_sqs_queue).find(([, q]) => q.name === 'face-detection-uploads')![0]}.url}`,
+      DEAD_LETTER_QUEUE_URL: `\${aws_sqs_queue.${Object.entries(parsed.resource.aws_sqs_queue).find(([, q]) => q.name === 'face-detection-uploads-dead-letters')![0]}.url}`,
       OUTPUT_ACCESS: 'public',
       PRESIGN_EXPIRES_SECONDS: '3600',
       DETECTOR: 'yunet',
@@ -184,7 +193,13 @@ describe('functions', () => {
     expect(env({ detectTimeoutSeconds: 60 }).DETECT_BUDGET_MS).toBe('30000');
     expect(env({ detectTimeoutSeconds: 60, detectBudgetMs: 45000, minScore: 0.6 })).toMatchObject({ DETECT_BUDGET_MS: '45000', MIN_SCORE: '0.6' });
     expect(env({}).MIN_SCORE).toBeUndefined();
-    expect(() => synthStack({ detectTimeoutSeconds: 30, detectBudgetMs: 29000 })).toThrow(/detectBudgetMs \(context\) \/ FACE_DETECT_BUDGET_MS \(env\): "29000"; expected a whole number from 100 to 24000/);
+    // One photo's worst case (read + budget + writes) must fit the timeout.
+    expect(() => synthStack({ detectTimeoutSeconds: 30, detectBudgetMs: 29000 })).toThrow(
+      /detectBudgetMs \(context\) \/ FACE_DETECT_BUDGET_MS \(env\): "29000"; expected at most 15000: the timeout \(30000 ms\) less the read deadline downloadTimeoutMs \(10000\) and the write deadline writeTimeoutMs \(5000\)/,
+    );
+    expect(() => synthStack({ detectTimeoutSeconds: 30, detectBudgetMs: 20000, downloadTimeoutMs: 5000, writeTimeoutMs: 5000 })).not.toThrow();
+    expect(() => synthStack({ detectTimeoutSeconds: 30, detectBudgetMs: 20000, downloadTimeoutMs: 5001, writeTimeoutMs: 5000 })).toThrow(/at most 19999/);
+    expect(env({ detectTimeoutSeconds: 3 })).toMatchObject({ DETECT_BUDGET_MS: '1500', DOWNLOAD_TIMEOUT_MS: '1000', WRITE_TIMEOUT_MS: '500' });
     expect(() => synthStack({ minScore: 2 })).toThrow(/minScore .*"2"; expected a number from 0.5 to 1/);
   });
 
@@ -236,9 +251,9 @@ describe('uploads processed on their own', () => {
   const queueId = (name: string) => queues().find(([, q]) => q.name === name)![0];
   const detectId = () => Object.entries(parsed.resource.aws_lambda_function).find(([, f]) => f.function_name === 'face-detection-detect-faces')![0];
 
-  test('S3 notifies the queue of objects created under the input prefix, once the queue policy lets it', () => {
+  test('S3 notifies the queue of objects created and removed under the input prefix, once the queue policy lets it', () => {
     expect(json).toHaveResourceWithProperties(S3BucketNotification, {
-      queue: [{ id: 'uploads', events: ['s3:ObjectCreated:*'], filter_prefix: 'inputs/', queue_arn: `\${aws_sqs_queue.${queueId('face-detection-uploads')}.arn}` }],
+      queue: [{ id: 'uploads', events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'], filter_prefix: 'inputs/', queue_arn: `\${aws_sqs_queue.${queueId('face-detection-uploads')}.arn}` }],
     });
     const notification = only(parsed, 'aws_s3_bucket_notification');
     expect(notification.bucket).toMatch(/^\$\{aws_s3_bucket\./);
@@ -261,7 +276,7 @@ describe('uploads processed on their own', () => {
     expect(json).toHaveResourceWithProperties(LambdaEventSourceMapping, {
       event_source_arn: `\${aws_sqs_queue.${queueId('face-detection-uploads')}.arn}`,
       function_name: `\${aws_lambda_function.${detectId()}.arn}`,
-      batch_size: 5,
+      batch_size: 1,
       function_response_types: ['ReportBatchItemFailures'],
       scaling_config: { maximum_concurrency: 10 },
     });
@@ -278,7 +293,37 @@ describe('uploads processed on their own', () => {
     expect(() => synthStack({ inputPrefix: 'tmp/in/' })).toThrow(/invalid inputPrefix .*"tmp\/in\/"; expected a prefix that neither contains nor is contained in imagePrefix/);
     expect(() => synthStack({ resultPrefix: 'inputs/' })).toThrow(/resultPrefix|inputPrefix/);
     expect(() => synthStack({ inputPrefix: 'artifacts/photos/' })).toThrow(/invalid inputPrefix .*contained in artifacts\//);
-    expect(() => synthStack({ inputPrefix: 'in/', resultPrefix: 'out/' })).not.toThrow();
+    expect(() => synthStack({ outputPrefix: 'results/img/' })).toThrow(/invalid outputPrefix .*contained in resultPrefix/);
+    expect(() => synthStack({ outputPrefix: 'inputs/out/' })).toThrow(/outputPrefix/);
+    expect(() => synthStack({ inputPrefix: 'in/', resultPrefix: 'out/', outputPrefix: 'red/' })).not.toThrow();
+  });
+
+  test("the deployment's upload options reach the function as its UPLOAD_* settings; shape or padding with box is refused", () => {
+    const { config } = synthStack({ uploadMark: 'fill', uploadPadding: 0.5, uploadMinFaceSize: 24 });
+    expect(detectEnvironment(config, 'bucket-x')).toMatchObject({ UPLOAD_MARK: 'fill', UPLOAD_PADDING: '0.5', UPLOAD_MIN_FACE_SIZE: '24' });
+    expect(detectConfigFromEnv(detectEnvironment(config, 'bucket-x'))).toMatchObject({ uploadMark: 'fill', uploadPadding: 0.5, uploadMinFaceSize: 24, uploadShape: undefined });
+    expect(() => synthStack({ uploadMark: 'sparkle' })).toThrow(/uploadMark .*"sparkle"; expected one of box, fill, pixelate, blur/);
+    expect(() => synthStack({ uploadPadding: 2, uploadMark: 'blur' })).toThrow(/uploadPadding .*expected a number from 0 to 1/);
+    expect(() => synthStack({ uploadPadding: 0.2 })).toThrow(/invalid uploadPadding .*unset while uploadMark is box/);
+    expect(() => synthStack({ uploadMark: 'box', uploadShape: 'rect' })).toThrow(/invalid uploadShape/);
+  });
+
+  test('a dead letter raises an alarm on an SNS topic; alarmEmail subscribes an address', () => {
+    const alarm = only(parsed, 'aws_cloudwatch_metric_alarm');
+    expect(alarm).toMatchObject({
+      namespace: 'AWS/SQS',
+      metric_name: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: `\${aws_sqs_queue.${queueId('face-detection-uploads-dead-letters')}.name}` },
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: 0,
+      evaluation_periods: 1,
+      treat_missing_data: 'notBreaching',
+      alarm_actions: [expect.stringMatching(/^\$\{aws_sns_topic\..*\.arn\}$/)],
+    });
+    expect(parsed.resource.aws_sns_topic_subscription).toBeUndefined();
+    const withEmail = synthStack({ alarmEmail: 'ops@example.com' }).parsed;
+    expect(only(withEmail, 'aws_sns_topic_subscription')).toMatchObject({ protocol: 'email', endpoint: 'ops@example.com', topic_arn: expect.stringMatching(/^\$\{aws_sns_topic\./) });
+    expect(() => synthStack({ alarmEmail: 'not an address' })).toThrow(/alarmEmail .*expected an e-mail address/);
   });
 
   test('the function reads the prefixes from its environment', () => {
@@ -297,6 +342,7 @@ describe('outputs and backend', () => {
       'detect_function_arn',
       'detect_function_name',
       'invoke_command',
+      'upload_alarm_topic_arn',
       'upload_command',
       'upload_dead_letter_queue_name',
       'upload_queue_url',

@@ -173,7 +173,7 @@ describe('scheduler role', () => {
   });
 });
 
-describe('uploads: detect-faces reads only inputs, writes only images and results, receives only from its queue', () => {
+describe('uploads: detect-faces reads only inputs, writes and deletes only outputs and results, lists only those prefixes, receives only from its queue', () => {
   const { parsed } = synthStack();
   const base = { principal: roleArn('face-detection-detect-faces-role'), identityPolicy: rolePolicy(parsed, 'face-detection-detect-faces-role') };
   const queue = `arn:aws:sqs:us-east-1:${ACCOUNT}:face-detection-uploads`;
@@ -181,27 +181,45 @@ describe('uploads: detect-faces reads only inputs, writes only images and result
   test.each([
     ['s3:GetObject', 'inputs/a/b.jpg', 'Allowed'],
     ['s3:GetObject', 'inputsfoo/b.jpg', 'ImplicitlyDenied'],
-    ['s3:GetObject', 'results/a/b.jpg.json', 'ImplicitlyDenied'],
+    // Conditional writes read what is there (HeadObject) first.
+    ['s3:GetObject', 'results/a/b.jpg.json', 'Allowed'],
+    ['s3:GetObject', 'outputs/a/b.jpg', 'Allowed'],
     ['s3:GetObject', 'tmp/x.jpg', 'ImplicitlyDenied'],
     ['s3:PutObject', 'results/a/b.jpg.json', 'Allowed'],
-    ['s3:PutObject', 'tmp/upload-abc.jpg', 'Allowed'],
+    ['s3:PutObject', 'outputs/a/b.jpg', 'Allowed'],
+    ['s3:PutObject', 'tmp/2026-x.jpg', 'Allowed'],
     ['s3:PutObject', 'inputs/a/b.jpg', 'ImplicitlyDenied'],
     ['s3:PutObject', 'resultsfoo/x.json', 'ImplicitlyDenied'],
+    ['s3:PutObject', 'outputsfoo/x.jpg', 'ImplicitlyDenied'],
     ['s3:DeleteObject', 'inputs/a/b.jpg', 'ImplicitlyDenied'],
-    ['s3:DeleteObject', 'results/a/b.jpg.json', 'ImplicitlyDenied'],
+    ['s3:DeleteObject', 'results/a/b.jpg.json', 'Allowed'],
+    ['s3:DeleteObject', 'outputs/a/b.jpg', 'Allowed'],
+    ['s3:DeleteObject', 'tmp/x.jpg', 'ImplicitlyDenied'],
   ])('%s %s -> %s', async (action, key, expected) => {
     expect(await decide({ ...base, action, resource: `${BUCKET_ARN}/${key}` })).toBe(expected);
   });
 
-  test('cannot list the bucket', async () => {
-    expect(await decide({ ...base, action: 's3:ListBucket', resource: BUCKET_ARN, context: { 's3:prefix': 'inputs/' } })).toBe('ImplicitlyDenied');
+  // With ListBucket S3 answers a missing key with 404 (gone), not 403 (a failure to retry).
+  test.each([
+    ['inputs/', 'Allowed'],
+    ['inputs/a/b.jpg', 'Allowed'],
+    ['outputs/a/', 'Allowed'],
+    ['results/a/b.jpg.json', 'Allowed'],
+    ['tmp/', 'ImplicitlyDenied'],
+    ['', 'ImplicitlyDenied'],
+    ['artifacts/', 'ImplicitlyDenied'],
+  ])('s3:ListBucket with prefix %j -> %s', async (prefix, expected) => {
+    expect(await decide({ ...base, action: 's3:ListBucket', resource: BUCKET_ARN, context: { 's3:prefix': prefix } })).toBe(expected);
   });
 
   test.each([
     ['sqs:ReceiveMessage', queue, 'Allowed'],
     ['sqs:DeleteMessage', queue, 'Allowed'],
     ['sqs:GetQueueAttributes', queue, 'Allowed'],
-    ['sqs:SendMessage', queue, 'ImplicitlyDenied'],
+    // A deferred message goes back as a new one; a poison one to the dead letters, once.
+    ['sqs:SendMessage', queue, 'Allowed'],
+    ['sqs:SendMessage', `${queue}-dead-letters`, 'Allowed'],
+    ['sqs:SendMessage', `arn:aws:sqs:us-east-1:${ACCOUNT}:face-detection-cleanup-dead-letters`, 'ImplicitlyDenied'],
     ['sqs:ReceiveMessage', `${queue}-dead-letters`, 'ImplicitlyDenied'],
     ['sqs:PurgeQueue', queue, 'ImplicitlyDenied'],
   ])('%s on %s -> %s', async (action, resource, expected) => {
@@ -234,8 +252,14 @@ describe('upload queue policy: only S3, for this bucket in this account, may sen
     expect(await send(anonymousPrincipal)).not.toBe('Allowed');
   });
 
-  test.each(['face-detection-detect-faces-role', 'face-detection-cleanup-role', 'face-detection-cleanup-scheduler-role'])('%s (every role of the stack): denied', async (role) => {
+  test.each(['face-detection-cleanup-role', 'face-detection-cleanup-scheduler-role'])('%s (every other role of the stack): denied', async (role) => {
     expect(await send(roleArn(role), {}, rolePolicy(parsed, role))).toBe('ImplicitlyDenied');
+  });
+
+  test('detect-faces: allowed by its own role (a deferred message goes back as a new one), only over TLS', async () => {
+    const role = 'face-detection-detect-faces-role';
+    expect(await send(roleArn(role), {}, rolePolicy(parsed, role))).toBe('Allowed');
+    expect(await send(roleArn(role), { 'aws:SecureTransport': 'false' }, rolePolicy(parsed, role))).toBe('ExplicitlyDenied');
   });
 
   test('plain HTTP is refused, even to S3', async () => {

@@ -11,3 +11,11 @@ export const S3_CLIENT_ENV = {
     ...str({ pattern: /^https?:\/\/[^\s/]+(\/\S*)?$/, expected: 'an http(s) URL, such as http://127.0.0.1:4569', doc: 'local runs and tests only: an S3-compatible endpoint, addressed path-style (the stack never sets it)' }),
   },
 } as const satisfies EnvSchema;
+
+/** The SQS client's endpoint (detect-faces sends deferred and poison upload messages). */
+export const SQS_CLIENT_ENV = {
+  sqsEndpoint: {
+    env: 'SQS_ENDPOINT',
+    ...str({ pattern: /^https?:\/\/[^\s/]+(\/\S*)?$/, expected: 'an http(s) URL, such as http://127.0.0.1:9324', doc: 'local runs and tests only: an SQS-compatible endpoint (the stack never sets it)' }),
+  },
+} as const satisfies EnvSchema;

@@ -33,6 +33,21 @@ export const unsupportedImage = (message: string, cause?: unknown) => new Servic
 export const storageFailed = (message: string, cause?: unknown) => new ServiceError('StorageFailed', message, { cause });
 export const configurationError = (message: string) => new ServiceError('ConfigurationError', message);
 
+/**
+ * Work that ends with neither a result nor a failure: an upload `gone` (deleted before it was
+ * read) or `superseded` (a newer version of its key is there; that version's own event covers
+ * it). Entries log it with its own outcome; it is never counted as a failure, never retried.
+ */
+export class Settled extends Error {
+  constructor(
+    readonly outcome: 'gone' | 'superseded',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'Settled';
+  }
+}
+
 /** Any thrown value as a ServiceError: unknown failures are `Internal`, without leaking details. */
 export function asServiceError(err: unknown): ServiceError {
   if (err instanceof ServiceError) return err;

@@ -50,7 +50,9 @@ export type ValueOf<S> = S extends IntSpec | NumberSpec
     ? number
     : number | undefined
   : S extends EnumSpec<infer V>
-    ? V
+    ? S extends { default: V }
+      ? V
+      : V | undefined
     : S extends BoolSpec
       ? boolean
       : S extends { required: true }

@@ -1,13 +1,14 @@
 /**
  * Lambda entry of detect-faces. Per container, once: settings (from the contract), OpenCV (from the
  * layer, on NODE_PATH), the ports the pipeline runs on. Per invocation: the pipeline, through one of
- * two thin entries: a direct `{imageUrl}` invocation, or an SQS batch of uploads (entries/s3-upload.ts).
+ * two thin entries: a direct `{imageUrl}` invocation, or an SQS batch of uploads (uploads/batch.ts).
  */
 import type { LambdaContext } from '../common/lambda';
 import { createLogger } from '../common/logger';
 import { recordDetectMetrics } from '../common/metrics';
 import { s3ClientFromEnv } from '../common/s3';
-import { FULL_VCPU_MEMORY_MB, type DetectEvent, type DetectResult, type SqsBatchResponse, type SqsEvent } from './contract';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { FULL_VCPU_MEMORY_MB, type DetectEvent, type DetectResult } from './contract';
 import { createDetector, lambdaCpuShare, networkPixelsForBudget } from './detect/detectors';
 import { download } from './fetch/download';
 import { loadOpenCv, type Mat } from './opencv';
@@ -15,8 +16,10 @@ import { createOpenCvCodec } from './output/image';
 import { createS3Store } from './output/store';
 import { detectFaces, type PipelinePorts, type PipelineSettings } from './pipeline';
 import { detectConfigFromEnv } from './settings';
-import { createS3UploadStore } from './entries/s3-objects';
-import { handleUploads, isSqsEvent, type UploadSettings } from './entries/s3-upload';
+import { handleUploads, isSqsEvent, type UploadSettings } from './uploads/batch';
+import { createS3UploadStore } from './uploads/s3-store';
+import { createSqsUploadQueue, sqsClientFromEnv } from './uploads/sqs-queue';
+import { DETECT_REQUEST, UPLOAD_DEFAULT_OF, type DetectRequestOptions } from './contract';
 
 const config = detectConfigFromEnv();
 const cv = loadOpenCv(config.threads);
@@ -42,17 +45,22 @@ const settings: PipelineSettings = {
   maxNetworkPixels: networkPixelsForBudget(config.detectBudgetMs, lambdaCpuShare(memoryMb)),
 };
 
-const uploadSettings: UploadSettings = {
+const uploadSettings: UploadSettings & { detectBudgetMs: number } = {
   ...config,
   ...settings,
-  // Time one more photo may need: its detect budget plus reading, decoding, encoding and writing.
-  reserveMs: config.detectBudgetMs + 5_000,
+  uploadDefaults: Object.fromEntries(
+    (Object.keys(DETECT_REQUEST) as (keyof typeof DETECT_REQUEST)[]).flatMap((field) => {
+      const value = config[UPLOAD_DEFAULT_OF[field]];
+      return value === undefined ? [] : [[field, value]];
+    }),
+  ) as DetectRequestOptions,
 };
 const uploads = createS3UploadStore(s3, config.bucket);
+const queue = createSqsUploadQueue(sqsClientFromEnv(config.sqsEndpoint), { queueUrl: config.uploadQueueUrl, deadLetterQueueUrl: config.deadLetterQueueUrl });
 
 /** The contract's events; anything else Lambda hands over is refused by the same validation, by name. */
-export async function handler(event: DetectEvent | SqsEvent, context: LambdaContext): Promise<DetectResult | SqsBatchResponse> {
+export async function handler(event: DetectEvent | SQSEvent, context: LambdaContext): Promise<DetectResult | SQSBatchResponse> {
   const log = logger.child({ requestId: context.awsRequestId });
-  if (isSqsEvent(event)) return handleUploads(event, { ...ports, uploads, log }, uploadSettings, () => context.getRemainingTimeInMillis());
+  if (isSqsEvent(event)) return handleUploads(event, { ...ports, uploads, queue, log }, uploadSettings, () => context.getRemainingTimeInMillis());
   return detectFaces(event, { ...ports, log }, settings);
 }

@@ -6,7 +6,7 @@
  * and the clock. Unit tests run this same code with fakes. Nothing is stored unless every earlier
  * stage worked.
  */
-import { asServiceError, invalidInput } from '../common/errors';
+import { asServiceError, invalidInput, Settled } from '../common/errors';
 import { redactUrl, type Logger } from '../common/logger';
 import type { DetectMetricsInput } from '../common/metrics';
 import { REDACTION_DEFAULTS, type DetectRequestOptions, type DetectResult, type FaceBox, type Landmarks } from './contract';
@@ -72,14 +72,23 @@ export type Stage = 'download' | 'decode' | 'detect' | 'annotate' | 'encode' | '
 /** Limits every source of image bytes honours. */
 export type FetchLimits = Pick<DownloadOptions, 'maxBytes' | 'timeoutMs'>;
 
+/** What a job's fetch brings: the bytes, and (an upload) the options that come with them. */
+export interface Fetched {
+  readonly data: Buffer;
+  readonly redirects?: number;
+  /** An upload's options, from its object metadata (known only once it is read). */
+  readonly options?: DetectRequestOptions;
+}
+
 /** One image to process: where its bytes come from, where the marked copy goes, and the request's options. */
 export interface Job {
   /** For logs: the URL without its query string, or s3://bucket/key. */
   readonly source: string;
-  fetch(limits: FetchLimits): Promise<{ data: Buffer; redirects?: number }>;
+  fetch(limits: FetchLimits): Promise<Fetched>;
   /** Key of the marked image. */
   readonly key: string;
-  readonly options: DetectRequestOptions;
+  /** Known before the download (a direct call: refused before any byte is fetched); absent: they come with the bytes. */
+  readonly options?: DetectRequestOptions;
 }
 
 /** A direct invocation: `{"imageUrl": ...}` validated, fetched through the guarded download, stored under a fresh key. */
@@ -114,11 +123,12 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
   let info: ImageInfo | undefined;
   try {
     const job = prepare();
-    const request = job.options;
     source = job.source;
-    const markSpec = resolveMark(request);
+    const early = job.options && resolveMark(job.options);
 
     const fetched = await timed('download', () => job.fetch({ maxBytes: settings.maxImageBytes, timeoutMs: settings.downloadTimeoutMs }));
+    const request = job.options ?? fetched.options ?? {};
+    const markSpec = early ?? resolveMark(request);
     info = inspectImage(fetched.data, settings.maxImagePixels);
     const image = await timed('decode', () => ports.codec.decode(fetched.data));
     let decoded: { jpeg: Buffer; boxes: FaceBox[]; width: number; height: number; minFaceSize: number };
@@ -175,6 +185,8 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
     });
     return result;
   } catch (err) {
+    // Not a failure: the entry that raised it logs its outcome.
+    if (err instanceof Settled) throw err;
     const error = asServiceError(err);
     const internal = error.code === 'Internal';
     ports.metrics({ timingsMs, totalMs: Math.round(performance.now() - started), detector: ports.detector.kind, outcome: error.code });

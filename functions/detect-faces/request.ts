@@ -40,21 +40,48 @@ export function parseRequest(event: unknown): DetectRequest {
   }
   if (url.username || url.password) throw invalidInput('imageUrl must not carry a user name or password');
   if (!url.hostname) throw invalidInput('imageUrl has no host');
-  return { imageUrl: url, ...parseOptions(event as Record<string, unknown>) };
+  return { imageUrl: url, ...parseOptions(event as Record<string, unknown>, JSON_EVENT) };
 }
 
-function parseOptions(event: Record<string, unknown>): DetectRequestOptions {
+/**
+ * Where options come from, and how that source names and types them: a direct call's JSON event
+ * (`minFaceSize: 24`, JSON types as the contract says) or an upload's S3 user metadata (`min-face-size:
+ * "24"`, the CLI's flag names, every value text, absent fields left to the deployment's defaults).
+ */
+export interface OptionSource {
+  /** The field's name in this source, for reading and for error messages. */
+  readonly name: (field: keyof typeof DETECT_REQUEST) => string;
+  /** JSON: "24" for a number is a client bug worth naming. Text: every value is a string. */
+  readonly typed: boolean;
+  /** Whether an absent field takes the contract's default (a direct call) or stays absent (an upload: the deployment's default applies). */
+  readonly defaults: boolean;
+  /** Prefix of error messages ("" or "metadata "). */
+  readonly what: string;
+}
+
+export const JSON_EVENT: OptionSource = { name: (field) => field, typed: true, defaults: true, what: '' };
+
+/** minFaceSize -> min-face-size: the redact CLI's flag names, and S3 user metadata (which S3 keeps lower-case). */
+export const kebabCase = (field: string) => field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+export const S3_METADATA: OptionSource = { name: kebabCase, typed: false, defaults: false, what: 'metadata ' };
+
+/** The contract's request fields, read from `fields` as `source` names them; InvalidInput names the field and its accepted range. */
+export function parseOptions(fields: Record<string, unknown>, source: OptionSource = JSON_EVENT): DetectRequestOptions {
   const options: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(DETECT_REQUEST) as [string, ValueSpec][]) {
-    const raw = event[name];
+  for (const [field, spec] of Object.entries(DETECT_REQUEST) as [keyof typeof DETECT_REQUEST, ValueSpec][]) {
+    const name = source.name(field);
+    const raw = fields[name];
+    if (!source.defaults && (raw === undefined || raw === null)) continue;
     const fail = (expected: string): never => {
-      throw invalidInput(`${name} must be ${expected}, got ${JSON.stringify(raw)}`);
+      throw invalidInput(`${source.what}${name} must be ${expected}, got ${JSON.stringify(raw)}`);
     };
     // JSON types as the contract says: "24" in a request is a client bug worth naming, unlike in an environment.
     // An empty string is not "unset" in a request as it is in an environment: {"shape": ""} is named.
-    if (raw === '' || (raw !== undefined && raw !== null && typeof raw !== JSON_TYPE[spec.kind])) fail(accepted(spec));
-    const value = parseValue(spec, raw, fail);
-    if (value !== undefined) options[name] = value;
+    if (raw === '' || (source.typed && raw !== undefined && raw !== null && typeof raw !== JSON_TYPE[spec.kind])) fail(accepted(spec));
+    if (!source.typed && typeof raw !== 'string') fail(accepted(spec));
+    const value = parseValue(spec, typeof raw === 'string' && !source.typed ? raw.trim() : raw, fail);
+    if (value !== undefined) options[field] = value;
   }
   return options as DetectRequestOptions;
 }

@@ -1,7 +1,7 @@
 /** detect-faces' environment, read once at cold start: the names, defaults, bounds and descriptions. */
-import { S3_CLIENT_ENV } from '../../common/contract';
+import { S3_CLIENT_ENV, SQS_CLIENT_ENV } from '../../common/contract';
 import { int, num, oneOf, str, type EnvSchema, type EnvValues } from '../../common/schema';
-import { LOWEST_MIN_SCORE, YUNET_DEFAULT_MIN_SCORE } from './request';
+import { DETECT_REQUEST, LOWEST_MIN_SCORE, YUNET_DEFAULT_MIN_SCORE } from './request';
 
 /** A key prefix such as "tmp/": one or more safe segments ending with "/", never "" or "/". */
 export const KEY_PREFIX = /^(?!.*\/\.\.?\/)[A-Za-z0-9][A-Za-z0-9_.-]*\/(?:[A-Za-z0-9_.-]+\/)*$/;
@@ -15,12 +15,38 @@ export type DetectorKind = (typeof DETECTOR_KINDS)[number];
 /** Lambda gives a function one full vCPU at this much memory, and CPU in proportion below it. */
 export const FULL_VCPU_MEMORY_MB = 1769;
 
+/**
+ * The deployment's defaults for uploads, one setting per request field (UPLOAD_MARK=fill, ...):
+ * the request's own bounds, unset by default (the request's default applies). Each upload may
+ * override them with S3 user metadata (uploads/request.ts).
+ */
+const UPLOAD_DOC = "(an upload's metadata overrides it); unset: the request's default";
+export const UPLOAD_DEFAULTS_ENV = {
+  uploadMinFaceSize: { env: 'UPLOAD_MIN_FACE_SIZE', ...int(undefined, DETECT_REQUEST.minFaceSize.min, DETECT_REQUEST.minFaceSize.max, `default \`minFaceSize\` of uploads ${UPLOAD_DOC}`) },
+  uploadMinScore: { env: 'UPLOAD_MIN_SCORE', ...num(undefined, DETECT_REQUEST.minScore.min, DETECT_REQUEST.minScore.max, `default \`minScore\` of uploads ${UPLOAD_DOC}`) },
+  uploadMaxFaces: { env: 'UPLOAD_MAX_FACES', ...int(undefined, DETECT_REQUEST.maxFaces.min, DETECT_REQUEST.maxFaces.max, `default \`maxFaces\` of uploads ${UPLOAD_DOC}`) },
+  uploadMark: { env: 'UPLOAD_MARK', ...oneOf(DETECT_REQUEST.mark.values, undefined, `default \`mark\` of uploads, e.g. \`fill\` ${UPLOAD_DOC}`) },
+  uploadShape: { env: 'UPLOAD_SHAPE', ...oneOf(DETECT_REQUEST.shape.values, undefined, `default \`shape\` of redacted uploads ${UPLOAD_DOC}`) },
+  uploadPadding: { env: 'UPLOAD_PADDING', ...num(undefined, DETECT_REQUEST.padding.min, DETECT_REQUEST.padding.max, `default \`padding\` of redacted uploads ${UPLOAD_DOC}`) },
+} as const satisfies EnvSchema;
+
+/** The upload setting of each request field. */
+export const UPLOAD_DEFAULT_OF = {
+  minFaceSize: 'uploadMinFaceSize',
+  minScore: 'uploadMinScore',
+  maxFaces: 'uploadMaxFaces',
+  mark: 'uploadMark',
+  shape: 'uploadShape',
+  padding: 'uploadPadding',
+} as const satisfies Record<keyof typeof DETECT_REQUEST, keyof typeof UPLOAD_DEFAULTS_ENV>;
+
 /** The environment detect-faces reads at cold start. */
 export const DETECT_ENV = {
   bucket: { env: 'BUCKET_NAME', ...str({ required: true, doc: 'bucket the marked images go to' }) },
   imagePrefix: { env: 'IMAGE_PREFIX', ...str({ default: 'tmp/', pattern: KEY_PREFIX, expected: KEY_PREFIX_WORDS, doc: 'key prefix of the marked images' }) },
   inputPrefix: { env: 'INPUT_PREFIX', ...str({ default: 'inputs/', pattern: KEY_PREFIX, expected: KEY_PREFIX_WORDS, doc: 'key prefix of uploaded photos processed on their own (S3 -> SQS -> this function); the only prefix it reads' }) },
   resultPrefix: { env: 'RESULT_PREFIX', ...str({ default: 'results/', pattern: KEY_PREFIX, expected: KEY_PREFIX_WORDS, doc: 'key prefix of the result records of uploads: `inputs/a/b.jpg` -> `results/a/b.jpg.json`' }) },
+  outputPrefix: { env: 'OUTPUT_PREFIX', ...str({ default: 'outputs/', pattern: KEY_PREFIX, expected: KEY_PREFIX_WORDS, doc: 'key prefix of the redacted images of uploads, kept as long as their records: `inputs/a/b.jpg` -> `outputs/a/b.jpg`, `inputs/a/b.png` -> `outputs/a/b.png.jpg`' }) },
   outputAccess: { env: 'OUTPUT_ACCESS', ...oneOf(OUTPUT_ACCESS, 'public', '`public`: plain object URL (public read on the prefix); `presigned`: a presigned GET URL') },
   // Presigned URLs die with the signing role's session; 12 h is the longest that can hold.
   presignExpiresSeconds: { env: 'PRESIGN_EXPIRES_SECONDS', ...int(3600, 60, 43200, 'lifetime of presigned URLs, seconds') },
@@ -44,7 +70,12 @@ export const DETECT_ENV = {
       doc: 'tests and the local runner only: loopback URL prefixes the download may fetch (the stack never sets it)',
     }),
   },
+  writeTimeoutMs: { env: 'WRITE_TIMEOUT_MS', ...int(5_000, 100, 60_000, "one deadline for an upload's S3 writes (its image, its record, the final check), the SDK's retries included, ms") },
+  uploadQueueUrl: { env: 'UPLOAD_QUEUE_URL', ...str({ doc: 'the upload queue: a message deferred for lack of time is sent again to it as a new message (its receives start over)' }) },
+  deadLetterQueueUrl: { env: 'DEAD_LETTER_QUEUE_URL', ...str({ doc: "the upload queue's dead-letter queue: an unreadable message goes there once, with its reason" }) },
+  ...UPLOAD_DEFAULTS_ENV,
   ...S3_CLIENT_ENV,
+  ...SQS_CLIENT_ENV,
 } as const satisfies EnvSchema;
 
 export type DetectEnv = EnvValues<typeof DETECT_ENV>;

@@ -1,50 +1,28 @@
-/** Uploads: the SQS and S3 events detect-faces receives, and the result records it writes for them. */
-import type { DetectError, DetectResult } from './request';
+/** Uploads: the result records detect-faces writes for them (the SQS and S3 events are @types/aws-lambda's). */
+import type { DetectError, DetectRequestOptions, DetectResult } from './request';
 
-/** An S3 object as an upload names it: the key (decoded) and the ETag of the version that was uploaded. */
+/** An S3 object as an upload names it: the key (decoded), the ETag of the version that was uploaded, and the event's sequencer (S3's order of events on one key). */
 export interface UploadSource {
   readonly bucket: string;
   readonly key: string;
   readonly eTag: string;
+  /** Absent in events that carry none (then the version is ordered before any that does). */
+  readonly sequencer?: string;
 }
 
-/** `results/<path>.json` of a processed upload: the direct invocation's result plus where it came from. */
-export interface UploadResultRecord extends DetectResult {
+/**
+ * `results/<path>.json` of a processed upload: the direct invocation's result, with the key of the
+ * redacted image (`outputs/<path>`, kept as long as the record) in place of a URL that would expire
+ * before the record does (sign one on read, or read the object with the bucket's credentials), the
+ * options applied (deployment defaults and the upload's metadata), and where it came from.
+ */
+export interface UploadResultRecord extends Omit<DetectResult, 'outputUrl'> {
+  outputKey: string;
+  options: DetectRequestOptions;
   source: UploadSource;
 }
 
-/** `results/<path>.json` of an upload refused with a typed error (not retried). */
+/** `results/<path>.json` of an upload refused with a typed error (not retried); no output is kept for it. */
 export interface UploadErrorRecord extends DetectError {
   source: UploadSource;
-}
-
-/** The SQS event Lambda's event source mapping delivers (the fields used here). */
-export interface SqsEvent {
-  Records: SqsRecord[];
-}
-
-export interface SqsRecord {
-  readonly messageId: string;
-  readonly receiptHandle?: string;
-  /** An S3 event notification (`{"Records":[...]}`) or S3's `s3:TestEvent`, as JSON. */
-  readonly body: string;
-  readonly attributes?: { ApproximateReceiveCount?: string; [name: string]: string | undefined };
-  readonly eventSource: 'aws:sqs';
-  readonly eventSourceARN?: string;
-}
-
-/** With `ReportBatchItemFailures`: the messages to receive again; every other one is deleted. */
-export interface SqsBatchResponse {
-  batchItemFailures: { itemIdentifier: string }[];
-}
-
-/** The S3 event notification in a message body (the fields used here). Keys are URL-encoded, spaces as "+". */
-export interface S3EventNotification {
-  Records?: {
-    eventSource?: string;
-    eventName?: string;
-    s3?: { bucket?: { name?: string }; object?: { key?: string; eTag?: string; size?: number } };
-  }[];
-  /** "s3:TestEvent", sent once when the notification is configured. */
-  Event?: string;
 }

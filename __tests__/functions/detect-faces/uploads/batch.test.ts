@@ -1,0 +1,441 @@
+/**
+ * The upload entry over an S3 that answers as S3 does (helpers/fake-s3.ts) and fakes for OpenCV
+ * and the queue: outcomes per message, outputs and records in version order whatever the order of
+ * processing (each race as a test), options from metadata, poison, deferral, deadlines.
+ */
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { storageFailed } from '../../../../functions/common/errors';
+import type { DetectMetricsInput } from '../../../../functions/common/metrics';
+import type { DetectOptions } from '../../../../functions/detect-faces/detect/detectors';
+import type { MarkSpec } from '../../../../functions/detect-faces/output/redact-plan';
+import { handleUploads, isSqsEvent, photoWorstCaseMs, type UploadPorts, type UploadSettings } from '../../../../functions/detect-faces/uploads/batch';
+import { createS3UploadStore } from '../../../../functions/detect-faces/uploads/s3-store';
+import { FakeS3 } from '../../../helpers/fake-s3';
+import { recordingLogger } from '../../../helpers/log';
+
+const BUCKET = 'photos-bucket';
+
+/** A PNG header claiming 400x300 (what the sniffing stage reads); a distinct tail makes distinct ETags. */
+function png(tag = ''): Buffer {
+  const b = Buffer.alloc(64);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]).copy(b, 0);
+  b.writeUInt32BE(400, 16);
+  b.writeUInt32BE(300, 20);
+  b.write('IEND', 56);
+  return Buffer.concat([b, Buffer.from(tag)]);
+}
+
+const settings: UploadSettings & { detectBudgetMs: number } = {
+  bucket: BUCKET,
+  imagePrefix: 'tmp/',
+  inputPrefix: 'inputs/',
+  outputPrefix: 'outputs/',
+  resultPrefix: 'results/',
+  jpegQuality: 90,
+  maxImageBytes: 1 << 20,
+  maxImagePixels: 40e6,
+  downloadTimeoutMs: 2_000,
+  writeTimeoutMs: 1_000,
+  detectBudgetMs: 5_000,
+  allowedLoopbackPrefixes: [],
+  maxNetworkPixels: 5e6,
+  uploadDefaults: {},
+  answerMarginMs: 0,
+};
+
+interface Image {
+  readonly tag: string;
+}
+
+function world(options: { listBucket?: boolean } = {}) {
+  const s3 = new FakeS3(options);
+  const { log, lines } = recordingLogger();
+  const detected: DetectOptions[] = [];
+  const marks: MarkSpec[] = [];
+  const metrics: DetectMetricsInput[] = [];
+  const requeued: string[] = [];
+  const deadLetters: { body: string; reason: string }[] = [];
+  /** Runs inside detection of the photo with this tag: another writer's turn mid-processing. */
+  const during = new Map<string, () => Promise<void>>();
+  const ports: UploadPorts<Image> = {
+    fetch: async () => {
+      throw new Error('uploads never go through the URL download');
+    },
+    codec: {
+      decode: (bytes) => ({ tag: bytes.subarray(64).toString() }),
+      size: () => ({ width: 400, height: 300 }),
+      mark: (_image, _boxes, spec) => void marks.push(spec),
+      // The output says which upload it came from.
+      encode: (image) => Buffer.from(`jpeg of ${image.tag}`),
+      release: () => undefined,
+    },
+    detector: {
+      kind: 'fake',
+      detect: (_image, opts) => {
+        detected.push(opts);
+        return { boxes: [{ x: 1, y: 2, width: 30, height: 30, score: 0.9 }], minFaceSize: opts.minFaceSize ?? 20 };
+      },
+    },
+    uploads: createS3UploadStore(s3.client, BUCKET),
+    queue: {
+      requeue: async (record) => void requeued.push(record.body),
+      deadLetter: async (record, reason) => void deadLetters.push({ body: record.body, reason }),
+    },
+    log,
+    metrics: (m) => void metrics.push(m),
+    now: () => new Date('2026-12-02T12:00:00Z'),
+  };
+  // Detection is synchronous in the port; a race's other writer runs in the read that precedes it.
+  const read = ports.uploads.read;
+  ports.uploads.read = async (source, limits, signal) => {
+    const got = await read(source, limits, signal);
+    const turn = during.get(got.data.subarray(64).toString());
+    if (turn) {
+      during.delete(got.data.subarray(64).toString());
+      await turn();
+    }
+    return got;
+  };
+  const run = (event: SQSEvent, remainingMs: () => number = () => 60_000) => handleUploads(event, ports, settings, remainingMs);
+  const record = (key: string) => {
+    const o = s3.get(BUCKET, key);
+    return o && JSON.parse(o.body.toString());
+  };
+  const outcomes = () => lines.filter((l) => l.message === 'upload done').map((l) => l.fields.outcome);
+  return { s3, ports, lines, detected, marks, metrics, requeued, deadLetters, during, run, record, outcomes };
+}
+
+let nextId = 0;
+function sqs(...bodies: string[]): SQSEvent {
+  return {
+    Records: bodies.map(
+      (body): SQSRecord => ({
+        messageId: `m${++nextId}`,
+        receiptHandle: 'r',
+        body,
+        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's3', ApproximateFirstReceiveTimestamp: '0' },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:111122223333:face-detection-uploads',
+        awsRegion: 'us-east-1',
+      }),
+    ),
+  };
+}
+
+/** The S3 notification of one event, key encoded as S3 encodes it. */
+function notification(key: string, event: { eTag?: string; sequencer: string }, eventName = 'ObjectCreated:Put'): string {
+  const encoded = encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
+  return JSON.stringify({ Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName, s3: { bucket: { name: BUCKET }, object: { key: encoded, eTag: event.eTag, sequencer: event.sequencer } } }] });
+}
+
+/** Uploads a photo and returns the message its event becomes. */
+function put(w: ReturnType<typeof world>, key: string, tag: string, metadata: Record<string, string> = {}): string {
+  return notification(key, w.s3.upload(BUCKET, key, png(tag), metadata));
+}
+
+test('an SQS event is told apart from a direct invocation', () => {
+  expect(isSqsEvent(sqs('{}'))).toBe(true);
+  expect(isSqsEvent({ imageUrl: 'https://example.com/a.jpg' })).toBe(false);
+  expect(isSqsEvent({ Records: [] })).toBe(false);
+  expect(isSqsEvent({ Records: [{ eventSource: 'aws:s3' }] })).toBe(false);
+  expect(isSqsEvent(null)).toBe(false);
+});
+
+test('a photo: its redacted image under outputs/ (kept), its record under results/ with the output key, the options and the source', async () => {
+  const w = world();
+  const message = put(w, 'inputs/a/b.jpg', 'v1');
+  expect(await w.run(sqs(message))).toEqual({ batchItemFailures: [] });
+  expect(w.s3.get(BUCKET, 'outputs/a/b.jpg')?.body.toString()).toBe('jpeg of v1');
+  const eTag = w.s3.get(BUCKET, 'inputs/a/b.jpg')!.eTag;
+  expect(w.record('results/a/b.jpg.json')).toEqual({
+    faces: 1,
+    outputKey: 'outputs/a/b.jpg',
+    boxes: [{ x: 1, y: 2, width: 30, height: 30, score: 0.9 }],
+    width: 400,
+    height: 300,
+    minFaceSize: 20,
+    mark: 'box',
+    options: {},
+    source: { bucket: BUCKET, key: 'inputs/a/b.jpg', eTag, sequencer: JSON.parse(message).Records[0].s3.object.sequencer },
+  });
+  // Nothing under the hourly cleanup's prefix; both products say which version made them.
+  expect(w.s3.keys('tmp/')).toEqual([]);
+  expect(w.s3.get(BUCKET, 'outputs/a/b.jpg')!.metadata).toMatchObject({ 'source-etag': eTag, mark: 'box' });
+  expect(w.outcomes()).toEqual(['processed']);
+  expect(w.lines.find((l) => l.message === 'upload batch done')?.fields).toMatchObject({ messages: 1, processed: 1, failed: 0, rssMb: expect.any(Number) });
+});
+
+test('a non-JPEG name gets .jpg appended; a key with spaces and non-ASCII is decoded as S3 encodes it', async () => {
+  const w = world();
+  await w.run(sqs(put(w, 'inputs/x.png', 'p'), put(w, 'inputs/a b/café +1.JPEG', 'q')));
+  expect(w.s3.keys('outputs/')).toEqual([`${BUCKET}/outputs/a b/café +1.JPEG`, `${BUCKET}/outputs/x.png.jpg`]);
+  expect(w.record('results/x.png.json')).toMatchObject({ outputKey: 'outputs/x.png.jpg' });
+});
+
+test('a redelivered message writes the same products again (at-least-once delivery is harmless)', async () => {
+  const w = world();
+  const message = put(w, 'inputs/x.jpg', 'v1');
+  await w.run(sqs(message));
+  const first = w.record('results/x.jpg.json');
+  await w.run(sqs(message));
+  expect(w.record('results/x.jpg.json')).toEqual(first);
+  expect(w.outcomes()).toEqual(['processed', 'processed']);
+});
+
+describe('options: the deployment defaults, overridden per upload by metadata named like the CLI flags', () => {
+  test('metadata mark=fill, padding=0.5, min-face-size=24 reach the detector and the marking, and the record says so', async () => {
+    const w = world();
+    await w.run(sqs(put(w, 'inputs/m.jpg', 'm', { mark: 'fill', padding: '0.5', 'min-face-size': '24' })));
+    expect(w.detected[0]).toMatchObject({ minFaceSize: 24 });
+    expect(w.marks).toEqual([{ mode: 'fill', shape: 'ellipse', padding: 0.5 }]);
+    expect(w.record('results/m.jpg.json')).toMatchObject({ mark: 'fill', options: { mark: 'fill', padding: 0.5, minFaceSize: 24 } });
+  });
+
+  test("the deployment's defaults apply where the metadata is silent; box on a redacting deployment drops its shape and padding", async () => {
+    const w = world();
+    const deployment = { ...settings, uploadDefaults: { mark: 'pixelate', padding: 0.2, maxFaces: 5 } as const };
+    await handleUploads(sqs(put(w, 'inputs/d.jpg', 'd'), put(w, 'inputs/b.jpg', 'b', { mark: 'box' })), w.ports, deployment, () => 60_000);
+    expect(w.record('results/d.jpg.json')).toMatchObject({ mark: 'pixelate', options: { mark: 'pixelate', padding: 0.2, maxFaces: 5 } });
+    expect(w.record('results/b.jpg.json')).toMatchObject({ mark: 'box', options: { mark: 'box', maxFaces: 5 } });
+    expect(w.detected.map((d) => d.maxFaces)).toEqual([5, 5]);
+  });
+
+  test.each([
+    [{ mark: 'sparkle' }, /^metadata mark must be one of box, fill, pixelate, blur, got "sparkle"$/],
+    [{ 'min-face-size': '9' }, /^metadata min-face-size must be a whole number from 10 to 100000, got "9"$/],
+    [{ padding: 'lots', mark: 'blur' }, /^metadata padding must be a number from 0 to 1, got "lots"$/],
+    [{ 'min-score': '0.1' }, /^metadata min-score must be a number from 0.5 to 1/],
+    [{ shape: 'rect' }, /^shape applies only to a redaction/],
+  ])('invalid %j: a refused record naming the field and its range, acknowledged, no output', async (metadata, message) => {
+    const w = world();
+    const event = sqs(put(w, 'inputs/bad.jpg', 'bad', metadata));
+    expect(await w.run(event)).toEqual({ batchItemFailures: [] });
+    expect(w.record('results/bad.jpg.json')).toEqual({ errorType: 'InvalidInput', errorMessage: expect.stringMatching(message), source: expect.objectContaining({ key: 'inputs/bad.jpg' }) });
+    expect(w.s3.keys('outputs/')).toEqual([]);
+    expect(w.outcomes()).toEqual(['refused']);
+  });
+});
+
+test('typed errors give an error record and are acknowledged; unexpected ones are retried without a record; one failure never fails the batch', async () => {
+  const w = world();
+  w.s3.upload(BUCKET, 'inputs/notes.txt', Buffer.from('not an image at all, just some text that is long enough'));
+  const notes = notification('inputs/notes.txt', { eTag: w.s3.get(BUCKET, 'inputs/notes.txt')!.eTag, sequencer: '0A' });
+  const flaky = put(w, 'inputs/flaky.jpg', 'flaky');
+  w.s3.before = (call) => {
+    if (call.name === 'GetObject' && call.input.Key === 'inputs/flaky.jpg') throw Object.assign(new Error('SlowDown'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+  };
+  const event = sqs(put(w, 'inputs/ok.jpg', 'ok'), notes, flaky);
+  const response = await w.run(event);
+  expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[2].messageId }]);
+  expect(w.record('results/notes.txt.json')).toMatchObject({ errorType: 'UnsupportedImage' });
+  expect(w.record('results/flaky.jpg.json')).toBeUndefined();
+  expect(w.record('results/ok.jpg.json')).toMatchObject({ faces: 1 });
+  expect(w.lines.find((l) => l.message === 'upload failed, will be retried')?.fields).toMatchObject({ code: 'StorageFailed', messageId: event.Records[2].messageId });
+});
+
+describe('gone: deleted before it is read', () => {
+  test('with s3:ListBucket (404): acknowledged once, logged as gone, not a failure, nothing written', async () => {
+    const w = world();
+    const message = put(w, 'inputs/g.jpg', 'g');
+    w.s3.remove(BUCKET, 'inputs/g.jpg');
+    expect(await w.run(sqs(message))).toEqual({ batchItemFailures: [] });
+    expect(w.outcomes()).toEqual(['gone']);
+    expect(w.s3.keys()).toEqual([]);
+    // Not a failure anywhere: no failure log line, no failure metric.
+    expect(w.lines.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
+    expect(w.metrics).toEqual([]);
+  });
+
+  test('without s3:ListBucket S3 answers 403: a permission problem, retried (the stack grants ListBucket on the prefixes)', async () => {
+    const w = world({ listBucket: false });
+    const message = put(w, 'inputs/g.jpg', 'g');
+    w.s3.remove(BUCKET, 'inputs/g.jpg');
+    expect((await w.run(sqs(message))).batchItemFailures).toHaveLength(1);
+  });
+});
+
+describe('always the latest version, whatever the order of processing', () => {
+  test('v1 processed after v2 was uploaded: v1 is superseded at its read (412), v2 wins', async () => {
+    const w = world();
+    const v1 = put(w, 'inputs/k.jpg', 'v1');
+    const v2 = put(w, 'inputs/k.jpg', 'v2');
+    await w.run(sqs(v1));
+    expect(w.outcomes()).toEqual(['superseded']);
+    expect(w.metrics).toEqual([]);
+    await w.run(sqs(v2));
+    expect(w.s3.get(BUCKET, 'outputs/k.jpg')!.body.toString()).toBe('jpeg of v2');
+    expect(w.record('results/k.jpg.json').source.eTag).toBe(w.s3.get(BUCKET, 'inputs/k.jpg')!.eTag);
+  });
+
+  test('v1 read, then v2 uploaded and fully processed while v1 is still working: v1 writes nothing over v2', async () => {
+    const w = world();
+    const v1 = put(w, 'inputs/k.jpg', 'v1');
+    w.during.set('v1', async () => {
+      await w.run(sqs(put(w, 'inputs/k.jpg', 'v2')));
+    });
+    await w.run(sqs(v1));
+    expect(w.outcomes()).toEqual(['processed', 'superseded']);
+    expect(w.s3.get(BUCKET, 'outputs/k.jpg')!.body.toString()).toBe('jpeg of v2');
+    expect(w.record('results/k.jpg.json').source.eTag).toBe(w.s3.get(BUCKET, 'inputs/k.jpg')!.eTag);
+  });
+
+  test('v2 refused (not an image) while an older v1 is processed: no v1 output left beside v2\'s error record', async () => {
+    const w = world();
+    const v1 = put(w, 'inputs/k.jpg', 'v1');
+    w.during.set('v1', async () => {
+      w.s3.upload(BUCKET, 'inputs/k.jpg', Buffer.from('text, not an image; long enough to be sniffed as such'));
+      const v2 = notification('inputs/k.jpg', { eTag: w.s3.get(BUCKET, 'inputs/k.jpg')!.eTag, sequencer: 'FFFF000000000000' });
+      await w.run(sqs(v2));
+    });
+    await w.run(sqs(v1));
+    expect(w.outcomes()).toEqual(['refused', 'superseded']);
+    expect(w.record('results/k.jpg.json')).toMatchObject({ errorType: 'UnsupportedImage' });
+    expect(w.s3.keys('outputs/')).toEqual([]);
+  });
+
+  test('a refused newer version removes the output of an older one', async () => {
+    const w = world();
+    await w.run(sqs(put(w, 'inputs/k.jpg', 'v1')));
+    await w.run(sqs(put(w, 'inputs/k.jpg', 'v2', { mark: 'sparkle' })));
+    expect(w.record('results/k.jpg.json')).toMatchObject({ errorType: 'InvalidInput' });
+    expect(w.s3.keys('outputs/')).toEqual([]);
+  });
+});
+
+describe('deletes: a removed key leaves no record and no output', () => {
+  test('the removal event deletes what an older version made', async () => {
+    const w = world();
+    await w.run(sqs(put(w, 'inputs/d.jpg', 'v1')));
+    const removed = notification('inputs/d.jpg', w.s3.remove(BUCKET, 'inputs/d.jpg'), 'ObjectRemoved:Delete');
+    expect(await w.run(sqs(removed))).toEqual({ batchItemFailures: [] });
+    expect(w.outcomes()).toEqual(['processed', 'removed']);
+    expect(w.s3.keys()).toEqual([]);
+  });
+
+  test('a late removal event leaves a newer upload of the key alone', async () => {
+    const w = world();
+    await w.run(sqs(put(w, 'inputs/d.jpg', 'v1')));
+    const removed = notification('inputs/d.jpg', w.s3.remove(BUCKET, 'inputs/d.jpg'), 'ObjectRemoved:Delete');
+    await w.run(sqs(put(w, 'inputs/d.jpg', 'v3')));
+    await w.run(sqs(removed));
+    expect(w.s3.get(BUCKET, 'outputs/d.jpg')!.body.toString()).toBe('jpeg of v3');
+  });
+
+  test('deleted (and its removal handled) while it was processed: the writes are taken back', async () => {
+    const w = world();
+    const v1 = put(w, 'inputs/d.jpg', 'v1');
+    w.during.set('v1', async () => {
+      await w.run(sqs(notification('inputs/d.jpg', w.s3.remove(BUCKET, 'inputs/d.jpg'), 'ObjectRemoved:Delete')));
+    });
+    await w.run(sqs(v1));
+    expect(w.outcomes()).toEqual(['removed', 'gone']);
+    expect(w.s3.keys()).toEqual([]);
+  });
+});
+
+describe('poison: handled once', () => {
+  test.each([
+    ['not JSON', 'not json', /not JSON/],
+    ['not a notification', JSON.stringify({ hello: 'world' }), /not an S3 event notification/],
+    ['a malformed key', notification('x', { sequencer: '01' }).replace('"key":"x"', '"key":"inputs/100%+off.jpg"'), /not URL-encoded as S3 encodes keys/],
+    ['a record without a key', JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: BUCKET }, object: {} } }] }), /without eventName, bucket or key/],
+  ])('%s: dead-lettered once with its reason, acknowledged, never retried', async (_name, body, reason) => {
+    const w = world();
+    expect(await w.run(sqs(body))).toEqual({ batchItemFailures: [] });
+    expect(w.deadLetters).toEqual([{ body, reason: expect.stringMatching(reason) }]);
+    expect(w.lines.find((l) => l.message === 'upload message dead-lettered')?.fields).toMatchObject({ outcome: 'poison', reason: expect.stringMatching(reason) });
+  });
+
+  test('when the dead-letter send fails, the message is retried (and reaches the dead-letter queue by its receive limit)', async () => {
+    const w = world();
+    w.ports.queue.deadLetter = async () => {
+      throw storageFailed('SQS refused');
+    };
+    expect((await w.run(sqs('not json'))).batchItemFailures).toHaveLength(1);
+  });
+});
+
+test("S3's test event, other events, folder markers, other prefixes and buckets are acknowledged and ignored", async () => {
+  const w = world();
+  const other = JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'other-bucket' }, object: { key: 'inputs/a.png', eTag: 'e' } } }] });
+  const response = await w.run(
+    sqs(
+      JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2026-11-26T12:00:00Z', Bucket: BUCKET }),
+      notification('inputs/a.png', { sequencer: '01' }, 'ObjectRestore:Completed'),
+      notification('inputs/folder/', { eTag: 'e', sequencer: '01' }),
+      notification('tmp/marked.jpg', { eTag: 'e', sequencer: '01' }),
+      other,
+    ),
+  );
+  expect(response).toEqual({ batchItemFailures: [] });
+  expect(w.outcomes()).toEqual(['ignored', 'ignored', 'ignored', 'ignored', 'ignored']);
+  expect(w.s3.calls).toEqual([]);
+});
+
+describe('deadlines (a fake clock)', () => {
+  test("a photo starts only when its worst case fits; the rest go back as new messages, so deferring never uses up a receive", async () => {
+    const w = world();
+    const event = sqs(put(w, 'inputs/a.jpg', 'a'), put(w, 'inputs/b.jpg', 'b'), put(w, 'inputs/c.jpg', 'c'));
+    const worst = photoWorstCaseMs(settings);
+    expect(worst).toBe(8_000);
+    // The invocation's start, then before the 2nd and 3rd photo: exactly the worst case fits, one ms less does not.
+    const left = [60_000, worst, worst - 1];
+    const response = await w.run(event, () => left.shift() ?? 0);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(w.outcomes()).toEqual(['processed', 'processed']);
+    expect(w.requeued).toEqual([event.Records[2].body]);
+    expect(w.lines.find((l) => l.message === 'upload batch done')?.fields).toMatchObject({ processed: 2, deferred: 1 });
+  });
+
+  test('the first photo always runs; a deferral that cannot be sent goes back by batchItemFailures', async () => {
+    const w = world();
+    w.ports.queue.requeue = async () => {
+      throw storageFailed('SQS refused');
+    };
+    const event = sqs(put(w, 'inputs/a.jpg', 'a'), put(w, 'inputs/b.jpg', 'b'));
+    const response = await w.run(event, () => 10);
+    expect(w.outcomes()).toEqual(['processed']);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1].messageId }]);
+  });
+
+  describe('every S3 call is bounded', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+    const hang = (w: ReturnType<typeof world>, name: string) => {
+      w.s3.before = (call) =>
+        call.name === name
+          ? new Promise<void>((_resolve, reject) => call.signal!.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))))
+          : undefined;
+    };
+
+    test('a read that hangs ends at the read deadline: StorageFailed, retried, nothing written', async () => {
+      const w = world();
+      hang(w, 'GetObject');
+      const done = w.run(sqs(put(w, 'inputs/a.jpg', 'a')));
+      await jest.advanceTimersByTimeAsync(settings.downloadTimeoutMs - 1);
+      expect(w.lines.find((l) => l.message === 'upload batch done')).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(1);
+      expect((await done).batchItemFailures).toHaveLength(1);
+      expect(w.lines.find((l) => l.message === 'upload failed, will be retried')?.fields.error).toMatch(/out of time/);
+      expect(w.s3.keys('outputs/')).toEqual([]);
+    });
+
+    test("a write that hangs ends at the write deadline; the invocation's own deadline bounds both", async () => {
+      const w = world();
+      hang(w, 'PutObject');
+      const done = w.run(sqs(put(w, 'inputs/a.jpg', 'a')));
+      await jest.advanceTimersByTimeAsync(settings.writeTimeoutMs);
+      expect((await done).batchItemFailures).toHaveLength(1);
+
+      const late = world();
+      hang(late, 'GetObject');
+      const ended = late.run(sqs(put(late, 'inputs/a.jpg', 'a')), () => 300);
+      await jest.advanceTimersByTimeAsync(300);
+      expect((await ended).batchItemFailures).toHaveLength(1);
+      // No timer of this invocation outlives it.
+      expect(jest.getTimerCount()).toBe(0);
+    });
+  });
+});

@@ -1,0 +1,75 @@
+/** The key rule, the metadata parser and the version order: pure, written once, used by the function, the stack, the local stack and the web app. */
+import { isUploadKey, outputKey, resultKey } from '../../../../functions/detect-faces/uploads/keys';
+import { metadataName, uploadRequest } from '../../../../functions/detect-faces/uploads/request';
+import { compareSequencers, receiveCount, unquoteETag } from '../../../../functions/detect-faces/uploads/versions';
+import { parseRequest } from '../../../../functions/detect-faces/request';
+
+const prefixes = { inputPrefix: 'inputs/', outputPrefix: 'outputs/', resultPrefix: 'results/' };
+
+test.each([
+  ['inputs/a/b.jpg', 'outputs/a/b.jpg', 'results/a/b.jpg.json'],
+  ['inputs/a/b.JPEG', 'outputs/a/b.JPEG', 'results/a/b.JPEG.json'],
+  ['inputs/a/b.png', 'outputs/a/b.png.jpg', 'results/a/b.png.json'],
+  ['inputs/noext', 'outputs/noext.jpg', 'results/noext.json'],
+  ['inputs/u/5f0c.webp', 'outputs/u/5f0c.webp.jpg', 'results/u/5f0c.webp.json'],
+])('%s -> %s and %s', (input, output, result) => {
+  expect(outputKey(input, prefixes)).toBe(output);
+  expect(resultKey(input, prefixes)).toBe(result);
+});
+
+test('only keys under the input prefix are uploads (not the prefix itself, not folder markers)', () => {
+  expect(isUploadKey('inputs/a.jpg', prefixes)).toBe(true);
+  expect(isUploadKey('inputs/', prefixes)).toBe(false);
+  expect(isUploadKey('inputs/a/', prefixes)).toBe(false);
+  expect(isUploadKey('inputsx/a.jpg', prefixes)).toBe(false);
+  expect(() => outputKey('tmp/a.jpg', prefixes)).toThrow(RangeError);
+});
+
+describe('metadata options: the same parser as a direct call, with the CLI flag names', () => {
+  test('names are the CLI flags', () => {
+    expect(['minFaceSize', 'minScore', 'maxFaces', 'mark', 'shape', 'padding'].map(metadataName)).toEqual(['min-face-size', 'min-score', 'max-faces', 'mark', 'shape', 'padding']);
+  });
+
+  test('text values become the typed options a direct call gives; absent ones stay absent', () => {
+    const fromMetadata = uploadRequest({ mark: 'fill', padding: '0.5', 'min-face-size': ' 24 ', 'x-unrelated': 'kept out' }, {});
+    const direct = parseRequest({ imageUrl: 'https://example.com/a.jpg', mark: 'fill', padding: 0.5, minFaceSize: 24 });
+    expect(fromMetadata).toEqual({ mark: 'fill', padding: 0.5, minFaceSize: 24 });
+    expect(direct).toMatchObject(fromMetadata);
+    expect(uploadRequest({}, {})).toEqual({});
+    // Keys in any case (S3 keeps them lower-case; other tools may not).
+    expect(uploadRequest({ 'Min-Face-Size': '30' }, {})).toEqual({ minFaceSize: 30 });
+  });
+
+  test('deployment defaults under the metadata', () => {
+    expect(uploadRequest({ padding: '0.1' }, { mark: 'blur', padding: 0.3, maxFaces: 3 })).toEqual({ mark: 'blur', padding: 0.1, maxFaces: 3 });
+    expect(uploadRequest({ mark: 'box' }, { mark: 'fill', shape: 'rect', padding: 0.3 })).toEqual({ mark: 'box' });
+    // Named by the upload itself with box: kept, and refused later as a direct call's would be.
+    expect(uploadRequest({ mark: 'box', shape: 'rect' }, {})).toEqual({ mark: 'box', shape: 'rect' });
+  });
+
+  test.each([
+    [{ 'max-faces': '0' }, /^metadata max-faces must be a whole number from 1 to 1000, got "0"$/],
+    [{ 'min-face-size': '24px' }, /^metadata min-face-size must be a whole number/],
+    [{ mark: '' }, /^metadata mark must be one of box, fill, pixelate, blur, got ""$/],
+    [{ shape: 'circle' }, /^metadata shape must be one of ellipse, rect, got "circle"$/],
+  ])('%j: InvalidInput naming the metadata field and its range', (metadata, message) => {
+    expect(() => uploadRequest(metadata, {})).toThrow(expect.objectContaining({ code: 'InvalidInput', message: expect.stringMatching(message) }));
+  });
+});
+
+test("sequencers: S3's rule (right-pad with zeros, then compare); none is oldest", () => {
+  expect(compareSequencers('0055AED6DCD90281E5', '0055AED6DCD90281E6')).toBeLessThan(0);
+  expect(compareSequencers('0055AED6DCD9028200', '0055AED6DCD90281E6')).toBeGreaterThan(0);
+  expect(compareSequencers('0055AED6DCD902820', '0055AED6DCD90281E6')).toBeGreaterThan(0);
+  expect(compareSequencers('00AB', '00ab0')).toBe(0);
+  expect(compareSequencers(undefined, '00')).toBe(0);
+  expect(compareSequencers(undefined, '01')).toBeLessThan(0);
+});
+
+test('ETags unquoted and receive counts read in one place', () => {
+  expect(unquoteETag('"abc"')).toBe('abc');
+  expect(unquoteETag(undefined)).toBe('');
+  expect(receiveCount({ ApproximateReceiveCount: '3' })).toBe(3);
+  expect(receiveCount({ ApproximateReceiveCount: 'x' })).toBe(1);
+  expect(receiveCount(undefined)).toBe(1);
+});

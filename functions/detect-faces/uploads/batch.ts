@@ -1,0 +1,237 @@
+/**
+ * The upload entry: photos put under the input prefix reach detect-faces as S3 event
+ * notifications in SQS messages. The batch loop is Powertools' BatchProcessor (one message at a
+ * time, `processPartialResponse` builds the `batchItemFailures`); on top of it only what is ours:
+ *   created  the photo runs through the same pipeline as a direct call, with the options of its
+ *            metadata over the deployment's defaults (uploads/request.ts); its redacted image goes
+ *            to outputs/<path> and its record to results/<path>.json, in version order
+ *            (uploads/s3-store.ts);
+ *   removed  the key's products go, unless a newer version made them;
+ * and these outcomes, each logged once per item ("upload done"):
+ *   processed | refused (a typed error: an error record, not retried) | gone (deleted before it
+ *   was read: nothing written) | superseded (a newer version is there: its event covers it) |
+ *   removed | ignored | poison (unreadable: dead-lettered once with its reason) | deferred.
+ * Unexpected failures (Internal, StorageFailed) fail the message: SQS delivers it again and, after
+ * the queue's receive limit, moves it to the dead-letter queue. One photo never fails the batch.
+ *
+ * Deadlines: a photo is started only when its worst case fits the time left (read deadline +
+ * detect budget + write deadline; the stack refuses settings where one photo cannot fit the
+ * timeout, so the first always runs). A message not started goes back as a new message
+ * (`requeue`), so deferring never uses up its receives; only when that send fails does it go back
+ * by `batchItemFailures`.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { asServiceError, Settled, type ErrorCode } from '../../common/errors';
+import type { DetectRequestOptions, UploadErrorRecord, UploadResultRecord, UploadSource } from '../contract';
+import { processImage, type PipelinePorts, type PipelineSettings } from '../pipeline';
+import { Deadlines } from './deadline';
+import { uploadItems, type UploadItem } from './events';
+import { outputKey, resultKey, type UploadPrefixes } from './keys';
+import { uploadRequest } from './request';
+import type { UploadStore } from './s3-store';
+import { receiveCount } from './versions';
+
+/** Where messages go besides back to their queue (SQS on Lambda, the local queue locally, fakes in tests). */
+export interface UploadQueue {
+  /** Sends the message again as a new one: its receives start over. */
+  requeue(record: SQSRecord): Promise<void>;
+  /** Moves the message to the dead-letter queue, with the reason. */
+  deadLetter(record: SQSRecord, reason: string): Promise<void>;
+}
+
+export interface UploadPorts<I> extends Omit<PipelinePorts<I>, 'store'> {
+  readonly uploads: UploadStore;
+  readonly queue: UploadQueue;
+}
+
+export interface UploadSettings extends PipelineSettings, UploadPrefixes {
+  readonly bucket: string;
+  /** One deadline for a photo's writes (image, record, the final check), retries included. */
+  readonly writeTimeoutMs: number;
+  /** What each detect-faces invocation keeps back to answer, from Lambda's remaining time. */
+  readonly answerMarginMs?: number;
+  /** The deployment's options for uploads (UPLOAD_* settings); an upload's metadata overrides them. */
+  readonly uploadDefaults: DetectRequestOptions;
+}
+
+export type UploadOutcome = 'processed' | 'refused' | 'gone' | 'superseded' | 'removed' | 'ignored' | 'poison' | 'deferred';
+
+/** Time one photo may take at worst: its read, its detection budget and its writes. */
+export function photoWorstCaseMs(settings: Pick<UploadSettings, 'downloadTimeoutMs' | 'writeTimeoutMs'> & { readonly detectBudgetMs: number }): number {
+  return settings.downloadTimeoutMs + settings.detectBudgetMs + settings.writeTimeoutMs;
+}
+
+/** Failures worth another delivery: the photo may well work next time. Every other code is a verdict on the photo. */
+const RETRIED: ReadonlySet<ErrorCode> = new Set(['Internal', 'StorageFailed', 'ConfigurationError']);
+
+const DEFAULT_ANSWER_MARGIN_MS = 500;
+
+/** Is this an SQS event (as opposed to a direct `{imageUrl}` invocation)? */
+export function isSqsEvent(event: unknown): event is SQSEvent {
+  const records = (event as { Records?: unknown } | null)?.Records;
+  return Array.isArray(records) && records.length > 0 && records.every((r) => (r as { eventSource?: unknown })?.eventSource === 'aws:sqs');
+}
+
+export async function handleUploads<I>(
+  event: SQSEvent,
+  ports: UploadPorts<I>,
+  settings: UploadSettings & { readonly detectBudgetMs: number },
+  remainingMs: () => number,
+): Promise<SQSBatchResponse> {
+  const counts: Record<UploadOutcome | 'failed', number> = { processed: 0, refused: 0, gone: 0, superseded: 0, removed: 0, ignored: 0, poison: 0, deferred: 0, failed: 0 };
+  const started = performance.now();
+  const margin = settings.answerMarginMs ?? DEFAULT_ANSWER_MARGIN_MS;
+  const deadlines = new Deadlines(remainingMs() - margin);
+  const worstCase = photoWorstCaseMs(settings);
+  let begun = 0;
+  const perMessage = async (record: SQSRecord): Promise<void> => {
+    const first = begun++ === 0;
+    try {
+      // A message started too late would time the whole batch out: it goes back, as a new message.
+      if (!first && remainingMs() - margin < worstCase) {
+        await ports.queue.requeue(record);
+        counts.deferred++;
+        ports.log.info('upload deferred', { messageId: record.messageId, remainingMs: remainingMs(), worstCaseMs: worstCase });
+        return;
+      }
+      for (const outcome of await handleMessage(record, ports, settings, deadlines)) counts[outcome]++;
+    } catch (err) {
+      counts.failed++;
+      const error = asServiceError(err);
+      ports.log.error('upload failed, will be retried', {
+        messageId: record.messageId,
+        receiveCount: receiveCount(record.attributes),
+        code: error.code,
+        error: error.code === 'Internal' ? (err as Error) : error.message,
+      });
+      throw err;
+    }
+  };
+  try {
+    // One at a time: each photo gets the whole CPU and the deadline check sees the time left.
+    return await processPartialResponse(event, perMessage, new BatchProcessor(EventType.SQS), { processInParallel: false, throwOnFullBatchFailure: false });
+  } finally {
+    deadlines.close();
+    ports.log.info('upload batch done', {
+      messages: event.Records.length,
+      ...counts,
+      durationMs: Math.round(performance.now() - started),
+      // Watched by the load run: a leak per photo shows here first.
+      rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20),
+    });
+  }
+}
+
+/** One SQS message: its items in order; poison ones dead-letter the message once, after the rest ran. */
+async function handleMessage<I>(record: SQSRecord, ports: UploadPorts<I>, settings: UploadSettings, deadlines: Deadlines): Promise<UploadOutcome[]> {
+  const outcomes: UploadOutcome[] = [];
+  const poison: string[] = [];
+  for (const item of uploadItems(record.body, settings)) {
+    if (item.kind === 'poison') {
+      poison.push(item.reason);
+      continue;
+    }
+    outcomes.push(await handleItem(item, record, ports, settings, deadlines));
+  }
+  if (poison.length) {
+    const reason = poison.join('; ');
+    await ports.queue.deadLetter(record, reason);
+    ports.log.error('upload message dead-lettered', { messageId: record.messageId, outcome: 'poison', reason });
+    outcomes.push('poison');
+  }
+  return outcomes;
+}
+
+async function handleItem<I>(item: Exclude<UploadItem, { kind: 'poison' }>, record: SQSRecord, ports: UploadPorts<I>, settings: UploadSettings, deadlines: Deadlines): Promise<UploadOutcome> {
+  if (item.kind === 'ignored') {
+    ports.log.info('upload done', { messageId: record.messageId, outcome: 'ignored', reason: item.reason });
+    return 'ignored';
+  }
+  const { source } = item;
+  const keys = { outputKey: outputKey(source.key, settings), resultKey: resultKey(source.key, settings) };
+  const log = (outcome: UploadOutcome, fields: Record<string, unknown> = {}) => {
+    ports.log.info('upload done', { key: source.key, eTag: source.eTag, sequencer: source.sequencer, outcome, ...keys, receiveCount: receiveCount(record.attributes), ...fields });
+    return outcome;
+  };
+  if (item.kind === 'removed') {
+    const signal = deadlines.within(settings.writeTimeoutMs);
+    const deleted = await Promise.all([ports.uploads.deleteIfNotNewer(keys.outputKey, source, signal), ports.uploads.deleteIfNotNewer(keys.resultKey, source, signal)]);
+    return log('removed', { deleted: deleted.filter(Boolean).length });
+  }
+  return processCreated(source, keys, ports, settings, deadlines, log);
+}
+
+async function processCreated<I>(
+  source: UploadSource,
+  keys: { outputKey: string; resultKey: string },
+  ports: UploadPorts<I>,
+  settings: UploadSettings,
+  deadlines: Deadlines,
+  log: (outcome: UploadOutcome, fields?: Record<string, unknown>) => UploadOutcome,
+): Promise<UploadOutcome> {
+  const { uploads } = ports;
+  let writeSignal: AbortSignal | undefined;
+  // One deadline for all of this photo's writes, from the first one.
+  const writes = () => (writeSignal ??= deadlines.within(settings.writeTimeoutMs));
+  const written: { output?: string; record?: string } = {};
+  let options: DetectRequestOptions | undefined;
+  const writeRecord = async (body: UploadResultRecord | UploadErrorRecord) => {
+    written.record = await uploads.putIfNotNewer(keys.resultKey, { body: Buffer.from(`${JSON.stringify(body)}\n`), contentType: 'application/json' }, source, writes());
+  };
+  try {
+    let outcome: UploadOutcome;
+    try {
+      const result = await processImage(
+        {
+          ...ports,
+          store: {
+            put: async (key, jpeg, metadata) => {
+              written.output = await uploads.putIfNotNewer(key, { body: jpeg, contentType: 'image/jpeg', metadata }, source, writes());
+              return key;
+            },
+          },
+        },
+        settings,
+        () => ({
+          source: `s3://${source.bucket}/${source.key}`,
+          key: keys.outputKey,
+          fetch: async (limits) => {
+            const read = await uploads.read(source, limits, deadlines.within(limits.timeoutMs));
+            options = uploadRequest(read.metadata, settings.uploadDefaults);
+            return { data: read.data, options };
+          },
+        }),
+      );
+      const { outputUrl: _url, ...rest } = result;
+      await writeRecord({ ...rest, outputKey: keys.outputKey, options: options ?? {}, source });
+      outcome = 'processed';
+    } catch (err) {
+      if (err instanceof Settled) throw err;
+      const error = asServiceError(err);
+      if (RETRIED.has(error.code)) throw error;
+      // ConfigurationError, the one code outside the contract's list, is among the retried ones.
+      await writeRecord({ errorType: error.code as UploadErrorRecord['errorType'], errorMessage: error.message, source });
+      // A refused version keeps no output: an older version's goes.
+      await uploads.deleteIfNotNewer(keys.outputKey, source, writes());
+      outcome = 'refused';
+    }
+    // Deleted while we worked: its removal may have run before our writes; take them back.
+    if ((await uploads.state(source, writes())) === 'gone') {
+      await undo();
+      return log('gone', { reason: 'deleted while it was processed' });
+    }
+    return log(outcome, outcome === 'processed' ? { options } : {});
+  } catch (err) {
+    if (!(err instanceof Settled)) throw err;
+    // A newer version's record is there: the image we may have written before it is not that version's.
+    if (err.outcome === 'superseded') await undo();
+    return log(err.outcome, { reason: err.message });
+  }
+
+  async function undo(): Promise<void> {
+    const signal = writes();
+    if (written.output) await uploads.deleteExactly(keys.outputKey, written.output, signal);
+    if (written.record) await uploads.deleteExactly(keys.resultKey, written.record, signal);
+  }
+}

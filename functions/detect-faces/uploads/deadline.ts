@@ -1,0 +1,40 @@
+/**
+ * Deadlines as abort signals, on the timers of this process (so a test's fake clock drives them):
+ * one for the invocation (Lambda's remaining time less a margin to answer), and one per S3 call
+ * or group of calls, never later than the invocation's. Every timer is cleared by `close`, so a
+ * warm container keeps none across invocations.
+ */
+
+export class Deadlines {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly invocation: AbortController;
+
+  /** `remainingMs`: what the invocation has left now. */
+  constructor(remainingMs: number) {
+    this.invocation = this.timeout(Math.max(0, remainingMs));
+  }
+
+  /** Aborted after `ms`, or with the invocation, whichever comes first. */
+  within(ms: number): AbortSignal {
+    const own = this.timeout(ms);
+    const parent = this.invocation.signal;
+    if (parent.aborted) own.abort(parent.reason);
+    else parent.addEventListener('abort', () => own.abort(parent.reason), { once: true, signal: own.signal });
+    return own.signal;
+  }
+
+  close(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private timeout(ms: number): AbortController {
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      controller.abort(new DOMException(`deadline of ${ms} ms passed`, 'TimeoutError'));
+    }, ms);
+    this.timers.add(timer);
+    return controller;
+  }
+}

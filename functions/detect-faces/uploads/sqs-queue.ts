@@ -1,0 +1,51 @@
+/**
+ * The upload queue's side the function writes to: a deferred message is sent again as a new
+ * message (its receives start over, so deferring never dead-letters a photo that was never
+ * tried), and a poison message is sent to the dead-letter queue once with its reason (message
+ * attribute `reason`). Without a queue URL (a deployment without the trigger) both throw, and the
+ * message goes back by `batchItemFailures` instead.
+ */
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { storageFailed } from '../../common/errors';
+import type { UploadQueue } from './batch';
+import { receiveCount } from './versions';
+
+export interface QueueUrls {
+  readonly queueUrl?: string;
+  readonly deadLetterQueueUrl?: string;
+}
+
+/** Sends are small: a few seconds, retries included, or the message goes back the other way. */
+const SEND_TIMEOUT_MS = 3_000;
+
+export function createSqsUploadQueue(sqs: SQSClient, urls: QueueUrls): UploadQueue {
+  const send = async (queueUrl: string | undefined, record: SQSRecord, attributes: Record<string, string>, what: string) => {
+    if (!queueUrl) throw storageFailed(`no queue to ${what} to (UPLOAD_QUEUE_URL / DEAD_LETTER_QUEUE_URL unset)`);
+    try {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: record.body,
+          MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
+        }),
+        { abortSignal: AbortSignal.timeout(SEND_TIMEOUT_MS) },
+      );
+    } catch (err) {
+      throw storageFailed(`sending message ${record.messageId} to ${what} failed (${(err as Error).name ?? 'error'})`, err);
+    }
+  };
+  return {
+    requeue: (record) => send(urls.queueUrl, record, { deferredFrom: record.messageId }, 'requeue'),
+    deadLetter: (record, reason) =>
+      send(urls.deadLetterQueueUrl, record, { reason: reason.slice(0, 1000), sourceMessageId: record.messageId, receiveCount: String(receiveCount(record.attributes)) }, 'the dead-letter queue'),
+  };
+}
+
+export function sqsClientFromEnv(endpoint: string | undefined): SQSClient {
+  return new SQSClient({
+    region: process.env.AWS_REGION || 'us-east-1',
+    maxAttempts: 3,
+    ...(endpoint ? { endpoint } : {}),
+  });
+}
