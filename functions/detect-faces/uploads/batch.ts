@@ -203,8 +203,10 @@ async function processCreated<I>(
           },
         }),
       );
-      const { outputUrl: _url, ...rest } = result;
-      await writeRecord({ ...rest, outputKey: keys.outputKey, options: options ?? {}, source });
+      // The record names the output by key: a URL would expire before the record does.
+      const record: UploadResultRecord = { ...result, outputKey: keys.outputKey, options: options ?? {}, source };
+      delete (record as Partial<typeof result>).outputUrl;
+      await writeRecord(record);
       outcome = 'processed';
     } catch (err) {
       if (err instanceof Settled) throw err;

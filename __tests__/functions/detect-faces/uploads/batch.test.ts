@@ -12,6 +12,7 @@ import { handleUploads, isSqsEvent, photoWorstCaseMs, type UploadPorts, type Upl
 import { createS3UploadStore } from '../../../../functions/detect-faces/uploads/s3-store';
 import { FakeS3 } from '../../../helpers/fake-s3';
 import { recordingLogger } from '../../../helpers/log';
+import { tinyJpeg, tinyJpegText } from '../../../helpers/tiny-jpeg';
 
 const BUCKET = 'photos-bucket';
 
@@ -66,7 +67,7 @@ function world(options: { listBucket?: boolean } = {}) {
       size: () => ({ width: 400, height: 300 }),
       mark: (_image, _boxes, spec) => void marks.push(spec),
       // The output says which upload it came from.
-      encode: (image) => Buffer.from(`jpeg of ${image.tag}`),
+      encode: (image) => tinyJpeg(`jpeg of ${image.tag}`),
       release: () => undefined,
     },
     detector: {
@@ -147,7 +148,7 @@ test('a photo: its redacted image under outputs/ (kept), its record under result
   const w = world();
   const message = put(w, 'inputs/a/b.jpg', 'v1');
   expect(await w.run(sqs(message))).toEqual({ batchItemFailures: [] });
-  expect(w.s3.get(BUCKET, 'outputs/a/b.jpg')?.body.toString()).toBe('jpeg of v1');
+  expect(tinyJpegText(w.s3.get(BUCKET, 'outputs/a/b.jpg')!.body)).toBe('jpeg of v1');
   const eTag = w.s3.get(BUCKET, 'inputs/a/b.jpg')!.eTag;
   expect(w.record('results/a/b.jpg.json')).toEqual({
     faces: 1,
@@ -265,7 +266,7 @@ describe('always the latest version, whatever the order of processing', () => {
     expect(w.outcomes()).toEqual(['superseded']);
     expect(w.metrics).toEqual([]);
     await w.run(sqs(v2));
-    expect(w.s3.get(BUCKET, 'outputs/k.jpg')!.body.toString()).toBe('jpeg of v2');
+    expect(tinyJpegText(w.s3.get(BUCKET, 'outputs/k.jpg')!.body)).toBe('jpeg of v2');
     expect(w.record('results/k.jpg.json').source.eTag).toBe(w.s3.get(BUCKET, 'inputs/k.jpg')!.eTag);
   });
 
@@ -277,7 +278,7 @@ describe('always the latest version, whatever the order of processing', () => {
     });
     await w.run(sqs(v1));
     expect(w.outcomes()).toEqual(['processed', 'superseded']);
-    expect(w.s3.get(BUCKET, 'outputs/k.jpg')!.body.toString()).toBe('jpeg of v2');
+    expect(tinyJpegText(w.s3.get(BUCKET, 'outputs/k.jpg')!.body)).toBe('jpeg of v2');
     expect(w.record('results/k.jpg.json').source.eTag).toBe(w.s3.get(BUCKET, 'inputs/k.jpg')!.eTag);
   });
 
@@ -320,7 +321,7 @@ describe('deletes: a removed key leaves no record and no output', () => {
     const removed = notification('inputs/d.jpg', w.s3.remove(BUCKET, 'inputs/d.jpg'), 'ObjectRemoved:Delete');
     await w.run(sqs(put(w, 'inputs/d.jpg', 'v3')));
     await w.run(sqs(removed));
-    expect(w.s3.get(BUCKET, 'outputs/d.jpg')!.body.toString()).toBe('jpeg of v3');
+    expect(tinyJpegText(w.s3.get(BUCKET, 'outputs/d.jpg')!.body)).toBe('jpeg of v3');
   });
 
   test('deleted (and its removal handled) while it was processed: the writes are taken back', async () => {
