@@ -1,7 +1,6 @@
 /** Content-addressed cache entries for the layer build: a stage's output is reused only if complete. */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 /** A stable hash of JSON-able values (object keys sorted), shortened for folder names. */
 export function cacheKey(...parts: unknown[]): string {
@@ -15,6 +14,10 @@ export function stableJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
+}
+
+export function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 export function sha256File(file: string): string {
@@ -56,40 +59,5 @@ export class CacheEntry {
     fs.rmSync(this.dir, { recursive: true, force: true });
     fs.renameSync(this.partial, this.dir);
     return this.dir;
-  }
-}
-
-/** One build at a time per cache: a second one waits for nothing and says who holds the lock. */
-export function acquireLock(cacheDir: string): () => void {
-  fs.mkdirSync(cacheDir, { recursive: true });
-  const lock = path.join(cacheDir, '.lock');
-  try {
-    fs.mkdirSync(lock);
-  } catch {
-    const holder = Number(readOr(path.join(lock, 'pid'), '0'));
-    if (holder && isAlive(holder)) {
-      throw new Error(`another layer build (pid ${holder}) is using ${cacheDir}; wait for it or stop it`);
-    }
-    fs.rmSync(lock, { recursive: true, force: true });
-    fs.mkdirSync(lock);
-  }
-  fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
-  return () => fs.rmSync(lock, { recursive: true, force: true });
-}
-
-function readOr(file: string, fallback: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return fallback;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

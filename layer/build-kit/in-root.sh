@@ -8,6 +8,13 @@
 #   --bind FROM TO        mount the host's FROM at TO inside the root (needs --overlay)
 #   --bind-ro FROM TO     the same, read-only
 #   --emulator PATH       ROOT is of another architecture; PATH (inside ROOT) runs CMD
+#   --sandbox UID         run CMD with no network (a new network namespace: only a down `lo`), in
+#                         its own PID namespace (it is PID 1; it sees no host process) and as a
+#                         mapped root: root inside a user namespace, the unprivileged UID outside
+#                         (it can write only what --bind hands it, chowned to UID for the run and
+#                         back to root after). Where the kernel refuses user namespaces, as real
+#                         root, still without network and in its own PID namespace (said on stderr).
+#                         HOME is /tmp there. Needs --overlay.
 #   --dry-run             change nothing: print each command it would run (mounts, then the exec) as
 #                         its argument count and arguments, each NUL-terminated
 # The command gets exactly PATH, HOME, LANG and the NAME=value variables; nothing after `--` is
@@ -20,6 +27,7 @@ usage() { echo "in-root.sh: $*" >&2; exit 2; }
 dry=
 overlay=
 emulator=
+sandbox=
 binds=()
 while [ "$#" -gt 0 ]; do
   case $1 in
@@ -27,6 +35,7 @@ while [ "$#" -gt 0 ]; do
     --overlay) [ "$#" -ge 2 ] || usage "--overlay needs SCRATCH"; overlay=$2; shift 2 ;;
     --bind | --bind-ro) [ "$#" -ge 3 ] || usage "$1 needs FROM and TO"; binds+=("$1" "$2" "$3"); shift 3 ;;
     --emulator) [ "$#" -ge 2 ] || usage "--emulator needs PATH"; emulator=$2; shift 2 ;;
+    --sandbox) [ "$#" -ge 2 ] || usage "--sandbox needs UID"; sandbox=$2; shift 2 ;;
     -*) usage "unknown option $1" ;;
     *) break ;;
   esac
@@ -43,6 +52,8 @@ done
 shift
 [ -n "$1" ] || usage "CMD is empty"
 [ "${#binds[@]}" -eq 0 ] || [ -n "$overlay" ] || usage "--bind needs --overlay (the mount points are made in the overlay, never in ROOT)"
+[ -z "$sandbox" ] || [[ $sandbox =~ ^[1-9][0-9]*$ ]] || usage "--sandbox needs a numeric UID other than 0: $sandbox"
+[ -z "$sandbox" ] || [ -n "$overlay" ] || usage "--sandbox needs --overlay"
 for ((i = 0; i < ${#binds[@]}; i += 3)); do
   to=${binds[i + 2]}
   [[ $to == /* && /$to/ != */../* ]] || usage "mount target must be an absolute path without ..: $to"
@@ -81,9 +92,12 @@ for ((i = 0; i < ${#binds[@]}; i += 3)); do
   run mount --bind "$from" "$dest"
   if [ "$kind" = --bind-ro ]; then run mount -o remount,bind,ro "$dest"; fi
 done
-run mount -t proc proc "$root/proc"
+# The sandboxed command mounts its own /proc (of its own PID namespace); it has no network to resolve names on.
+if [ -z "$sandbox" ]; then
+  run mount -t proc proc "$root/proc"
+fi
 run mount --rbind /dev "$root/dev"
-if [ -z "$dry" ]; then
+if [ -z "$dry" ] && [ -z "$sandbox" ]; then
   # Name resolution for apt inside the root; a link there is replaced, never followed.
   if [ -L "$root/etc/resolv.conf" ]; then rm -f "$root/etc/resolv.conf"; fi
   cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
@@ -95,14 +109,47 @@ fi
 # runs here: chroot starts the emulator (a static binary inside the root, called explicitly: binfmt
 # is not relied on), which hands its environment to the command; -L /: inside the chroot the root
 # is the guest's /; `--` ends the emulator's options.
-chroot_bin=$(command -v chroot)
-[[ $chroot_bin == /* && $chroot_bin != *=* ]] || usage "chroot is not at a plain absolute path: $chroot_bin"
-base=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8)
+host_bin() {
+  local found
+  found=$(command -v "$1") || usage "$1 is not installed"
+  [[ $found == /* && $found != *=* ]] || usage "$1 is not at a plain absolute path: $found"
+  printf '%s' "$found"
+}
+chroot_bin=$(host_bin chroot)
+home=/root
+[ -z "$sandbox" ] || home=/tmp
+base=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "HOME=$home" LANG=C.UTF-8)
 if [ -n "$emulator" ]; then
   set -- "$emulator" -L / -- "$@"
 fi
-if [ -n "$dry" ]; then
-  run env -i "${base[@]}" "${vars[@]}" "$chroot_bin" -- "$root" "$@"
-  exit 0
+if [ -z "$sandbox" ]; then
+  if [ -n "$dry" ]; then
+    run env -i "${base[@]}" "${vars[@]}" "$chroot_bin" -- "$root" "$@"
+    exit 0
+  fi
+  exec env -i "${base[@]}" "${vars[@]}" "$chroot_bin" -- "$root" "$@"
 fi
-exec env -i "${base[@]}" "${vars[@]}" "$chroot_bin" -- "$root" "$@"
+
+# Sandboxed. A user namespace cannot be made from inside a chroot, and the mapped user cannot
+# walk to the root's path (it may sit under a private folder): the namespaces come first, from
+# the root's own folder as working directory, and chroot enters `.` last.
+setpriv_bin=$(host_bin setpriv)
+unshare_bin=$(host_bin unshare)
+as_user=("$setpriv_bin" "--reuid=$sandbox" "--regid=$sandbox" --clear-groups --)
+namespaces=(--net --pid --fork --kill-child --mount --mount-proc=proc)
+if [ -n "$dry" ] || "${as_user[@]}" "$unshare_bin" --user --map-root-user true 2>/dev/null; then
+  wrap=("${as_user[@]}" "$unshare_bin" --user --map-root-user "${namespaces[@]}" --)
+else
+  echo "in-root.sh: this kernel refuses user namespaces here: running as real root, still without network and in its own PID namespace" >&2
+  wrap=("$unshare_bin" "${namespaces[@]}" --)
+fi
+writable=()
+for ((i = 0; i < ${#binds[@]}; i += 3)); do
+  [ "${binds[i]}" = --bind ] && writable+=("$root${binds[i + 2]}")
+done
+if [ "${#writable[@]}" -gt 0 ]; then run chown -R "$sandbox:$sandbox" -- "${writable[@]}"; fi
+[ -n "$dry" ] || cd "$root"
+status=0
+run env -i "${base[@]}" "${vars[@]}" "${wrap[@]}" "$chroot_bin" -- . "$@" || status=$?
+if [ "${#writable[@]}" -gt 0 ]; then run chown -R 0:0 -- "${writable[@]}"; fi
+exit "$status"

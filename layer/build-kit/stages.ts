@@ -2,27 +2,35 @@
  * A build declared as a table of stages, and the runner that derives everything else from it.
  *
  * A stage says what it is (id, title), what it reads (dependsOn: other stages' outputs; inputs: the
- * values hashed into its key), what it needs from the machine (network, root, commands), where its
- * output is cached (a folder or a file named from its key, or nothing: it runs whenever needed) and
- * how to make it (run). The runner derives:
+ * named values it is made from; files and code: the files it runs), what it needs from the machine
+ * (network, root, commands), where its output is cached (a folder or a file named from its key, or
+ * nothing: it runs whenever needed), how long a cold run took when measured, and how to make it (run).
+ * The runner derives:
  *
- *   - each stage's key: a hash of its dependencies' keys and then its inputs. A dependency already
+ *   - each stage's key: a hash of its dependencies' keys, its named inputs, and the contents of its
+ *     files and of its code with every project module that code imports (found by esbuild, so a
+ *     helper the stage calls is covered without being listed). File names enter the key relative to
+ *     the table's root folder: the same checkout anywhere has the same keys. A dependency already
  *     covered by another dependency's key (addon -> opencv -> root) is not hashed again. A stage
  *     whose output is pinned by checksum (a download, a committed model) has that checksum as key;
- *     `keyPrefix` is kept in front of the hash (roots are named by their key).
+ *     `keyPrefix` is kept in front of the hash (roots are named by their key). Nothing else enters a
+ *     key: titles, job counts, cache folders and mirrors do not.
  *   - which stages run: from the goals backwards, a stage runs when its output is not cached and a
  *     stage that runs (or a goal) needs it; what only cached stages need is not even looked at.
  *   - the numbering [i/N] (N = the stages the goals reach), the log file names, the commands and
- *     privileges to check first, and whether the Debian mirror must be resolved (only when a stage
- *     that runs needs it).
+ *     privileges to check first, whether the Debian mirror must be resolved (only when a stage
+ *     that runs needs it), and the expected time left (from the stages' measured durations).
  *
  * A stage builds into a partial output (renamed into place only when it succeeds) and gets a fresh
  * scratch folder, deleted after it; what it depends on it only reads.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cacheKey, CacheEntry } from './cache';
-import { runStep, type StepContext } from './steps';
+import { buildSync } from 'esbuild';
+import { cacheKey, CacheEntry, sha256 } from './cache';
+import { acquireLock } from './lock';
+import { requireCommands, requireRoot } from './prerequisites';
+import { formatDuration, runStep, type StepContext } from './steps';
 
 /** What a stage needs from the network: the Debian archive (resolved once, first) or the npm registry. */
 export type StageNetwork = 'debian' | 'npm';
@@ -35,8 +43,12 @@ export interface StageDef {
   readonly title: string;
   /** Stages whose outputs this one reads (declared earlier in the table). */
   readonly dependsOn?: readonly string[];
-  /** Values hashed into the key, after the dependencies' keys. */
-  readonly inputs?: readonly unknown[];
+  /** Named values hashed into the key (JSON-able), after the dependencies' keys. */
+  readonly inputs?: Readonly<Record<string, unknown>>;
+  /** Files the stage runs or reads (scripts, lock files): their contents are hashed into the key. */
+  readonly files?: readonly string[];
+  /** Modules that implement the stage: hashed with every project module they import. */
+  readonly code?: readonly string[];
   /** A stage whose output is pinned by checksum: the checksum is its key (no inputs, no dependencies). */
   readonly pin?: StageKey;
   /** Kept in front of the key's hash. */
@@ -48,6 +60,8 @@ export interface StageDef {
   readonly commands?: readonly string[];
   /** Where its output is cached, from its key; without it the stage runs whenever it is needed. */
   readonly output?: { readonly kind: 'dir' | 'file'; at(key: string): string };
+  /** How long a cold run took, measured (ms), for the expected time left; absent for a few seconds' stage. */
+  readonly expectedMs?: number;
   /** Makes the output in `ctx.out`; a stage without `output` returns the path of what it made. */
   run(ctx: StageContext): Promise<string | void>;
 }
@@ -83,10 +97,55 @@ export interface StagePlan {
   readonly needs: { readonly root: boolean; readonly commands: readonly string[]; readonly network: readonly StageNetwork[] };
   /** Whether anything runs at all. */
   readonly runs: boolean;
+  /** Measured duration of the stages that run, summed (ms). */
+  readonly expectedMs: number;
+}
+
+export interface KeyOptions {
+  /** The folder file names in keys are relative to (the project's root). */
+  readonly root?: string;
+  /** Reads a file for its hash (tests substitute one). */
+  readonly read?: (file: string) => Buffer | string;
+}
+
+const closures = new Map<string, string[]>();
+
+/**
+ * The project modules `entry` runs, itself included: every relative import, followed by esbuild
+ * (npm packages left out, since their versions are named inputs where they matter; type-only
+ * imports left out, since they emit no code). Absolute paths, sorted; memoized per process.
+ */
+export function codeClosure(entry: string): string[] {
+  let files = closures.get(entry);
+  if (!files) {
+    const root = path.dirname(entry);
+    const { metafile } = buildSync({
+      entryPoints: [entry],
+      absWorkingDir: root,
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      packages: 'external',
+      logLevel: 'silent',
+    });
+    files = Object.keys(metafile.inputs)
+      .map((f) => path.resolve(root, f))
+      .sort();
+    closures.set(entry, files);
+  }
+  return files;
+}
+
+/** Every file whose contents enter a stage's key: its files, and its code with what that imports. */
+export function stageFiles(def: StageDef): string[] {
+  return [...new Set([...(def.files ?? []), ...(def.code ?? []).flatMap(codeClosure)])].sort();
 }
 
 /** Every stage's key, in table order (dependencies must be declared before the stages that use them). */
-export function stageKeys(table: readonly StageDef[]): Map<string, StageKey> {
+export function stageKeys(table: readonly StageDef[], options: KeyOptions = {}): Map<string, StageKey> {
+  const read = options.read ?? ((file: string) => fs.readFileSync(file));
+  const base = options.root ?? process.cwd();
   const byId = new Map<string, StageDef>();
   const reach = new Map<string, Set<string>>();
   const keys = new Map<string, StageKey>();
@@ -96,8 +155,8 @@ export function stageKeys(table: readonly StageDef[]): Map<string, StageKey> {
     for (const dep of deps) {
       if (!byId.has(dep)) throw new Error(`stage ${def.id} depends on ${dep}, which is not declared before it`);
     }
-    if (def.pin !== undefined && (deps.length || def.inputs?.length || def.keyPrefix)) {
-      throw new Error(`stage ${def.id} is pinned by checksum: it takes no inputs, dependencies or key prefix`);
+    if (def.pin !== undefined && (deps.length || def.inputs || def.files?.length || def.code?.length || def.keyPrefix)) {
+      throw new Error(`stage ${def.id} is pinned by checksum: it takes no inputs, files, code, dependencies or key prefix`);
     }
     const reached = new Set<string>();
     for (const dep of deps) {
@@ -106,7 +165,11 @@ export function stageKeys(table: readonly StageDef[]): Map<string, StageKey> {
     }
     // A dependency that another dependency already reaches is covered by that one's key.
     const direct = deps.filter((dep) => !deps.some((other) => other !== dep && reach.get(other)!.has(dep)));
-    const key = def.pin ?? `${def.keyPrefix ?? ''}${cacheKey(...direct.map((d) => keys.get(d)!), ...(def.inputs ?? []))}`;
+    let key = def.pin;
+    if (key === undefined) {
+      const files = stageFiles(def).map((f) => [path.relative(base, f), sha256(read(f))]);
+      key = `${def.keyPrefix ?? ''}${cacheKey(direct.map((d) => keys.get(d)!), def.inputs ?? {}, files)}`;
+    }
     byId.set(def.id, def);
     reach.set(def.id, reached);
     keys.set(def.id, key);
@@ -114,9 +177,14 @@ export function stageKeys(table: readonly StageDef[]): Map<string, StageKey> {
   return keys;
 }
 
-/** Which of the stages the goals reach run, are cached, or are not needed; pure but for `exists`. */
-export function planStages(table: readonly StageDef[], goals: readonly string[], exists: (file: string) => boolean = fs.existsSync): StagePlan {
-  const keys = stageKeys(table);
+/** Which of the stages the goals reach run, are cached, or are not needed; pure but for `exists` (and reading the files keys hash). */
+export function planStages(
+  table: readonly StageDef[],
+  goals: readonly string[],
+  options: KeyOptions & { readonly exists?: (file: string) => boolean } = {},
+): StagePlan {
+  const exists = options.exists ?? fs.existsSync;
+  const keys = stageKeys(table, options);
   const byId = new Map(table.map((def) => [def.id, def]));
   const reached = new Set<string>();
   const visit = (id: string) => {
@@ -149,7 +217,8 @@ export function planStages(table: readonly StageDef[], goals: readonly string[],
   const running = stages.filter((s) => s.status === 'run').map((s) => s.def);
   const commands = [...new Set(running.flatMap((def) => def.commands ?? []))];
   const network = [...new Set(running.flatMap((def) => (def.network ? [def.network] : [])))];
-  return { stages, needs: { root: running.some((def) => def.root), commands, network }, runs: running.length > 0 };
+  const expectedMs = running.reduce((sum, def) => sum + (def.expectedMs ?? 0), 0);
+  return { stages, needs: { root: running.some((def) => def.root), commands, network }, runs: running.length > 0, expectedMs };
 }
 
 export interface RunOptions {
@@ -173,6 +242,8 @@ export async function runStages(plan: StagePlan, options: RunOptions): Promise<M
   }
   const outputs = new Map<string, string>();
   const total = plan.stages.length;
+  let left = plan.expectedMs;
+  if (left >= 60_000) out(`cold stages to run: about ${formatDuration(left)} (their durations measured on 2 cores; more under load)`);
   for (const [i, stage] of plan.stages.entries()) {
     const { def, key } = stage;
     const label = `[${i + 1}/${total}] ${def.title}`;
@@ -227,9 +298,34 @@ export async function runStages(plan: StagePlan, options: RunOptions): Promise<M
         return returned;
       });
       outputs.set(def.id, made);
+      left -= def.expectedMs ?? 0;
+      if (def.expectedMs && left >= 60_000) out(`  about ${formatDuration(left)} left`);
     } finally {
       fs.rmSync(scratch, { recursive: true, force: true });
     }
   }
   return outputs;
+}
+
+/**
+ * Plans, and when anything must run: checks the commands it needs, takes the cache's lock
+ * (another build may be running; it fails at once, naming it), plans again under it (that build
+ * may have made what was missing), checks for root if what still runs needs it, runs, releases.
+ * What every caller of a table that may build goes through.
+ */
+export async function runGoals(plan: () => StagePlan, options: RunOptions & { lockDir: string }): Promise<Map<string, string>> {
+  let current = plan();
+  let release = () => {};
+  try {
+    if (current.runs) {
+      // Commands first: a user who lacks both learns what to install before how to run it.
+      requireCommands([...current.needs.commands, 'flock']);
+      release = await acquireLock(options.lockDir);
+      current = plan();
+      if (current.needs.root) requireRoot();
+    }
+    return await runStages(current, options);
+  } finally {
+    release();
+  }
 }

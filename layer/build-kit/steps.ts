@@ -98,16 +98,19 @@ function execLogged(
   const fd = fs.openSync(logFile, 'a');
   fs.writeSync(fd, `$ ${displayArgv(argv)}\n`);
   return new Promise<void>((resolve, reject) => {
+    // A command that cannot start emits 'error' and then 'close': the log is closed, and the
+    // promise settled, once.
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      fs.closeSync(fd);
+      if (err) reject(err);
+      else resolve();
+    };
     const child = spawn(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', fd, fd] });
-    child.on('error', (err) => {
-      fs.closeSync(fd);
-      reject(new Error(`cannot start ${cmd}: ${err.message}`));
-    });
-    child.on('close', (code, signal) => {
-      fs.closeSync(fd);
-      if (code === 0) resolve();
-      else reject(new Error(`${path.basename(cmd)} exited with ${signal ?? `code ${code}`}`));
-    });
+    child.on('error', (err) => finish(new Error(`cannot start ${cmd}: ${err.message}`)));
+    child.on('close', (code, signal) => finish(code === 0 ? undefined : new Error(`${path.basename(cmd)} exited with ${signal ?? `code ${code}`}`)));
   });
 }
 

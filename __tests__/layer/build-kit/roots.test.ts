@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { targets } from '../../../layer/inputs';
-import { debootstrapArgv, inRoot, IN_ROOT_SCRIPT } from '../../../layer/build-kit/roots';
+import { debootstrapArgv, inRoot, IN_ROOT_SCRIPT, SANDBOX_UID } from '../../../layer/build-kit/roots';
 import { HOSTILE_VALUES } from '../../helpers/hostile-values';
 
 const ROOT = '/var/cache/roots/build-bullseye-0123456789abcdef';
@@ -181,6 +181,44 @@ describe('in-root.sh parses what inRoot builds', () => {
     expect(commands).toContainEqual(['mount', '-o', 'remount,bind,ro', '/scratch/o/root/opt']);
     expect(commands).not.toContainEqual(['mount', '-o', 'remount,bind,ro', '/scratch/o/root/work']);
     expect(splitExec(commands[commands.length - 1]).rest).toEqual(['--', '/scratch/o/root', 'true']);
+  });
+
+  test('sandboxed: the writable mounts handed to nobody and back, no /proc of the host, then setpriv, a user, network and PID namespace, chroot last', () => {
+    const commands = dryRun(
+      inRoot(ROOT, { A: 'b' }, ['bash', '/work/build.sh'], {
+        overlay: '/scratch/o',
+        binds: [{ from: '/scratch/work', to: '/work' }, { from: '/cache/opencv', to: '/opt', readOnly: true }],
+        sandbox: true,
+      }),
+    );
+    expect(commands).not.toContainEqual(expect.arrayContaining(['-t', 'proc']));
+    const chownTo = commands.findIndex((c) => c[0] === 'chown' && c[2] === `${SANDBOX_UID}:${SANDBOX_UID}`);
+    const exec = commands.findIndex((c) => c[0] === 'env');
+    const chownBack = commands.findIndex((c) => c[0] === 'chown' && c[2] === '0:0');
+    expect([chownTo < exec, exec < chownBack]).toEqual([true, true]);
+    // Only the writable mount: OpenCV (read-only) stays root's.
+    expect(commands[chownTo]).toEqual(['chown', '-R', `${SANDBOX_UID}:${SANDBOX_UID}`, '--', '/scratch/o/root/work']);
+    const run = commands[exec];
+    expect(run.slice(0, 6)).toEqual(['env', '-i', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/tmp', 'LANG=C.UTF-8', 'A=b']);
+    const rest = run.slice(6);
+    expect(path.basename(rest[0])).toBe('setpriv');
+    expect(rest.slice(1, 5)).toEqual([`--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, '--clear-groups', '--']);
+    expect(path.basename(rest[5])).toBe('unshare');
+    expect(rest.slice(6, 15)).toEqual(['--user', '--map-root-user', '--net', '--pid', '--fork', '--kill-child', '--mount', '--mount-proc=proc', '--']);
+    expect(path.basename(rest[15])).toBe('chroot');
+    expect(rest.slice(16)).toEqual(['--', '.', 'bash', '/work/build.sh']);
+  });
+
+  test('a sandbox needs an overlay and a numeric user other than root', () => {
+    expect(() => inRoot(ROOT, {}, ['true'], { sandbox: true })).toThrow(/overlay/);
+    for (const [args, message] of [
+      [['--sandbox', '0', '--overlay', '/s', ROOT, '--', 'true'], /numeric UID other than 0/],
+      [['--sandbox', 'nobody', '--overlay', '/s', ROOT, '--', 'true'], /numeric UID other than 0/],
+      [['--sandbox', '65534', ROOT, '--', 'true'], /--sandbox needs --overlay/],
+    ] as const) {
+      const res = spawnSync('bash', [IN_ROOT_SCRIPT, '--dry-run', ...args], { encoding: 'utf8' });
+      expect([res.status, res.stderr]).toEqual([2, expect.stringMatching(message)]);
+    }
   });
 
   test.each([

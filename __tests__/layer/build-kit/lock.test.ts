@@ -1,0 +1,66 @@
+/**
+ * The cache's lock: exactly one build holds it, whatever the lock's files say, and it is free again
+ * the moment its holder exits, however it exits. Holders here are separate Node processes (the
+ * lock module runs in Node 24 as it is: it has only erasable types).
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { acquireLock, LockBusy } from '../../../layer/build-kit/lock';
+import { fromRoot } from '../../helpers/paths';
+
+const LOCK_MODULE = fromRoot('layer', 'build-kit', 'lock.ts');
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'lock-'));
+
+/** A process that tries to take the lock, prints `held` or `busy`, holds it `holdMs`, then exits (or is killed). */
+function contender(dir: string, holdMs: number) {
+  const script = `
+    const { acquireLock } = require(${JSON.stringify(LOCK_MODULE)});
+    acquireLock(${JSON.stringify(dir)}).then(
+      (release) => { console.log('held'); setTimeout(() => { release(); }, ${holdMs}); },
+      (err) => { console.log(err.name === 'LockBusy' ? 'busy' : 'error ' + err.message); },
+    );`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const said = new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  return { child, said, exited };
+}
+
+test('of several builds starting at once, exactly one holds the lock; the others are told it is busy', async () => {
+  const dir = tmp();
+  // A lock left by a build that died long ago, with a holder file naming a pid that is gone.
+  fs.writeFileSync(path.join(dir, '.lock'), '');
+  fs.writeFileSync(path.join(dir, '.lock-holder'), '999999\n');
+  const racers = Array.from({ length: 6 }, () => contender(dir, 1500));
+  const said = await Promise.all(racers.map((r) => r.said));
+  await Promise.all(racers.map((r) => r.exited));
+  expect(said.sort()).toEqual(['busy', 'busy', 'busy', 'busy', 'busy', 'held']);
+});
+
+test('a live holder blocks even before it has written who it is; a holder that is killed frees the lock at once', async () => {
+  const dir = tmp();
+  const holder = contender(dir, 60_000);
+  expect(await holder.said).toBe('held');
+  // What a lock made of files would read as "nobody holds it": no holder file.
+  fs.rmSync(path.join(dir, '.lock-holder'), { force: true });
+  await expect(acquireLock(dir)).rejects.toBeInstanceOf(LockBusy);
+  holder.child.kill('SIGKILL');
+  await holder.exited;
+  const release = await acquireLock(dir);
+  release();
+  release();
+});
+
+test('busy names the holder and says what to do', async () => {
+  const dir = tmp();
+  const release = await acquireLock(dir);
+  try {
+    const other = contender(dir, 0);
+    expect(await other.said).toBe('busy');
+    await other.exited;
+    await expect(acquireLock(dir)).rejects.toThrow(`another layer build (pid ${process.pid}) is using ${dir}; wait for it to finish, or stop it`);
+  } finally {
+    release();
+  }
+});
