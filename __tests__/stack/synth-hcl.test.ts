@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import { fixtureZips } from '../helpers/stack-fixture';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-/** What a synth reads: the app, its constructs, the bundler and the functions it bundles. */
-const SOURCES = ['main.ts', 'cdktf.json', 'package.json', 'tsconfig.json', 'stack', 'bundling', 'functions', 'layer', 'scripts'];
+/** What a synth reads: the app, its constructs, the bundler and the functions it bundles, the Node version (.nvmrc). */
+const SOURCES = ['main.ts', 'cdktf.json', 'package.json', 'tsconfig.json', '.nvmrc', 'stack', 'bundling', 'functions', 'layer', 'scripts'];
 
 /** A bare checkout in a scratch folder: sources only, no built artifacts, the project's node_modules. */
 function copySources(dir: string): void {

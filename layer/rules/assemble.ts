@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { addon, LAYER_LAYOUT, models, node, opencv, type LayerArch } from '../inputs';
+import { addon, LAMBDA_RUNTIME, LAYER_LAYOUT, models, node, opencv, type LayerArch } from '../inputs';
 import { sha256File } from '../build-kit/cache';
 import { compareVersions, isElf, readElf } from '../build-kit/elf';
 import { listFiles } from '../build-kit/files';
@@ -21,6 +21,8 @@ export interface LayerManifest {
   addon: { name: string; version: string; nodeAbi: string; nodeVersion: string };
   runtime: { compatibleRuntimes: string[]; maxGlibc: string; maxGlibcxx: string };
   models: { file: string; path: string; sha256: string; bytes: number; license: string }[];
+  /** The Debian packages of the root it was compiled in (`name:arch version`): what a rebuild would take again. */
+  buildRoot: { suite: string; packages: string[] };
   libraries: { file: string; bytes: number }[];
   sizes: { unzippedBytes: number; files: number; byPart: Record<string, number> };
 }
@@ -33,6 +35,7 @@ export interface AssembleInputs {
   opencvDir: string;
   yunetModel: string;
   nodeAbi: string;
+  buildRoot: LayerManifest['buildRoot'];
 }
 
 export async function assembleLayer(stage: string, inputs: AssembleInputs): Promise<LayerManifest> {
@@ -54,7 +57,7 @@ export async function assembleLayer(stage: string, inputs: AssembleInputs): Prom
     bundle: true,
     platform: 'node',
     format: 'cjs',
-    target: 'node24',
+    target: LAMBDA_RUNTIME.esbuildTarget,
     minifySyntax: true,
     minifyWhitespace: true,
     legalComments: 'none',
@@ -96,8 +99,9 @@ export async function assembleLayer(stage: string, inputs: AssembleInputs): Prom
     architecture: inputs.arch,
     opencv: { version: opencv.version, source: opencv.file, sourceSha256: opencv.sha256, modules: opencv.modules },
     addon: { name: addon.name, version: addon.version, nodeAbi: inputs.nodeAbi, nodeVersion: node.version },
-    runtime: { compatibleRuntimes: ['nodejs24.x'], maxGlibc: ceilings.glibc, maxGlibcxx: ceilings.glibcxx },
+    runtime: { compatibleRuntimes: [LAMBDA_RUNTIME.name], maxGlibc: ceilings.glibc, maxGlibcxx: ceilings.glibcxx },
     models: manifestModels,
+    buildRoot: inputs.buildRoot,
     libraries: fs.readdirSync(libDir).sort().map((file) => ({ file, bytes: fs.statSync(path.join(libDir, file)).size })),
     sizes: sizesOf(stage),
   };

@@ -47,11 +47,8 @@ awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' /work/ldd.txt | while read -r so
   chmod 0755 "$out/lib/$soname"
   strip --strip-unneeded "$out/lib/$soname"
   patchelf --set-rpath '$ORIGIN' "$out/lib/$soname"
-  # Licence of the package that owns it (OpenCV's own libraries come from /opt, not a package).
-  real=$(readlink -f "$file")
-  if owner=$(dpkg -S "$real" 2>/dev/null | head -n1 | cut -d: -f1); then
-    [ -f "/usr/share/doc/$owner/copyright" ] && cp "/usr/share/doc/$owner/copyright" "$out/licenses/$owner.txt"
-  fi
+  # Licence of the package that owns it (OpenCV itself is linked in statically; its licence follows).
+  bash /work/licence-of.sh "$file" "$out/licenses"
 done
 cp /opt/share/licenses/opencv4/LICENSE "$out/licenses/opencv.txt" 2>/dev/null || cp /work/opencv-src/LICENSE "$out/licenses/opencv.txt"
 cp "$pkg/LICENSE" "$out/licenses/opencv4nodejs.txt"

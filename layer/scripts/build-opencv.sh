@@ -5,8 +5,9 @@ set -euo pipefail
 mapfile -t flags < /work/cmake-flags.txt
 # Reproducible bytes: OpenCV's build information records the build machine's kernel release
 # (uname -r); report a fixed one to cmake, and pin the time any tool may stamp.
-mkdir -p /usr/local/bin
-cat > /usr/local/bin/uname <<'UNAME'
+# (The shim lives in /work: the sandbox writes nothing else.)
+mkdir -p /work/bin
+cat > /work/bin/uname <<'UNAME'
 #!/bin/sh
 case "$1" in
   -r) echo 5.10.0-reproducible ;;
@@ -14,7 +15,8 @@ case "$1" in
   *) exec /bin/uname "$@" ;;
 esac
 UNAME
-chmod +x /usr/local/bin/uname
+chmod +x /work/bin/uname
+export PATH=/work/bin:$PATH
 export SOURCE_DATE_EPOCH=946684800
 rm -rf /work/opencv-build /opt/*
 mkdir -p /work/opencv-build

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { build } from 'esbuild';
 import { toEnvironment } from '../../functions/common/schema';
 import { DETECT_ENV } from '../../functions/detect-faces/contract';
+import { LAMBDA_RUNTIME } from '../inputs';
 
 export async function bundleSmoke(outfile: string): Promise<string> {
   await build({
@@ -15,7 +16,7 @@ export async function bundleSmoke(outfile: string): Promise<string> {
     bundle: true,
     platform: 'node',
     format: 'cjs',
-    target: 'node24',
+    target: LAMBDA_RUNTIME.esbuildTarget,
     external: ['@u4/opencv4nodejs'],
     logLevel: 'warning',
   });
