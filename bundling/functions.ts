@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build, buildSync, stop, type BuildOptions, type BuildResult } from 'esbuild';
+import { LAMBDA_RUNTIME } from '../layer/inputs';
 import { createZip } from './zip';
 
 export interface FunctionBundle {
@@ -38,7 +39,7 @@ export function esbuildOptions(bundle: FunctionBundle, overrides: Partial<BuildO
     absWorkingDir: PROJECT_ROOT,
     bundle: true,
     platform: 'node',
-    target: 'node24',
+    target: LAMBDA_RUNTIME.esbuildTarget,
     format: 'cjs',
     // Whitespace/syntax only: stack traces in CloudWatch keep readable names.
     minifyWhitespace: true,

@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
+import { LAMBDA_RUNTIME } from '../layer/inputs';
 
 export interface FunctionRuntimeOptions {
   readonly name: string;
@@ -77,8 +78,8 @@ export class FunctionRuntime {
         TZ: 'UTC',
         NODE_PATH: nodePath,
         ...(layerLib ? { LD_LIBRARY_PATH: layerLib } : {}),
-        // The variables Lambda's nodejs24.x runtime sets that code may read.
-        AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+        // The variables Lambda's runtime sets that code may read.
+        AWS_EXECUTION_ENV: LAMBDA_RUNTIME.executionEnv,
         AWS_LAMBDA_FUNCTION_NAME: o.name,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(o.memoryMb ?? 128),
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',

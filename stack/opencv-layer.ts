@@ -2,7 +2,7 @@
 import { LambdaLayerVersion } from '@cdktf/provider-aws/lib/lambda-layer-version';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import { Construct } from 'constructs';
-import type { LayerArch } from '../layer/inputs';
+import { LAMBDA_RUNTIME, opencv, type LayerArch } from '../layer/inputs';
 import { Artifact } from './artifact';
 
 export interface OpenCvLayerProps {
@@ -25,8 +25,8 @@ export class OpenCvLayer extends Construct {
     this.viaS3 = zip.sizeBytes > props.s3ThresholdBytes;
     const common = {
       layerName: props.layerName,
-      description: `OpenCV 4.10 + @u4/opencv4nodejs for nodejs24.x (${props.architecture}), with YuNet and Haar face models`,
-      compatibleRuntimes: ['nodejs24.x'],
+      description: `OpenCV ${opencv.version} + @u4/opencv4nodejs for ${LAMBDA_RUNTIME.name} (${props.architecture}), with YuNet and Haar face models`,
+      compatibleRuntimes: [LAMBDA_RUNTIME.name],
       compatibleArchitectures: [props.architecture],
       sourceCodeHash: zip.sourceCodeHash,
     };
