@@ -16,6 +16,8 @@ import { detectEnvironment } from '../stack/detect-function';
 import { S3_CLIENT_ENV } from '../functions/common/contract';
 import { toEnvironment } from '../functions/common/schema';
 import { DETECT_ENV } from '../functions/detect-faces/contract';
+import { PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
+import { webApiEnvironment, type SignInService } from '../stack/web-app';
 import { startFileServer, type LocalFileServer } from './file-server';
 import { FunctionRuntime } from './lambda-runtime';
 import { layerZipPath } from '../layer/inputs';
@@ -30,6 +32,8 @@ export interface LocalStack {
   readonly files: LocalFileServer;
   readonly detect: FunctionRuntime;
   readonly cleanup: FunctionRuntime;
+  /** web-api, when the web app is on (LocalStackOptions.webApp). */
+  readonly webApi?: FunctionRuntime;
   /** Uploads under the input prefix, processed on their own (local/uploads.ts). */
   readonly uploads: LocalUploads;
   close(): Promise<void>;
@@ -69,6 +73,8 @@ export interface LocalStackOptions {
   /** Port of the file server for local images. @default 0 (any) */
   readonly filesPort?: number;
   readonly uploads?: LocalUploadOptions;
+  /** The web app: its sign-in service and the page's origin (the only origin the bucket's CORS lets POST uploads). */
+  readonly webApp?: { readonly signIn: SignInService; readonly origin: string };
 }
 
 export const LOCAL_BUCKET = 'face-detection-local';
@@ -136,6 +142,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...options.cleanupEnvironment,
     },
   });
+  let webApi: FunctionRuntime | undefined;
+  if (options.webApp) {
+    webApi = new FunctionRuntime({
+      name: `${config.stackName}-web-api`,
+      bundle: bundles['web-api'],
+      timeoutSeconds: 10,
+      memoryMb: 256,
+      environment: { ...webApiEnvironment(config, bucket, options.webApp.signIn), ...localS3Environment(s3.endpoint) },
+    });
+    await allowBrowserUploads(s3.endpoint, bucket, options.webApp.origin);
+  }
   return {
     config,
     bucket,
@@ -143,16 +160,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     files,
     detect,
     cleanup,
+    webApi,
     uploads: { queue, queueArn, mapping, runtimes },
     close: async () => {
       const stopping = mapping.stop();
-      await Promise.all([detect.close(), cleanup.close(), ...runtimes.map((r) => r.close())]);
+      await Promise.all([detect.close(), cleanup.close(), ...(webApi ? [webApi.close()] : []), ...runtimes.map((r) => r.close())]);
       await stopping;
       await files.close();
       await s3.close();
       for (const file of Object.values(bundles)) fs.rmSync(path.dirname(file), { recursive: true, force: true });
     },
   };
+}
+
+/** The bucket's CORS as the stack sets it (stack/web-app.ts): the app's origin may POST uploads and GET outputs. */
+async function allowBrowserUploads(endpoint: string, bucket: string, origin: string): Promise<void> {
+  const s3 = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  try {
+    await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [{ AllowedOrigins: [origin], AllowedMethods: ['POST', 'GET'] }] } }));
+  } finally {
+    s3.destroy();
+  }
 }
 
 /**

@@ -2,7 +2,8 @@
  * The local web page: paste an image URL or drop/choose a file; it invokes detect-faces through
  * the same Lambda Invoke API the CLI uses (with the log tail, for the stage timings) and shows the
  * marked image, the face count, the boxes with scores and each stage's time, or the error code.
- * Its option controls come from the request contract: a new request field shows up here by itself.
+ * Its look, option controls (from the request contract) and result code are the web app's too
+ * (functions/web-api/page-parts.ts); the web app itself is at /app.
  */
 import { escapeHtml, optionControls, PAGE_STYLE, SHARED_SCRIPT } from '../functions/web-api/page-parts';
 

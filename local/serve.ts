@@ -6,8 +6,10 @@
  *   - the cleanup schedule, at the configured rate (FACE_LOCAL_CLEANUP_RATE for a short local one);
  *   - uploads under the input prefix processed on their own, as on AWS (local/uploads.ts), dead
  *     letters in local/.data/dead-letters (FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS: the retry delay);
- *   - a web page at / to try images by URL or by dropping a file.
- * Ports: FACE_LOCAL_PORT (API + page, 9001), FACE_LOCAL_S3_PORT (4569), FACE_LOCAL_FILES_PORT (9002).
+ *   - a web page at / to try images by URL or by dropping a file;
+ *   - the web app at /app with its API (web-api behind local/http-api.ts, as API Gateway runs it)
+ *     and a local sign-in at /local-auth (local/oidc-issuer.ts) with test users (FACE_LOCAL_USERS).
+ * Ports: FACE_LOCAL_PORT (API + pages, 9001), FACE_LOCAL_S3_PORT (4569), FACE_LOCAL_FILES_PORT (9002).
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +19,8 @@ import { refuseForeign } from './loopback-guard';
 import { startLocalStack, type LocalStack, type LocalUploadOptions } from './local-stack';
 import { pageHtml } from './page';
 import { APP_PATH } from '../functions/web-api/contract';
+import { localHttpApi } from './http-api';
+import { createLocalIssuer, DEFAULT_LOCAL_USERS, ISSUER_PATH, parseLocalUsers, type LocalIssuer, type LocalUser } from './oidc-issuer';
 import type { InvocationResult } from './lambda-runtime';
 import { rateMs } from '../stack/config';
 
@@ -32,6 +36,8 @@ export interface ServeOptions {
   readonly cleanupEnvironment?: Record<string, string>;
   /** The upload trigger's local settings (retry delay, concurrency, dead-letter folder). */
   readonly uploads?: LocalUploadOptions;
+  /** Who may sign in to the web app. @default DEFAULT_LOCAL_USERS */
+  readonly users?: readonly LocalUser[];
   readonly log?: (line: string) => void;
 }
 
@@ -39,30 +45,60 @@ export interface RunningServe {
   readonly stack: LocalStack;
   readonly endpoint: string;
   readonly cleanupEveryMs: number | undefined;
+  /** The web app's local sign-in. */
+  readonly issuer: LocalIssuer;
+  readonly users: readonly LocalUser[];
   close(): Promise<void>;
 }
 
+/** The app client's id locally (on AWS, Cognito makes one). */
+const LOCAL_CLIENT_ID = 'local-web-app';
+
 export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const stack = await startLocalStack({
-    dataDir: options.dataDir ?? path.resolve('local', '.data', 's3'),
-    s3Port: options.s3Port ?? 4569,
-    filesPort: options.filesPort ?? 9002,
-    cleanupEnvironment: options.cleanupEnvironment,
-    uploads: {
-      testEvent: true,
-      // Kept beside the default bucket data; a scratch data folder (tests) keeps them in memory.
-      deadLetterDir: options.dataDir ? undefined : path.resolve('local', '.data', 'dead-letters'),
-      ...options.uploads,
-      onBatch: (report) => {
-        const r = report.invocation;
-        const outcome = r.ok ? `ok, ${report.failedIds.length} to retry` : `${r.error?.errorType}: ${r.error?.errorMessage}`;
-        log(`${new Date().toISOString()} ${report.functionName} (SQS, ${report.messageIds.length} message${report.messageIds.length === 1 ? '' : 's'}) ${outcome} ${r.durationMs} ms`);
-        options.uploads?.onBatch?.(report);
-      },
-      onError: (err) => log(`upload delivery failed (its messages come back): ${String(err)}`),
-    },
+  // The server listens first: the web app's sign-in and the bucket's CORS need its address.
+  const router: { handle?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> } = {};
+  const server = http.createServer((req, res) => {
+    if (router.handle) return void router.handle(req, res);
+    res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
   });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 9001, '127.0.0.1', resolve);
+  });
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const users = options.users ?? DEFAULT_LOCAL_USERS;
+  const issuer = await createLocalIssuer({ issuer: `${endpoint}${ISSUER_PATH}`, clientId: LOCAL_CLIENT_ID, redirectUri: `${endpoint}${APP_PATH}`, users });
+
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      dataDir: options.dataDir ?? path.resolve('local', '.data', 's3'),
+      s3Port: options.s3Port ?? 4569,
+      filesPort: options.filesPort ?? 9002,
+      cleanupEnvironment: options.cleanupEnvironment,
+      webApp: {
+        origin: endpoint,
+        signIn: { issuer: issuer.issuer, clientId: LOCAL_CLIENT_ID, authorizeUrl: issuer.authorizeUrl, tokenUrl: issuer.tokenUrl, logoutUrl: issuer.logoutUrl },
+      },
+      uploads: {
+        testEvent: true,
+        // Kept beside the default bucket data; a scratch data folder (tests) keeps them in memory.
+        deadLetterDir: options.dataDir ? undefined : path.resolve('local', '.data', 'dead-letters'),
+        ...options.uploads,
+        onBatch: (report) => {
+          const r = report.invocation;
+          const outcome = r.ok ? `ok, ${report.failedIds.length} to retry` : `${r.error?.errorType}: ${r.error?.errorMessage}`;
+          log(`${new Date().toISOString()} ${report.functionName} (SQS, ${report.messageIds.length} message${report.messageIds.length === 1 ? '' : 's'}) ${outcome} ${r.durationMs} ms`);
+          options.uploads?.onBatch?.(report);
+        },
+        onError: (err) => log(`upload delivery failed (its messages come back): ${String(err)}`),
+      },
+    });
+  } catch (err) {
+    server.close();
+    throw err;
+  }
   const functions = new Map([
     [stack.detect.options.name, stack.detect],
     [stack.cleanup.options.name, stack.cleanup],
@@ -70,12 +106,20 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
   const onInvocation = (name: string, type: string, r: InvocationResult) =>
     log(`${new Date().toISOString()} ${name} (${type}) ${r.ok ? 'ok' : `${r.error?.errorType}: ${r.error?.errorMessage}`} ${r.durationMs} ms`);
   const api = lambdaApiHandler({ functions, region: stack.config.region, onInvocation });
+  const webApi = localHttpApi({
+    runtime: stack.webApi!,
+    // The root is the local try-a-URL page here; on AWS it sends you to the app.
+    exclude: ['GET /'],
+    onRequest: (route, status, ms) => log(`${new Date().toISOString()} ${stack.webApi!.options.name} (HTTP ${route}) ${status} ${ms} ms`),
+  });
   const maxUpload = stack.config.maxImageBytes;
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+  router.handle = async (req, res) => {
     try {
       if (refuseForeign(req, res, { checkOrigin: req.method !== 'GET' && req.method !== 'HEAD' })) return;
       if (await api(req, res)) return;
+      if (await issuer.handle(req, res)) return;
+      if (await webApi(req, res)) return;
       const url = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && url === '/') {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(pageHtml({ detect: stack.detect.options.name, app: APP_PATH }));
@@ -103,14 +147,6 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
       res.end(String(err));
     }
   };
-  // handle answers every failure itself (a 500), so nothing is left to await.
-  const server = http.createServer((req, res) => void handle(req, res));
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 9001, '127.0.0.1', resolve);
-  });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const rate = options.cleanupRate ?? stack.config.cleanupSchedule;
   // A cron schedule runs only on AWS. Node's timers hold 2^31-1 ms (24.8 days) at most; longer would fire at once.
@@ -134,6 +170,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
     stack,
     endpoint,
     cleanupEveryMs,
+    issuer,
+    users,
     close: async () => {
       if (timer) clearInterval(timer);
       server.closeAllConnections();
@@ -157,6 +195,7 @@ export function usage(s: RunningServe): string {
   return [
     'Local face detection (Ctrl-C stops everything)',
     `  page        ${endpoint}/`,
+    `  web app     ${endpoint}${APP_PATH}   sign in as ${s.users.map((u) => `${u.username} / ${u.password}`).join(', ')}`,
     `  Lambda API  ${endpoint}   functions: ${detect}, ${stack.cleanup.options.name}`,
     `  S3          ${s3}   bucket ${b}`,
     `  cleanup     ${s.cleanupEveryMs ? `every ${s.cleanupEveryMs / 1000} s` : 'by hand only'}, images older than ${stack.config.cleanupMaxAgeSeconds} s`,
@@ -184,6 +223,7 @@ async function main(): Promise<void> {
     s3Port: port('FACE_LOCAL_S3_PORT', 4569),
     filesPort: port('FACE_LOCAL_FILES_PORT', 9002),
     cleanupRate: process.env.FACE_LOCAL_CLEANUP_RATE,
+    users: process.env.FACE_LOCAL_USERS ? parseLocalUsers(process.env.FACE_LOCAL_USERS) : undefined,
     uploads: process.env.FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS ? { visibilityTimeoutMs: Number(process.env.FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS) * 1000 } : undefined,
   });
   process.stdout.write(usage(running));

@@ -136,12 +136,7 @@ export class WebApp extends Construct {
           conditions: [{ test: 'StringLike', variable: 's3:prefix', values: [`${config.inputPrefix}*`, `${config.resultPrefix}*`] }],
         },
       ],
-      environment: toEnvironment(WEB_API_ENV, {
-        bucket: props.bucketName,
-        inputPrefix: config.inputPrefix,
-        resultPrefix: config.resultPrefix,
-        outputPrefix,
-        maxImageBytes: config.maxImageBytes,
+      environment: webApiEnvironment(config, props.bucketName, {
         issuer,
         clientId: this.client.id,
         authorizeUrl: `${this.authBaseUrl}/oauth2/authorize`,
@@ -198,4 +193,25 @@ export class WebApp extends Construct {
       ],
     });
   }
+}
+
+/** Who signs users in, as web-api needs to know it: Cognito on AWS, the local issuer in `npm run serve`. */
+export interface SignInService {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly authorizeUrl: string;
+  readonly tokenUrl: string;
+  readonly logoutUrl?: string;
+}
+
+/** The environment web-api runs with, written by its contract; the local runner uses the same. */
+export function webApiEnvironment(config: Pick<WebAppSettings, 'inputPrefix' | 'resultPrefix' | 'maxImageBytes'>, bucketName: string, signIn: SignInService): Record<string, string> {
+  return toEnvironment(WEB_API_ENV, {
+    bucket: bucketName,
+    inputPrefix: config.inputPrefix,
+    resultPrefix: config.resultPrefix,
+    outputPrefix: WEB_API_ENV.outputPrefix.default,
+    maxImageBytes: config.maxImageBytes,
+    ...signIn,
+  });
 }

@@ -93,6 +93,24 @@ export interface UploadList {
   readonly next?: string;
 }
 
+/** The fields of API Gateway's HTTP API event (payload 2.0) this function reads. */
+export interface HttpApiEvent {
+  readonly routeKey: string;
+  readonly rawPath?: string;
+  readonly headers?: Record<string, string | undefined>;
+  readonly queryStringParameters?: Record<string, string | undefined>;
+  readonly pathParameters?: Record<string, string | undefined>;
+  readonly body?: string;
+  readonly isBase64Encoded?: boolean;
+  readonly requestContext?: { readonly requestId?: string };
+}
+
+export interface HttpApiResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
 /** Every error answer's body. */
 export interface ApiError {
   readonly code: string;

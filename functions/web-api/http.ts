@@ -6,28 +6,12 @@ import type { Logger } from '../common/logger';
 import { invalidInput } from '../common/errors';
 import { createUpload, getUpload, listUploads, type ApiDeps } from './api';
 import { verifyCaller, type TokenCheck } from './auth';
-import { APP_PATH, WEB_API_ROUTES, type WebApiRouteKey } from './contract';
+import { APP_PATH, WEB_API_ROUTES, type HttpApiEvent, type HttpApiResponse, type WebApiRouteKey } from './contract';
+
+export type { HttpApiEvent, HttpApiResponse };
 import { asApiFailure, ApiFailure } from './failures';
 import { UnusableSubject } from './ids';
 import { appPageHtml, type AppPageConfig } from './page';
-
-/** The fields of API Gateway's HTTP API event (payload 2.0) this function reads. */
-export interface HttpApiEvent {
-  readonly routeKey: string;
-  readonly rawPath?: string;
-  readonly headers?: Record<string, string | undefined>;
-  readonly queryStringParameters?: Record<string, string | undefined>;
-  readonly pathParameters?: Record<string, string | undefined>;
-  readonly body?: string;
-  readonly isBase64Encoded?: boolean;
-  readonly requestContext?: { readonly requestId?: string };
-}
-
-export interface HttpApiResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 export interface HttpDeps extends ApiDeps {
   readonly tokens: TokenCheck;
