@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLEANUP_ENV } from '../functions/cleanup/contract';
+import { WEB_API_ENV } from '../functions/web-api/contract';
 import { accepted, markdownTable, shownDefault, type EnvSchema } from '../functions/common/schema';
 import { DETECT_ENV, DETECT_REQUEST } from '../functions/detect-faces/contract';
 import { STACK_SETTINGS } from '../stack/config';
@@ -29,6 +30,7 @@ export function generatedSections(): Record<string, string> {
     ),
     'detect-env': envTable(DETECT_ENV),
     'cleanup-env': envTable(CLEANUP_ENV),
+    'web-api-env': envTable(WEB_API_ENV),
     'help-settings': Object.entries(STACK_SETTINGS)
       .map(([name, s]) => `    ${s.env.padEnd(32)}${`(${name})`.padEnd(26)}default ${shownDefault(s.spec).replace(/`/g, '')}`)
       .join('\n'),

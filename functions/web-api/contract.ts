@@ -32,10 +32,11 @@ export const UPLOAD_URL_SECONDS = 300;
 
 export const WEB_API_ENV = {
   bucket: { env: 'BUCKET_NAME', ...str({ required: true, doc: 'bucket of the uploads, their results and outputs' }) },
-  inputPrefix: DETECT_ENV.inputPrefix,
-  resultPrefix: DETECT_ENV.resultPrefix,
+  inputPrefix: { ...DETECT_ENV.inputPrefix, doc: 'key prefix uploads go to, `<prefix><user>/<id>` (the user: the token\'s subject); presigned POSTs are signed for these keys only' },
+  resultPrefix: { ...DETECT_ENV.resultPrefix, doc: 'key prefix of the result records read back: `inputs/<user>/<id>` -> `results/<user>/<id>.json`' },
   outputPrefix: { env: 'OUTPUT_PREFIX', ...str({ default: 'outputs/', pattern: KEY_PREFIX, expected: 'a key prefix ending with "/"', doc: 'key prefix of the redacted outputs of uploads' }) },
-  maxImageBytes: DETECT_ENV.maxImageBytes,
+  // The same limit detect-faces applies when it reads the upload: a larger one is refused at the door.
+  maxImageBytes: { ...DETECT_ENV.maxImageBytes, doc: 'largest upload a presigned POST accepts, bytes (S3 refuses a larger file)' },
   downloadUrlSeconds: { env: 'DOWNLOAD_URL_SECONDS', ...int(300, 60, 3600, "lifetime of the presigned GETs of a result's redacted image, seconds") },
   issuer: {
     env: 'TOKEN_ISSUER',
