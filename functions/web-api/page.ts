@@ -39,6 +39,7 @@ export function appPageHtml(config: AppPageConfig): string {
   .state { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; background: #e9edf1; }
   .state.done { background: #e3f4e8; color: #1d7a3a; }
   .state.failed { background: #fdf3f1; color: #d13212; }
+  .upload:not([data-state="done"]) .marked { opacity: 0.45; }
 </style>
 </head>
 <body>
@@ -206,6 +207,10 @@ async function follow(el, id) {
 async function upload(file) {
   const el = card(file.name);
   setState(el, 'uploading');
+  // The photo as chosen, faded, until the redacted one replaces it.
+  const preview = el.querySelector('.marked');
+  preview.src = URL.createObjectURL(file);
+  show(preview, true);
   try {
     const ticket = await api('POST', '/uploads', { contentType: file.type, size: file.size, options: readOptions() });
     const form = new FormData();
