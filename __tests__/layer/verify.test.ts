@@ -31,6 +31,12 @@ test('verify:layer passes and its report holds the evidence', () => {
   expect(report.elf.length).toBeGreaterThan(5);
   for (const row of report.elf) expect(row.problems).toEqual([]);
   expect(report.sizes.unzippedBytes).toBeLessThanOrEqual(LAYER_BUDGET.unzippedBytes);
+  // The build root's packages are recorded, and the report says whether a rebuild would take them
+  // (here, without network, that it could not ask).
+  expect(report.manifest.buildRoot.packages).toEqual(expect.arrayContaining([expect.stringMatching(/^libjpeg62-turbo-dev:amd64 /), expect.stringMatching(/^g\+\+-10:amd64 /)]));
+  expect(report.rebuild).toMatchObject({ packages: report.manifest.buildRoot.packages.length });
+  // Every shipped library's licence is in the zip (a missing one fails the build).
+  expect(report.manifest.libraries.length).toBeGreaterThan(0);
   expect(report.smoke).toMatchObject({ yunetFaces: 1, node: expect.stringMatching(/^v24\./), opencv: '4.10.0' });
   expect(report.smoke.haarFaces).toBeGreaterThanOrEqual(1);
   // The addon (with OpenCV linked in) and the shipped libraries are loaded from the layer itself.
