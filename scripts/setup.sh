@@ -93,7 +93,12 @@ _face_setup() (
   # 3. Dependencies, reinstalled when the lock file changes.
   local stamp=node_modules/.setup-stamp lock_hash
   lock_hash="$(sha256sum package-lock.json | cut -c1-64) $(node --version)"
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+  if [ -L node_modules ]; then
+    # A linked node_modules (shared between checkouts) is left alone: npm ci through the link would
+    # empty the folder it points at and put a new one here. Install where it belongs.
+    [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_hash" ] ||
+      say "node_modules links to $(readlink -f node_modules): not reinstalling it from here; if package-lock.json changed, run npm ci there"
+  elif [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
     say "npm ci"
     # Native addons (cdktf-cli's terminal addon has no prebuilt binary for Node 24's ABI) must
     # build against this Node's headers, not whatever nodedir the machine's npm config names.
