@@ -47,6 +47,11 @@ export class FunctionRuntime {
 
   constructor(readonly options: FunctionRuntimeOptions) {}
 
+  /** The process id of the function's process while it runs (benches read its memory). */
+  get pid(): number | undefined {
+    return this.child?.exitCode === null ? this.child.pid : undefined;
+  }
+
   /** Queues an invocation; invocations run one after another, like one container. */
   invoke(event: unknown): Promise<InvocationResult> {
     const run = this.queue.then(() => this.invokeNow(event));

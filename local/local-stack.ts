@@ -14,6 +14,7 @@ import { loadConfig, type StackConfig } from '../stack/config';
 import { cleanupEnvironment } from '../stack/cleanup-function';
 import { detectEnvironment } from '../stack/detect-function';
 import { S3_CLIENT_ENV } from '../functions/common/contract';
+import { S3_ATTEMPT_TIMEOUT_MS } from '../functions/common/s3';
 import { toEnvironment } from '../functions/common/schema';
 import { DETECT_ENV } from '../functions/detect-faces/contract';
 import { PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
@@ -23,6 +24,8 @@ import { FunctionRuntime } from './lambda-runtime';
 import { layerZipPath } from '../layer/inputs';
 import { unpackLayer } from './layer';
 import { spawnS3Server, type RunningS3Server } from './s3-server';
+import { startSqsApi, type LocalSqsApi } from './sqs-api';
+import { SQS_CLIENT_ENV } from '../functions/common/contract';
 import { LocalEventSourceMapping, LocalQueue, s3TestEvent, toS3Notification, type BatchReport } from './uploads';
 
 export interface LocalStack {
@@ -30,6 +33,8 @@ export interface LocalStack {
   readonly bucket: string;
   readonly s3: RunningS3Server;
   readonly files: LocalFileServer;
+  /** SendMessage into the local queues (the function's requeue and dead letters). */
+  readonly sqs: LocalSqsApi;
   readonly detect: FunctionRuntime;
   readonly cleanup: FunctionRuntime;
   /** web-api, when the web app is on (LocalStackOptions.webApp). */
@@ -48,12 +53,17 @@ export interface LocalUploads {
 }
 
 export interface LocalUploadOptions {
-  /** How long a received message stays invisible. @default 10000 (AWS: 6x the function timeout, 180 s; shorter here to see retries) */
+  /** How long a received message stays invisible. @default the function timeout (AWS: 6x it, 180 s; shorter here to see retries, never shorter than a batch may run) */
   readonly visibilityTimeoutMs?: number;
   /** Function processes for the queue. @default the stack's uploadMaxConcurrency, at most the machine's CPUs (at least 2) */
   readonly concurrency?: number;
   /** Folder the dead letters are also written to. @default memory only */
   readonly deadLetterDir?: string;
+  /**
+   * Fraction of the functions' S3 requests that fail (503 SlowDown, 500, a reset, or a timeout),
+   * local/s3-faults.ts. @default FACE_LOCAL_S3_FAULTS, else 0
+   */
+  readonly s3Faults?: number;
   /** Send S3's s3:TestEvent at start, as S3 does when the notification is configured. @default false */
   readonly testEvent?: boolean;
   readonly onBatch?: (report: BatchReport) => void;
@@ -97,7 +107,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const queueName = `${config.stackName}-uploads`;
   const queue = new LocalQueue({
     name: queueName,
-    visibilityTimeoutMs: uploadOptions.visibilityTimeoutMs ?? 10_000,
+    visibilityTimeoutMs: uploadOptions.visibilityTimeoutMs ?? config.detectTimeoutSeconds * 1000,
     maxReceiveCount: config.uploadMaxReceiveCount,
     deadLetterDir: uploadOptions.deadLetterDir,
   });
@@ -106,7 +116,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const body = toS3Notification(event, { bucket, prefix: config.inputPrefix, region: config.region });
     if (body) queue.send(body);
   };
-  const s3 = await spawnS3Server({ directory: options.dataDir ?? path.resolve('local', '.data', 's3'), buckets: [bucket], port: options.s3Port, onEvent });
+  const faultRate = uploadOptions.s3Faults ?? Number(process.env.FACE_LOCAL_S3_FAULTS ?? 0);
+  if (!(faultRate >= 0 && faultRate <= 1)) throw new Error(`FACE_LOCAL_S3_FAULTS=${process.env.FACE_LOCAL_S3_FAULTS}: expected a fraction from 0 to 1`);
+  const s3 = await spawnS3Server({
+    directory: options.dataDir ?? path.resolve('local', '.data', 's3'),
+    buckets: [bucket],
+    port: options.s3Port,
+    onEvent,
+    // A held request outlasts the functions' per-attempt timeout (functions/common/s3.ts), then resets.
+    ...(faultRate > 0 ? { faults: { rate: faultRate, holdMs: S3_ATTEMPT_TIMEOUT_MS + 1_000 } } : {}),
+  });
+  const deadLetterName = `${queueName}-dead-letters`;
+  const sqs = await startSqsApi({
+    [queueName]: { send: (body) => queue.send(body) },
+    [deadLetterName]: { send: (body, attributes) => queue.deadLetter(body, attributes.reason, Number(attributes.receiveCount) || 0) },
+  });
+  const functionS3 = s3.faultEndpoint ?? s3.endpoint;
   const files = await startFileServer(options.filesPort);
   const detect = new FunctionRuntime({
     name: `${config.stackName}-detect-faces`,
@@ -122,7 +147,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         // The local exception to the download guard: the local bucket's objects and dropped files only.
         allowLoopbackPrefixes: [`${s3.endpoint}/${bucket}/`, `${files.origin}/files/`, ...(options.extraLoopbackPrefixes ?? [])].join(','),
       }),
-      ...localS3Environment(s3.endpoint),
+      ...localS3Environment(functionS3),
+      ...toEnvironment(DETECT_ENV, { uploadQueueUrl: sqs.url(queueName), deadLetterQueueUrl: sqs.url(deadLetterName) }),
+      ...toEnvironment(SQS_CLIENT_ENV, { sqsEndpoint: sqs.endpoint }),
       ...options.environment,
     },
   });
@@ -158,6 +185,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     bucket,
     s3,
     files,
+    sqs,
     detect,
     cleanup,
     webApi,
@@ -167,6 +195,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await Promise.all([detect.close(), cleanup.close(), ...(webApi ? [webApi.close()] : []), ...runtimes.map((r) => r.close())]);
       await stopping;
       await files.close();
+      await sqs.close();
       await s3.close();
       for (const file of Object.values(bundles)) fs.rmSync(path.dirname(file), { recursive: true, force: true });
     },

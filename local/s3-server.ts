@@ -8,13 +8,12 @@
  *   checksums only when required (functions/common/s3.ts; a client-side setting, so it lives with
  *   the client the functions bundle, not here);
  * - `acceptAnyAccessKey`, `fastFolderCleanup` and the loopback Host guard below;
+ * - it has no conditional requests (If-Match on reads ignored, on writes ignored): added in front
+ *   of it by local/s3-conditions.ts, with writes to one key in order;
  * - it names both a multipart upload's completion and a form POST upload "ObjectCreated:Post" in
  *   its event notifications: `s3EventName` below, used where local/uploads.ts turns them into S3's;
+ * - its event sequencer is the time in ms (ties): `nextSequencer` below;
  * Handled outside this module, in the code that meets them:
- * - GetObject ignores If-Match (s3rver reads only If-None-Match and If-Modified-Since) and sends a
- *   newer version instead of answering 412: functions/detect-faces/entries/s3-objects.ts also
- *   compares the ETag in the answer with the event's (functions/ imports nothing of local/, and the
- *   check costs nothing against S3);
  * - its notifications name the key as stored, where S3 URL-encodes it (spaces as "+"):
  *   `encodeEventKey` in local/uploads.ts, which writes the S3 notification.
  * Evaluated as replacements (2026-11): @20minutes/s3rver 5.0 (a maintained fork) still makes DES
@@ -22,12 +21,15 @@
  * the other npm "S3 mocks" replace the SDK client instead of serving S3, or need Docker.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as http from 'node:http';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import S3rver from 's3rver';
 import { refuseForeign } from './loopback-guard';
+import { withConditions } from './s3-conditions';
+import { withFaults, type FaultOptions } from './s3-faults';
 
 export interface S3ServerOptions {
   /** Folder holding the buckets' data (kept across restarts). */
@@ -39,6 +41,8 @@ export interface S3ServerOptions {
   readonly address?: string;
   /** s3rver's event notifications (`{Records: [...]}` after each object created or deleted), as it emits them. */
   readonly onEvent?: (notification: S3rverNotification) => void;
+  /** Fault mode (local/s3-faults.ts) on a second endpoint, `faultEndpoint`, for the functions. */
+  readonly faults?: Pick<FaultOptions, 'rate' | 'holdMs'>;
 }
 
 /** What s3rver emits: S3's notification shape, with the key as stored (not URL-encoded) and the ETag without quotes. */
@@ -62,6 +66,8 @@ export function s3EventName(s3rverEventName: string): string {
 
 export interface RunningS3Server {
   readonly endpoint: string;
+  /** The same store behind the fault mode (only with `faults`). */
+  readonly faultEndpoint?: string;
   close(): Promise<void>;
 }
 
@@ -133,9 +139,13 @@ export async function startS3Server(options: S3ServerOptions): Promise<RunningS3
   });
   // DNS rebinding: s3rver answers any Host; its handler (installed on listen) gets loopback names only.
   const koaCallback = server.callback.bind(server);
+  let guarded: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   server.callback = () => {
-    const handle = koaCallback();
-    return (req: IncomingMessage, res: ServerResponse) => (refuseForeign(req, res) ? undefined : handle(req, res));
+    const handle = koaCallback() as (req: IncomingMessage, res: ServerResponse) => void;
+    const etagOf = (bucket: string, key: string) => server.store.getMetadata(bucket, key).then((m) => m.etag, () => undefined);
+    const conditional = withConditions(handle, etagOf);
+    guarded = (req, res) => (refuseForeign(req, res) ? undefined : conditional(req, res));
+    return guarded;
   };
   if (options.onEvent) {
     const onEvent = options.onEvent;
@@ -145,23 +155,43 @@ export async function startS3Server(options: S3ServerOptions): Promise<RunningS3
     });
   }
   const { address, port } = await server.run();
-  return { endpoint: `http://${address}:${port}`, close: () => server.close() };
+  const endpoint = `http://${address}:${port}`;
+  if (!options.faults || !guarded) return { endpoint, close: () => server.close() };
+  const faulty = http.createServer(withFaults(guarded, options.faults));
+  await new Promise<void>((resolve) => faulty.listen(0, address, resolve));
+  const faultPort = (faulty.address() as { port: number }).port;
+  return {
+    endpoint,
+    faultEndpoint: `http://${address}:${faultPort}`,
+    close: async () => {
+      faulty.closeAllConnections();
+      await new Promise<void>((resolve) => faulty.close(() => resolve()));
+      await server.close();
+    },
+  };
 }
 
 /** In a child process started with --openssl-legacy-provider (DES list tokens); resolves once it listens. */
 export async function spawnS3Server(options: S3ServerOptions): Promise<RunningS3Server & { process: ChildProcess }> {
   const tsx = path.resolve(__dirname, '..', 'node_modules', '.bin', 'tsx');
-  const args = [__filename, '--dir', options.directory, '--port', String(options.port ?? 0), ...options.buckets.flatMap((b) => ['--bucket', b]), ...(options.onEvent ? ['--events'] : [])];
+  const args = [
+    __filename,
+    '--dir', options.directory,
+    '--port', String(options.port ?? 0),
+    ...options.buckets.flatMap((b) => ['--bucket', b]),
+    ...(options.onEvent ? ['--events'] : []),
+    ...(options.faults ? ['--faults', String(options.faults.rate), '--fault-hold-ms', String(options.faults.holdMs)] : []),
+  ];
   const child = spawn(tsx, [...args, '--exit-with-stdin'], {
     env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim() },
     // stdin stays open as long as this process lives: the server stops when it closes.
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const endpoint = await new Promise<string>((resolve, reject) => {
+  const { endpoint, faultEndpoint } = await new Promise<{ endpoint: string; faultEndpoint?: string }>((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
       try {
-        resolve(JSON.parse(line).endpoint);
+        resolve(JSON.parse(line));
       } catch {
         reject(new Error(`s3 server said: ${line}`));
       }
@@ -172,6 +202,7 @@ export async function spawnS3Server(options: S3ServerOptions): Promise<RunningS3
   });
   return {
     endpoint,
+    ...(faultEndpoint ? { faultEndpoint } : {}),
     process: child,
     close: () =>
       new Promise<void>((resolve) => {
@@ -187,8 +218,9 @@ async function main(): Promise<void> {
   const value = (name: string) => args[args.indexOf(name) + 1];
   const buckets = args.flatMap((a, i) => (a === '--bucket' ? [args[i + 1]] : []));
   const onEvent = args.includes('--events') ? (event: S3rverNotification) => void process.stdout.write(`${JSON.stringify({ event })}\n`) : undefined;
-  const server = await startS3Server({ directory: value('--dir'), port: Number(value('--port') ?? 0), buckets, onEvent });
-  process.stdout.write(`${JSON.stringify({ endpoint: server.endpoint })}\n`);
+  const faults = args.includes('--faults') ? { rate: Number(value('--faults')), holdMs: Number(value('--fault-hold-ms')) } : undefined;
+  const server = await startS3Server({ directory: value('--dir'), port: Number(value('--port') ?? 0), buckets, onEvent, faults });
+  process.stdout.write(`${JSON.stringify({ endpoint: server.endpoint, faultEndpoint: server.faultEndpoint })}\n`);
   const stop = () => void server.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -26,11 +26,16 @@ interface Message {
   receiptHandle?: string;
 }
 
+/** One delivery of a message, as received (a copy: later receives do not change it). */
+export type Received = Readonly<Omit<Message, 'receiptHandle'>> & { readonly receiptHandle: string };
+
 export interface DeadLetter {
   readonly messageId: string;
   readonly body: string;
   readonly receiveCount: number;
   readonly movedAt: string;
+  /** Why, when the function sent it (a poison message's `reason` attribute); absent for the receive limit. */
+  readonly reason?: string;
 }
 
 /**
@@ -75,10 +80,15 @@ export class LocalQueue extends EventEmitter<QueueEvents> {
     return messageId;
   }
 
-  /** Up to `max` visible messages, now invisible for the visibility timeout; past the receive limit they move to the dead-letter queue instead. */
-  receive(max: number): (Message & { receiptHandle: string })[] {
+  /**
+   * Up to `max` visible messages, now invisible for the visibility timeout; past the receive limit
+   * they move to the dead-letter queue instead. Each is a snapshot taken at this receive (as SQS
+   * hands out): its receipt handle and count stay this delivery's when the message is received
+   * again meanwhile, so an older delivery can never delete a newer one's message.
+   */
+  receive(max: number): Received[] {
     const now = this.now();
-    const out: (Message & { receiptHandle: string })[] = [];
+    const out: Received[] = [];
     for (const m of this.messages.values()) {
       if (out.length >= max) break;
       if (m.visibleAt > now) continue;
@@ -91,7 +101,7 @@ export class LocalQueue extends EventEmitter<QueueEvents> {
       m.visibleAt = now + this.options.visibilityTimeoutMs;
       m.receiptHandle = randomUUID();
       this.receives.set(m.messageId, (this.receives.get(m.messageId) ?? 0) + 1);
-      out.push(m as Message & { receiptHandle: string });
+      out.push({ ...m, receiptHandle: m.receiptHandle });
       this.emit('received', { messageId: m.messageId, body: m.body, receiveCount: m.receiveCount });
     }
     return out;
@@ -141,11 +151,21 @@ export class LocalQueue extends EventEmitter<QueueEvents> {
     for (const w of [...this.waiters]) w();
   }
 
+  /** A message sent straight to this queue's dead letters (by the function, with its reason). */
+  deadLetter(body: string, reason?: string, receiveCount = 0): string {
+    const messageId = randomUUID();
+    this.storeDeadLetter({ messageId, body, receiveCount, movedAt: new Date(this.now()).toISOString(), ...(reason ? { reason } : {}) });
+    return messageId;
+  }
+
   private moveToDeadLetters(m: Message): void {
     this.messages.delete(m.messageId);
-    const letter: DeadLetter = { messageId: m.messageId, body: m.body, receiveCount: m.receiveCount, movedAt: new Date(this.now()).toISOString() };
+    this.storeDeadLetter({ messageId: m.messageId, body: m.body, receiveCount: m.receiveCount, movedAt: new Date(this.now()).toISOString() });
+  }
+
+  private storeDeadLetter(letter: DeadLetter): void {
     this.deadLetters.push(letter);
-    if (this.options.deadLetterDir) fs.writeFileSync(path.join(this.options.deadLetterDir, `${m.messageId}.json`), `${JSON.stringify(letter, null, 2)}\n`);
+    if (this.options.deadLetterDir) fs.writeFileSync(path.join(this.options.deadLetterDir, `${letter.messageId}.json`), `${JSON.stringify(letter, null, 2)}\n`);
     this.wake();
     this.emit('deadLetter', letter);
   }
@@ -242,9 +262,9 @@ export class LocalEventSourceMapping {
     }
   }
 
-  private async deliver(runtime: FunctionRuntime, batch: ReturnType<LocalQueue['receive']>): Promise<void> {
+  private async deliver(runtime: FunctionRuntime, batch: readonly Received[]): Promise<void> {
     const { queue, queueArn, region } = this.options;
-    // As received: a message that outlives its visibility timeout is received again meanwhile.
+    // As received (snapshots): a message that outlives its visibility timeout is received again meanwhile.
     const messages = batch.map((m) => ({ messageId: m.messageId, body: m.body, receiveCount: m.receiveCount }));
     const event = {
       Records: batch.map((m) => ({
@@ -252,7 +272,7 @@ export class LocalEventSourceMapping {
         receiptHandle: m.receiptHandle,
         body: m.body,
         attributes: {
-          ApproximateReceiveCount: String(messages.find((x) => x.messageId === m.messageId)!.receiveCount),
+          ApproximateReceiveCount: String(m.receiveCount),
           SentTimestamp: String(m.sentAt),
           SenderId: 'AIDAS3LOCAL',
           ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt ?? m.sentAt),

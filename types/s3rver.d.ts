@@ -17,6 +17,8 @@ declare module 's3rver' {
     /** S3 event notifications: `on('event', ({ Records }) => ...)` after each object created or deleted (S3rver extends Koa, an EventEmitter). */
     on(event: 'event', listener: (notification: { Records: unknown[] }) => void): this;
     callback(): (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => unknown;
+    /** Its filesystem store (set in the constructor): getMetadata rejects for a missing object; `etag` is the quoted MD5. */
+    readonly store: { getMetadata(bucket: string, key: string): Promise<{ etag: string }> };
   }
   export = S3rver;
 }

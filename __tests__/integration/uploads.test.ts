@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AWS_CLI } from '../helpers/clients';
 import { FACES_DIR, readLabels } from '../helpers/image-server';
 import { listKeys, localS3Client, type TestS3 } from '../helpers/s3';
@@ -252,6 +252,68 @@ test('a photo that always fails ends in the dead-letter queue after the receive 
   expect(await listKeys(s3, 'results/poison/')).toEqual([]);
   // What the server said about it.
   expect(logs.some((l) => /face-detection-detect-faces \(SQS, \d+ messages?\) ok, 1 to retry/.test(l))).toBe(true);
+});
+
+test('options as metadata named like the CLI flags: aws s3 cp --metadata mark=fill,padding=0.5,min-face-size=24', async () => {
+  const photo = path.join(FACES_DIR, 'grace_hopper_512x512.jpg');
+  const cp = await aws('s3', 'cp', photo, `s3://${local.stack.bucket}/inputs/options/filled.jpg`, '--metadata', 'mark=fill,padding=0.5,min-face-size=24');
+  expect(cp.status).toBe(0);
+  const record = await until('the record', async () => ((await listKeys(s3, 'results/options/')).includes('results/options/filled.jpg.json') ? readJson('results/options/filled.jpg.json') : undefined));
+  expect(record).toMatchObject({ faces: 1, mark: 'fill', minFaceSize: 24, options: { mark: 'fill', padding: 0.5, minFaceSize: 24 }, outputKey: 'outputs/options/filled.jpg' });
+  const output = await client.send(new GetObjectCommand({ Bucket: local.stack.bucket, Key: 'outputs/options/filled.jpg' }));
+  expect(output.ContentType).toBe('image/jpeg');
+  expect(output.Metadata).toMatchObject({ mark: 'fill', 'source-etag': md5(photo) });
+});
+
+test('an invalid metadata value: a refused record naming the field and its range, no output, not retried', async () => {
+  const photo = path.join(FACES_DIR, 'grace_hopper_512x512.jpg');
+  expect((await aws('s3', 'cp', photo, `s3://${local.stack.bucket}/inputs/options/bad.jpg`, '--metadata', 'padding=2,mark=blur')).status).toBe(0);
+  const record = await until('the record', async () => ((await listKeys(s3, 'results/options/')).includes('results/options/bad.jpg.json') ? readJson('results/options/bad.jpg.json') : undefined));
+  expect(record).toMatchObject({ errorType: 'InvalidInput', errorMessage: 'metadata padding must be a number from 0 to 1, got "2"' });
+  expect(await listKeys(s3, 'outputs/options/')).toEqual(['outputs/options/filled.jpg']);
+  await until('its delivery reported', () => deliveries('inputs/options/bad.jpg').length || undefined);
+  expect(deliveries('inputs/options/bad.jpg')).toEqual([{ receiveCount: 1, failed: false }]);
+});
+
+test('overwrites racing their own processing: after the queue drains, the record and the output are the last version', async () => {
+  const [a, b] = ['grace_hopper_512x512.jpg', readLabels().find((l) => l.boxes.length > 1)!.file].map((f) => path.join(FACES_DIR, f));
+  // Five versions one after another, as fast as the CLI puts them: their events overtake each other's processing.
+  for (const photo of [a, b, a, b, a]) expect((await aws('s3', 'cp', photo, `s3://${local.stack.bucket}/inputs/race/k.jpg`)).status).toBe(0);
+  await until('every version delivered and the queue drained', () => {
+    const depth = local.stack.uploads.queue.depth();
+    return (deliveries('inputs/race/k.jpg').length >= 5 && depth.visible === 0 && depth.inFlight === 0) || undefined;
+  });
+  const record = await readJson('results/race/k.jpg.json');
+  expect(record.source.eTag).toBe(md5(a));
+  const output = await client.send(new HeadObjectCommand({ Bucket: local.stack.bucket, Key: 'outputs/race/k.jpg' }));
+  expect(output.Metadata?.['source-etag']).toBe(md5(a));
+  expect(output.Metadata?.['source-sequencer']).toBe(record.source.sequencer);
+});
+
+test('deleted while in flight, or right after: neither a record nor an output is left', async () => {
+  const photo = path.join(FACES_DIR, 'grace_hopper_512x512.jpg');
+  for (const n of ['1', '2', '3']) expect((await aws('s3', 'cp', photo, `s3://${local.stack.bucket}/inputs/gone/${n}.jpg`)).status).toBe(0);
+  // One deleted at once (probably before it is read), one once it is being processed, one after its record exists.
+  expect((await aws('s3', 'rm', `s3://${local.stack.bucket}/inputs/gone/1.jpg`)).status).toBe(0);
+  await until('the second one received', () => deliveries('inputs/gone/2.jpg').length || local.stack.uploads.queue.receives.size || undefined);
+  expect((await aws('s3', 'rm', `s3://${local.stack.bucket}/inputs/gone/2.jpg`)).status).toBe(0);
+  await until('the third record', async () => (await listKeys(s3, 'results/gone/')).includes('results/gone/3.jpg.json') || undefined);
+  expect((await aws('s3', 'rm', `s3://${local.stack.bucket}/inputs/gone/3.jpg`)).status).toBe(0);
+  await until('all cleaned up', async () => ((await listKeys(s3, 'results/gone/')).length === 0 && (await listKeys(s3, 'outputs/gone/')).length === 0) || undefined);
+  await until('the queue drained', () => {
+    const depth = local.stack.uploads.queue.depth();
+    return (depth.visible === 0 && depth.inFlight === 0) || undefined;
+  });
+  expect(await listKeys(s3, 'results/gone/')).toEqual([]);
+  expect(await listKeys(s3, 'outputs/gone/')).toEqual([]);
+  expect(local.stack.uploads.queue.deadLetters.filter((d) => d.body.includes('inputs/gone/'))).toEqual([]);
+});
+
+test('an unreadable message goes to the dead-letter queue once, with its reason', async () => {
+  local.stack.uploads.queue.send('this is not an S3 event');
+  const letter = await until('the dead letter', () => local.stack.uploads.queue.deadLetters.find((d) => d.body === 'this is not an S3 event'));
+  expect(letter).toMatchObject({ reason: 'the message is not JSON' });
+  expect(reports.filter((r) => r.messages.some((m) => m.body === 'this is not an S3 event')).map((r) => r.failedIds)).toEqual([[]]);
 });
 
 test('a direct invocation still works as before', async () => {

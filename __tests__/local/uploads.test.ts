@@ -122,6 +122,20 @@ describe('queue', () => {
     expect(q.depth()).toEqual({ visible: 0, inFlight: 0 });
   });
 
+  test("a delivery keeps its own receipt handle: once the message was received again, the older delivery's delete does nothing", () => {
+    let now = 0;
+    const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 10, maxReceiveCount: 5, now: () => now });
+    const id = q.send('x');
+    const [older] = q.receive(1);
+    now += 10;
+    const [newer] = q.receive(1);
+    // The first delivery finishes late and deletes with what it was given at its receive.
+    expect(older.receiveCount).toBe(1);
+    expect(q.delete(id, older.receiptHandle)).toBe(false);
+    expect(q.has(id)).toBe(true);
+    expect(q.delete(id, newer.receiptHandle)).toBe(true);
+  });
+
   test('events as it happens: each receive with its count, each delete, each dead letter; has() until then', () => {
     let now = 0;
     const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 10, maxReceiveCount: 2, now: () => now });

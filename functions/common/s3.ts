@@ -7,6 +7,13 @@ import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { S3_CLIENT_ENV } from './contract';
 import { settingsFromEnv } from './settings';
 
+/**
+ * One attempt's deadline (no answer for this long: the SDK retries). Each call as a whole is
+ * bounded by its caller's abort signal (the upload deadlines); this only keeps a stalled attempt
+ * from using up the call's time.
+ */
+export const S3_ATTEMPT_TIMEOUT_MS = 3_000;
+
 export function s3ClientFromEnv(env: Record<string, string | undefined> = process.env, extra: S3ClientConfig = {}): S3Client {
   const endpoint = settingsFromEnv(S3_CLIENT_ENV, env).s3Endpoint;
   return new S3Client({
@@ -14,8 +21,8 @@ export function s3ClientFromEnv(env: Record<string, string | undefined> = proces
     region: env.AWS_REGION || 'us-east-1',
     // Throttling and 5xx are retried with backoff by the SDK's standard retry strategy.
     maxAttempts: 5,
-    // Without these a dropped connection waits for the Lambda timeout instead of failing the call.
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000 },
+    // Without these a dropped connection waits for the Lambda timeout instead of failing the attempt.
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: S3_ATTEMPT_TIMEOUT_MS },
     ...(endpoint
       ? { endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
       : {}),

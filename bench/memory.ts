@@ -1,0 +1,90 @@
+/**
+ * `npm run bench:memory [-- --invocations 1000 --uploads 2000]`: memory of a warm detect-faces
+ * container. One function process takes N direct invocations (every 10th a bad input: not an
+ * image, a truncated JPEG, a missing file), its RSS read from /proc after each; then M uploads run
+ * through the local trigger, RSS from each batch's log line. Prints RSS after warm-up (the first
+ * 50 invocations, the first 10% of batches) and at the end, and the growth between them; exits 1
+ * when a process grew by more than 5%.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { FACES_DIR, readLabels } from '../__tests__/helpers/image-server';
+import { localS3Client } from '../__tests__/helpers/s3';
+import { startLocalStack } from '../local/local-stack';
+import type { BatchReport } from '../local/uploads';
+
+const LIMIT = 0.05;
+
+function rssMb(pid: number): number {
+  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Math.round(Number(line.replace(/\D+/g, '')) / 1024);
+}
+
+const growth = (from: number, to: number) => `${from} -> ${to} MB (${(((to - from) / from) * 100).toFixed(1)}%)`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { invocations: { type: 'string' }, uploads: { type: 'string' } } });
+  const invocations = Number(values.invocations ?? 1000);
+  const uploads = Number(values.uploads ?? 2000);
+  const dataDir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'bench-memory-'));
+  const reports: BatchReport[] = [];
+  const stack = await startLocalStack({ dataDir, uploads: { concurrency: 1, onBatch: (r) => reports.push(r) } });
+  const client = localS3Client(stack.s3.endpoint);
+  let ok = true;
+  try {
+    const photos = readLabels().map((l) => fs.readFileSync(path.join(FACES_DIR, l.file)));
+    const bad = [Buffer.from('these are notes, not a photo\n'.repeat(20)), photos[0].subarray(0, photos[0].length >> 1)];
+    console.log(`bench:memory, ${invocations} direct invocations then ${uploads} uploads, one warm process each; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${new Date().toISOString()}`);
+
+    const direct: number[] = [];
+    let failures = 0;
+    for (let i = 0; i < invocations; i++) {
+      const url = i % 10 === 9 ? (i % 30 === 29 ? `${stack.files.origin}/files/missing/none.jpg` : stack.files.add(bad[i % 2], 'bad.jpg')) : stack.files.add(photos[i % photos.length], 'photo.jpg');
+      const r = await stack.detect.invoke({ imageUrl: url, ...(i % 4 === 1 ? { mark: 'blur' } : i % 4 === 2 ? { mark: 'pixelate', shape: 'rect' } : {}) });
+      if (!r.ok) failures++;
+      direct.push(rssMb(stack.detect.pid!));
+    }
+    const warm = direct[Math.min(direct.length - 1, 49)];
+    const last = direct[direct.length - 1];
+    console.log(`direct: ${invocations} invocations (${failures} refused, as meant), RSS after invocation 1 ${direct[0]} MB, after 50 ${growth(warm, last)} at the end, max ${Math.max(...direct)} MB`);
+    if ((last - warm) / warm > LIMIT) ok = false;
+
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < uploads) {
+          const i = next++;
+          await client.send(new PutObjectCommand({ Bucket: stack.bucket, Key: `inputs/memory/${i}.jpg`, Body: photos[i % photos.length], Metadata: i % 3 === 0 ? { mark: 'fill' } : {} }));
+        }
+      }),
+    );
+    for (;;) {
+      const done = reports.reduce((n, r) => n + r.messages.length - r.failedIds.length, 0);
+      const depth = stack.uploads.queue.depth();
+      if (done >= uploads && !depth.visible && !depth.inFlight) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const batches = reports
+      .map((r) => r.invocation.log.split('\n').find((l) => l.includes('"upload batch done"')))
+      .filter((l): l is string => !!l)
+      .map((l) => JSON.parse(l.slice(l.indexOf('{'))).rssMb as number);
+    const warmU = batches[Math.min(batches.length - 1, Math.floor(batches.length / 10))];
+    const lastU = batches[batches.length - 1];
+    console.log(`uploads: ${uploads} in ${batches.length} batches, RSS after batch 1 ${batches[0]} MB, after the first 10% ${growth(warmU, lastU)} at the end, max ${Math.max(...batches)} MB`);
+    if ((lastU - warmU) / warmU > LIMIT) ok = false;
+    console.log(ok ? `RSS after warm-up within ${LIMIT * 100}%` : `RSS GREW by more than ${LIMIT * 100}% after warm-up`);
+    if (!ok) process.exitCode = 1;
+  } finally {
+    client.destroy();
+    await stack.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
