@@ -8,7 +8,7 @@ const SYSTEM_TESTS = {
   '<rootDir>/__tests__/integration/': 'the built layer and an S3 server (s3rver), the AWS CLI',
   '<rootDir>/__tests__/local/page.test.ts': 'the built layer, s3rver and Chromium',
   '<rootDir>/__tests__/local/web-app.test.ts': 'the built layer, s3rver and Chromium (the web app: sign-in, uploads, results)',
-  '<rootDir>/__tests__/layer/build-kit/in-root.test.ts': 'root, the smoke roots and the x86_64 build root the layer build makes, and qemu-user-static (the arm64 one)',
+  '<rootDir>/__tests__/layer/build-kit/in-root.test.ts': 'root, the smoke roots the layer build makes, and qemu-user-static (the arm64 one)',
   '<rootDir>/__tests__/layer/smoke/bundle.test.ts': 'the built x86_64 layer (the smoke script run outside a root, as the bench does)',
   '<rootDir>/__tests__/layer/verify.test.ts': 'both built layers, root (the smoke tests run in a chroot) and qemu-user-static (arm64 runs emulated)',
   '<rootDir>/__tests__/scripts/loopback-only.test.ts': 'root (the loopback-only network namespace it checks)',

@@ -1,8 +1,9 @@
 /**
  * in-root.sh for real, in the cached smoke roots (x86_64, and arm64 under qemu-aarch64-static), as
  * root: every hostile value arrives as one argv element or variable, unchanged, and the root is not
- * written. Then the addon step's sandbox in the cached x86_64 build root: no network (not even
- * the host's loopback), its own PID namespace, root mapped to nobody. System lane (jest.config.js).
+ * written. Then the addon step's sandbox (its own argv builder, with a probe for its script) in the
+ * x86_64 smoke root: no network (not even the host's loopback), its own PID namespace, root mapped
+ * to nobody. System lane (jest.config.js).
  * The argv builders themselves: roots.test.ts (unit lane).
  */
 import { spawnSync } from 'node:child_process';
@@ -65,15 +66,17 @@ describe.each([
   });
 });
 
-describe('the addon step\'s sandbox, in the cached x86_64 build root', () => {
-  const root = planLayer(targets.x86_64, ['root']).stages[0].output;
+describe('the addon step\'s sandbox, in the x86_64 smoke root', () => {
+  // The smoke root, not the build root: CI restores finished zips from its cache, and then builds
+  // the smoke roots for the tests but never the build root.
+  const root = smokeRoot('x86_64');
   let server: net.Server;
   let port = 0;
   let scratch = '';
   beforeAll(async () => {
     if (process.getuid?.() !== 0) throw new Error('needs root');
-    if (!fs.existsSync(root)) throw new Error(`no build root at ${root}: run npm run build:layer`);
-    // A listener on this namespace's loopback: reachable from the build root unless sandboxed.
+    if (!fs.existsSync(root)) throw new Error(`no smoke root at ${root}: run npm run build:layer`);
+    // A listener on this namespace's loopback: reachable from the root unless sandboxed.
     server = net.createServer((socket) => socket.end('hello\n'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as net.AddressInfo).port;
