@@ -33,7 +33,7 @@ import { NodejsFunction } from './nodejs-function';
 
 /** The stack settings the web app is built from. */
 export const WEB_APP_SETTINGS = [
-  'stackName', 'region', 'architecture', 'logRetentionDays', 'inputPrefix', 'resultPrefix', 'maxImageBytes',
+  'stackName', 'region', 'architecture', 'logRetentionDays', 'inputPrefix', 'resultPrefix', 'outputPrefix', 'maxImageBytes',
   'webApiRateLimit', 'webApiBurstLimit', 'authDomainPrefix',
 ] as const satisfies readonly (keyof StackConfig)[];
 export type WebAppSettings = Pick<StackConfig, (typeof WEB_APP_SETTINGS)[number]>;
@@ -114,7 +114,6 @@ export class WebApp extends Construct {
     const issuer = `https://cognito-idp.${config.region}.amazonaws.com/${this.userPool.id}`;
 
     const uploads = `${props.bucketArn}/${config.inputPrefix}*`;
-    const outputPrefix = WEB_API_ENV.outputPrefix.default;
     this.fn = new NodejsFunction(this, 'web-api', {
       functionName: `${config.stackName}-web-api`,
       description: 'The web app: its page, presigned uploads, results and listings of the signed-in user',
@@ -127,7 +126,7 @@ export class WebApp extends Construct {
       statements: [
         // A presigned POST is only as good as the signer's own permission to put the object.
         { sid: 'PresignUploads', actions: ['s3:PutObject'], resources: [uploads] },
-        { sid: 'ReadResultsAndOutputs', actions: ['s3:GetObject'], resources: [`${props.bucketArn}/${config.resultPrefix}*`, `${props.bucketArn}/${outputPrefix}*`] },
+        { sid: 'ReadResultsAndOutputs', actions: ['s3:GetObject'], resources: [`${props.bucketArn}/${config.resultPrefix}*`, `${props.bucketArn}/${config.outputPrefix}*`] },
         {
           // Listing a user's uploads, and telling a missing result (404) from a refused read.
           sid: 'ListUploadsAndResults',
@@ -205,12 +204,12 @@ export interface SignInService {
 }
 
 /** The environment web-api runs with, written by its contract; the local runner uses the same. */
-export function webApiEnvironment(config: Pick<WebAppSettings, 'inputPrefix' | 'resultPrefix' | 'maxImageBytes'>, bucketName: string, signIn: SignInService): Record<string, string> {
+export function webApiEnvironment(config: Pick<WebAppSettings, 'inputPrefix' | 'resultPrefix' | 'outputPrefix' | 'maxImageBytes'>, bucketName: string, signIn: SignInService): Record<string, string> {
   return toEnvironment(WEB_API_ENV, {
     bucket: bucketName,
     inputPrefix: config.inputPrefix,
     resultPrefix: config.resultPrefix,
-    outputPrefix: WEB_API_ENV.outputPrefix.default,
+    outputPrefix: config.outputPrefix,
     maxImageBytes: config.maxImageBytes,
     ...signIn,
   });

@@ -106,3 +106,13 @@ test('webApp=false: none of it', () => {
   for (const type of ['aws_cognito_user_pool', 'aws_cognito_user_pool_client', 'aws_apigatewayv2_api', 'aws_s3_bucket_cors_configuration', 'aws_lambda_permission']) expect(types).not.toContain(type);
   expect(Object.values(off.resource.aws_lambda_function).map((f) => f.function_name)).not.toContain('face-detection-web-api');
 });
+
+test('the upload prefixes reach web-api\'s environment and its role', () => {
+  const custom = synthStack({ inputPrefix: 'in/', resultPrefix: 'done/', outputPrefix: 'redacted/' }).parsed;
+  const fn = Object.values(custom.resource.aws_lambda_function).find((f) => f.function_name === 'face-detection-web-api')!;
+  expect(settingsFromEnv(WEB_API_ENV, fn.environment.variables)).toMatchObject({ inputPrefix: 'in/', resultPrefix: 'done/', outputPrefix: 'redacted/' });
+  const statements = Object.values(custom.data.aws_iam_policy_document).flatMap((d) => d.statement as { sid: string; resources?: string[]; condition?: { values: string[] }[] }[]);
+  expect(statements.find((s) => s.sid === 'PresignUploads')!.resources).toEqual([expect.stringMatching(/\/in\/\*$/)]);
+  expect(statements.find((s) => s.sid === 'ReadResultsAndOutputs')!.resources).toEqual([expect.stringMatching(/\/done\/\*$/), expect.stringMatching(/\/redacted\/\*$/)]);
+  expect(statements.find((s) => s.sid === 'ListUploadsAndResults')!.condition![0].values).toEqual(['in/*', 'done/*']);
+});

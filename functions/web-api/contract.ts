@@ -5,7 +5,7 @@
  */
 import { S3_CLIENT_ENV } from '../common/contract';
 import { int, str, type EnvSchema, type EnvValues } from '../common/schema';
-import { DETECT_ENV, KEY_PREFIX, type DetectRequestOptions, type FaceBox, type MarkMode } from '../detect-faces/contract';
+import { DETECT_ENV, type DetectRequestOptions, type FaceBox, type MarkMode } from '../detect-faces/contract';
 
 /** Where the page lives (the same path on AWS and locally, so the sign-in callback is one URL shape). */
 export const APP_PATH = '/app';
@@ -34,7 +34,7 @@ export const WEB_API_ENV = {
   bucket: { env: 'BUCKET_NAME', ...str({ required: true, doc: 'bucket of the uploads, their results and outputs' }) },
   inputPrefix: { ...DETECT_ENV.inputPrefix, doc: 'key prefix uploads go to, `<prefix><user>/<id>` (the user: the token\'s subject); presigned POSTs are signed for these keys only' },
   resultPrefix: { ...DETECT_ENV.resultPrefix, doc: 'key prefix of the result records read back: `inputs/<user>/<id>` -> `results/<user>/<id>.json`' },
-  outputPrefix: { env: 'OUTPUT_PREFIX', ...str({ default: 'outputs/', pattern: KEY_PREFIX, expected: 'a key prefix ending with "/"', doc: 'key prefix of the redacted outputs of uploads' }) },
+  outputPrefix: { ...DETECT_ENV.outputPrefix, doc: 'key prefix of the redacted images read back: `inputs/<user>/<id>` -> `outputs/<user>/<id>` (`.jpg` appended to other names)' },
   // The same limit detect-faces applies when it reads the upload: a larger one is refused at the door.
   maxImageBytes: { ...DETECT_ENV.maxImageBytes, doc: 'largest upload a presigned POST accepts, bytes (S3 refuses a larger file)' },
   downloadUrlSeconds: { env: 'DOWNLOAD_URL_SECONDS', ...int(300, 60, 3600, "lifetime of the presigned GETs of a result's redacted image, seconds") },

@@ -75,7 +75,7 @@ describe('POST /uploads', () => {
     [{ contentType: 'image/jpeg', size: 10 * 1024 * 1024 + 1 }, 413, 'TooLarge', /the file is 10485761 bytes; uploads are at most 10485760 bytes/],
     [{ contentType: 'image/jpeg', size: '12' }, 400, 'InvalidInput', /size must be the file's size in bytes/],
     [{ contentType: 'image/jpeg', size: 0 }, 400, 'InvalidInput', /size must be/],
-    [{ contentType: 'image/jpeg', options: { mark: 'sparkle' } }, 400, 'InvalidInput', /^mark must be one of/],
+    [{ contentType: 'image/jpeg', options: { mark: 'sparkle' } }, 400, 'InvalidInput', /^options\.mark must be one of/],
     [[], 400, 'InvalidInput', /body must be a JSON object/],
     [null, 400, 'InvalidInput', /body must be a JSON object/],
   ])('%j -> %d %s, nothing signed', async (body, status, code, message) => {

@@ -1,14 +1,15 @@
 /** The upload path's rules as this API uses them: where results and outputs are, options as metadata. */
+import { uploadRequest } from '../../../functions/detect-faces/uploads/request';
 import { metadataName, optionsToMetadata, outputKeyOf, resultKeyOf } from '../../../functions/web-api/upload-rules';
 
 const P = { inputPrefix: 'inputs/', resultPrefix: 'results/', outputPrefix: 'outputs/' };
 
-test('result record and output of an input key', () => {
+test('result record and output of an input key (the upload path\'s one key rule)', () => {
   expect(resultKeyOf('inputs/u/a.jpg', P)).toBe('results/u/a.jpg.json');
   expect(outputKeyOf('inputs/u/a.jpg', P)).toBe('outputs/u/a.jpg');
   expect(outputKeyOf('inputs/u/a.png', P)).toBe('outputs/u/a.png.jpg');
   expect(outputKeyOf('inputs/u/a.webp', P)).toBe('outputs/u/a.webp.jpg');
-  expect(() => resultKeyOf('elsewhere/a.jpg', P)).toThrow(/not under inputs\//);
+  expect(() => resultKeyOf('elsewhere/a.jpg', P)).toThrow(/is not an upload under inputs\//);
 });
 
 test('metadata names are the CLI flags\' names', () => {
@@ -29,14 +30,20 @@ test('options become metadata, values as text; none gives none', () => {
 });
 
 test.each([
-  [{ mark: 'sparkle' }, /^mark must be one of box, fill, pixelate, blur, got "sparkle"$/],
-  [{ minFaceSize: 5 }, /^minFaceSize must be a whole number from 10/],
-  [{ minFaceSize: '24' }, /^minFaceSize must be a whole number/],
-  [{ padding: 2 }, /^padding must be a number from 0 to 1/],
-  [{ shape: '' }, /^shape must be one of ellipse, rect/],
+  [{ mark: 'sparkle' }, /^options\.mark must be one of box, fill, pixelate, blur, got "sparkle"$/],
+  [{ minFaceSize: 5 }, /^options\.minFaceSize must be a whole number from 10/],
+  [{ minFaceSize: '24' }, /^options\.minFaceSize must be a whole number/],
+  [{ padding: 2 }, /^options\.padding must be a number from 0 to 1/],
+  [{ shape: '' }, /^options\.shape must be one of ellipse, rect/],
   [{ sparkle: 1 }, /^unknown option sparkle; the options are minFaceSize, minScore, maxFaces, mark, shape, padding$/],
   ['fill', /^options must be an object/],
   [['fill'], /^options must be an object/],
 ])('%j is refused as InvalidInput, naming the field and its range', (options, message) => {
   expect(() => optionsToMetadata(options)).toThrow(expect.objectContaining({ code: 'InvalidInput', message: expect.stringMatching(message) }));
+});
+
+test('what the API writes as metadata, the upload path reads back as the same options', () => {
+  const options = { mark: 'fill', padding: 0.5, minFaceSize: 24, shape: 'rect', minScore: 0.6, maxFaces: 3 } as const;
+  expect(uploadRequest(optionsToMetadata(options), {})).toEqual(options);
+  expect(uploadRequest(optionsToMetadata({ padding: 0.25 }), { mark: 'fill' })).toEqual({ mark: 'fill', padding: 0.25 });
 });
