@@ -123,6 +123,7 @@ test('bob sees neither of alice\'s uploads, in the page or by asking for her ids
   expect(aliceIds).toHaveLength(2);
   const page = await signedIn('bob');
   // The page lists the caller's earlier uploads once signed in: none for bob.
+  await page.waitForSelector('#uploads[data-listed]', { state: 'attached' });
   const list = await page.evaluate(async () => {
     const s = JSON.parse(sessionStorage.getItem('session')!);
     return (await fetch('/uploads', { headers: { authorization: `Bearer ${s.accessToken}` } })).json();
@@ -138,6 +139,26 @@ test('bob sees neither of alice\'s uploads, in the page or by asking for her ids
   const alice = (await local.issuer.tokensFor('alice')).access_token;
   const hers = (await (await fetch(`${local.endpoint}/uploads`, { headers: { authorization: `Bearer ${alice}` } })).json()) as { uploads: { id: string }[] };
   expect(hers.uploads.map((u) => u.id).sort()).toEqual([...aliceIds].sort());
+});
+
+test('errors show their code and message: a refused type, an option out of range, and a file that is not the image it claims', async () => {
+  const page = await signedIn('alice');
+  const card = (name: string) => `.upload:has(.name:text-is("${name}"))`;
+  const failed = async (name: string) => {
+    await page.waitForSelector(`${card(name)}[data-state="failed"]`, { timeout: 120_000 });
+    return page.$eval(card(name), (el) => [el.querySelector('.code')!.textContent, el.querySelector('.message')!.textContent]);
+  };
+  await page.setInputFiles('#file', { name: 'anim.gif', mimeType: 'image/gif', buffer: Buffer.from('R0lGODlhAQABAIAAAAAAAP///ywAAAAAAQABAAACAUwAOw==', 'base64') });
+  expect(await failed('anim.gif')).toEqual(['UnsupportedImage', 'contentType must be one of image/jpeg, image/png, image/webp, got "image/gif"']);
+  await page.fill('[data-option="minFaceSize"]', '5');
+  await page.setInputFiles('#file', path.join(FACES_DIR, 'astronaut.png'));
+  expect(await failed('astronaut.png')).toEqual(['InvalidInput', 'options.minFaceSize must be a whole number from 10 to 100000, got 5']);
+  await page.fill('[data-option="minFaceSize"]', '');
+  // Uploaded (S3 takes any bytes under the type it was signed for), then refused by detect-faces: its record's code and message.
+  await page.setInputFiles('#file', { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('these are notes, not a photo\n'.repeat(20)) });
+  const [code, message] = await failed('notes.jpg');
+  expect(code).toBe('UnsupportedImage');
+  expect(message).not.toBe('');
 });
 
 test('a request without a token: 401', async () => {

@@ -232,6 +232,8 @@ async function listEarlier() {
     for (const u of list.uploads) if (!shown.has(u.id)) follow(card(u.id + ' (' + new Date(u.uploadedAt).toLocaleString() + ')'), u.id);
   } catch (err) {
     showError(err.code || 'Error', err.message || String(err));
+  } finally {
+    $('uploads').dataset.listed = 'true';
   }
 }
 
