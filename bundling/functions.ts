@@ -21,7 +21,7 @@ export interface FunctionBundle {
 }
 
 export const FUNCTION_BUNDLES = {
-  detectFaces: { name: 'detect-faces', entry: 'functions/detect-faces/index.ts', external: ['@u4/opencv4nodejs'] },
+  detectFaces: { name: 'detect-faces', entry: 'functions/detect-faces/index.ts', external: ['@u4/opencv4nodejs', '@facedetect/jpeg-lossless'] },
   cleanup: { name: 'cleanup', entry: 'functions/cleanup/index.ts' },
   webApi: { name: 'web-api', entry: 'functions/web-api/index.ts' },
 } as const satisfies Record<string, FunctionBundle>;

@@ -13,6 +13,7 @@ import { createDetector, lambdaCpuShare, networkPixelsForBudget } from './detect
 import { download } from './fetch/download';
 import { loadOpenCv, type Mat } from './opencv';
 import { createOpenCvCodec } from './output/image';
+import { createLosslessEditor, loadJpegLossless } from './output/lossless';
 import { createS3Store } from './output/store';
 import { detectFaces, type PipelinePorts, type PipelineSettings } from './pipeline';
 import { detectConfigFromEnv } from './settings';
@@ -25,10 +26,14 @@ const config = detectConfigFromEnv();
 const cv = loadOpenCv(config.threads);
 const logger = createLogger({ function: 'detect-faces' });
 const s3 = s3ClientFromEnv();
+// Our coefficient addon from the layer, beside OpenCV; without it every output is re-encoded (each result says so).
+const jpegLossless = loadJpegLossless();
+if ('unavailable' in jpegLossless) logger.warn('lossless JPEG output unavailable: outputs are re-encoded', { reason: jpegLossless.unavailable });
 const ports: Omit<PipelinePorts<Mat>, 'log'> = {
   fetch: download,
   codec: createOpenCvCodec(cv),
   detector: createDetector(cv, config.detector, config.modelsDir),
+  lossless: 'unavailable' in jpegLossless ? jpegLossless : createLosslessEditor(cv, jpegLossless),
   store: createS3Store(s3, {
     bucket: config.bucket,
     access: config.outputAccess,

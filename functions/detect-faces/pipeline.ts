@@ -1,6 +1,8 @@
 /**
  * The detect-faces pipeline, top to bottom:
  *   event -> validate -> fetch -> inspect -> decode -> detect -> mark -> encode -> strip metadata -> store -> respond
+ * where a JPEG's marks go into its own DCT coefficients (output/lossless.ts) unless the request asks
+ * for a re-encode or the coefficient path refuses the file.
  * Everything outside pure logic comes in as a port, built once per container by the entry file
  * (index.ts): the fetcher, the image codec and the detector (OpenCV), the store (S3), the logger
  * and the clock. Unit tests run this same code with fakes. Nothing is stored unless every earlier
@@ -9,11 +11,12 @@
 import { asServiceError, invalidInput, Settled } from '../common/errors';
 import { redactUrl, type Logger } from '../common/logger';
 import type { DetectMetricsInput } from '../common/metrics';
-import { REDACTION_DEFAULTS, type DetectRequestOptions, type DetectResult, type FaceBox, type Landmarks } from './contract';
+import { REDACTION_DEFAULTS, type DetectRequestOptions, type OutputMode, type OutputWritten, type DetectResult, type FaceBox, type Landmarks } from './contract';
 import type { DetectOptions, Detection } from './detect/detectors';
 import type { DownloadOptions, Downloaded } from './fetch/download';
-import { inspectImage, type ImageInfo } from './fetch/sniff';
+import { inspectImage, type ImageFormat, type ImageInfo } from './fetch/sniff';
 import { markedImageKey } from './output/keys';
+import type { LosslessEditor } from './output/lossless';
 import { readKeptMetadata, withOnlyKeptMetadata } from './output/metadata';
 import type { MarkSpec } from './output/redact-plan';
 import { parseRequest } from './request';
@@ -48,6 +51,8 @@ export interface PipelinePorts<I> {
   readonly codec: ImageCodec<I>;
   readonly detector: Detector<I>;
   readonly store: ImageStore;
+  /** The coefficient path for JPEG outputs; absent (or its addon unavailable): every output is re-encoded. */
+  readonly lossless?: LosslessEditor | { readonly unavailable: string };
   readonly log: Logger;
   /** Stage timings and counts, once per image (CloudWatch EMF in production). */
   readonly metrics: (record: DetectMetricsInput) => void;
@@ -131,7 +136,7 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
     const markSpec = early ?? resolveMark(request);
     info = inspectImage(fetched.data, settings.maxImagePixels);
     const image = await timed('decode', () => ports.codec.decode(fetched.data));
-    let decoded: { jpeg: Buffer; boxes: FaceBox[]; width: number; height: number; minFaceSize: number };
+    let decoded: { jpeg: Buffer; output: OutputWritten; refused?: string; boxes: FaceBox[]; width: number; height: number; minFaceSize: number };
     try {
       const { width, height } = ports.codec.size(image);
       if (request.minFaceSize !== undefined && request.minFaceSize > Math.max(width, height)) {
@@ -153,18 +158,15 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
         score,
         ...(landmarks ? { landmarks: namedLandmarks(landmarks) } : {}),
       }));
-      await timed('annotate', () => ports.codec.mark(image, boxes, markSpec));
-      // The pixels are upright (decode applied the orientation): the output keeps the ICC profile alone.
-      const { icc } = readKeptMetadata(fetched.data, info.format);
-      const jpeg = await timed('encode', () => withOnlyKeptMetadata(ports.codec.encode(image, settings.jpegQuality), { icc, orientation: 1 }));
-      decoded = { jpeg, boxes, width, height, minFaceSize: detection.minFaceSize };
+      const written = await writeMarked(ports, timed, { data: fetched.data, format: info.format, image, width, height, boxes, spec: markSpec, wanted: request.output, quality: settings.jpegQuality });
+      decoded = { ...written, boxes, width, height, minFaceSize: detection.minFaceSize };
     } finally {
       ports.codec.release(image);
     }
-    const { jpeg, boxes, width, height } = decoded;
-    const outputUrl = await timed('upload', () => ports.store.put(job.key, jpeg, { mark: markSpec.mode }));
+    const { jpeg, output, boxes, width, height } = decoded;
+    const outputUrl = await timed('upload', () => ports.store.put(job.key, jpeg, { mark: markSpec.mode, output }));
 
-    const result: DetectResult = { faces: boxes.length, outputUrl, boxes, width, height, minFaceSize: decoded.minFaceSize, mark: markSpec.mode };
+    const result: DetectResult = { faces: boxes.length, outputUrl, boxes, width, height, minFaceSize: decoded.minFaceSize, mark: markSpec.mode, output };
     const totalMs = Math.round(performance.now() - started);
     ports.metrics({ timingsMs, faces: result.faces, totalMs, detector: ports.detector.kind, outcome: 'ok' });
     ports.log.info('detect-faces done', {
@@ -177,6 +179,8 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
       faces: result.faces,
       minFaceSize: result.minFaceSize,
       mark: markSpec.mode,
+      output,
+      ...(decoded.refused ? { losslessRefused: decoded.refused } : {}),
       detector: ports.detector.kind,
       key: job.key,
       outputBytes: jpeg.length,
@@ -200,6 +204,66 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
     });
     throw error;
   }
+}
+
+interface MarkedImage<I> {
+  readonly data: Buffer;
+  readonly format: ImageFormat;
+  readonly image: I;
+  /** The decoded image's size: the photo as the viewer sees it. */
+  readonly width: number;
+  readonly height: number;
+  readonly boxes: readonly FaceBox[];
+  readonly spec: MarkSpec;
+  readonly wanted: OutputMode | undefined;
+  readonly quality: number;
+}
+
+/**
+ * The stored JPEG, carrying only the metadata output/metadata.ts keeps: for a JPEG (unless
+ * `reencode` is asked), the source with the marks written into its coefficients and its
+ * orientation kept; otherwise, or when the coefficient path refuses the file (`refused` says why),
+ * the marked pixels re-encoded upright.
+ */
+async function writeMarked<I>(
+  ports: PipelinePorts<I>,
+  timed: <T>(stage: Stage, work: () => T | Promise<T>) => Promise<T>,
+  m: MarkedImage<I>,
+): Promise<{ jpeg: Buffer; output: OutputWritten; refused?: string }> {
+  const kept = readKeptMetadata(m.data, m.format);
+  let refused: string | undefined;
+  if (m.format === 'jpeg' && (m.wanted ?? 'lossless') === 'lossless') {
+    const editor = ports.lossless;
+    if (!editor) refused = 'no coefficient path is configured';
+    else if ('unavailable' in editor) refused = editor.unavailable;
+    else {
+      try {
+        const edit = await timed('annotate', () => {
+          const opened = editor.open(m.data, { width: m.width, height: m.height });
+          try {
+            opened.mark(m.boxes, m.spec);
+            return opened;
+          } catch (err) {
+            opened.close();
+            throw err;
+          }
+        });
+        try {
+          const jpeg = await timed('encode', () => withOnlyKeptMetadata(edit.save(), { icc: kept.icc, orientation: edit.orientation }));
+          return { jpeg, output: 'lossless' };
+        } finally {
+          edit.close();
+        }
+      } catch (err) {
+        // The decoded pixels are still here: a re-encode serves the request, and the log says why.
+        refused = (err as Error).message;
+      }
+    }
+  }
+  await timed('annotate', () => ports.codec.mark(m.image, m.boxes, m.spec));
+  // The pixels are upright (decode applied the orientation): the output keeps the ICC profile alone.
+  const jpeg = await timed('encode', () => withOnlyKeptMetadata(ports.codec.encode(m.image, m.quality), { icc: kept.icc, orientation: 1 }));
+  return { jpeg, output: 'reencoded', ...(refused ? { refused } : {}) };
 }
 
 /** The request's marking, with a redaction's defaults; shape or padding with `box` is a request error. */

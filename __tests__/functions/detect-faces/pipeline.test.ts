@@ -5,7 +5,8 @@ import { ServiceError, downloadFailed, storageFailed, unsupportedImage } from '.
 import type { DetectMetricsInput } from '../../../functions/common/metrics';
 import type { DetectOptions } from '../../../functions/detect-faces/detect/detectors';
 import { parseJpeg } from '../../../functions/detect-faces/output/jpeg-segments';
-import { jpegIcc } from '../../../functions/detect-faces/output/metadata';
+import { LosslessRefused, type LosslessEditor } from '../../../functions/detect-faces/output/lossless';
+import { jpegIcc, jpegOrientation } from '../../../functions/detect-faces/output/metadata';
 import type { MarkSpec } from '../../../functions/detect-faces/output/redact-plan';
 import { detectFaces, type PipelinePorts, type PipelineSettings } from '../../../functions/detect-faces/pipeline';
 import { fakeIccProfile, leakyJpeg, SECRETS } from '../../helpers/leaky-jpeg';
@@ -115,6 +116,7 @@ test('stages run in order and the result is what the ports produced', async () =
     height: 300,
     minFaceSize: 20,
     mark: 'box',
+    output: 'reencoded',
   });
   expect(f.stored).toHaveLength(1);
   expect(tinyJpegText(f.stored[0].jpeg)).toBe('jpeg with 2 marks');
@@ -129,6 +131,84 @@ test('the stored JPEG carries the source\'s ICC profile and none of its other me
   expect(stored.includes('Exif')).toBe(false); // re-encoded upright: no Orientation needed
   expect(jpegIcc(parseJpeg(stored))?.equals(fakeIccProfile())).toBe(true);
   expect(tinyJpegText(stored)).toBe('jpeg with 2 marks');
+});
+
+describe('output: a JPEG goes through the coefficient path unless asked otherwise or refused', () => {
+  const jpegSource = leakyJpeg(fs.readFileSync(path.join(FACES_DIR, 'grace_hopper_512x512.jpg')), { orientation: 6 });
+  /** A coefficient editor that records what reaches it; `refuse` makes open() refuse. */
+  function editor(refuse?: string) {
+    const seen: { opened: { width: number; height: number }[]; marked: unknown[]; closed: number } = { opened: [], marked: [], closed: 0 };
+    const lossless: LosslessEditor = {
+      open: (jpeg, view) => {
+        if (refuse) throw new LosslessRefused(refuse);
+        expect(jpeg).toBe(jpegSource);
+        seen.opened.push(view);
+        return {
+          orientation: 6,
+          info: { width: 300, height: 400, components: 3, mcuWidth: 16, mcuHeight: 16, restartInterval: 0, progressive: false },
+          mark: (boxes, spec) => void seen.marked.push({ boxes: boxes.length, spec: spec.mode }),
+          save: () => tinyJpeg('coefficients'),
+          close: () => void seen.closed++,
+        };
+      },
+    };
+    return { lossless, seen };
+  }
+  const jpegFetch = { fetch: async (url: URL) => ({ data: jpegSource, finalUrl: url, redirects: 0 }) };
+
+  test('lossless by default: marked in the coefficients, the orientation and ICC kept, nothing else; the codec neither marks nor encodes', async () => {
+    const { lossless, seen } = editor();
+    const f = fakes({ ...jpegFetch, lossless });
+    const result = await detectFaces({ ...event, mark: 'fill' }, f.ports, settings);
+    expect(result.output).toBe('lossless');
+    expect(f.calls).toEqual(['decode', 'detect', 'release', 'store']);
+    expect(seen).toEqual({ opened: [{ width: 400, height: 300 }], marked: [{ boxes: 2, spec: 'fill' }], closed: 1 });
+    const stored = f.stored[0];
+    expect(stored.metadata).toEqual({ mark: 'fill', output: 'lossless' });
+    expect(tinyJpegText(stored.jpeg)).toBe('coefficients');
+    expect(jpegOrientation(parseJpeg(stored.jpeg))).toBe(6);
+    expect(jpegIcc(parseJpeg(stored.jpeg))?.equals(fakeIccProfile())).toBe(true);
+    for (const secret of Object.values(SECRETS)) expect(stored.jpeg.includes(secret)).toBe(false);
+    expect(f.lines[0].fields).toMatchObject({ output: 'lossless' });
+    expect(f.lines[0].fields).not.toHaveProperty('losslessRefused');
+  });
+
+  test.each<[string, Partial<PipelinePorts<FakeImage>>, object, string | undefined]>([
+    ['output reencode asked', { lossless: editor().lossless }, { output: 'reencode' }, undefined],
+    ['a PNG source', { lossless: editor().lossless, fetch: fakes().ports.fetch }, {}, undefined],
+    ['the file refused', { lossless: editor('the coefficient path does not take this JPEG: arithmetic coding').lossless }, {}, 'the coefficient path does not take this JPEG: arithmetic coding'],
+    ['the addon unavailable', { lossless: { unavailable: '@facedetect/jpeg-lossless did not load' } }, {}, '@facedetect/jpeg-lossless did not load'],
+    ['no editor', {}, {}, 'no coefficient path is configured'],
+  ])('%s: re-encoded upright, the result and the log say so', async (_name, overrides, options, refused) => {
+    const f = fakes({ ...jpegFetch, ...overrides });
+    const result = await detectFaces({ ...event, ...options }, f.ports, settings);
+    expect(result.output).toBe('reencoded');
+    expect(f.calls.filter((c) => !c.startsWith('fetch'))).toEqual(['decode', 'detect', 'mark 2', 'encode', 'release', 'store']);
+    expect(f.stored[0].metadata).toEqual({ mark: 'box', output: 'reencoded' });
+    expect(jpegOrientation(parseJpeg(f.stored[0].jpeg))).toBe(1);
+    expect(f.lines[0].fields.losslessRefused).toBe(refused);
+  });
+
+  test('a failure while marking the coefficients closes the file and falls back to a re-encode', async () => {
+    const { lossless, seen } = editor();
+    const failing: LosslessEditor = {
+      open: (jpeg, view) => ({
+        ...lossless.open(jpeg, view),
+        mark: () => {
+          throw new Error('ERR_JPEG_MEMORY out of memory');
+        },
+      }),
+    };
+    const f = fakes({ ...jpegFetch, lossless: failing });
+    expect((await detectFaces(event, f.ports, settings)).output).toBe('reencoded');
+    expect(seen.closed).toBe(1);
+    expect(f.lines[0].fields.losslessRefused).toBe('ERR_JPEG_MEMORY out of memory');
+  });
+
+  test('an unknown output is an InvalidInput naming the choices', async () => {
+    const f = fakes();
+    await expect(detectFaces({ ...event, output: 'raw' }, f.ports, settings)).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringContaining('output must be') });
+  });
 });
 
 test('request options reach the detector; the settings fill what the request leaves out', async () => {
@@ -164,7 +244,7 @@ test('the marking: boxes by default; a redaction with its defaults or the reques
     { mode: 'fill', shape: 'ellipse', padding: 0.4 },
     { mode: 'blur', shape: 'rect', padding: 0.1 },
   ]);
-  expect(f.stored.map((s) => s.metadata)).toEqual([{ mark: 'box' }, { mark: 'fill' }, { mark: 'blur' }]);
+  expect(f.stored.map((s) => s.metadata)).toEqual([{ mark: 'box', output: 'reencoded' }, { mark: 'fill', output: 'reencoded' }, { mark: 'blur', output: 'reencoded' }]);
 });
 
 test.each([

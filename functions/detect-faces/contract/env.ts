@@ -28,6 +28,7 @@ export const UPLOAD_DEFAULTS_ENV = {
   uploadMark: { env: 'UPLOAD_MARK', ...oneOf(DETECT_REQUEST.mark.values, undefined, `default \`mark\` of uploads, e.g. \`fill\` ${UPLOAD_DOC}`) },
   uploadShape: { env: 'UPLOAD_SHAPE', ...oneOf(DETECT_REQUEST.shape.values, undefined, `default \`shape\` of redacted uploads ${UPLOAD_DOC}`) },
   uploadPadding: { env: 'UPLOAD_PADDING', ...num(undefined, DETECT_REQUEST.padding.min, DETECT_REQUEST.padding.max, `default \`padding\` of redacted uploads ${UPLOAD_DOC}`) },
+  uploadOutput: { env: 'UPLOAD_OUTPUT', ...oneOf(DETECT_REQUEST.output.values, undefined, `default \`output\` of JPEG uploads (\`lossless\` unless set) ${UPLOAD_DOC}`) },
 } as const satisfies EnvSchema;
 
 /** The upload setting of each request field. */
@@ -38,6 +39,7 @@ export const UPLOAD_DEFAULT_OF = {
   mark: 'uploadMark',
   shape: 'uploadShape',
   padding: 'uploadPadding',
+  output: 'uploadOutput',
 } as const satisfies Record<keyof typeof DETECT_REQUEST, keyof typeof UPLOAD_DEFAULTS_ENV>;
 
 /** The environment detect-faces reads at cold start. */

@@ -4,6 +4,11 @@ import { int, num, oneOf, type ValueOf } from '../../common/schema';
 /** `box` draws rectangles; the others redact: `fill` (solid, the safe choice), `pixelate`, `blur`. */
 export const MARK_MODES = ['box', 'fill', 'pixelate', 'blur'] as const;
 export type MarkMode = (typeof MARK_MODES)[number];
+/** How a JPEG's output is written: `lossless` in its own DCT coefficients (blocks no mark touches stay as they were), `reencode` from the marked pixels. */
+export const OUTPUT_MODES = ['lossless', 'reencode'] as const;
+export type OutputMode = (typeof OUTPUT_MODES)[number];
+/** What was done (the result's and the stored object's `output`): PNG, WebP and the JPEGs the coefficient path refuses are re-encoded. */
+export type OutputWritten = 'lossless' | 'reencoded';
 export const REDACT_SHAPES = ['ellipse', 'rect'] as const;
 export type RedactShape = (typeof REDACT_SHAPES)[number];
 /**
@@ -38,6 +43,10 @@ export const DETECT_REQUEST = {
   mark: { label: 'mark', ...oneOf(MARK_MODES, 'box', 'how faces are marked: `box` draws rectangles; `fill`, `pixelate` and `blur` redact them (strength scales with the face)') },
   shape: { label: 'shape', ...oneOf(REDACT_SHAPES, undefined, `shape of a redaction (not with \`box\`); default \`${REDACTION_DEFAULTS.shape}\``) },
   padding: { label: 'padding', ...num(undefined, 0, 1, `fraction of the face box added on each side of a redaction (not with \`box\`); default ${REDACTION_DEFAULTS.padding}`) },
+  output: {
+    label: 'output',
+    ...oneOf(OUTPUT_MODES, 'lossless', 'how a JPEG is written: `lossless` keeps every block no mark touches bit for bit (in the JPEG\'s own DCT coefficients); `reencode` encodes the marked pixels anew. PNG, WebP, CMYK, arithmetic-coded and 12-bit JPEGs are re-encoded; the result\'s `output` says which was done'),
+  },
 } as const;
 
 export type DetectRequestOptions = { -readonly [K in keyof typeof DETECT_REQUEST]?: Exclude<ValueOf<(typeof DETECT_REQUEST)[K]>, undefined> };
@@ -87,6 +96,8 @@ export interface DetectResult {
   minFaceSize: number;
   /** How the faces were marked (also recorded on the stored object as metadata `mark`). */
   mark: MarkMode;
+  /** How the output was written (also stored as metadata `output`): `lossless` in the source's coefficients, or `reencoded`. */
+  output: OutputWritten;
 }
 
 /** The body of a failed invocation (Lambda builds it from the error's name and message). */

@@ -25,8 +25,8 @@ export function boxThickness(width: number, height: number): number {
 /** Draws a green rectangle around every face, on the full-size image, in place. */
 type Box = Pick<FaceBox, 'x' | 'y' | 'width' | 'height'>;
 
-export function drawBoxes(cv: OpenCv, image: Mat, boxes: readonly Box[]): void {
-  const thickness = boxThickness(image.cols, image.rows);
+/** `thickness` defaults to the image's own; a part of a larger image (the coefficient path) passes the whole image's. */
+export function drawBoxes(cv: OpenCv, image: Mat, boxes: readonly Box[], thickness = boxThickness(image.cols, image.rows)): void {
   const green = new cv.Vec3(0, 255, 0);
   for (const b of boxes) {
     image.drawRectangle(new cv.Point2(b.x, b.y), new cv.Point2(b.x + b.width - 1, b.y + b.height - 1), green, thickness, cv.LINE_AA);

@@ -1,0 +1,326 @@
+/**
+ * The coefficient path with the real OpenCV layer and our jpeg-lossless addon: decoded with the same
+ * decoder, the output equals the input outside the blocks a mark touched (and the MCU around them,
+ * where the decoder's chroma upsampling reaches), for each mark, shape, subsampling, baseline and
+ * progressive, with restart markers; the marks inside are what a re-encode draws; redacted faces are
+ * not found again; sideways photos (orientation 6 and 8) are marked where the viewer sees the faces;
+ * metadata as output/metadata.ts says, in both output modes; mutated files give typed refusals.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DETECT_REQUEST, REDACTION_DEFAULTS, REDACT_SHAPES, type MarkMode, type RedactShape } from '../../functions/detect-faces/contract';
+import { createDetector } from '../../functions/detect-faces/detect/detectors';
+import type { Mat } from '../../functions/detect-faces/opencv';
+import { createOpenCvCodec, decodeImage, encodeJpeg, redactFaces } from '../../functions/detect-faces/output/image';
+import { jpegFrame, parseJpeg, segment, writeJpeg } from '../../functions/detect-faces/output/jpeg-segments';
+import { createLosslessEditor, LosslessRefused, markFootprints, type LosslessEditor } from '../../functions/detect-faces/output/lossless';
+import { jpegIcc, jpegOrientation, orientationExif, withOnlyKeptMetadata } from '../../functions/detect-faces/output/metadata';
+import { storedRect } from '../../functions/detect-faces/output/orientation';
+import { paddedRegion, type Region } from '../../functions/detect-faces/output/redact-plan';
+import { processImage, type PipelinePorts } from '../../functions/detect-faces/pipeline';
+import { jpegLosslessAddon } from '../helpers/jpeg-lossless';
+import { fakeIccProfile, leakyJpeg, SECRETS } from '../helpers/leaky-jpeg';
+import { recordingLogger } from '../helpers/log';
+import { layerOpenCv } from '../helpers/opencv';
+import { FACES_DIR } from '../helpers/paths';
+import { findsFaceAgain } from '../helpers/redaction';
+
+jest.setTimeout(300_000);
+
+const { cv, modelsDir } = layerOpenCv();
+const { addon } = jpegLosslessAddon();
+const editor: LosslessEditor = createLosslessEditor(cv, addon);
+const detector = createDetector(cv, 'yunet', modelsDir);
+const file = (name: string) => fs.readFileSync(path.join(FACES_DIR, name));
+const MODES: MarkMode[] = ['box', 'fill', 'pixelate', 'blur'];
+
+// OpenCV's imwrite flags (imgcodecs.hpp), passed as numbers: the addon exports only some of the names.
+const IMWRITE_JPEG_PROGRESSIVE = 2;
+const IMWRITE_JPEG_RST_INTERVAL = 4;
+const IMWRITE_JPEG_SAMPLING_FACTOR = 7;
+const SAMPLING = { '4:4:4': 0x111111, '4:2:2': 0x211111, '4:2:0': 0x221111 } as const;
+
+interface Variant {
+  name: string;
+  jpeg: Buffer;
+  /** Luma sampling factors the frame must carry (1x1 for grayscale). */
+  luma: [number, number];
+  progressive: boolean;
+  restart: boolean;
+}
+
+/** The photo encoded in each layout the coefficient path takes (OpenCV's encoder: libjpeg-turbo). */
+function variants(photo: Mat): Variant[] {
+  const enc = (image: Mat, flags: number[]) => cv.imencode('.jpg', image, [cv.IMWRITE_JPEG_QUALITY, 88, ...flags]);
+  const out: Variant[] = [];
+  for (const [sampling, code] of Object.entries(SAMPLING)) {
+    const luma: [number, number] = sampling === '4:4:4' ? [1, 1] : sampling === '4:2:2' ? [2, 1] : [2, 2];
+    out.push({ name: `${sampling} baseline`, jpeg: enc(photo, [IMWRITE_JPEG_SAMPLING_FACTOR, code]), luma, progressive: false, restart: false });
+    out.push({ name: `${sampling} progressive, restarts`, jpeg: enc(photo, [IMWRITE_JPEG_SAMPLING_FACTOR, code, IMWRITE_JPEG_PROGRESSIVE, 1, IMWRITE_JPEG_RST_INTERVAL, 7]), luma, progressive: true, restart: true });
+  }
+  out.push({ name: '4:2:0 baseline, restarts', jpeg: enc(photo, [IMWRITE_JPEG_SAMPLING_FACTOR, SAMPLING['4:2:0'], IMWRITE_JPEG_RST_INTERVAL, 3]), luma: [2, 2], progressive: false, restart: true });
+  out.push({ name: 'grayscale', jpeg: enc(photo.bgrToGray(), []), luma: [1, 1], progressive: false, restart: false });
+  return out;
+}
+
+const decoded = (jpeg: Buffer) => cv.imdecode(jpeg, cv.IMREAD_COLOR);
+const bgr = (m: Mat) => m.copy().getData();
+
+/** The pixels a mark may change in the decoded output: each footprint grown to whole MCUs, plus one MCU around. */
+function changeable(boxes: readonly Region[], mode: MarkMode, shape: RedactShape, width: number, height: number, mcu: { w: number; h: number }) {
+  const spec = { mode, shape, padding: REDACTION_DEFAULTS.padding };
+  const thickness = Math.max(2, Math.round(Math.min(width, height) / 250));
+  const areas = boxes.flatMap((b) => markFootprints(b, spec, thickness, width, height));
+  const grown = areas.map((a) => ({
+    x0: Math.floor(a.x / mcu.w) * mcu.w - mcu.w,
+    y0: Math.floor(a.y / mcu.h) * mcu.h - mcu.h,
+    x1: Math.ceil((a.x + a.width) / mcu.w) * mcu.w + mcu.w,
+    y1: Math.ceil((a.y + a.height) / mcu.h) * mcu.h + mcu.h,
+  }));
+  return (x: number, y: number) => grown.some((g) => x >= g.x0 && x < g.x1 && y >= g.y0 && y < g.y1);
+}
+
+/** Largest channel difference of two same-size BGR images over the pixels `where` accepts, and how many pixels were compared. */
+function maxDiff(a: Buffer, b: Buffer, width: number, height: number, where: (x: number, y: number) => boolean): { max: number; compared: number } {
+  let max = 0;
+  let compared = 0;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      if (!where(x, y)) continue;
+      compared++;
+      for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(a[(y * width + x) * 3 + c] - b[(y * width + x) * 3 + c]));
+    }
+  return { max, compared };
+}
+
+/** Sum of absolute differences between horizontal neighbours inside `r` (green channel): the detail a redaction removes. */
+function detail(buf: Buffer, width: number, r: Region): number {
+  let sum = 0;
+  for (let y = r.y; y < r.y + r.height; y++) for (let x = r.x; x < r.x + r.width - 1; x++) sum += Math.abs(buf[(y * width + x) * 3 + 1] - buf[(y * width + x + 1) * 3 + 1]);
+  return sum;
+}
+
+/** The middle half of a padded region (inside the ellipse too). */
+function core(r: Region): Region {
+  return { x: r.x + Math.round(r.width / 4), y: r.y + Math.round(r.height / 4), width: Math.round(r.width / 2), height: Math.round(r.height / 2) };
+}
+
+function lossless(jpeg: Buffer, boxes: readonly Region[], mode: MarkMode, shape: RedactShape = 'ellipse'): Buffer {
+  const view = decoded(jpeg);
+  const edit = editor.open(jpeg, { width: view.cols, height: view.rows });
+  try {
+    edit.mark(boxes, { mode, shape, padding: REDACTION_DEFAULTS.padding });
+    return withOnlyKeptMetadata(edit.save(), { orientation: edit.orientation });
+  } finally {
+    edit.close();
+  }
+}
+
+describe('lossless outside the marks, each layout, mark and shape', () => {
+  const photo = decodeImage(cv, file('2008_001322.jpg'));
+  const faces = detector.detect(photo).boxes;
+  test('the photo has faces to mark', () => expect(faces.length).toBeGreaterThanOrEqual(3));
+
+  describe.each(variants(photo))('$name', (variant) => {
+    const input = decoded(variant.jpeg);
+    const before = bgr(input);
+    const { width, height } = { width: input.cols, height: input.rows };
+
+    test('the encoder wrote the layout asked for', () => {
+      const frame = jpegFrame(parseJpeg(variant.jpeg))!;
+      expect([frame.components[0].h, frame.components[0].v]).toEqual(variant.luma);
+      expect(frame.sof === 0xc2).toBe(variant.progressive);
+      expect(variant.jpeg.includes(Buffer.from([0xff, 0xdd]))).toBe(variant.restart);
+    });
+
+    test.each(MODES.flatMap((mode): [MarkMode, RedactShape][] => (mode === 'box' ? [[mode, 'ellipse']] : REDACT_SHAPES.map((shape) => [mode, shape]))))('%s %s', (mode, shape) => {
+      const out = lossless(variant.jpeg, faces, mode, shape);
+      const outFrame = jpegFrame(parseJpeg(out))!;
+      const inFrame = jpegFrame(parseJpeg(variant.jpeg))!;
+      // Same layout: progressive stays progressive, the sampling and the restart interval are kept.
+      expect(outFrame.sof === 0xc2).toBe(variant.progressive);
+      expect(outFrame.components).toEqual(inFrame.components);
+      expect(out.includes(Buffer.from([0xff, 0xdd]))).toBe(variant.restart);
+      // About the input's size (its entropy coding may be re-optimised).
+      expect(out.length / variant.jpeg.length).toBeGreaterThan(0.8);
+      expect(out.length / variant.jpeg.length).toBeLessThan(1.1);
+
+      const after = bgr(decoded(out));
+      const mcu = { w: 8 * variant.luma[0], h: 8 * variant.luma[1] };
+      const may = changeable(faces, mode, shape, width, height, mcu);
+      const outside = maxDiff(before, after, width, height, (x, y) => !may(x, y));
+      expect(outside.compared).toBeGreaterThan(width * height * 0.3);
+      expect(outside.max).toBe(0);
+
+      // Inside: what a re-encode draws, within JPEG rounding.
+      for (const f of faces) {
+        const r = paddedRegion(f, REDACTION_DEFAULTS.padding, width, height)!;
+        const c = core(r);
+        if (mode === 'fill') {
+          const inner = maxDiff(after, Buffer.alloc(after.length), width, height, (x, y) => x >= c.x && x < c.x + c.width && y >= c.y && y < c.y + c.height);
+          expect(inner.max).toBeLessThanOrEqual(12);
+        } else if (mode === 'box') {
+          // The top edge's middle is the box's green (grayscale: as bright as green's luma).
+          const at = (f.y * width + f.x + Math.floor(f.width / 2)) * 3;
+          const [b, g, rr] = after.subarray(at, at + 3);
+          if (variant.name === 'grayscale') expect(Math.abs(g - 150)).toBeLessThan(25);
+          else expect([g > 180, b < 90, rr < 90]).toEqual([true, true, true]);
+        } else {
+          expect(detail(after, width, c)).toBeLessThan(detail(before, width, c) / 3);
+        }
+      }
+    });
+  });
+});
+
+describe('redact-then-detect finds none of the redacted faces again (lossless output, decoded)', () => {
+  const SENSITIVE = { minScore: DETECT_REQUEST.minScore.min, minFaceSize: DETECT_REQUEST.minFaceSize.min };
+  test.each(['fill', 'pixelate', 'blur'] as const)('%s, each shape', (mode) => {
+    for (const name of ['2008_001322.jpg', '2007_007763.jpg', '2008_002079.jpg', 'grace_hopper_512x512.jpg']) {
+      const jpeg = file(name);
+      const image = decoded(jpeg);
+      const faces = detector.detect(image).boxes;
+      expect(faces.length).toBeGreaterThan(0);
+      for (const shape of REDACT_SHAPES) {
+        const out = decoded(lossless(jpeg, faces, mode, shape));
+        const again = detector.detect(out, SENSITIVE).boxes.filter((d) => findsFaceAgain(d, faces, REDACTION_DEFAULTS.padding, out.cols, out.rows));
+        expect({ name, shape, again: again.map((d) => `${d.score}@${d.width}px`) }).toEqual({ name, shape, again: [] });
+      }
+    }
+  });
+});
+
+describe('EXIF orientation: a photo stored sideways is marked where the viewer sees the faces, and keeps its tag', () => {
+  const upright = decodeImage(cv, file('2008_001009.jpg'));
+  const turn = (m: Mat, code: string) => (m as unknown as { rotate(c: number): Mat }).rotate((cv as unknown as Record<string, number>)[code]);
+  test.each([
+    [6, 'ROTATE_90_COUNTERCLOCKWISE'],
+    [8, 'ROTATE_90_CLOCKWISE'],
+  ] as const)('orientation %i', (orientation, storedTurn) => {
+    const stored = encodeJpeg(cv, turn(upright, storedTurn), 95);
+    const sideways = writeJpeg([segment(0xe1, orientationExif(orientation)), ...parseJpeg(stored).segments]);
+    const view = decodeImage(cv, sideways); // upright: OpenCV applies the tag
+    expect([view.cols, view.rows]).toEqual([upright.cols, upright.rows]);
+    const faces = detector.detect(view).boxes;
+    expect(faces.length).toBeGreaterThanOrEqual(2);
+
+    const out = lossless(sideways, faces, 'fill', 'rect');
+    expect(jpegOrientation(parseJpeg(out))).toBe(orientation);
+    const seen = bgr(decodeImage(cv, out));
+    const expected = view.copy();
+    redactFaces(cv, expected, faces, { mode: 'fill', shape: 'rect', padding: REDACTION_DEFAULTS.padding });
+    const want = bgr(expected);
+    const before = bgr(view);
+    const { cols: width, rows: height } = view;
+    // Inside every padded face the viewer sees black, as the re-encode draws it; far from the faces, the photo as it was.
+    for (const f of faces) {
+      const c = core(paddedRegion(f, REDACTION_DEFAULTS.padding, width, height)!);
+      expect(maxDiff(seen, want, width, height, (x, y) => x >= c.x && x < c.x + c.width && y >= c.y && y < c.y + c.height).max).toBeLessThanOrEqual(12);
+    }
+    const regions = faces.map((f) => paddedRegion(f, REDACTION_DEFAULTS.padding, width, height)!);
+    const far = (x: number, y: number) => !regions.some((r) => x >= r.x - 24 && x < r.x + r.width + 24 && y >= r.y - 24 && y < r.y + r.height + 24);
+    expect(maxDiff(seen, before, width, height, far).max).toBe(0);
+    // The mapping the editor used: each face's stored rectangle turned back is the viewer's.
+    for (const f of faces) expect(storedRect(storedRect(f, orientation, width, height), orientation === 6 ? 8 : 6, height, width)).toEqual({ x: f.x, y: f.y, width: f.width, height: f.height });
+  });
+});
+
+describe('through the pipeline with the real codec: output mode in the result, metadata in both modes', () => {
+  const source = leakyJpeg(file('2008_001322.jpg'), { orientation: 1 });
+  const run = async (request: object, lossless: PipelinePorts<Mat>['lossless']) => {
+    const stored: Buffer[] = [];
+    const { log, lines } = recordingLogger();
+    const ports: PipelinePorts<Mat> = {
+      fetch: async () => ({ data: source, finalUrl: new URL('https://x/'), redirects: 0 }),
+      codec: createOpenCvCodec(cv),
+      detector,
+      lossless,
+      store: { put: async (_key, jpeg) => (stored.push(jpeg), 'https://bucket/out.jpg') },
+      log,
+      metrics: () => undefined,
+      now: () => new Date(),
+    };
+    const settings = { imagePrefix: 'tmp/', jpegQuality: 90, maxImageBytes: 1 << 24, maxImagePixels: 40e6, downloadTimeoutMs: 1000, allowedLoopbackPrefixes: [], maxNetworkPixels: 5e6 };
+    const result = await processImage(ports, settings, () => ({ source: 'test', fetch: async () => ({ data: source }), key: 'tmp/out.jpg', options: request }));
+    return { result, jpeg: stored[0], lines };
+  };
+  test.each([
+    ['lossless by default', {}, 'lossless'],
+    ['reencode asked', { output: 'reencode' }, 'reencoded'],
+  ] as const)('%s', async (_name, request, output) => {
+    const { result, jpeg } = await run({ mark: 'fill', ...request }, editor);
+    expect(result.output).toBe(output);
+    for (const secret of Object.values(SECRETS)) expect(jpeg.includes(secret)).toBe(false);
+    expect(jpegIcc(parseJpeg(jpeg))?.equals(fakeIccProfile())).toBe(true);
+    expect(parseJpeg(jpeg).trailing.length).toBe(0);
+    expect(decoded(jpeg).cols).toBe(500);
+  });
+  test('an arithmetic-coded JPEG is re-encoded, and the log says why', async () => {
+    const arithmetic = cv.imencode('.jpg', decodeImage(cv, file('2008_001322.jpg')), [cv.IMWRITE_JPEG_QUALITY, 90]);
+    // The frame marked arithmetic (SOF9): the addon refuses it before reading any scan.
+    const segments = parseJpeg(arithmetic).segments.map((s) => (s.marker === 0xc0 ? segment(0xc9, s.payload) : s));
+    expect(() => editor.open(writeJpeg(segments), { width: 500, height: 375 })).toThrow(LosslessRefused);
+    expect(() => editor.open(writeJpeg(segments), { width: 500, height: 375 })).toThrow(/arithmetic/);
+  });
+});
+
+describe('mutated JPEGs through the coefficient path: refusals or outputs, never a crash; memory flat', () => {
+  test('1,200 mutations in two rounds', () => {
+    const seeds = [file('2008_001322.jpg'), file('grace_hopper_512x512.jpg'), ...variants(decodeImage(cv, file('2007_007763.jpg'))).map((v) => v.jpeg)];
+    let rand = 12345;
+    const next = (n: number) => ((rand = (rand * 1103515245 + 12345) >>> 0) % n);
+    const mutate = (b: Buffer): Buffer => {
+      const m = Buffer.from(b);
+      switch (next(5)) {
+        case 0: for (let k = 0; k < 1 + next(20); k++) m[next(m.length)] = next(256); return m; // byte noise
+        case 1: return m.subarray(0, next(m.length)); // truncation
+        case 2: for (let k = 0; k < 40; k++) m[2 + next(Math.min(600, m.length - 2))] = next(256); return m; // header blast
+        case 3: { const at = next(m.length); return Buffer.concat([m.subarray(0, at), Buffer.from([0xff, next(256)]), m.subarray(at)]); } // marker insert
+        default: m[next(m.length)] ^= 1 << next(8); return m; // bit flip
+      }
+    };
+    const round = () => {
+      const outcome = { edited: 0, refused: 0 };
+      for (let i = 0; i < 600; i++) {
+        const bytes = mutate(seeds[i % seeds.length]);
+        let handle;
+        try {
+          handle = addon.open(bytes);
+        } catch (err) {
+          expect((err as { code?: string }).code).toBe('ERR_JPEG_UNSUPPORTED');
+          outcome.refused++;
+          continue;
+        }
+        const info = addon.info(handle);
+        const got = addon.read(handle, info.width / 3, info.height / 3, 64, 64);
+        got.pixels.fill(0);
+        addon.write(handle, got.x, got.y, got.width, got.height, got.pixels);
+        expect(parseJpeg(addon.save(handle)).segments.length).toBeGreaterThan(3);
+        addon.close(handle);
+        outcome.edited++;
+      }
+      return outcome;
+    };
+    const first = round();
+    global.gc?.();
+    const rssAfterFirst = process.memoryUsage().rss;
+    const second = round();
+    global.gc?.();
+    const growthMb = (process.memoryUsage().rss - rssAfterFirst) / 1e6;
+    expect(first.edited).toBeGreaterThan(50);
+    expect(first.refused).toBeGreaterThan(50);
+    expect(second.edited + second.refused).toBe(600);
+    expect(growthMb).toBeLessThan(30);
+  });
+
+  test('misuse of the handle is a typed error', () => {
+    const handle = addon.open(file('2008_001322.jpg'));
+    expect(() => addon.write(handle, 1, 1, 8, 8, Buffer.alloc(192))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    const got = addon.read(handle, 0, 0, 8, 8);
+    expect(() => addon.write(handle, got.x, got.y, got.width, got.height, Buffer.alloc(5))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(addon.write(handle, got.x, got.y, got.width, got.height, got.pixels)).toBe(0); // unchanged pixels: no block rewritten
+    addon.close(handle);
+    expect(() => addon.save(handle)).toThrow(expect.objectContaining({ code: 'ERR_JPEG_CLOSED' }));
+    expect(() => addon.open('not a buffer' as unknown as Buffer)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+  });
+});

@@ -1,0 +1,153 @@
+/**
+ * The coefficient path: marks written into the JPEG's own quantized DCT coefficients, through our
+ * jpeg-lossless addon (layer/jpeg-lossless/, built into the layer beside OpenCV). Each mark reads
+ * the whole MCUs under it as pixels, is drawn there by the same OpenCV code as a re-encode
+ * (output/image.ts), and is written back; only blocks whose pixels changed are recomputed, every
+ * other block keeps its bytes' coefficients. The marks go on the pixels as stored: boxes, reported
+ * as the viewer sees the photo, are mapped through the EXIF orientation, which the output keeps.
+ */
+import type { FaceBox } from '../contract';
+import type { Mat, OpenCv } from '../opencv';
+import { boxThickness, drawBoxes, redactFaces, releaseAll } from './image';
+import { jpegOrientation, type Orientation } from './metadata';
+import { parseJpeg } from './jpeg-segments';
+import { storedRect, swapsAxes } from './orientation';
+import { paddedRegion, type MarkSpec, type Region } from './redact-plan';
+
+/** The addon's exports (layer/jpeg-lossless/jpeg_lossless.c says what each does). */
+export interface JpegLosslessAddon {
+  open(jpeg: Buffer): JpegHandle;
+  info(handle: JpegHandle): JpegCoefficientInfo;
+  read(handle: JpegHandle, x: number, y: number, width: number, height: number): Region & { pixels: Buffer };
+  write(handle: JpegHandle, x: number, y: number, width: number, height: number, pixels: Buffer): number;
+  save(handle: JpegHandle): Buffer;
+  close(handle: JpegHandle): void;
+  readonly jpegLibVersion: number;
+}
+declare const handleBrand: unique symbol;
+export type JpegHandle = { readonly [handleBrand]: true };
+
+export interface JpegCoefficientInfo {
+  width: number;
+  height: number;
+  components: number;
+  mcuWidth: number;
+  mcuHeight: number;
+  restartInterval: number;
+  progressive: boolean;
+}
+
+/** The addon's package in the layer (`/opt/nodejs/node_modules`, on NODE_PATH). */
+export const JPEG_LOSSLESS_PACKAGE = '@facedetect/jpeg-lossless';
+
+/** Loads the addon once per container; the reason it is unavailable otherwise (the pipeline then re-encodes). `load` stands in for tests. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export function loadJpegLossless(load: () => unknown = () => require('@facedetect/jpeg-lossless')): JpegLosslessAddon | { unavailable: string } {
+  try {
+    return load() as JpegLosslessAddon;
+  } catch (err) {
+    return { unavailable: `${JPEG_LOSSLESS_PACKAGE} did not load: ${(err as Error).message.split('\n')[0]}` };
+  }
+}
+
+/** The coefficient path refuses this file (CMYK, arithmetic coding, 12-bit, a size that does not match the decode, ...). */
+export class LosslessRefused extends Error {
+  override readonly name = 'LosslessRefused';
+}
+
+/** A JPEG opened in its coefficients; marks go in one by one, then it is saved once. */
+export interface LosslessImage {
+  readonly orientation: Orientation;
+  readonly info: JpegCoefficientInfo;
+  /** Marks the faces, boxes as the viewer sees the photo. */
+  mark(boxes: readonly Pick<FaceBox, 'x' | 'y' | 'width' | 'height'>[], spec: MarkSpec): void;
+  /** The JPEG: untouched blocks as they were, no metadata but JFIF (metadata.ts adds what is kept). */
+  save(): Buffer;
+  close(): void;
+}
+
+export interface LosslessEditor {
+  /** Opens `jpeg`, which decoded to `view` (its size as the viewer sees it); LosslessRefused when the coefficient path cannot take it. */
+  open(jpeg: Buffer, view: { width: number; height: number }): LosslessImage;
+}
+
+export function createLosslessEditor(cv: OpenCv, addon: JpegLosslessAddon): LosslessEditor {
+  return {
+    open(jpeg, view) {
+      let handle: JpegHandle;
+      try {
+        handle = addon.open(jpeg);
+      } catch (err) {
+        throw new LosslessRefused((err as Error).message, { cause: err });
+      }
+      const info = addon.info(handle);
+      const orientation = jpegOrientation(parseJpeg(jpeg));
+      const [w, h] = swapsAxes(orientation) ? [info.height, info.width] : [info.width, info.height];
+      if (w !== view.width || h !== view.height) {
+        addon.close(handle);
+        throw new LosslessRefused(`the coefficients are ${info.width}x${info.height} with orientation ${orientation}; the decoded image is ${view.width}x${view.height}`);
+      }
+      return {
+        orientation,
+        info,
+        mark: (boxes, spec) => {
+          const thickness = boxThickness(info.width, info.height);
+          for (const box of boxes) {
+            const stored = storedRect(box, orientation, info.width, info.height);
+            for (const area of markFootprints(stored, spec, thickness, info.width, info.height)) markArea(cv, addon, handle, area, stored, spec, thickness);
+          }
+        },
+        save: () => addon.save(handle),
+        close: () => addon.close(handle),
+      };
+    },
+  };
+}
+
+/**
+ * The pixels a mark may change, as rectangles to read and write back: a redaction's padded region;
+ * for a box, four strips along its edges (a line of `thickness`, anti-aliased, reaches half of it
+ * and a pixel beyond each side of the edge), so the box's inside is never decoded.
+ */
+export function markFootprints(box: Region, spec: MarkSpec, thickness: number, width: number, height: number): Region[] {
+  if (spec.mode !== 'box') {
+    const region = paddedRegion(box, spec.padding, width, height);
+    return region ? [region] : [];
+  }
+  const reach = Math.ceil(thickness / 2) + 2;
+  const x0 = box.x - reach;
+  const y0 = box.y - reach;
+  const x1 = box.x + box.width - 1 + reach; // last pixel column the line may touch, inclusive
+  const y1 = box.y + box.height - 1 + reach;
+  const strips: Region[] = [
+    { x: x0, y: y0, width: x1 - x0 + 1, height: 2 * reach + 1 }, // top
+    { x: x0, y: box.y + box.height - 1 - reach, width: x1 - x0 + 1, height: 2 * reach + 1 }, // bottom
+    { x: x0, y: y0, width: 2 * reach + 1, height: y1 - y0 + 1 }, // left
+    { x: box.x + box.width - 1 - reach, y: y0, width: 2 * reach + 1, height: y1 - y0 + 1 }, // right
+  ];
+  return strips.map((s) => clip(s, width, height)).filter((s): s is Region => s !== undefined);
+}
+
+function clip(r: Region, width: number, height: number): Region | undefined {
+  const x = Math.max(0, r.x);
+  const y = Math.max(0, r.y);
+  const x1 = Math.min(width, r.x + r.width);
+  const y1 = Math.min(height, r.y + r.height);
+  return x1 > x && y1 > y ? { x, y, width: x1 - x, height: y1 - y } : undefined;
+}
+
+/** Reads the MCUs under `area`, draws the mark of `box` there (in the area's coordinates) as a re-encode would, writes them back. */
+function markArea(cv: OpenCv, addon: JpegLosslessAddon, handle: JpegHandle, area: Region, box: Region, spec: MarkSpec, thickness: number): void {
+  const got = addon.read(handle, area.x, area.y, area.width, area.height);
+  const made: Mat[] = [];
+  try {
+    const pixels = new cv.Mat(got.pixels, got.height, got.width, cv.CV_8UC3);
+    made.push(pixels);
+    const local = { x: box.x - got.x, y: box.y - got.y, width: box.width, height: box.height };
+    if (spec.mode === 'box') drawBoxes(cv, pixels, [local], thickness);
+    else redactFaces(cv, pixels, [local], spec);
+    addon.write(handle, got.x, got.y, got.width, got.height, pixels.getData());
+  } finally {
+    releaseAll(made);
+  }
+}

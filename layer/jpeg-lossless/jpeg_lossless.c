@@ -1,0 +1,533 @@
+/*
+ * jpeg-lossless: edits a JPEG in its own quantized DCT coefficients, so that every 8x8 block no
+ * edit touches is written back exactly as it was (libjpeg's jpeg_read_coefficients /
+ * jpeg_write_coefficients, the API jpegtran is built on). Ours because no npm package exposes that
+ * API (docs/lossless-jpeg.md). A Node-API addon in C: one ABI-stable binary per architecture.
+ *
+ * JavaScript side (functions/detect-faces/output/lossless.ts):
+ *   open(bytes)            -> handle; throws Error with code ERR_JPEG_UNSUPPORTED (the caller
+ *                             re-encodes instead) for anything but 8-bit Huffman-coded grayscale
+ *                             or YCbCr, or when libjpeg reports an error or a warning
+ *   info(handle)           -> { width, height, components, mcuWidth, mcuHeight, progressive, restartInterval }
+ *   read(handle, x, y, w, h) -> { x, y, width, height, pixels }: the rectangle grown to whole MCUs
+ *                             (clipped to the image), decoded to BGR from the current coefficients
+ *   write(handle, x, y, w, h, pixels) -> blocks rewritten: the rectangle must be one `read`
+ *                             returned; only blocks whose pixels changed are recomputed
+ *                             (forward DCT, quantized with the file's own tables)
+ *   save(handle)           -> Buffer: the JPEG, every other block's coefficients unchanged;
+ *                             progressive stays progressive, the restart interval is kept; no
+ *                             APPn or COM segments but JFIF (metadata.ts adds what is kept)
+ *   close(handle)          -> frees the coefficients (the GC does it too)
+ *
+ * Pixels inside touched blocks are decoded with a float IDCT and box (replicating) chroma
+ * upsampling, so a touched block's unchanged pixels come back within JPEG rounding; a chroma block
+ * averages its pixels again, so box up- then down-sampling is the identity there.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jpeglib.h>
+#include <node_api.h>
+
+typedef struct {
+  struct jpeg_error_mgr pub;
+  jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+  int warnings;
+} ErrorManager;
+
+typedef struct {
+  struct jpeg_decompress_struct src;
+  ErrorManager err;
+  jvirt_barray_ptr *coefs;
+  unsigned char *bytes; /* libjpeg reads from this copy of the input */
+  int open;
+  int mcu_w, mcu_h;
+} Handle;
+
+static void on_error(j_common_ptr cinfo) {
+  ErrorManager *err = (ErrorManager *)cinfo->err;
+  (*cinfo->err->format_message)(cinfo, err->message);
+  longjmp(err->jump, 1);
+}
+
+static void on_message(j_common_ptr cinfo, int level) {
+  ErrorManager *err = (ErrorManager *)cinfo->err;
+  if (level < 0) {
+    /* A warning (e.g. corrupt data libjpeg skipped over): remember the first. */
+    if (err->warnings++ == 0) (*cinfo->err->format_message)(cinfo, err->message);
+  }
+}
+
+static void install_errors(ErrorManager *err) {
+  jpeg_std_error(&err->pub);
+  err->pub.error_exit = on_error;
+  err->pub.emit_message = on_message;
+  err->message[0] = 0;
+  err->warnings = 0;
+}
+
+/* ---- DCT: orthonormal 8-point basis, T[x][u] = C(u)/2 cos((2x+1) u pi / 16) ---- */
+static double T[8][8];
+
+static void init_basis(void) {
+  for (int x = 0; x < 8; x++)
+    for (int u = 0; u < 8; u++) T[x][u] = (u == 0 ? sqrt(0.5) : 1.0) * 0.5 * cos((2 * x + 1) * u * M_PI / 16.0);
+}
+
+/* Coefficients (natural order, quantized) -> 64 samples, level-shifted back, not rounded. */
+static void idct(const JCOEF *in, const UINT16 *q, double *out) {
+  double f[64], tmp[64];
+  for (int k = 0; k < 64; k++) f[k] = (double)in[k] * q[k];
+  for (int v = 0; v < 8; v++)
+    for (int x = 0; x < 8; x++) {
+      double s = 0;
+      for (int u = 0; u < 8; u++) s += T[x][u] * f[v * 8 + u];
+      tmp[v * 8 + x] = s;
+    }
+  for (int y = 0; y < 8; y++)
+    for (int x = 0; x < 8; x++) {
+      double s = 0;
+      for (int v = 0; v < 8; v++) s += T[y][v] * tmp[v * 8 + x];
+      out[y * 8 + x] = s + 128.0;
+    }
+}
+
+/* 64 samples (0-255) -> quantized coefficients with the file's table. */
+static void fdct(const double *in, const UINT16 *q, JCOEF *out) {
+  double tmp[64];
+  for (int y = 0; y < 8; y++)
+    for (int u = 0; u < 8; u++) {
+      double s = 0;
+      for (int x = 0; x < 8; x++) s += T[x][u] * (in[y * 8 + x] - 128.0);
+      tmp[y * 8 + u] = s;
+    }
+  for (int v = 0; v < 8; v++)
+    for (int u = 0; u < 8; u++) {
+      double s = 0;
+      for (int y = 0; y < 8; y++) s += T[y][v] * tmp[y * 8 + u];
+      double c = s / q[v * 8 + u];
+      c = c < 0 ? -floor(-c + 0.5) : floor(c + 0.5);
+      if (c > 32767) c = 32767;
+      if (c < -32768) c = -32768;
+      out[v * 8 + u] = (JCOEF)c;
+    }
+}
+
+static unsigned char clamp8(double v) {
+  return v <= 0 ? 0 : v >= 255 ? 255 : (unsigned char)(v + 0.5);
+}
+
+/* ---- Regions ---- */
+typedef struct {
+  int x0, y0, x1, y1; /* pixels, MCU-aligned except where clipped to the image */
+} Region;
+
+static Region align(const Handle *h, int x, int y, int w, int hgt) {
+  Region r;
+  int W = (int)h->src.image_width, H = (int)h->src.image_height;
+  if (x < 0) { w += x; x = 0; }
+  if (y < 0) { hgt += y; y = 0; }
+  r.x0 = (x / h->mcu_w) * h->mcu_w;
+  r.y0 = (y / h->mcu_h) * h->mcu_h;
+  long ex = ((long)x + w + h->mcu_w - 1) / h->mcu_w * h->mcu_w, ey = ((long)y + hgt + h->mcu_h - 1) / h->mcu_h * h->mcu_h;
+  r.x1 = ex > W ? W : (int)ex;
+  r.y1 = ey > H ? H : (int)ey;
+  if (r.x1 < r.x0) r.x1 = r.x0;
+  if (r.y1 < r.y0) r.y1 = r.y0;
+  return r;
+}
+
+/* One component's samples over the blocks covering the region (at the component's resolution). */
+typedef struct {
+  int bx0, by0, bw, bh; /* blocks */
+  int hs, vs;           /* pixels per sample, horizontally and vertically */
+  double *s;            /* bw*8 x bh*8 samples */
+} Plane;
+
+static void plane_geometry(const Handle *h, int c, const Region *r, Plane *p) {
+  jpeg_component_info *comp = &h->src.comp_info[c];
+  p->hs = h->src.max_h_samp_factor / comp->h_samp_factor;
+  p->vs = h->src.max_v_samp_factor / comp->v_samp_factor;
+  int bpx = 8 * p->hs, bpy = 8 * p->vs;
+  p->bx0 = r->x0 / bpx;
+  p->by0 = r->y0 / bpy;
+  int bx1 = (r->x1 + bpx - 1) / bpx, by1 = (r->y1 + bpy - 1) / bpy;
+  if (bx1 > (int)comp->width_in_blocks) bx1 = (int)comp->width_in_blocks;
+  if (by1 > (int)comp->height_in_blocks) by1 = (int)comp->height_in_blocks;
+  p->bw = bx1 - p->bx0;
+  p->bh = by1 - p->by0;
+}
+
+static int decode_plane(Handle *h, int c, const Region *r, Plane *p) {
+  plane_geometry(h, c, r, p);
+  const UINT16 *q = h->src.comp_info[c].quant_table->quantval;
+  int stride = p->bw * 8;
+  p->s = malloc(sizeof(double) * (size_t)stride * p->bh * 8 + 1);
+  if (!p->s) return 0;
+  double block[64];
+  for (int by = 0; by < p->bh; by++) {
+    JBLOCKARRAY row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)(p->by0 + by), 1, FALSE);
+    for (int bx = 0; bx < p->bw; bx++) {
+      idct(row[0][p->bx0 + bx], q, block);
+      for (int y = 0; y < 8; y++) memcpy(&p->s[(size_t)(by * 8 + y) * stride + bx * 8], &block[y * 8], 8 * sizeof(double));
+    }
+  }
+  return 1;
+}
+
+/* Sample of plane p at pixel (px, py) (box upsampling). */
+static inline double sample_at(const Plane *p, int px, int py) {
+  int sx = px / p->hs - p->bx0 * 8, sy = py / p->vs - p->by0 * 8;
+  return p->s[(size_t)sy * p->bw * 8 + sx];
+}
+
+static int decode_region(Handle *h, const Region *r, unsigned char *bgr) {
+  int n = h->src.num_components;
+  Plane p[3];
+  for (int c = 0; c < n; c++) {
+    if (!decode_plane(h, c, r, &p[c])) {
+      for (int k = 0; k < c; k++) free(p[k].s);
+      return 0;
+    }
+  }
+  int w = r->x1 - r->x0;
+  for (int py = r->y0; py < r->y1; py++) {
+    unsigned char *out = bgr + (size_t)(py - r->y0) * w * 3;
+    for (int px = r->x0; px < r->x1; px++, out += 3) {
+      double Y = sample_at(&p[0], px, py);
+      if (n == 1) {
+        out[0] = out[1] = out[2] = clamp8(Y);
+        continue;
+      }
+      double cb = sample_at(&p[1], px, py) - 128.0, cr = sample_at(&p[2], px, py) - 128.0;
+      out[2] = clamp8(Y + 1.402 * cr);
+      out[1] = clamp8(Y - 0.344136 * cb - 0.714136 * cr);
+      out[0] = clamp8(Y + 1.772 * cb);
+    }
+  }
+  for (int c = 0; c < n; c++) free(p[c].s);
+  return 1;
+}
+
+/* Component c of BGR pixel, as the encoder sees it. */
+static inline double component_of(const unsigned char *px, int c, int n) {
+  double b = px[0], g = px[1], r = px[2];
+  if (n == 1 || c == 0) return 0.299 * r + 0.587 * g + 0.114 * b;
+  if (c == 1) return -0.168736 * r - 0.331264 * g + 0.5 * b + 128.0;
+  return 0.5 * r - 0.418688 * g - 0.081312 * b + 128.0;
+}
+
+/* Recomputes every block of the region whose pixels differ between `before` and `after`. */
+static long encode_region(Handle *h, const Region *r, const unsigned char *before, const unsigned char *after) {
+  int n = h->src.num_components, w = r->x1 - r->x0;
+  long rewritten = 0;
+  double block[64];
+  for (int c = 0; c < n; c++) {
+    Plane p;
+    plane_geometry(h, c, r, &p);
+    const UINT16 *q = h->src.comp_info[c].quant_table->quantval;
+    for (int by = 0; by < p.bh; by++) {
+      JBLOCKARRAY row = NULL;
+      for (int bx = 0; bx < p.bw; bx++) {
+        /* The block's pixels, clipped to the region (which reaches the image edge where blocks pass it). */
+        int px0 = (p.bx0 + bx) * 8 * p.hs, py0 = (p.by0 + by) * 8 * p.vs;
+        int px1 = px0 + 8 * p.hs, py1 = py0 + 8 * p.vs;
+        int cx1 = px1 < r->x1 ? px1 : r->x1, cy1 = py1 < r->y1 ? py1 : r->y1;
+        int changed = 0;
+        for (int py = py0; py < cy1 && !changed; py++) {
+          size_t at = ((size_t)(py - r->y0) * w + (px0 - r->x0)) * 3;
+          if (memcmp(before + at, after + at, (size_t)(cx1 - px0) * 3) != 0) changed = 1;
+        }
+        if (!changed) continue;
+        /* Each sample: the average of its hs x vs pixels, edge pixels replicated past the image. */
+        for (int sy = 0; sy < 8; sy++)
+          for (int sx = 0; sx < 8; sx++) {
+            double sum = 0;
+            for (int dy = 0; dy < p.vs; dy++)
+              for (int dx = 0; dx < p.hs; dx++) {
+                int px = px0 + sx * p.hs + dx, py = py0 + sy * p.vs + dy;
+                if (px >= r->x1) px = r->x1 - 1;
+                if (py >= r->y1) py = r->y1 - 1;
+                sum += component_of(after + ((size_t)(py - r->y0) * w + (px - r->x0)) * 3, c, n);
+              }
+            block[sy * 8 + sx] = sum / (p.hs * p.vs);
+          }
+        if (!row) row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)(p.by0 + by), 1, TRUE);
+        fdct(block, q, row[0][p.bx0 + bx]);
+        rewritten++;
+      }
+    }
+  }
+  return rewritten;
+}
+
+/* ---- Node-API glue ---- */
+#define CHECK(call)                                                   \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, "ERR_JPEG_ADDON", "Node-API call failed"); \
+      return NULL;                                                    \
+    }                                                                 \
+  } while (0)
+
+static napi_value throw_coded(napi_env env, const char *code, const char *message) {
+  napi_throw_error(env, code, message);
+  return NULL;
+}
+
+static void release(Handle *h) {
+  if (h->open) {
+    jpeg_destroy_decompress(&h->src);
+    h->open = 0;
+  }
+  free(h->bytes);
+  h->bytes = NULL;
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  Handle *h = data;
+  release(h);
+  free(h);
+}
+
+static Handle *handle_arg(napi_env env, napi_value v) {
+  void *data = NULL;
+  if (napi_get_value_external(env, v, &data) != napi_ok || !data) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a handle from open()");
+    return NULL;
+  }
+  Handle *h = data;
+  if (!h->open) {
+    napi_throw_error(env, "ERR_JPEG_CLOSED", "the handle is closed");
+    return NULL;
+  }
+  return h;
+}
+
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *data;
+  size_t size;
+  bool is_buffer = false;
+  if (argc < 1 || napi_is_buffer(env, argv[0], &is_buffer) != napi_ok || !is_buffer) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "open() takes a Buffer");
+    return NULL;
+  }
+  CHECK(napi_get_buffer_info(env, argv[0], &data, &size));
+  Handle *h = calloc(1, sizeof(Handle));
+  if (!h) return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
+  h->bytes = malloc(size ? size : 1);
+  if (!h->bytes) {
+    free(h);
+    return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
+  }
+  memcpy(h->bytes, data, size);
+  h->src.err = (struct jpeg_error_mgr *)&h->err;
+  install_errors(&h->err);
+  char message[JMSG_LENGTH_MAX + 64];
+  if (setjmp(h->err.jump)) {
+    snprintf(message, sizeof message, "libjpeg: %s", h->err.message);
+    release(h);
+    free(h);
+    return throw_coded(env, "ERR_JPEG_UNSUPPORTED", message);
+  }
+  jpeg_create_decompress(&h->src);
+  h->open = 1;
+  jpeg_mem_src(&h->src, h->bytes, (unsigned long)size);
+  jpeg_read_header(&h->src, TRUE);
+  const char *refusal = NULL;
+  int n = h->src.num_components;
+  if (h->src.arith_code) refusal = "arithmetic coding";
+  else if (h->src.data_precision != 8) refusal = "not 8-bit samples";
+  else if (!((n == 1 && h->src.jpeg_color_space == JCS_GRAYSCALE) || (n == 3 && h->src.jpeg_color_space == JCS_YCbCr))) refusal = "not grayscale or YCbCr (CMYK, YCCK or RGB)";
+  for (int c = 0; c < n && !refusal; c++) {
+    jpeg_component_info *comp = &h->src.comp_info[c];
+    if (h->src.max_h_samp_factor % comp->h_samp_factor || h->src.max_v_samp_factor % comp->v_samp_factor) refusal = "fractional chroma subsampling";
+  }
+  if (refusal) {
+    snprintf(message, sizeof message, "the coefficient path does not take this JPEG: %s", refusal);
+    release(h);
+    free(h);
+    return throw_coded(env, "ERR_JPEG_UNSUPPORTED", message);
+  }
+  h->coefs = jpeg_read_coefficients(&h->src);
+  if (h->err.warnings) {
+    snprintf(message, sizeof message, "libjpeg warned while reading: %s", h->err.message);
+    release(h);
+    free(h);
+    return throw_coded(env, "ERR_JPEG_UNSUPPORTED", message);
+  }
+  h->mcu_w = n == 1 ? 8 : 8 * h->src.max_h_samp_factor;
+  h->mcu_h = n == 1 ? 8 : 8 * h->src.max_v_samp_factor;
+  napi_value external;
+  if (napi_create_external(env, h, finalize, NULL, &external) != napi_ok) {
+    release(h);
+    free(h);
+    return throw_coded(env, "ERR_JPEG_ADDON", "Node-API call failed");
+  }
+  return external;
+}
+
+static napi_value set_int(napi_env env, napi_value obj, const char *key, long value) {
+  napi_value v;
+  if (napi_create_int64(env, value, &v) != napi_ok || napi_set_named_property(env, obj, key, v) != napi_ok) return NULL;
+  return obj;
+}
+
+static napi_value js_info(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], obj, flag;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Handle *h = argc ? handle_arg(env, argv[0]) : NULL;
+  if (!h) return NULL;
+  CHECK(napi_create_object(env, &obj));
+  if (!set_int(env, obj, "width", h->src.image_width) || !set_int(env, obj, "height", h->src.image_height) ||
+      !set_int(env, obj, "components", h->src.num_components) || !set_int(env, obj, "mcuWidth", h->mcu_w) ||
+      !set_int(env, obj, "mcuHeight", h->mcu_h) || !set_int(env, obj, "restartInterval", h->src.restart_interval))
+    return throw_coded(env, "ERR_JPEG_ADDON", "Node-API call failed");
+  CHECK(napi_get_boolean(env, h->src.progressive_mode, &flag));
+  CHECK(napi_set_named_property(env, obj, "progressive", flag));
+  return obj;
+}
+
+static int int_args(napi_env env, napi_value *argv, int from, int count, int *out) {
+  for (int k = 0; k < count; k++) {
+    double d;
+    if (napi_get_value_double(env, argv[from + k], &d) != napi_ok || !isfinite(d) || d < -1e9 || d > 1e9) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "x, y, width and height must be numbers");
+      return 0;
+    }
+    out[k] = (int)floor(d);
+  }
+  return 1;
+}
+
+static napi_value js_read(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5], obj, buffer;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5) return throw_coded(env, "ERR_INVALID_ARG_TYPE", "read(handle, x, y, width, height)");
+  Handle *h = handle_arg(env, argv[0]);
+  int a[4];
+  if (!h || !int_args(env, argv, 1, 4, a)) return NULL;
+  Region r = align(h, a[0], a[1], a[2], a[3]);
+  size_t bytes = (size_t)(r.x1 - r.x0) * (r.y1 - r.y0) * 3;
+  void *pixels;
+  CHECK(napi_create_buffer(env, bytes, &pixels, &buffer));
+  if (setjmp(h->err.jump)) return throw_coded(env, "ERR_JPEG_ADDON", h->err.message);
+  if (bytes && !decode_region(h, &r, pixels)) return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
+  CHECK(napi_create_object(env, &obj));
+  if (!set_int(env, obj, "x", r.x0) || !set_int(env, obj, "y", r.y0) || !set_int(env, obj, "width", r.x1 - r.x0) || !set_int(env, obj, "height", r.y1 - r.y0))
+    return throw_coded(env, "ERR_JPEG_ADDON", "Node-API call failed");
+  CHECK(napi_set_named_property(env, obj, "pixels", buffer));
+  return obj;
+}
+
+static napi_value js_write(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6], result;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 6) return throw_coded(env, "ERR_INVALID_ARG_TYPE", "write(handle, x, y, width, height, pixels)");
+  Handle *h = handle_arg(env, argv[0]);
+  int a[4];
+  if (!h || !int_args(env, argv, 1, 4, a)) return NULL;
+  Region r = align(h, a[0], a[1], a[2], a[3]);
+  if (r.x0 != a[0] || r.y0 != a[1] || r.x1 - r.x0 != a[2] || r.y1 - r.y0 != a[3])
+    return throw_coded(env, "ERR_INVALID_ARG_VALUE", "write() takes a rectangle exactly as read() returned it");
+  void *pixels;
+  size_t size;
+  bool is_buffer = false;
+  if (napi_is_buffer(env, argv[5], &is_buffer) != napi_ok || !is_buffer) return throw_coded(env, "ERR_INVALID_ARG_TYPE", "pixels must be a Buffer");
+  CHECK(napi_get_buffer_info(env, argv[5], &pixels, &size));
+  size_t bytes = (size_t)a[2] * a[3] * 3;
+  if (size != bytes) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "pixels must hold width x height BGR pixels");
+  long rewritten = 0;
+  if (bytes) {
+    unsigned char *before = malloc(bytes);
+    if (!before) return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
+    if (setjmp(h->err.jump)) {
+      free(before);
+      return throw_coded(env, "ERR_JPEG_ADDON", h->err.message);
+    }
+    if (!decode_region(h, &r, before)) {
+      free(before);
+      return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
+    }
+    rewritten = encode_region(h, &r, before, pixels);
+    free(before);
+  }
+  CHECK(napi_create_int64(env, rewritten, &result));
+  return result;
+}
+
+static napi_value js_save(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], buffer;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Handle *h = argc ? handle_arg(env, argv[0]) : NULL;
+  if (!h) return NULL;
+  struct jpeg_compress_struct dst;
+  ErrorManager err;
+  unsigned char *out = NULL;
+  unsigned long out_size = 0;
+  memset(&dst, 0, sizeof dst);
+  dst.err = (struct jpeg_error_mgr *)&err;
+  install_errors(&err);
+  if (setjmp(err.jump)) {
+    jpeg_destroy_compress(&dst);
+    free(out);
+    return throw_coded(env, "ERR_JPEG_ADDON", err.message);
+  }
+  jpeg_create_compress(&dst);
+  jpeg_mem_dest(&dst, &out, &out_size);
+  jpeg_copy_critical_parameters(&h->src, &dst);
+  dst.restart_interval = h->src.restart_interval;
+  if (h->src.progressive_mode) jpeg_simple_progression(&dst);
+  else dst.optimize_coding = TRUE;
+  jpeg_write_coefficients(&dst, h->coefs);
+  jpeg_finish_compress(&dst);
+  jpeg_destroy_compress(&dst);
+  void *copy;
+  napi_status status = napi_create_buffer_copy(env, out_size, out, &copy, &buffer);
+  free(out);
+  CHECK(status);
+  return buffer;
+}
+
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *data = NULL;
+  if (argc < 1 || napi_get_value_external(env, argv[0], &data) != napi_ok || !data) return throw_coded(env, "ERR_INVALID_ARG_TYPE", "expected a handle from open()");
+  release(data);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  init_basis();
+  napi_property_descriptor props[] = {
+      {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"read", NULL, js_read, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"write", NULL, js_write, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"save", NULL, js_save, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  napi_value version;
+  CHECK(napi_create_int32(env, JPEG_LIB_VERSION, &version));
+  CHECK(napi_set_named_property(env, exports, "jpegLibVersion", version));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
