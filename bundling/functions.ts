@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build, buildSync, stop, type BuildOptions, type BuildResult } from 'esbuild';
+import { JPEG_LOSSLESS_PACKAGE } from '../functions/detect-faces/output/lossless-package';
 import { LAMBDA_RUNTIME } from '../layer/inputs';
 import { createZip } from './zip';
 
@@ -21,7 +22,7 @@ export interface FunctionBundle {
 }
 
 export const FUNCTION_BUNDLES = {
-  detectFaces: { name: 'detect-faces', entry: 'functions/detect-faces/index.ts', external: ['@u4/opencv4nodejs', '@facedetect/jpeg-lossless'] },
+  detectFaces: { name: 'detect-faces', entry: 'functions/detect-faces/index.ts', external: ['@u4/opencv4nodejs', JPEG_LOSSLESS_PACKAGE] },
   cleanup: { name: 'cleanup', entry: 'functions/cleanup/index.ts' },
   webApi: { name: 'web-api', entry: 'functions/web-api/index.ts' },
 } as const satisfies Record<string, FunctionBundle>;

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { JPEG_LOSSLESS_PACKAGE } from '../functions/detect-faces/output/lossless-package';
 
 /**
  * The Node version, full: stated once, in .nvmrc (scripts/setup.sh installs it, CI's setup-node
@@ -58,6 +59,8 @@ export const LAYER_MANIFEST = layerManifestPath(LAYER_ARCH);
 /** Where the unzipped layer's parts live, relative to its root (`/opt` on Lambda). */
 export const LAYER_LAYOUT = {
   addon: 'nodejs/node_modules/@u4/opencv4nodejs',
+  /** Our coefficient addon (layer/jpeg-lossless/), a package of its own beside OpenCV's. */
+  jpegLossless: `nodejs/node_modules/${JPEG_LOSSLESS_PACKAGE}`,
   lib: 'lib',
   models: 'models',
   licenses: 'licenses',

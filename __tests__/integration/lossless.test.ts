@@ -36,6 +36,7 @@ const MODES: MarkMode[] = ['box', 'fill', 'pixelate', 'blur'];
 
 // OpenCV's imwrite flags (imgcodecs.hpp), passed as numbers: the addon exports only some of the names.
 const IMWRITE_JPEG_PROGRESSIVE = 2;
+const IMWRITE_JPEG_OPTIMIZE = 3;
 const IMWRITE_JPEG_RST_INTERVAL = 4;
 const IMWRITE_JPEG_SAMPLING_FACTOR = 7;
 const SAMPLING = { '4:4:4': 0x111111, '4:2:2': 0x211111, '4:2:0': 0x221111 } as const;
@@ -58,6 +59,8 @@ function variants(photo: Mat): Variant[] {
     out.push({ name: `${sampling} baseline`, jpeg: enc(photo, [IMWRITE_JPEG_SAMPLING_FACTOR, code]), luma, progressive: false, restart: false });
     out.push({ name: `${sampling} progressive, restarts`, jpeg: enc(photo, [IMWRITE_JPEG_SAMPLING_FACTOR, code, IMWRITE_JPEG_PROGRESSIVE, 1, IMWRITE_JPEG_RST_INTERVAL, 7]), luma, progressive: true, restart: true });
   }
+  // Huffman tables optimised for the file: they lack codes a recomputed block may need (the addon then optimises anew).
+  out.push({ name: '4:2:0 baseline, optimised tables', jpeg: enc(photo, [IMWRITE_JPEG_SAMPLING_FACTOR, SAMPLING['4:2:0'], IMWRITE_JPEG_OPTIMIZE, 1]), luma: [2, 2], progressive: false, restart: false });
   out.push({ name: '4:2:0 baseline, restarts', jpeg: enc(photo, [IMWRITE_JPEG_SAMPLING_FACTOR, SAMPLING['4:2:0'], IMWRITE_JPEG_RST_INTERVAL, 3]), luma: [2, 2], progressive: false, restart: true });
   out.push({ name: 'grayscale', jpeg: enc(photo.bgrToGray(), []), luma: [1, 1], progressive: false, restart: false });
   return out;

@@ -11,12 +11,15 @@
  *   info(handle)           -> { width, height, components, mcuWidth, mcuHeight, progressive, restartInterval }
  *   read(handle, x, y, w, h) -> { x, y, width, height, pixels }: the rectangle grown to whole MCUs
  *                             (clipped to the image), decoded to BGR from the current coefficients
- *   write(handle, x, y, w, h, pixels) -> blocks rewritten: the rectangle must be one `read`
- *                             returned; only blocks whose pixels changed are recomputed
- *                             (forward DCT, quantized with the file's own tables)
+ *   write(handle, x, y, w, h, pixels) -> blocks rewritten: the rectangle the last `read`
+ *                             returned; only blocks whose pixels differ from what it returned
+ *                             are recomputed (forward DCT, quantized with the file's own tables)
  *   save(handle)           -> Buffer: the JPEG, every other block's coefficients unchanged;
- *                             progressive stays progressive, the restart interval is kept; no
- *                             APPn or COM segments but JFIF (metadata.ts adds what is kept)
+ *                             progressive stays progressive, the restart interval is kept; a
+ *                             baseline file keeps its own Huffman tables when they code every
+ *                             symbol (the standard tables do: one pass, about its size), else
+ *                             they are optimised; no APPn or COM segments but JFIF (metadata.ts
+ *                             adds what is kept)
  *   close(handle)          -> frees the coefficients (the GC does it too)
  *
  * Pixels inside touched blocks are decoded with a float IDCT and box (replicating) chroma
@@ -41,12 +44,19 @@ typedef struct {
 } ErrorManager;
 
 typedef struct {
+  int x0, y0, x1, y1; /* pixels, MCU-aligned except where clipped to the image */
+} Region;
+
+typedef struct {
   struct jpeg_decompress_struct src;
   ErrorManager err;
   jvirt_barray_ptr *coefs;
   unsigned char *bytes; /* libjpeg reads from this copy of the input */
   int open;
   int mcu_w, mcu_h;
+  /* The pixels the last read() returned, as decoded: write() compares against them. */
+  Region last;
+  unsigned char *last_pixels;
 } Handle;
 
 static void on_error(j_common_ptr cinfo) {
@@ -123,9 +133,6 @@ static unsigned char clamp8(double v) {
 }
 
 /* ---- Regions ---- */
-typedef struct {
-  int x0, y0, x1, y1; /* pixels, MCU-aligned except where clipped to the image */
-} Region;
 
 static Region align(const Handle *h, int x, int y, int w, int hgt) {
   Region r;
@@ -281,6 +288,8 @@ static napi_value throw_coded(napi_env env, const char *code, const char *messag
 }
 
 static void release(Handle *h) {
+  free(h->last_pixels);
+  h->last_pixels = NULL;
   if (h->open) {
     jpeg_destroy_decompress(&h->src);
     h->open = 0;
@@ -425,6 +434,11 @@ static napi_value js_read(napi_env env, napi_callback_info info) {
   CHECK(napi_create_buffer(env, bytes, &pixels, &buffer));
   if (setjmp(h->err.jump)) return throw_coded(env, "ERR_JPEG_ADDON", h->err.message);
   if (bytes && !decode_region(h, &r, pixels)) return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
+  free(h->last_pixels);
+  h->last_pixels = bytes ? malloc(bytes) : NULL;
+  if (bytes && !h->last_pixels) return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
+  if (bytes) memcpy(h->last_pixels, pixels, bytes);
+  h->last = r;
   CHECK(napi_create_object(env, &obj));
   if (!set_int(env, obj, "x", r.x0) || !set_int(env, obj, "y", r.y0) || !set_int(env, obj, "width", r.x1 - r.x0) || !set_int(env, obj, "height", r.y1 - r.y0))
     return throw_coded(env, "ERR_JPEG_ADDON", "Node-API call failed");
@@ -443,6 +457,8 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
   Region r = align(h, a[0], a[1], a[2], a[3]);
   if (r.x0 != a[0] || r.y0 != a[1] || r.x1 - r.x0 != a[2] || r.y1 - r.y0 != a[3])
     return throw_coded(env, "ERR_INVALID_ARG_VALUE", "write() takes a rectangle exactly as read() returned it");
+  if (!h->last_pixels || memcmp(&r, &h->last, sizeof r) != 0)
+    return throw_coded(env, "ERR_INVALID_ARG_VALUE", "write() takes the rectangle the last read() returned");
   void *pixels;
   size_t size;
   bool is_buffer = false;
@@ -452,21 +468,89 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
   if (size != bytes) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "pixels must hold width x height BGR pixels");
   long rewritten = 0;
   if (bytes) {
-    unsigned char *before = malloc(bytes);
-    if (!before) return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
-    if (setjmp(h->err.jump)) {
-      free(before);
-      return throw_coded(env, "ERR_JPEG_ADDON", h->err.message);
-    }
-    if (!decode_region(h, &r, before)) {
-      free(before);
-      return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
-    }
-    rewritten = encode_region(h, &r, before, pixels);
-    free(before);
+    if (setjmp(h->err.jump)) return throw_coded(env, "ERR_JPEG_ADDON", h->err.message);
+    rewritten = encode_region(h, &r, h->last_pixels, pixels);
   }
+  /* The coefficients changed: a second write of this rectangle needs a fresh read. */
+  free(h->last_pixels);
+  h->last_pixels = NULL;
   CHECK(napi_create_int64(env, rewritten, &result));
   return result;
+}
+
+/* Copies a Huffman table of the source into the destination's slot (allocated when empty). */
+static void copy_huff(j_compress_ptr dst, JHUFF_TBL **slot, const JHUFF_TBL *from) {
+  if (!from) return;
+  if (!*slot) *slot = jpeg_alloc_huff_table((j_common_ptr)dst);
+  memcpy((*slot)->bits, from->bits, sizeof from->bits);
+  memcpy((*slot)->huffval, from->huffval, sizeof from->huffval);
+  (*slot)->sent_table = FALSE;
+}
+
+/* Whether a table codes every symbol 8-bit data can need (DC: categories 0-11; AC: EOB, ZRL and
+ * each run 0-15 with size 1-10), as the standard tables do: then any recomputed block can use it. */
+static int huff_complete(const JHUFF_TBL *t, int ac) {
+  if (!t) return 0;
+  unsigned char has[256] = {0};
+  int count = 0;
+  for (int l = 1; l <= 16; l++) count += t->bits[l];
+  if (count > 256) return 0;
+  for (int k = 0; k < count; k++) has[t->huffval[k]] = 1;
+  if (!ac) {
+    for (int v = 0; v <= 11; v++) if (!has[v]) return 0;
+    return 1;
+  }
+  if (!has[0x00] || !has[0xf0]) return 0;
+  for (int run = 0; run < 16; run++)
+    for (int size = 1; size <= 10; size++) if (!has[(run << 4) | size]) return 0;
+  return 1;
+}
+
+static int tables_complete(const Handle *h) {
+  for (int c = 0; c < h->src.num_components; c++) {
+    const jpeg_component_info *comp = &h->src.comp_info[c];
+    if (!huff_complete(h->src.dc_huff_tbl_ptrs[comp->dc_tbl_no], 0) || !huff_complete(h->src.ac_huff_tbl_ptrs[comp->ac_tbl_no], 1)) return 0;
+  }
+  return 1;
+}
+
+/* One attempt at writing the coefficients; 0 with err->message set when libjpeg failed. */
+static int write_jpeg(Handle *h, int keep_tables, unsigned char **out, unsigned long *out_size, ErrorManager *err) {
+  struct jpeg_compress_struct dst;
+  memset(&dst, 0, sizeof dst);
+  dst.err = (struct jpeg_error_mgr *)err;
+  install_errors(err);
+  *out = NULL;
+  *out_size = 0;
+  if (setjmp(err->jump)) {
+    jpeg_destroy_compress(&dst);
+    free(*out);
+    *out = NULL;
+    return 0;
+  }
+  jpeg_create_compress(&dst);
+  jpeg_mem_dest(&dst, out, out_size);
+  jpeg_copy_critical_parameters(&h->src, &dst);
+  dst.restart_interval = h->src.restart_interval;
+  if (h->src.progressive_mode) {
+    jpeg_simple_progression(&dst); /* libjpeg optimises a progressive file's tables itself */
+  } else if (keep_tables) {
+    for (int i = 0; i < NUM_HUFF_TBLS; i++) {
+      copy_huff(&dst, &dst.dc_huff_tbl_ptrs[i], h->src.dc_huff_tbl_ptrs[i]);
+      copy_huff(&dst, &dst.ac_huff_tbl_ptrs[i], h->src.ac_huff_tbl_ptrs[i]);
+    }
+    for (int c = 0; c < dst.num_components; c++) {
+      dst.comp_info[c].dc_tbl_no = h->src.comp_info[c].dc_tbl_no;
+      dst.comp_info[c].ac_tbl_no = h->src.comp_info[c].ac_tbl_no;
+    }
+    dst.optimize_coding = FALSE;
+  } else {
+    dst.optimize_coding = TRUE;
+  }
+  jpeg_write_coefficients(&dst, h->coefs);
+  jpeg_finish_compress(&dst);
+  jpeg_destroy_compress(&dst);
+  return 1;
 }
 
 static napi_value js_save(napi_env env, napi_callback_info info) {
@@ -475,27 +559,13 @@ static napi_value js_save(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Handle *h = argc ? handle_arg(env, argv[0]) : NULL;
   if (!h) return NULL;
-  struct jpeg_compress_struct dst;
   ErrorManager err;
   unsigned char *out = NULL;
   unsigned long out_size = 0;
-  memset(&dst, 0, sizeof dst);
-  dst.err = (struct jpeg_error_mgr *)&err;
-  install_errors(&err);
-  if (setjmp(err.jump)) {
-    jpeg_destroy_compress(&dst);
-    free(out);
-    return throw_coded(env, "ERR_JPEG_ADDON", err.message);
-  }
-  jpeg_create_compress(&dst);
-  jpeg_mem_dest(&dst, &out, &out_size);
-  jpeg_copy_critical_parameters(&h->src, &dst);
-  dst.restart_interval = h->src.restart_interval;
-  if (h->src.progressive_mode) jpeg_simple_progression(&dst);
-  else dst.optimize_coding = TRUE;
-  jpeg_write_coefficients(&dst, h->coefs);
-  jpeg_finish_compress(&dst);
-  jpeg_destroy_compress(&dst);
+  /* The file's own tables where they code every symbol (a table optimised for the file may lack
+   * one a recomputed block needs, and libjpeg-turbo would then write a corrupt code). */
+  int keep = !h->src.progressive_mode && tables_complete(h);
+  if (!write_jpeg(h, keep, &out, &out_size, &err)) return throw_coded(env, "ERR_JPEG_ADDON", err.message);
   void *copy;
   napi_status status = napi_create_buffer_copy(env, out_size, out, &copy, &buffer);
   free(out);

@@ -1,6 +1,7 @@
 /**
  * Lays out the Lambda layer from the build's outputs (the zip stage zips it with bundling/zip.ts):
  *   nodejs/node_modules/@u4/opencv4nodejs/  package.json, LICENSE, bundled JS loader, compiled addon
+ *   nodejs/node_modules/@facedetect/jpeg-lossless/  our coefficient addon (jpeg_lossless.node) and its package.json
  *   lib/                                    shared libraries Amazon Linux 2023 lacks
  *   models/                                 YuNet ONNX and the Haar frontal-face cascade the functions load (alt2)
  *   licenses/                               licences of everything shipped
@@ -9,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
+import { JPEG_LOSSLESS_PACKAGE } from '../../functions/detect-faces/output/lossless-package';
 import { addon, LAMBDA_RUNTIME, LAYER_LAYOUT, models, node, opencv, type LayerArch } from '../inputs';
 import { sha256File } from '../build-kit/cache';
 import { compareVersions, isElf, readElf } from '../build-kit/elf';
@@ -31,6 +33,8 @@ export interface AssembleInputs {
   arch: LayerArch;
   /** Output of build-addon.sh: addon/, lib/, licenses/, pkg/ (the package's JS), elf.json. */
   addonDir: string;
+  /** Output of build-jpeg-lossless.sh: jpeg_lossless.node. */
+  jpegLosslessDir: string;
   /** OpenCV install tree (its share/ holds the Haar cascades). */
   opencvDir: string;
   yunetModel: string;
@@ -77,6 +81,12 @@ export async function assembleLayer(stage: string, inputs: AssembleInputs): Prom
     logLevel: 'warning',
   });
 
+  // Ours (MIT, as the project); it links the libjpeg.so.62 in lib/, whose licence the addon's closure ships.
+  const jpegDir = path.join(stage, LAYER_LAYOUT.jpegLossless);
+  fs.mkdirSync(jpegDir, { recursive: true });
+  fs.copyFileSync(path.join(inputs.jpegLosslessDir, 'jpeg_lossless.node'), path.join(jpegDir, 'jpeg_lossless.node'));
+  fs.writeFileSync(path.join(jpegDir, 'package.json'), `${JSON.stringify({ name: JPEG_LOSSLESS_PACKAGE, private: true, license: 'MIT', main: './jpeg_lossless.node' }, null, 2)}\n`);
+
   const libDir = path.join(stage, LAYER_LAYOUT.lib);
   fs.cpSync(path.join(inputs.addonDir, 'lib'), libDir, { recursive: true });
   fs.cpSync(path.join(inputs.addonDir, 'licenses'), path.join(stage, LAYER_LAYOUT.licenses), { recursive: true });
@@ -93,7 +103,7 @@ export async function assembleLayer(stage: string, inputs: AssembleInputs): Prom
     manifestModels.push({ file: model.file, path: `/opt/${LAYER_LAYOUT.models}/${model.file}`, sha256, bytes: fs.statSync(to).size, license: model.license });
   }
 
-  const ceilings = elfCeilings(inputs.addonDir);
+  const ceilings = elfCeilings([inputs.addonDir, inputs.jpegLosslessDir]);
   const manifest: LayerManifest = {
     name: `opencv-layer-${inputs.arch}`,
     architecture: inputs.arch,
@@ -112,11 +122,10 @@ export async function assembleLayer(stage: string, inputs: AssembleInputs): Prom
 }
 
 /** Highest GLIBC / GLIBCXX versions any shipped ELF file asks for (recorded in the manifest). */
-function elfCeilings(addonDir: string): { glibc: string; glibcxx: string } {
+function elfCeilings(dirs: readonly string[]): { glibc: string; glibcxx: string } {
   let glibc = '0';
   let glibcxx = '0';
-  for (const rel of listFiles(addonDir)) {
-    const file = path.join(addonDir, rel);
+  for (const file of dirs.flatMap((dir) => listFiles(dir).map((rel) => path.join(dir, rel)))) {
     if (!isElf(file)) continue;
     const v = readElf(file).maxVersions;
     if (v.GLIBC && compareVersions(v.GLIBC, glibc) > 0) glibc = v.GLIBC;
@@ -136,7 +145,7 @@ function sizesOf(stage: string): LayerManifest['sizes'] {
   const files = listFiles(stage);
   for (const file of files) {
     const bytes = fs.statSync(path.join(stage, file)).size;
-    const part = file.startsWith(LAYER_LAYOUT.addon) ? 'addon' : file.split('/')[0];
+    const part = file.startsWith(LAYER_LAYOUT.addon) ? 'addon' : file.startsWith(LAYER_LAYOUT.jpegLossless) ? 'jpeg-lossless' : file.split('/')[0];
     byPart[part] = (byPart[part] ?? 0) + bytes;
     unzippedBytes += bytes;
   }

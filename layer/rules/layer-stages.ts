@@ -6,6 +6,7 @@
  *   OpenCV source ┘        (the addon also reads the root, and the source for OpenCV's licence;
  *                           the zip also reads OpenCV's tree for the Haar cascade, and the root's
  *                           package list for the manifest)
+ *   build root ──> jpeg-lossless (our coefficient addon: one C file) ──┤
  *   model ──────────────────────────────────────┘
  *   smoke root (the bare root verify:layer runs the layer in)
  *
@@ -32,6 +33,7 @@ import { addon, CACHE_DIR, CACHE_HOME, debian, LAMBDA_RUNTIME, LAYER_LAYOUT, lay
 import { isCommittedModel, resolveCommittedModel } from './models';
 import { ADDON_SCRIPTS, buildAddon } from './stages/addon';
 import { zipLayer } from './stages/layer-zip';
+import { buildJpegLossless, JPEG_LOSSLESS_FILES } from './stages/jpeg-lossless';
 import { buildOpenCV, OPENCV_SCRIPTS } from './stages/opencv';
 import { makeBuildRoot, makeSmokeRoot } from './stages/roots';
 import { downloadSource } from './stages/source';
@@ -57,6 +59,7 @@ const MEASURED_MINUTES: Record<string, Partial<Record<ArchTarget['arch'], number
   root: { x86_64: 1, arm64: 1.5 },
   opencv: { x86_64: 8.5, arm64: 9.5 },
   addon: { x86_64: 3, arm64: 3.5 },
+  'jpeg-lossless': { x86_64: 0.1, arm64: 0.1 },
   'smoke-root': { x86_64: 0.5, arm64: 0.5 },
 };
 const measured = (id: string, target: ArchTarget) => {
@@ -92,6 +95,7 @@ export function layerStages(target: ArchTarget, jobs: string = JOBS): StageDef[]
     elfMachine: target.elfMachine,
     cross: cross ? { triplet: target.gnuTriplet, arch: target.arch } : undefined,
   };
+  const jpegLosslessInputs = { node: { version: node.version, package: node.package }, triplet: target.gnuTriplet, elfMachine: target.elfMachine };
   const zipInputs = { arch: target.arch, zipName: path.basename(layerZipPath(target.arch)), suite: debian.suite };
   const smokeInputs = { suite: debian.suite, variant: debian.variant, foreign: cross ? { debianArch: target.debianArch } : undefined };
   const sourceInputs = { poolFile: `${opencv.poolPath}/${opencv.file}`, sha256: opencv.sha256 };
@@ -159,6 +163,19 @@ export function layerStages(target: ArchTarget, jobs: string = JOBS): StageDef[]
         buildAddon(ctx, { ...addonInputs, lockDir: path.join(PROJECT_ROOT, addon.lockDir) }, { nodeDir: ensureNodeDist(node.version, node.package, CACHE_HOME), jobs }),
     },
     {
+      id: 'jpeg-lossless',
+      title: `jpeg-lossless addon (ours, over the root's libjpeg-turbo)${forArch}`,
+      dependsOn: ['root'],
+      inputs: jpegLosslessInputs,
+      code: code('jpeg-lossless.ts'),
+      files: [JPEG_LOSSLESS_FILES.source, JPEG_LOSSLESS_FILES.build, IN_ROOT_SCRIPT],
+      root: true,
+      commands: ['unshare', 'setpriv', 'chroot'],
+      output: { kind: 'dir', at: (key) => path.join(CACHE_DIR, 'jpeg-lossless', `${tag}${key}`) },
+      ...measured('jpeg-lossless', target),
+      run: (ctx) => buildJpegLossless(ctx, jpegLosslessInputs, { nodeDir: ensureNodeDist(node.version, node.package, CACHE_HOME) }),
+    },
+    {
       id: 'models',
       title: `model ${yunet.file} (sha256 checked)`,
       // The checksums of every model the layer ships (the cascades come with OpenCV's tree).
@@ -169,7 +186,7 @@ export function layerStages(target: ArchTarget, jobs: string = JOBS): StageDef[]
       id: 'layer',
       title: 'layer zip',
       // The root for its package list (the addon's key covers it).
-      dependsOn: ['addon', 'opencv', 'models', 'root'],
+      dependsOn: ['addon', 'opencv', 'models', 'root', 'jpeg-lossless'],
       inputs: {
         ...zipInputs,
         // What the zip stage's code reads besides its own modules (which `code` covers: this table,

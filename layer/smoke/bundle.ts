@@ -1,5 +1,5 @@
 /**
- * Bundles the smoke script into one plain JS file that any Node 24 runs (the addon stays external),
+ * Bundles the smoke script into one plain JS file that any Node 24 runs (the addons stay external),
  * and runs it outside a root against an unpacked layer: the bench's cold start.
  */
 import { spawnSync } from 'node:child_process';
@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { build } from 'esbuild';
 import { toEnvironment } from '../../functions/common/schema';
 import { DETECT_ENV } from '../../functions/detect-faces/contract';
+import { JPEG_LOSSLESS_PACKAGE } from '../../functions/detect-faces/output/lossless-package';
 import { LAMBDA_RUNTIME } from '../inputs';
 
 export async function bundleSmoke(outfile: string): Promise<string> {
@@ -17,7 +18,7 @@ export async function bundleSmoke(outfile: string): Promise<string> {
     platform: 'node',
     format: 'cjs',
     target: LAMBDA_RUNTIME.esbuildTarget,
-    external: ['@u4/opencv4nodejs'],
+    external: ['@u4/opencv4nodejs', JPEG_LOSSLESS_PACKAGE],
     logLevel: 'warning',
   });
   return outfile;

@@ -1,7 +1,8 @@
 /**
  * Runs inside the clean smoke root, as Lambda would: Node 24 at /var/lang/bin/node, the layer at
  * /opt (read-only), Lambda's NODE_PATH and LD_LIBRARY_PATH. Loads the addon, both detectors, finds
- * the faces in one image and reports timings and every shared library the process mapped; then the
+ * the faces in one image, fills them in the JPEG's own coefficients (our jpeg-lossless addon) and
+ * reports timings and every shared library the process mapped; then the
  * boxes both detectors find in each further image (labelled photos, compared across architectures).
  * Bundled by verify.ts with esbuild; the addon itself is resolved from the layer at run time.
  */
@@ -10,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { DETECT_ENV } from '../../functions/detect-faces/contract';
 import { createDetector } from '../../functions/detect-faces/detect/detectors';
 import type { OpenCv } from '../../functions/detect-faces/opencv';
+import { createLosslessEditor, loadJpegLossless } from '../../functions/detect-faces/output/lossless';
 
 const [imagePath, ...morePaths] = process.argv.slice(2);
 // The layer's /opt/models, as on Lambda; the bench runs it outside a root with MODELS_DIR set.
@@ -30,6 +32,7 @@ const firstResultMs = t1;
 const haarBoxes = haar.detect(image).boxes;
 const t2 = performance.now();
 const jpeg = cv.imencode('.jpg', image, [cv.IMWRITE_JPEG_QUALITY, 90]);
+const lossless = losslessFill(jpeg, yunetBoxes);
 
 const more = morePaths.map((file) => {
   const img = cv.imdecode(fs.readFileSync(file));
@@ -55,12 +58,40 @@ process.stdout.write(
     yunet: { faces: yunetBoxes.length, ms: Math.round(t1 - t0), boxes: yunetBoxes },
     haar: { faces: haarBoxes.length, ms: Math.round(t2 - t1), boxes: haarBoxes },
     jpegBytes: jpeg.length,
+    lossless,
     rssMb: Math.round(process.memoryUsage().rss / 1e6),
     peakRssMb: peakRssMb(),
     mappedLibraries: [...mapped].sort(),
     more,
   })}\n`,
 );
+
+/**
+ * The faces filled in the coefficients of `source`: whether the output decodes to the same size, the
+ * face centres black and the top-left MCU row exactly as before (no face there in the sample).
+ */
+function losslessFill(source: Buffer, boxes: readonly { x: number; y: number; width: number; height: number }[]) {
+  const addon = loadJpegLossless();
+  if ('unavailable' in addon) return { error: addon.unavailable };
+  const start = performance.now();
+  const before = cv.imdecode(source);
+  const edit = createLosslessEditor(cv, addon).open(source, { width: before.cols, height: before.rows });
+  edit.mark(boxes, { mode: 'fill', shape: 'ellipse', padding: 0.4 });
+  const out = edit.save();
+  edit.close();
+  const ms = performance.now() - start;
+  const after = cv.imdecode(out);
+  const a = before.getData();
+  const b = after.getData();
+  const rowBytes = before.cols * 3;
+  const clear = boxes.every((f) => f.y > 32);
+  const topUnchanged = clear && a.subarray(0, 16 * rowBytes).equals(b.subarray(0, 16 * rowBytes));
+  const centresBlack = boxes.every((f) => {
+    const at = (Math.round(f.y + f.height / 2) * before.cols + Math.round(f.x + f.width / 2)) * 3;
+    return Math.max(b[at], b[at + 1], b[at + 2]) <= 12;
+  });
+  return { ms: Math.round(ms), bytes: out.length, sameSize: after.cols === before.cols && after.rows === before.rows, topUnchanged, centresBlack };
+}
 
 /** Peak resident set size of this process (VmHWM), in MB. */
 function peakRssMb(): number {

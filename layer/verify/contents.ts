@@ -23,6 +23,7 @@ export function checkContents(opt: string, zip: string, target: ArchTarget, fail
     .filter((f) => isElf(path.join(opt, f)))
     .map((f) => ({ file: f, bytes: fs.statSync(path.join(opt, f)).size, info: readElf(path.join(opt, f)), machine: readElfMachine(path.join(opt, f)) }));
   if (!elfFiles.some((f) => f.file.endsWith('opencv4nodejs.node'))) failures.push('the addon (opencv4nodejs.node) is not in the zip');
+  if (!elfFiles.some((f) => f.file === `${LAYER_LAYOUT.jpegLossless}/jpeg_lossless.node`)) failures.push('our jpeg-lossless addon (jpeg_lossless.node) is not in the zip');
   const rows = checkElfFiles(elfFiles, layerLibs, {
     maxGlibc: LAYER_BUDGET.maxGlibc,
     maxGlibcxx: LAYER_BUDGET.maxGlibcxx,

@@ -44,6 +44,8 @@ interface SmokeResult {
   haar: { faces: number; ms: number };
   rssMb: number;
   mappedLibraries: string[];
+  /** Our jpeg-lossless addon filling the sample's faces in its coefficients (layer/smoke/smoke.ts). */
+  lossless: { error: string } | { ms: number; bytes: number; sameSize: boolean; topUnchanged: boolean; centresBlack: boolean };
   more: { file: string; width: number; height: number; yunet: FaceBox[]; haar: FaceBox[] }[];
 }
 
@@ -126,6 +128,12 @@ export async function smokeTest(opt: string, target: ArchTarget, failures: strin
   if (first.yunet.faces !== 1) failures.push(`YuNet found ${first.yunet.faces} faces in the one-face sample`);
   if (first.haar.faces < 1) failures.push('Haar found no face in the sample');
   if (foreign.length) failures.push(`libraries borrowed from outside the layer: ${foreign.join(', ')}`);
+  const lossless = first.lossless;
+  if ('error' in lossless) failures.push(`jpeg-lossless: ${lossless.error}`);
+  else {
+    console.log(`  jpeg-lossless: faces filled in the coefficients in ${lossless.ms} ms, ${lossless.bytes} bytes; top rows unchanged: ${lossless.topUnchanged}, face centres black: ${lossless.centresBlack}`);
+    if (!lossless.sameSize || !lossless.topUnchanged || !lossless.centresBlack) failures.push(`jpeg-lossless: ${JSON.stringify(lossless)}`);
+  }
   const labelled = labelledPhoto(first, target, bundleSha256, failures);
   return {
     runs: runs.length,
@@ -138,6 +146,7 @@ export async function smokeTest(opt: string, target: ArchTarget, failures: strin
     modelsReadyMsMedian: median(runs.map((r) => r.modelsReadyMs)),
     rssMbMedian: median(runs.map((r) => r.rssMb)),
     mappedLibraries: first.mappedLibraries,
+    lossless,
     labelled,
   };
 }

@@ -29,7 +29,8 @@ test.each([
 describe('options from the contract', () => {
   const url = 'https://example.com/a.jpg';
   test('absent options stay absent (defaults are the detector\'s and the settings\'), given ones are kept', () => {
-    expect(parseRequest({ imageUrl: url })).toEqual({ imageUrl: new URL(url), maxFaces: 1000, mark: 'box' });
+    expect(parseRequest({ imageUrl: url })).toEqual({ imageUrl: new URL(url), maxFaces: 1000, mark: 'box', output: 'lossless' });
+    expect(parseRequest({ imageUrl: url, output: 'reencode' })).toMatchObject({ output: 'reencode' });
     expect(parseRequest({ imageUrl: url, minFaceSize: 24, minScore: 0.5, maxFaces: 100 })).toMatchObject({ minFaceSize: 24, minScore: 0.5, maxFaces: 100 });
     expect(parseRequest({ imageUrl: url, mark: 'pixelate', shape: 'rect', padding: 0 })).toMatchObject({ mark: 'pixelate', shape: 'rect', padding: 0 });
     expect(parseRequest({ imageUrl: url, mark: 'fill', padding: 1 })).toMatchObject({ mark: 'fill', padding: 1 });
@@ -54,6 +55,7 @@ describe('options from the contract', () => {
     [{ padding: 1.01 }, /^padding must be a number from 0 to 1/],
     [{ shape: '' }, /^shape must be one of ellipse, rect, got ""$/],
     [{ mark: '' }, /^mark must be one of box, fill, pixelate, blur, got ""$/],
+    [{ output: 'reencoded' }, /^output must be one of lossless, reencode, got "reencoded"$/],
   ])('%j: InvalidInput naming the field and its range', (options, message) => {
     expect(() => parseRequest({ imageUrl: url, ...options })).toThrow(expect.objectContaining({ code: 'InvalidInput', message: expect.stringMatching(message) }));
   });

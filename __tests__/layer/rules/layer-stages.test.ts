@@ -16,10 +16,11 @@ import { fromRoot } from '../../helpers/paths';
 
 /** Which stages read each stage's output, directly or through others. */
 const DOWNSTREAM: Record<string, string[]> = {
-  root: ['opencv', 'addon', 'layer'],
+  root: ['opencv', 'addon', 'jpeg-lossless', 'layer'],
   source: ['opencv', 'addon', 'layer'],
   opencv: ['addon', 'layer'],
   addon: ['layer'],
+  'jpeg-lossless': ['layer'],
   models: ['layer'],
   layer: [],
   'smoke-root': [],

@@ -9,7 +9,10 @@
 import type { FaceBox } from '../contract';
 import type { Mat, OpenCv } from '../opencv';
 import { boxThickness, drawBoxes, redactFaces, releaseAll } from './image';
+import { JPEG_LOSSLESS_PACKAGE } from './lossless-package';
 import { jpegOrientation, type Orientation } from './metadata';
+
+export { JPEG_LOSSLESS_PACKAGE };
 import { parseJpeg } from './jpeg-segments';
 import { storedRect, swapsAxes } from './orientation';
 import { paddedRegion, type MarkSpec, type Region } from './redact-plan';
@@ -37,8 +40,6 @@ export interface JpegCoefficientInfo {
   progressive: boolean;
 }
 
-/** The addon's package in the layer (`/opt/nodejs/node_modules`, on NODE_PATH). */
-export const JPEG_LOSSLESS_PACKAGE = '@facedetect/jpeg-lossless';
 
 /** Loads the addon once per container; the reason it is unavailable otherwise (the pipeline then re-encodes). `load` stands in for tests. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,4 +1,4 @@
-/** The layer zip: laid out from the addon, OpenCV and the models (assemble.ts), zipped, its manifest kept beside it. */
+/** The layer zip: laid out from the addon, our jpeg-lossless addon, OpenCV and the models (assemble.ts), zipped, its manifest kept beside it. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { zipFolder } from '../../../bundling/zip';
@@ -24,6 +24,7 @@ export async function zipLayer(ctx: StageContext, inputs: LayerZipInputs): Promi
   const manifest = await assembleLayer(tree, {
     arch: inputs.arch,
     addonDir,
+    jpegLosslessDir: ctx.input('jpeg-lossless'),
     opencvDir: ctx.input('opencv'),
     yunetModel: ctx.input('models'),
     nodeAbi: fs.readFileSync(path.join(addonDir, 'node-abi.txt'), 'utf8').trim(),

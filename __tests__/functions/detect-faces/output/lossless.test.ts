@@ -1,5 +1,5 @@
 /** The coefficient path's pure parts: what each mark may change, and loading the addon. (The addon itself: __tests__/layer/jpeg-lossless/.) */
-import { loadJpegLossless, markFootprints } from '../../../../functions/detect-faces/output/lossless';
+import { JPEG_LOSSLESS_PACKAGE, loadJpegLossless, markFootprints } from '../../../../functions/detect-faces/output/lossless';
 import { paddedRegion } from '../../../../functions/detect-faces/output/redact-plan';
 
 const spec = (mode: 'box' | 'fill') => ({ mode, shape: 'ellipse', padding: 0.4 }) as const;
@@ -39,4 +39,6 @@ test('an addon that does not load is a reason, not a crash', () => {
   expect(result).toEqual({ unavailable: "@facedetect/jpeg-lossless did not load: Cannot find module '@facedetect/jpeg-lossless'" });
   const addon = { open: () => undefined };
   expect(loadJpegLossless(() => addon)).toBe(addon);
+  // The default loader asks for the package the layer puts on NODE_PATH (absent here: no layer on this path).
+  expect(loadJpegLossless()).toEqual({ unavailable: expect.stringContaining(`Cannot find module '${JPEG_LOSSLESS_PACKAGE}'`) });
 });
