@@ -89,43 +89,61 @@ static void init_basis(void) {
     for (int u = 0; u < 8; u++) T[x][u] = (u == 0 ? sqrt(0.5) : 1.0) * 0.5 * cos((2 * x + 1) * u * M_PI / 16.0);
 }
 
+/*
+ * The 1-D transforms use the basis' symmetry, T[7-x][u] = (-1)^u T[x][u]: the even-u and odd-u
+ * halves are computed once for x and 7-x (half the multiplications of the plain sums), and a line
+ * whose AC coefficients are all zero (most, in a quantized block) is a constant.
+ */
+static void idct_line(const double *in, int stride, double *out, int out_stride) {
+  int ac = 0;
+  for (int u = 1; u < 8 && !ac; u++) ac = in[u * stride] != 0;
+  if (!ac) {
+    double v = T[0][0] * in[0];
+    for (int x = 0; x < 8; x++) out[x * out_stride] = v;
+    return;
+  }
+  for (int x = 0; x < 4; x++) {
+    double even = T[x][0] * in[0] + T[x][2] * in[2 * stride] + T[x][4] * in[4 * stride] + T[x][6] * in[6 * stride];
+    double odd = T[x][1] * in[stride] + T[x][3] * in[3 * stride] + T[x][5] * in[5 * stride] + T[x][7] * in[7 * stride];
+    out[x * out_stride] = even + odd;
+    out[(7 - x) * out_stride] = even - odd;
+  }
+}
+
+static void fdct_line(const double *in, int stride, double *out, int out_stride) {
+  double sum[4], diff[4];
+  for (int x = 0; x < 4; x++) {
+    sum[x] = in[x * stride] + in[(7 - x) * stride];
+    diff[x] = in[x * stride] - in[(7 - x) * stride];
+  }
+  for (int u = 0; u < 8; u++) {
+    const double *half = (u & 1) ? diff : sum;
+    out[u * out_stride] = T[0][u] * half[0] + T[1][u] * half[1] + T[2][u] * half[2] + T[3][u] * half[3];
+  }
+}
+
 /* Coefficients (natural order, quantized) -> 64 samples, level-shifted back, not rounded. */
 static void idct(const JCOEF *in, const UINT16 *q, double *out) {
   double f[64], tmp[64];
   for (int k = 0; k < 64; k++) f[k] = (double)in[k] * q[k];
-  for (int v = 0; v < 8; v++)
-    for (int x = 0; x < 8; x++) {
-      double s = 0;
-      for (int u = 0; u < 8; u++) s += T[x][u] * f[v * 8 + u];
-      tmp[v * 8 + x] = s;
-    }
-  for (int y = 0; y < 8; y++)
-    for (int x = 0; x < 8; x++) {
-      double s = 0;
-      for (int v = 0; v < 8; v++) s += T[y][v] * tmp[v * 8 + x];
-      out[y * 8 + x] = s + 128.0;
-    }
+  for (int u = 0; u < 8; u++) idct_line(&f[u], 8, &tmp[u], 8); /* down each column: tmp[y][u] */
+  for (int y = 0; y < 8; y++) idct_line(&tmp[y * 8], 1, &out[y * 8], 1);
+  for (int k = 0; k < 64; k++) out[k] += 128.0;
 }
 
 /* 64 samples (0-255) -> quantized coefficients with the file's table. */
 static void fdct(const double *in, const UINT16 *q, JCOEF *out) {
-  double tmp[64];
-  for (int y = 0; y < 8; y++)
-    for (int u = 0; u < 8; u++) {
-      double s = 0;
-      for (int x = 0; x < 8; x++) s += T[x][u] * (in[y * 8 + x] - 128.0);
-      tmp[y * 8 + u] = s;
-    }
-  for (int v = 0; v < 8; v++)
-    for (int u = 0; u < 8; u++) {
-      double s = 0;
-      for (int y = 0; y < 8; y++) s += T[y][v] * tmp[y * 8 + u];
-      double c = s / q[v * 8 + u];
-      c = c < 0 ? -floor(-c + 0.5) : floor(c + 0.5);
-      if (c > 32767) c = 32767;
-      if (c < -32768) c = -32768;
-      out[v * 8 + u] = (JCOEF)c;
-    }
+  double s[64], tmp[64], f[64];
+  for (int k = 0; k < 64; k++) s[k] = in[k] - 128.0;
+  for (int y = 0; y < 8; y++) fdct_line(&s[y * 8], 1, &tmp[y * 8], 1); /* along each row: tmp[y][u] */
+  for (int u = 0; u < 8; u++) fdct_line(&tmp[u], 8, &f[u], 8);        /* down each column: f[v][u] */
+  for (int k = 0; k < 64; k++) {
+    double c = f[k] / q[k];
+    c = c < 0 ? -floor(-c + 0.5) : floor(c + 0.5);
+    if (c > 32767) c = 32767;
+    if (c < -32768) c = -32768;
+    out[k] = (JCOEF)c;
+  }
 }
 
 static unsigned char clamp8(double v) {
