@@ -126,6 +126,7 @@ function uploadDefaultSettings() {
     uploadMark: { env: env(u.uploadMark.env), spec: u.uploadMark },
     uploadShape: { env: env(u.uploadShape.env), spec: u.uploadShape },
     uploadPadding: { env: env(u.uploadPadding.env), spec: u.uploadPadding },
+    uploadOutput: { env: env(u.uploadOutput.env), spec: u.uploadOutput },
   } as const satisfies Record<keyof typeof UPLOAD_DEFAULTS_ENV, { env: string; spec: ValueSpec }>;
 }
 

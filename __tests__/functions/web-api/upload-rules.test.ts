@@ -35,7 +35,7 @@ test.each([
   [{ minFaceSize: '24' }, /^options\.minFaceSize must be a whole number/],
   [{ padding: 2 }, /^options\.padding must be a number from 0 to 1/],
   [{ shape: '' }, /^options\.shape must be one of ellipse, rect/],
-  [{ sparkle: 1 }, /^unknown option sparkle; the options are minFaceSize, minScore, maxFaces, mark, shape, padding$/],
+  [{ sparkle: 1 }, /^unknown option sparkle; the options are minFaceSize, minScore, maxFaces, mark, shape, padding, output$/],
   ['fill', /^options must be an object/],
   [['fill'], /^options must be an object/],
 ])('%j is refused as InvalidInput, naming the field and its range', (options, message) => {

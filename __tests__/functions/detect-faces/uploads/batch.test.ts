@@ -158,6 +158,7 @@ test('a photo: its redacted image under outputs/ (kept), its record under result
     height: 300,
     minFaceSize: 20,
     mark: 'box',
+    output: 'reencoded',
     options: {},
     source: { bucket: BUCKET, key: 'inputs/a/b.jpg', eTag, sequencer: JSON.parse(message).Records[0].s3.object.sequencer },
   });
