@@ -144,9 +144,9 @@ describe('lossless outside the marks, each layout, mark and shape', () => {
       expect(outFrame.sof === 0xc2).toBe(variant.progressive);
       expect(outFrame.components).toEqual(inFrame.components);
       expect(out.includes(Buffer.from([0xff, 0xdd]))).toBe(variant.restart);
-      // About the input's size (its entropy coding may be re-optimised).
-      expect(out.length / variant.jpeg.length).toBeGreaterThan(0.8);
-      expect(out.length / variant.jpeg.length).toBeLessThan(1.1);
+      // About the input's size: boxes change a few blocks; a redaction flattens its faces, which then code smaller.
+      expect(out.length / variant.jpeg.length).toBeLessThan(1.05);
+      expect(out.length / variant.jpeg.length).toBeGreaterThan(mode === 'box' ? 0.95 : 0.6);
 
       const after = bgr(decoded(out));
       const mcu = { w: 8 * variant.luma[0], h: 8 * variant.luma[1] };
@@ -258,7 +258,7 @@ describe('through the pipeline with the real codec: output mode in the result, m
     expect(parseJpeg(jpeg).trailing.length).toBe(0);
     expect(decoded(jpeg).cols).toBe(500);
   });
-  test('an arithmetic-coded JPEG is re-encoded, and the log says why', async () => {
+  test('an arithmetic-coded JPEG is refused (LosslessRefused names why; the pipeline then re-encodes)', async () => {
     const arithmetic = cv.imencode('.jpg', decodeImage(cv, file('2008_001322.jpg')), [cv.IMWRITE_JPEG_QUALITY, 90]);
     // The frame marked arithmetic (SOF9): the addon refuses it before reading any scan.
     const segments = parseJpeg(arithmetic).segments.map((s) => (s.marker === 0xc0 ? segment(0xc9, s.payload) : s));
