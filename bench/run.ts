@@ -13,6 +13,8 @@
  *   5. detection at real sizes (bench/real-size.ts); `npm run bench -- --real-size` runs only that
  *   6. the cost of each mark mode beside box (bench/marks.ts); `npm run bench -- --marks` runs only that
  *   7. faces and texture by score band, and what redaction leaves (bench/scores.ts); `--scores` runs only that
+ *   8. lossless (marks in the JPEG's coefficients) beside re-encode, per stage, and the entropy-only
+ *      transcode floor (bench/lossless.ts); `--lossless` runs only that
  *
  * Prints a table and writes bench/results/latest.json. Peers are optional dependencies of
  * bench/package.json, installed on the first run.
@@ -31,6 +33,7 @@ import { bundleSmoke, runSmokeHere } from '../layer/smoke/bundle';
 import { unpackLayer } from '../local/layer';
 import { FACES_DIR, readLabels } from '../__tests__/helpers/image-server';
 import { recallPrecision } from '../__tests__/helpers/metrics';
+import { benchLossless, layerAddons } from './lossless';
 import { benchMarks } from './marks';
 import { realSize } from './real-size';
 import { benchScores } from './scores';
@@ -225,6 +228,11 @@ async function main(): Promise<void> {
     cv.setNumThreads(1);
     return void console.log(`mark modes, one thread\n${benchMarks(cv, modelsDir)}`);
   }
+  if (process.argv.includes('--lossless')) {
+    const { cv, addon } = layerAddons();
+    cv.setNumThreads(1);
+    return void console.log(`lossless beside reencode, fill (ellipse), one thread, ms\n${benchLossless(cv, addon)}`);
+  }
   if (process.argv.includes('--scores')) {
     const { cv, modelsDir } = loadAddon();
     cv.setNumThreads(1);
@@ -323,6 +331,7 @@ async function main(): Promise<void> {
   cv.setNumThreads(1);
   console.log(`mark modes, one thread\n${benchMarks(cv, modelsDir)}`);
   benchScores(cv, modelsDir, (line) => console.log(line));
+  console.log(`lossless beside reencode, fill (ellipse), one thread, ms\n${benchLossless(cv, layerAddons().addon)}`);
   fs.writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify({ machine, runs, stages: stageRows, peers: peerRows, coldStart: cold, largePhoto: big, layer: { zippedBytes: manifest.zippedBytes, unzippedBytes: manifest.sizes.unzippedBytes } }, null, 2)}\n`);
 }
 

@@ -8,6 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { inspectImage } from '../../functions/detect-faces/fetch/sniff';
+import { parseJpeg } from '../../functions/detect-faces/output/jpeg-segments';
+import { jpegOrientation } from '../../functions/detect-faces/output/metadata';
 import { startLocalStack, type LocalStack } from '../../local/local-stack';
 import { spawnS3Server } from '../../local/s3-server';
 import { FACES_DIR, readLabels, startImageServer, type ImageServer } from '../helpers/image-server';
@@ -47,7 +49,7 @@ async function storedKeys(): Promise<string[]> {
   return (page.Contents ?? []).map((o) => o.Key!).sort();
 }
 
-type Result = { faces: number; outputUrl: string; boxes: { x: number; y: number; width: number; height: number; score: number }[]; width: number; height: number; minFaceSize: number };
+type Result = { faces: number; outputUrl: string; boxes: { x: number; y: number; width: number; height: number; score: number }[]; width: number; height: number; minFaceSize: number; output: string };
 
 async function detect(s: LocalStack, imageUrl: string): Promise<Result> {
   const run = await s.detect.invoke({ imageUrl });
@@ -97,6 +99,8 @@ test('the response has the original shape plus boxes and size; the stored object
     width: 512,
     height: 512,
     mark: 'box',
+    // The layer's jpeg-lossless addon: the box is drawn in the JPEG's own coefficients.
+    output: 'lossless',
     // The default floor: 2% of the longer side, at least 20 px.
     minFaceSize: 20,
   });
@@ -145,8 +149,11 @@ test('EXIF orientation is applied: size, boxes and stored image are as a viewer 
     expect(b.x + b.width).toBeLessThanOrEqual(480);
     expect(b.y + b.height).toBeLessThanOrEqual(360);
   }
+  // Marked in its coefficients, it is stored as it came, 360x480 with its orientation tag: viewers show it 480x360.
   const stored = Buffer.from(await (await fetch(result.outputUrl)).arrayBuffer());
-  expect(inspectImage(stored, 40e6)).toMatchObject({ width: 480, height: 360 });
+  expect(result.output).toBe('lossless');
+  expect(inspectImage(stored, 40e6)).toMatchObject({ width: 360, height: 480 });
+  expect(jpegOrientation(parseJpeg(stored))).toBe(6);
 });
 
 test('presigned mode returns a signed URL that fetches the marked image', async () => {

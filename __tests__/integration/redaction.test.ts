@@ -6,12 +6,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { buildMosaic, MOSAICS } from '../../bench/mosaic';
 import { DETECT_REQUEST, LANDMARK_NAMES, REDACTION_DEFAULTS, REDACT_SHAPES, type FaceBox, type RedactShape } from '../../functions/detect-faces/contract';
 import { createDetector } from '../../functions/detect-faces/detect/detectors';
 import type { Mat } from '../../functions/detect-faces/opencv';
 import { decodeImage, encodeJpeg, FILL_BGR, redactFaces } from '../../functions/detect-faces/output/image';
+import { parseJpeg } from '../../functions/detect-faces/output/jpeg-segments';
+import { jpegOrientation } from '../../functions/detect-faces/output/metadata';
 import { paddedRegion, pixelCell, type Region } from '../../functions/detect-faces/output/redact-plan';
 import { namedLandmarks } from '../../functions/detect-faces/pipeline';
 import { startLocalStack, type LocalStack } from '../../local/local-stack';
@@ -240,10 +242,18 @@ describe('through the bundled function', () => {
     const sideways = withExifOrientation6(encodeJpeg(cv, turn(upright, 'ROTATE_90_COUNTERCLOCKWISE'), 98));
     const run = await stack.detect.invoke({ imageUrl: stack.files.add(sideways, 'sideways.jpg'), mark: 'fill' });
     if (!run.ok) throw new Error(JSON.stringify(run.error));
-    const result = run.result as { mark: string; outputUrl: string; width: number; height: number; boxes: FaceBox[] };
+    const result = run.result as { mark: string; output: string; outputUrl: string; width: number; height: number; boxes: FaceBox[] };
     expect(result.mark).toBe('fill');
+    // The layer's jpeg-lossless addon marks the JPEG in its coefficients (docs/lossless-jpeg.md).
+    expect(result.output).toBe('lossless');
     const key = decodeURIComponent(new URL(result.outputUrl).pathname.split('/').slice(2).join('/'));
-    expect((await s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: key }))).Metadata).toEqual({ mark: 'fill' });
+    expect((await s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: key }))).Metadata).toEqual({ mark: 'fill', output: 'lossless' });
+    // Stored as it came, sideways with its tag kept; shown upright, each face the result reports is filled.
+    const stored = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }))).Body!.transformToByteArray());
+    expect(jpegOrientation(parseJpeg(stored))).toBe(6);
+    const shown = decodeImage(cv, stored);
+    const shownPixels = pixels(shown);
+    for (const b of result.boxes) expect(Math.max(...px(shownPixels, shown.cols, b.x + (b.width >> 1), b.y + (b.height >> 1)))).toBeLessThanOrEqual(12);
 
     expect([result.width, result.height]).toEqual([upright.cols, upright.rows]);
     const expected = detectNamed(upright);

@@ -1,0 +1,118 @@
+/**
+ * Lossless (marks in the JPEG's coefficients) beside re-encode (decode, mark, encode), per stage,
+ * in one run, one thread, with the function's own code: a 1920x1080 photo with 3 faces and a
+ * 4000x3000 photo with 3 and with 40. The floor of the coefficient path is an entropy-only
+ * transcode of the same file (open + save, no mark): what any lossless edit costs before it marks.
+ * Run on its own (`npm run bench -- --lossless`) or as a section of `npm run bench`.
+ */
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
+import { decodeImage, encodeJpeg, redactFaces } from '../functions/detect-faces/output/image';
+import { createLosslessEditor, type JpegLosslessAddon } from '../functions/detect-faces/output/lossless';
+import { readKeptMetadata, withOnlyKeptMetadata } from '../functions/detect-faces/output/metadata';
+import type { Region } from '../functions/detect-faces/output/redact-plan';
+import { JPEG_LOSSLESS_PACKAGE } from '../functions/detect-faces/output/lossless-package';
+import { unpackLayer } from '../local/layer';
+import { buildMosaic, MOSAICS } from './mosaic';
+
+const RUNS = Number(process.env.BENCH_RUNS) || 9;
+const SPEC = { mode: 'fill', shape: 'ellipse', padding: 0.4 } as const;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (t0: number) => performance.now() - t0;
+
+/** `count` face boxes of `side` px spread over a grid of the image (the marks' cost depends on their area, not on what is under them). */
+function gridFaces(width: number, height: number, count: number, side: number): Region[] {
+  const cols = Math.ceil(Math.sqrt((count * width) / height));
+  const rows = Math.ceil(count / cols);
+  return Array.from({ length: count }, (_, k) => ({
+    x: Math.round(((k % cols) + 0.5) * (width / cols) - side / 2),
+    y: Math.round((Math.floor(k / cols) + 0.5) * (height / rows) - side / 2),
+    width: side,
+    height: side,
+  }));
+}
+
+export function benchLossless(cv: OpenCv, addon: JpegLosslessAddon): string {
+  const editor = createLosslessEditor(cv, addon);
+  const mosaic = buildMosaic(cv, MOSAICS.groups4000).image;
+  const photo = (image: Mat) => encodeJpeg(cv, image, 90);
+  const cases = [
+    { name: '1920x1080, 3 faces of 200 px', jpeg: photo(mosaic.resize(1080, 1920)), faces: gridFaces(1920, 1080, 3, 200) },
+    { name: '4000x3000, 3 faces of 400 px', jpeg: photo(mosaic), faces: gridFaces(4000, 3000, 3, 400) },
+    { name: '4000x3000, 40 faces of 250 px', jpeg: photo(mosaic), faces: gridFaces(4000, 3000, 40, 250) },
+  ];
+  const rows = [['image', 'path', 'decode / open', 'mark', 'encode / save', 'mark + write', 'total', 'bytes']];
+  for (const c of cases) {
+    const kept = readKeptMetadata(c.jpeg, 'jpeg');
+    const re = { decode: [] as number[], mark: [] as number[], write: [] as number[], bytes: 0 };
+    const ll = { decode: [] as number[], mark: [] as number[], write: [] as number[], bytes: 0 };
+    const floor = { decode: [] as number[], write: [] as number[], bytes: 0 };
+    for (let i = 0; i <= RUNS; i++) {
+      let t = performance.now();
+      const image = decodeImage(cv, c.jpeg);
+      const dDecode = ms(t);
+      t = performance.now();
+      redactFaces(cv, image, c.faces, SPEC);
+      const dMark = ms(t);
+      t = performance.now();
+      const reencoded = withOnlyKeptMetadata(encodeJpeg(cv, image, 90), { icc: kept.icc, orientation: 1 });
+      const dWrite = ms(t);
+      image.release();
+
+      t = performance.now();
+      const edit = editor.open(c.jpeg, { width: image.cols, height: image.rows });
+      const lOpen = ms(t);
+      t = performance.now();
+      edit.mark(c.faces, SPEC);
+      const lMark = ms(t);
+      t = performance.now();
+      const lossless = withOnlyKeptMetadata(edit.save(), { icc: kept.icc, orientation: edit.orientation });
+      const lWrite = ms(t);
+      edit.close();
+
+      t = performance.now();
+      const plain = editor.open(c.jpeg, { width: image.cols, height: image.rows });
+      const fOpen = ms(t);
+      t = performance.now();
+      const transcoded = plain.save();
+      const fWrite = ms(t);
+      plain.close();
+      if (i === 0) continue; // warm-up
+      re.decode.push(dDecode);
+      re.mark.push(dMark);
+      re.write.push(dWrite);
+      re.bytes = reencoded.length;
+      ll.decode.push(lOpen);
+      ll.mark.push(lMark);
+      ll.write.push(lWrite);
+      ll.bytes = lossless.length;
+      floor.decode.push(fOpen);
+      floor.write.push(fWrite);
+      floor.bytes = transcoded.length;
+    }
+    const row = (label: string, s: { decode: number[]; mark?: number[]; write: number[]; bytes: number }) => {
+      const mark = s.mark ? median(s.mark) : 0;
+      return [c.name, label, median(s.decode).toFixed(1), s.mark ? mark.toFixed(1) : '-', median(s.write).toFixed(1), (mark + median(s.write)).toFixed(1), (median(s.decode) + mark + median(s.write)).toFixed(1), String(s.bytes)];
+    };
+    rows.push(row('reencode (q90)', re), row('lossless', ll), row('floor: entropy-only transcode', floor));
+    const ratio = (median(ll.mark) + median(ll.write)) / (median(re.mark) + median(re.write));
+    rows.push([c.name, 'lossless / reencode, mark + write', '', '', '', `${ratio.toFixed(2)}x`, '', `input ${c.jpeg.length}`]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ')).join('\n');
+}
+
+/** The layer's addons (OpenCV and ours) through Node's own require. */
+export function layerAddons(): { cv: OpenCv; addon: JpegLosslessAddon } {
+  const layer = unpackLayer();
+  const req = createRequire(path.join(layer.nodeModules, 'noop.js'));
+  return { cv: req('@u4/opencv4nodejs') as OpenCv, addon: req(JPEG_LOSSLESS_PACKAGE) as JpegLosslessAddon };
+}
+
+if (require.main === module) {
+  const { cv, addon } = layerAddons();
+  cv.setNumThreads(1);
+  process.stdout.write(`lossless beside reencode, fill (ellipse), one thread, ms, median of ${RUNS} runs\n${benchLossless(cv, addon)}\n`);
+}
