@@ -19,6 +19,8 @@ jest.setTimeout(240_000);
 let local: Awaited<ReturnType<typeof startServe>>;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
+/** Anything the page's Content-Security-Policy blocked: the page must need nothing it does not allow. */
+const blocked: string[] = [];
 
 beforeAll(async () => {
   local = await startServe();
@@ -27,6 +29,8 @@ beforeAll(async () => {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
 });
+
+afterEach(() => expect(blocked).toEqual([]));
 
 afterAll(async () => {
   try {
@@ -41,6 +45,9 @@ async function signedIn(username: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, acceptDownloads: true });
   contexts.push(context);
   const page = await context.newPage();
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) blocked.push(m.text());
+  });
   await page.goto(`${local.endpoint}${APP_PATH}`);
   await page.click('#sign-in');
   await page.waitForURL(/\/local-auth\/authorize\?/);

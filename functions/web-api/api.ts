@@ -28,6 +28,8 @@ export interface ListedObject {
 }
 
 export interface UploadBucket {
+  /** The origin presigned URLs point at (`https://<bucket>.s3.<region>.amazonaws.com`, or a local endpoint's). */
+  origin(): Promise<string>;
   presignPost(policy: UploadPolicy): Promise<{ url: string; fields: Record<string, string> }>;
   /** The object's JSON, or undefined when there is no such key. */
   readJson(key: string): Promise<unknown>;

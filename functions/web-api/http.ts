@@ -11,7 +11,7 @@ import { APP_PATH, WEB_API_ROUTES, type HttpApiEvent, type HttpApiResponse, type
 export type { HttpApiEvent, HttpApiResponse };
 import { asApiFailure, ApiFailure } from './failures';
 import { UnusableSubject } from './ids';
-import { appPageHtml, type AppPageConfig } from './page';
+import { appPage, type AppPageConfig } from './page';
 
 export interface HttpDeps extends ApiDeps {
   readonly tokens: TokenCheck;
@@ -41,14 +41,22 @@ export async function handleHttp(event: HttpApiEvent, deps: HttpDeps): Promise<H
       case 'GET /':
         response = { statusCode: 302, headers: { location: APP_PATH, 'cache-control': 'no-store' }, body: '' };
         break;
-      case `GET ${APP_PATH}`:
+      case `GET ${APP_PATH}`: {
+        const page = appPage(deps.page, await deps.bucket.origin());
         response = {
           statusCode: 200,
           // The page runs only its own inline code and talks only to this API, the sign-in service and the bucket.
-          headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' },
-          body: appPageHtml(deps.page),
+          headers: {
+            'content-type': 'text/html; charset=utf-8',
+            'cache-control': 'no-store',
+            'content-security-policy': page.contentSecurityPolicy,
+            'referrer-policy': 'no-referrer',
+            'x-content-type-options': 'nosniff',
+          },
+          body: page.html,
         };
         break;
+      }
       default: {
         const caller = await verifyCaller(header(event, 'authorization'), deps.tokens);
         sub = caller.sub;

@@ -6,6 +6,7 @@
  * Tokens live in this tab's sessionStorage only: the code leaves the address bar as soon as it is
  * read, and nothing is kept once the tab is closed.
  */
+import { createHash } from 'node:crypto';
 import { APP_PATH, UPLOAD_TYPES } from './contract';
 import { optionControls, PAGE_STYLE, SHARED_SCRIPT } from './page-parts';
 
@@ -23,15 +24,22 @@ const POLL_LIMIT_MS = 180_000;
 /** JSON for an inline <script>: "<" escaped, so no value can close the script element. */
 const inlineJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
-export function appPageHtml(config: AppPageConfig): string {
+export interface AppPage {
+  readonly html: string;
+  /**
+   * What the page may run and reach: its own inline script and style (by their hashes, so no
+   * injected markup runs), connections to this API, the token endpoint and the bucket (uploads,
+   * results), images from the bucket and the chosen files; nothing may frame it.
+   */
+  readonly contentSecurityPolicy: string;
+}
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/** `bucketOrigin`: where the presigned URLs point (uploads and redacted images). */
+export function appPage(config: AppPageConfig, bucketOrigin: string): AppPage {
   const client = { authorizeUrl: config.authorizeUrl, tokenUrl: config.tokenUrl, logoutUrl: config.logoutUrl ?? null, clientId: config.clientId, appPath: APP_PATH };
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Face redaction</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>${PAGE_STYLE}
+  const style = `${PAGE_STYLE}
   .hidden { display: none !important; }
   #uploads { display: grid; gap: 14px; }
   .upload { display: grid; grid-template-columns: minmax(0, 3fr) minmax(260px, 2fr); gap: 18px; }
@@ -40,42 +48,8 @@ export function appPageHtml(config: AppPageConfig): string {
   .state.done { background: #e3f4e8; color: #1d7a3a; }
   .state.failed { background: #fdf3f1; color: #d13212; }
   .upload:not([data-state="done"]) .marked { opacity: 0.45; }
-</style>
-</head>
-<body>
-<header>
-  <div class="grow"><h1>Face redaction</h1><p>Sign in, drop photos, get them back with every face redacted</p></div>
-  <span id="who"></span>
-  <button id="sign-in" class="hidden">Sign in</button>
-  <button id="sign-out" class="quiet hidden">Sign out</button>
-</header>
-<main>
-  <section id="error" class="card error hidden" role="alert"><code id="error-code"></code> <span id="error-message"></span></section>
-  <section id="signed-out" class="card hidden"><p>Sign in with the account your administrator created for you.</p></section>
-  <section id="work" class="card hidden">
-    <div id="options">
-      ${optionControls()}
-    </div>
-    <div id="drop" tabindex="0">Drop photos here, or click to choose (JPEG, PNG, WebP; several at once)
-      <input id="file" type="file" accept="${Object.keys(UPLOAD_TYPES).join(',')}" multiple hidden>
-    </div>
-  </section>
-  <section id="uploads" aria-live="polite"></section>
-  <template id="upload-card">
-    <article class="card upload">
-      <div><div class="figure"><img class="marked hidden" alt="redacted photo"></div></div>
-      <div>
-        <h3 class="name"></h3>
-        <span class="state">waiting</span>
-        <div class="summary hidden"><span class="count faces">0</span> face(s) <span class="muted size"></span></div>
-        <table class="boxes hidden"><thead><tr><th>#</th><th>x</th><th>y</th><th>width</th><th>height</th><th>score</th></tr></thead><tbody></tbody></table>
-        <p class="fail error hidden"><code class="code"></code> <span class="message"></span></p>
-        <p><a class="download hidden">Download the redacted photo</a></p>
-      </div>
-    </article>
-  </template>
-</main>
-<script>
+`;
+  const script = `
 ${SHARED_SCRIPT}
 const CLIENT = ${inlineJson(client)};
 const POLL_MS = ${POLL_MS};
@@ -265,8 +239,62 @@ drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove
 completeSignIn()
   .catch((err) => showError('SignInFailed', String(err)))
   .finally(() => { render(); if (session()) listEarlier(); });
-</script>
+`;
+  const tokenOrigin = new URL(config.tokenUrl).origin;
+  const contentSecurityPolicy = [
+    "default-src 'none'",
+    `script-src ${sha256(script)}`,
+    `style-src ${sha256(style)}`,
+    `img-src 'self' blob: ${bucketOrigin}`,
+    `connect-src 'self' ${tokenOrigin} ${bucketOrigin}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Face redaction</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>${style}</style>
+</head>
+<body>
+<header>
+  <div class="grow"><h1>Face redaction</h1><p>Sign in, drop photos, get them back with every face redacted</p></div>
+  <span id="who"></span>
+  <button id="sign-in" class="hidden">Sign in</button>
+  <button id="sign-out" class="quiet hidden">Sign out</button>
+</header>
+<main>
+  <section id="error" class="card error hidden" role="alert"><code id="error-code"></code> <span id="error-message"></span></section>
+  <section id="signed-out" class="card hidden"><p>Sign in with the account your administrator created for you.</p></section>
+  <section id="work" class="card hidden">
+    <div id="options">
+      ${optionControls()}
+    </div>
+    <div id="drop" tabindex="0">Drop photos here, or click to choose (JPEG, PNG, WebP; several at once)
+      <input id="file" type="file" accept="${Object.keys(UPLOAD_TYPES).join(',')}" multiple hidden>
+    </div>
+  </section>
+  <section id="uploads" aria-live="polite"></section>
+  <template id="upload-card">
+    <article class="card upload">
+      <div><div class="figure"><img class="marked hidden" alt="redacted photo"></div></div>
+      <div>
+        <h3 class="name"></h3>
+        <span class="state">waiting</span>
+        <div class="summary hidden"><span class="count faces">0</span> face(s) <span class="muted size"></span></div>
+        <table class="boxes hidden"><thead><tr><th>#</th><th>x</th><th>y</th><th>width</th><th>height</th><th>score</th></tr></thead><tbody></tbody></table>
+        <p class="fail error hidden"><code class="code"></code> <span class="message"></span></p>
+        <p><a class="download hidden">Download the redacted photo</a></p>
+      </div>
+    </article>
+  </template>
+</main>
+<script>${script}</script>
 </body>
 </html>
 `;
+  return { html, contentSecurityPolicy };
 }

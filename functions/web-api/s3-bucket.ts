@@ -17,7 +17,20 @@ export function postConditions(policy: UploadPolicy): Required<Pick<PresignedPos
 }
 
 export function s3UploadBucket(s3: S3Client, bucket: string): UploadBucket {
+  let origin: Promise<string> | undefined;
   return {
+    origin() {
+      // Signing is local: the client's own endpoint resolution, once per container.
+      origin ??= getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'origin' }), { expiresIn: 60 }).then(
+        (url) => new URL(url).origin,
+        (err: unknown) => {
+          origin = undefined;
+          throw storageFailed("resolving the bucket's address failed", err);
+        },
+      );
+      return origin;
+    },
+
     async presignPost(policy) {
       try {
         const { url, fields } = await createPresignedPost(s3, { Bucket: bucket, Key: policy.key, Expires: policy.expiresSeconds, ...postConditions(policy) });

@@ -16,6 +16,9 @@ class FakeBucket implements UploadBucket {
   readonly signed: { key: string; attachmentName?: string; expiresSeconds: number }[] = [];
   readonly listings: { prefix: string; startAfter?: string; limit: number }[] = [];
 
+  async origin() {
+    return 'https://bucket.s3.amazonaws.com';
+  }
   put(key: string, body: unknown, lastModified = NOW) {
     this.objects.set(key, { body: JSON.stringify(body), lastModified });
   }

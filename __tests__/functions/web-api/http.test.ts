@@ -1,4 +1,5 @@
 /** The HTTP layer: routes, the caller check on every signed-in route, errors as {code, message} with their status. */
+import { createHash } from 'node:crypto';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { UploadBucket } from '../../../functions/web-api/api';
 import { APP_PATH, WEB_API_ROUTES } from '../../../functions/web-api/contract';
@@ -15,6 +16,7 @@ beforeAll(async () => {
   const keys = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k', alg: 'RS256' }] });
   token = (sub) => new SignJWT({ token_use: 'access', client_id: 'app' }).setProtectedHeader({ alg: 'RS256', kid: 'k' }).setSubject(sub).setIssuer(ISSUER).setExpirationTime('5m').sign(privateKey);
   const bucket: UploadBucket = {
+    origin: async () => 'https://b.s3.us-east-1.amazonaws.com',
     presignPost: async (p) => ({ url: 'http://s3/b', fields: { key: p.key } }),
     readJson: async () => undefined,
     presignGet: async (key) => `http://s3/b/${key}`,
@@ -51,6 +53,16 @@ test('the page needs no token; the root sends you to it', async () => {
   expect(page.statusCode).toBe(200);
   expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
   expect(page.body).toContain(`"authorizeUrl":"${ISSUER}/authorize"`);
+  // Only its own inline script and style run; it talks to itself, the token endpoint and the bucket.
+  const csp = Object.fromEntries(page.headers['content-security-policy'].split('; ').map((d) => [d.split(' ')[0], d.split(' ').slice(1)]));
+  expect(csp['default-src']).toEqual(["'none'"]);
+  expect(csp['script-src']).toEqual([expect.stringMatching(/^'sha256-[A-Za-z0-9+/]+=*'$/)]);
+  expect(csp['style-src']).toEqual([expect.stringMatching(/^'sha256-/)]);
+  expect(csp['connect-src']).toEqual(["'self'", 'http://127.0.0.1:9001', 'https://b.s3.us-east-1.amazonaws.com']);
+  expect(csp['img-src']).toEqual(["'self'", 'blob:', 'https://b.s3.us-east-1.amazonaws.com']);
+  expect(csp['frame-ancestors']).toEqual(["'none'"]);
+  const inline = /<script>([\s\S]*)<\/script>/.exec(page.body)![1];
+  expect(csp['script-src'][0]).toBe(`'sha256-${createHash('sha256').update(inline).digest('base64')}'`);
   expect(await call({ routeKey: 'GET /' })).toMatchObject({ statusCode: 302, headers: { location: APP_PATH } });
 });
 

@@ -50,6 +50,15 @@ test('against a local endpoint (npm run serve): the path-style URL of the bucket
   expect(url).toBe('http://127.0.0.1:4569/face-detection-local');
 });
 
+test('the origin presigned URLs point at: the regional bucket, or a local endpoint', async () => {
+  const aws = new S3Client({ region: 'eu-west-1', credentials });
+  await expect(s3UploadBucket(aws, 'my-bucket').origin()).resolves.toBe('https://my-bucket.s3.eu-west-1.amazonaws.com');
+  aws.destroy();
+  const local = new S3Client({ region: 'us-east-1', credentials, endpoint: 'http://127.0.0.1:4569', forcePathStyle: true });
+  await expect(s3UploadBucket(local, 'face-detection-local').origin()).resolves.toBe('http://127.0.0.1:4569');
+  local.destroy();
+});
+
 test('a presigned GET as an attachment names the file', async () => {
   const s3 = new S3Client({ region: 'us-east-1', credentials });
   const url = new URL(await s3UploadBucket(s3, 'my-bucket').presignGet('outputs/u/a.jpg', { expiresSeconds: 300, attachmentName: 'a-redacted.jpg' }));
