@@ -59,10 +59,11 @@ export function benchLossless(cv: OpenCv, addon: JpegLosslessAddon): string {
       t = performance.now();
       const reencoded = withOnlyKeptMetadata(encodeJpeg(cv, image, 90), { icc: kept.icc, orientation: 1 });
       const dWrite = ms(t);
+      const view = { width: image.cols, height: image.rows };
       image.release();
 
       t = performance.now();
-      const edit = editor.open(c.jpeg, { width: image.cols, height: image.rows });
+      const edit = editor.open(c.jpeg, view);
       const lOpen = ms(t);
       t = performance.now();
       edit.mark(c.faces, SPEC);
@@ -73,7 +74,7 @@ export function benchLossless(cv: OpenCv, addon: JpegLosslessAddon): string {
       edit.close();
 
       t = performance.now();
-      const plain = editor.open(c.jpeg, { width: image.cols, height: image.rows });
+      const plain = editor.open(c.jpeg, view);
       const fOpen = ms(t);
       t = performance.now();
       const transcoded = plain.save();

@@ -205,46 +205,47 @@ static int decode_plane(Handle *h, int c, const Region *r, Plane *p) {
   return 1;
 }
 
-/* Sample of plane p at pixel (px, py) (box upsampling). */
-static inline double sample_at(const Plane *p, int px, int py) {
-  int sx = px / p->hs - p->bx0 * 8, sy = py / p->vs - p->by0 * 8;
-  return p->s[(size_t)sy * p->bw * 8 + sx];
-}
-
 static int decode_region(Handle *h, const Region *r, unsigned char *bgr) {
-  int n = h->src.num_components;
+  int n = h->src.num_components, w = r->x1 - r->x0;
   Plane p[3];
-  for (int c = 0; c < n; c++) {
-    if (!decode_plane(h, c, r, &p[c])) {
-      for (int k = 0; k < c; k++) free(p[k].s);
-      return 0;
-    }
+  int *column[3] = {NULL, NULL, NULL}; /* per component: sample index of each pixel column of the region */
+  int ok = 1;
+  for (int c = 0; c < n; c++) p[c].s = NULL;
+  for (int c = 0; c < n && ok; c++) {
+    ok = decode_plane(h, c, r, &p[c]) && (column[c] = malloc(sizeof(int) * (size_t)w)) != NULL;
+    if (ok)
+      for (int i = 0; i < w; i++) column[c][i] = (r->x0 + i) / p[c].hs - p[c].bx0 * 8;
   }
-  int w = r->x1 - r->x0;
-  for (int py = r->y0; py < r->y1; py++) {
-    unsigned char *out = bgr + (size_t)(py - r->y0) * w * 3;
-    for (int px = r->x0; px < r->x1; px++, out += 3) {
-      double Y = sample_at(&p[0], px, py);
+  if (ok) {
+    for (int py = r->y0; py < r->y1; py++) {
+      unsigned char *out = bgr + (size_t)(py - r->y0) * w * 3;
+      const double *row[3];
+      for (int c = 0; c < n; c++) row[c] = p[c].s + (size_t)(py / p[c].vs - p[c].by0 * 8) * p[c].bw * 8; /* box upsampling */
       if (n == 1) {
-        out[0] = out[1] = out[2] = clamp8(Y);
+        for (int i = 0; i < w; i++, out += 3) out[0] = out[1] = out[2] = clamp8(row[0][column[0][i]]);
         continue;
       }
-      double cb = sample_at(&p[1], px, py) - 128.0, cr = sample_at(&p[2], px, py) - 128.0;
-      out[2] = clamp8(Y + 1.402 * cr);
-      out[1] = clamp8(Y - 0.344136 * cb - 0.714136 * cr);
-      out[0] = clamp8(Y + 1.772 * cb);
+      for (int i = 0; i < w; i++, out += 3) {
+        double Y = row[0][column[0][i]], cb = row[1][column[1][i]] - 128.0, cr = row[2][column[2][i]] - 128.0;
+        out[2] = clamp8(Y + 1.402 * cr);
+        out[1] = clamp8(Y - 0.344136 * cb - 0.714136 * cr);
+        out[0] = clamp8(Y + 1.772 * cb);
+      }
     }
   }
-  for (int c = 0; c < n; c++) free(p[c].s);
-  return 1;
+  for (int c = 0; c < n; c++) {
+    free(p[c].s);
+    free(column[c]);
+  }
+  return ok;
 }
 
-/* Component c of BGR pixel, as the encoder sees it. */
-static inline double component_of(const unsigned char *px, int c, int n) {
-  double b = px[0], g = px[1], r = px[2];
-  if (n == 1 || c == 0) return 0.299 * r + 0.587 * g + 0.114 * b;
-  if (c == 1) return -0.168736 * r - 0.331264 * g + 0.5 * b + 128.0;
-  return 0.5 * r - 0.418688 * g - 0.081312 * b + 128.0;
+/* Component c of a BGR pixel as the encoder sees it: weight[0] * B + weight[1] * G + weight[2] * R + offset. */
+static void component_weights(int c, int n, double weight[3], double *offset) {
+  static const double y[3] = {0.114, 0.587, 0.299}, cb[3] = {0.5, -0.331264, -0.168736}, cr[3] = {-0.081312, -0.418688, 0.5};
+  const double *from = (n == 1 || c == 0) ? y : c == 1 ? cb : cr;
+  memcpy(weight, from, 3 * sizeof(double));
+  *offset = (n == 1 || c == 0) ? 0.0 : 128.0;
 }
 
 /* Recomputes every block of the region whose pixels differ between `before` and `after`. */
@@ -256,6 +257,8 @@ static long encode_region(Handle *h, const Region *r, const unsigned char *befor
     Plane p;
     plane_geometry(h, c, r, &p);
     const UINT16 *q = h->src.comp_info[c].quant_table->quantval;
+    double weight[3], offset, scale = 1.0 / (p.hs * p.vs);
+    component_weights(c, n, weight, &offset);
     for (int by = 0; by < p.bh; by++) {
       JBLOCKARRAY row = NULL;
       for (int bx = 0; bx < p.bw; bx++) {
@@ -269,18 +272,25 @@ static long encode_region(Handle *h, const Region *r, const unsigned char *befor
           if (memcmp(before + at, after + at, (size_t)(cx1 - px0) * 3) != 0) changed = 1;
         }
         if (!changed) continue;
-        /* Each sample: the average of its hs x vs pixels, edge pixels replicated past the image. */
+        /* Each sample: the average of its hs x vs pixels (edge pixels replicated past the image),
+         * converted once (the conversion is linear, so averaging first is the same). */
         for (int sy = 0; sy < 8; sy++)
           for (int sx = 0; sx < 8; sx++) {
-            double sum = 0;
-            for (int dy = 0; dy < p.vs; dy++)
+            int sum[3] = {0, 0, 0};
+            for (int dy = 0; dy < p.vs; dy++) {
+              int py = py0 + sy * p.vs + dy;
+              if (py >= r->y1) py = r->y1 - 1;
+              const unsigned char *line = after + (size_t)(py - r->y0) * w * 3;
               for (int dx = 0; dx < p.hs; dx++) {
-                int px = px0 + sx * p.hs + dx, py = py0 + sy * p.vs + dy;
+                int px = px0 + sx * p.hs + dx;
                 if (px >= r->x1) px = r->x1 - 1;
-                if (py >= r->y1) py = r->y1 - 1;
-                sum += component_of(after + ((size_t)(py - r->y0) * w + (px - r->x0)) * 3, c, n);
+                const unsigned char *at = line + (size_t)(px - r->x0) * 3;
+                sum[0] += at[0];
+                sum[1] += at[1];
+                sum[2] += at[2];
               }
-            block[sy * 8 + sx] = sum / (p.hs * p.vs);
+            }
+            block[sy * 8 + sx] = (weight[0] * sum[0] + weight[1] * sum[1] + weight[2] * sum[2]) * scale + offset;
           }
         if (!row) row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)(p.by0 + by), 1, TRUE);
         fdct(block, q, row[0][p.bx0 + bx]);
