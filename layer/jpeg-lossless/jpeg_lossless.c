@@ -134,6 +134,15 @@ static void idct(const JCOEF *in, const UINT16 *q, double *out) {
 /* 64 samples (0-255) -> quantized coefficients with the file's table. */
 static void fdct(const double *in, const UINT16 *q, JCOEF *out) {
   double s[64], tmp[64], f[64];
+  int flat = 1;
+  for (int k = 1; k < 64 && flat; k++) flat = fabs(in[k] - in[0]) < 1e-9;
+  if (flat) {
+    /* A constant block (most of a fill or a pixelation): only its DC, 8 x (sample - 128). */
+    memset(out, 0, 64 * sizeof(JCOEF));
+    double c = 8.0 * (in[0] - 128.0) / q[0];
+    out[0] = (JCOEF)(c < 0 ? -floor(-c + 0.5) : floor(c + 0.5));
+    return;
+  }
   for (int k = 0; k < 64; k++) s[k] = in[k] - 128.0;
   for (int y = 0; y < 8; y++) fdct_line(&s[y * 8], 1, &tmp[y * 8], 1); /* along each row: tmp[y][u] */
   for (int u = 0; u < 8; u++) fdct_line(&tmp[u], 8, &f[u], 8);        /* down each column: f[v][u] */
