@@ -67,13 +67,16 @@ async function main(): Promise<void> {
       if (done >= uploads && !depth.visible && !depth.inFlight) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const batches = reports
+    const lines = reports
       .map((r) => r.invocation.log.split('\n').find((l) => l.includes('"upload batch done"')))
       .filter((l): l is string => !!l)
-      .map((l) => JSON.parse(l.slice(l.indexOf('{'))).rssMb as number);
+      .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as { rssMb: number; heapUsedMb: number; externalMb: number });
+    const batches = lines.map((l) => l.rssMb);
     const warmU = batches[Math.min(batches.length - 1, Math.floor(batches.length / 10))];
     const lastU = batches[batches.length - 1];
     console.log(`uploads: ${uploads} in ${batches.length} batches, RSS after batch 1 ${batches[0]} MB, after the first 10% ${growth(warmU, lastU)} at the end, max ${Math.max(...batches)} MB`);
+    const at = (f: number) => lines[Math.min(lines.length - 1, Math.floor(f * lines.length))];
+    console.log(`  JS heap used / external (buffers) at 10%, 50%, end: ${[0.1, 0.5, 1].map((f) => `${at(f).heapUsedMb}/${at(f).externalMb}`).join(', ')} MB`);
     if ((lastU - warmU) / warmU > LIMIT) ok = false;
     console.log(ok ? `RSS after warm-up within ${LIMIT * 100}%` : `RSS GREW by more than ${LIMIT * 100}% after warm-up`);
     if (!ok) process.exitCode = 1;

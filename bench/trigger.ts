@@ -38,6 +38,7 @@ interface RunOptions {
   readonly overwrites: number;
   readonly deletes: number;
   readonly faults: number;
+  readonly concurrency: number;
 }
 
 interface RunFigures {
@@ -51,7 +52,7 @@ interface RunFigures {
 async function run(photos: readonly Photo[], o: RunOptions): Promise<RunFigures> {
   const dataDir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'bench-trigger-'));
   const reports: (BatchReport & { at: number })[] = [];
-  const stack = await startLocalStack({ dataDir, uploads: { s3Faults: o.faults, onBatch: (r) => reports.push({ ...r, at: performance.now() }) } });
+  const stack = await startLocalStack({ dataDir, uploads: { s3Faults: o.faults, concurrency: o.concurrency, onBatch: (r) => reports.push({ ...r, at: performance.now() }) } });
   const client: S3Client = localS3Client(stack.s3.endpoint);
   const s3 = { server: stack.s3, client, directory: dataDir, bucket: stack.bucket, close: async () => undefined };
   const prefixes = stack.config;
@@ -165,7 +166,7 @@ async function run(photos: readonly Photo[], o: RunOptions): Promise<RunFigures>
     const retried = reports.reduce((n, r) => n + r.failedIds.length, 0);
     lines.push(`local stack: batch size ${stack.config.uploadBatchSize}, ${stack.uploads.runtimes.length} function processes, visibility ${stack.uploads.queue.options.visibilityTimeoutMs / 1000} s, dead letters after ${stack.uploads.queue.options.maxReceiveCount} receives, S3 faults ${o.faults}`);
     lines.push(`put ${o.count} in ${((uploaded - t0) / 1000).toFixed(1)} s; then ${overwritten.length} overwrites and ${deleted.length} deletes with ${depthAtChanges.visible + depthAtChanges.inFlight} messages queued`);
-    lines.push(`drained ${drainS.toFixed(1)} s after the first upload: ${photosPerS.toFixed(1)} photos/s (uploads and overwrites)`);
+    lines.push(`load average at the end ${os.loadavg()[0].toFixed(1)}; drained ${drainS.toFixed(1)} s after the first upload: ${photosPerS.toFixed(1)} photos/s (uploads and overwrites)`);
     lines.push(`batches: ${reports.length} (median ${median(reports.map((r) => r.messages.length))} messages, median ${median(reports.map((r) => r.invocation.durationMs))} ms), function errors ${reports.filter((r) => !r.invocation.ok).length}, messages back for a retry ${retried}`);
     lines.push(`outcomes: ${[...outcomes].sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
     lines.push(`dead letters: ${letters.length}${letters.length ? ` (${[...reasons].map(([k, n]) => `${n} ${k}`).join('; ')})` : ''}`);
@@ -187,15 +188,16 @@ async function run(photos: readonly Photo[], o: RunOptions): Promise<RunFigures>
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { count: { type: 'string' }, overwrites: { type: 'string' }, deletes: { type: 'string' }, faults: { type: 'string' } },
+    options: { count: { type: 'string' }, overwrites: { type: 'string' }, deletes: { type: 'string' }, faults: { type: 'string' }, concurrency: { type: 'string' } },
     allowPositionals: true,
   });
   const count = Number(values.count ?? positionals[0] ?? 500);
   const faults = Number(values.faults ?? 0);
   if (!(count > 0) || !(faults >= 0 && faults <= 1)) throw new Error('usage: npm run bench:trigger -- [--count N] [--overwrites N] [--deletes N] [--faults 0..1]');
-  const o = { count, overwrites: Number(values.overwrites ?? Math.round(count / 10)), deletes: Number(values.deletes ?? Math.round(count / 20)) };
+  // More function processes than CPUs, as Lambda would run them: a process waiting out a fault leaves its CPU to another.
+  const o = { count, overwrites: Number(values.overwrites ?? Math.round(count / 10)), deletes: Number(values.deletes ?? Math.round(count / 20)), concurrency: Number(values.concurrency ?? 2 * os.availableParallelism()) };
   const photos: Photo[] = readLabels().map((l) => ({ file: l.file, bytes: fs.readFileSync(path.join(FACES_DIR, l.file)), faces: l.boxes.length }));
-  console.log(`bench:trigger, ${count} uploads (copies of ${photos.length} labelled photos), ${o.overwrites} overwrites, ${o.deletes} deletes; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${new Date().toISOString()}`);
+  console.log(`bench:trigger, ${count} uploads (copies of ${photos.length} labelled photos), ${o.overwrites} overwrites, ${o.deletes} deletes; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), load average ${os.loadavg()[0].toFixed(1)}, ${new Date().toISOString()}`);
   const runs: RunFigures[] = [];
   for (const rate of faults ? [0, faults] : [0]) {
     const figures = await run(photos, { ...o, faults: rate });

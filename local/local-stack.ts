@@ -14,7 +14,6 @@ import { loadConfig, type StackConfig } from '../stack/config';
 import { cleanupEnvironment } from '../stack/cleanup-function';
 import { detectEnvironment } from '../stack/detect-function';
 import { S3_CLIENT_ENV } from '../functions/common/contract';
-import { S3_ATTEMPT_TIMEOUT_MS } from '../functions/common/s3';
 import { toEnvironment } from '../functions/common/schema';
 import { DETECT_ENV } from '../functions/detect-faces/contract';
 import { PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
@@ -89,10 +88,13 @@ export interface LocalStackOptions {
 
 export const LOCAL_BUCKET = 'face-detection-local';
 
+/** s3rver on loopback answers in milliseconds: a stalled attempt is retried after 1 s (on AWS, 3 s). */
+const LOCAL_S3_ATTEMPT_TIMEOUT_MS = 1_000;
+
 /** What points a function's S3 client (functions/common/s3.ts) at the embedded server. */
 function localS3Environment(endpoint: string): Record<string, string> {
   // s3rver's built-in credentials.
-  return { ...toEnvironment(S3_CLIENT_ENV, { s3Endpoint: endpoint }), AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+  return { ...toEnvironment(S3_CLIENT_ENV, { s3Endpoint: endpoint, s3AttemptTimeoutMs: LOCAL_S3_ATTEMPT_TIMEOUT_MS }), AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -123,8 +125,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     buckets: [bucket],
     port: options.s3Port,
     onEvent,
-    // A held request outlasts the functions' per-attempt timeout (functions/common/s3.ts), then resets.
-    ...(faultRate > 0 ? { faults: { rate: faultRate, holdMs: S3_ATTEMPT_TIMEOUT_MS + 1_000 } } : {}),
+    // A held request outlasts the functions' attempt timeout (below), then resets.
+    ...(faultRate > 0 ? { faults: { rate: faultRate, holdMs: LOCAL_S3_ATTEMPT_TIMEOUT_MS + 500 } } : {}),
   });
   const deadLetterName = `${queueName}-dead-letters`;
   const sqs = await startSqsApi({

@@ -7,22 +7,16 @@ import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { S3_CLIENT_ENV } from './contract';
 import { settingsFromEnv } from './settings';
 
-/**
- * One attempt's deadline (no answer for this long: the SDK retries). Each call as a whole is
- * bounded by its caller's abort signal (the upload deadlines); this only keeps a stalled attempt
- * from using up the call's time.
- */
-export const S3_ATTEMPT_TIMEOUT_MS = 3_000;
-
 export function s3ClientFromEnv(env: Record<string, string | undefined> = process.env, extra: S3ClientConfig = {}): S3Client {
-  const endpoint = settingsFromEnv(S3_CLIENT_ENV, env).s3Endpoint;
+  const { s3Endpoint: endpoint, s3AttemptTimeoutMs } = settingsFromEnv(S3_CLIENT_ENV, env);
   return new S3Client({
     // Lambda sets AWS_REGION (the SDK reads it too); the fallback is for local runs.
     region: env.AWS_REGION || 'us-east-1',
     // Throttling and 5xx are retried with backoff by the SDK's standard retry strategy.
     maxAttempts: 5,
-    // Without these a dropped connection waits for the Lambda timeout instead of failing the attempt.
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: S3_ATTEMPT_TIMEOUT_MS },
+    // Without these a dropped connection waits for the Lambda timeout instead of failing the attempt;
+    // each call as a whole is bounded by its caller's abort signal (the upload deadlines).
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: s3AttemptTimeoutMs },
     ...(endpoint
       ? { endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
       : {}),

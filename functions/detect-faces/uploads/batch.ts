@@ -113,12 +113,17 @@ export async function handleUploads<I>(
     return await processPartialResponse(event, perMessage, new BatchProcessor(EventType.SQS), { processInParallel: false, throwOnFullBatchFailure: false });
   } finally {
     deadlines.close();
+    const memory = process.memoryUsage();
+    const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
     ports.log.info('upload batch done', {
       messages: event.Records.length,
       ...counts,
       durationMs: Math.round(performance.now() - started),
-      // Watched by the load run: a leak per photo shows here first.
-      rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20),
+      // Watched by the load runs (bench:trigger, bench:memory): a leak per photo shows here first,
+      // in JS (heap), in buffers (external) or natively (the rest of rss: OpenCV, malloc).
+      rssMb: mb(memory.rss),
+      heapUsedMb: mb(memory.heapUsed),
+      externalMb: mb(memory.external),
     });
   }
 }
