@@ -22,7 +22,7 @@ import { listKeys, localS3Client } from '../__tests__/helpers/s3';
 import { outputKey, resultKey } from '../functions/detect-faces/uploads/keys';
 import { VERSION_METADATA } from '../functions/detect-faces/uploads/versions';
 import { startLocalStack } from '../local/local-stack';
-import type { BatchReport } from '../local/uploads';
+import type { BatchReport } from '../local/event-source-mapping';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');

@@ -1,7 +1,7 @@
 /**
  * The system on this machine, started together: the embedded S3 server with the bucket, both
  * bundled functions in Lambda-like processes (detect-faces with the real layer), the upload
- * trigger (S3 events -> queue -> detect-faces, local/uploads.ts), and a loopback file server for
+ * trigger (S3 events -> queue -> detect-faces: local/s3-notifications.ts, queue.ts, event-source-mapping.ts), and a loopback file server for
  * local images. Each function gets the environment the stack gives it, pointed at
  * the local services. Function processes start on their first invocation.
  */
@@ -25,7 +25,9 @@ import { unpackLayer } from './layer';
 import { spawnS3Server, type RunningS3Server } from './s3-server';
 import { startSqsApi, type LocalSqsApi } from './sqs-api';
 import { SQS_CLIENT_ENV } from '../functions/common/contract';
-import { LocalEventSourceMapping, LocalQueue, s3TestEvent, toS3Notification, type BatchReport } from './uploads';
+import { LocalEventSourceMapping, type BatchReport } from './event-source-mapping';
+import { LocalQueue } from './queue';
+import { s3TestEvent, toS3Notification } from './s3-notifications';
 
 export interface LocalStack {
   readonly config: StackConfig;
@@ -38,7 +40,7 @@ export interface LocalStack {
   readonly cleanup: FunctionRuntime;
   /** web-api, when the web app is on (LocalStackOptions.webApp). */
   readonly webApi?: FunctionRuntime;
-  /** Uploads under the input prefix, processed on their own (local/uploads.ts). */
+  /** Uploads under the input prefix, processed on their own (local/queue.ts, local/event-source-mapping.ts). */
   readonly uploads: LocalUploads;
   close(): Promise<void>;
 }

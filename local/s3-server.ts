@@ -11,11 +11,11 @@
  * - it has no conditional requests (If-Match on reads ignored, on writes ignored): added in front
  *   of it by local/s3-conditions.ts, with writes to one key in order;
  * - it names both a multipart upload's completion and a form POST upload "ObjectCreated:Post" in
- *   its event notifications: `s3EventName` below, used where local/uploads.ts turns them into S3's;
+ *   its event notifications: `s3EventName` below, used where local/s3-notifications.ts turns them into S3's;
  * - its event sequencer is the time in ms (ties): `nextSequencer` below;
  * Handled outside this module, in the code that meets them:
  * - its notifications name the key as stored, where S3 URL-encodes it (spaces as "+"):
- *   `encodeEventKey` in local/uploads.ts, which writes the S3 notification.
+ *   `encodeEventKey` in local/s3-notifications.ts, which writes the S3 notification.
  * Evaluated as replacements (2026-11): @20minutes/s3rver 5.0 (a maintained fork) still makes DES
  * tokens and answered client-s3 3.1175's ListObjectsV2 and DeleteObjects with SignatureDoesNotMatch;
  * the other npm "S3 mocks" replace the SDK client instead of serving S3, or need Docker.

@@ -4,7 +4,7 @@
  *   - a Lambda Invoke API for detect-faces and cleanup (the unmodified `aws lambda invoke` works
  *     with --endpoint-url), running the real bundles with the real layer;
  *   - the cleanup schedule, at the configured rate (FACE_LOCAL_CLEANUP_RATE for a short local one);
- *   - uploads under the input prefix processed on their own, as on AWS (local/uploads.ts), dead
+ *   - uploads under the input prefix processed on their own, as on AWS (local/queue.ts, local/event-source-mapping.ts), dead
  *     letters in local/.data/dead-letters (FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS: the retry delay);
  *   - a web page at / to try images by URL or by dropping a file;
  *   - the web app at /app with its API (web-api behind local/http-api.ts, as API Gateway runs it)

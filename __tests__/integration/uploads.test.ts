@@ -15,7 +15,7 @@ import { AWS_CLI } from '../helpers/clients';
 import { FACES_DIR, readLabels } from '../helpers/image-server';
 import { listKeys, localS3Client, type TestS3 } from '../helpers/s3';
 import { serve, usage, type RunningServe } from '../../local/serve';
-import type { BatchReport } from '../../local/uploads';
+import type { BatchReport } from '../../local/event-source-mapping';
 import { decodeEventKey } from '../../functions/detect-faces/uploads/events';
 
 jest.setTimeout(180_000);

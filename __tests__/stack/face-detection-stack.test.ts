@@ -208,7 +208,7 @@ describe('functions', () => {
     const detect = detectConfigFromEnv(detectEnvironment(config, 'bucket-x'));
     expect(detect).toMatchObject({ bucket: 'bucket-x', jpegQuality: 75, imagePrefix: 'marked/', outputAccess: 'presigned', minScore: 0.7, detectBudgetMs: config.detectBudgetMs, modelsDir: '/opt/models' });
     const cleanup = settingsFromEnv(CLEANUP_ENV, cleanupEnvironment(config, 'bucket-x'));
-    expect(cleanup).toEqual({ bucket: 'bucket-x', prefix: 'marked/', maxAgeSeconds: config.cleanupMaxAgeSeconds, dryRun: false });
+    expect(cleanup).toEqual({ bucket: 'bucket-x', prefix: 'marked/', maxAgeSeconds: config.cleanupMaxAgeSeconds, dryRun: false, s3AttemptTimeoutMs: 3000 });
   });
 
   test('no policy statement uses a "*" resource', () => {

@@ -1,18 +1,12 @@
 /**
- * The local upload delivery's SQS semantics, over a fake function: visibility, receive counts, dead
- * letters, batch failures. No test waits on the real clock: the mapping's tests run on jest's fake
- * timers (the queue's clock and its waits together), move time on by hand, and wait for the
- * mapping's batch reports and the queue's events.
+ * The local event source mapping over a fake function: batches, batch failures, dead letters. No
+ * test waits on the real clock: the tests run on jest's fake timers (the queue's clock and its
+ * waits together), move time on by hand, and wait for the mapping's batch reports and the queue's events.
  */
 import { once } from 'node:events';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { decodeEventKey } from '../../functions/detect-faces/uploads/events';
-import { compareSequencers } from '../../functions/detect-faces/uploads/versions';
-import { nextSequencer } from '../../local/s3-server';
 import type { FunctionRuntime, InvocationResult } from '../../local/lambda-runtime';
-import { batchItemFailures, encodeEventKey, LocalEventSourceMapping, LocalQueue, toS3Notification, type BatchReport } from '../../local/uploads';
+import { batchItemFailures, LocalEventSourceMapping, type BatchReport } from '../../local/event-source-mapping';
+import { LocalQueue } from '../../local/queue';
 
 type Handler = (event: { Records: { messageId: string; body: string; attributes: { ApproximateReceiveCount: string } }[] }) => Partial<InvocationResult>;
 
@@ -64,36 +58,6 @@ async function afterMs<T>(ms: number, event: Promise<T>): Promise<T> {
   return event;
 }
 
-test('keys: encoded as S3 encodes them in notifications, and decoded back by the function', () => {
-  for (const key of ['inputs/a/b.jpg', 'inputs/my photo (1).jpg', 'inputs/café+tea.png', 'inputs/100%.jpg']) {
-    expect(decodeEventKey(encodeEventKey(key))).toBe(key);
-  }
-  expect(encodeEventKey('inputs/my photo.jpg')).toBe('inputs/my+photo.jpg');
-});
-
-test("s3rver's events become S3 notifications for objects created or removed under the prefix of the bucket only", () => {
-  const filter = { bucket: 'b', prefix: 'inputs/', region: 'us-east-1' };
-  const record = (eventName: string, key: string, bucket = 'b') => ({ eventName, eventTime: 't', s3: { bucket: { name: bucket }, object: { key, eTag: 'e', size: 3, sequencer: '0A' } } });
-  expect(JSON.parse(toS3Notification({ Records: [record('ObjectRemoved:Delete', 'inputs/a.jpg')] }, filter)!).Records[0]).toMatchObject({ eventName: 'ObjectRemoved:Delete', s3: { object: { key: 'inputs/a.jpg', sequencer: '0A' } } });
-  expect(toS3Notification({ Records: [record('ObjectRestore:Post', 'inputs/a.jpg')] }, filter)).toBeUndefined();
-  expect(toS3Notification({ Records: [record('ObjectRemoved:Delete', 'tmp/a.jpg')] }, filter)).toBeUndefined();
-  expect(toS3Notification({ Records: [record('ObjectCreated:Put', 'tmp/a.jpg')] }, filter)).toBeUndefined();
-  expect(toS3Notification({ Records: [record('ObjectCreated:Put', 'inputs/a.jpg', 'other')] }, filter)).toBeUndefined();
-  const body = JSON.parse(toS3Notification({ Records: [record('ObjectCreated:Put', 'inputs/a b.jpg')] }, filter)!);
-  expect(body.Records[0]).toMatchObject({ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b', arn: 'arn:aws:s3:::b' }, object: { key: 'inputs/a+b.jpg', eTag: 'e' } } });
-  // s3rver's name for a multipart upload's completion, as S3 names it (local/s3-server.ts).
-  expect(JSON.parse(toS3Notification({ Records: [record('ObjectCreated:Post', 'inputs/big.jpg')] }, filter)!).Records[0].eventName).toBe('ObjectCreated:CompleteMultipartUpload');
-});
-
-test('local sequencers increase with every event, also within one millisecond, and compare as S3 says', () => {
-  const a = nextSequencer(1_700_000_000_000);
-  const b = nextSequencer(1_700_000_000_000);
-  const c = nextSequencer(1_700_000_000_001);
-  expect(a).toMatch(/^[0-9A-F]{20}$/);
-  expect(compareSequencers(a, b)).toBeLessThan(0);
-  expect(compareSequencers(b, c)).toBeLessThan(0);
-});
-
 test('a batch response: listed failures stay, an empty one is success, a malformed one fails the batch', () => {
   expect(batchItemFailures({ batchItemFailures: [{ itemIdentifier: 'b' }] }, ['a', 'b'])).toEqual(['b']);
   expect(batchItemFailures({ batchItemFailures: [] }, ['a'])).toEqual([]);
@@ -102,80 +66,6 @@ test('a batch response: listed failures stay, an empty one is success, a malform
   expect(batchItemFailures({ batchItemFailures: [{ itemIdentifier: 'zzz' }] }, ['a'])).toBeUndefined();
   expect(batchItemFailures({ batchItemFailures: [{}] }, ['a'])).toBeUndefined();
   expect(batchItemFailures({ batchItemFailures: 'nope' }, ['a'])).toBeUndefined();
-});
-
-describe('queue', () => {
-  test('a received message is invisible for the visibility timeout, then comes back with its receive count', () => {
-    let now = 1000;
-    const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 100, maxReceiveCount: 3, now: () => now });
-    const id = q.send('x');
-    const [first] = q.receive(10);
-    expect(first).toMatchObject({ messageId: id, receiveCount: 1 });
-    expect(q.receive(10)).toEqual([]);
-    expect(q.depth()).toEqual({ visible: 0, inFlight: 1 });
-    now += 100;
-    const [again] = q.receive(10);
-    expect(again.receiveCount).toBe(2);
-    // An old receipt handle no longer deletes it.
-    expect(q.delete(id, 'stale')).toBe(false);
-    expect(q.delete(id, again.receiptHandle)).toBe(true);
-    expect(q.depth()).toEqual({ visible: 0, inFlight: 0 });
-  });
-
-  test("a delivery keeps its own receipt handle: once the message was received again, the older delivery's delete does nothing", () => {
-    let now = 0;
-    const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 10, maxReceiveCount: 5, now: () => now });
-    const id = q.send('x');
-    const [older] = q.receive(1);
-    now += 10;
-    const [newer] = q.receive(1);
-    // The first delivery finishes late and deletes with what it was given at its receive.
-    expect(older.receiveCount).toBe(1);
-    expect(q.delete(id, older.receiptHandle)).toBe(false);
-    expect(q.has(id)).toBe(true);
-    expect(q.delete(id, newer.receiptHandle)).toBe(true);
-  });
-
-  test('events as it happens: each receive with its count, each delete, each dead letter; has() until then', () => {
-    let now = 0;
-    const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 10, maxReceiveCount: 2, now: () => now });
-    const events: string[] = [];
-    q.on('received', (m) => events.push(`received ${m.body}#${m.receiveCount}`));
-    q.on('deleted', (id) => events.push(`deleted ${id === kept ? 'kept' : id}`));
-    q.on('deadLetter', (letter) => events.push(`dead ${letter.body}#${letter.receiveCount}`));
-    const kept = q.send('kept');
-    const lost = q.send('lost');
-    const [first] = q.receive(1);
-    expect(q.delete(kept, 'stale')).toBe(false);
-    expect(q.delete(kept, first.receiptHandle)).toBe(true);
-    expect(q.has(kept)).toBe(false);
-    q.receive(1);
-    now += 10;
-    q.receive(1);
-    expect(q.has(lost)).toBe(true);
-    now += 10;
-    expect(q.receive(1)).toEqual([]);
-    expect(q.has(lost)).toBe(false);
-    expect(events).toEqual(['received kept#1', 'deleted kept', 'received lost#1', 'received lost#2', 'dead lost#2']);
-  });
-
-  test('past the receive limit a message moves to the dead-letter queue (and its folder)', () => {
-    let now = 0;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlq-'));
-    try {
-      const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 10, maxReceiveCount: 2, now: () => now, deadLetterDir: dir });
-      const id = q.send('poison');
-      expect(q.receive(1)).toHaveLength(1);
-      now += 10;
-      expect(q.receive(1)).toHaveLength(1);
-      now += 10;
-      expect(q.receive(1)).toEqual([]);
-      expect(q.deadLetters).toEqual([expect.objectContaining({ messageId: id, body: 'poison', receiveCount: 2 })]);
-      expect(JSON.parse(fs.readFileSync(path.join(dir, `${id}.json`), 'utf8'))).toMatchObject({ body: 'poison' });
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
 });
 
 describe('event source mapping', () => {
