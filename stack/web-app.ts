@@ -17,6 +17,7 @@ import { Apigatewayv2Authorizer } from '@cdktf/provider-aws/lib/apigatewayv2-aut
 import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
 import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CognitoManagedLoginBranding } from '@cdktf/provider-aws/lib/cognito-managed-login-branding';
 import { CognitoUserPool } from '@cdktf/provider-aws/lib/cognito-user-pool';
 import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool-client';
@@ -49,6 +50,21 @@ export interface WebAppProps {
 /** web-api answers in milliseconds (it signs and reads small records): a small function, a short timeout. */
 const WEB_API_MEMORY_MB = 256;
 const WEB_API_TIMEOUT_SECONDS = 10;
+/** The stage's access log line (API Gateway's $context variables); the user as the token's subject, never the token. */
+const ACCESS_LOG_FORMAT = {
+  requestId: '$context.requestId',
+  time: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+  route: '$context.routeKey',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  latencyMs: '$context.responseLatency',
+  integrationLatencyMs: '$context.integrationLatency',
+  sub: '$context.authorizer.claims.sub',
+  authorizerError: '$context.authorizer.error',
+  error: '$context.error.message',
+};
+
 /** How long a sign-in lasts before the page asks for another (the access token's validity). */
 const ACCESS_TOKEN_MINUTES = 60;
 
@@ -58,6 +74,7 @@ export class WebApp extends Construct {
   readonly domain: CognitoUserPoolDomain;
   readonly api: Apigatewayv2Api;
   readonly stage: Apigatewayv2Stage;
+  readonly accessLogs: CloudwatchLogGroup;
   readonly fn: NodejsFunction;
   /** The page's address, `https://<api>.execute-api.<region>.amazonaws.com/app`. */
   readonly appUrl: string;
@@ -167,11 +184,14 @@ export class WebApp extends Construct {
         ...(route.auth ? { authorizationType: 'JWT', authorizerId: authorizer.id } : { authorizationType: 'NONE' }),
       });
     }
+    this.accessLogs = new CloudwatchLogGroup(this, 'access-logs', { name: `/aws/apigateway/${config.stackName}-web-app`, retentionInDays: config.logRetentionDays });
     this.stage = new Apigatewayv2Stage(this, 'stage', {
       apiId: this.api.id,
       name: '$default',
       autoDeploy: true,
       defaultRouteSettings: { throttlingRateLimit: config.webApiRateLimit, throttlingBurstLimit: config.webApiBurstLimit },
+      // One JSON line per request, refused ones included (throttled: 429; no or bad token: 401 with the authorizer's reason).
+      accessLogSettings: { destinationArn: this.accessLogs.arn, format: JSON.stringify(ACCESS_LOG_FORMAT) },
     });
     new LambdaPermission(this, 'invoke', {
       statementId: 'AllowThisHttpApi',

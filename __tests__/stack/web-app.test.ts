@@ -66,6 +66,16 @@ test('every route of the contract; all but the page and its redirect need a sign
   }
 });
 
+test('access logs: one JSON line per request to the API\'s own log group, kept as long as the functions\' logs', () => {
+  const stage = only(parsed, 'aws_apigatewayv2_stage');
+  const [groupId, group] = Object.entries(parsed.resource.aws_cloudwatch_log_group).find(([, g]) => g.name === '/aws/apigateway/face-detection-web-app')!;
+  expect(group.retention_in_days).toBe(14);
+  expect(stage.access_log_settings.destination_arn).toBe(`\${aws_cloudwatch_log_group.${groupId}.arn}`);
+  const format = JSON.parse(stage.access_log_settings.format) as Record<string, string>;
+  expect(format).toMatchObject({ route: '$context.routeKey', status: '$context.status', sub: '$context.authorizer.claims.sub', authorizerError: '$context.authorizer.error' });
+  expect(Object.values(format).join(' ')).not.toMatch(/authorization|header/i);
+});
+
 test('throttling: rate and burst from the settings', () => {
   expect(json).toHaveResourceWithProperties(Apigatewayv2Stage, { name: '$default', auto_deploy: true, default_route_settings: { throttling_rate_limit: 20, throttling_burst_limit: 40 } });
   expect(synthStack({ webApiRateLimit: 5, webApiBurstLimit: 7 }).json).toHaveResourceWithProperties(Apigatewayv2Stage, { default_route_settings: { throttling_rate_limit: 5, throttling_burst_limit: 7 } });
