@@ -22,7 +22,7 @@ import { APP_PATH } from '../functions/web-api/contract';
 import { localHttpApi } from './http-api';
 import { createLocalIssuer, DEFAULT_LOCAL_USERS, ISSUER_PATH, parseLocalUsers, type LocalIssuer, type LocalUser } from './oidc-issuer';
 import type { InvocationResult } from './lambda-runtime';
-import { rateMs } from '../stack/config';
+import { rateMs } from '../stack/schedule';
 
 export interface ServeOptions {
   readonly port?: number;

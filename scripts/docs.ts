@@ -9,7 +9,7 @@ import { CLEANUP_ENV } from '../functions/cleanup/contract';
 import { WEB_API_ENV } from '../functions/web-api/contract';
 import { accepted, markdownTable, shownDefault, type EnvSchema } from '../functions/common/schema';
 import { DETECT_ENV, DETECT_REQUEST } from '../functions/detect-faces/contract';
-import { STACK_SETTINGS } from '../stack/config';
+import { STACK_SETTINGS } from '../stack/settings';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 

@@ -1,7 +1,7 @@
 /** The dead-letter queue both the cleanup schedule and the upload trigger use. */
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import type { Construct } from 'constructs';
-import { DEAD_LETTER_RETENTION_DAYS } from './config';
+import { DEAD_LETTER_RETENTION_DAYS } from './settings';
 
 /**
  * Keeps its messages as long as SQS allows: for a redrive source the enqueue time carries over

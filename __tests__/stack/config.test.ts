@@ -1,5 +1,6 @@
 /** Configuration: defaults, sources, and a clear error naming the setting for every bad value. */
-import { ConfigError, loadConfig, pickSettings, rateMs, validateBucketName } from '../../stack/config';
+import { ConfigError, loadConfig, pickSettings, validateBucketName } from '../../stack/config';
+import { rateMs } from '../../stack/schedule';
 
 describe('defaults', () => {
   test('match the original design', () => {
