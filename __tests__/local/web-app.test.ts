@@ -168,6 +168,22 @@ test('errors show their code and message: a refused type, an option out of range
   expect(message).not.toBe('');
 });
 
+test('a token the API refuses (expired, revoked) ends the session: the page asks to sign in again', async () => {
+  const page = await signedIn('bob');
+  await page.evaluate(() => {
+    const s = JSON.parse(sessionStorage.getItem('session')!);
+    const [header, , signature] = s.accessToken.split('.');
+    const claims = btoa(JSON.stringify({ sub: 'x', username: 'bob', exp: 1 })).replace(/=+$/, '');
+    sessionStorage.setItem('session', JSON.stringify({ ...s, accessToken: `${header}.${claims}.${signature}` }));
+  });
+  await page.setInputFiles('#file', path.join(FACES_DIR, 'grace_hopper_512x512.jpg'));
+  await page.waitForSelector('.upload[data-state="failed"]');
+  expect(await page.textContent('.upload .code')).toBe('Unauthorized');
+  expect(await page.isVisible('#sign-in')).toBe(true);
+  expect(await page.isVisible('#work')).toBe(false);
+  expect(await page.evaluate(() => sessionStorage.getItem('session'))).toBeNull();
+});
+
 test('a request without a token: 401', async () => {
   for (const [method, url] of [['GET', '/uploads'], ['POST', '/uploads'], ['GET', `/uploads/${aliceIds[0] ?? 'x'}`]]) {
     const r = await fetch(`${local.endpoint}${url}`, { method, headers: { 'content-type': 'application/json', origin: local.endpoint }, body: method === 'POST' ? '{"contentType":"image/jpeg"}' : undefined });

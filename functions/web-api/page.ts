@@ -113,6 +113,12 @@ async function api(method, path, body) {
   if (!s) { render(); throw { code: 'Unauthorized', message: 'the session has ended: sign in again' }; }
   const res = await fetch(path, { method, headers: { authorization: 'Bearer ' + s.accessToken, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
   const answer = await res.json().catch(() => ({}));
+  if (res.status === 401) {
+    // Expired or revoked (API Gateway's authorizer answers {"message": "Unauthorized"}): back to signing in.
+    sessionStorage.removeItem('session');
+    render();
+    throw { status: 401, code: 'Unauthorized', message: (answer.code ? answer.message : '') || 'the session has ended: sign in again' };
+  }
   if (!res.ok) throw { status: res.status, code: answer.code || 'HTTP ' + res.status, message: answer.message || answer.Message || '' };
   return answer;
 }
@@ -171,7 +177,8 @@ async function follow(el, id) {
       const result = await api('GET', '/uploads/' + encodeURIComponent(id));
       return result.status === 'done' ? showResult(el, result) : fail(el, result.error);
     } catch (err) {
-      if (err.status !== 404) return fail(el, err);
+      // 404: not processed yet; 429 and 503: throttled or briefly unavailable, asked again.
+      if (![404, 429, 503].includes(err.status)) return fail(el, err);
       if (Date.now() > until) return fail(el, { code: 'Timeout', message: 'no result after ' + POLL_LIMIT_MS / 1000 + ' s; it may still come: reload later' });
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
