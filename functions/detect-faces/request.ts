@@ -14,12 +14,14 @@ const MAX_URL_LENGTH = 2048;
 
 export function parseRequest(event: unknown): DetectRequest {
   if (typeof event === 'string') {
-    // Some clients send the payload as a JSON string.
+    // Some clients send the payload as a JSON string: parsed, it meets the same checks (and errors) as an object.
+    let parsed: unknown;
     try {
-      return parseRequest(JSON.parse(event));
+      parsed = JSON.parse(event);
     } catch {
       throw invalidInput('the payload must be a JSON object like {"imageUrl": "https://example.com/photo.jpg"}');
     }
+    return parseRequest(parsed);
   }
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw invalidInput('the payload must be a JSON object like {"imageUrl": "https://example.com/photo.jpg"}');

@@ -11,6 +11,10 @@ test.each([
   [42, /JSON object/],
   [[], /JSON object/],
   ['not json', /JSON object/],
+  // A payload sent as a JSON string keeps the specific error of what it holds.
+  ['{"imageUrl":"file:///etc/passwd"}', /^imageUrl must use http or https, not file$/],
+  ['{"imageUrl":"https://example.com/a.jpg","minFaceSize":9}', /^minFaceSize must be a whole number from 10 to 100000, got 9$/],
+  ['{}', /^imageUrl is required/],
   [{}, /imageUrl is required/],
   [{ imageUrl: '' }, /imageUrl is required/],
   [{ imageUrl: 7 }, /must be a string, got number/],
