@@ -52,7 +52,7 @@ export const DETECT_ENV = {
   outputAccess: { env: 'OUTPUT_ACCESS', ...oneOf(OUTPUT_ACCESS, 'public', '`public`: plain object URL (public read on the prefix); `presigned`: a presigned GET URL') },
   // Presigned URLs die with the signing role's session; 12 h is the longest that can hold.
   presignExpiresSeconds: { env: 'PRESIGN_EXPIRES_SECONDS', ...int(3600, 60, 43200, 'lifetime of presigned URLs, seconds') },
-  publicBaseUrl: { env: 'PUBLIC_BASE_URL', ...str({ doc: 'base of public URLs (default `https://<bucket>.s3.amazonaws.com`)' }) },
+  publicBaseUrl: { env: 'PUBLIC_BASE_URL', ...str({ doc: 'base of public URLs; unset: `https://<bucket>.s3.<region>.amazonaws.com`, or `https://s3.<region>.amazonaws.com/<bucket>` for a name with dots' }) },
   jpegQuality: { env: 'JPEG_QUALITY', ...int(90, 1, 100, 'JPEG quality of the marked image') },
   maxImageBytes: { env: 'MAX_IMAGE_BYTES', ...int(10 * 1024 * 1024, 1024, 100 * 1024 * 1024, 'largest image body downloaded, bytes') },
   maxImagePixels: { env: 'MAX_IMAGE_PIXELS', ...int(40_000_000, 1024, 200_000_000, 'largest image decoded, width x height (read from the header first)') },

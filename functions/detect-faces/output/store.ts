@@ -9,7 +9,7 @@ export interface StoreOptions {
   readonly bucket: string;
   readonly access: OutputAccess;
   readonly presignExpiresSeconds: number;
-  /** Base of public URLs; default `https://<bucket>.s3.amazonaws.com`, a local endpoint's path-style base locally. */
+  /** Base of public URLs; default S3's own for the bucket in the client's region (publicS3Base), a local endpoint's path-style base locally. */
   readonly publicBaseUrl?: string;
 }
 
@@ -32,8 +32,17 @@ export async function outputUrl(s3: S3Client, key: string, options: StoreOptions
       throw storageFailed('signing the output URL failed', err);
     }
   }
-  const base = (options.publicBaseUrl ?? `https://${options.bucket}.s3.amazonaws.com`).replace(/\/+$/, '');
+  const base = (options.publicBaseUrl ?? publicS3Base(options.bucket, await s3.config.region())).replace(/\/+$/, '');
   return `${base}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/**
+ * S3's public URL base of a bucket: virtual-hosted on the regional endpoint, or path style when the
+ * name has dots (S3's certificate covers `*.s3.<region>.amazonaws.com`, one label: `a.b.s3...` fails TLS).
+ */
+export function publicS3Base(bucket: string, region: string): string {
+  const host = `s3.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
+  return bucket.includes('.') ? `https://${host}/${bucket}` : `https://${bucket}.${host}`;
 }
 
 /** The pipeline's image store: S3, with the URL the settings ask for. */

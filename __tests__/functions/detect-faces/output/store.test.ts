@@ -5,7 +5,7 @@
  */
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ServiceError } from '../../../../functions/common/errors';
-import { createS3Store, outputUrl, storeImage, type StoreOptions } from '../../../../functions/detect-faces/output/store';
+import { createS3Store, outputUrl, publicS3Base, storeImage, type StoreOptions } from '../../../../functions/detect-faces/output/store';
 
 const BUCKET = 'faces-out';
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]);
@@ -48,7 +48,7 @@ describe('storeImage', () => {
       CacheControl: 'max-age=3600',
       Metadata: { faces: '2', detector: 'yunet' },
     });
-    expect(url).toBe(`https://${BUCKET}.s3.amazonaws.com/tmp/2026-a.jpg`);
+    expect(url).toBe(`https://${BUCKET}.s3.eu-west-1.amazonaws.com/tmp/2026-a.jpg`);
   });
 
   test('no metadata given: an empty map is sent', async () => {
@@ -88,10 +88,23 @@ describe('storeImage', () => {
 });
 
 describe('outputUrl', () => {
-  test('public: virtual-hosted S3 by default; each key segment encoded, the slashes kept', async () => {
+  test('public: virtual-hosted S3 in the client\'s region by default; each key segment encoded, the slashes kept', async () => {
     const { s3, sent } = fakeS3();
-    expect(await outputUrl(s3, 'tmp/a b/ç?#%.jpg', PUBLIC)).toBe(`https://${BUCKET}.s3.amazonaws.com/tmp/a%20b/%C3%A7%3F%23%25.jpg`);
+    expect(await outputUrl(s3, 'tmp/a b/ç?#%.jpg', PUBLIC)).toBe(`https://${BUCKET}.s3.eu-west-1.amazonaws.com/tmp/a%20b/%C3%A7%3F%23%25.jpg`);
     expect(sent).toEqual([]);
+  });
+
+  test('public, a bucket name with dots: path style on the regional host (a dotted host name would fail S3\'s TLS certificate)', async () => {
+    const { s3 } = fakeS3(undefined, { region: 'us-east-2' });
+    expect(await outputUrl(s3, 'tmp/x.jpg', { ...PUBLIC, bucket: 'faces.example.com' })).toBe('https://s3.us-east-2.amazonaws.com/faces.example.com/tmp/x.jpg');
+  });
+
+  test.each([
+    ['faces', 'us-east-1', 'https://faces.s3.us-east-1.amazonaws.com'],
+    ['my.faces', 'eu-central-1', 'https://s3.eu-central-1.amazonaws.com/my.faces'],
+    ['faces', 'cn-north-1', 'https://faces.s3.cn-north-1.amazonaws.com.cn'],
+  ])('publicS3Base(%s, %s) is %s', (bucket, region, base) => {
+    expect(publicS3Base(bucket, region)).toBe(base);
   });
 
   test('public with a base URL: its trailing slashes dropped', async () => {
