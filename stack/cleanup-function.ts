@@ -18,7 +18,7 @@ import { deadLetterQueue } from './queues';
 
 /** The stack settings cleanup and its schedule are built from. */
 export const CLEANUP_FUNCTION_SETTINGS = [
-  'stackName', 'architecture', 'cleanupMemoryMb', 'cleanupTimeoutSeconds', 'logRetentionDays',
+  'stackName', 'architecture', 'cleanupMemoryMb', 'cleanupTimeoutSeconds', 'logRetentionDays', 'logLevel',
   'imagePrefix', 'cleanupMaxAgeSeconds', 'cleanupSchedule',
 ] as const satisfies readonly (keyof StackConfig)[];
 export type CleanupFunctionSettings = Pick<StackConfig, (typeof CLEANUP_FUNCTION_SETTINGS)[number]>;
@@ -51,6 +51,7 @@ export class CleanupFunction extends Construct {
       memoryMb: config.cleanupMemoryMb,
       timeoutSeconds: config.cleanupTimeoutSeconds,
       logRetentionDays: config.logRetentionDays,
+      logLevel: config.logLevel,
       statements: [
         {
           sid: 'ListOnlyMarkedImages',

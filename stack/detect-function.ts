@@ -15,7 +15,7 @@ import type { PolicyStatement } from './policy';
 
 /** The stack settings detect-faces is built from. */
 export const DETECT_FUNCTION_SETTINGS = [
-  'stackName', 'architecture', 'detectMemoryMb', 'detectTimeoutSeconds', 'logRetentionDays',
+  'stackName', 'architecture', 'detectMemoryMb', 'detectTimeoutSeconds', 'logRetentionDays', 'logLevel',
   'imagePrefix', 'inputPrefix', 'resultPrefix', 'outputPrefix', 'outputAccess', 'presignExpiresSeconds',
   'detector', 'minScore', 'detectBudgetMs', 'downloadTimeoutMs', 'writeTimeoutMs', 'jpegQuality', 'maxImageBytes', 'maxImagePixels',
   'uploadMinFaceSize', 'uploadMinScore', 'uploadMaxFaces', 'uploadMark', 'uploadShape', 'uploadPadding',
@@ -75,6 +75,7 @@ export class DetectFunction extends Construct {
       timeoutSeconds: config.detectTimeoutSeconds,
       layers: [props.layerArn],
       logRetentionDays: config.logRetentionDays,
+      logLevel: config.logLevel,
       statements,
       environment: { ...detectEnvironment(config, props.bucketName), ...toEnvironment(DETECT_ENV, { uploadQueueUrl: props.uploadQueueUrl, deadLetterQueueUrl: props.deadLetterQueueUrl }) },
     });

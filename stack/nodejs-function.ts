@@ -8,6 +8,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { Construct } from 'constructs';
 import { BUNDLE_DIR, bundleFunction, type FunctionBundle } from '../bundling/functions';
+import type { LogLevel } from '../functions/common/contract';
 import { LAMBDA_RUNTIME, type LayerArch } from '../layer/inputs';
 import { Artifact } from './artifact';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from './policy';
@@ -27,6 +28,8 @@ export interface NodejsFunctionProps {
   readonly environment: Record<string, string>;
   readonly layers?: string[];
   readonly logRetentionDays: number;
+  /** Lambda's application log level: Lambda filters by it and hands it to the code as AWS_LAMBDA_LOG_LEVEL. */
+  readonly logLevel: LogLevel;
   /** What the function may do besides writing its own logs. */
   readonly statements: PolicyStatement[];
 }
@@ -76,7 +79,9 @@ export class NodejsFunction extends Construct {
       role: this.role.arn,
       layers: props.layers,
       environment: { variables: props.environment },
-      loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
+      // JSON: the format in which Lambda applies a log level and hands it to the code as
+      // AWS_LAMBDA_LOG_LEVEL, which the functions' logger follows (its lines are JSON either way).
+      loggingConfig: { logFormat: 'JSON', applicationLogLevel: props.logLevel.toUpperCase(), logGroup: this.logGroup.name },
       dependsOn: [this.logGroup],
     });
   }

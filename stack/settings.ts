@@ -4,6 +4,7 @@
  * and `help`'s tables are generated from this table.
  */
 import { CLEANUP_ENV } from '../functions/cleanup/contract';
+import { LOG_LEVELS } from '../functions/common/contract';
 import { bool, int, oneOf, str, type ValueSpec } from '../functions/common/schema';
 import { DETECT_ENV, FULL_VCPU_MEMORY_MB, UPLOAD_DEFAULTS_ENV } from '../functions/detect-faces/contract';
 import { LAYER_ARCHES } from '../layer/inputs';
@@ -58,6 +59,7 @@ export const STACK_SETTINGS = {
   resultLifecycleDays: { env: 'FACE_RESULT_LIFECYCLE_DAYS', spec: int(30, 1, 3650, 'result records under the result prefix expire after this many days') },
   alarmEmail: { env: 'FACE_ALARM_EMAIL', spec: str({ pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/, expected: 'an e-mail address', doc: "who is told (through SNS, after confirming the subscription) when uploads land in the dead-letter queue; unset: the alarm only (its topic can be subscribed to later)" }) },
   logRetentionDays: { env: 'FACE_LOG_RETENTION_DAYS', spec: int(14, 1, 3653, "CloudWatch Logs retention, days (one of CloudWatch's periods)") },
+  logLevel: { env: 'FACE_LOG_LEVEL', spec: oneOf(LOG_LEVELS, 'info', "lowest level of the functions' log lines: Lambda's application log level (JSON logs), which the functions' logger reads as AWS_LAMBDA_LOG_LEVEL") },
   webApp: { env: 'FACE_WEB_APP', spec: bool(true, 'the web app: a Cognito user pool (users created by an administrator), an HTTPS API with a JWT authorizer, its function and page (sign in, upload, results); false leaves all of it out') },
   webApiRateLimit: { env: 'FACE_WEB_API_RATE_LIMIT', spec: int(20, 1, 10_000, "the web app's API: steady requests per second across all callers (API Gateway throttling; above it, 429)") },
   webApiBurstLimit: { env: 'FACE_WEB_API_BURST_LIMIT', spec: int(40, 1, 5_000, "the web app's API: requests allowed at once above the steady rate (API Gateway's token bucket)") },

@@ -34,7 +34,7 @@ import { NodejsFunction } from './nodejs-function';
 
 /** The stack settings the web app is built from. */
 export const WEB_APP_SETTINGS = [
-  'stackName', 'region', 'architecture', 'logRetentionDays', 'inputPrefix', 'resultPrefix', 'outputPrefix', 'maxImageBytes',
+  'stackName', 'region', 'architecture', 'logRetentionDays', 'logLevel', 'inputPrefix', 'resultPrefix', 'outputPrefix', 'maxImageBytes',
   'webApiRateLimit', 'webApiBurstLimit', 'authDomainPrefix',
 ] as const satisfies readonly (keyof StackConfig)[];
 export type WebAppSettings = Pick<StackConfig, (typeof WEB_APP_SETTINGS)[number]>;
@@ -140,6 +140,7 @@ export class WebApp extends Construct {
       memoryMb: WEB_API_MEMORY_MB,
       timeoutSeconds: WEB_API_TIMEOUT_SECONDS,
       logRetentionDays: config.logRetentionDays,
+      logLevel: config.logLevel,
       statements: [
         // A presigned POST is only as good as the signer's own permission to put the object.
         { sid: 'PresignUploads', actions: ['s3:PutObject'], resources: [uploads] },

@@ -120,7 +120,7 @@ describe('functions', () => {
   test.each([
     ['face-detection-detect-faces', 1769, 30],
     ['face-detection-cleanup', 256, 300],
-  ])('%s: nodejs24.x on x86_64, bundled zip, memory %d MB, timeout %d s, own log group', (name, memory, timeout) => {
+  ])('%s: nodejs24.x on x86_64, bundled zip, memory %d MB, timeout %d s, own log group, JSON logs at INFO', (name, memory, timeout) => {
     expect(json).toHaveResourceWithProperties(LambdaFunction, {
       function_name: name,
       runtime: 'nodejs24.x',
@@ -129,7 +129,7 @@ describe('functions', () => {
       memory_size: memory,
       timeout,
       source_code_hash: expect.stringMatching(/^\$\{filebase64sha256\("assets\/.*\.zip"\)\}$/),
-      logging_config: expect.objectContaining({ log_group: expect.stringMatching(/^\$\{aws_cloudwatch_log_group\./) }),
+      logging_config: { log_format: 'JSON', application_log_level: 'INFO', log_group: expect.stringMatching(/^\$\{aws_cloudwatch_log_group\./) },
     });
     expect(json).toHaveResourceWithProperties(CloudwatchLogGroup, { name: `/aws/lambda/${name}`, retention_in_days: 14 });
     expect(json).toHaveResourceWithProperties(IamRole, { name: `${name}-role` });
@@ -175,6 +175,13 @@ describe('functions', () => {
       environment: { variables: expect.objectContaining({ DOWNLOAD_TIMEOUT_MS: '2000' }) },
     });
     expect(custom).toHaveResourceWithProperties(CloudwatchLogGroup, { retention_in_days: 30 });
+  });
+
+  test('logLevel: every function\'s Lambda application log level (which Lambda hands the code as AWS_LAMBDA_LOG_LEVEL); a bad value names the setting', () => {
+    const functions = Object.values(synthStack({ logLevel: 'debug' }).parsed.resource.aws_lambda_function);
+    expect(functions.length).toBeGreaterThanOrEqual(2);
+    for (const f of functions) expect(f.logging_config).toMatchObject({ log_format: 'JSON', application_log_level: 'DEBUG' });
+    expect(() => synthStack({ logLevel: 'verbose' })).toThrow(/logLevel/);
   });
 
   test('architecture: the functions, the layer\'s compatible architectures and the layer zip follow it; a bad value names the setting', () => {

@@ -5,6 +5,10 @@
  */
 import { int, str, type EnvSchema } from './schema';
 
+/** The levels of the functions' log lines (Lambda's application log levels, in lower case). */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export const S3_CLIENT_ENV = {
   s3Endpoint: {
     env: 'S3_ENDPOINT',

@@ -9,7 +9,9 @@
 import { LogFormatter, LogItem, Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { ConstructorOptions, LogAttributes, LogLevel as PowertoolsLevel, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+import type { LogLevel } from './contract';
+
+export type { LogLevel };
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
