@@ -1,7 +1,8 @@
 /**
  * Local servers answer only requests meant for loopback. A Host header with any other name is
  * refused (a public name rebound to 127.0.0.1 would otherwise let a web page read the local page
- * and API), and so is a state-changing request from another origin (cross-site requests).
+ * and API), and so is a state-changing request from another origin (cross-site requests), or from
+ * an opaque one (`Origin: null`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -19,7 +20,8 @@ export function refuseForeign(req: IncomingMessage, res: ServerResponse, options
     return true;
   }
   const origin = req.headers.origin;
-  if (options.checkOrigin && origin && origin !== 'null') {
+  // `Origin: null` is refused too: a sandboxed iframe on any site sends it.
+  if (options.checkOrigin && origin) {
     let sameSite: boolean;
     try {
       const o = new URL(origin);
