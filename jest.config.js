@@ -15,7 +15,8 @@ const SYSTEM_TESTS = {
 };
 
 const common = {
-  testEnvironment: 'node',
+  // Node's, plus removing each file's temporary folders after it (helpers/temp.ts).
+  testEnvironment: '<rootDir>/__tests__/test-environment.js',
   roots: ['<rootDir>/__tests__'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' } }],

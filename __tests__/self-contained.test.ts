@@ -1,6 +1,7 @@
 /**
  * A clone with nothing beside it must install, test and build: no source, test, script or build
- * file may read the team machines' `../shared` folder (prose in Markdown may mention it).
+ * file may read the team machines' `../shared` folder (prose in Markdown may mention it). And two
+ * runs cannot collide: tests take their temporary folders from helpers/temp.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -39,4 +40,21 @@ test('every fixture the tests name is in the repository', () => {
   for (const name of ['training.xml', '2007_007763.jpg', '2008_001009.jpg', '2008_001322.jpg', '2008_002079.jpg', 'dogs.jpg', 'grace_hopper_512x512.jpg', 'astronaut.png', 'bald_guys.jpg']) {
     expect(fs.statSync(path.join(faces, name)).size).toBeGreaterThan(1000);
   }
+});
+
+/** A test choosing its own place in the system temp folder (os.tmpdir(), mkdtemp, /dev/shm). */
+const OWN_TEMP = /\btmpdir\(\)|\bmkdtemp(Sync)?\(|\/dev\/shm\b/;
+
+test('the temp-folder detector matches each way of choosing a folder (so the scan below means something)', () => {
+  for (const text of ["path.join(os.tmpdir(), 'fixture-zips')", "fs.mkdtempSync('x-')", "await mkdtemp(p)", "'/dev/shm'"]) expect(text).toMatch(OWN_TEMP);
+  expect("tempDir('zip'); const key = '/tmp/a.jpg';").not.toMatch(OWN_TEMP);
+});
+
+test('every test takes its temporary folders from helpers/temp.ts (fresh, and removed after its file)', () => {
+  // The helper, its own test and this file name the system temp folder.
+  const allowed = new Set([path.join(PROJECT_ROOT, '__tests__', 'helpers', 'temp.ts'), path.join(PROJECT_ROOT, '__tests__', 'helpers', 'temp.test.ts'), __filename]);
+  const files = projectFiles(path.join(PROJECT_ROOT, '__tests__')).filter((f) => f.endsWith('.ts') && !allowed.has(f));
+  expect(files.length).toBeGreaterThan(50);
+  const offenders = files.filter((f) => OWN_TEMP.test(fs.readFileSync(f, 'utf8'))).map((f) => path.relative(PROJECT_ROOT, f));
+  expect(offenders).toEqual([]);
 });

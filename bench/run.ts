@@ -298,11 +298,13 @@ async function main(): Promise<void> {
   const oursMs = peerRows[0].ms;
 
   // 4: cold start, memory, size.
-  const script = await bundleSmoke(path.join(os.tmpdir(), 'face-bench-smoke.js'));
+  const smokeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'face-bench-smoke-'));
+  const script = await bundleSmoke(path.join(smokeDir, 'smoke.js'));
   const sample = path.resolve(BENCH, '..', 'samples', 'astronaut.png');
   const cold = Array.from({ length: 7 }, () => runSmokeHere(script, layer, sample));
   const median = (k: 'addonLoadedMs' | 'modelsReadyMs' | 'firstResultMs') => stats(cold.map((c) => c[k])).median;
   const big = runSmokeHere(script, layer, path.join(RESULTS, 'photo-4000x3000.jpg'));
+  fs.rmSync(smokeDir, { recursive: true, force: true });
   const manifest = JSON.parse(fs.readFileSync(LAYER_MANIFEST, 'utf8'));
 
   const machine = `${os.cpus()[0]?.model ?? 'cpu'} x${os.availableParallelism()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, OpenCV ${cv.version.major}.${cv.version.minor}.${cv.version.revision} (layer addon), ${new Date().toISOString().slice(0, 10)}`;

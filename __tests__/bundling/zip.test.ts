@@ -5,13 +5,13 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { bundleFunction, FUNCTION_BUNDLES } from '../../bundling/functions';
 import { createZip, modeFor, readZipEntries, zipFolder } from '../../bundling/zip';
 import { layerZipPath } from '../../layer/inputs';
 import { fromRoot } from '../helpers/paths';
+import { tempDir } from '../helpers/temp';
 
 describe('deterministic zip', () => {
   test('same entries in any order give the same bytes, and unzip reads them back', () => {
@@ -24,7 +24,7 @@ describe('deterministic zip', () => {
       { name: 'b/x.txt', data: Buffer.from('hello '.repeat(100)) },
     ]);
     expect(a.equals(b)).toBe(true);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zip-'));
+    const dir = tempDir('zip');
     fs.writeFileSync(path.join(dir, 't.zip'), a);
     execFileSync('unzip', ['-q', 't.zip', '-d', 'out'], { cwd: dir });
     expect(fs.readFileSync(path.join(dir, 'out/b/x.txt'), 'utf8')).toBe('hello '.repeat(100));
@@ -85,7 +85,7 @@ describe('golden bytes', () => {
   });
 });
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'zip-'));
+const tmp = () => tempDir('zip');
 
 /** A small tree like the layer's: an addon, shared libraries, a model, text. */
 function layerLikeTree(dir: string): void {

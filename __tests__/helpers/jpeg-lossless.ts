@@ -4,15 +4,14 @@
  * libjpeg headers (`cc`, Debian's libjpeg62-turbo-dev), once per source hash.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { JpegLosslessAddon } from '../../functions/detect-faces/output/lossless';
 import { JPEG_LOSSLESS_PACKAGE } from '../../functions/detect-faces/output/lossless';
 import { unpackLayer } from '../../local/layer';
 import { fromRoot } from './paths';
+import { tempDir } from './temp';
 
 let cached: { addon: JpegLosslessAddon; from: string } | undefined;
 
@@ -28,13 +27,9 @@ export function jpegLosslessAddon(): { addon: JpegLosslessAddon; from: string } 
 
 function hostBuild(): string {
   const source = fromRoot('layer', 'jpeg-lossless', 'jpeg_lossless.c');
-  const hash = createHash('sha256').update(fs.readFileSync(source)).digest('hex').slice(0, 16);
-  const out = path.join(os.tmpdir(), `jpeg-lossless-${hash}-${process.getuid?.() ?? 0}`, 'jpeg_lossless.node');
-  if (fs.existsSync(out)) return out;
-  fs.mkdirSync(path.dirname(out), { recursive: true });
+  // Built once per test file that needs it, in a folder of its own (removed after the file).
+  const out = path.join(tempDir('jpeg-lossless'), 'jpeg_lossless.node');
   const include = path.join(path.dirname(path.dirname(process.execPath)), 'include', 'node');
-  const partial = `${out}.${process.pid}`;
-  execFileSync('cc', ['-O2', '-std=c11', '-D_DEFAULT_SOURCE', '-Wall', '-Wextra', '-Werror', '-fPIC', '-fvisibility=hidden', '-shared', '-DNODE_GYP_MODULE_NAME=jpeg_lossless', `-I${include}`, '-o', partial, source, '-ljpeg', '-lm'], { stdio: 'pipe' });
-  fs.renameSync(partial, out);
+  execFileSync('cc', ['-O2', '-std=c11', '-D_DEFAULT_SOURCE', '-Wall', '-Wextra', '-Werror', '-fPIC', '-fvisibility=hidden', '-shared', '-DNODE_GYP_MODULE_NAME=jpeg_lossless', `-I${include}`, '-o', out, source, '-ljpeg', '-lm'], { stdio: 'pipe' });
   return out;
 }

@@ -1,9 +1,8 @@
 /** `npm run serve` started in-process on free ports with a scratch data folder, for tests. */
 import { EventEmitter, once } from 'node:events';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { serve, type RunningServe } from '../../local/serve';
+import { tempDir } from './temp';
 
 export interface TestServe extends RunningServe {
   dataDir: string;
@@ -15,7 +14,7 @@ export interface TestServe extends RunningServe {
 }
 
 export async function startServe(options: { cleanupEveryMs?: number } = {}): Promise<TestServe> {
-  const dataDir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'serve-s3-'));
+  const dataDir = tempDir('serve-s3', { memory: true });
   // Tests wait on these lines instead of polling.
   const lines = new EventEmitter();
   const running = await serve({ port: 0, s3Port: 0, filesPort: 0, dataDir, cleanupEveryMs: options.cleanupEveryMs, log: (line) => lines.emit('line', line) });

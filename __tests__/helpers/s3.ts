@@ -1,11 +1,11 @@
 /** A real S3-protocol server (s3rver) per test file, with helpers to seed and age objects. */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3ClientFromEnv } from '../../functions/common/s3';
 import { spawnS3Server, type RunningS3Server } from '../../local/s3-server';
+import { tempDir } from './temp';
 
 export interface TestS3 {
   server: RunningS3Server;
@@ -22,8 +22,7 @@ export function localS3Client(endpoint: string): S3Client {
 
 export async function startTestS3(bucket = 'test-bucket'): Promise<TestS3> {
   // s3rver does a file operation per key per request: memory-backed storage keeps bulk tests quick.
-  const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
-  const directory = fs.mkdtempSync(path.join(base, 's3rver-'));
+  const directory = tempDir('s3rver', { memory: true });
   const server = await spawnS3Server({ directory, buckets: [bucket] });
   const client = localS3Client(server.endpoint);
   return {

@@ -1,16 +1,17 @@
 /** Synthesizes the stack against small fixture zips, so stack tests need neither the layer nor the bundles. */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Testing } from 'cdktf';
 import { loadConfig } from '../../stack/config';
 import { FaceDetectionStack } from '../../stack/face-detection-stack';
 import { createZip } from '../../bundling/zip';
+import { tempDir } from './temp';
+
+let zipDir: string | undefined;
 
 /** Fixture zips with fixed content (so asset hashes, and the snapshots, are the same everywhere). */
 export function fixtureZips(): { layerZip: string; detectZip: string; cleanupZip: string; webApiZip: string } {
-  const dir = path.join(os.tmpdir(), 'face-detection-fixture-zips');
-  fs.mkdirSync(dir, { recursive: true });
+  const dir = (zipDir ??= tempDir('fixture-zips'));
   const write = (name: string, entries: { name: string; data: string }[]) => {
     const file = path.join(dir, name);
     fs.writeFileSync(file, createZip(entries.map((e) => ({ name: e.name, data: Buffer.from(e.data) }))));

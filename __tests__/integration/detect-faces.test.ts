@@ -4,7 +4,6 @@
  * server (s3rver). Needs the built layer (CI builds it before the tests).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { inspectImage } from '../../functions/detect-faces/fetch/sniff';
@@ -15,6 +14,7 @@ import { spawnS3Server } from '../../local/s3-server';
 import { FACES_DIR, readLabels, startImageServer, type ImageServer } from '../helpers/image-server';
 import { recallPrecision } from '../helpers/metrics';
 import { localS3Client } from '../helpers/s3';
+import { tempDir } from '../helpers/temp';
 
 jest.setTimeout(120_000);
 
@@ -25,7 +25,7 @@ let s3: S3Client;
 const dataDirs: string[] = [];
 
 async function session(environment: Record<string, string>): Promise<LocalStack> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'detect-s3-'));
+  const dataDir = tempDir('detect-s3');
   dataDirs.push(dataDir);
   return startLocalStack({ dataDir, environment, extraLoopbackPrefixes: [`${images.origin}/`] });
 }
@@ -184,7 +184,7 @@ describe('storage faults give StorageFailed and the function stays usable', () =
   });
 
   test('S3 unreachable, then back', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'detect-s3-'));
+    const dataDir = tempDir('detect-s3');
     dataDirs.push(dataDir);
     const flaky = await startLocalStack({ dataDir, extraLoopbackPrefixes: [`${images.origin}/`] });
     const port = Number(new URL(flaky.s3.endpoint).port);

@@ -7,7 +7,6 @@
 import { execFile } from 'node:child_process';
 import * as http from 'node:http';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { inspectImage } from '../../functions/detect-faces/fetch/sniff';
@@ -16,6 +15,7 @@ import { startServe } from '../helpers/local-serve';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ageObjects, listKeys, localS3Client, seedObjects, type TestS3 } from '../helpers/s3';
 import { AWS_CLI } from '../helpers/clients';
+import { tempDir } from '../helpers/temp';
 
 jest.setTimeout(120_000);
 
@@ -68,7 +68,7 @@ async function uploadPhoto(key: string): Promise<string> {
 
 beforeAll(async () => {
   local = await startServe();
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'aws-cli-'));
+  work = tempDir('aws-cli');
   lambda = new LambdaClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
   const client = localS3Client(local.stack.s3.endpoint);
   s3Store = { server: local.stack.s3, client, directory: local.dataDir, bucket: local.stack.bucket, close: async () => client.destroy() };

@@ -5,10 +5,9 @@
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3ClientFromEnv } from '../../functions/common/s3';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { spawnS3Server, type RunningS3Server } from '../../local/s3-server';
 import { localS3Client } from '../helpers/s3';
+import { tempDir } from '../helpers/temp';
 
 const BUCKET = 'conditions';
 let server: RunningS3Server;
@@ -16,7 +15,7 @@ let client: S3Client;
 let dir: string;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-s3-'));
+  dir = tempDir('local-s3');
   server = await spawnS3Server({ directory: dir, buckets: [BUCKET], faults: { rate: 0.5, holdMs: 1500 } });
   client = localS3Client(server.endpoint);
 });

@@ -4,7 +4,6 @@
  * detector at its most sensitive; landmarks where faces have them. Needs the built layer.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { buildMosaic, MOSAICS } from '../../bench/mosaic';
@@ -21,6 +20,7 @@ import { FACES_DIR, readLabels, startImageServer, withExifOrientation6, type Ima
 import { layerOpenCv } from '../helpers/opencv';
 import { findsFaceAgain } from '../helpers/redaction';
 import { localS3Client } from '../helpers/s3';
+import { tempDir } from '../helpers/temp';
 
 jest.setTimeout(300_000);
 
@@ -221,7 +221,7 @@ describe('through the bundled function', () => {
   let images: ImageServer;
   let stack: LocalStack;
   let s3: S3Client;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'redact-s3-'));
+  const dataDir = tempDir('redact-s3');
 
   beforeAll(async () => {
     images = await startImageServer();

@@ -8,7 +8,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AWS_CLI } from '../helpers/clients';
@@ -16,6 +15,7 @@ import { FACES_DIR, readLabels } from '../helpers/image-server';
 import { listKeys, localS3Client, type TestS3 } from '../helpers/s3';
 import { serve, type RunningServe } from '../../local/serve';
 import type { BatchReport } from '../../local/event-source-mapping';
+import { tempDir } from '../helpers/temp';
 
 jest.setTimeout(240_000);
 
@@ -38,8 +38,8 @@ function aws(...args: string[]): Promise<number> {
 }
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'uploads-faults-'));
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'uploads-faults-cli-'));
+  dataDir = tempDir('uploads-faults', { memory: true });
+  work = tempDir('uploads-faults-cli');
   local = await serve({ port: 0, s3Port: 0, filesPort: 0, dataDir, uploads: { s3Faults: 0.2, visibilityTimeoutMs: 8000, onBatch: (r) => reports.push(r) }, log: () => undefined });
   client = localS3Client(local.stack.s3.endpoint);
   s3 = { server: local.stack.s3, client, directory: dataDir, bucket: local.stack.bucket, close: async () => undefined };

@@ -8,7 +8,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AWS_CLI } from '../helpers/clients';
@@ -17,6 +16,7 @@ import { listKeys, localS3Client, type TestS3 } from '../helpers/s3';
 import { serve, usage, type RunningServe } from '../../local/serve';
 import type { BatchReport } from '../../local/event-source-mapping';
 import { decodeEventKey } from '../../functions/detect-faces/uploads/events';
+import { tempDir } from '../helpers/temp';
 
 jest.setTimeout(180_000);
 
@@ -100,8 +100,8 @@ function breakPrefix(prefix: string): () => void {
 
 beforeAll(async () => {
   process.env.FACE_UPLOAD_MAX_RECEIVE_COUNT = String(MAX_RECEIVES);
-  dataDir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'uploads-s3-'));
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'uploads-cli-'));
+  dataDir = tempDir('uploads-s3', { memory: true });
+  work = tempDir('uploads-cli');
   local = await serve({ port: 0, s3Port: 0, filesPort: 0, dataDir, uploads: { visibilityTimeoutMs: VISIBILITY_MS, onBatch: (r) => reports.push(r) }, log: (l) => logs.push(l) });
   client = localS3Client(local.stack.s3.endpoint);
   s3 = { server: local.stack.s3, client, directory: dataDir, bucket: local.stack.bucket, close: async () => undefined };

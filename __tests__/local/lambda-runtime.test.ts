@@ -2,13 +2,13 @@
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { FunctionRuntime } from '../../local/lambda-runtime';
+import { tempDir } from '../helpers/temp';
 
 jest.setTimeout(30_000);
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-'));
+const dir = tempDir('runtime');
 const bundle = path.join(dir, 'index.js');
 fs.writeFileSync(
   bundle,

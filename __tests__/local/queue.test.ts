@@ -1,8 +1,8 @@
 /** The local queue's SQS semantics: visibility, receive counts, receipt handles per delivery, dead letters. The queue's clock is given. */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { LocalQueue } from '../../local/queue';
+import { tempDir } from '../helpers/temp';
 
 describe('queue', () => {
   test('a received message is invisible for the visibility timeout, then comes back with its receive count', () => {
@@ -61,7 +61,7 @@ describe('queue', () => {
 
   test('past the receive limit a message moves to the dead-letter queue (and its folder)', () => {
     let now = 0;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlq-'));
+    const dir = tempDir('dlq');
     try {
       const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 10, maxReceiveCount: 2, now: () => now, deadLetterDir: dir });
       const id = q.send('poison');

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fixtureZips } from '../helpers/stack-fixture';
+import { tempDir } from '../helpers/temp';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** What a synth reads: the app, its constructs, the bundler and the functions it bundles, the Node version (.nvmrc). */
@@ -39,7 +40,7 @@ function synthIn(dir: string): string {
 }
 
 describe('npm run synth', () => {
-  const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'synth-')));
+  const dirs = [0, 1].map(() => tempDir('synth'));
   let first = '';
   let second = '';
 
@@ -96,7 +97,7 @@ describe('npm run synth', () => {
 });
 
 describe('cdktf synth on a checkout without functions/dist', () => {
-  const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'synth-bare-')));
+  const dirs = [0, 1].map(() => tempDir('synth-bare'));
   afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
   const cdktfSynth = (dir: string, env: Record<string, string>) => {
@@ -127,7 +128,7 @@ describe('cdktf synth on a checkout without functions/dist', () => {
 });
 
 test('a missing artifact fails the synth with one line naming the command that builds it', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-missing-'));
+  const dir = tempDir('synth-missing');
   try {
     const result = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'main.ts')], {
       cwd: dir,

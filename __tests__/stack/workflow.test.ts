@@ -1,10 +1,10 @@
 /** The GitHub Actions workflow cannot run here; its schema and expressions are checked by action-validator. */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { fromRoot } from '../helpers/paths';
+import { tempDir } from '../helpers/temp';
 
 const WORKFLOW = fromRoot('.github', 'workflows', 'infra.yml');
 
@@ -35,7 +35,7 @@ test('infra workflow is valid', () => {
 
 test('the validator does reject a broken workflow (so the check above means something)', () => {
   const broken = fs.readFileSync(WORKFLOW, 'utf8').replace('runs-on: ubuntu-24.04', 'runs_on: ubuntu-24.04');
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wf-')), 'broken.yml');
+  const file = path.join(tempDir('wf'), 'broken.yml');
   fs.writeFileSync(file, broken);
   expect(validate(file).status).not.toBe(0);
 });

@@ -1,9 +1,9 @@
 /** Cache keys and entries of the build kit: stable keys, entries visible only once complete. */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { cacheKey, CacheEntry, stableJson } from '../../../layer/build-kit/cache';
 import { opencv } from '../../../layer/inputs';
+import { tempDir } from '../../helpers/temp';
 
 describe('cache keys', () => {
   test('stable under key order, different for any changed input', () => {
@@ -15,7 +15,7 @@ describe('cache keys', () => {
   });
 
   test('a cache entry is visible only once committed', () => {
-    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cache-')), 'stage');
+    const dir = path.join(tempDir('cache'), 'stage');
     const entry = new CacheEntry(dir);
     fs.writeFileSync(path.join(entry.begin(), 'half'), 'x');
     expect(entry.exists()).toBe(false);

@@ -9,13 +9,13 @@
 import { spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { inRoot, SANDBOX_UID } from '../../../layer/build-kit/roots';
 import { targets } from '../../../layer/inputs';
 import { planLayer } from '../../../layer/rules/layer-stages';
 import { addonInRoot } from '../../../layer/rules/stages/addon';
 import { HOSTILE_VALUES } from '../../helpers/hostile-values';
+import { tempDir } from '../../helpers/temp';
 
 // For real: the cached smoke roots, as root (the build and CI make them). The command prints its
 // argv and environment NUL-separated; both must come back exactly.
@@ -37,7 +37,7 @@ describe.each([
   const values = ['K=V', '--', '-i', ...HOSTILE_VALUES.map(([, v]) => v)];
 
   const run = (argv: string[]) => {
-    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'in-root-'));
+    const scratch = tempDir('in-root');
     try {
       const binds = emulator ? [{ from: emulatorOnHost, to: emulator, readOnly: true }] : [];
       const full = inRoot(root, env, argv, { overlay: path.join(scratch, 'o'), binds, emulator });
@@ -83,7 +83,7 @@ describe('the addon step\'s sandbox, in the x86_64 smoke root', () => {
   });
   afterAll(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
   beforeEach(() => {
-    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-'));
+    scratch = tempDir('sandbox');
     for (const d of ['work', 'opencv', 'node/bin', 'node/include']) fs.mkdirSync(path.join(scratch, d), { recursive: true });
   });
   afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));

@@ -5,13 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { acquireLock, LockBusy } from '../../../layer/build-kit/lock';
 import { fromRoot } from '../../helpers/paths';
+import { tempDir } from '../../helpers/temp';
 
 const LOCK_MODULE = fromRoot('layer', 'build-kit', 'lock.ts');
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'lock-'));
+const tmp = () => tempDir('lock');
 
 /** A process that tries to take the lock, prints `held` or `busy`, holds it `holdMs`, then exits (or is killed). */
 function contender(dir: string, holdMs: number) {

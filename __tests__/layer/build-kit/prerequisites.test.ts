@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_DEBIAN_MIRROR, debianMirror, parseDebianMirror, requireArchive, requireCommands, requireRoot } from '../../../layer/build-kit/prerequisites';
 import { MissingPrerequisite } from '../../../layer/build-kit/steps';
+import { tempDir } from '../../helpers/temp';
 
 test('not root', () => {
   expect(() => requireRoot(1000)).toThrow(MissingPrerequisite);
@@ -25,7 +26,7 @@ test('no network to the package archive', async () => {
 });
 
 test('end to end: build:layer without debootstrap exits 2 with one line', () => {
-  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'layer-cache-'));
+  const cache = tempDir('layer-cache');
   const result = spawnSync(process.execPath, [path.resolve('node_modules/tsx/dist/cli.mjs'), 'layer/build.ts'], {
     encoding: 'utf8',
     env: { PATH: '/nonexistent', HOME: os.homedir(), LAYER_CACHE_DIR: cache },

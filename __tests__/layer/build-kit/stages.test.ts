@@ -5,12 +5,12 @@
  * the log's last lines.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { codeClosure, planStages, runStages, stageKeys, type StageDef } from '../../../layer/build-kit/stages';
 import { formatDuration, StepFailed } from '../../../layer/build-kit/steps';
+import { tempDir } from '../../helpers/temp';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'stages-'));
+const tmp = () => tempDir('stages');
 
 /** root -> compile -> link, plus a pinned download; outputs under `cache`. */
 function table(cache: string, runs: string[], overrides: Partial<Record<string, Partial<StageDef>>> = {}): StageDef[] {

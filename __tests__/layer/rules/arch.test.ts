@@ -10,6 +10,7 @@ import { parseElfMachine, readElfMachine } from '../../../layer/build-kit/elf';
 import { BUILD_GOALS, planLayer } from '../../../layer/rules/layer-stages';
 import { requireCommands } from '../../../layer/build-kit/prerequisites';
 import { fromRoot } from '../../helpers/paths';
+import { tempDir } from '../../helpers/temp';
 
 const text = (file: string) => fs.readFileSync(file, 'utf8');
 const tsx = path.resolve('node_modules/tsx/dist/cli.mjs');
@@ -35,16 +36,18 @@ describe('--arch', () => {
   });
 
   test('end to end: build:layer with an unknown arch exits 2 with one line, before touching anything', () => {
+    const cacheDir = path.join(tempDir('arch-cache'), 'never-created');
     const result = spawnSync(process.execPath, [tsx, 'layer/build.ts', '--arch', 'arm'], {
       encoding: 'utf8',
-      env: { PATH: '/nonexistent', HOME: os.homedir(), LAYER_CACHE_DIR: path.join(os.tmpdir(), 'never-created') },
+      env: { PATH: '/nonexistent', HOME: os.homedir(), LAYER_CACHE_DIR: cacheDir },
     });
     expect(result.status).toBe(2);
     expect(result.stderr.trim().split('\n')).toEqual(['build:layer: --arch "arm" is not a Lambda architecture: use x86_64 or arm64']);
+    expect(fs.existsSync(cacheDir)).toBe(false);
   });
 
   test('verify:layer --arch arm64 without the zip says how to build it', () => {
-    const result = spawnSync(process.execPath, [tsx, 'layer/verify.ts', '--arch', 'arm64', '--no-smoke', path.join(os.tmpdir(), 'missing-arm64.zip')], {
+    const result = spawnSync(process.execPath, [tsx, 'layer/verify.ts', '--arch', 'arm64', '--no-smoke', path.join(tempDir('arch-zip'), 'missing-arm64.zip')], {
       encoding: 'utf8',
     });
     expect(result.status).toBe(2);

@@ -1,17 +1,17 @@
 /** The layer's models: the committed YuNet copy (or an override) used only with its pinned sha256, no network. */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { sha256File } from '../../../layer/build-kit/cache';
 import { MODEL_FILES } from '../../../functions/detect-faces/detect/detectors';
 import { models } from '../../../layer/inputs';
 import { isCommittedModel, ModelChecksumMismatch, resolveCommittedModel } from '../../../layer/rules/models';
 import { PROJECT_ROOT } from '../../helpers/paths';
+import { tempDir } from '../../helpers/temp';
 
 describe('YuNet model source', () => {
   const yunet = models.find(isCommittedModel)!;
   const envName = yunet.source.localPathEnv;
-  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'models-'));
+  const tmp = () => tempDir('models');
 
   test('the committed copy is used, verified, with no network', () => {
     expect(resolveCommittedModel(yunet, PROJECT_ROOT, {})).toBe(path.join(PROJECT_ROOT, yunet.source.repoPath));

@@ -5,14 +5,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fromRoot } from '../../helpers/paths';
+import { tempDir } from '../../helpers/temp';
 
 const SCRIPT = fromRoot('layer', 'scripts', 'licence-of.sh');
 
 function setup(owners: Record<string, string>) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'licence-'));
+  const dir = tempDir('licence');
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin);
   const cases = Object.entries(owners)

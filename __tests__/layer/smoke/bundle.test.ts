@@ -3,16 +3,16 @@
  * the unpacked layer on NODE_PATH and its models as MODELS_DIR (verify.ts runs it in a root at /opt).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { bundleSmoke, runSmokeHere } from '../../../layer/smoke/bundle';
 import { unpackLayer } from '../../../local/layer';
 import { fromRoot } from '../../helpers/paths';
+import { tempDir } from '../../helpers/temp';
 
 jest.setTimeout(120_000);
 
 test('finds the sample face with both detectors and reports its timings', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-here-'));
+  const dir = tempDir('smoke-here');
   try {
     const script = await bundleSmoke(path.join(dir, 'smoke.js'));
     const layer = unpackLayer(fromRoot('layer', 'dist', 'opencv-layer-x86_64.zip'));

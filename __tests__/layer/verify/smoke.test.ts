@@ -4,10 +4,9 @@
  * The cache is a scratch one (LAYER_CACHE_DIR, set before the modules that read it load).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { tempDir } from '../../helpers/temp';
 
-const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-cache-'));
+const cache = tempDir('verify-cache');
 process.env.LAYER_CACHE_DIR = cache;
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded after LAYER_CACHE_DIR is set */
 const { acquireLock, LockBusy } = require('../../../layer/build-kit/lock') as typeof import('../../../layer/build-kit/lock');
