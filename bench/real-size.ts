@@ -25,6 +25,7 @@ import { decodeYunet, padTo32, YUNET_OUTPUT_NAMES } from '../functions/detect-fa
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { decodeImage, drawBoxes, encodeJpeg } from '../functions/detect-faces/output/image';
 import { unpackLayer } from '../local/layer';
+import { DETECT_ENV, QUIET_OPENCV_LOG_LEVEL } from '../functions/detect-faces/contract';
 import { FACES_DIR } from '../__tests__/helpers/image-server';
 import { recallPrecision } from '../__tests__/helpers/metrics';
 import { bigAndSmall, buildMosaic, MOSAICS, trainingPhotos, type Truth } from './mosaic';
@@ -178,7 +179,7 @@ export function table(header: string[], rows: (string | number)[][]): string {
 /** A fresh process: addon, detector, then one request on `file`; its VmHWM before and after. */
 function peakRss(file: string, minFaceSize?: number): { baselineMb: number; peakMb: number; faces: number } {
   const args = [...process.execArgv, __filename, '--rss-child', file, ...(minFaceSize ? [String(minFaceSize)] : [])];
-  const res = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, OPENCV_LOG_LEVEL: 'ERROR' } });
+  const res = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, [DETECT_ENV.opencvLogLevel.env]: QUIET_OPENCV_LOG_LEVEL } });
   if (res.status !== 0) throw new Error(`RSS child failed: ${res.stderr}`);
   return JSON.parse(res.stdout.trim().split('\n').pop()!);
 }

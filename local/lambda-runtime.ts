@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { LAMBDA_RUNTIME } from '../layer/inputs';
+import { regionOf } from '../functions/common/contract';
 
 export interface FunctionRuntimeOptions {
   readonly name: string;
@@ -94,8 +95,8 @@ export class FunctionRuntime {
         AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]${randomUUID().replace(/-/g, '')}`,
         LAMBDA_TASK_ROOT: path.dirname(path.resolve(o.bundle)),
         _HANDLER: 'index.handler',
-        AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-        AWS_DEFAULT_REGION: process.env.AWS_REGION ?? 'us-east-1',
+        AWS_REGION: regionOf(process.env),
+        AWS_DEFAULT_REGION: regionOf(process.env),
         AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
         AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
         ...o.environment,

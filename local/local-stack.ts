@@ -13,7 +13,7 @@ import { bundleFunctionAsync, stopBundler, FUNCTION_BUNDLES, type FunctionBundle
 import { loadConfig, type StackConfig } from '../stack/config';
 import { cleanupEnvironment } from '../stack/cleanup-function';
 import { detectEnvironment } from '../stack/detect-function';
-import { S3_CLIENT_ENV } from '../functions/common/contract';
+import { DEFAULT_REGION, S3_CLIENT_ENV } from '../functions/common/contract';
 import { toEnvironment } from '../functions/common/schema';
 import { DETECT_ENV } from '../functions/detect-faces/contract';
 import { PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
@@ -208,7 +208,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
 /** The bucket's CORS as the stack sets it (stack/web-app.ts): the app's origin may POST uploads and GET outputs. */
 async function allowBrowserUploads(endpoint: string, bucket: string, origin: string): Promise<void> {
-  const s3 = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  const s3 = new S3Client({ region: DEFAULT_REGION, endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
   try {
     await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [{ AllowedOrigins: [origin], AllowedMethods: ['POST', 'GET'] }] } }));
   } finally {

@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { kebabCase } from '../functions/common/schema';
 import { DETECT_REQUEST } from '../functions/detect-faces/contract';
 import { startLocalStack } from './local-stack';
 
@@ -44,9 +45,8 @@ async function main(): Promise<void> {
   }
 }
 
-const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 /** `--kebab-case VALUE` for every request field of the contract (values sent as JSON numbers when numeric). */
-const FLAGS = new Map<string, string>(Object.keys(DETECT_REQUEST).map((name) => [`--${kebab(name)}`, name]));
+const FLAGS = new Map<string, string>(Object.keys(DETECT_REQUEST).map((name) => [`--${kebabCase(name)}`, name]));
 
 /** The input, --keep/--no-keep, and request options; validation is the function's (its error names the field). */
 export function parseArgs(args: readonly string[]): { input?: string; keep?: boolean; options: Record<string, unknown> } {

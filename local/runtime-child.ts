@@ -29,7 +29,8 @@ process.on('disconnect', () => process.exit(0));
 
 async function invoke(message: InvokeMessage): Promise<void> {
   if (message.type !== 'invoke') return;
-  const region = process.env.AWS_REGION ?? 'us-east-1';
+  // Set by the parent (lambda-runtime.ts), as Lambda sets it.
+  const region = process.env.AWS_REGION;
   const context = {
     awsRequestId: message.id,
     functionName,

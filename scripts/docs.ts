@@ -7,13 +7,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLEANUP_ENV } from '../functions/cleanup/contract';
 import { WEB_API_ENV } from '../functions/web-api/contract';
-import { accepted, markdownTable, shownDefault, type EnvSchema } from '../functions/common/schema';
+import { accepted, kebabCase, markdownTable, shownDefault, type EnvSchema } from '../functions/common/schema';
 import { DETECT_ENV, DETECT_REQUEST } from '../functions/detect-faces/contract';
 import { STACK_SETTINGS } from '../stack/settings';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
-const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 function envTable(schema: EnvSchema): string {
   return markdownTable(Object.values(schema).map((s) => ({ name: s.env, spec: s })), 'variable');
@@ -35,7 +34,7 @@ export function generatedSections(): Record<string, string> {
       .map(([name, s]) => `    ${s.env.padEnd(32)}${`(${name})`.padEnd(26)}default ${shownDefault(s.spec).replace(/`/g, '')}`)
       .join('\n'),
     'help-request': Object.entries(DETECT_REQUEST)
-      .map(([name, spec]) => `    --${kebab(name)} ${spec.kind === 'enum' ? 'NAME' : 'N'}`.padEnd(30) + `"${name}": ${accepted(spec)}`)
+      .map(([name, spec]) => `    --${kebabCase(name)} ${spec.kind === 'enum' ? 'NAME' : 'N'}`.padEnd(30) + `"${name}": ${accepted(spec)}`)
       .join('\n'),
   };
 }

@@ -2,7 +2,6 @@
  * cleanup: deletes old marked images, run by EventBridge Scheduler. Its role may list only under
  * the image prefix and delete only there; the scheduler's role may invoke only this function.
  */
-import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
@@ -29,6 +28,8 @@ export interface CleanupFunctionProps {
   readonly prebuiltZip?: string;
   readonly bucketName: string;
   readonly bucketArn: string;
+  /** The deploying account's id (the stack looks it up once). */
+  readonly accountId: string;
 }
 
 export class CleanupFunction extends Construct {
@@ -66,10 +67,9 @@ export class CleanupFunction extends Construct {
 
     this.deadLetterQueue = deadLetterQueue(this, 'dead-letters', `${name}-dead-letters`);
 
-    const account = new DataAwsCallerIdentity(this, 'account');
     this.schedulerRole = new IamRole(this, 'scheduler-role', {
       name: `${name}-scheduler-role`,
-      assumeRolePolicy: assumeRolePolicy(this, 'scheduler-trust', 'scheduler.amazonaws.com', account.accountId).json,
+      assumeRolePolicy: assumeRolePolicy(this, 'scheduler-trust', 'scheduler.amazonaws.com', props.accountId).json,
     });
     const schedulerPermissions = policyDocument(this, 'scheduler-permissions', [
       { sid: 'InvokeCleanupOnly', actions: ['lambda:InvokeFunction'], resources: [this.fn.function.arn] },

@@ -70,7 +70,7 @@ export function pickSettings<K extends keyof StackConfig>(config: StackConfig, n
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 /** Where stack/opencv-layer.ts puts a layer zip too large for a direct upload. */
-const ARTIFACTS_PREFIX = 'artifacts/';
+export const ARTIFACTS_PREFIX = 'artifacts/';
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 

@@ -7,7 +7,7 @@
  */
 import { Construct } from 'constructs';
 import { toEnvironment } from '../functions/common/schema';
-import { DETECT_ENV } from '../functions/detect-faces/contract';
+import { DETECT_ENV, QUIET_OPENCV_LOG_LEVEL } from '../functions/detect-faces/contract';
 import { FUNCTION_BUNDLES } from '../bundling/functions';
 import type { StackConfig } from './config';
 import { NodejsFunction } from './nodejs-function';
@@ -110,8 +110,7 @@ export function detectEnvironment(config: DetectFunctionSettings, bucketName: st
       uploadPadding: config.uploadPadding,
       // Where the layer puts them (the contract's default, written out for whoever reads the plan).
       modelsDir: DETECT_ENV.modelsDir.default,
-      // OpenCV's own warnings would otherwise go to the logs.
-      opencvLogLevel: 'ERROR',
+      opencvLogLevel: QUIET_OPENCV_LOG_LEVEL,
     }),
   };
 }

@@ -1,4 +1,5 @@
 /** Wires storage, the OpenCV layer and both functions into one stack, and names what to look at after deploy. */
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Fn, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
@@ -53,6 +54,8 @@ export class FaceDetectionStack extends TerraformStack {
       outputLifecycleDays: config.outputLifecycleDays,
     });
     const bucket = this.storage.bucket;
+    // The deploying account, looked up once: the constructs that name it get its id.
+    const accountId = new DataAwsCallerIdentity(this, 'account').accountId;
 
     this.layer = new OpenCvLayer(this, 'opencv-layer', {
       zipPath: config.artifacts.layerZip,
@@ -62,7 +65,7 @@ export class FaceDetectionStack extends TerraformStack {
       bucket: bucket.id,
     });
 
-    this.uploads = new UploadTrigger(this, 'uploads', { settings: pickSettings(config, UPLOAD_TRIGGER_SETTINGS), bucketId: bucket.id, bucketArn: bucket.arn });
+    this.uploads = new UploadTrigger(this, 'uploads', { settings: pickSettings(config, UPLOAD_TRIGGER_SETTINGS), bucketId: bucket.id, bucketArn: bucket.arn, accountId });
     this.detect = new DetectFunction(this, 'detect', {
       settings: pickSettings(config, DETECT_FUNCTION_SETTINGS),
       prebuiltZip: config.artifacts.detectZip,
@@ -81,6 +84,7 @@ export class FaceDetectionStack extends TerraformStack {
       prebuiltZip: config.artifacts.cleanupZip,
       bucketName: bucket.id,
       bucketArn: bucket.arn,
+      accountId,
     });
 
     const detectFn = this.detect.fn.function;
@@ -112,7 +116,7 @@ export class FaceDetectionStack extends TerraformStack {
     });
 
     if (config.webApp) {
-      this.webApp = new WebApp(this, 'web-app', { settings: pickSettings(config, WEB_APP_SETTINGS), prebuiltZip: config.artifacts.webApiZip, bucketName: bucket.id, bucketArn: bucket.arn });
+      this.webApp = new WebApp(this, 'web-app', { settings: pickSettings(config, WEB_APP_SETTINGS), prebuiltZip: config.artifacts.webApiZip, bucketName: bucket.id, bucketArn: bucket.arn, accountId });
       const pool = this.webApp.userPool;
       new TerraformOutput(this, 'app_url', { description: 'The web app: sign in, drop photos, get them back redacted', value: this.webApp.appUrl });
       new TerraformOutput(this, 'invite_command', {

@@ -4,6 +4,7 @@ import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import { Construct } from 'constructs';
 import { LAMBDA_RUNTIME, opencv, type LayerArch } from '../layer/inputs';
 import { Artifact } from './artifact';
+import { ARTIFACTS_PREFIX } from './config';
 
 export interface OpenCvLayerProps {
   readonly zipPath: string;
@@ -33,7 +34,7 @@ export class OpenCvLayer extends Construct {
     if (this.viaS3) {
       const object = new S3Object(this, 'upload', {
         bucket: props.bucket,
-        key: `artifacts/layers/${props.layerName}.zip`,
+        key: `${ARTIFACTS_PREFIX}layers/${props.layerName}.zip`,
         source: zip.asset.path,
         sourceHash: zip.sourceCodeHash,
       });

@@ -4,11 +4,14 @@
  * and `help`'s tables are generated from this table.
  */
 import { CLEANUP_ENV } from '../functions/cleanup/contract';
-import { LOG_LEVELS } from '../functions/common/contract';
+import { DEFAULT_REGION, LOG_LEVELS } from '../functions/common/contract';
 import { bool, int, oneOf, str, type ValueSpec } from '../functions/common/schema';
 import { DETECT_ENV, FULL_VCPU_MEMORY_MB, UPLOAD_DEFAULTS_ENV } from '../functions/detect-faces/contract';
 import { LAYER_ARCHES } from '../layer/inputs';
 import { CRON, RATE } from './schedule';
+
+/** An AWS region's name. */
+const REGION = { pattern: /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, expected: 'an AWS region such as us-east-1' };
 
 const DETECT_TIMEOUT_SECONDS = int(30, 3, 900, 'timeout of detect-faces, seconds');
 
@@ -22,7 +25,7 @@ export const DEAD_LETTER_RETENTION_DAYS = 14;
  */
 export const STACK_SETTINGS = {
   stackName: { env: 'FACE_STACK_NAME', spec: str({ default: 'face-detection', pattern: /^[A-Za-z][A-Za-z0-9-]{0,63}$/, expected: 'letters, digits and hyphens, starting with a letter', doc: 'name of the stack, prefix of every resource name' }) },
-  region: { env: 'AWS_REGION', spec: str({ default: 'us-east-1', pattern: /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, expected: 'an AWS region such as us-east-1', doc: 'AWS region of the stack' }) },
+  region: { env: 'AWS_REGION', spec: str({ default: DEFAULT_REGION, ...REGION, doc: 'AWS region of the stack' }) },
   bucketName: { env: 'FACE_BUCKET_NAME', spec: str({ expected: "S3's bucket naming rules", doc: 'exact bucket name; unset: Terraform picks a unique name from `bucketPrefix`' }) },
   bucketPrefix: { env: 'FACE_BUCKET_PREFIX', spec: str({ default: 'face-detection-', pattern: /^[a-z0-9][a-z0-9.-]{0,36}$/, expected: 'lower-case letters, digits, dots and hyphens, at most 37 characters', doc: 'prefix of the generated bucket name' }) },
   imagePrefix: { env: 'FACE_IMAGE_PREFIX', spec: { ...DETECT_ENV.imagePrefix, doc: 'key prefix of the marked images; the public grant, lifecycle and cleanup are scoped to it' } },
@@ -75,7 +78,7 @@ export const STACK_SETTINGS = {
   webApiZip: { env: 'FACE_WEB_API_ZIP', spec: str({ doc: 'a prebuilt web-api zip to deploy; unset: bundled while synthesizing' }) },
   stateBucket: { env: 'FACE_STATE_BUCKET', spec: str({ expected: "S3's bucket naming rules", doc: 'S3 bucket of the Terraform state (S3-native locking); unset: a local state file' }) },
   stateKey: { env: 'FACE_STATE_KEY', spec: str({ default: 'face-detection/terraform.tfstate', pattern: /^[A-Za-z0-9!_.*'()/-]+$/, expected: 'an S3 key', doc: 'key of the Terraform state object' }) },
-  stateRegion: { env: 'FACE_STATE_REGION', spec: str({ pattern: /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, expected: 'an AWS region such as us-east-1', doc: "region of the state bucket; unset: the stack's region" }) },
+  stateRegion: { env: 'FACE_STATE_REGION', spec: str({ ...REGION, doc: "region of the state bucket; unset: the stack's region" }) },
 } as const satisfies Record<string, { env: string; spec: ValueSpec }>;
 
 /** FACE_UPLOAD_MARK=fill ...: the function's UPLOAD_* settings (contract UPLOAD_DEFAULTS_ENV), one per request field. */

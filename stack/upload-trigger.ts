@@ -5,7 +5,6 @@
  * `uploadMaxReceiveCount` receives; typed failures never come back (the function records them
  * and acknowledges the message). Only S3, for this bucket in this account, may send to the queue.
  */
-import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import type { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import type { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
@@ -29,6 +28,8 @@ export interface UploadTriggerProps {
   readonly settings: UploadTriggerSettings;
   readonly bucketId: string;
   readonly bucketArn: string;
+  /** The deploying account's id (the stack looks it up once). */
+  readonly accountId: string;
 }
 
 /** AWS's guidance for Lambda on SQS: a visibility timeout of at least six times the function timeout. */
@@ -62,7 +63,6 @@ export class UploadTrigger extends Construct {
       redriveAllowPolicy: Fn.jsonencode({ redrivePermission: 'byQueue', sourceQueueArns: [this.queue.arn] }),
     });
 
-    const account = new DataAwsCallerIdentity(this, 'account');
     const document = policyDocument(this, 'queue-policy-document', [
       {
         sid: 'S3NotificationsFromThisBucketOnly',
@@ -71,7 +71,7 @@ export class UploadTrigger extends Construct {
         principals: [{ type: 'Service', identifiers: ['s3.amazonaws.com'] }],
         conditions: [
           { test: 'ArnEquals', variable: 'aws:SourceArn', values: [props.bucketArn] },
-          { test: 'StringEquals', variable: 'aws:SourceAccount', values: [account.accountId] },
+          { test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.accountId] },
         ],
       },
       {

@@ -22,7 +22,6 @@ import { CognitoManagedLoginBranding } from '@cdktf/provider-aws/lib/cognito-man
 import { CognitoUserPool } from '@cdktf/provider-aws/lib/cognito-user-pool';
 import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool-client';
 import { CognitoUserPoolDomain } from '@cdktf/provider-aws/lib/cognito-user-pool-domain';
-import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { S3BucketCorsConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-cors-configuration';
 import { Construct } from 'constructs';
@@ -45,6 +44,8 @@ export interface WebAppProps {
   readonly prebuiltZip?: string;
   readonly bucketName: string;
   readonly bucketArn: string;
+  /** The deploying account's id (the stack looks it up once). */
+  readonly accountId: string;
 }
 
 /** web-api answers in milliseconds (it signs and reads small records): a small function, a short timeout. */
@@ -119,9 +120,8 @@ export class WebApp extends Construct {
       tokenValidityUnits: [{ accessToken: 'minutes', idToken: 'minutes', refreshToken: 'days' }],
     });
 
-    const account = new DataAwsCallerIdentity(this, 'account');
     this.domain = new CognitoUserPoolDomain(this, 'domain', {
-      domain: config.authDomainPrefix ?? `${config.stackName}-${account.accountId}`,
+      domain: config.authDomainPrefix ?? `${config.stackName}-${props.accountId}`,
       userPoolId: this.userPool.id,
       managedLoginVersion: 2,
     });

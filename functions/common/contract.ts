@@ -5,6 +5,15 @@
  */
 import { int, str, type EnvSchema } from './schema';
 
+/** The region where none is set (local runs and tests: Lambda always sets AWS_REGION); the stack's default too. */
+export const DEFAULT_REGION = 'us-east-1';
+/** The region the SDK clients and the local runtime use: AWS_REGION, else DEFAULT_REGION. */
+export const regionOf = (env: Record<string, string | undefined>): string => env.AWS_REGION || DEFAULT_REGION;
+
+/** The stable codes of the functions' typed errors (`errorType` of a failed invocation or record). */
+export const ERROR_CODES = ['InvalidInput', 'UrlNotAllowed', 'DownloadFailed', 'TooLarge', 'UnsupportedImage', 'StorageFailed', 'ConfigurationError', 'Internal'] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 /** The levels of the functions' log lines (Lambda's application log levels, in lower case). */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -2,16 +2,9 @@
  * Typed errors with stable codes. Callers branch on `code`; `message` says what to do about it.
  * Everything thrown by the pipeline is one of these or becomes `Internal` at the edge.
  */
+import type { ErrorCode } from './contract';
 
-export type ErrorCode =
-  | 'InvalidInput'
-  | 'UrlNotAllowed'
-  | 'DownloadFailed'
-  | 'TooLarge'
-  | 'UnsupportedImage'
-  | 'StorageFailed'
-  | 'ConfigurationError'
-  | 'Internal';
+export type { ErrorCode };
 
 export class ServiceError extends Error {
   constructor(

@@ -4,14 +4,13 @@
  * required, which keeps streamed uploads byte-exact on servers without aws-chunked support.
  */
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { S3_CLIENT_ENV } from './contract';
+import { regionOf, S3_CLIENT_ENV } from './contract';
 import { settingsFromEnv } from './settings';
 
 export function s3ClientFromEnv(env: Record<string, string | undefined> = process.env, extra: S3ClientConfig = {}): S3Client {
   const { s3Endpoint: endpoint, s3AttemptTimeoutMs } = settingsFromEnv(S3_CLIENT_ENV, env);
   return new S3Client({
-    // Lambda sets AWS_REGION (the SDK reads it too); the fallback is for local runs.
-    region: env.AWS_REGION || 'us-east-1',
+    region: regionOf(env),
     // Throttling and 5xx are retried with backoff by the SDK's standard retry strategy.
     maxAttempts: 5,
     // Without these a dropped connection waits for the Lambda timeout instead of failing the attempt;

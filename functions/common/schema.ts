@@ -66,6 +66,9 @@ export type EnvSetting = ValueSpec & { readonly env: string };
 export type EnvSchema = Record<string, EnvSetting>;
 export type EnvValues<S extends EnvSchema> = { -readonly [K in keyof S]: ValueOf<S[K]> };
 
+/** A field's name as a flag or S3 metadata key: minFaceSize -> min-face-size (S3 keeps metadata keys lower-case). */
+export const kebabCase = (field: string) => field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 export const int = <D extends number | undefined>(d: D, min: number, max: number, doc: string) => ({ kind: 'int' as const, default: d, min, max, doc });
 export const num = <D extends number | undefined>(d: D, min: number, max: number, doc: string) => ({ kind: 'number' as const, default: d, min, max, doc });
 export const oneOf = <V extends string, D extends V | undefined = V>(values: readonly V[], d: D, doc: string) => ({ kind: 'enum' as const, values, default: d, doc });

@@ -3,7 +3,7 @@
  * and the options its contract lists (each named in the error with its accepted range).
  */
 import { invalidInput } from '../common/errors';
-import { accepted, parseValue, type ValueSpec } from '../common/schema';
+import { accepted, kebabCase, parseValue, type ValueSpec } from '../common/schema';
 import { DETECT_REQUEST, type DetectRequestOptions } from './contract';
 
 export interface DetectRequest extends DetectRequestOptions {
@@ -63,8 +63,8 @@ export interface OptionSource {
 
 export const JSON_EVENT: OptionSource = { name: (field) => field, typed: true, defaults: true, what: '' };
 
-/** minFaceSize -> min-face-size: the redact CLI's flag names, and S3 user metadata (which S3 keeps lower-case). */
-export const kebabCase = (field: string) => field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** The redact CLI's flag names are the S3 user metadata's (minFaceSize -> min-face-size). */
+export { kebabCase };
 
 export const S3_METADATA: OptionSource = { name: kebabCase, typed: false, defaults: false, what: 'metadata ' };
 

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { toEnvironment } from '../../functions/common/schema';
-import { DETECT_ENV } from '../../functions/detect-faces/contract';
+import { DETECT_ENV, QUIET_OPENCV_LOG_LEVEL } from '../../functions/detect-faces/contract';
 import { JPEG_LOSSLESS_PACKAGE } from '../../functions/detect-faces/output/lossless-package';
 import { LAMBDA_RUNTIME } from '../inputs';
 
@@ -41,7 +41,7 @@ export interface SmokeReport {
 export function runSmokeHere(script: string, layer: { nodeModules: string; modelsDir: string }, image: string): SmokeReport {
   const res = spawnSync(process.execPath, [script, image], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, NODE_PATH: layer.nodeModules, ...toEnvironment(DETECT_ENV, { modelsDir: layer.modelsDir, opencvLogLevel: 'ERROR' }) },
+    env: { PATH: process.env.PATH, NODE_PATH: layer.nodeModules, ...toEnvironment(DETECT_ENV, { modelsDir: layer.modelsDir, opencvLogLevel: QUIET_OPENCV_LOG_LEVEL }) },
   });
   if (res.status !== 0) throw new Error(`smoke process failed: ${res.stderr}`);
   return JSON.parse(res.stdout.trim().split('\n').pop()!) as SmokeReport;

@@ -8,6 +8,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DETECT_ENV, QUIET_OPENCV_LOG_LEVEL } from '../../functions/detect-faces/contract';
 import { CACHE_DIR, CACHE_HOME, debian, LAMBDA_RUNTIME, LAYER_ARCH, node, verifyReportPath, type ArchTarget } from '../inputs';
 import { sha256File } from '../build-kit/cache';
 import { ensureNodeDist } from '../build-kit/node-dist';
@@ -31,7 +32,7 @@ const LAMBDA_ENV = {
   LD_LIBRARY_PATH: '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib',
   PATH: '/var/lang/bin:/usr/local/bin:/usr/bin:/bin:/opt/bin',
   TZ: ':UTC',
-  OPENCV_LOG_LEVEL: 'ERROR',
+  [DETECT_ENV.opencvLogLevel.env]: QUIET_OPENCV_LOG_LEVEL,
 };
 
 interface SmokeResult {

@@ -42,6 +42,12 @@ export const UPLOAD_DEFAULT_OF = {
   output: 'uploadOutput',
 } as const satisfies Record<keyof typeof DETECT_REQUEST, keyof typeof UPLOAD_DEFAULTS_ENV>;
 
+/**
+ * OpenCV's log level wherever this project starts the addon (the stack, the local runner, the smoke
+ * runs, the bench): OpenCV's own warnings would otherwise go to the logs.
+ */
+export const QUIET_OPENCV_LOG_LEVEL = 'ERROR';
+
 /** The environment detect-faces reads at cold start. */
 export const DETECT_ENV = {
   bucket: { env: 'BUCKET_NAME', ...str({ required: true, doc: 'bucket the marked images go to' }) },
@@ -63,7 +69,7 @@ export const DETECT_ENV = {
   modelsDir: { env: 'MODELS_DIR', ...str({ default: '/opt/models', doc: 'folder of the detector models (the layer puts them in /opt/models)' }) },
   threads: { env: 'OPENCV_THREADS', ...int(0, 0, 64, "OpenCV worker threads; 0 keeps OpenCV's default") },
   // Read by OpenCV itself, which takes many forms (any case, single letters, per-tag `dnn:DEBUG`): passed through as it is.
-  opencvLogLevel: { env: 'OPENCV_LOG_LEVEL', ...str({ doc: "OpenCV's own log level (ERROR, WARNING, INFO, ...); unset: OpenCV's default (WARNING). The stack sets ERROR" }) },
+  opencvLogLevel: { env: 'OPENCV_LOG_LEVEL', ...str({ doc: `OpenCV's own log level (ERROR, WARNING, INFO, ...); unset: OpenCV's default (WARNING). The stack sets ${QUIET_OPENCV_LOG_LEVEL}` }) },
   allowLoopbackPrefixes: {
     env: 'ALLOW_LOOPBACK_PREFIXES',
     ...str({

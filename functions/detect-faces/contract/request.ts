@@ -1,5 +1,6 @@
 /** A direct invocation of detect-faces: the request's fields, and the result or error it answers with. */
 import { int, num, oneOf, type ValueOf } from '../../common/schema';
+import type { ErrorCode } from '../../common/contract';
 
 /** `box` draws rectangles; the others redact: `fill` (solid, the safe choice), `pixelate`, `blur`. */
 export const MARK_MODES = ['box', 'fill', 'pixelate', 'blur'] as const;
@@ -102,6 +103,6 @@ export interface DetectResult {
 
 /** The body of a failed invocation (Lambda builds it from the error's name and message). */
 export interface DetectError {
-  errorType: 'InvalidInput' | 'UrlNotAllowed' | 'DownloadFailed' | 'TooLarge' | 'UnsupportedImage' | 'StorageFailed' | 'Internal';
+  errorType: ErrorCode;
   errorMessage: string;
 }

@@ -218,7 +218,7 @@ async function processCreated<I>(
       const error = asServiceError(err);
       if (RETRIED.has(error.code)) throw error;
       // ConfigurationError, the one code outside the contract's list, is among the retried ones.
-      await writeRecord({ errorType: error.code as UploadErrorRecord['errorType'], errorMessage: error.message, source });
+      await writeRecord({ errorType: error.code, errorMessage: error.message, source });
       // A refused version keeps no output: an older version's goes.
       await uploads.deleteIfNotNewer(keys.outputKey, source, writes());
       outcome = 'refused';

@@ -10,6 +10,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { storageFailed } from '../../common/errors';
 import type { UploadQueue } from './batch';
 import { receiveCount } from './versions';
+import { regionOf } from '../../common/contract';
 
 export interface QueueUrls {
   readonly queueUrl?: string;
@@ -44,7 +45,7 @@ export function createSqsUploadQueue(sqs: SQSClient, urls: QueueUrls): UploadQue
 
 export function sqsClientFromEnv(endpoint: string | undefined): SQSClient {
   return new SQSClient({
-    region: process.env.AWS_REGION || 'us-east-1',
+    region: regionOf(process.env),
     maxAttempts: 3,
     ...(endpoint ? { endpoint } : {}),
   });
