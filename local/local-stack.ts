@@ -17,7 +17,7 @@ import { DEFAULT_REGION, S3_CLIENT_ENV } from '../functions/common/contract';
 import { toEnvironment } from '../functions/common/schema';
 import { DETECT_ENV } from '../functions/detect-faces/contract';
 import { PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
-import { webApiEnvironment, type SignInService } from '../stack/web-app';
+import { bucketCorsRules, WEB_API_MEMORY_MB, WEB_API_TIMEOUT_SECONDS, webApiEnvironment, type SignInService } from '../stack/web-app';
 import { startFileServer, type LocalFileServer } from './file-server';
 import { FunctionRuntime } from './lambda-runtime';
 import { layerZipPath } from '../layer/inputs';
@@ -178,8 +178,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     webApi = new FunctionRuntime({
       name: `${config.stackName}-web-api`,
       bundle: bundles['web-api'],
-      timeoutSeconds: 10,
-      memoryMb: 256,
+      timeoutSeconds: WEB_API_TIMEOUT_SECONDS,
+      memoryMb: WEB_API_MEMORY_MB,
       environment: { ...webApiEnvironment(config, bucket, options.webApp.signIn), ...localS3Environment(s3.endpoint) },
     });
     await allowBrowserUploads(s3.endpoint, bucket, options.webApp.origin);
@@ -210,7 +210,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 async function allowBrowserUploads(endpoint: string, bucket: string, origin: string): Promise<void> {
   const s3 = new S3Client({ region: DEFAULT_REGION, endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
   try {
-    await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [{ AllowedOrigins: [origin], AllowedMethods: ['POST', 'GET'] }] } }));
+    const rules = bucketCorsRules(origin).map((r) => ({ AllowedOrigins: [r.origin], AllowedMethods: [r.method], MaxAgeSeconds: r.maxAgeSeconds }));
+    await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: rules } }));
   } finally {
     s3.destroy();
   }

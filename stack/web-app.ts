@@ -49,8 +49,8 @@ export interface WebAppProps {
 }
 
 /** web-api answers in milliseconds (it signs and reads small records): a small function, a short timeout. */
-const WEB_API_MEMORY_MB = 256;
-const WEB_API_TIMEOUT_SECONDS = 10;
+export const WEB_API_MEMORY_MB = 256;
+export const WEB_API_TIMEOUT_SECONDS = 10;
 /** The stage's access log line (API Gateway's $context variables); the user as the token's subject, never the token. */
 const ACCESS_LOG_FORMAT = {
   requestId: '$context.requestId',
@@ -205,14 +205,19 @@ export class WebApp extends Construct {
 
     new S3BucketCorsConfiguration(this, 'bucket-cors', {
       bucket: props.bucketName,
-      corsRule: [
-        // The page's form POST of an upload; S3 reads the fields, no header needs allowing.
-        { allowedOrigins: [this.api.apiEndpoint], allowedMethods: ['POST'], maxAgeSeconds: UPLOAD_URL_SECONDS },
-        // The redacted image through its presigned GET.
-        { allowedOrigins: [this.api.apiEndpoint], allowedMethods: ['GET'], maxAgeSeconds: 3600 },
-      ],
+      corsRule: bucketCorsRules(this.api.apiEndpoint).map((r) => ({ allowedOrigins: [r.origin], allowedMethods: [r.method], maxAgeSeconds: r.maxAgeSeconds })),
     });
   }
+}
+
+/** The bucket's CORS for the app's origin (the stack's, and the local bucket's in `npm run serve`). */
+export function bucketCorsRules(origin: string): { origin: string; method: 'POST' | 'GET'; maxAgeSeconds: number }[] {
+  return [
+    // The page's form POST of an upload; S3 reads the fields, no header needs allowing.
+    { origin, method: 'POST', maxAgeSeconds: UPLOAD_URL_SECONDS },
+    // The redacted image through its presigned GET.
+    { origin, method: 'GET', maxAgeSeconds: 3600 },
+  ];
 }
 
 /** Who signs users in, as web-api needs to know it: Cognito on AWS, the local issuer in `npm run serve`. */

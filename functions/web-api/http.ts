@@ -7,11 +7,11 @@ import { invalidInput } from '../common/errors';
 import { createUpload, getUpload, listUploads, type ApiDeps } from './api';
 import { verifyCaller, type TokenCheck } from './auth';
 import { APP_PATH, WEB_API_ROUTES, type HttpApiEvent, type HttpApiResponse, type WebApiRouteKey } from './contract';
-
-export type { HttpApiEvent, HttpApiResponse };
 import { asApiFailure, ApiFailure } from './failures';
 import { UnusableSubject } from './ids';
 import { appPage, type AppPageConfig } from './page';
+
+export type { HttpApiEvent, HttpApiResponse };
 
 export interface HttpDeps extends ApiDeps {
   readonly tokens: TokenCheck;
