@@ -11,7 +11,7 @@ import { CLEANUP_ENV } from '../functions/cleanup/contract';
 import { toEnvironment } from '../functions/common/schema';
 import { FUNCTION_BUNDLES } from '../bundling/functions';
 import type { StackConfig } from './config';
-import { NodejsFunction } from './nodejs-function';
+import { NodejsFunction, type FunctionConstructProps } from './nodejs-function';
 import { assumeRolePolicy, policyDocument } from './policy';
 import { deadLetterQueue } from './queues';
 
@@ -22,12 +22,7 @@ export const CLEANUP_FUNCTION_SETTINGS = [
 ] as const satisfies readonly (keyof StackConfig)[];
 export type CleanupFunctionSettings = Pick<StackConfig, (typeof CLEANUP_FUNCTION_SETTINGS)[number]>;
 
-export interface CleanupFunctionProps {
-  readonly settings: CleanupFunctionSettings;
-  /** A prebuilt zip to deploy; absent: bundled from source at synth. */
-  readonly prebuiltZip?: string;
-  readonly bucketName: string;
-  readonly bucketArn: string;
+export interface CleanupFunctionProps extends FunctionConstructProps<CleanupFunctionSettings> {
   /** The deploying account's id (the stack looks it up once). */
   readonly accountId: string;
 }

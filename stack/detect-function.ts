@@ -10,7 +10,7 @@ import { toEnvironment } from '../functions/common/schema';
 import { DETECT_ENV, QUIET_OPENCV_LOG_LEVEL } from '../functions/detect-faces/contract';
 import { FUNCTION_BUNDLES } from '../bundling/functions';
 import type { StackConfig } from './config';
-import { NodejsFunction } from './nodejs-function';
+import { NodejsFunction, type FunctionConstructProps } from './nodejs-function';
 import type { PolicyStatement } from './policy';
 
 /** The stack settings detect-faces is built from. */
@@ -22,12 +22,7 @@ export const DETECT_FUNCTION_SETTINGS = [
 ] as const satisfies readonly (keyof StackConfig)[];
 export type DetectFunctionSettings = Pick<StackConfig, (typeof DETECT_FUNCTION_SETTINGS)[number]>;
 
-export interface DetectFunctionProps {
-  readonly settings: DetectFunctionSettings;
-  /** A prebuilt zip to deploy; absent: bundled from source at synth. */
-  readonly prebuiltZip?: string;
-  readonly bucketName: string;
-  readonly bucketArn: string;
+export interface DetectFunctionProps extends FunctionConstructProps<DetectFunctionSettings> {
   readonly layerArn: string;
   /** The upload queue it receives from (upload-trigger.ts), and sends deferred messages to. */
   readonly uploadQueueArn: string;

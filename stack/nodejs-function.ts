@@ -34,6 +34,15 @@ export interface NodejsFunctionProps {
   readonly statements: PolicyStatement[];
 }
 
+/** What the stack gives a construct that deploys a function of its own: its settings, its code, the bucket. */
+export interface FunctionConstructProps<Settings> {
+  readonly settings: Settings;
+  /** A prebuilt zip to deploy; absent: bundled from source at synth. */
+  readonly prebuiltZip?: string;
+  readonly bucketName: string;
+  readonly bucketArn: string;
+}
+
 export class NodejsFunction extends Construct {
   readonly function: LambdaFunction;
   readonly role: IamRole;

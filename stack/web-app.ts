@@ -29,7 +29,7 @@ import { FUNCTION_BUNDLES } from '../bundling/functions';
 import { toEnvironment } from '../functions/common/schema';
 import { APP_PATH, UPLOAD_URL_SECONDS, WEB_API_ENV, WEB_API_ROUTES } from '../functions/web-api/contract';
 import type { StackConfig } from './config';
-import { NodejsFunction } from './nodejs-function';
+import { NodejsFunction, type FunctionConstructProps } from './nodejs-function';
 
 /** The stack settings the web app is built from. */
 export const WEB_APP_SETTINGS = [
@@ -38,12 +38,8 @@ export const WEB_APP_SETTINGS = [
 ] as const satisfies readonly (keyof StackConfig)[];
 export type WebAppSettings = Pick<StackConfig, (typeof WEB_APP_SETTINGS)[number]>;
 
-export interface WebAppProps {
-  readonly settings: WebAppSettings;
-  /** A prebuilt web-api zip to deploy; absent: bundled from source at synth. */
-  readonly prebuiltZip?: string;
-  readonly bucketName: string;
-  readonly bucketArn: string;
+/** `prebuiltZip`: web-api's. */
+export interface WebAppProps extends FunctionConstructProps<WebAppSettings> {
   /** The deploying account's id (the stack looks it up once). */
   readonly accountId: string;
 }
