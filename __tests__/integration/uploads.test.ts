@@ -21,8 +21,8 @@ import { tempDir } from '../helpers/temp';
 jest.setTimeout(180_000);
 
 const MAX_RECEIVES = 3;
-// Longer than a batch takes here, cold start included (a shorter one would deliver a slow batch twice, as SQS would).
-const VISIBILITY_MS = 6000;
+// Longer than a batch takes here, cold start and a machine under load included (a shorter one would deliver a slow batch twice, as SQS would).
+const VISIBILITY_MS = 10_000;
 let local: RunningServe;
 let dataDir: string;
 let work: string;
