@@ -20,7 +20,7 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectComm
 import { FACES_DIR, readLabels } from '../__tests__/helpers/image-server';
 import { listKeys, localS3Client } from '../__tests__/helpers/s3';
 import { outputKey, resultKey } from '../functions/detect-faces/uploads/keys';
-import { VERSION_METADATA } from '../functions/detect-faces/uploads/versions';
+import { unquoteETag, VERSION_METADATA } from '../functions/detect-faces/uploads/versions';
 import { startLocalStack } from '../local/local-stack';
 import type { BatchReport } from '../local/event-source-mapping';
 
@@ -115,7 +115,7 @@ async function run(photos: readonly Photo[], o: RunOptions): Promise<RunFigures>
         if (outputs.has(out) || results.has(res)) problems.push(`${key}: deleted, but ${[outputs.has(out) && out, results.has(res) && res].filter(Boolean).join(' and ')} remain`);
         continue;
       }
-      const eTag = (await client.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: key }))).ETag?.replace(/"/g, '');
+      const eTag = unquoteETag((await client.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: key }))).ETag);
       if (eTag !== md5(photo.bytes)) problems.push(`${key}: holds ${eTag}, not what was put last`);
       if (!results.has(res)) {
         problems.push(`${key}: no record`);
