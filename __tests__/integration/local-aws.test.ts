@@ -255,6 +255,8 @@ describe('loopback only', () => {
     const dryRun = { 'x-amz-invocation-type': 'DryRun', 'content-type': 'application/json' };
     expect(await rawRequest(local.endpoint, { method: 'POST', path: path_, headers: { ...dryRun, origin: 'https://evil.example' }, body: '{}' })).toBe(403);
     expect(await rawRequest(local.endpoint, { method: 'POST', path: path_, headers: { ...dryRun, origin: 'http://localhost:1' }, body: '{}' })).toBe(403);
+    // A sandboxed iframe on any site sends `Origin: null`.
+    expect(await rawRequest(local.endpoint, { method: 'POST', path: path_, headers: { ...dryRun, origin: 'null' }, body: '{}' })).toBe(403);
     expect(await rawRequest(local.endpoint, { method: 'POST', path: path_, headers: { ...dryRun, origin: local.endpoint }, body: '{}' })).toBe(204);
     expect(await rawRequest(local.endpoint, { method: 'POST', path: path_, headers: dryRun, body: '{}' })).toBe(204);
     expect(await rawRequest(local.endpoint, { method: 'POST', path: '/api/files', headers: { origin: 'https://evil.example' }, body: 'x' })).toBe(403);
