@@ -391,6 +391,17 @@ describe('deadlines (a fake clock)', () => {
     expect(w.lines.find((l) => l.message === 'upload batch done')?.fields).toMatchObject({ processed: 2, deferred: 1 });
   });
 
+  test('the time kept to answer counts: a photo starts only when its worst case fits the time left less that margin', async () => {
+    const w = world();
+    const event = sqs(put(w, 'inputs/a.jpg', 'a'), put(w, 'inputs/b.jpg', 'b'), put(w, 'inputs/c.jpg', 'c'));
+    const margin = 500;
+    const worst = photoWorstCaseMs(settings);
+    const left = [60_000, worst + margin, worst + margin - 1];
+    await handleUploads(event, w.ports, { ...settings, answerMarginMs: margin }, () => left.shift() ?? 0);
+    expect(w.outcomes()).toEqual(['processed', 'processed']);
+    expect(w.requeued).toEqual([event.Records[2].body]);
+  });
+
   test('the first photo always runs; a deferral that cannot be sent goes back by batchItemFailures', async () => {
     const w = world();
     w.ports.queue.requeue = async () => {
