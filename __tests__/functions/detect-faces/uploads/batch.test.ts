@@ -306,6 +306,23 @@ describe('always the latest version, whatever the order of processing', () => {
   });
 });
 
+test("S3's 409 ConditionalRequestConflict (two conditional writes at once) is read again like a 412, not a failure", async () => {
+  const w = world();
+  const message = put(w, 'inputs/k.jpg', 'v1');
+  let conflicts = 0;
+  w.s3.before = (call) => {
+    if (call.name === 'PutObject' && conflicts < 2) {
+      conflicts++;
+      throw Object.assign(new Error('ConditionalRequestConflict'), { name: 'ConditionalRequestConflict', $metadata: { httpStatusCode: 409 } });
+    }
+  };
+  expect(await w.run(sqs(message))).toEqual({ batchItemFailures: [] });
+  expect(conflicts).toBe(2);
+  expect(w.outcomes()).toEqual(['processed']);
+  expect(tinyJpegText(w.s3.get(BUCKET, 'outputs/k.jpg')!.body)).toBe('jpeg of v1');
+  expect(w.record('results/k.jpg.json')).toMatchObject({ faces: 1, outputKey: 'outputs/k.jpg' });
+});
+
 describe('deletes: a removed key leaves no record and no output', () => {
   test('the removal event deletes what an older version made', async () => {
     const w = world();
