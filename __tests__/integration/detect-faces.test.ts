@@ -200,8 +200,9 @@ describe('storage faults give StorageFailed and the function stays usable', () =
     } finally {
       // Closed piece by piece (its S3 server was replaced): the upload poller too, or it keeps the run open.
       await flaky.uploads.mapping.stop();
-      await flaky.detect.close();
+      await Promise.all([flaky.detect.close(), flaky.cleanup.close(), ...flaky.uploads.runtimes.map((r) => r.close())]);
       await flaky.files.close();
+      await flaky.sqs.close();
       await restarted?.close();
     }
   });
