@@ -57,8 +57,10 @@ export interface S3rverNotification {
 /**
  * An s3rver event name as S3 names it. s3rver says "ObjectCreated:Post" for a multipart upload's
  * completion (the AWS CLI's way for files over 8 MB), where S3 says
- * "ObjectCreated:CompleteMultipartUpload". It says the same for a browser form POST, which S3 does
- * call "ObjectCreated:Post"; nothing local uploads with form POSTs, so Post is read as multipart.
+ * "ObjectCreated:CompleteMultipartUpload". It says the same for a browser form POST (the local web
+ * app's uploads), which S3 does call "ObjectCreated:Post"; the two cannot be told apart here, so Post
+ * is read as multipart (detect-faces treats every ObjectCreated event alike). s3rver stores a form
+ * POST without checking its policy's conditions (key, metadata, size): S3 does.
  */
 export function s3EventName(s3rverEventName: string): string {
   return s3rverEventName === 'ObjectCreated:Post' ? 'ObjectCreated:CompleteMultipartUpload' : s3rverEventName;
