@@ -120,7 +120,7 @@ export async function getUpload(sub: string, id: string, { bucket, settings }: A
   };
 }
 
-/** GET /uploads?limit=N&after=<next>: the caller's uploads in the order they were made (ids are time-ordered UUIDs). */
+/** GET /uploads?limit=N&after=<next>: the caller's uploads, most recent first (ids are UUIDs that sort newest first). */
 export async function listUploads(sub: string, query: Record<string, string | undefined>, { bucket, settings }: ApiDeps): Promise<UploadList> {
   const limit = parseValue({ kind: 'int', default: settings.pageSize, min: 1, max: settings.pageSize, doc: '' }, query.limit, (expected) => {
     throw invalidInput(`limit must be ${expected}, got ${JSON.stringify(query.limit)}`);

@@ -88,7 +88,7 @@ export type UploadStatus =
     }
   | { readonly id: string; readonly status: 'failed'; readonly error: ApiError };
 
-/** GET /uploads: the caller's uploads in the order they were made, `next` for the following page. */
+/** GET /uploads: the caller's uploads, most recent first, `next` for the following (older) page. */
 export interface UploadList {
   readonly uploads: { readonly id: string; readonly uploadedAt: string; readonly size: number }[];
   readonly next?: string;

@@ -8,24 +8,29 @@ import { randomBytes } from 'node:crypto';
 import { invalidInput } from '../common/errors';
 import { UPLOAD_TYPES, type UploadContentType } from './contract';
 
+/** The last millisecond the 48-bit field holds (the year 10889). */
+export const LAST_MS = 2 ** 48 - 1;
+
 /**
- * A version-7 UUID (RFC 9562): 48 bits of Unix milliseconds, then random bits. Its text sorts by
- * creation time, so S3's listing (in key order) lists a user's uploads in the order they were made.
- * Node's crypto makes only version 4; these eight lines are the whole of version 7.
+ * An upload's UUID, newest first: RFC 9562's version 8 (the layout is the maker's) with version 7's
+ * fields, but the 48-bit millisecond field holds 2^48 - 1 less the Unix time, then random bits. Its
+ * text sorts by creation time, latest first, so S3's listing (ascending key order) gives a user's
+ * most recent uploads first and each next page goes back in time. Node's crypto makes only version
+ * 4; these lines are the whole of this one.
  */
-export function uuidv7(now: number = Date.now(), random: Buffer = randomBytes(10)): string {
+export function newestFirstUuid(now: number = Date.now(), random: Buffer = randomBytes(10)): string {
   const bytes = Buffer.alloc(16);
-  bytes.writeUIntBE(now, 0, 6);
+  bytes.writeUIntBE(LAST_MS - now, 0, 6);
   random.copy(bytes, 6, 0, 10);
-  bytes[6] = 0x70 | (bytes[6] & 0x0f);
+  bytes[6] = 0x80 | (bytes[6] & 0x0f);
   bytes[8] = 0x80 | (bytes[8] & 0x3f);
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 const EXTENSIONS = Object.values(UPLOAD_TYPES).join('|');
-/** Exactly what newUploadId makes: lower-case version-7 UUID, a dot, one of the upload extensions. */
-export const UPLOAD_ID = new RegExp(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\\.(?:${EXTENSIONS})$`);
+/** Exactly what newUploadId makes: a lower-case newest-first (version 8) UUID, a dot, one of the upload extensions. */
+export const UPLOAD_ID = new RegExp(`^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\\.(?:${EXTENSIONS})$`);
 
 /**
  * A token's subject as a key segment. Cognito's are UUIDs; any issuer's subject made of these
@@ -34,7 +39,7 @@ export const UPLOAD_ID = new RegExp(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab
 const SUBJECT = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 export function newUploadId(contentType: UploadContentType, now?: number): string {
-  return `${uuidv7(now)}.${UPLOAD_TYPES[contentType]}`;
+  return `${newestFirstUuid(now)}.${UPLOAD_TYPES[contentType]}`;
 }
 
 /** The caller's folder under the input (or result, output) prefix. */

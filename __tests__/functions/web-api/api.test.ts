@@ -63,8 +63,8 @@ describe('POST /uploads', () => {
     expect(ticket.id).toMatch(/\.png$/);
     expect(bucket.policies).toEqual([{ key: `inputs/${ALICE}/${ticket.id}`, contentType: 'image/png', maxBytes: 10 * 1024 * 1024, metadata: { mark: 'fill', 'min-face-size': '24' }, expiresSeconds: 300 }]);
     expect(ticket).toMatchObject({ url: 'https://bucket.s3.amazonaws.com/', expiresAt: '2026-12-02T16:05:00.000Z', maxBytes: 10 * 1024 * 1024 });
-    // The id's UUID carries the time it was made (version 7): uploads list in the order they were made.
-    expect(parseInt(ticket.id.replace(/-/g, '').slice(0, 12), 16)).toBe(NOW.getTime());
+    // The id's UUID carries the time it was made, counted down from 2^48 - 1: uploads list newest first.
+    expect(parseInt(ticket.id.replace(/-/g, '').slice(0, 12), 16)).toBe(2 ** 48 - 1 - NOW.getTime());
   });
 
   test('the user part is the caller\'s subject, whatever the body says', async () => {
@@ -90,7 +90,7 @@ describe('POST /uploads', () => {
 });
 
 describe('GET /uploads/{id}', () => {
-  const ID = '01901234-5678-7abc-8def-0123456789ab.png';
+  const ID = '01901234-5678-8abc-8def-0123456789ab.png';
   const record = { faces: 1, boxes: [{ x: 1, y: 2, width: 30, height: 40, score: 0.9 }], width: 100, height: 80, minFaceSize: 20, mark: 'fill', outputKey: `outputs/${ALICE}/${ID}.jpg` };
 
   test('404 while there is no result record', async () => {
@@ -111,7 +111,7 @@ describe('GET /uploads/{id}', () => {
       minFaceSize: 20,
       mark: 'fill',
       outputUrl: `https://signed/outputs/${ALICE}/${ID}.jpg`,
-      downloadUrl: `https://signed/outputs/${ALICE}/${ID}.jpg?as=01901234-5678-7abc-8def-0123456789ab-redacted.jpg`,
+      downloadUrl: `https://signed/outputs/${ALICE}/${ID}.jpg?as=01901234-5678-8abc-8def-0123456789ab-redacted.jpg`,
     });
     expect(bucket.signed.map((s) => s.expiresSeconds)).toEqual([300, 300]);
   });
@@ -143,15 +143,15 @@ describe('GET /uploads/{id}', () => {
 });
 
 describe('GET /uploads', () => {
-  const ids = ['0190a000-0000-7000-8000-000000000001.jpg', '0190a000-0000-7000-8000-000000000002.png', '0190a000-0000-7000-8000-000000000003.jpg', '0190a000-0000-7000-8000-000000000004.webp'];
+  const ids = ['0190a000-0000-8000-8000-000000000001.jpg', '0190a000-0000-8000-8000-000000000002.png', '0190a000-0000-8000-8000-000000000003.jpg', '0190a000-0000-8000-8000-000000000004.webp'];
   beforeEach(() => {
     ids.forEach((id, i) => bucket.put(`inputs/${ALICE}/${id}`, 'x', new Date(NOW.getTime() + i * 1000)));
-    bucket.put(`inputs/${BOB}/0190a000-0000-7000-8000-00000000000b.jpg`, 'x');
+    bucket.put(`inputs/${BOB}/0190a000-0000-8000-8000-00000000000b.jpg`, 'x');
     // A neighbour whose subject starts with the caller's: the listing's prefix ends with "/".
-    bucket.put(`inputs/${ALICE}x/0190a000-0000-7000-8000-00000000000c.jpg`, 'x');
+    bucket.put(`inputs/${ALICE}x/0190a000-0000-8000-8000-00000000000c.jpg`, 'x');
   });
 
-  test('only the caller\'s folder, in upload order, paged', async () => {
+  test('only the caller\'s folder, in key order (newest first), paged', async () => {
     const first = await listUploads(ALICE, {}, deps);
     expect(bucket.listings[0]).toEqual({ prefix: `inputs/${ALICE}/`, startAfter: undefined, limit: 3 });
     expect(first.uploads.map((u) => u.id)).toEqual(ids.slice(0, 3));
@@ -160,7 +160,7 @@ describe('GET /uploads', () => {
     const second = await listUploads(ALICE, { after: first.next }, deps);
     expect(bucket.listings[1]).toEqual({ prefix: `inputs/${ALICE}/`, startAfter: `inputs/${ALICE}/${ids[2]}`, limit: 3 });
     expect(second).toEqual({ uploads: [expect.objectContaining({ id: ids[3] })] });
-    expect((await listUploads(BOB, {}, deps)).uploads.map((u) => u.id)).toEqual(['0190a000-0000-7000-8000-00000000000b.jpg']);
+    expect((await listUploads(BOB, {}, deps)).uploads.map((u) => u.id)).toEqual(['0190a000-0000-8000-8000-00000000000b.jpg']);
   });
 
   test('a smaller page on request; limits outside 1..pageSize are 400', async () => {

@@ -1,14 +1,16 @@
 /** Upload ids: time-ordered UUIDs, accepted only in the shape this API makes; keys only from the caller's subject. */
-import { inputKeyOf, newUploadId, UnusableSubject, UPLOAD_ID, userFolder, uuidv7 } from '../../../functions/web-api/ids';
+import { inputKeyOf, newUploadId, UnusableSubject, UPLOAD_ID, userFolder, newestFirstUuid, LAST_MS } from '../../../functions/web-api/ids';
 
 const SUB = '3f1c2a9e-1b2c-4d5e-8f90-123456789abc';
 
-test('uuidv7: version 7, RFC variant, the millisecond time in its first 48 bits, text order = time order', () => {
-  const id = uuidv7(0x0190_1234_5678, Buffer.alloc(10, 0xff));
-  expect(id).toBe('01901234-5678-7fff-bfff-ffffffffffff');
-  const ids = [1_700_000_000_000, 1_700_000_000_001, 1_800_000_000_000].map((t) => uuidv7(t));
-  expect([...ids].sort()).toEqual(ids);
-  expect(new Set(Array.from({ length: 1000 }, () => uuidv7(5))).size).toBe(1000);
+test('newestFirstUuid: version 8, RFC variant, 2^48 - 1 less the millisecond time in its first 48 bits, text order = newest first', () => {
+  const id = newestFirstUuid(LAST_MS - 0x0190_1234_5678, Buffer.alloc(10, 0xff));
+  expect(id).toBe('01901234-5678-8fff-bfff-ffffffffffff');
+  const times = [1_700_000_000_000, 1_700_000_000_001, 1_800_000_000_000];
+  const ids = times.map((t) => newestFirstUuid(t));
+  expect([...ids].sort()).toEqual([...ids].reverse());
+  expect(parseInt(ids[0].replace(/-/g, '').slice(0, 12), 16)).toBe(LAST_MS - times[0]);
+  expect(new Set(Array.from({ length: 1000 }, () => newestFirstUuid(5))).size).toBe(1000);
 });
 
 test('newUploadId: the extension of the content type, and a shape UPLOAD_ID accepts', () => {
@@ -22,7 +24,7 @@ test('inputKeyOf: the caller\'s folder and the id, nothing else', () => {
   expect(inputKeyOf('inputs/', SUB, id)).toBe(`inputs/${SUB}/${id}`);
 });
 
-const ID = '01901234-5678-7abc-8def-0123456789ab.jpg';
+const ID = '01901234-5678-8abc-8def-0123456789ab.jpg';
 test.each([
   ['parent folder', `../other/${ID}`],
   ['dot-dot alone', '..'],

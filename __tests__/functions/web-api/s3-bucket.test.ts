@@ -5,7 +5,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { postConditions, s3UploadBucket } from '../../../functions/web-api/s3-bucket';
 
-const KEY = 'inputs/3f1c2a9e-1b2c-4d5e-8f90-123456789abc/01901234-5678-7abc-8def-0123456789ab.jpg';
+const KEY = 'inputs/3f1c2a9e-1b2c-4d5e-8f90-123456789abc/01901234-5678-8abc-8def-0123456789ab.jpg';
 const policy = { key: KEY, contentType: 'image/jpeg' as const, maxBytes: 10_485_760, metadata: { mark: 'fill', 'min-face-size': '24' }, expiresSeconds: 300 };
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 
