@@ -6,7 +6,7 @@
  * together (nested prefixes, a photo's worst case over the timeout, shape or padding with box).
  */
 import { parseValue, type ValueOf } from '../functions/common/schema';
-import { DETECT_ENV, DETECT_REQUEST, type DetectorKind, type OutputAccess } from '../functions/detect-faces/contract';
+import { ANSWER_MARGIN_MS, DEADLINE_TERMS, DETECT_ENV, DETECT_REQUEST, imageWorkMs, photoWorstCaseMs, type DeadlineTerms, type DetectorKind, type OutputAccess } from '../functions/detect-faces/contract';
 import { layerZipPath } from '../layer/inputs';
 import { RATE, rateMs } from './schedule';
 import { STACK_SETTINGS, type SettingName } from './settings';
@@ -28,10 +28,9 @@ export class ConfigError extends Error {
 }
 
 /**
- * One deadline model: a photo's worst case is its read (download) deadline + its detect budget +
- * its write deadline, and it must fit detect-faces' timeout (loadConfig refuses settings where it
- * does not). Defaults: detection half the timeout, the read a third (at most 10 s), the writes a
- * sixth (at most 5 s).
+ * The read and write deadlines when unset: a third of the timeout (at most 10 s) and a sixth (at
+ * most 5 s). The detect budget when unset is what the timeout leaves after every other term of a
+ * photo's worst case (contract/deadline.ts), so the defaults fit by construction.
  */
 const defaultDownloadMs = (timeoutSeconds: number) => Math.min(DETECT_ENV.downloadTimeoutMs.default, Math.floor((timeoutSeconds * 1000) / 3));
 const defaultWriteMs = (timeoutSeconds: number) => Math.min(DETECT_ENV.writeTimeoutMs.default, Math.floor((timeoutSeconds * 1000) / 6));
@@ -44,7 +43,7 @@ type Regrouped = (typeof REGROUPED)[number];
 
 /** The resolved settings, each as STACK_SETTINGS describes it (name, default, bounds, meaning). */
 export type StackConfig = Omit<SettingValues, Regrouped> & {
-  /** STACK_SETTINGS.detectBudgetMs, or half the detect timeout. */
+  /** STACK_SETTINGS.detectBudgetMs, or what the timeout leaves after the other terms of a photo's worst case. */
   readonly detectBudgetMs: number;
   /** STACK_SETTINGS.downloadTimeoutMs, or a third of the timeout (at most 10 s). */
   readonly downloadTimeoutMs: number;
@@ -120,15 +119,27 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
     backend = { bucket: stateBucket, key: get('stateKey'), region: get('stateRegion') ?? region };
   }
 
+  // One photo's worst case (contract/deadline.ts) must fit the timeout, or no photo could be started safely.
   const detectTimeoutSeconds = get('detectTimeoutSeconds');
-  const downloadTimeoutMs = get('downloadTimeoutMs') ?? defaultDownloadMs(detectTimeoutSeconds);
-  const writeTimeoutMs = get('writeTimeoutMs') ?? defaultWriteMs(detectTimeoutSeconds);
-  const detectBudgetMs = get('detectBudgetMs') ?? Math.floor(detectTimeoutSeconds * 500);
-  // One photo's worst case must fit the timeout, or no upload could ever be started safely.
-  const roomMs = detectTimeoutSeconds * 1000 - downloadTimeoutMs - writeTimeoutMs;
-  if (detectBudgetMs > roomMs) {
-    fail('detectBudgetMs', String(detectBudgetMs), `at most ${roomMs}: the timeout (${detectTimeoutSeconds * 1000} ms) less the read deadline downloadTimeoutMs (${downloadTimeoutMs}) and the write deadline writeTimeoutMs (${writeTimeoutMs})`);
+  const timeoutMs = detectTimeoutSeconds * 1000;
+  const others: Omit<DeadlineTerms, 'detectBudgetMs'> = {
+    downloadTimeoutMs: get('downloadTimeoutMs') ?? defaultDownloadMs(detectTimeoutSeconds),
+    imageWorkMs: imageWorkMs(get('detectMemoryMb'), get('maxImagePixels')),
+    writeTimeoutMs: get('writeTimeoutMs') ?? defaultWriteMs(detectTimeoutSeconds),
+    answerMarginMs: ANSWER_MARGIN_MS,
+  };
+  const roomMs = timeoutMs - photoWorstCaseMs({ ...others, detectBudgetMs: 0 });
+  const lessTerms = (Object.keys(DEADLINE_TERMS) as (keyof DeadlineTerms)[])
+    .filter((term) => term !== 'detectBudgetMs')
+    .map((term) => `${DEADLINE_TERMS[term]} (${others[term as keyof typeof others]})`);
+  const sum = `the timeout (${timeoutMs} ms) less ${lessTerms.slice(0, -1).join(', ')} and ${lessTerms.at(-1)}`;
+  const budgetSet = get('detectBudgetMs');
+  if (budgetSet !== undefined && budgetSet > roomMs) fail('detectBudgetMs', String(budgetSet), `at most ${roomMs}: ${sum}`);
+  if (budgetSet === undefined && roomMs < DETECT_ENV.detectBudgetMs.min) {
+    fail('detectTimeoutSeconds', String(detectTimeoutSeconds), `room for a detect budget of at least ${DETECT_ENV.detectBudgetMs.min} ms; ${sum} leaves ${roomMs} ms (raise the timeout or detectMemoryMb, or lower the deadlines)`);
   }
+  const detectBudgetMs = budgetSet ?? roomMs;
+  const { downloadTimeoutMs, writeTimeoutMs } = others;
 
   // The deployment's upload options, checked as a request would be: shape or padding only with a redaction.
   const uploadMark = get('uploadMark');

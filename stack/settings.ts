@@ -33,9 +33,9 @@ export const STACK_SETTINGS = {
   presignExpiresSeconds: { env: 'FACE_PRESIGN_EXPIRES_SECONDS', spec: { ...DETECT_ENV.presignExpiresSeconds, doc: "lifetime of presigned URLs, seconds (a URL also stops working when the signing role's session ends)" } },
   detector: { env: 'FACE_DETECTOR', spec: DETECT_ENV.detector },
   minScore: { env: 'FACE_MIN_SCORE', spec: DETECT_ENV.minScore },
-  detectBudgetMs: { env: 'FACE_DETECT_BUDGET_MS', spec: { ...DETECT_ENV.detectBudgetMs, default: undefined, doc: 'time the detect stage may take per request, ms; unset: half the timeout; with the read and write deadlines at most the timeout' } },
+  detectBudgetMs: { env: 'FACE_DETECT_BUDGET_MS', spec: { ...DETECT_ENV.detectBudgetMs, default: undefined, doc: "time the detect stage may take per request, ms; unset: what the timeout leaves after the other terms of a photo's worst case (read and write deadlines, image work allowance, answer margin: docs/uploads.md); set: at most that" } },
   downloadTimeoutMs: { env: 'FACE_DOWNLOAD_TIMEOUT_MS', spec: { ...DETECT_ENV.downloadTimeoutMs, default: undefined, doc: 'one deadline for reading an image (a download, redirects included, or an upload from S3), ms; unset: a third of the timeout, at most 10000' } },
-  writeTimeoutMs: { env: 'FACE_WRITE_TIMEOUT_MS', spec: { ...DETECT_ENV.writeTimeoutMs, default: undefined, doc: "one deadline for a photo's S3 writes (image, record, checks), the SDK's retries included, ms; unset: a sixth of the timeout, at most 5000" } },
+  writeTimeoutMs: { env: 'FACE_WRITE_TIMEOUT_MS', spec: { ...DETECT_ENV.writeTimeoutMs, default: undefined, doc: "one deadline for a photo's S3 writes (a direct call's image; an upload's image, record and checks), the SDK's retries included, ms; unset: a sixth of the timeout, at most 5000" } },
   jpegQuality: { env: 'FACE_JPEG_QUALITY', spec: DETECT_ENV.jpegQuality },
   maxImageBytes: { env: 'FACE_MAX_IMAGE_BYTES', spec: DETECT_ENV.maxImageBytes },
   maxImagePixels: { env: 'FACE_MAX_IMAGE_PIXELS', spec: DETECT_ENV.maxImagePixels },
@@ -51,8 +51,8 @@ export const STACK_SETTINGS = {
   outputPrefix: { env: 'FACE_OUTPUT_PREFIX', spec: { ...DETECT_ENV.outputPrefix, doc: 'redacted images of uploads: `inputs/a/b.jpg` -> `outputs/a/b.jpg` (`.jpg` appended to other names); must not overlap another prefix' } },
   outputLifecycleDays: { env: 'FACE_OUTPUT_LIFECYCLE_DAYS', spec: int(undefined, 1, 3650, 'redacted images under the output prefix expire after this many days; unset: as the result records (`resultLifecycleDays`)') },
   ...uploadDefaultSettings(),
-  // A batch runs more than one photo only when the timeout holds that many worst cases (read + budget + write each): the rest are deferred.
-  uploadBatchSize: { env: 'FACE_UPLOAD_BATCH_SIZE', spec: int(1, 1, 10, "uploads per detect-faces invocation (event source mapping batch size); a photo starts only when its worst case (read + detect budget + write deadlines) fits the time left, the rest go back to the queue as new messages; one failed photo never fails its batch") },
+  // A batch runs more than one photo only when the timeout holds that many worst cases (contract/deadline.ts): the rest are deferred.
+  uploadBatchSize: { env: 'FACE_UPLOAD_BATCH_SIZE', spec: int(1, 1, 10, "uploads per detect-faces invocation (event source mapping batch size); a photo starts only when its worst case (read deadline + detect budget + image work + write deadline + answer margin) fits the time left, the rest go back to the queue as new messages; one failed photo never fails its batch") },
   // Lambda's own floor for maximum concurrency is 2.
   uploadMaxConcurrency: { env: 'FACE_UPLOAD_MAX_CONCURRENCY', spec: int(10, 2, 1000, 'most detect-faces invocations the upload queue drives at once (event source mapping maximum concurrency)') },
   // AWS advises at least 5 so that throttled batches do not land in the dead-letter queue.

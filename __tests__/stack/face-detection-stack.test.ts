@@ -22,6 +22,7 @@ import { fixtureZips, only, synthStack, TEST_BUCKET } from '../helpers/stack-fix
 import { CLEANUP_ENV } from '../../functions/cleanup/contract';
 import { settingsFromEnv } from '../../functions/common/settings';
 import { detectConfigFromEnv } from '../../functions/detect-faces/settings';
+import { imageWorkMs } from '../../functions/detect-faces/contract';
 import { cleanupEnvironment } from '../../stack/cleanup-function';
 import { detectEnvironment } from '../../stack/detect-function';
 import { loadConfig } from '../../stack/config';
@@ -150,7 +151,7 @@ describe('functions', () => {
       OUTPUT_ACCESS: 'public',
       PRESIGN_EXPIRES_SECONDS: '3600',
       DETECTOR: 'yunet',
-      DETECT_BUDGET_MS: '15000',
+      DETECT_BUDGET_MS: '12500',
       JPEG_QUALITY: '90',
       MAX_IMAGE_BYTES: '10485760',
       MAX_IMAGE_PIXELS: '40000000',
@@ -194,19 +195,31 @@ describe('functions', () => {
     expect(() => loadConfig({}, { FACE_ARCHITECTURE: 'amd64' })).toThrow('invalid architecture (context) / FACE_ARCHITECTURE (env): "amd64"; expected one of x86_64, arm64');
   });
 
-  test('the detect budget follows the timeout or its setting, never near the timeout; a minimum score reaches the function', () => {
+  test('the detect budget is what the timeout leaves after the other terms of a photo\'s worst case, or its setting; a minimum score reaches the function', () => {
     const env = (context: Record<string, unknown>) =>
       Object.values(synthStack(context).parsed.resource.aws_lambda_function).find((f) => f.function_name === 'face-detection-detect-faces')!.environment.variables;
-    expect(env({ detectTimeoutSeconds: 60 }).DETECT_BUDGET_MS).toBe('30000');
-    expect(env({ detectTimeoutSeconds: 60, detectBudgetMs: 45000, minScore: 0.6 })).toMatchObject({ DETECT_BUDGET_MS: '45000', MIN_SCORE: '0.6' });
+    // 30 s: read 10 s + budget 12.5 s + image work 2 s + writes 5 s + answer margin 0.5 s.
+    expect(env({})).toMatchObject({ DETECT_BUDGET_MS: '12500', DOWNLOAD_TIMEOUT_MS: '10000', WRITE_TIMEOUT_MS: '5000' });
+    expect(env({ detectTimeoutSeconds: 60 }).DETECT_BUDGET_MS).toBe('42500');
+    expect(env({ detectTimeoutSeconds: 60, detectBudgetMs: 40000, minScore: 0.6 })).toMatchObject({ DETECT_BUDGET_MS: '40000', MIN_SCORE: '0.6' });
     expect(env({}).MIN_SCORE).toBeUndefined();
-    // One photo's worst case (read + budget + writes) must fit the timeout.
+    // The image work stretches with less CPU (half a vCPU: twice the time) and with larger photos.
+    expect(imageWorkMs(885, 40e6)).toBe(3998);
+    expect(env({ detectMemoryMb: 885 }).DETECT_BUDGET_MS).toBe(String(30_000 - 10_000 - 3998 - 5000 - 500));
+    expect(env({ maxImagePixels: 80_000_000 }).DETECT_BUDGET_MS).toBe(String(30_000 - 10_000 - 4000 - 5000 - 500));
+    // One photo's worst case must fit the timeout: each term named in the refusal.
     expect(() => synthStack({ detectTimeoutSeconds: 30, detectBudgetMs: 29000 })).toThrow(
-      /detectBudgetMs \(context\) \/ FACE_DETECT_BUDGET_MS \(env\): "29000"; expected at most 15000: the timeout \(30000 ms\) less the read deadline downloadTimeoutMs \(10000\) and the write deadline writeTimeoutMs \(5000\)/,
+      'invalid detectBudgetMs (context) / FACE_DETECT_BUDGET_MS (env): "29000"; expected at most 12500: the timeout (30000 ms) less the read deadline downloadTimeoutMs (10000), the image work allowance at detectMemoryMb and maxImagePixels (2000), the write deadline writeTimeoutMs (5000) and the answer margin (500)',
     );
-    expect(() => synthStack({ detectTimeoutSeconds: 30, detectBudgetMs: 20000, downloadTimeoutMs: 5000, writeTimeoutMs: 5000 })).not.toThrow();
-    expect(() => synthStack({ detectTimeoutSeconds: 30, detectBudgetMs: 20000, downloadTimeoutMs: 5001, writeTimeoutMs: 5000 })).toThrow(/at most 19999/);
-    expect(env({ detectTimeoutSeconds: 3 })).toMatchObject({ DETECT_BUDGET_MS: '1500', DOWNLOAD_TIMEOUT_MS: '1000', WRITE_TIMEOUT_MS: '500' });
+    expect(() => synthStack({ detectTimeoutSeconds: 30, detectBudgetMs: 17500, downloadTimeoutMs: 5000, writeTimeoutMs: 5000 })).not.toThrow();
+    expect(() => synthStack({ detectTimeoutSeconds: 30, detectBudgetMs: 17500, downloadTimeoutMs: 5001, writeTimeoutMs: 5000 })).toThrow(/at most 17499/);
+    expect(() => synthStack({ detectTimeoutSeconds: 30, detectBudgetMs: 12500, detectMemoryMb: 885 })).toThrow(/at most 10502: .*the image work allowance at detectMemoryMb and maxImagePixels \(3998\)/);
+    // A timeout too short for the defaults is refused by name, not given a budget that cannot hold.
+    expect(env({ detectTimeoutSeconds: 6 })).toMatchObject({ DETECT_BUDGET_MS: '500', DOWNLOAD_TIMEOUT_MS: '2000', WRITE_TIMEOUT_MS: '1000' });
+    expect(() => synthStack({ detectTimeoutSeconds: 3 })).toThrow(
+      'invalid detectTimeoutSeconds (context) / FACE_DETECT_TIMEOUT_SECONDS (env): "3"; expected room for a detect budget of at least 100 ms; the timeout (3000 ms) less the read deadline downloadTimeoutMs (1000), the image work allowance at detectMemoryMb and maxImagePixels (2000), the write deadline writeTimeoutMs (500) and the answer margin (500) leaves -1000 ms (raise the timeout or detectMemoryMb, or lower the deadlines)',
+    );
+    expect(env({ detectTimeoutSeconds: 3, downloadTimeoutMs: 150, writeTimeoutMs: 150 }).DETECT_BUDGET_MS).toBe('200');
     expect(() => synthStack({ minScore: 2 })).toThrow(/minScore .*"2"; expected a number from 0.5 to 1/);
   });
 

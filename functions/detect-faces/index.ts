@@ -8,7 +8,7 @@ import { createLogger } from '../common/logger';
 import { recordDetectMetrics } from '../common/metrics';
 import { s3ClientFromEnv } from '../common/s3';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { FULL_VCPU_MEMORY_MB, type DetectEvent, type DetectResult } from './contract';
+import { FULL_VCPU_MEMORY_MB, imageWorkMs, type DetectEvent, type DetectResult } from './contract';
 import { createDetector, lambdaCpuShare, networkPixelsForBudget } from './detect/detectors';
 import { download } from './fetch/download';
 import { loadOpenCv, type Mat } from './opencv';
@@ -53,6 +53,7 @@ const settings: PipelineSettings = {
 const uploadSettings: UploadSettings & { detectBudgetMs: number } = {
   ...config,
   ...settings,
+  imageWorkMs: imageWorkMs(memoryMb, config.maxImagePixels),
   uploadDefaults: Object.fromEntries(
     (Object.keys(DETECT_REQUEST) as (keyof typeof DETECT_REQUEST)[]).flatMap((field) => {
       const value = config[UPLOAD_DEFAULT_OF[field]];

@@ -15,6 +15,11 @@ export type DetectorKind = (typeof DETECTOR_KINDS)[number];
 /** Lambda gives a function one full vCPU at this much memory, and CPU in proportion below it. */
 export const FULL_VCPU_MEMORY_MB = 1769;
 
+/** A Lambda function's share of one core at `memoryMb` (CPU comes in proportion to memory). */
+export function lambdaCpuShare(memoryMb: number): number {
+  return Math.min(1, Math.max(0.05, memoryMb / FULL_VCPU_MEMORY_MB));
+}
+
 /**
  * The deployment's defaults for uploads, one setting per request field (UPLOAD_MARK=fill, ...):
  * the request's own bounds, unset by default (the request's default applies). Each upload may
@@ -78,7 +83,7 @@ export const DETECT_ENV = {
       doc: 'tests and the local runner only: loopback URL prefixes the download may fetch (the stack never sets it)',
     }),
   },
-  writeTimeoutMs: { env: 'WRITE_TIMEOUT_MS', ...int(5_000, 100, 60_000, "one deadline for an upload's S3 writes (its image, its record, the final check), the SDK's retries included, ms") },
+  writeTimeoutMs: { env: 'WRITE_TIMEOUT_MS', ...int(5_000, 100, 60_000, "one deadline for a photo's S3 writes (a direct call's image; an upload's image, record and final check), the SDK's retries included, ms") },
   uploadQueueUrl: { env: 'UPLOAD_QUEUE_URL', ...str({ doc: 'the upload queue: a message deferred for lack of time is sent again to it as a new message (its receives start over)' }) },
   deadLetterQueueUrl: { env: 'DEAD_LETTER_QUEUE_URL', ...str({ doc: "the upload queue's dead-letter queue: an unreadable message goes there once, with its reason" }) },
   ...UPLOAD_DEFAULTS_ENV,

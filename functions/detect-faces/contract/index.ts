@@ -6,6 +6,7 @@
  * a test fails when they drift). Dependency-free: the stack and local/ import this folder, never
  * the function's internals.
  */
+export * from './deadline';
 export * from './env';
 export * from './events';
 export * from './request';

@@ -2,7 +2,8 @@
  * Time budget -> detector input pixels. YuNet through cv.dnn costs about the pixels it is fed,
  * with little per-call overhead, so a budget in milliseconds is a budget in input pixels.
  */
-import { FULL_VCPU_MEMORY_MB } from '../contract';
+// In the contract: the stack's deadline check (contract/deadline.ts) scales by it too.
+export { lambdaCpuShare } from '../contract';
 
 /**
  * Input pixels per millisecond of the whole detect stage (pyramid, tile resizes, blob, forward,
@@ -12,11 +13,6 @@ import { FULL_VCPU_MEMORY_MB } from '../contract';
  * was 7,600-8,700 on a Xeon. 8,000 holds on a Xeon-class core with no one else on it.
  */
 export const YUNET_PIXELS_PER_MS = 8_000;
-
-/** A Lambda function's share of one core at `memoryMb` (CPU comes in proportion to memory). */
-export function lambdaCpuShare(memoryMb: number): number {
-  return Math.min(1, Math.max(0.05, memoryMb / FULL_VCPU_MEMORY_MB));
-}
 
 /**
  * The detector input pixels `ms` milliseconds buy on a `cpuShare` of one core (1 on a machine

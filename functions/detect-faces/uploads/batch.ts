@@ -14,18 +14,19 @@
  * Unexpected failures (Internal, StorageFailed) fail the message: SQS delivers it again and, after
  * the queue's receive limit, moves it to the dead-letter queue. One photo never fails the batch.
  *
- * Deadlines: a photo is started only when its worst case fits the time left (read deadline +
- * detect budget + write deadline; the stack refuses settings where one photo cannot fit the
- * timeout, so the first always runs). A message not started goes back as a new message
- * (`requeue`), so deferring never uses up its receives; only when that send fails does it go back
- * by `batchItemFailures`.
+ * Deadlines: a photo is started only when its worst case fits the time left (photoWorstCaseMs,
+ * contract/deadline.ts: read deadline + detect budget + image work + write deadline + answer
+ * margin; the stack refuses settings where one photo cannot fit the timeout, so the first always
+ * runs). Every S3 call of a photo takes an abort signal from one Deadlines of the invocation. A
+ * message not started goes back as a new message (`requeue`), so deferring never uses up its
+ * receives; only when that send fails does it go back by `batchItemFailures`.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { asServiceError, Settled, type ErrorCode } from '../../common/errors';
-import type { DetectRequestOptions, UploadErrorRecord, UploadResultRecord, UploadSource } from '../contract';
+import { ANSWER_MARGIN_MS, photoWorstCaseMs, type DetectRequestOptions, type UploadErrorRecord, type UploadResultRecord, type UploadSource } from '../contract';
 import { processImage, type PipelinePorts, type PipelineSettings } from '../pipeline';
-import { Deadlines } from './deadline';
+import { Deadlines } from '../deadline';
 import { uploadItems, type UploadItem } from './events';
 import { outputKey, resultKey, type UploadPrefixes } from './keys';
 import { uploadRequest } from './request';
@@ -49,7 +50,9 @@ export interface UploadSettings extends PipelineSettings, UploadPrefixes {
   readonly bucket: string;
   /** One deadline for a photo's writes (image, record, the final check), retries included. */
   readonly writeTimeoutMs: number;
-  /** What each detect-faces invocation keeps back to answer, from Lambda's remaining time. */
+  /** The image work term of a photo's worst case at this function's memory (contract imageWorkMs). */
+  readonly imageWorkMs: number;
+  /** What the invocation keeps back to answer, from Lambda's remaining time; default ANSWER_MARGIN_MS. */
   readonly answerMarginMs?: number;
   /** The deployment's options for uploads (UPLOAD_* settings); an upload's metadata overrides them. */
   readonly uploadDefaults: DetectRequestOptions;
@@ -57,15 +60,8 @@ export interface UploadSettings extends PipelineSettings, UploadPrefixes {
 
 export type UploadOutcome = 'processed' | 'refused' | 'gone' | 'superseded' | 'removed' | 'ignored' | 'poison' | 'deferred';
 
-/** Time one photo may take at worst: its read, its detection budget and its writes. */
-export function photoWorstCaseMs(settings: Pick<UploadSettings, 'downloadTimeoutMs' | 'writeTimeoutMs'> & { readonly detectBudgetMs: number }): number {
-  return settings.downloadTimeoutMs + settings.detectBudgetMs + settings.writeTimeoutMs;
-}
-
 /** Failures worth another delivery: the photo may well work next time. Every other code is a verdict on the photo. */
 const RETRIED: ReadonlySet<ErrorCode> = new Set(['Internal', 'StorageFailed', 'ConfigurationError']);
-
-const DEFAULT_ANSWER_MARGIN_MS = 500;
 
 /** Is this an SQS event (as opposed to a direct `{imageUrl}` invocation)? */
 export function isSqsEvent(event: unknown): event is SQSEvent {
@@ -81,18 +77,19 @@ export async function handleUploads<I>(
 ): Promise<SQSBatchResponse> {
   const counts: Record<UploadOutcome | 'failed', number> = { processed: 0, refused: 0, gone: 0, superseded: 0, removed: 0, ignored: 0, poison: 0, deferred: 0, failed: 0 };
   const started = performance.now();
-  const margin = settings.answerMarginMs ?? DEFAULT_ANSWER_MARGIN_MS;
-  const deadlines = new Deadlines(remainingMs() - margin);
-  const worstCase = photoWorstCaseMs(settings);
+  const answerMarginMs = settings.answerMarginMs ?? ANSWER_MARGIN_MS;
+  const deadlines = new Deadlines(remainingMs() - answerMarginMs);
+  const worstCase = photoWorstCaseMs({ ...settings, answerMarginMs });
   let begun = 0;
   const perMessage = async (record: SQSRecord): Promise<void> => {
     const first = begun++ === 0;
     try {
       // A message started too late would time the whole batch out: it goes back, as a new message.
-      if (!first && remainingMs() - margin < worstCase) {
+      const left = first ? undefined : remainingMs();
+      if (left !== undefined && left < worstCase) {
         await ports.queue.requeue(record);
         counts.deferred++;
-        ports.log.info('upload deferred', { messageId: record.messageId, remainingMs: remainingMs(), worstCaseMs: worstCase });
+        ports.log.info('upload deferred', { messageId: record.messageId, remainingMs: left, worstCaseMs: worstCase });
         return;
       }
       for (const outcome of await handleMessage(record, ports, settings, deadlines)) counts[outcome]++;

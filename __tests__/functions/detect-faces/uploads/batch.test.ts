@@ -8,8 +8,10 @@ import { storageFailed } from '../../../../functions/common/errors';
 import type { DetectMetricsInput } from '../../../../functions/common/metrics';
 import type { DetectOptions } from '../../../../functions/detect-faces/detect/detectors';
 import type { MarkSpec } from '../../../../functions/detect-faces/output/redact-plan';
-import { handleUploads, isSqsEvent, photoWorstCaseMs, type UploadPorts, type UploadSettings } from '../../../../functions/detect-faces/uploads/batch';
+import { photoWorstCaseMs } from '../../../../functions/detect-faces/contract';
+import { handleUploads, isSqsEvent, type UploadPorts, type UploadSettings } from '../../../../functions/detect-faces/uploads/batch';
 import { createS3UploadStore } from '../../../../functions/detect-faces/uploads/s3-store';
+import { LocalQueue } from '../../../../local/queue';
 import { FakeS3 } from '../../../helpers/fake-s3';
 import { recordingLogger } from '../../../helpers/log';
 import { tinyJpeg, tinyJpegText } from '../../../helpers/tiny-jpeg';
@@ -38,6 +40,7 @@ const settings: UploadSettings & { detectBudgetMs: number } = {
   downloadTimeoutMs: 2_000,
   writeTimeoutMs: 1_000,
   detectBudgetMs: 5_000,
+  imageWorkMs: 1_500,
   allowedLoopbackPrefixes: [],
   maxNetworkPixels: 5e6,
   uploadDefaults: {},
@@ -397,8 +400,9 @@ describe('deadlines (a fake clock)', () => {
   test("a photo starts only when its worst case fits; the rest go back as new messages, so deferring never uses up a receive", async () => {
     const w = world();
     const event = sqs(put(w, 'inputs/a.jpg', 'a'), put(w, 'inputs/b.jpg', 'b'), put(w, 'inputs/c.jpg', 'c'));
-    const worst = photoWorstCaseMs(settings);
-    expect(worst).toBe(8_000);
+    const worst = photoWorstCaseMs({ ...settings, answerMarginMs: 0 });
+    // Every term counts: read 2 s + detect 5 s + image work 1.5 s + write 1 s (+ the margin, 0 here).
+    expect(worst).toBe(9_500);
     // The invocation's start, then before the 2nd and 3rd photo: exactly the worst case fits, one ms less does not.
     const left = [60_000, worst, worst - 1];
     const response = await w.run(event, () => left.shift() ?? 0);
@@ -406,17 +410,64 @@ describe('deadlines (a fake clock)', () => {
     expect(w.outcomes()).toEqual(['processed', 'processed']);
     expect(w.requeued).toEqual([event.Records[2].body]);
     expect(w.lines.find((l) => l.message === 'upload batch done')?.fields).toMatchObject({ processed: 2, deferred: 1 });
+    expect(w.lines.find((l) => l.message === 'upload deferred')?.fields).toMatchObject({ remainingMs: worst - 1, worstCaseMs: worst });
   });
 
-  test('the time kept to answer counts: a photo starts only when its worst case fits the time left less that margin', async () => {
+  test('the work after detection counts: a photo whose read, budget and writes fit but not its image work is not started', async () => {
+    const w = world();
+    const event = sqs(put(w, 'inputs/a.jpg', 'a'), put(w, 'inputs/b.jpg', 'b'));
+    const withoutWork = settings.downloadTimeoutMs + settings.detectBudgetMs + settings.writeTimeoutMs;
+    const left = [60_000, withoutWork + settings.imageWorkMs - 1];
+    await w.run(event, () => left.shift() ?? 0);
+    expect(w.outcomes()).toEqual(['processed']);
+    expect(w.requeued).toEqual([event.Records[1].body]);
+  });
+
+  test('the time kept to answer counts: a photo starts only when its worst case, the margin included, fits the time left', async () => {
     const w = world();
     const event = sqs(put(w, 'inputs/a.jpg', 'a'), put(w, 'inputs/b.jpg', 'b'), put(w, 'inputs/c.jpg', 'c'));
     const margin = 500;
-    const worst = photoWorstCaseMs(settings);
-    const left = [60_000, worst + margin, worst + margin - 1];
+    const worst = photoWorstCaseMs({ ...settings, answerMarginMs: margin });
+    expect(worst).toBe(photoWorstCaseMs({ ...settings, answerMarginMs: 0 }) + margin);
+    const left = [60_000, worst, worst - 1];
     await handleUploads(event, w.ports, { ...settings, answerMarginMs: margin }, () => left.shift() ?? 0);
     expect(w.outcomes()).toEqual(['processed', 'processed']);
     expect(w.requeued).toEqual([event.Records[2].body]);
+  });
+
+  test('deferred more times than the receive limit, a message never reaches the dead-letter queue: each deferral is a new message with receive count 1', async () => {
+    // The local queue (SQS semantics: receive counts, visibility, redrive at maxReceiveCount), on a given clock.
+    let now = 0;
+    const q = new LocalQueue({ name: 'uploads', visibilityTimeoutMs: 1_000, maxReceiveCount: 2, now: () => now });
+    const w = world();
+    w.ports.queue.requeue = async (record) => void q.send(record.body);
+    const late = put(w, 'inputs/late.jpg', 'late');
+    q.send(late);
+    const deliveriesOfLate: number[] = [];
+    // Each round: a fresh photo (the first of a batch always runs), then the late one with too little time left.
+    for (let round = 0; round < 5; round++) {
+      q.send(put(w, `inputs/first-${round}.jpg`, `first-${round}`));
+      // The late one last (it is the oldest): the first record gets all the time, every later one none.
+      const received = q.receive(10).sort((a, b) => Number(a.body === late) - Number(b.body === late));
+      const event = sqs(...received.map((m) => m.body));
+      event.Records.forEach((r, i) => Object.assign(r, { messageId: received[i].messageId, attributes: { ...r.attributes, ApproximateReceiveCount: String(received[i].receiveCount) } }));
+      const left = [60_000];
+      const response = await w.run(event, () => left.shift() ?? 0);
+      for (const m of received) {
+        if (m.body === late) deliveriesOfLate.push(m.receiveCount);
+        // What the event source mapping does: a message not reported failed is deleted.
+        if (!response.batchItemFailures.some((f) => f.itemIdentifier === m.messageId)) q.delete(m.messageId, m.receiptHandle);
+      }
+      now += 1_000;
+    }
+    expect(deliveriesOfLate).toEqual([1, 1, 1, 1, 1]);
+    expect(q.deadLetters).toEqual([]);
+    expect(q.depth()).toEqual({ visible: 1, inFlight: 0 });
+    // With time enough it runs, as any upload.
+    const [last] = q.receive(1);
+    expect(last.body).toBe(late);
+    await w.run(sqs(last.body));
+    expect(w.record('results/late.jpg.json')).toMatchObject({ outputKey: 'outputs/late.jpg' });
   });
 
   test('the first photo always runs; a deferral that cannot be sent goes back by batchItemFailures', async () => {

@@ -1,8 +1,9 @@
 /**
  * Deadlines as abort signals, on the timers of this process (so a test's fake clock drives them):
- * one for the invocation (Lambda's remaining time less a margin to answer), and one per S3 call
- * or group of calls, never later than the invocation's. Every timer is cleared by `close`, so a
- * warm container keeps none across invocations.
+ * one for the invocation (Lambda's remaining time less ANSWER_MARGIN_MS, contract/deadline.ts),
+ * and one per S3 call or group of calls, never later than the invocation's. Every timer is cleared
+ * by `close`, so a warm container keeps none across invocations. Both entries use it: a direct
+ * call bounds its image write, a batch of uploads every S3 call of every photo.
  */
 
 export class Deadlines {
