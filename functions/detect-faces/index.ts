@@ -1,7 +1,8 @@
 /**
  * Lambda entry of detect-faces. Per container, once: settings (from the contract), OpenCV (from the
  * layer, on NODE_PATH), the ports the pipeline runs on. Per invocation: the pipeline, through one of
- * two thin entries: a direct `{imageUrl}` invocation, or an SQS batch of uploads (uploads/batch.ts).
+ * two thin entries: a direct `{imageUrl}` invocation (direct.ts), or an SQS batch of uploads
+ * (uploads/batch.ts); both bound their S3 calls by the invocation's remaining time.
  */
 import type { LambdaContext } from '../common/lambda';
 import { createLogger } from '../common/logger';
@@ -15,7 +16,8 @@ import { loadOpenCv, type Mat } from './opencv';
 import { createOpenCvCodec } from './output/image';
 import { createLosslessEditor, loadJpegLossless } from './output/lossless';
 import { createS3Store } from './output/store';
-import { detectFaces, type PipelinePorts, type PipelineSettings } from './pipeline';
+import { handleDirect } from './direct';
+import type { PipelinePorts, PipelineSettings } from './pipeline';
 import { detectConfigFromEnv } from './settings';
 import { handleUploads, isSqsEvent, type UploadSettings } from './uploads/batch';
 import { createS3UploadStore } from './uploads/s3-store';
@@ -29,17 +31,12 @@ const s3 = s3ClientFromEnv();
 // Our coefficient addon from the layer, beside OpenCV; without it every output is re-encoded (each result says so).
 const jpegLossless = loadJpegLossless();
 if ('unavailable' in jpegLossless) logger.warn('lossless JPEG output unavailable: outputs are re-encoded', { reason: jpegLossless.unavailable });
-const ports: Omit<PipelinePorts<Mat>, 'log'> = {
+const storeOptions = { bucket: config.bucket, access: config.outputAccess, presignExpiresSeconds: config.presignExpiresSeconds, publicBaseUrl: config.publicBaseUrl };
+const ports: Omit<PipelinePorts<Mat>, 'log' | 'store'> = {
   fetch: download,
   codec: createOpenCvCodec(cv),
   detector: createDetector(cv, config.detector, config.modelsDir),
   lossless: 'unavailable' in jpegLossless ? jpegLossless : createLosslessEditor(cv, jpegLossless),
-  store: createS3Store(s3, {
-    bucket: config.bucket,
-    access: config.outputAccess,
-    presignExpiresSeconds: config.presignExpiresSeconds,
-    publicBaseUrl: config.publicBaseUrl,
-  }),
   metrics: recordDetectMetrics,
   now: () => new Date(),
 };
@@ -68,5 +65,5 @@ const queue = createSqsUploadQueue(sqsClientFromEnv(config.sqsEndpoint), { queue
 export async function handler(event: DetectEvent | SQSEvent, context: LambdaContext): Promise<DetectResult | SQSBatchResponse> {
   const log = logger.child({ requestId: context.awsRequestId });
   if (isSqsEvent(event)) return handleUploads(event, { ...ports, uploads, queue, log }, uploadSettings, () => context.getRemainingTimeInMillis());
-  return detectFaces(event, { ...ports, log }, settings);
+  return handleDirect(event, { ...ports, store: (deadline) => createS3Store(s3, storeOptions, deadline), log }, { ...settings, writeTimeoutMs: config.writeTimeoutMs }, () => context.getRemainingTimeInMillis());
 }

@@ -13,13 +13,14 @@ export interface StoreOptions {
   readonly publicBaseUrl?: string;
 }
 
-export async function storeImage(s3: S3Client, key: string, jpeg: Buffer, options: StoreOptions, metadata: Record<string, string> = {}): Promise<string> {
+/** Puts the marked image; `signal` bounds the call, the SDK's retries included (aborted: StorageFailed, "out of time"). */
+export async function storeImage(s3: S3Client, key: string, jpeg: Buffer, options: StoreOptions, metadata: Record<string, string> = {}, signal?: AbortSignal): Promise<string> {
   // The URL first (signing is local): a failure there must not leave an object behind.
   const url = await outputUrl(s3, key, options);
   try {
-    await s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: jpeg, ContentType: 'image/jpeg', CacheControl: 'max-age=3600', Metadata: metadata }));
+    await s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: jpeg, ContentType: 'image/jpeg', CacheControl: 'max-age=3600', Metadata: metadata }), { abortSignal: signal });
   } catch (err) {
-    throw storageFailed(`storing the marked image failed (${(err as Error).name ?? 'error'}); try again later`, err);
+    throw storageFailed(`storing the marked image failed (${signal?.aborted ? 'out of time' : ((err as Error).name ?? 'error')}); try again later`, err);
   }
   return url;
 }
@@ -45,7 +46,7 @@ export function publicS3Base(bucket: string, region: string): string {
   return bucket.includes('.') ? `https://${host}/${bucket}` : `https://${bucket}.${host}`;
 }
 
-/** The pipeline's image store: S3, with the URL the settings ask for. */
-export function createS3Store(s3: S3Client, options: StoreOptions): ImageStore {
-  return { put: (key, jpeg, metadata) => storeImage(s3, key, jpeg, options, metadata) };
+/** The pipeline's image store: S3, with the URL the settings ask for; each write bounded by a fresh `deadline()` when given. */
+export function createS3Store(s3: S3Client, options: StoreOptions, deadline?: () => AbortSignal): ImageStore {
+  return { put: (key, jpeg, metadata) => storeImage(s3, key, jpeg, options, metadata, deadline?.()) };
 }
