@@ -8,17 +8,18 @@
 
 export class Deadlines {
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly invocation: AbortController;
+  /** Aborted when the invocation's time (less what it keeps to answer) is up. */
+  readonly invocation: AbortSignal;
 
   /** `remainingMs`: what the invocation has left now. */
   constructor(remainingMs: number) {
-    this.invocation = this.timeout(Math.max(0, remainingMs));
+    this.invocation = this.timeout(Math.max(0, remainingMs)).signal;
   }
 
   /** Aborted after `ms`, or with the invocation, whichever comes first. */
   within(ms: number): AbortSignal {
     const own = this.timeout(ms);
-    const parent = this.invocation.signal;
+    const parent = this.invocation;
     if (parent.aborted) own.abort(parent.reason);
     else parent.addEventListener('abort', () => own.abort(parent.reason), { once: true, signal: own.signal });
     return own.signal;

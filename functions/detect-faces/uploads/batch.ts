@@ -17,7 +17,8 @@
  * Deadlines: a photo is started only when its worst case fits the time left (photoWorstCaseMs,
  * contract/deadline.ts: read deadline + detect budget + image work + write deadline + answer
  * margin; the stack refuses settings where one photo cannot fit the timeout, so the first always
- * runs). Every S3 call of a photo takes an abort signal from one Deadlines of the invocation. A
+ * runs). Every S3 call of a photo, and every send to a queue, takes an abort signal from one
+ * Deadlines of the invocation. A
  * message not started goes back as a new message (`requeue`), so deferring never uses up its
  * receives; only when that send fails does it go back by `batchItemFailures`.
  */
@@ -35,10 +36,10 @@ import { receiveCount } from './versions';
 
 /** Where messages go besides back to their queue (SQS on Lambda, the local queue locally, fakes in tests). */
 export interface UploadQueue {
-  /** Sends the message again as a new one: its receives start over. */
-  requeue(record: SQSRecord): Promise<void>;
-  /** Moves the message to the dead-letter queue, with the reason. */
-  deadLetter(record: SQSRecord, reason: string): Promise<void>;
+  /** Sends the message again as a new one: its receives start over. `signal`: the invocation's deadline. */
+  requeue(record: SQSRecord, signal: AbortSignal): Promise<void>;
+  /** Moves the message to the dead-letter queue, with the reason. `signal`: the invocation's deadline. */
+  deadLetter(record: SQSRecord, reason: string, signal: AbortSignal): Promise<void>;
 }
 
 export interface UploadPorts<I> extends Omit<PipelinePorts<I>, 'store'> {
@@ -87,7 +88,7 @@ export async function handleUploads<I>(
       // A message started too late would time the whole batch out: it goes back, as a new message.
       const left = first ? undefined : remainingMs();
       if (left !== undefined && left < worstCase) {
-        await ports.queue.requeue(record);
+        await ports.queue.requeue(record, deadlines.invocation);
         counts.deferred++;
         ports.log.info('upload deferred', { messageId: record.messageId, remainingMs: left, worstCaseMs: worstCase });
         return;
@@ -138,7 +139,7 @@ async function handleMessage<I>(record: SQSRecord, ports: UploadPorts<I>, settin
   }
   if (poison.length) {
     const reason = poison.join('; ');
-    await ports.queue.deadLetter(record, reason);
+    await ports.queue.deadLetter(record, reason, deadlines.invocation);
     ports.log.error('upload message dead-lettered', { messageId: record.messageId, outcome: 'poison', reason });
     outcomes.push('poison');
   }

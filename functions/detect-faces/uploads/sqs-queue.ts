@@ -2,7 +2,8 @@
  * The upload queue's side the function writes to: a deferred message is sent again as a new
  * message (its receives start over, so deferring never dead-letters a photo that was never
  * tried), and a poison message is sent to the dead-letter queue once with its reason (message
- * attribute `reason`). Without a queue URL (a deployment without the trigger) both throw, and the
+ * attribute `reason`). A send ends after SEND_TIMEOUT_MS or at the invocation's deadline, whichever
+ * comes first (then the message goes back by `batchItemFailures`: the batch still answers in time). Without a queue URL (a deployment without the trigger) both throw, and the
  * message goes back by `batchItemFailures` instead.
  */
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -21,7 +22,7 @@ export interface QueueUrls {
 const SEND_TIMEOUT_MS = 3_000;
 
 export function createSqsUploadQueue(sqs: SQSClient, urls: QueueUrls): UploadQueue {
-  const send = async (queueUrl: string | undefined, record: SQSRecord, attributes: Record<string, string>, what: string) => {
+  const send = async (queueUrl: string | undefined, record: SQSRecord, attributes: Record<string, string>, what: string, signal: AbortSignal) => {
     if (!queueUrl) throw storageFailed(`no queue to ${what} to (UPLOAD_QUEUE_URL / DEAD_LETTER_QUEUE_URL unset)`);
     try {
       await sqs.send(
@@ -30,16 +31,16 @@ export function createSqsUploadQueue(sqs: SQSClient, urls: QueueUrls): UploadQue
           MessageBody: record.body,
           MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
         }),
-        { abortSignal: AbortSignal.timeout(SEND_TIMEOUT_MS) },
+        { abortSignal: AbortSignal.any([signal, AbortSignal.timeout(SEND_TIMEOUT_MS)]) },
       );
     } catch (err) {
-      throw storageFailed(`sending message ${record.messageId} to ${what} failed (${(err as Error).name ?? 'error'})`, err);
+      throw storageFailed(`sending message ${record.messageId} to ${what} failed (${signal.aborted ? 'out of time' : ((err as Error).name ?? 'error')})`, err);
     }
   };
   return {
-    requeue: (record) => send(urls.queueUrl, record, { deferredFrom: record.messageId }, 'requeue'),
-    deadLetter: (record, reason) =>
-      send(urls.deadLetterQueueUrl, record, { reason: reason.slice(0, 1000), sourceMessageId: record.messageId, receiveCount: String(receiveCount(record.attributes)) }, 'the dead-letter queue'),
+    requeue: (record, signal) => send(urls.queueUrl, record, { deferredFrom: record.messageId }, 'requeue', signal),
+    deadLetter: (record, reason, signal) =>
+      send(urls.deadLetterQueueUrl, record, { reason: reason.slice(0, 1000), sourceMessageId: record.messageId, receiveCount: String(receiveCount(record.attributes)) }, 'the dead-letter queue', signal),
   };
 }
 

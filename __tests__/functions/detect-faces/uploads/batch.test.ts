@@ -503,6 +503,26 @@ describe('deadlines (a fake clock)', () => {
       expect(w.s3.keys('outputs/')).toEqual([]);
     });
 
+    test("a queue send that hangs (a deferral's requeue, a dead letter) ends at the invocation's deadline: the message goes back by batchItemFailures and the batch answers in time", async () => {
+      const w = world();
+      const hangUntilAborted = (signal: AbortSignal) =>
+        new Promise<void>((_resolve, reject) => {
+          if (signal.aborted) reject(storageFailed('out of time'));
+          signal.addEventListener('abort', () => reject(storageFailed('out of time')));
+        });
+      w.ports.queue.requeue = async (_record, signal) => hangUntilAborted(signal);
+      w.ports.queue.deadLetter = async (_record, _reason, signal) => hangUntilAborted(signal);
+      const event = sqs('not json', put(w, 'inputs/b.jpg', 'b'));
+      // 1 s left at the start: the poison one runs first (its dead letter hangs), the photo is deferred (its requeue hangs).
+      let answered = false;
+      const done = w.run(event, () => 1_000).then((r) => ((answered = true), r));
+      await jest.advanceTimersByTimeAsync(999);
+      expect(answered).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      expect((await done).batchItemFailures).toEqual(event.Records.map((r) => ({ itemIdentifier: r.messageId })));
+      expect(jest.getTimerCount()).toBe(0);
+    });
+
     test("a write that hangs ends at the write deadline; the invocation's own deadline bounds both", async () => {
       const w = world();
       hang(w, 'PutObject');
