@@ -6,6 +6,8 @@
  * not found again; sideways photos (orientation 6 and 8) are marked where the viewer sees the faces;
  * metadata as output/metadata.ts says, in both output modes; mutated files give typed refusals.
  */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DETECT_REQUEST, REDACTION_DEFAULTS, REDACT_SHAPES, type MarkMode, type RedactShape } from '../../functions/detect-faces/contract';
@@ -24,6 +26,7 @@ import { recordingLogger } from '../helpers/log';
 import { layerOpenCv } from '../helpers/opencv';
 import { FACES_DIR } from '../helpers/paths';
 import { findsFaceAgain } from '../helpers/redaction';
+import { tempDir } from '../helpers/temp';
 
 jest.setTimeout(300_000);
 
@@ -186,8 +189,10 @@ describe('redact-then-detect finds none of the redacted faces again (lossless ou
       expect(faces.length).toBeGreaterThan(0);
       for (const shape of REDACT_SHAPES) {
         const out = decoded(lossless(jpeg, faces, mode, shape));
-        // A box the size of the whole photo (grace_hopper's 512 px, seen at 0.55-0.66 on some runs and not
-        // on others) frames the portrait, not a face found again inside the redacted region.
+        // A box the size of the whole photo (grace_hopper's 512 px) frames the portrait, not a face found
+        // again inside the redacted region: seen at 0.55-0.66 on one CI run of three, never here (dozens of
+        // runs, with any allocator garbage; the lossless bytes are the same every run, as tested below), so its
+        // cause is not in the lossless bytes: the skip stays until it is found.
         const again = detector.detect(out, SENSITIVE).boxes.filter((d) => d.width < out.cols && d.height < out.rows && findsFaceAgain(d, faces, REDACTION_DEFAULTS.padding, out.cols, out.rows));
         expect({ name, shape, again: again.map((d) => `${d.score}@${d.width}px`) }).toEqual({ name, shape, again: [] });
       }
@@ -266,6 +271,72 @@ describe('through the pipeline with the real codec: output mode in the result, m
     const segments = parseJpeg(arithmetic).segments.map((s) => (s.marker === 0xc0 ? segment(0xc9, s.payload) : s));
     expect(() => editor.open(writeJpeg(segments), { width: 500, height: 375 })).toThrow(LosslessRefused);
     expect(() => editor.open(writeJpeg(segments), { width: 500, height: 375 })).toThrow(/arithmetic/);
+  });
+});
+
+/**
+ * One edit through the addon alone (no OpenCV), in three areas (inside, at the top-left corner, across
+ * the right and bottom edges, where blocks pass the image): a gradient over the middle, and a dot on
+ * every fourth pixel so that every block read is recomputed from the pixels read() returned. Then save.
+ * The body of a function of (addon, jpeg) -> Buffer, run here and in child processes.
+ */
+const EDIT_BODY = `
+  const handle = addon.open(jpeg);
+  const { width, height } = addon.info(handle);
+  const areas = [[width / 3, height / 3, 70, 50], [0, 0, 37, 29], [width - 45, height - 33, 45, 33]];
+  for (const [x, y, w, h] of areas) {
+    const got = addon.read(handle, x, y, w, h);
+    for (let py = Math.floor(got.height / 4); py < (got.height * 3) / 4; py++)
+      for (let px = Math.floor(got.width / 4); px < (got.width * 3) / 4; px++)
+        for (let c = 0; c < 3; c++) got.pixels[(py * got.width + px) * 3 + c] = (px * 7 + py * 13 + c * 29) & 255;
+    for (let py = 0; py < got.height; py += 4) for (let px = 0; px < got.width; px += 4) got.pixels[(py * got.width + px) * 3 + 1] ^= 0x40;
+    addon.write(handle, got.x, got.y, got.width, got.height, got.pixels);
+  }
+  const out = addon.save(handle);
+  addon.close(handle);
+  return out;`;
+
+describe('the same input and marks give the same bytes, whatever the process and its memory held before', () => {
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+  test('each layout, through the addon, here and in fresh processes whose allocations start as different garbage', () => {
+    // glibc fills every malloc'd byte with MALLOC_PERTURB_'s complement; a threshold at glibc's maximum
+    // (32 MiB) keeps large buffers on the heap, where they are filled too, instead of fresh zero pages.
+    // A read of memory the addon did not write first then changes the output.
+    const edit = new Function('addon', 'jpeg', EDIT_BODY) as (a: typeof addon, jpeg: Buffer) => Buffer;
+    const dir = tempDir('lossless-same-bytes');
+    const child = `const fs = require('node:fs'); const addon = require(process.argv[1]);
+      const edit = new Function('addon', 'jpeg', ${JSON.stringify(EDIT_BODY)});
+      for (const f of process.argv.slice(2)) fs.writeFileSync(f + '.out', edit(addon, fs.readFileSync(f)));`;
+    const inputs = variants(decodeImage(cv, file('2008_001322.jpg'))).map((v, i) => {
+      const at = path.join(dir, `${i}.jpg`);
+      fs.writeFileSync(at, v.jpeg);
+      return { name: v.name, at, here: sha(edit(addon, v.jpeg)) };
+    });
+    for (const perturb of ['0', '85', '170', '255']) {
+      execFileSync(process.execPath, ['-e', child, jpegLosslessAddon().from, ...inputs.map((i) => i.at)], {
+        env: { ...process.env, MALLOC_PERTURB_: perturb, MALLOC_MMAP_THRESHOLD_: String(32 << 20) },
+        stdio: 'pipe',
+      });
+      for (const input of inputs) expect({ perturb, name: input.name, sha: sha(fs.readFileSync(`${input.at}.out`)) }).toEqual({ perturb, name: input.name, sha: input.here });
+    }
+    // Here again, after all that: the same.
+    for (const [i, v] of variants(decodeImage(cv, file('2008_001322.jpg'))).entries()) expect(sha(edit(addon, v.jpeg))).toBe(inputs[i].here);
+  });
+
+  test('each mark and shape, through the editor, three times over with garbage allocated between', () => {
+    for (const name of ['grace_hopper_512x512.jpg', '2008_001322.jpg']) {
+      const jpeg = file(name);
+      const faces = detector.detect(decoded(jpeg)).boxes;
+      for (const mode of MODES)
+        for (const shape of REDACT_SHAPES) {
+          const runs = [0, 1, 2].map((k) => {
+            Buffer.allocUnsafeSlow(1 << (16 + 4 * k)).fill(0xa5 + k);
+            return sha(lossless(jpeg, faces, mode, shape));
+          });
+          expect({ name, mode, shape, runs }).toEqual({ name, mode, shape, runs: [runs[0], runs[0], runs[0]] });
+        }
+    }
   });
 });
 
