@@ -22,11 +22,12 @@ export const ANSWER_MARGIN_MS = 500;
 /**
  * The time a photo's work outside detection may take, on one full vCPU (FULL_VCPU_MEMORY_MB), for
  * a photo of up to IMAGE_WORK_PIXELS. Chosen from `npm run bench -- --lossless` and `-- --marks`
- * (one thread, Xeon 2.5 GHz, 2026-12-02): the worst 12 MP case is 4000x3000 with 40 faces on
- * the coefficient path, 182 ms (open 13 + mark 157 + save 12) after the pixel decode (13-40 ms);
- * its re-encode fallback adds 46 ms (blur, 44 faces), so ~270 ms in all. The work is linear in
- * pixels: ~900 ms at 40 MP. 2 s covers that on a core up to 2x slower (the EPYC/Xeon spread
- * measured in FACTS.md), and leaves 7x for 12 MP.
+ * (one thread, this project's 2-core Xeon; the lossless bench run twice, at load 2-6): the worst
+ * 12 MP case is 4000x3000 with 40 faces on the coefficient path, 182-197 ms (open 13 + mark 157-169 +
+ * save 12-15), after the pixel decode (21-40 ms); a re-encode instead, when that path refuses the
+ * file, adds at most 46 ms (blur, 44 faces: mark + encode); the metadata strip 0.3 ms. So ~300 ms
+ * in all, linear in pixels: ~1 s at 40 MP. 2 s covers that on a core up to 2x slower (the EPYC/Xeon
+ * spread in FACTS.md) and leaves 6x for 12 MP.
  * @default 2000
  */
 export const IMAGE_WORK_MS = 2_000;
