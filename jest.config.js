@@ -11,6 +11,7 @@ const SYSTEM_TESTS = {
   '<rootDir>/__tests__/layer/build-kit/in-root.test.ts': 'root, the smoke roots the layer build makes, and qemu-user-static (the arm64 one)',
   '<rootDir>/__tests__/layer/smoke/bundle.test.ts': 'the built x86_64 layer (the smoke script run outside a root, as the bench does)',
   '<rootDir>/__tests__/layer/verify.test.ts': 'both built layers, root (the smoke tests run in a chroot) and qemu-user-static (arm64 runs emulated)',
+  '<rootDir>/__tests__/functions/detect-faces/detect/yunet.test.ts': "the built x86_64 layer (the project's YuNet path against OpenCV.js's FaceDetectorYN)",
   '<rootDir>/__tests__/scripts/loopback-only.test.ts': 'root (the loopback-only network namespace it checks)',
 };
 

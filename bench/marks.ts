@@ -10,13 +10,13 @@ import { MARK_MODES, REDACTION_DEFAULTS, REDACT_SHAPES } from '../functions/dete
 import { createDetector } from '../functions/detect-faces/detect/detectors';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { decodeImage, drawBoxes, encodeJpeg, redactFaces } from '../functions/detect-faces/output/image';
-import { FACES_DIR } from '../__tests__/helpers/paths';
+import { FACES_DIR } from './labelled-photos';
 import { unpackLayer } from '../local/layer';
+import { median } from '../layer/rules/checks';
 import { buildMosaic, MOSAICS } from './mosaic';
 
 const RUNS = Number(process.env.BENCH_RUNS) || 9;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export function benchMarks(cv: OpenCv, modelsDir: string): string {
   const detector = createDetector(cv, 'yunet', modelsDir);

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { Box } from '../functions/detect-faces/detect/boxes';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { decodeImage } from '../functions/detect-faces/output/image';
-import { FACES_DIR, readLabels, type LabelledImage } from '../__tests__/helpers/image-server';
+import { FACES_DIR, readLabels, type LabelledImage } from './labelled-photos';
 
 export type Truth = Omit<Box, 'score'>;
 

@@ -18,16 +18,17 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { mapToOriginal, type Box } from '../functions/detect-faces/detect/boxes';
-import { createDetector, floats, MODEL_FILES, shrink, type DetectOptions, type FaceDetector } from '../functions/detect-faces/detect/detectors';
+import type { Box } from '../functions/detect-faces/detect/boxes';
+import { createDetector, type DetectOptions, type FaceDetector } from '../functions/detect-faces/detect/detectors';
 import { HAAR_PLAN, planDetection, type PlanParams } from '../functions/detect-faces/detect/plan';
-import { decodeYunet, padTo32, YUNET_OUTPUT_NAMES } from '../functions/detect-faces/detect/yunet-decode';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { decodeImage, drawBoxes, encodeJpeg } from '../functions/detect-faces/output/image';
 import { unpackLayer } from '../local/layer';
 import { DETECT_ENV, QUIET_OPENCV_LOG_LEVEL } from '../functions/detect-faces/contract';
-import { FACES_DIR } from '../__tests__/helpers/image-server';
-import { recallPrecision } from '../__tests__/helpers/metrics';
+import { FACES_DIR } from './labelled-photos';
+import { recallPrecision } from './detection-quality';
+import { median } from '../layer/rules/checks';
+import { legacy640, LEGACY_MAX_SIDE, padTo32 } from './plain-look';
 import { bigAndSmall, buildMosaic, MOSAICS, trainingPhotos, type Truth } from './mosaic';
 
 const RESULTS = path.join(__dirname, 'results');
@@ -43,28 +44,6 @@ export function loadAddon(): { cv: OpenCv; modelsDir: string } {
   return { cv, modelsDir: layer.modelsDir };
 }
 
-/** The old detection's raw score threshold (before scores were calibrated): a fixed point of comparison. */
-const LEGACY_RAW_SCORE = 0.8;
-
-/** The old detection: one look at a copy at most 640 px on its longer side (INTER_AREA), raw score LEGACY_RAW_SCORE. */
-export function legacy640(cv: OpenCv, modelsDir: string): (image: Mat) => Box[] {
-  const net = cv.readNetFromONNX(path.join(modelsDir, MODEL_FILES.yunet));
-  return (image) => {
-    const { small, scale } = shrink(cv, image, 640);
-    const width = padTo32(small.cols);
-    const height = padTo32(small.rows);
-    const padded = small.copyMakeBorder(0, height - small.rows, 0, width - small.cols, cv.BORDER_CONSTANT, new cv.Vec3(0, 0, 0));
-    net.setInput(cv.blobFromImage(padded));
-    const outputs = net.forward(YUNET_OUTPUT_NAMES);
-    const data = Object.fromEntries(YUNET_OUTPUT_NAMES.map((name, i) => [name, floats(outputs[i])]));
-    return mapToOriginal(decodeYunet(data, { inputWidth: width, inputHeight: height, scoreThreshold: LEGACY_RAW_SCORE }), scale, image.cols, image.rows);
-  };
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const r1 = (n: number) => Math.round(n * 10) / 10;
 const r3 = (n: number) => Math.round(n * 1000) / 1000;
 
@@ -165,7 +144,7 @@ function measure(cv: OpenCv, c: Case, runs: number): Row {
 }
 
 function shrink640(w: number, h: number): [number, number] {
-  const s = Math.min(1, 640 / Math.max(w, h));
+  const s = Math.min(1, LEGACY_MAX_SIDE / Math.max(w, h));
   return [Math.round(w * s), Math.round(h * s)];
 }
 

@@ -24,17 +24,19 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Box } from '../functions/detect-faces/detect/boxes';
-import { createDetector, MODEL_FILES, shrink } from '../functions/detect-faces/detect/detectors';
+import { createDetector, MODEL_FILES } from '../functions/detect-faces/detect/detectors';
 import { HAAR_PLAN, YUNET_PLAN } from '../functions/detect-faces/detect/plan';
 import { decodeImage, drawBoxes, encodeJpeg } from '../functions/detect-faces/output/image';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { LAYER_MANIFEST } from '../layer/inputs';
 import { bundleSmoke, runSmokeHere } from '../layer/smoke/bundle';
 import { unpackLayer } from '../local/layer';
-import { FACES_DIR, readLabels } from '../__tests__/helpers/image-server';
-import { recallPrecision } from '../__tests__/helpers/metrics';
+import { FACES_DIR, readLabels } from './labelled-photos';
+import { recallPrecision } from './detection-quality';
 import { benchLossless, layerAddons } from './lossless';
 import { benchMarks } from './marks';
+import { faceDetectorYn, loadOpenCvJs } from './opencv-js';
+import { LEGACY_MAX_SIDE, shrink } from './plain-look';
 import { realSize } from './real-size';
 import { benchScores } from './scores';
 
@@ -61,7 +63,7 @@ function time<T>(work: () => T): [T, number] {
 }
 
 function ensurePeers(): void {
-  if (fs.existsSync(path.join(BENCH, 'node_modules', '@techstark', 'opencv-js'))) return;
+  if (fs.existsSync(path.join(BENCH, 'node_modules', '@vladmandic', 'face-api'))) return;
   console.error('installing the benchmark peers into bench/node_modules (first run only)...');
   execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: BENCH, stdio: 'inherit' });
 }
@@ -153,12 +155,9 @@ type PeerDetect = (bgr: Buffer, width: number, height: number) => Promise<Box[]>
 async function loadPeers(modelsDir: string): Promise<Record<string, PeerDetect>> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const peerRequire = (name: string) => require(require.resolve(name, { paths: [BENCH] }));
-  let ocv = peerRequire('@techstark/opencv-js');
-  if (ocv instanceof Promise) ocv = await ocv;
-  else if (!ocv.Mat) await new Promise<void>((resolve) => (ocv.onRuntimeInitialized = resolve));
-  ocv.FS_createDataFile('/', 'yunet.onnx', fs.readFileSync(path.join(modelsDir, MODEL_FILES.yunet)), true, false, false);
+  const { cv: ocv } = await loadOpenCvJs();
+  const yunet = await faceDetectorYn(modelsDir, 0.8);
   ocv.FS_createDataFile('/', 'haar.xml', fs.readFileSync(path.join(modelsDir, MODEL_FILES.haar)), true, false, false);
-  const yunet = new ocv.FaceDetectorYN('/yunet.onnx', '', new ocv.Size(320, 320), 0.8, 0.3, 5000);
   const haar = new ocv.CascadeClassifier();
   haar.load('/haar.xml');
 
@@ -170,20 +169,7 @@ async function loadPeers(modelsDir: string): Promise<Record<string, PeerDetect>>
 
   const toMat = (bgr: Buffer, w: number, h: number) => ocv.matFromArray(h, w, ocv.CV_8UC3, bgr);
   return {
-    'OpenCV.js YuNet': (bgr, w, h) => {
-      const mat = toMat(bgr, w, h);
-      const faces = new ocv.Mat();
-      yunet.setInputSize(new ocv.Size(w, h));
-      yunet.detect(mat, faces);
-      const out: Box[] = [];
-      for (let i = 0; i < faces.rows; i++) {
-        const r = faces.data32F.subarray(i * faces.cols, (i + 1) * faces.cols);
-        out.push({ x: r[0], y: r[1], width: r[2], height: r[3], score: r[14] });
-      }
-      mat.delete();
-      faces.delete();
-      return out;
-    },
+    'OpenCV.js YuNet': (bgr, w, h) => yunet.detect(bgr, w, h),
     'OpenCV.js Haar': (bgr, w, h) => {
       const mat = toMat(bgr, w, h);
       const gray = new ocv.Mat();
@@ -278,7 +264,7 @@ async function main(): Promise<void> {
     const quality: { found: Box[]; truth: Omit<Box, 'score'>[] }[] = [];
     for (const img of images) {
       // Every contender gets what ours looks at: the decoded image at most 640 px on its longer side.
-      const { small: mat, scale } = shrink(cv, decodeImage(cv, img.data));
+      const { small: mat, scale } = shrink(cv, decodeImage(cv, img.data), LEGACY_MAX_SIDE);
       const bgr = mat.getData();
       const samples: number[] = [];
       let found: Box[] = [];

@@ -14,9 +14,9 @@ import { DETECT_REQUEST, LOWEST_MIN_SCORE, REDACTION_DEFAULTS, REDACT_SHAPES } f
 import { createDetector } from '../functions/detect-faces/detect/detectors';
 import type { OpenCv } from '../functions/detect-faces/opencv';
 import { decodeImage, encodeJpeg, redactFaces } from '../functions/detect-faces/output/image';
-import { FACES_DIR, readLabels } from '../__tests__/helpers/image-server';
-import { matchDetections } from '../__tests__/helpers/metrics';
-import { findsFaceAgain } from '../__tests__/helpers/redaction';
+import { FACES_DIR, readLabels } from './labelled-photos';
+import { matchDetections } from './detection-quality';
+import { findsFaceAgain } from './found-again';
 import { unpackLayer } from '../local/layer';
 import { buildMosaic, MOSAICS } from './mosaic';
 

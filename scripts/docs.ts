@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { CLEANUP_ENV } from '../functions/cleanup/contract';
 import { WEB_API_ENV } from '../functions/web-api/contract';
 import { accepted, kebabCase, markdownTable, shownDefault, type EnvSchema } from '../functions/common/schema';
-import { DETECT_ENV, DETECT_REQUEST } from '../functions/detect-faces/contract';
+import { DETECT_ENV, DETECT_REQUEST, MARK_OPERATING_POINT, OPERATING_POINTS, type OperatingPointName } from '../functions/detect-faces/contract';
 import { STACK_SETTINGS } from '../stack/settings';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -16,6 +16,17 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 function envTable(schema: EnvSchema): string {
   return markdownTable(Object.values(schema).map((s) => ({ name: s.env, spec: s })), 'variable');
+}
+
+/** YuNet's operating points with the figures that chose them (contract/operating-points.ts). */
+function operatingPointsTable(): string {
+  const rows = (Object.keys(OPERATING_POINTS) as OperatingPointName[]).map((name) => {
+    const p = OPERATING_POINTS[name];
+    const marks = Object.entries(MARK_OPERATING_POINT).filter(([, n]) => n === name).map(([m]) => `\`${m}\``).join(', ');
+    const r = p.measured.recall;
+    return `| ${marks} | ${name} first | ${p.minScore} | ${p.flip ? 'yes' : 'no'} | ${r.clean}% | ${r.occluded}% | ${r.pose}% | ${r.blurred}% | ${r.all}% | ${p.measured.precision}% |`;
+  });
+  return ['| mark | operating point | default `minScore` | mirrored second look | recall: clean | occluded | atypical pose | heavily blurred | all faces >= 20 px | precision |', '|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
 /** Every generated section, by marker name. */
@@ -28,6 +39,7 @@ export function generatedSections(): Record<string, string> {
       'field',
     ),
     'detect-env': envTable(DETECT_ENV),
+    'operating-points': operatingPointsTable(),
     'cleanup-env': envTable(CLEANUP_ENV),
     'web-api-env': envTable(WEB_API_ENV),
     'help-settings': Object.entries(STACK_SETTINGS)
@@ -47,7 +59,7 @@ export function regenerate(text: string, sections = generatedSections()): string
   return text.replace(MARKER, (all, open: string, name: string, close: string) => (name in sections ? `${open}${sections[name]}\n${close}` : all));
 }
 
-export const DOC_FILES = ['README.md', 'docs/configuration.md', 'help'];
+export const DOC_FILES = ['README.md', 'docs/configuration.md', 'docs/detection.md', 'help'];
 
 if (require.main === module) {
   for (const file of DOC_FILES) {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const FIXTURES_DIR = path.join(PROJECT_ROOT, '__tests__', 'fixtures');
 /** Labelled development photos (see fixtures/README.md for provenance and licences). */
-export const FACES_DIR = path.join(FIXTURES_DIR, 'faces');
+export { FACES_DIR } from '../../bench/labelled-photos';
 
 export function fromRoot(...parts: string[]): string {
   return path.join(PROJECT_ROOT, ...parts);

@@ -25,7 +25,7 @@ import { fakeIccProfile, leakyJpeg, SECRETS } from '../helpers/leaky-jpeg';
 import { recordingLogger } from '../helpers/log';
 import { layerOpenCv } from '../helpers/opencv';
 import { FACES_DIR } from '../helpers/paths';
-import { findsFaceAgain } from '../helpers/redaction';
+import { findsFaceAgain } from '../../bench/found-again';
 import { tempDir } from '../helpers/temp';
 
 jest.setTimeout(300_000);

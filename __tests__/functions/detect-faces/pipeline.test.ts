@@ -215,9 +215,12 @@ test('request options reach the detector; the settings fill what the request lea
   const f = fakes();
   await detectFaces({ ...event, minFaceSize: 24, maxFaces: 5 }, f.ports, settings);
   await detectFaces({ ...event, minScore: 0.6 }, f.ports, settings);
+  // The mark picks the detector's operating point; no score from the request or the settings leaves it to that.
+  await detectFaces({ ...event, mark: 'fill' }, f.ports, { ...settings, minScore: undefined });
   expect(f.detectOptions).toEqual([
-    { minFaceSize: 24, minScore: 0.7, maxFaces: 5, maxNetworkPixels: 5e6 },
-    { minFaceSize: undefined, minScore: 0.6, maxFaces: 1000, maxNetworkPixels: 5e6 },
+    { mark: 'box', minFaceSize: 24, minScore: 0.7, maxFaces: 5, maxNetworkPixels: 5e6 },
+    { mark: 'box', minFaceSize: undefined, minScore: 0.6, maxFaces: 1000, maxNetworkPixels: 5e6 },
+    { mark: 'fill', minFaceSize: undefined, minScore: undefined, maxFaces: 1000, maxNetworkPixels: 5e6 },
   ]);
 });
 
@@ -232,6 +235,15 @@ test('one log line per request with every stage timed, the URL redacted, no byte
   expect(JSON.stringify(fields)).not.toContain('secret');
   // The same figures as metrics, once.
   expect(f.metrics).toEqual([{ timingsMs: fields.timingsMs, faces: 2, totalMs: fields.totalMs, detector: 'fake', outcome: 'ok' }]);
+});
+
+test('a detection over its time budget is logged as such; one within it says nothing of it', async () => {
+  const over = fakes({ detector: { kind: 'fake', detect: () => ({ boxes: [], minFaceSize: 300, overBudget: true }) } });
+  await detectFaces(event, over.ports, settings);
+  expect(over.lines[0].fields).toMatchObject({ minFaceSize: 300, overBudget: true });
+  const within = fakes();
+  await detectFaces(event, within.ports, settings);
+  expect(within.lines[0].fields).not.toHaveProperty('overBudget');
 });
 
 test('the marking: boxes by default; a redaction with its defaults or the request\'s shape and padding; recorded on the object and in the result', async () => {

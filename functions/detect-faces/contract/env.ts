@@ -1,7 +1,8 @@
 /** detect-faces' environment, read once at cold start: the names, defaults, bounds and descriptions. */
 import { S3_CLIENT_ENV, SQS_CLIENT_ENV } from '../../common/contract';
 import { int, num, oneOf, str, type EnvSchema, type EnvValues } from '../../common/schema';
-import { DETECT_REQUEST, LOWEST_MIN_SCORE, YUNET_DEFAULT_MIN_SCORE } from './request';
+import { defaultScoresText } from './operating-points';
+import { DETECT_REQUEST, LOWEST_MIN_SCORE } from './request';
 
 /** A key prefix such as "tmp/": one or more safe segments ending with "/", never "" or "/". */
 export const KEY_PREFIX = /^(?!.*\/\.\.?\/)[A-Za-z0-9][A-Za-z0-9_.-]*\/(?:[A-Za-z0-9_.-]+\/)*$/;
@@ -69,7 +70,7 @@ export const DETECT_ENV = {
   maxImagePixels: { env: 'MAX_IMAGE_PIXELS', ...int(40_000_000, 1024, 200_000_000, 'largest image decoded, width x height (read from the header first)') },
   downloadTimeoutMs: { env: 'DOWNLOAD_TIMEOUT_MS', ...int(10_000, 100, 120_000, 'one deadline for the whole download, redirects included, ms') },
   detector: { env: 'DETECTOR', ...oneOf(DETECTOR_KINDS, 'yunet', 'face detector: YuNet 2023mar (ONNX) or the Haar frontal-face cascade') },
-  minScore: { env: 'MIN_SCORE', ...num(undefined, LOWEST_MIN_SCORE, 1, `lowest confidence of a reported face unless the request says; unset: the detector's own (YuNet ${YUNET_DEFAULT_MIN_SCORE})`) },
+  minScore: { env: 'MIN_SCORE', ...num(undefined, LOWEST_MIN_SCORE, 1, `lowest score of a reported face unless the request says; unset: the mark's (YuNet: ${defaultScoresText()}; Haar: every hit)`) },
   detectBudgetMs: { env: 'DETECT_BUDGET_MS', ...int(10_000, 100, 900_000, 'time the detect stage may take; requests that would need more are served at a larger minimum face size') },
   modelsDir: { env: 'MODELS_DIR', ...str({ default: '/opt/models', doc: 'folder of the detector models (the layer puts them in /opt/models)' }) },
   threads: { env: 'OPENCV_THREADS', ...int(0, 0, 64, "OpenCV worker threads; 0 keeps OpenCV's default") },

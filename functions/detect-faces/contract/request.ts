@@ -1,6 +1,7 @@
 /** A direct invocation of detect-faces: the request's fields, and the result or error it answers with. */
 import { int, num, oneOf, type ValueOf } from '../../common/schema';
 import type { ErrorCode } from '../../common/contract';
+import { defaultScoresText } from './operating-points';
 
 /** `box` draws rectangles; the others redact: `fill` (solid, the safe choice), `pixelate`, `blur`. */
 export const MARK_MODES = ['box', 'fill', 'pixelate', 'blur'] as const;
@@ -20,18 +21,12 @@ export type RedactShape = (typeof REDACT_SHAPES)[number];
 export const REDACTION_DEFAULTS = { shape: 'ellipse', padding: 0.4 } as const satisfies { shape: RedactShape; padding: number };
 
 /**
- * The lowest `minScore` a setting or request may ask. Under it YuNet reports texture, not faces: at
- * the smallest face size, on the labelled photos and real-size mosaics (102 faces), every face scores
- * 0.5 or more, while none of the 883 other detections between 0.05 and 0.5 is a face (docs/detection.md, "Scores").
- * Haar's scores start at 0.5 too (3 neighbours).
+ * The lowest `minScore` a setting or request may ask, on the calibrated score (the measured fraction
+ * of such detections that are faces): under 0.1, fewer than 1 YuNet detection in 100 is a face
+ * (`npm run bench:wider`, the reliability curves; docs/detection.md, "Scores and operating points").
+ * It is the recall-first operating point's own value. Haar's scores start at 0.5 (3 neighbours).
  */
-export const LOWEST_MIN_SCORE = 0.5;
-
-/**
- * YuNet's `minScore` when neither the request nor the setting names one, on the calibrated score
- * (detect/score.ts): a raw 0.8 for faces 48+ px at the network's input, 0.6 at 28 px and under.
- */
-export const YUNET_DEFAULT_MIN_SCORE = 0.8;
+export const LOWEST_MIN_SCORE = 0.1;
 
 /** Fields of a request besides `imageUrl`. A new option is one entry here (plus its use). */
 export const DETECT_REQUEST = {
@@ -39,7 +34,7 @@ export const DETECT_REQUEST = {
     label: 'smallest face (px)',
     ...int(undefined, 10, 100_000, 'smallest face side to find, pixels of the original image; default: 2% of the longer side, at least 20; served larger when the time budget requires (the result says what was used)'),
   },
-  minScore: { label: 'lowest score', ...num(undefined, LOWEST_MIN_SCORE, 1, `lowest confidence of a reported face; default: the MIN_SCORE setting, else the detector's own (YuNet ${YUNET_DEFAULT_MIN_SCORE})`) },
+  minScore: { label: 'lowest score', ...num(undefined, LOWEST_MIN_SCORE, 1, `lowest score of a reported face (the measured fraction of such detections that are faces); default: the MIN_SCORE setting, else the mark's (YuNet: ${defaultScoresText()}; Haar: every hit)`) },
   maxFaces: { label: 'at most N faces', ...int(1000, 1, 1000, 'keep the N largest faces') },
   mark: { label: 'mark', ...oneOf(MARK_MODES, 'box', 'how faces are marked: `box` draws rectangles; `fill`, `pixelate` and `blur` redact them (strength scales with the face)') },
   shape: { label: 'shape', ...oneOf(REDACT_SHAPES, undefined, `shape of a redaction (not with \`box\`); default \`${REDACTION_DEFAULTS.shape}\``) },

@@ -3,6 +3,9 @@
 /** `v` within [lo, hi]; a comparison, not Math.min/max, as it runs per grid cell in YuNet's decoding. */
 export const clamp = (v: number, lo: number, hi: number): number => (v < lo ? lo : v > hi ? hi : v);
 
+/** A rectangle in pixels: x, y the top-left corner. */
+export type Rect = Pick<Box, 'x' | 'y' | 'width' | 'height'>;
+
 export interface Box {
   x: number;
   y: number;
@@ -11,15 +14,16 @@ export interface Box {
   /** Detector confidence in [0, 1]. */
   score: number;
   /**
-   * YuNet's five points, [x, y] in the same pixels as the box, in the order the network emits them:
-   * right eye, left eye, nose tip, right mouth corner, left mouth corner. Right and left are the
-   * person's own: for a face towards the camera the right eye is on the image's left (measured:
-   * grace_hopper_512x512.jpg gives right eye x 229, left eye x 305). Absent for Haar.
+   * YuNet's five points, [x, y] in the same pixels as the box, in the order the network emits them,
+   * which is the contract's LANDMARK_NAMES order: right eye, left eye, nose tip, right mouth corner,
+   * left mouth corner, right and left being the person's own, i.e. for a face towards the camera
+   * eyeLeft (the image's left; measured: grace_hopper_512x512.jpg gives x 229 and 305 for the two
+   * eyes), eyeRight, nose, mouthLeft, mouthRight. Absent for Haar.
    */
   landmarks?: [number, number][];
 }
 
-export function iou(a: Box, b: Box): number {
+export function iou(a: Rect, b: Rect): number {
   const x1 = Math.max(a.x, b.x);
   const y1 = Math.max(a.y, b.y);
   const x2 = Math.min(a.x + a.width, b.x + b.width);

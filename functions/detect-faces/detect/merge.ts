@@ -23,19 +23,22 @@ export function awayFromInnerEdges<T extends Box>(faces: readonly T[], tile: Til
   );
 }
 
-/** Boxes (and landmarks) at `tile`'s input mapped to original-image pixels, unrounded, unclipped. */
-export function tileFacesToImage(faces: readonly Box[], tile: Tile): Box[] {
+/**
+ * Boxes (and landmarks) at `tile`'s input mapped to original-image pixels, unrounded, unclipped;
+ * any other fields carried as they are.
+ */
+export function tileFacesToImage<T extends Box>(faces: readonly T[], tile: Tile): T[] {
   return faces.map((f) => {
     const [x1, y1] = tilePointToImage(tile, f.x, f.y);
     const [x2, y2] = tilePointToImage(tile, f.x + f.width, f.y + f.height);
-    const out: Box = { x: x1, y: y1, width: x2 - x1, height: y2 - y1, score: f.score };
+    const out: T = { ...f, x: x1, y: y1, width: x2 - x1, height: y2 - y1 };
     if (f.landmarks) out.landmarks = f.landmarks.map(([u, v]) => tilePointToImage(tile, u, v));
     return out;
   });
 }
 
 /** A tile's detections that count, in original-image pixels. */
-export function facesFromTile(faces: readonly Box[], tile: Tile, margin: number): Box[] {
+export function facesFromTile<T extends Box>(faces: readonly T[], tile: Tile, margin: number): T[] {
   return tileFacesToImage(awayFromInnerEdges(faces, tile, margin), tile);
 }
 

@@ -1,39 +1,68 @@
 /**
- * YuNet scores small faces lower than the same faces larger: on the labelled set (bench
- * real-size), true faces 48+ px wide at the network's input score 0.8 or more almost always
- * (p10 0.87), while those under 36 px score 0.6-0.8 a quarter of the time (p10 0.68), with
- * few false positives there. One threshold on the raw score either drops those small faces or
- * lets in large false ones (dog faces at 0.71). So a small face's score is raised to a power under
- * 1 before the threshold: log 0.8 / log 0.6 at 28 px and under (a raw 0.6 reports as 0.8, as a raw
- * 0.8 does from 48 px), 1 from 48 px, the exponent linear between. A power, not a shift towards 1:
- * it keeps weak raw scores weak (raw 0.05 reports as 0.27, not 0.53), so a low `minScore` still
- * separates faces from texture. The reported score is this calibrated one, so `minScore` means the
- * same at every size.
+ * What a reported score means: the measured fraction of detections like it that are faces. YuNet's
+ * raw score is not that: it runs lower for small faces than for large ones, and a flipped second
+ * look (flip.ts) shifts it again. So the reported score comes from a table fitted on labelled
+ * photos (`npm run bench:wider -- DIR --fit` writes calibration.ts): rows by the face's width at
+ * the network's input, columns by raw score, each cell the fraction of such detections that
+ * matched a labelled face, non-decreasing along the raw score (isotonic). Between cells the table
+ * is read linearly in raw score and in the logarithm of the width; beyond its ends it holds.
  */
 import { clamp } from './boxes';
 
-/** Width at the network's input (px) up to which a score gets the full stretch. */
-export const FULL_STRETCH_WIDTH = 28;
-/** Width from which a score is left as it is. */
-export const NO_STRETCH_WIDTH = 48;
+export interface CalibrationTable {
+  /** Face widths at the network's input (px), ascending: one row each. */
+  readonly widths: readonly number[];
+  /** Raw scores, ascending: one column each. */
+  readonly raws: readonly number[];
+  /** scores[row][column]: the reported score there; non-decreasing along each row. */
+  readonly scores: readonly (readonly number[])[];
+}
 
 /**
- * Raw scores under this are never decoded, whatever `minScore` (the contract's lowest, 0.5, decodes
- * from 0.205): below it nearly every anchor is a candidate and merging them costs minutes.
+ * Raw scores under this are never decoded, whatever `minScore`: below it nearly every anchor is a
+ * candidate and merging them costs minutes.
  */
 export const RAW_SCORE_FLOOR = 0.05;
 
-/** Exponent at full stretch: a raw 0.6 there reports as 0.8, as a raw 0.8 does from 48 px. */
-export const FULL_STRETCH_EXPONENT = Math.log(0.8) / Math.log(0.6);
-
-
-/** The score reported for a raw YuNet score of a face `width` px wide at the network's input. */
-export function calibratedScore(raw: number, width: number): number {
-  const t = clamp((width - FULL_STRETCH_WIDTH) / (NO_STRETCH_WIDTH - FULL_STRETCH_WIDTH), 0, 1);
-  return clamp(raw, 0, 1) ** (FULL_STRETCH_EXPONENT + (1 - FULL_STRETCH_EXPONENT) * t);
+/** The reported score of a detection with raw score `raw`, `width` px wide at the network's input. */
+export function calibratedScore(table: CalibrationTable, raw: number, width: number): number {
+  const { widths } = table;
+  const w = Math.log(Math.max(width, 1e-6));
+  let r = 0;
+  while (r < widths.length - 1 && Math.log(widths[r + 1]) <= w) r++;
+  if (r === widths.length - 1 || w <= Math.log(widths[0])) return rowAt(table, r, raw);
+  const t = (w - Math.log(widths[r])) / (Math.log(widths[r + 1]) - Math.log(widths[r]));
+  return (1 - t) * rowAt(table, r, raw) + t * rowAt(table, r + 1, raw);
 }
 
-/** The lowest raw score that can reach `minScore` once calibrated: what to decode down to. */
-export function rawThresholdFor(minScore: number): number {
-  return Math.max(RAW_SCORE_FLOOR, clamp(minScore, 0, 1) ** (1 / FULL_STRETCH_EXPONENT));
+/** Row `r` at `raw`: linear between columns, towards 0 below the first, held above the last. */
+function rowAt(table: CalibrationTable, r: number, raw: number): number {
+  const { raws } = table;
+  const row = table.scores[r];
+  const x = clamp(raw, 0, 1);
+  if (x <= raws[0]) return (row[0] * x) / raws[0];
+  for (let c = 1; c < raws.length; c++) {
+    if (x <= raws[c]) return row[c - 1] + ((row[c] - row[c - 1]) * (x - raws[c - 1])) / (raws[c] - raws[c - 1]);
+  }
+  return row[row.length - 1];
+}
+
+/**
+ * The lowest raw score that can reach `minScore` at some width: what to decode down to (never under
+ * RAW_SCORE_FLOOR; above 1 when no detection can reach it). Rows are monotone and widths between
+ * rows mix two rows, so the lowest over the rows is the lowest anywhere.
+ */
+export function rawThresholdFor(table: CalibrationTable, minScore: number): number {
+  let lowest = Number.POSITIVE_INFINITY;
+  for (const row of table.scores) lowest = Math.min(lowest, rowReaches(table.raws, row, minScore));
+  return Math.max(RAW_SCORE_FLOOR, lowest);
+}
+
+function rowReaches(raws: readonly number[], row: readonly number[], target: number): number {
+  if (target <= 0) return 0;
+  if (row[0] >= target) return (raws[0] * target) / row[0];
+  for (let c = 1; c < raws.length; c++) {
+    if (row[c] >= target) return raws[c - 1] + ((raws[c] - raws[c - 1]) * (target - row[c - 1])) / (row[c] - row[c - 1]);
+  }
+  return Number.POSITIVE_INFINITY;
 }

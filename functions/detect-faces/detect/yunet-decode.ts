@@ -27,7 +27,7 @@ export interface YunetDecodeOptions {
 }
 
 export interface FaceCandidate extends Box {
-  /** Right eye, left eye, nose tip, right and left mouth corners, in input pixels. */
+  /** In input pixels, in the order Box.landmarks says. */
   landmarks: [number, number][];
 }
 
@@ -72,9 +72,4 @@ function need(outputs: YunetOutputs, name: string, length: number): Float32Array
   if (!data) throw new Error(`YuNet output ${name} is missing`);
   if (data.length !== length) throw new Error(`YuNet output ${name} has ${data.length} values, expected ${length}`);
   return data;
-}
-
-/** Smallest multiple of 32 that holds `n` (YuNet 2023mar needs such input sizes). */
-export function padTo32(n: number): number {
-  return Math.ceil(n / 32) * 32;
 }

@@ -85,6 +85,12 @@ function ellipseMask(cv: OpenCv, width: number, height: number): Mat {
   return mask;
 }
 
+/**
+ * OpenCV's INTER_NEAREST_EXACT (4.5+; the addon exports no name for it). Plain INTER_NEAREST is not
+ * exact at every integer factor: a 4 -> 196 upscale (cells of 49) puts its borders at 50, 99, 148.
+ */
+const INTER_NEAREST_EXACT = 6;
+
 /** Cells of `cell` x `cell` pixels from the region's corner, each the area average of its pixels. `keep` collects every Mat made, for release. */
 function pixelated(cv: OpenCv, roi: Mat, cell: number, keep: (m: Mat) => Mat): Mat {
   const nx = Math.ceil(roi.cols / cell);
@@ -93,7 +99,7 @@ function pixelated(cv: OpenCv, roi: Mat, cell: number, keep: (m: Mat) => Mat): M
   // spread back at an exact integer factor, so every cell is one constant colour.
   const padded = keep(roi.copyMakeBorder(0, ny * cell - roi.rows, 0, nx * cell - roi.cols, cv.BORDER_REPLICATE));
   const small = keep(padded.resize(ny, nx, 0, 0, cv.INTER_AREA));
-  const spread = keep(small.resize(ny * cell, nx * cell, 0, 0, cv.INTER_NEAREST));
+  const spread = keep(small.resize(ny * cell, nx * cell, 0, 0, INTER_NEAREST_EXACT));
   return keep(spread.getRegion(new cv.Rect(0, 0, roi.cols, roi.rows)));
 }
 

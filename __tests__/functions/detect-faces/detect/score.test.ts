@@ -1,38 +1,62 @@
-/** Small faces' YuNet scores raised to a power under 1 before the threshold. */
-import { calibratedScore, FULL_STRETCH_EXPONENT, RAW_SCORE_FLOOR, rawThresholdFor } from '../../../../functions/detect-faces/detect/score';
+/** Reading the calibration table: linear in raw score and log width, monotone, and the decode threshold it implies. */
+import { calibratedScore, RAW_SCORE_FLOOR, rawThresholdFor, type CalibrationTable } from '../../../../functions/detect-faces/detect/score';
+import { CALIBRATION } from '../../../../functions/detect-faces/detect/calibration';
 
-test('faces 48+ px wide at the input keep their score; at 28 px and under a raw 0.6 reports as 0.8', () => {
-  expect(calibratedScore(0.71, 48)).toBeCloseTo(0.71);
-  expect(calibratedScore(0.71, 400)).toBeCloseTo(0.71);
-  expect(calibratedScore(0.6, 28)).toBeCloseTo(0.8);
-  expect(calibratedScore(0.6, 12)).toBeCloseTo(0.8);
-  // Halfway, the exponent is halfway.
-  expect(calibratedScore(0.6, 38)).toBeCloseTo(0.6 ** ((FULL_STRETCH_EXPONENT + 1) / 2));
+const TABLE: CalibrationTable = {
+  widths: [10, 40],
+  raws: [0.2, 0.6, 1],
+  scores: [
+    [0.1, 0.3, 0.5], // small faces: weak evidence
+    [0.2, 0.7, 0.9],
+  ],
+};
+
+test('on the grid, the cell; between columns, linear in raw score', () => {
+  expect(calibratedScore(TABLE, 0.6, 10)).toBeCloseTo(0.3);
+  expect(calibratedScore(TABLE, 0.6, 40)).toBeCloseTo(0.7);
+  expect(calibratedScore(TABLE, 0.8, 40)).toBeCloseTo(0.8);
 });
 
-test('weak raw scores stay weak: texture at raw 0.05 reports under 0.3 even at full stretch', () => {
-  expect(calibratedScore(0.05, 12)).toBeLessThan(0.3);
-  expect(calibratedScore(0.05, 48)).toBeCloseTo(0.05);
-  expect(calibratedScore(0, 12)).toBe(0);
+test('between rows, linear in the logarithm of the width (20 px is halfway from 10 to 40)', () => {
+  expect(calibratedScore(TABLE, 0.6, 20)).toBeCloseTo(0.5);
 });
 
-test('calibration keeps scores in [0, 1] and their order at one size', () => {
-  expect(calibratedScore(1.3, 20)).toBe(1);
-  expect(calibratedScore(-0.2, 20)).toBe(0);
-  for (const width of [10, 30, 40, 60]) expect(calibratedScore(0.7, width)).toBeGreaterThan(calibratedScore(0.65, width));
-  // A face never loses score by being smaller.
-  expect(calibratedScore(0.5, 20)).toBeGreaterThan(calibratedScore(0.5, 40));
+test('beyond the table: held at the widest and narrowest rows and the top column; towards 0 under the first column', () => {
+  expect(calibratedScore(TABLE, 0.6, 4)).toBeCloseTo(0.3);
+  expect(calibratedScore(TABLE, 0.6, 400)).toBeCloseTo(0.7);
+  expect(calibratedScore(TABLE, 1.3, 40)).toBeCloseTo(0.9);
+  expect(calibratedScore(TABLE, 0.1, 40)).toBeCloseTo(0.1);
+  expect(calibratedScore(TABLE, 0, 40)).toBe(0);
 });
 
-test('decoding goes down to the lowest raw score that can reach minScore at any size', () => {
-  expect(rawThresholdFor(0.8)).toBeCloseTo(0.6);
-  expect(rawThresholdFor(1)).toBe(1);
-  // Never under the floor, however low a caller asks (the contract stops requests at 0.5).
-  expect(rawThresholdFor(0.05)).toBe(RAW_SCORE_FLOOR);
-  for (const min of [0.5, 0.7, 0.8, 0.95]) {
-    const raw = rawThresholdFor(min);
-    // Exactly reaches it at full stretch; a hair less reaches it nowhere.
-    expect(calibratedScore(raw, 1)).toBeCloseTo(min);
-    for (const width of [1, 30, 40, 48, 400]) expect(calibratedScore(raw - 1e-9, width)).toBeLessThan(min);
+test('the decode threshold: the lowest raw score that reaches minScore in any row, never under the floor', () => {
+  // Row 40 px reaches 0.7 at raw 0.6; row 10 px never does.
+  expect(rawThresholdFor(TABLE, 0.7)).toBeCloseTo(0.6);
+  expect(rawThresholdFor(TABLE, 0.45)).toBeCloseTo(0.2 + (0.4 * 0.25) / 0.5);
+  expect(rawThresholdFor(TABLE, 0.01)).toBe(RAW_SCORE_FLOOR);
+  expect(rawThresholdFor(TABLE, 0.95)).toBe(Number.POSITIVE_INFINITY);
+});
+
+test('a detection under the decode threshold never reaches minScore, at any width (the fitted tables)', () => {
+  for (const table of [CALIBRATION.single, CALIBRATION.flip]) {
+    for (const min of [0.1, 0.3, 0.5, 0.7, 0.9]) {
+      const raw = rawThresholdFor(table, min);
+      if (!Number.isFinite(raw) || raw <= RAW_SCORE_FLOOR) continue;
+      for (const width of [5, 8, 11, 20, 30, 50, 100, 200, 300, 1000]) expect(calibratedScore(table, raw - 1e-6, width)).toBeLessThan(min + 1e-9);
+    }
+  }
+});
+
+test('the fitted tables: scores in [0, 1], non-decreasing in raw score along every row', () => {
+  for (const table of [CALIBRATION.single, CALIBRATION.flip]) {
+    expect(table.scores).toHaveLength(table.widths.length);
+    for (const row of table.scores) {
+      expect(row).toHaveLength(table.raws.length);
+      row.forEach((v, c) => {
+        expect(v).toBeGreaterThanOrEqual(0);
+        expect(v).toBeLessThanOrEqual(1);
+        if (c > 0) expect(v).toBeGreaterThanOrEqual(row[c - 1]);
+      });
+    }
   }
 });

@@ -1,5 +1,5 @@
 /** YuNet 2023mar decoding on synthetic network outputs, checked against the formulas by hand. */
-import { decodeYunet, padTo32, YUNET_OUTPUT_NAMES } from '../../../../functions/detect-faces/detect/yunet-decode';
+import { decodeYunet, YUNET_OUTPUT_NAMES } from '../../../../functions/detect-faces/detect/yunet-decode';
 
 /** All-zero outputs for an input of w x h, with helpers to light up one grid cell. */
 function outputs(w: number, h: number) {
@@ -64,8 +64,4 @@ test('inputs that are not padded to 32, or outputs of the wrong size, are errors
   const { out } = outputs(64, 64);
   out.cls_8 = new Float32Array(3);
   expect(() => decodeYunet(out, { inputWidth: 64, inputHeight: 64, scoreThreshold: 0.6 })).toThrow(/cls_8 has 3 values, expected 64/);
-});
-
-test('padTo32', () => {
-  expect([1, 32, 33, 500, 640].map(padTo32)).toEqual([32, 32, 64, 512, 640]);
 });

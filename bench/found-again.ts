@@ -1,5 +1,5 @@
 /** What "a redacted face found again" means, for the redaction test and the scores bench. */
-import { paddedRegion, type Region } from '../../functions/detect-faces/output/redact-plan';
+import { paddedRegion, type Region } from '../functions/detect-faces/output/redact-plan';
 
 /**
  * A detection that would find one of `faces` again: face-sized (at least half the face's width) and

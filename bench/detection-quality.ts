@@ -1,14 +1,14 @@
-/** Detection quality against labelled boxes: greedy one-to-one matching at an IoU threshold. */
-import { iou, type Box } from '../../functions/detect-faces/detect/boxes';
+/** Detection quality against labelled boxes: greedy one-to-one matching at an IoU threshold (the bench's and the tests' recall and precision). */
+import { iou, type Box, type Rect } from '../functions/detect-faces/detect/boxes';
 
-export function matchDetections(found: readonly Box[], truth: readonly Omit<Box, 'score'>[], threshold = 0.5): { truePositives: number } {
+export function matchDetections(found: readonly Box[], truth: readonly Rect[], threshold = 0.5): { truePositives: number } {
   const unmatched = new Set(truth.map((_, i) => i));
   let truePositives = 0;
   for (const box of [...found].sort((a, b) => b.score - a.score)) {
     let best = -1;
     let bestIou = threshold;
     for (const i of unmatched) {
-      const o = iou(box, { ...truth[i], score: 1 });
+      const o = iou(box, truth[i]);
       if (o >= bestIou) {
         best = i;
         bestIou = o;
@@ -22,7 +22,7 @@ export function matchDetections(found: readonly Box[], truth: readonly Omit<Box,
   return { truePositives };
 }
 
-export function recallPrecision(results: { found: readonly Box[]; truth: readonly Omit<Box, 'score'>[] }[]): { recall: number; precision: number } {
+export function recallPrecision(results: { found: readonly Box[]; truth: readonly Rect[] }[]): { recall: number; precision: number } {
   let tp = 0;
   let gt = 0;
   let det = 0;

@@ -1,0 +1,65 @@
+/** WIDER-format scoring on a hand-made folder: categories, bands, precision, the official AP. */
+import { operatingFigures, widerAp, type WiderFace, type WiderImage } from '../../../bench/wider/score';
+
+const face = (x: number, y: number, side: number, attrs: Partial<WiderFace> = {}): WiderFace => ({
+  x,
+  y,
+  w: side,
+  h: side,
+  blur: 0,
+  occlusion: 0,
+  pose: 0,
+  invalid: 0,
+  inEasy: true,
+  inMedium: true,
+  inHard: true,
+  ...attrs,
+});
+
+const LABELS: WiderImage[] = [
+  {
+    file: 'a/1.jpg',
+    width: 1000,
+    height: 800,
+    faces: [
+      face(0, 0, 100), // clean, 80-160
+      face(200, 0, 30, { occlusion: 1, inEasy: false }), // occluded, 20-40
+      face(400, 0, 50, { pose: 1, blur: 2, inEasy: false }), // pose and blurred, 40-80
+      face(600, 0, 15, { inEasy: false, inMedium: false }), // under 20 px: not counted
+      face(700, 0, 60, { invalid: 1, inEasy: false, inMedium: false, inHard: false }), // invalid: not counted
+    ],
+  },
+];
+const hit = (f: WiderFace, score: number) => ({ x: f.x, y: f.y, width: f.w, height: f.h, score });
+
+test('recall per category and size band, precision over detections >= 20 px matching any labelled face', () => {
+  const [clean, occluded, turned, tiny, invalid] = LABELS[0].faces;
+  const predictions = [[hit(clean, 0.9), hit(occluded, 0.4), hit(tiny, 0.8), hit(invalid, 0.7), { x: 900, y: 700, width: 40, height: 40, score: 0.95 }, { x: 900, y: 0, width: 10, height: 10, score: 0.99 }]];
+  void turned;
+  const high = operatingFigures(LABELS, predictions, 0.5);
+  expect(high.recall).toEqual({ clean: 1, occluded: 0, pose: 0, blurred: 0, all: 1 / 3 });
+  expect(high.bands.map((b) => [b.faces, b.recall])).toEqual([
+    [1, 0],
+    [1, 0],
+    [1, 1],
+    [0, 0],
+  ]);
+  // >= 20 px at >= 0.5: clean (face), invalid (a labelled face: counts as one), the 40-px miss. The tiny ones are not counted.
+  expect(high.predictions).toBe(3);
+  expect(high.precision).toBeCloseTo(2 / 3);
+  const low = operatingFigures(LABELS, predictions, 0.3);
+  expect(low.recall.occluded).toBe(1);
+  expect(low.recall.all).toBeCloseTo(2 / 3);
+});
+
+test('WIDER AP: every face of a setting found first, nothing else: 1; found below a false detection: less; faces outside the setting neither count nor miss', () => {
+  const faces = LABELS[0].faces;
+  const perfect = [faces.map((f, i) => hit(f, 1 - i * 0.01))];
+  expect(widerAp(LABELS, perfect)).toEqual({ easy: 1, medium: 1, hard: 1 });
+  const withFalse = [[{ x: 900, y: 700, width: 40, height: 40, score: 1 }, ...faces.map((f) => hit(f, 0.5))]];
+  const ap = widerAp(LABELS, withFalse);
+  expect(ap.easy).toBeLessThan(1);
+  expect(ap.easy).toBeGreaterThan(0);
+  // Nothing found: 0.
+  expect(widerAp(LABELS, [[{ x: 900, y: 700, width: 40, height: 40, score: 1 }, { x: 950, y: 700, width: 40, height: 40, score: 0.1 }]]).hard).toBe(0);
+});

@@ -1,0 +1,71 @@
+/**
+ * The guard on the project's YuNet path: one look at each fixture photo's own size through the
+ * layer's addon (our blob, forward and decoding) against OpenCV's own FaceDetectorYN (OpenCV.js
+ * 4.12) on the same pixels: the same faces, boxes with IoU >= 0.95, scores within 0.01. System
+ * lane: needs the built layer.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { iou, type Box } from '../../../../functions/detect-faces/detect/boxes';
+import type { Mat } from '../../../../functions/detect-faces/opencv';
+import { decodeImage } from '../../../../functions/detect-faces/output/image';
+import { faceDetectorYn, type FaceDetectorYn } from '../../../../bench/opencv-js';
+import { loadYunet, plainLook } from '../../../../bench/plain-look';
+import { layerOpenCv } from '../../../helpers/opencv';
+import { FACES_DIR } from '../../../helpers/paths';
+
+jest.setTimeout(120_000);
+
+/** Every fixture photo: people, and the negative (dogs). */
+const PHOTOS = ['2007_007763.jpg', '2008_001009.jpg', '2008_001322.jpg', '2008_002079.jpg', 'bald_guys.jpg', 'Tom_Cruise_avp_2014_4.jpg', 'grace_hopper_512x512.jpg', 'astronaut.png', 'dogs.jpg'];
+/** Compared from here; each side reports from a little lower, so a face near the line is not a false mismatch. */
+const COMPARED = 0.6;
+const REPORTED = 0.5;
+
+let reference: FaceDetectorYn;
+beforeAll(async () => {
+  reference = await faceDetectorYn(layerOpenCv().modelsDir, REPORTED);
+});
+
+/** Faces of `a` scoring >= COMPARED with no face in `b` within IoU 0.95 and 0.01 of its score. */
+function unmatched(a: readonly Box[], b: readonly Box[]): string[] {
+  return a
+    .filter((f) => f.score >= COMPARED)
+    .filter((f) => !b.some((g) => iou(f, g) >= 0.95 && Math.abs(f.score - g.score) <= 0.01))
+    .map((f) => `${f.x.toFixed(0)},${f.y.toFixed(0)} ${f.width.toFixed(0)}x${f.height.toFixed(0)} score ${f.score.toFixed(3)}`);
+}
+
+function photo(file: string): Mat {
+  return decodeImage(layerOpenCv().cv, fs.readFileSync(path.join(FACES_DIR, file)));
+}
+
+test.each(PHOTOS)('%s: our look at its own size finds what FaceDetectorYN finds', (file) => {
+  const { cv, modelsDir } = layerOpenCv();
+  const image = photo(file);
+  const ours = plainLook(cv, loadYunet(cv, modelsDir), image, REPORTED);
+  const theirs = reference.detect(image.getData(), image.cols, image.rows);
+  expect({ oursOnly: unmatched(ours, theirs), theirsOnly: unmatched(theirs, ours) }).toEqual({ oursOnly: [], theirsOnly: [] });
+  // Something was compared (the negative has a dog's face at a raw 0.65).
+  expect(ours.filter((f) => f.score >= COMPARED).length).toBeGreaterThan(0);
+});
+
+test('the comparison catches a swapped channel order (the control)', () => {
+  const { cv, modelsDir } = layerOpenCv();
+  const image = photo('2008_002079.jpg');
+  // The same image with its blue and red channels exchanged: what a blob made with swapRB gives.
+  const swapped = new cv.Mat(Buffer.from(swapRedBlue(image.getData())), image.rows, image.cols, cv.CV_8UC3);
+  const oursSwapped = plainLook(cv, loadYunet(cv, modelsDir), swapped, REPORTED);
+  const theirs = reference.detect(image.getData(), image.cols, image.rows);
+  expect(unmatched(theirs, oursSwapped).length).toBeGreaterThan(0);
+});
+
+function swapRedBlue(bgr: Buffer): Uint8Array {
+  const out = new Uint8Array(bgr.length);
+  for (let i = 0; i < bgr.length; i += 3) {
+    out[i] = bgr[i + 2];
+    out[i + 1] = bgr[i + 1];
+    out[i + 2] = bgr[i];
+  }
+  return out;
+}
+

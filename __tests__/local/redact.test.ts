@@ -1,0 +1,134 @@
+/** The batch redaction CLI without OpenCV: arguments, the folder walk, output paths, result lines, progress. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { unsupportedImage } from '../../functions/common/errors';
+import type { PipelinePorts, PipelineSettings } from '../../functions/detect-faces/pipeline';
+import { listImages, outputPath, parseRedactArgs, progressLine, redactFolder, RESULTS_FILE, UsageError } from '../../local/redact';
+import { recordingLogger } from '../helpers/log';
+import { tempDir } from '../helpers/temp';
+import { tinyJpeg, tinyJpegText } from '../helpers/tiny-jpeg';
+
+let root: string;
+let inDir: string;
+beforeEach(() => {
+  root = tempDir('redact');
+  inDir = path.join(root, 'in');
+  for (const f of ['a.jpg', 'b/c.PNG', 'b/d/e.webp', 'notes.txt', 'bad.jpeg']) {
+    fs.mkdirSync(path.dirname(path.join(inDir, f)), { recursive: true });
+    fs.writeFileSync(path.join(inDir, f), f === 'bad.jpeg' ? 'not an image' : `image ${f}`);
+  }
+});
+
+describe('arguments', () => {
+  test('two folders and the request flags, validated as a request; the mark defaults to fill', () => {
+    expect(parseRedactArgs(['in', 'out'], root)).toEqual({ inDir, outDir: path.join(root, 'out'), options: { mark: 'fill', maxFaces: 1000, output: 'lossless' } });
+    expect(parseRedactArgs(['--mark', 'pixelate', 'in', 'out', '--min-face-size=24', '--padding', '0.2', '--shape', 'rect'], root).options).toEqual({ mark: 'pixelate', minFaceSize: 24, padding: 0.2, shape: 'rect', maxFaces: 1000, output: 'lossless' });
+    expect(parseRedactArgs(['in', 'out', '--mark', 'box'], root).options).toEqual({ mark: 'box', maxFaces: 1000, output: 'lossless' });
+  });
+
+  test.each([
+    [[], /IN_DIR and OUT_DIR are needed\nusage: npm run redact -- IN_DIR OUT_DIR \[--min-face-size V\]/],
+    [['in'], /IN_DIR and OUT_DIR are needed/],
+    [['in', 'out', 'more'], /two folders only/],
+    [['missing', 'out'], /IN_DIR missing is not a folder/],
+    [['in', 'in'], /OUT_DIR must differ from IN_DIR/],
+    [['in', 'out', '--fast'], /unknown option --fast/],
+    [['in', 'out', '--mark'], /--mark needs a value/],
+    [['in', 'out', '--mark', 'smudge'], /^mark must be one of box, fill, pixelate, blur, got "smudge"$/],
+    [['in', 'out', '--min-score', '0.05'], /^minScore must be a number from/],
+  ])('%j: a usage error saying what is wrong', (args, message) => {
+    const run = () => parseRedactArgs(args as string[], root);
+    expect(run).toThrow(UsageError);
+    expect(run).toThrow(message);
+  });
+});
+
+test('images under the folder, sub-folders too, by extension in any case, sorted; an output folder inside it is skipped', () => {
+  fs.mkdirSync(path.join(inDir, 'out'));
+  fs.writeFileSync(path.join(inDir, 'out', 'a.jpg'), 'an earlier output');
+  expect(listImages(inDir, path.join(inDir, 'out'))).toEqual(['a.jpg', 'b/c.PNG', 'b/d/e.webp', 'bad.jpeg']);
+});
+
+test('outputs keep the relative path; a PNG or WebP gets .jpg added (the output is a JPEG)', () => {
+  expect(['a.jpg', 'x/y.JPEG', 'b/c.PNG', 'e.webp'].map(outputPath)).toEqual(['a.jpg', 'x/y.JPEG', 'b/c.PNG.jpg', 'e.webp.jpg']);
+});
+
+test('the progress bar: done of total and the file, fitted to the terminal', () => {
+  expect(progressLine(5, 10, 'a/b.jpg')).toBe('[##########----------] 5/10 a/b.jpg');
+  expect(progressLine(0, 0, '')).toBe('[####################] 0/0 ');
+  const long = progressLine(1, 4, 'x'.repeat(200), 60);
+  expect(long).toHaveLength(59);
+  expect(long).toMatch(/^\[#####-+\] 1\/4 \.\.\.x+$/);
+});
+
+describe('a folder through the pipeline (fake codec and detector)', () => {
+  function ports(): Omit<PipelinePorts<{ name: string }>, 'store' | 'fetch'> & { detected: unknown[] } {
+    const detected: unknown[] = [];
+    return {
+      detected,
+      codec: {
+        decode: (bytes) => {
+          if (!bytes.toString().startsWith('image')) throw unsupportedImage('the image could not be decoded; it may be corrupt');
+          return { name: bytes.toString() };
+        },
+        size: () => ({ width: 64, height: 48 }),
+        mark: () => undefined,
+        encode: (image) => tinyJpeg(`marked ${image.name}`),
+        release: () => undefined,
+      },
+      detector: {
+        kind: 'fake',
+        detect: (_image, options) => {
+          detected.push(options);
+          return { boxes: [{ x: 1, y: 2, width: 20, height: 20, score: 0.9 }], minFaceSize: 20 };
+        },
+      },
+      log: recordingLogger().log,
+      metrics: () => undefined,
+      now: () => new Date(),
+    };
+  }
+  const settings: PipelineSettings = { imagePrefix: 'tmp/', jpegQuality: 90, maxImageBytes: 1000, maxImagePixels: 1e6, downloadTimeoutMs: 1000, allowedLoopbackPrefixes: [], maxNetworkPixels: 1e6 };
+
+  test('each image marked under its relative path, one result line each, a typed error for the one that fails; the options reach the detector', async () => {
+    // The fake "images" pass the byte sniffing only as PNG headers: give them one.
+    for (const f of ['a.jpg', 'b/c.PNG', 'b/d/e.webp']) fs.writeFileSync(path.join(inDir, f), Buffer.concat([PNG_HEADER, Buffer.from(`image ${f}IEND`)]));
+    const p = ports();
+    p.codec.decode = (bytes) => {
+      const text = bytes.subarray(PNG_HEADER.length, bytes.length - 4).toString();
+      if (!text.startsWith('image')) throw unsupportedImage('the image could not be decoded; it may be corrupt');
+      return { name: text };
+    };
+    const out = path.join(root, 'out');
+    const progress: string[] = [];
+    const summary = await redactFolder({ inDir, outDir: out, options: { mark: 'fill', minFaceSize: 24 } }, p, settings, (l) => progress.push(l));
+    expect(summary).toEqual({ images: 4, failed: 1, faces: 3 });
+    expect(tinyJpegText(fs.readFileSync(path.join(out, 'b', 'c.PNG.jpg')))).toBe('marked image b/c.PNG');
+    expect(tinyJpegText(fs.readFileSync(path.join(out, 'a.jpg')))).toBe('marked image a.jpg');
+    const lines = fs.readFileSync(path.join(out, RESULTS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.file)).toEqual(['a.jpg', 'b/c.PNG', 'b/d/e.webp', 'bad.jpeg']);
+    expect(lines[1]).toEqual({ file: 'b/c.PNG', outputFile: 'b/c.PNG.jpg', faces: 1, boxes: [{ x: 1, y: 2, width: 20, height: 20, score: 0.9 }], width: 64, height: 48, minFaceSize: 20, mark: 'fill', output: 'reencoded' });
+    expect(lines[3]).toEqual({ file: 'bad.jpeg', errorType: 'UnsupportedImage', errorMessage: expect.stringMatching(/not.*a JPEG, PNG or WebP image/) });
+    expect(fs.existsSync(path.join(out, 'bad.jpeg'))).toBe(false);
+    expect(p.detected).toEqual(Array(3).fill(expect.objectContaining({ mark: 'fill', minFaceSize: 24 })));
+    expect(progress[0]).toMatch(/^\[-+\] 0\/4 a\.jpg$/);
+    expect(progress.at(-1)).toMatch(/^\[#+\] 4\/4 $/);
+  });
+
+  test('an image over the byte limit: TooLarge, and the others still run', async () => {
+    fs.writeFileSync(path.join(inDir, 'a.jpg'), Buffer.alloc(2000));
+    const out = path.join(root, 'out');
+    await redactFolder({ inDir, outDir: out, options: { mark: 'fill' } }, ports(), settings);
+    const first = JSON.parse(fs.readFileSync(path.join(out, RESULTS_FILE), 'utf8').split('\n')[0]);
+    expect(first).toEqual({ file: 'a.jpg', errorType: 'TooLarge', errorMessage: 'the image is 2000 bytes, over the limit of 1000' });
+  });
+});
+
+/** A PNG signature and IHDR claiming 64x48 (an IEND after it completes it): what the pipeline's byte sniffing reads. */
+const PNG_HEADER = (() => {
+  const b = Buffer.alloc(33);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]).copy(b, 0);
+  b.writeUInt32BE(64, 16);
+  b.writeUInt32BE(48, 20);
+  return b;
+})();

@@ -1,0 +1,36 @@
+/** Where the fitted calibration lives, its grid, and how the fit writes it (as TypeScript, so the function bundle carries it). */
+import * as path from 'node:path';
+import type { CalibrationTable } from '../../functions/detect-faces/detect/score';
+
+export const CALIBRATION_FILE = path.join(__dirname, '..', '..', 'functions', 'detect-faces', 'detect', 'calibration.ts');
+
+/**
+ * Rows: face widths at the network's input, 8 px (YuNet's smallest reach) to 256 (its largest
+ * stride's comfortable range), about a factor of 1.5 apart. Columns: raw scores from the decoding
+ * floor (0.05) to 1 in steps of 0.05.
+ */
+export const CALIBRATION_GRID = {
+  widths: [8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256],
+  raws: Array.from({ length: 20 }, (_, i) => Math.round((i + 1) * 5) / 100),
+} as const;
+
+function tableText(t: CalibrationTable): string {
+  const list = (xs: readonly number[]) => `[${xs.join(', ')}]`;
+  return ['{', `    widths: ${list(t.widths)},`, `    raws: ${list(t.raws)},`, '    scores: [', ...t.scores.map((row, r) => `      ${list(row)}, // ${t.widths[r]} px`), '    ],', '  }'].join('\n');
+}
+
+/** calibration.ts's text for `tables`, fitted on `source`. */
+export function formatCalibration(tables: { single: CalibrationTable; flip: CalibrationTable }, source: string): string {
+  return `/**
+ * The score calibration (score.ts): rows by face width at the network's input, columns by raw
+ * score, each cell the measured fraction of such detections that matched a labelled face.
+ * Written by \`npm run bench:wider -- DIR --fit\` (fitted on ${source}); not edited by hand.
+ */
+import type { CalibrationTable } from './score';
+
+export const CALIBRATION: { readonly single: CalibrationTable; readonly flip: CalibrationTable } = {
+  single: ${tableText(tables.single)},
+  flip: ${tableText(tables.flip)},
+};
+`;
+}

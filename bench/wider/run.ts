@@ -1,0 +1,190 @@
+/**
+ * `npm run bench:wider -- DIR [--fit] [--reuse] [--limit N]`: the service's detector on a
+ * WIDER-format folder (DIR/labels.json and DIR/images/<event>/<name>.jpg), one OpenCV
+ * thread, the layer's addon. WIDER FACE is for non-commercial research: the bench reads it from
+ * the path given and never copies it into the repository (its results go to bench/results/, which
+ * git ignores).
+ *
+ * For the plain look (one look at the photo's own size, raw scores, as YuNet's published figures)
+ * and for each operating point (operating-points.ts) at its default: recall per category and per
+ * size band, precision, WIDER AP easy/medium/hard of the full score curve, ms per image; then for
+ * each calibrated configuration the score sweep that operating points are chosen from, and the
+ * reliability curve (reported score against the measured face fraction).
+ *
+ *   --fit     re-fit the score calibration on this folder and write
+ *             functions/detect-faces/detect/calibration.ts (then the figures use the new tables)
+ *   --reuse   take the detections from the last run's bench/results/wider-detections.json
+ *             instead of running the network (same folder, same code)
+ *   --limit N the first N images only
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Box } from '../../functions/detect-faces/detect/boxes';
+import { CALIBRATION } from '../../functions/detect-faces/detect/calibration';
+import { mergeFaces } from '../../functions/detect-faces/detect/merge';
+import { planDetection, YUNET_PLAN } from '../../functions/detect-faces/detect/plan';
+import { RAW_SCORE_FLOOR, type CalibrationTable } from '../../functions/detect-faces/detect/score';
+import { calibrated, yunetCandidates, type YunetCandidate } from '../../functions/detect-faces/detect/yunet';
+import { OPERATING_POINTS, type OperatingPointName } from '../../functions/detect-faces/contract';
+import { decodeImage } from '../../functions/detect-faces/output/image';
+import { loadYunet, plainLook } from '../plain-look';
+import { loadAddon, table } from '../real-size';
+import { fitCalibration, reliability, type LabelledDetection } from './calibrate';
+import { formatCalibration, CALIBRATION_FILE, CALIBRATION_GRID } from './calibration-file';
+import { CATEGORIES, isFace, operatingFigures, widerAp, type Predictions, type WiderImage } from './score';
+
+const RESULTS = path.join(__dirname, '..', 'results');
+const DETECTIONS = path.join(RESULTS, 'wider-detections.json');
+/** The published protocol's lowest score (opencv_zoo's eval: 0.02), for the plain look's full curve. */
+const PLAIN_FLOOR = 0.02;
+/** The plain look's raw thresholds shown beside the operating points (issue 22's reference rows). */
+const PLAIN_THRESHOLDS = [0.7, 0.3];
+const SWEEP = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9];
+
+type Looks = 'single' | 'flip';
+
+/** Per image: the plain look's raw detections, and the service's candidates (before calibration) with one look and with two. */
+interface Detections {
+  readonly dir: string;
+  readonly files: string[];
+  readonly plain: Box[][];
+  readonly single: YunetCandidate[][];
+  readonly flip: YunetCandidate[][];
+  /** Detect milliseconds per image, summed. */
+  readonly ms: Record<'plain' | Looks, number>;
+}
+
+export function parseArgs(argv: readonly string[]): { dir: string; fit: boolean; reuse: boolean; limit?: number } {
+  const out: { dir?: string; fit: boolean; reuse: boolean; limit?: number } = { fit: false, reuse: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--fit') out.fit = true;
+    else if (a === '--reuse') out.reuse = true;
+    else if (a === '--limit') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`--limit needs a whole number of images, got ${JSON.stringify(argv[i])}`);
+      out.limit = n;
+    } else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
+    else if (out.dir === undefined) out.dir = a;
+    else throw new Error(`one folder only, got ${out.dir} and ${a}`);
+  }
+  if (out.dir === undefined) throw new Error('usage: npm run bench:wider -- DIR [--fit] [--reuse] [--limit N]   (DIR holds labels.json and images/)');
+  return { ...out, dir: path.resolve(out.dir) };
+}
+
+export function readWider(dir: string, limit?: number): WiderImage[] {
+  const file = path.join(dir, 'labels.json');
+  if (!fs.existsSync(file)) throw new Error(`${file} not found: DIR must hold labels.json and images/ (WIDER format)`);
+  const labels = JSON.parse(fs.readFileSync(file, 'utf8')) as WiderImage[];
+  if (!Array.isArray(labels) || labels.some((l) => typeof l.file !== 'string' || !Array.isArray(l.faces))) throw new Error(`${file}: expected [{file, width, height, faces: [...]}]`);
+  return labels.slice(0, limit ?? labels.length);
+}
+
+function detectAll(dir: string, labels: readonly WiderImage[]): Detections {
+  const { cv, modelsDir } = loadAddon();
+  cv.setNumThreads(1);
+  const net = loadYunet(cv, modelsDir);
+  const out: Detections = { dir, files: labels.map((l) => l.file), plain: [], single: [], flip: [], ms: { plain: 0, single: 0, flip: 0 } };
+  const timed = <T>(key: keyof Detections['ms'], work: () => T): T => {
+    const t0 = performance.now();
+    const result = work();
+    out.ms[key] += performance.now() - t0;
+    return result;
+  };
+  const started = performance.now();
+  labels.forEach((label, i) => {
+    const image = decodeImage(cv, fs.readFileSync(path.join(dir, 'images', label.file)));
+    const plan = planDetection(image.cols, image.rows, {}, YUNET_PLAN);
+    out.plain.push(timed('plain', () => plainLook(cv, net, image, PLAIN_FLOOR)));
+    out.single.push(timed('single', () => yunetCandidates(cv, net, image, plan, YUNET_PLAN, { flip: false, rawThreshold: RAW_SCORE_FLOOR })));
+    out.flip.push(timed('flip', () => yunetCandidates(cv, net, image, plan, YUNET_PLAN, { flip: true, rawThreshold: RAW_SCORE_FLOOR })));
+    image.release();
+    if (process.stderr.isTTY || (i + 1) % 50 === 0 || i + 1 === labels.length) {
+      const eta = ((performance.now() - started) / (i + 1)) * (labels.length - i - 1);
+      process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}  ${i + 1}/${labels.length} images, ${Math.round(eta / 1000)} s left${process.stderr.isTTY ? '' : '\n'}`);
+    }
+  });
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  return out;
+}
+
+/** The detector's answer from its candidates: calibrated, every score kept (the full curve), merged. */
+function answers(labels: readonly WiderImage[], candidates: readonly YunetCandidate[][], calibration: CalibrationTable): Box[][] {
+  return labels.map((l, i) => mergeFaces(calibrated(candidates[i], calibration, 0), { width: l.width, height: l.height }));
+}
+
+function labelled(labels: readonly WiderImage[], candidates: readonly YunetCandidate[][]): LabelledDetection[] {
+  return labels.flatMap((l, i) => candidates[i].map((c) => ({ raw: c.score, width: c.inputWidth, face: isFace(l, c) })));
+}
+
+const pct = (x: number) => (100 * x).toFixed(1);
+
+function figuresRow(name: string, labels: readonly WiderImage[], predictions: Predictions, threshold: number, ap: string, ms: string): string[] {
+  const f = operatingFigures(labels, predictions, threshold);
+  return [name, String(threshold), ...Object.keys(CATEGORIES).map((c) => pct(f.recall[c as keyof typeof CATEGORIES])), ...f.bands.map((b) => pct(b.recall)), pct(f.precision), String(f.predictions), ap, ms];
+}
+
+export async function benchWider(argv: readonly string[]): Promise<string> {
+  const args = parseArgs(argv);
+  const labels = readWider(args.dir, args.limit);
+  let detections: Detections;
+  if (args.reuse) {
+    detections = JSON.parse(fs.readFileSync(DETECTIONS, 'utf8')) as Detections;
+    if (detections.dir !== args.dir || detections.files.length !== labels.length || detections.files.some((f, i) => f !== labels[i].file)) {
+      throw new Error(`${DETECTIONS} holds another folder's detections (${detections.dir}, ${detections.files.length} images): run without --reuse`);
+    }
+  } else {
+    detections = detectAll(args.dir, labels);
+    fs.mkdirSync(RESULTS, { recursive: true });
+    fs.writeFileSync(DETECTIONS, JSON.stringify(detections));
+  }
+  let tables = CALIBRATION;
+  const out: string[] = [];
+  if (args.fit) {
+    tables = {
+      single: fitCalibration(labelled(labels, detections.single), CALIBRATION_GRID.widths, CALIBRATION_GRID.raws),
+      flip: fitCalibration(labelled(labels, detections.flip), CALIBRATION_GRID.widths, CALIBRATION_GRID.raws),
+    };
+    fs.writeFileSync(CALIBRATION_FILE, formatCalibration(tables, `${labels.length} images of ${path.basename(args.dir)}`));
+    out.push(`calibration re-fitted on ${labels.length} images: ${path.relative(process.cwd(), CALIBRATION_FILE)} written`, '');
+  }
+  const n = labels.length;
+  const apText = (p: Predictions) => {
+    const ap = widerAp(labels, p);
+    return `${ap.easy.toFixed(3)} / ${ap.medium.toFixed(3)} / ${ap.hard.toFixed(3)}`;
+  };
+  const predictions: Record<Looks, Box[][]> = { single: answers(labels, detections.single, tables.single), flip: answers(labels, detections.flip, tables.flip) };
+  const msOf = (k: keyof Detections['ms']) => (detections.ms[k] / n).toFixed(0);
+  const header = ['detector', 'min score', ...Object.keys(CATEGORIES).map((c) => `recall ${c}`), '20-40 px', '40-80', '80-160', '160+', 'precision', 'detections >= 20 px', 'WIDER AP easy / medium / hard', 'ms / image'];
+  const rows: string[][] = [];
+  const plainAp = apText(detections.plain);
+  for (const t of PLAIN_THRESHOLDS) rows.push(figuresRow('plain look (raw score)', labels, detections.plain, t, plainAp, msOf('plain')));
+  for (const [name, point] of Object.entries(OPERATING_POINTS) as [OperatingPointName, (typeof OPERATING_POINTS)[OperatingPointName]][]) {
+    const looks: Looks = point.flip ? 'flip' : 'single';
+    rows.push(figuresRow(`${name} default (${looks === 'flip' ? 'two looks' : 'one look'})`, labels, predictions[looks], point.minScore, apText(predictions[looks]), msOf(looks)));
+  }
+  out.push(`WIDER-format folder ${args.dir}: ${n} images, ${labels.reduce((k, l) => k + l.faces.length, 0)} labelled faces; ${os.cpus()[0]?.model ?? 'cpu'}, 1 OpenCV thread, load ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
+  out.push('recall: faces >= 20 px, annotator-invalid left out, IoU >= 0.5; precision: detections >= 20 px matching any labelled face; AP: the full score curve; ms: detect stage, full curve', '');
+  out.push(table(header, rows), '');
+  for (const looks of ['single', 'flip'] as const) {
+    out.push(`score sweep, calibrated, ${looks === 'flip' ? 'two looks (flip)' : 'one look'}:`);
+    out.push(table(header.slice(0, -2), SWEEP.map((t) => figuresRow(looks, labels, predictions[looks], t, '', '').slice(0, -2))), '');
+    const rel = reliability(labels.flatMap((l, i) => predictions[looks][i].map((p) => ({ score: p.score, face: isFace(l, p) }))));
+    out.push(`reliability, ${looks}: reported score against the fraction of detections that are faces (all sizes)`);
+    out.push(table(['score', 'detections', 'mean score', 'faces'], rel.map((b) => [`${b.from.toFixed(1)}-${b.to.toFixed(1)}`, String(b.detections), b.meanScore.toFixed(3), b.faceFraction.toFixed(3)])), '');
+  }
+  const report = out.join('\n');
+  fs.mkdirSync(RESULTS, { recursive: true });
+  fs.writeFileSync(path.join(RESULTS, 'wider.md'), report);
+  return report;
+}
+
+if (require.main === module) {
+  benchWider(process.argv.slice(2))
+    .then((report) => console.log(report))
+    .catch((err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,72 @@
+/**
+ * A second look at the mirrored image, and one face per pair of looks. A face seen in both looks
+ * keeps the looks' score-weighted box and the mean of their scores; a face seen in one look only
+ * gets half its score (the other look's 0): agreement between the looks is the evidence, as in
+ * weighted box fusion. Pure.
+ */
+import { iou, type Box } from './boxes';
+import { LANDMARK_NAMES } from '../contract';
+
+/** Which point a landmark becomes in a mirror: left and right swap (eyes, mouth corners), the nose stays. */
+const MIRRORED_LANDMARK = LANDMARK_NAMES.map((name) => LANDMARK_NAMES.indexOf(name.replace(/Left|Right/, (side) => (side === 'Left' ? 'Right' : 'Left')) as (typeof LANDMARK_NAMES)[number]));
+
+/** Faces found on the horizontally mirrored image, in the pixels of the image `width` wide. */
+export function unmirror<T extends Box>(faces: readonly T[], width: number): T[] {
+  return faces.map((f) => {
+    const out: T = { ...f, x: width - f.x - f.width };
+    if (f.landmarks) {
+      const points = f.landmarks;
+      out.landmarks = MIRRORED_LANDMARK.map((k) => [width - points[k][0], points[k][1]]);
+    }
+    return out;
+  });
+}
+
+/** Boxes of the two looks at least this similar (IoU) are one face. */
+export const FUSE_IOU = 0.5;
+
+/**
+ * One face per pair of looks (`a` and `b`, each already free of duplicates): pairs matched greedily
+ * by IoU (>= FUSE_IOU), best first; a pair's box and landmarks are the score-weighted mean, its
+ * score the mean; an unpaired face keeps its box at half its score.
+ */
+export function fuseLooks<T extends Box>(a: readonly T[], b: readonly T[]): T[] {
+  const pairs: { i: number; j: number; overlap: number }[] = [];
+  for (let i = 0; i < a.length; i++) {
+    for (let j = 0; j < b.length; j++) {
+      const overlap = iou(a[i], b[j]);
+      if (overlap >= FUSE_IOU) pairs.push({ i, j, overlap });
+    }
+  }
+  pairs.sort((p, q) => q.overlap - p.overlap);
+  const pairedA = new Map<number, number>();
+  const pairedB = new Set<number>();
+  for (const { i, j } of pairs) {
+    if (pairedA.has(i) || pairedB.has(j)) continue;
+    pairedA.set(i, j);
+    pairedB.add(j);
+  }
+  const out: T[] = [];
+  a.forEach((f, i) => {
+    const j = pairedA.get(i);
+    out.push(j === undefined ? { ...f, score: f.score / 2 } : merged(f, b[j]));
+  });
+  b.forEach((f, j) => {
+    if (!pairedB.has(j)) out.push({ ...f, score: f.score / 2 });
+  });
+  return out;
+}
+
+function merged<T extends Box>(p: T, q: T): T {
+  const total = p.score + q.score;
+  // Two zero scores: equal weights.
+  const wp = total > 0 ? p.score / total : 0.5;
+  const wq = 1 - wp;
+  const mix = (u: number, v: number) => wp * u + wq * v;
+  const out: T = { ...p, x: mix(p.x, q.x), y: mix(p.y, q.y), width: mix(p.width, q.width), height: mix(p.height, q.height), score: total / 2 };
+  if (p.landmarks && q.landmarks) {
+    const ql = q.landmarks;
+    out.landmarks = p.landmarks.map(([x, y], k) => [mix(x, ql[k][0]), mix(y, ql[k][1])]);
+  }
+  return out;
+}

@@ -1,0 +1,210 @@
+/**
+ * `npm run redact -- IN_DIR OUT_DIR [--mark fill] [--min-face-size N] [--min-score S] [--max-faces N]
+ * [--shape ellipse|rect] [--padding P]`: every image under IN_DIR (JPEG, PNG, WebP; sub-folders
+ * too) through detect-faces' own pipeline and ports, in one process (the layer's addon and the
+ * model loaded once), with a file-system store: each marked image lands under the same relative
+ * path in OUT_DIR (a JPEG; a PNG or WebP input `a/b.png` gives `a/b.png.jpg`), and OUT_DIR/results.jsonl
+ * gets one line per image, written as it goes: the result (`file` relative to IN_DIR, `outputFile`,
+ * `faces`, `boxes`, `width`, `height`, `minFaceSize`, `mark`, `output`) or its typed error (`file`,
+ * `errorType`, `errorMessage`). The mark defaults to `fill` (a redaction); request flags as
+ * `npm start` takes them; the function's settings (MIN_SCORE, DETECT_BUDGET_MS, DETECTOR,
+ * JPEG_QUALITY, MAX_IMAGE_PIXELS, ...) from the environment. A progress bar on a terminal.
+ * Exit status: 0 when every image was processed, 1 when some failed (see results.jsonl), 2 for a
+ * usage error.
+ */
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { asServiceError, tooLarge } from '../functions/common/errors';
+import { createLogger } from '../functions/common/logger';
+import { settingsFromEnv } from '../functions/common/settings';
+import { DETECT_ENV, type DetectRequestOptions, type DetectResult, type MarkMode } from '../functions/detect-faces/contract';
+import { createDetector, networkPixelsForBudget } from '../functions/detect-faces/detect/detectors';
+import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
+import { createOpenCvCodec } from '../functions/detect-faces/output/image';
+import { processImage, type ImageStore, type PipelinePorts, type PipelineSettings } from '../functions/detect-faces/pipeline';
+import { parseOptions } from '../functions/detect-faces/request';
+import { unpackLayer } from './layer';
+import { REQUEST_FLAGS, takeRequestFlag } from './request-flags';
+
+export const USAGE = `usage: npm run redact -- IN_DIR OUT_DIR [${[...REQUEST_FLAGS.keys()].map((f) => `${f} V`).join('] [')}]`;
+/** What a batch redaction marks with when no --mark is given: a solid fill, the safe choice. */
+export const DEFAULT_MARK: MarkMode = 'fill';
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
+export const RESULTS_FILE = 'results.jsonl';
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface RedactArgs {
+  readonly inDir: string;
+  readonly outDir: string;
+  /** Validated as a request's options are; `mark` defaults to DEFAULT_MARK. */
+  readonly options: DetectRequestOptions;
+}
+
+export function parseRedactArgs(args: readonly string[], cwd = process.cwd()): RedactArgs {
+  const raw: Record<string, unknown> = {};
+  const dirs: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    let last: number | undefined;
+    try {
+      last = takeRequestFlag(args, i, raw);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (last !== undefined) i = last;
+    else if (args[i].startsWith('--')) throw new UsageError(`unknown option ${args[i]}\n${USAGE}`);
+    else dirs.push(args[i]);
+  }
+  if (dirs.length !== 2) throw new UsageError(`${dirs.length < 2 ? 'IN_DIR and OUT_DIR are needed' : `two folders only, got ${dirs.join(', ')}`}\n${USAGE}`);
+  const [inDir, outDir] = dirs.map((d) => path.resolve(cwd, d));
+  if (!fs.existsSync(inDir) || !fs.statSync(inDir).isDirectory()) throw new UsageError(`IN_DIR ${dirs[0]} is not a folder`);
+  if (inDir === outDir) throw new UsageError('OUT_DIR must differ from IN_DIR (outputs would overwrite the originals)');
+  let options: DetectRequestOptions;
+  try {
+    options = parseOptions({ mark: DEFAULT_MARK, ...raw });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return { inDir, outDir, options };
+}
+
+/** Image files under `dir`, relative to it, '/'-separated, sorted; `skip` (an output folder inside it) left out. */
+export function listImages(dir: string, skip?: string): string[] {
+  const out: string[] = [];
+  const walk = (folder: string) => {
+    if (skip !== undefined && path.resolve(folder) === path.resolve(skip)) return;
+    for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+      const full = path.join(folder, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile() && IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) out.push(path.relative(dir, full).split(path.sep).join('/'));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** Where the marked copy of `file` goes, relative to OUT_DIR: the same path, `.jpg` added unless it is a JPEG. */
+export function outputPath(file: string): string {
+  return /\.jpe?g$/i.test(file) ? file : `${file}.jpg`;
+}
+
+/** A store that writes into `root`, whole files only (written beside, then renamed). Returns the path relative to `root`. */
+export function createFileStore(root: string): ImageStore {
+  return {
+    async put(key, jpeg) {
+      const target = path.join(root, key);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      const partial = `${target}.partial-${process.pid}`;
+      fs.writeFileSync(partial, jpeg);
+      fs.renameSync(partial, target);
+      return key;
+    },
+  };
+}
+
+/** `[#####-----] 12/40 a/b.jpg`, fitted into `columns`. */
+export function progressLine(done: number, total: number, current: string, columns = 80): string {
+  const width = 20;
+  const filled = total > 0 ? Math.round((done / total) * width) : width;
+  const head = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} `;
+  const room = Math.max(0, columns - head.length - 1);
+  return head + (current.length > room ? `...${current.slice(current.length - room + 3)}` : current);
+}
+
+export type ResultLine = ({ file: string; outputFile: string } & Omit<DetectResult, 'outputUrl'>) | { file: string; errorType: string; errorMessage: string };
+
+export interface RedactSummary {
+  readonly images: number;
+  readonly failed: number;
+  readonly faces: number;
+}
+
+/**
+ * Runs every image of `args.inDir` through the pipeline on `ports` (their store is the file store
+ * of `args.outDir`), appending each result line as soon as it is known.
+ */
+export async function redactFolder<I>(args: RedactArgs, ports: Omit<PipelinePorts<I>, 'store' | 'fetch'>, settings: PipelineSettings, progress?: (line: string) => void): Promise<RedactSummary> {
+  const files = listImages(args.inDir, args.outDir);
+  fs.mkdirSync(args.outDir, { recursive: true });
+  const resultsFile = path.join(args.outDir, RESULTS_FILE);
+  fs.writeFileSync(resultsFile, '');
+  const store = createFileStore(args.outDir);
+  // The pipeline's download port is not used: each job reads its own file.
+  const noFetch = async () => Promise.reject(new Error('redact reads files, not URLs'));
+  let failed = 0;
+  let faces = 0;
+  for (const [i, file] of files.entries()) {
+    progress?.(progressLine(i, files.length, file));
+    let line: ResultLine;
+    try {
+      const { outputUrl, ...result } = await processImage({ ...ports, store, fetch: noFetch }, settings, () => ({
+        source: file,
+        key: outputPath(file),
+        options: args.options,
+        fetch: async (limits) => {
+          const full = path.join(args.inDir, file);
+          const size = fs.statSync(full).size;
+          if (size > limits.maxBytes) throw tooLarge(`the image is ${size} bytes, over the limit of ${limits.maxBytes}`);
+          return { data: fs.readFileSync(full) };
+        },
+      }));
+      line = { file, outputFile: outputUrl, ...result };
+      faces += result.faces;
+    } catch (err) {
+      const error = asServiceError(err);
+      line = { file, errorType: error.code, errorMessage: error.message };
+      failed++;
+    }
+    fs.appendFileSync(resultsFile, `${JSON.stringify(line)}\n`);
+  }
+  progress?.(progressLine(files.length, files.length, ''));
+  return { images: files.length, failed, faces };
+}
+
+/** The layer's addon (its loader is silent on stdout, which is this tool's) and models. */
+function loadLayerOpenCv(): { cv: OpenCv; modelsDir: string } {
+  const layer = unpackLayer();
+  return { cv: createRequire(path.join(layer.nodeModules, 'noop.js'))('@u4/opencv4nodejs') as OpenCv, modelsDir: layer.modelsDir };
+}
+
+async function main(): Promise<void> {
+  let args: RedactArgs;
+  try {
+    args = parseRedactArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`redact: ${(err as Error).message}\n`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  }
+  // The function's settings, as its environment would give them (no bucket: outputs are files).
+  const schema = Object.fromEntries(Object.entries(DETECT_ENV).filter(([name]) => name !== 'bucket')) as Omit<typeof DETECT_ENV, 'bucket'>;
+  const env = settingsFromEnv(schema, { OPENCV_LOG_LEVEL: 'ERROR', ...process.env });
+  process.env.OPENCV_LOG_LEVEL = env.opencvLogLevel;
+  const { cv, modelsDir } = loadLayerOpenCv();
+  if (env.threads > 0) cv.setNumThreads(env.threads);
+  const ports: Omit<PipelinePorts<Mat>, 'store' | 'fetch'> = {
+    codec: createOpenCvCodec(cv),
+    detector: createDetector(cv, env.detector, env.modelsDir === DETECT_ENV.modelsDir.default ? modelsDir : env.modelsDir),
+    // Failures are in results.jsonl; the log says only what went wrong unexpectedly.
+    log: createLogger({ tool: 'redact' }, { level: 'error', write: (l) => process.stderr.write(`${l}\n`) }),
+    metrics: () => undefined,
+    now: () => new Date(),
+  };
+  const settings: PipelineSettings = { ...env, allowedLoopbackPrefixes: [], maxNetworkPixels: networkPixelsForBudget(env.detectBudgetMs) };
+  const tty = process.stderr.isTTY === true;
+  const started = performance.now();
+  const summary = await redactFolder(args, ports, settings, tty ? (l) => process.stderr.write(`\r${l}\x1b[K`) : undefined);
+  if (tty) process.stderr.write('\n');
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  process.stdout.write(`${summary.images} images, ${summary.faces} faces marked (${args.options.mark}), ${summary.failed} failed, ${seconds} s; results: ${path.join(args.outDir, RESULTS_FILE)}\n`);
+  if (summary.failed > 0) process.exitCode = 1;
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`redact: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
