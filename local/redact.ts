@@ -24,6 +24,9 @@ import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { createOpenCvCodec } from '../functions/detect-faces/output/image';
 import { processImage, type ImageStore, type PipelinePorts, type PipelineSettings } from '../functions/detect-faces/pipeline';
 import { parseOptions } from '../functions/detect-faces/request';
+import { LAYER_ZIP } from '../layer/inputs';
+import { JPEG_LOSSLESS_PACKAGE } from '../functions/detect-faces/output/lossless-package';
+import { createLosslessEditor, loadJpegLossless } from '../functions/detect-faces/output/lossless';
 import { unpackLayer } from './layer';
 import { REQUEST_FLAGS, takeRequestFlag } from './request-flags';
 
@@ -164,10 +167,11 @@ export async function redactFolder<I>(args: RedactArgs, ports: Omit<PipelinePort
   return { images: files.length, failed, faces };
 }
 
-/** The layer's addon (its loader is silent on stdout, which is this tool's) and models. */
-function loadLayerOpenCv(): { cv: OpenCv; modelsDir: string } {
-  const layer = unpackLayer();
-  return { cv: createRequire(path.join(layer.nodeModules, 'noop.js'))('@u4/opencv4nodejs') as OpenCv, modelsDir: layer.modelsDir };
+/** The layer's addons (their loaders are silent on stdout, which is this tool's) and models; the layer is the project's, whatever the working folder. */
+function loadLayer(): { cv: OpenCv; lossless: ReturnType<typeof loadJpegLossless>; modelsDir: string } {
+  const layer = unpackLayer(path.resolve(__dirname, '..', LAYER_ZIP));
+  const load = createRequire(path.join(layer.nodeModules, 'noop.js'));
+  return { cv: load('@u4/opencv4nodejs') as OpenCv, lossless: loadJpegLossless(() => load(JPEG_LOSSLESS_PACKAGE)), modelsDir: layer.modelsDir };
 }
 
 async function main(): Promise<void> {
@@ -182,10 +186,11 @@ async function main(): Promise<void> {
   const schema = Object.fromEntries(Object.entries(DETECT_ENV).filter(([name]) => name !== 'bucket')) as Omit<typeof DETECT_ENV, 'bucket'>;
   const env = settingsFromEnv(schema, { OPENCV_LOG_LEVEL: 'ERROR', ...process.env });
   process.env.OPENCV_LOG_LEVEL = env.opencvLogLevel;
-  const { cv, modelsDir } = loadLayerOpenCv();
+  const { cv, lossless, modelsDir } = loadLayer();
   if (env.threads > 0) cv.setNumThreads(env.threads);
   const ports: Omit<PipelinePorts<Mat>, 'store' | 'fetch'> = {
     codec: createOpenCvCodec(cv),
+    lossless: 'unavailable' in lossless ? lossless : createLosslessEditor(cv, lossless),
     detector: createDetector(cv, env.detector, env.modelsDir === DETECT_ENV.modelsDir.default ? modelsDir : env.modelsDir),
     // Failures are in results.jsonl; the log says only what went wrong unexpectedly.
     log: createLogger({ tool: 'redact' }, { level: 'error', write: (l) => process.stderr.write(`${l}\n`) }),
