@@ -138,14 +138,34 @@ export function labelsFound(labels: readonly FaceBox[], detected: readonly FaceB
   return labels.filter((label) => detected.some((box) => iou(label, box) >= minIou)).length;
 }
 
-/** The labelled boxes of one image in a training.xml (dlib's imglab format: top, left, width, height). */
-export function parseLabels(xml: string, image: string): FaceBox[] {
-  for (const m of xml.matchAll(/<image\s+file=['"]([^'"]+)['"][^>]*>([\s\S]*?)<\/image>/g)) {
-    if (m[1] !== image) continue;
-    return [...m[2].matchAll(/<box\s+([^>]*?)\/?>/g)].map((b) => {
-      const attr = (name: string) => Number(new RegExp(`\\b${name}=['"](-?\\d+)['"]`).exec(b[1])![1]);
+/** One image of a training.xml and its labelled faces. */
+export interface LabelledImage {
+  file: string;
+  boxes: FaceBox[];
+}
+
+/**
+ * Every image of a training.xml in dlib's imglab format:
+ * `<image file='...'><box top='' left='' width='' height=''/>...</image>` (other attributes and
+ * `<part>`/`<label>` children are ignored; `width` is not read from the tail of a longer word such as `maxwidth`).
+ */
+export function parseImglab(xml: string): LabelledImage[] {
+  return [...xml.matchAll(/<image\s+file=['"]([^'"]+)['"][^>]*>([\s\S]*?)<\/image>/g)].map(([, file, body]) => ({
+    file,
+    boxes: [...body.matchAll(/<box\s+([^>]*?)\/?>/g)].map(([, attributes]) => {
+      const attr = (name: string) => {
+        const value = new RegExp(`\\b${name}=['"](-?\\d+)['"]`).exec(attributes);
+        if (!value) throw new Error(`a box of ${file} has no integer ${name}: <box ${attributes}>`);
+        return Number(value[1]);
+      };
       return { x: attr('left'), y: attr('top'), width: attr('width'), height: attr('height') };
-    });
-  }
-  throw new Error(`${image} has no labels`);
+    }),
+  }));
+}
+
+/** The labelled boxes of one image in a training.xml. */
+export function parseLabels(xml: string, image: string): FaceBox[] {
+  const labelled = parseImglab(xml).find((l) => l.file === image);
+  if (!labelled) throw new Error(`${image} has no labels`);
+  return labelled.boxes;
 }

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CACHE_DIR, LAYER_BUDGET, layerZipPath, opencv, targets, verifyReportPath } from '../../../layer/inputs';
 import { parseArchArgs, UsageError } from '../../../layer/rules/arch';
-import { checkElfFiles, compareBoxes, foreignLibraries, labelsFound, libraryFamily, parseLabels } from '../../../layer/rules/checks';
+import { checkElfFiles, compareBoxes, foreignLibraries, labelsFound, libraryFamily, parseImglab, parseLabels } from '../../../layer/rules/checks';
 import { parseElfMachine, readElfMachine } from '../../../layer/build-kit/elf';
 import { BUILD_GOALS, planLayer } from '../../../layer/rules/layer-stages';
 import { requireCommands } from '../../../layer/build-kit/prerequisites';
@@ -190,6 +190,23 @@ describe('boxes across architectures and against labels', () => {
     expect(compareBoxes([box(10, 10), box(100, 50)], [box(101, 50.5), box(10, 11.25)])).toEqual({ pairs: 2, unpaired: 0, maxDeltaPx: 1.25 });
     expect(compareBoxes([box(10, 10)], [box(10, 10), box(200, 200)])).toEqual({ pairs: 1, unpaired: 1, maxDeltaPx: 0 });
     expect(compareBoxes([], [])).toEqual({ pairs: 0, unpaired: 0, maxDeltaPx: 0 });
+  });
+
+  test('training.xml: every image with its boxes, in dlib imglab\'s attributes', () => {
+    const xml = `<?xml version='1.0' encoding='ISO-8859-1'?>
+<dataset><images>
+  <image file='a.jpg'>
+    <box top='10' left='-2' maxwidth='999' width='30' height='40' ignore='1'><part name='01' x='5' y='6'/></box>
+    <box top="1" left="2" width="3" height="4"/>
+  </image>
+  <image file="b.jpg" width='640'></image>
+</images></dataset>`;
+    expect(parseImglab(xml)).toEqual([
+      { file: 'a.jpg', boxes: [box(-2, 10, 30, 40), box(2, 1, 3, 4)] },
+      { file: 'b.jpg', boxes: [] },
+    ]);
+    expect(parseLabels(xml, 'b.jpg')).toEqual([]);
+    expect(() => parseImglab("<image file='c.jpg'><box top='1' left='2' width='wide' height='4'/></image>")).toThrow("a box of c.jpg has no integer width: <box top='1' left='2' width='wide' height='4'>");
   });
 
   test('the labelled photo\'s labels are read from training.xml and matched by IoU', () => {
