@@ -6,11 +6,11 @@
 import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { runCleanup } from '../functions/cleanup/cleanup';
 import { createLogger } from '../functions/common/logger';
-import { listKeys, seedObjects, startTestS3 } from '../__tests__/helpers/s3';
+import { listKeys, seedObjects, startLocalS3 } from '../local/s3-fixtures';
 
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 10_000);
-  const s3 = await startTestS3('bench-cleanup');
+  const s3 = await startLocalS3('bench-cleanup');
   try {
     const keys = Array.from({ length: count }, (_, i) => `tmp/${String(i).padStart(6, '0')}.jpg`);
     const young = Array.from({ length: 100 }, (_, i) => `tmp/young-${i}.jpg`);

@@ -11,8 +11,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { FACES_DIR, readLabels } from '../__tests__/helpers/image-server';
-import { localS3Client } from '../__tests__/helpers/s3';
+import { FACES_DIR, readLabels } from './labelled-photos';
+import { localS3Client } from '../local/s3-fixtures';
 import { startLocalStack } from '../local/local-stack';
 import type { BatchReport } from '../local/event-source-mapping';
 

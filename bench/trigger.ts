@@ -17,8 +17,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { FACES_DIR, readLabels } from '../__tests__/helpers/image-server';
-import { listKeys, localS3Client } from '../__tests__/helpers/s3';
+import { FACES_DIR, readLabels } from './labelled-photos';
+import { listKeys, localS3Client } from '../local/s3-fixtures';
 import { outputKey, resultKey } from '../functions/detect-faces/uploads/keys';
 import { unquoteETag, VERSION_METADATA } from '../functions/detect-faces/uploads/versions';
 import { startLocalStack } from '../local/local-stack';
@@ -54,7 +54,7 @@ async function run(photos: readonly Photo[], o: RunOptions): Promise<RunFigures>
   const reports: (BatchReport & { at: number })[] = [];
   const stack = await startLocalStack({ dataDir, uploads: { s3Faults: o.faults, concurrency: o.concurrency, onBatch: (r) => reports.push({ ...r, at: performance.now() }) } });
   const client: S3Client = localS3Client(stack.s3.endpoint);
-  const s3 = { server: stack.s3, client, directory: dataDir, bucket: stack.bucket, close: async () => undefined };
+  const s3 = { client, bucket: stack.bucket };
   const prefixes = stack.config;
   const lines: string[] = [];
   try {

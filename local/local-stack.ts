@@ -22,7 +22,7 @@ import { startFileServer, type LocalFileServer } from './file-server';
 import { FunctionRuntime } from './lambda-runtime';
 import { layerZipPath } from '../layer/inputs';
 import { unpackLayer } from './layer';
-import { spawnS3Server, type RunningS3Server } from './s3-server';
+import { S3RVER_KEY, spawnS3Server, type RunningS3Server } from './s3-server';
 import { startSqsApi, type LocalSqsApi } from './sqs-api';
 import { SQS_CLIENT_ENV } from '../functions/common/contract';
 import { LocalEventSourceMapping, type BatchReport } from './event-source-mapping';
@@ -96,7 +96,7 @@ const LOCAL_S3_ATTEMPT_TIMEOUT_MS = 1_000;
 /** What points a function's S3 client (functions/common/s3.ts) at the embedded server. */
 function localS3Environment(endpoint: string): Record<string, string> {
   // s3rver's built-in credentials.
-  return { ...toEnvironment(S3_CLIENT_ENV, { s3Endpoint: endpoint, s3AttemptTimeoutMs: LOCAL_S3_ATTEMPT_TIMEOUT_MS }), AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+  return { ...toEnvironment(S3_CLIENT_ENV, { s3Endpoint: endpoint, s3AttemptTimeoutMs: LOCAL_S3_ATTEMPT_TIMEOUT_MS }), AWS_ACCESS_KEY_ID: S3RVER_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_KEY.secretAccessKey };
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -208,7 +208,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
 /** The bucket's CORS as the stack sets it (stack/web-app.ts): the app's origin may POST uploads and GET outputs. */
 async function allowBrowserUploads(endpoint: string, bucket: string, origin: string): Promise<void> {
-  const s3 = new S3Client({ region: DEFAULT_REGION, endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  const s3 = new S3Client({ region: DEFAULT_REGION, endpoint, forcePathStyle: true, credentials: S3RVER_KEY });
   try {
     const rules = bucketCorsRules(origin).map((r) => ({ AllowedOrigins: [r.origin], AllowedMethods: [r.method], MaxAgeSeconds: r.maxAgeSeconds }));
     await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: rules } }));

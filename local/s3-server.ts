@@ -73,6 +73,9 @@ export interface RunningS3Server {
   close(): Promise<void>;
 }
 
+/** s3rver's built-in access key, what local clients sign with. */
+export const S3RVER_KEY = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
 /**
  * s3rver knows one access key (S3RVER). Local clients (the AWS CLI with whatever profile, the
  * functions) may sign with any key: unknown keys map to s3rver's built-in account. Signatures v4
