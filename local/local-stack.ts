@@ -18,6 +18,7 @@ import { toEnvironment } from '../functions/common/schema';
 import { DETECT_ENV } from '../functions/detect-faces/contract';
 import { PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import { bucketCorsRules, WEB_API_MEMORY_MB, WEB_API_TIMEOUT_SECONDS, webApiEnvironment, type SignInService } from '../stack/web-app';
+import { closeInStages } from './close';
 import { startFileServer, type LocalFileServer } from './file-server';
 import { FunctionRuntime } from './lambda-runtime';
 import { layerZipPath } from '../layer/inputs';
@@ -194,16 +195,44 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanup,
     webApi,
     uploads: { queue, queueArn, mapping, runtimes },
-    close: async () => {
-      const stopping = mapping.stop();
-      await Promise.all([detect.close(), cleanup.close(), ...(webApi ? [webApi.close()] : []), ...runtimes.map((r) => r.close())]);
-      await stopping;
-      await files.close();
-      await sqs.close();
-      await s3.close();
-      for (const file of Object.values(bundles)) fs.rmSync(path.dirname(file), { recursive: true, force: true });
-    },
+    close: () => closeLocalStack({ mapping, detect, cleanup, webApi, runtimes, files, sqs, s3, bundleDirs: Object.values(bundles).map((file) => path.dirname(file)) }),
   };
+}
+
+/** What closeLocalStack closes. */
+export interface LocalStackParts {
+  readonly mapping: Pick<LocalEventSourceMapping, 'stop'>;
+  readonly detect: Pick<FunctionRuntime, 'close'>;
+  readonly cleanup: Pick<FunctionRuntime, 'close'>;
+  readonly webApi?: Pick<FunctionRuntime, 'close'>;
+  readonly runtimes: readonly Pick<FunctionRuntime, 'close'>[];
+  readonly files: Pick<LocalFileServer, 'close'>;
+  readonly sqs: Pick<LocalSqsApi, 'close'>;
+  readonly s3: Pick<RunningS3Server, 'close'>;
+  /** The unpacked function bundles' folders, removed last. */
+  readonly bundleDirs: readonly string[];
+}
+
+/**
+ * Closes every part, even after one fails (a server left open keeps the process, and jest, alive):
+ * the upload mapping and the function processes first (no new calls to the servers), then the file
+ * server, the SQS API, the S3 server, and the bundles' folders; then throws what failed (local/close.ts).
+ */
+export function closeLocalStack(parts: LocalStackParts): Promise<void> {
+  const { mapping, detect, cleanup, webApi, runtimes, files, sqs, s3, bundleDirs } = parts;
+  return closeInStages('the local stack', [
+    [
+      ['upload mapping', () => mapping.stop()],
+      ['detect-faces', () => detect.close()],
+      ['cleanup', () => cleanup.close()],
+      ...(webApi ? [['web-api', () => webApi.close()] as const] : []),
+      ...runtimes.map((r, i) => [`detect-faces for uploads #${i + 1}`, () => r.close()] as const),
+    ],
+    [['file server', () => files.close()]],
+    [['SQS API', () => sqs.close()]],
+    [['S3 server', () => s3.close()]],
+    [['function bundles', () => bundleDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true }))]],
+  ]);
 }
 
 /** The bucket's CORS as the stack sets it (stack/web-app.ts): the app's origin may POST uploads and GET outputs. */
