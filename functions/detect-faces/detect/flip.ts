@@ -4,7 +4,7 @@
  * gets half its score (the other look's 0): agreement between the looks is the evidence, as in
  * weighted box fusion. Pure.
  */
-import { iou, type Box } from './boxes';
+import { iou, LeftEdgeIndex, type Box } from './boxes';
 import { LANDMARK_NAMES } from '../contract';
 
 /** Which point a landmark becomes in a mirror: left and right swap (eyes, mouth corners), the nose stays. */
@@ -32,13 +32,14 @@ export const FUSE_IOU = 0.5;
  */
 export function fuseLooks<T extends Box>(a: readonly T[], b: readonly T[]): T[] {
   const pairs: { i: number; j: number; overlap: number }[] = [];
+  const index = new LeftEdgeIndex(b.map((f, j) => ({ x: f.x, y: f.y, width: f.width, height: f.height, j })));
   for (let i = 0; i < a.length; i++) {
-    for (let j = 0; j < b.length; j++) {
+    for (const { j } of index.meeting(a[i])) {
       const overlap = iou(a[i], b[j]);
       if (overlap >= FUSE_IOU) pairs.push({ i, j, overlap });
     }
   }
-  pairs.sort((p, q) => q.overlap - p.overlap);
+  pairs.sort((p, q) => q.overlap - p.overlap || p.i - q.i || p.j - q.j);
   const pairedA = new Map<number, number>();
   const pairedB = new Set<number>();
   for (const { i, j } of pairs) {

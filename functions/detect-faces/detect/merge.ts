@@ -4,7 +4,7 @@
  * pixels, suppress duplicates across tiles and scales, keep the largest N. Pure.
  */
 import { DETECT_REQUEST } from '../contract';
-import { clamp, iou, type Box } from './boxes';
+import { clamp, nonMaxSuppression, type Box } from './boxes';
 import { tilePointToImage, type Tile } from './plan';
 
 /**
@@ -61,10 +61,7 @@ const EPS = 1e-6;
  */
 export function mergeFaces(faces: readonly Box[], options: MergeOptions): Box[] {
   const { width, height, iouThreshold = 0.3, maxFaces = DETECT_REQUEST.maxFaces.default } = options;
-  const kept: Box[] = [];
-  for (const f of [...faces].sort((a, b) => b.score - a.score)) {
-    if (kept.every((k) => iou(k, f) <= iouThreshold)) kept.push(f);
-  }
+  const kept = nonMaxSuppression(faces, iouThreshold, Number.POSITIVE_INFINITY);
   const largest = kept
     .map((f, rank) => ({ f, rank }))
     .sort((a, b) => b.f.width * b.f.height - a.f.width * a.f.height || a.rank - b.rank)

@@ -1,4 +1,4 @@
-import { downscaleFactor, iou, mapToOriginal, nonMaxSuppression } from '../../../../functions/detect-faces/detect/boxes';
+import { downscaleFactor, iou, LeftEdgeIndex, mapToOriginal, nonMaxSuppression, type Box } from '../../../../functions/detect-faces/detect/boxes';
 
 describe('boxes', () => {
   const box = (x: number, y: number, w: number, h: number, score = 0.9) => ({ x, y, width: w, height: h, score });
@@ -29,5 +29,29 @@ describe('boxes', () => {
 
   test('boxes entirely outside the image vanish', () => {
     expect(mapToOriginal([box(-50, -50, 10, 10)], 1, 100, 100)).toEqual([]);
+  });
+});
+
+describe('NMS and the left-edge index give what comparing every pair gives', () => {
+  /** Greedy NMS over every pair: the definition the index must reproduce. */
+  const everyPair = (boxes: readonly Box[], threshold: number): Box[] => {
+    const kept: Box[] = [];
+    for (const b of [...boxes].sort((p, q) => p.score === q.score ? 0 : q.score - p.score)) if (kept.every((k) => iou(k, b) <= threshold)) kept.push(b);
+    return kept;
+  };
+  // A seeded generator: crowds of boxes of mixed sizes, many overlapping, some sharing edges and scores.
+  const random = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  test.each([1, 2, 3, 4, 5])('seed %i: 600 boxes, thresholds 0, 0.3, 0.45', (seed) => {
+    const r = random(seed);
+    const boxes: Box[] = Array.from({ length: 600 }, () => {
+      const side = r() < 0.1 ? 200 + 800 * r() : 5 + 60 * r();
+      return { x: Math.round(2000 * r()), y: Math.round(1500 * r()), width: side, height: side * (1 + 0.4 * r()), score: Math.round(r() * 20) / 20 };
+    });
+    for (const threshold of [0, 0.3, 0.45]) expect(nonMaxSuppression(boxes, threshold, Infinity)).toEqual(everyPair(boxes, threshold));
+  });
+  test('meeting: exactly the rectangles with a horizontal overlap, whatever their widths', () => {
+    const index = new LeftEdgeIndex([{ x: 0, y: 0, width: 1000, height: 5 }, { x: 10, y: 0, width: 5, height: 5 }, { x: 20, y: 0, width: 5, height: 5 }, { x: 15, y: 9, width: 5, height: 5 }]);
+    expect([...index.meeting({ x: 15, y: 0, width: 5, height: 5 })].map((b) => b.x)).toEqual([0, 15]);
+    expect([...index.meeting({ x: 2000, y: 0, width: 5, height: 5 })]).toEqual([]);
   });
 });
