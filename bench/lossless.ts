@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
-import { decodeImage, encodeJpeg, redactFaces } from '../functions/detect-faces/output/image';
+import { decodeImage, drawBoxes, encodeJpeg, redactFaces } from '../functions/detect-faces/output/image';
 import { createLosslessEditor, type JpegLosslessAddon } from '../functions/detect-faces/output/lossless';
 import { readKeptMetadata, withOnlyKeptMetadata } from '../functions/detect-faces/output/metadata';
 import type { Region } from '../functions/detect-faces/output/redact-plan';
@@ -101,6 +101,42 @@ export function benchLossless(cv: OpenCv, addon: JpegLosslessAddon): string {
     const ratio = (median(ll.mark) + median(ll.write)) / (median(re.mark) + median(re.write));
     rows.push([c.name, 'lossless / reencode, mark + write', '', '', '', `${ratio.toFixed(2)}x`, '', `input ${c.jpeg.length}`]);
   }
+  return `${table(rows)}\n\nthe other marks (ellipse where it has a shape), mark + write, ms\n${table(otherMarks(cv, editor, cases.slice(1)))}`;
+}
+
+/** Mark + write of pixelate, blur and box on the same photos, lossless beside reencode. */
+function otherMarks(cv: OpenCv, editor: ReturnType<typeof createLosslessEditor>, cases: { name: string; jpeg: Buffer; faces: Region[] }[]): string[][] {
+  const rows = [['image', 'mark', 'reencode', 'lossless', 'lossless / reencode']];
+  for (const c of cases)
+    for (const mode of ['pixelate', 'blur', 'box'] as const) {
+      const spec = { ...SPEC, mode };
+      const re: number[] = [];
+      const ll: number[] = [];
+      for (let i = 0; i <= RUNS; i++) {
+        const image = decodeImage(cv, c.jpeg);
+        const view = { width: image.cols, height: image.rows };
+        let t = performance.now();
+        if (mode === 'box') drawBoxes(cv, image, c.faces);
+        else redactFaces(cv, image, c.faces, spec);
+        encodeJpeg(cv, image, 90);
+        const dRe = ms(t);
+        image.release();
+        const edit = editor.open(c.jpeg, view);
+        t = performance.now();
+        edit.mark(c.faces, spec);
+        edit.save();
+        const dLl = ms(t);
+        edit.close();
+        if (i === 0) continue; // warm-up
+        re.push(dRe);
+        ll.push(dLl);
+      }
+      rows.push([c.name, mode, median(re).toFixed(1), median(ll).toFixed(1), `${(median(ll) / median(re)).toFixed(2)}x`]);
+    }
+  return rows;
+}
+
+function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ')).join('\n');
 }

@@ -14,6 +14,12 @@
  *   write(handle, x, y, w, h, pixels) -> blocks rewritten: the rectangle the last `read`
  *                             returned; only blocks whose pixels differ from what it returned
  *                             are recomputed (forward DCT, quantized with the file's own tables)
+ *   fill(handle, x, y, w, h, mask, b, g, r) -> blocks rewritten: the rectangle's pixels where
+ *                             `mask` (w x h bytes, nonzero: fill; null: every pixel; the rectangle
+ *                             inside the image) take one BGR colour. Only the blocks on the mask's
+ *                             edge are decoded and recomputed, in the file's own samples (no trip
+ *                             through 8-bit BGR); a block it covers wholly gets the colour's DC (AC
+ *                             zero) straight into its coefficients; one it misses is not read
  *   save(handle)           -> Buffer: the JPEG, every other block's coefficients unchanged;
  *                             progressive stays progressive, the restart interval is kept; a
  *                             baseline file keeps its own Huffman tables when they code every
@@ -131,28 +137,32 @@ static void idct(const JCOEF *in, const UINT16 *q, double *out) {
   for (int k = 0; k < 64; k++) out[k] += 128.0;
 }
 
+/* A quantized coefficient: rounded half away from zero (casts truncate: no call to floor), 16-bit. */
+static JCOEF quantize(double c) {
+  if (c >= 32767) return 32767;
+  if (c <= -32768) return -32768;
+  return (JCOEF)(c < 0 ? -(long)(-c + 0.5) : (long)(c + 0.5));
+}
+
+/* A constant block (most of a fill or a pixelation): only its DC, 8 x (sample - 128). */
+static void constant_block(double sample, const UINT16 *q, JCOEF *out) {
+  memset(out, 0, 64 * sizeof(JCOEF));
+  out[0] = quantize(8.0 * (sample - 128.0) / q[0]);
+}
+
 /* 64 samples (0-255) -> quantized coefficients with the file's table. */
 static void fdct(const double *in, const UINT16 *q, JCOEF *out) {
   double s[64], tmp[64], f[64];
   int flat = 1;
   for (int k = 1; k < 64 && flat; k++) flat = fabs(in[k] - in[0]) < 1e-9;
   if (flat) {
-    /* A constant block (most of a fill or a pixelation): only its DC, 8 x (sample - 128). */
-    memset(out, 0, 64 * sizeof(JCOEF));
-    double c = 8.0 * (in[0] - 128.0) / q[0];
-    out[0] = (JCOEF)(c < 0 ? -floor(-c + 0.5) : floor(c + 0.5));
+    constant_block(in[0], q, out);
     return;
   }
   for (int k = 0; k < 64; k++) s[k] = in[k] - 128.0;
   for (int y = 0; y < 8; y++) fdct_line(&s[y * 8], 1, &tmp[y * 8], 1); /* along each row: tmp[y][u] */
   for (int u = 0; u < 8; u++) fdct_line(&tmp[u], 8, &f[u], 8);        /* down each column: f[v][u] */
-  for (int k = 0; k < 64; k++) {
-    double c = f[k] / q[k];
-    c = c < 0 ? -floor(-c + 0.5) : floor(c + 0.5);
-    if (c > 32767) c = 32767;
-    if (c < -32768) c = -32768;
-    out[k] = (JCOEF)c;
-  }
+  for (int k = 0; k < 64; k++) out[k] = quantize(f[k] / q[k]);
 }
 
 static unsigned char clamp8(double v) {
@@ -282,18 +292,19 @@ static long encode_region(Handle *h, const Region *r, const unsigned char *befor
         }
         if (!changed) continue;
         /* Each sample: the average of its hs x vs pixels (edge pixels replicated past the image),
-         * converted once (the conversion is linear, so averaging first is the same). */
+         * converted once (the conversion is linear, so averaging first is the same). The block's
+         * pixel rows and columns, clamped to the region, are looked up once. */
+        const unsigned char *lines[8 * MAX_SAMP_FACTOR];
+        size_t cols[8 * MAX_SAMP_FACTOR];
+        for (int k = 0; k < 8 * p.vs; k++) lines[k] = after + (size_t)((py0 + k < r->y1 ? py0 + k : r->y1 - 1) - r->y0) * w * 3;
+        for (int k = 0; k < 8 * p.hs; k++) cols[k] = (size_t)((px0 + k < r->x1 ? px0 + k : r->x1 - 1) - r->x0) * 3;
         for (int sy = 0; sy < 8; sy++)
           for (int sx = 0; sx < 8; sx++) {
             int sum[3] = {0, 0, 0};
             for (int dy = 0; dy < p.vs; dy++) {
-              int py = py0 + sy * p.vs + dy;
-              if (py >= r->y1) py = r->y1 - 1;
-              const unsigned char *line = after + (size_t)(py - r->y0) * w * 3;
+              const unsigned char *line = lines[sy * p.vs + dy];
               for (int dx = 0; dx < p.hs; dx++) {
-                int px = px0 + sx * p.hs + dx;
-                if (px >= r->x1) px = r->x1 - 1;
-                const unsigned char *at = line + (size_t)(px - r->x0) * 3;
+                const unsigned char *at = line + cols[sx * p.hs + dx];
                 sum[0] += at[0];
                 sum[1] += at[1];
                 sum[2] += at[2];
@@ -307,6 +318,139 @@ static long encode_region(Handle *h, const Region *r, const unsigned char *befor
       }
     }
   }
+  return rewritten;
+}
+
+/* An MCU's row of mask, all filled and all not (init sets the first). */
+static unsigned char mask_full[8 * MAX_SAMP_FACTOR], mask_empty[8 * MAX_SAMP_FACTOR];
+
+/* Which part of the MCU at (px0, py0) the fill covers: 0 none, 2 every pixel (inside the image), 1 some. */
+static int mcu_coverage(const Handle *h, int px0, int py0, const Region *f, int fw, const unsigned char *mask) {
+  int W = (int)h->src.image_width, H = (int)h->src.image_height;
+  int px1 = px0 + h->mcu_w < W ? px0 + h->mcu_w : W, py1 = py0 + h->mcu_h < H ? py0 + h->mcu_h : H;
+  int ix0 = px0 > f->x0 ? px0 : f->x0, iy0 = py0 > f->y0 ? py0 : f->y0;
+  int ix1 = px1 < f->x1 ? px1 : f->x1, iy1 = py1 < f->y1 ? py1 : f->y1;
+  if (ix1 <= ix0 || iy1 <= iy0) return 0;
+  int whole = ix0 == px0 && iy0 == py0 && ix1 == px1 && iy1 == py1; /* the fill rectangle holds the whole MCU */
+  if (!mask) return whole ? 2 : 1;
+  /* Rows of the mask compared whole (it is 0 or 255 but at its edge): all 255, all 0, or mixed. */
+  size_t len = (size_t)(ix1 - ix0);
+  int in = 0, out = !whole;
+  for (int y = iy0; y < iy1 && !(in && out); y++) {
+    const unsigned char *row = mask + (size_t)(y - f->y0) * fw + (ix0 - f->x0);
+    if (memcmp(row, mask_full, len) == 0) in = 1;
+    else if (memcmp(row, mask_empty, len) == 0) out = 1;
+    else return 1;
+  }
+  return !in ? 0 : out ? 1 : 2;
+}
+
+/* Every block of the MCU at (px0, py0) set to the colour (per component, the sample encode_region
+ * would average from its pixels); how many blocks. */
+static long fill_mcu(Handle *h, int px0, int py0, const int bgr[3]) {
+  int n = h->src.num_components;
+  long blocks = 0;
+  for (int c = 0; c < n; c++) {
+    jpeg_component_info *comp = &h->src.comp_info[c];
+    int hs = h->src.max_h_samp_factor / comp->h_samp_factor, vs = h->src.max_v_samp_factor / comp->v_samp_factor;
+    if (n == 1) hs = vs = 1;
+    double weight[3], offset, scale = 1.0 / (hs * vs);
+    component_weights(c, n, weight, &offset);
+    /* As encode_region computes a sample: the sum over hs x vs equal pixels, scaled. */
+    double sample = (weight[0] * bgr[0] * hs * vs + weight[1] * bgr[1] * hs * vs + weight[2] * bgr[2] * hs * vs) * scale + offset;
+    int bx0 = px0 / (8 * hs), by0 = py0 / (8 * vs);
+    int bx1 = bx0 + h->mcu_w / (8 * hs), by1 = by0 + h->mcu_h / (8 * vs);
+    if (bx1 > (int)comp->width_in_blocks) bx1 = (int)comp->width_in_blocks;
+    if (by1 > (int)comp->height_in_blocks) by1 = (int)comp->height_in_blocks;
+    const UINT16 *q = comp->quant_table->quantval;
+    for (int by = by0; by < by1; by++) {
+      JBLOCKARRAY row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)by, 1, TRUE);
+      for (int bx = bx0; bx < bx1; bx++, blocks++) constant_block(sample, q, row[0][bx]);
+    }
+  }
+  return blocks;
+}
+
+/*
+ * The blocks of an MCU on the mask's edge, component by component in the file's own samples: each
+ * sample becomes the blend of the fill's sample and its own decoded value, by the share of its
+ * hs x vs pixels (the image's edge pixels replicated past it) the fill covers, which is what
+ * averaging those pixels after a fill gives (the colour conversion is linear). A block none of
+ * whose pixels is covered is left as it was; one wholly covered is set constant. Unlike a read +
+ * write, nothing goes through 8-bit BGR, so the samples the fill leaves keep their exact values.
+ */
+static long blend_mcu(Handle *h, int px0, int py0, const Region *f, int fw, const unsigned char *mask, const int bgr[3]) {
+  int n = h->src.num_components, W = (int)h->src.image_width, H = (int)h->src.image_height;
+  long blocks = 0;
+  double samples[64];
+  int covered[64];
+  /* Which pixels of the MCU the fill covers (0 or 1), past the image's edge as the edge pixel. */
+  unsigned char cov[8 * MAX_SAMP_FACTOR][8 * MAX_SAMP_FACTOR];
+  for (int y = 0; y < h->mcu_h; y++) {
+    int iy = py0 + y < H ? py0 + y : H - 1;
+    const unsigned char *line = mask && iy >= f->y0 && iy < f->y1 ? mask + (size_t)(iy - f->y0) * fw : NULL;
+    for (int x = 0; x < h->mcu_w; x++) {
+      int ix = px0 + x < W ? px0 + x : W - 1;
+      cov[y][x] = iy >= f->y0 && iy < f->y1 && ix >= f->x0 && ix < f->x1 && (!line || line[ix - f->x0]);
+    }
+  }
+  for (int c = 0; c < n; c++) {
+    jpeg_component_info *comp = &h->src.comp_info[c];
+    int hs = n == 1 ? 1 : h->src.max_h_samp_factor / comp->h_samp_factor, vs = n == 1 ? 1 : h->src.max_v_samp_factor / comp->v_samp_factor;
+    int share = hs * vs;
+    double weight[3], offset;
+    component_weights(c, n, weight, &offset);
+    double fill = (weight[0] * bgr[0] * share + weight[1] * bgr[1] * share + weight[2] * bgr[2] * share) / share + offset;
+    int bx0 = px0 / (8 * hs), by0 = py0 / (8 * vs);
+    int bx1 = bx0 + h->mcu_w / (8 * hs), by1 = by0 + h->mcu_h / (8 * vs);
+    if (bx1 > (int)comp->width_in_blocks) bx1 = (int)comp->width_in_blocks;
+    if (by1 > (int)comp->height_in_blocks) by1 = (int)comp->height_in_blocks;
+    const UINT16 *q = comp->quant_table->quantval;
+    for (int by = by0; by < by1; by++) {
+      JBLOCKARRAY row = NULL;
+      for (int bx = bx0; bx < bx1; bx++) {
+        int any = 0, all = 1;
+        int oy = (by - by0) * 8 * vs, ox = (bx - bx0) * 8 * hs; /* the block's first pixel in the MCU */
+        for (int sy = 0; sy < 8; sy++)
+          for (int sx = 0; sx < 8; sx++) {
+            int count = 0;
+            for (int dy = 0; dy < vs; dy++)
+              for (int dx = 0; dx < hs; dx++) count += cov[oy + sy * vs + dy][ox + sx * hs + dx];
+            covered[sy * 8 + sx] = count;
+            any |= count;
+            all &= count == share;
+          }
+        if (!any) continue;
+        if (!row) row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)by, 1, TRUE);
+        if (all) {
+          constant_block(fill, q, row[0][bx]);
+        } else {
+          idct(row[0][bx], q, samples);
+          for (int k = 0; k < 64; k++) samples[k] = (covered[k] * fill + (share - covered[k]) * samples[k]) / share;
+          fdct(samples, q, row[0][bx]);
+        }
+        blocks++;
+      }
+    }
+  }
+  return blocks;
+}
+
+/*
+ * Fills the pixels of `f` (inside the image) where `mask` (f's width x height, nonzero: fill; NULL:
+ * all) with one colour, MCU by MCU: one the fill misses is not read; one it covers wholly is set
+ * constant (fill_mcu); one on its edge is blended (blend_mcu). How many blocks were rewritten.
+ */
+static long fill_region(Handle *h, const Region *f, const unsigned char *mask, const int bgr[3]) {
+  Region r = align(h, f->x0, f->y0, f->x1 - f->x0, f->y1 - f->y0);
+  int fw = f->x1 - f->x0;
+  long rewritten = 0;
+  for (int py0 = r.y0; py0 < r.y1; py0 += h->mcu_h)
+    for (int px0 = r.x0; px0 < r.x1; px0 += h->mcu_w) {
+      int cover = mcu_coverage(h, px0, py0, f, fw, mask);
+      if (cover == 2) rewritten += fill_mcu(h, px0, py0, bgr);
+      else if (cover == 1) rewritten += blend_mcu(h, px0, py0, f, fw, mask, bgr);
+    }
   return rewritten;
 }
 
@@ -515,6 +659,42 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value js_fill(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9], result;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 9) return throw_coded(env, "ERR_INVALID_ARG_TYPE", "fill(handle, x, y, width, height, mask, b, g, r)");
+  Handle *h = handle_arg(env, argv[0]);
+  int a[4], colour[3];
+  if (!h || !int_args(env, argv, 1, 4, a) || !int_args(env, argv, 6, 3, colour)) return NULL;
+  for (int k = 0; k < 3; k++)
+    if (colour[k] < 0 || colour[k] > 255) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "b, g and r are 0-255");
+  int W = (int)h->src.image_width, H = (int)h->src.image_height;
+  if (a[0] < 0 || a[1] < 0 || a[2] < 0 || a[3] < 0 || a[0] + a[2] > W || a[1] + a[3] > H)
+    return throw_coded(env, "ERR_INVALID_ARG_VALUE", "fill() takes a rectangle inside the image");
+  napi_valuetype type;
+  CHECK(napi_typeof(env, argv[5], &type));
+  void *mask = NULL;
+  if (type != napi_null && type != napi_undefined) {
+    size_t size;
+    bool is_buffer = false;
+    if (napi_is_buffer(env, argv[5], &is_buffer) != napi_ok || !is_buffer) return throw_coded(env, "ERR_INVALID_ARG_TYPE", "mask must be a Buffer or null");
+    CHECK(napi_get_buffer_info(env, argv[5], &mask, &size));
+    if (size != (size_t)a[2] * a[3]) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "mask must hold width x height bytes");
+  }
+  /* The coefficients change: a write() of an earlier read would compare against stale pixels. */
+  free(h->last_pixels);
+  h->last_pixels = NULL;
+  long rewritten = 0;
+  if (a[2] && a[3]) {
+    Region f = {a[0], a[1], a[0] + a[2], a[1] + a[3]};
+    if (setjmp(h->err.jump)) return throw_coded(env, "ERR_JPEG_ADDON", h->err.message);
+    rewritten = fill_region(h, &f, mask, colour);
+  }
+  CHECK(napi_create_int64(env, rewritten, &result));
+  return result;
+}
+
 /* Copies a Huffman table of the source into the destination's slot (allocated when empty). */
 static void copy_huff(j_compress_ptr dst, JHUFF_TBL **slot, const JHUFF_TBL *from) {
   if (!from) return;
@@ -622,11 +802,13 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   init_basis();
+  memset(mask_full, 255, sizeof mask_full);
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"read", NULL, js_read, NULL, NULL, NULL, napi_enumerable, NULL},
       {"write", NULL, js_write, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fill", NULL, js_fill, NULL, NULL, NULL, napi_enumerable, NULL},
       {"save", NULL, js_save, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -76,7 +76,8 @@ export function releaseAll(mats: readonly Mat[]): void {
   for (const m of new Set(mats)) m.release();
 }
 
-function ellipseMask(cv: OpenCv, width: number, height: number): Mat {
+/** 255 inside the ellipse inscribed in a `width` x `height` rectangle, 0 outside: where an ellipse-shaped redaction goes. */
+export function ellipseMask(cv: OpenCv, width: number, height: number): Mat {
   // Allocated then cleared: the addon's fill-value constructor fills element by element (11 ms for 300x300).
   const mask = new cv.Mat(height, width, cv.CV_8UC1);
   mask.setTo(0);

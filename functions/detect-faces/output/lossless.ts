@@ -1,14 +1,15 @@
 /**
  * The coefficient path: marks written into the JPEG's own quantized DCT coefficients, through our
- * jpeg-lossless addon (layer/jpeg-lossless/, built into the layer beside OpenCV). Each mark reads
- * the whole MCUs under it as pixels, is drawn there by the same OpenCV code as a re-encode
- * (output/image.ts), and is written back; only blocks whose pixels changed are recomputed, every
- * other block keeps its bytes' coefficients. The marks go on the pixels as stored: boxes, reported
+ * jpeg-lossless addon (layer/jpeg-lossless/, built into the layer beside OpenCV). A fill goes to
+ * the addon in one call with the mask a re-encode draws (only the blocks on the mask's edge are
+ * decoded); every other mark reads the whole MCUs under it as pixels, is drawn there by the same
+ * OpenCV code as a re-encode (output/image.ts), and is written back. Only blocks a mark changed are
+ * recomputed, every other block keeps its bytes' coefficients. The marks go on the pixels as stored: boxes, reported
  * as the viewer sees the photo, are mapped through the EXIF orientation, which the output keeps.
  */
 import type { FaceBox } from '../contract';
 import type { Mat, OpenCv } from '../opencv';
-import { boxThickness, drawBoxes, redactFaces, releaseAll } from './image';
+import { boxThickness, drawBoxes, ellipseMask, FILL_BGR, redactFaces, releaseAll } from './image';
 import { JPEG_LOSSLESS_PACKAGE } from './lossless-package';
 import { jpegOrientation, type Orientation } from './metadata';
 
@@ -23,6 +24,7 @@ export interface JpegLosslessAddon {
   info(handle: JpegHandle): JpegCoefficientInfo;
   read(handle: JpegHandle, x: number, y: number, width: number, height: number): Region & { pixels: Buffer };
   write(handle: JpegHandle, x: number, y: number, width: number, height: number, pixels: Buffer): number;
+  fill(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: Buffer | null, b: number, g: number, r: number): number;
   save(handle: JpegHandle): Buffer;
   close(handle: JpegHandle): void;
   readonly jpegLibVersion: number;
@@ -95,6 +97,10 @@ export function createLosslessEditor(cv: OpenCv, addon: JpegLosslessAddon): Loss
           const thickness = boxThickness(info.width, info.height);
           for (const box of boxes) {
             const stored = storedRect(box, orientation, info.width, info.height);
+            if (spec.mode === 'fill') {
+              fillFace(cv, addon, handle, stored, spec, info.width, info.height);
+              continue;
+            }
             for (const area of markFootprints(stored, spec, thickness, info.width, info.height)) markArea(cv, addon, handle, area, stored, spec, thickness);
           }
         },
@@ -135,6 +141,23 @@ function clip(r: Region, width: number, height: number): Region | undefined {
   const x1 = Math.min(width, r.x + r.width);
   const y1 = Math.min(height, r.y + r.height);
   return x1 > x && y1 > y ? { x, y, width: x1 - x, height: y1 - y } : undefined;
+}
+
+/**
+ * A fill in one call: the addon decodes only the MCUs on the mask's edge (the pixels a fill keeps
+ * there are the photo's), sets the MCUs wholly inside to the colour from its DC alone, and leaves the
+ * rest unread. The mask is the one a re-encode draws (image.ts), so the pixels are the same as a read,
+ * redactFaces and write of the padded region.
+ */
+function fillFace(cv: OpenCv, addon: JpegLosslessAddon, handle: JpegHandle, box: Region, spec: MarkSpec, width: number, height: number): void {
+  const region = paddedRegion(box, spec.padding, width, height);
+  if (!region) return;
+  const mask = spec.shape === 'ellipse' ? ellipseMask(cv, region.width, region.height) : undefined;
+  try {
+    addon.fill(handle, region.x, region.y, region.width, region.height, mask ? mask.getData() : null, ...FILL_BGR);
+  } finally {
+    mask?.release();
+  }
 }
 
 /** Reads the MCUs under `area`, draws the mark of `box` there (in the area's coordinates) as a re-encode would, writes them back. */
