@@ -121,8 +121,15 @@ _face_setup() (
   fi
 )
 
-# Not in an `if`: bash would ignore `set -e` inside the function there.
-_face_setup "$@"
+# The steps run in a bash of their own: sourced as the README says (`. scripts/setup.sh && npm start`),
+# this file is the left side of an `&&`, where bash ignores `set -e` in everything it runs, the
+# function's subshell included, so a failed `npm ci` would go on to `npm start`. A new process starts
+# with `set -e` honoured.
+if [ "${_FACE_SETUP_STEPS:-}" = 1 ]; then
+  _face_setup "$@"
+  exit $?
+fi
+_FACE_SETUP_STEPS=1 bash "${BASH_SOURCE[0]}" "$@"
 _face_status=$?
 if [ "$_face_status" -eq 0 ]; then
   _face_node_dir=${XDG_CACHE_HOME:-$HOME/.cache}/facedetect/node/$FACE_NODE_VERSION
