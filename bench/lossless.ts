@@ -3,16 +3,21 @@
  * in one run, one thread, with the function's own code: a 1920x1080 photo with 3 faces and a
  * 4000x3000 photo with 3 and with 40. The floor of the coefficient path is an entropy-only
  * transcode of the same file (open + save, no mark): what any lossless edit costs before it marks.
+ * Then the other marks' mark + write, and the decode detection needs on the lossless path (reduced
+ * by libjpeg's DCT scaling to the default plan's finest level) against a full decode.
  * Run on its own (`npm run bench -- --lossless`) or as a section of `npm run bench`.
  */
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
+import { finestLevel, planDetection } from '../functions/detect-faces/detect/plan';
+import { inspectImage } from '../functions/detect-faces/fetch/sniff';
 import { decodeImage, drawBoxes, encodeJpeg, redactFaces } from '../functions/detect-faces/output/image';
 import { createLosslessEditor, type JpegLosslessAddon } from '../functions/detect-faces/output/lossless';
 import { readKeptMetadata, withOnlyKeptMetadata } from '../functions/detect-faces/output/metadata';
 import type { Region } from '../functions/detect-faces/output/redact-plan';
 import { JPEG_LOSSLESS_PACKAGE } from '../functions/detect-faces/output/lossless-package';
+import { MAX_DECODE_LEVEL } from '../functions/detect-faces/pipeline';
 import { unpackLayer } from '../local/layer';
 import { buildMosaic, MOSAICS } from './mosaic';
 
@@ -101,7 +106,43 @@ export function benchLossless(cv: OpenCv, addon: JpegLosslessAddon): string {
     const ratio = (median(ll.mark) + median(ll.write)) / (median(re.mark) + median(re.write));
     rows.push([c.name, 'lossless / reencode, mark + write', '', '', '', `${ratio.toFixed(2)}x`, '', `input ${c.jpeg.length}`]);
   }
-  return `${table(rows)}\n\nthe other marks (ellipse where it has a shape), mark + write, ms\n${table(otherMarks(cv, editor, cases.slice(1)))}`;
+  return [
+    table(rows),
+    '',
+    'the other marks (ellipse where it has a shape), mark + write, ms',
+    table(otherMarks(cv, editor, cases.slice(1))),
+    '',
+    "the decode detection needs (the default plan's finest level; the lossless path decodes only that), ms, full and reduced alternating",
+    table(detectionDecode(cv, cases[1])),
+  ].join('\n');
+}
+
+/**
+ * A full decode against reduced ones (the level the default detection plan allows, marked, and the
+ * coarser ones a larger minFaceSize allows), alternating so that other load slows both alike.
+ */
+function detectionDecode(cv: OpenCv, c: { name: string; jpeg: Buffer }): string[][] {
+  const rows = [['image', 'level', 'full decode', 'reduced decode', 'reduced / full']];
+  const { width, height } = inspectImage(c.jpeg, Number.POSITIVE_INFINITY);
+  const planned = Math.min(MAX_DECODE_LEVEL, finestLevel(planDetection(width, height)));
+  for (let level = 1; level <= MAX_DECODE_LEVEL; level++) {
+    const full: number[] = [];
+    const reduced: number[] = [];
+    for (let i = 0; i <= RUNS; i++) {
+      let t = performance.now();
+      decodeImage(cv, c.jpeg).release();
+      const dFull = ms(t);
+      t = performance.now();
+      decodeImage(cv, c.jpeg, level).release();
+      const dReduced = ms(t);
+      if (i === 0) continue; // warm-up
+      full.push(dFull);
+      reduced.push(dReduced);
+    }
+    const label = `${level} (1/${2 ** level})${level === planned ? ', the default plan' : ''}`;
+    rows.push([`${width}x${height}`, label, median(full).toFixed(1), median(reduced).toFixed(1), `${(median(reduced) / median(full)).toFixed(2)}x`]);
+  }
+  return rows;
 }
 
 /** Mark + write of pixelate, blur and box on the same photos, lossless beside reencode. */

@@ -10,7 +10,10 @@
  *     minFaceSize 32
  *   - one large face with ~30-px faces in the same 4000x3000 photo
  *   - detect throughput (input pixels per ms), the constant behind networkPixelsForBudget
- *   - peak RSS of a fresh process doing one 12 MP request (VmHWM)
+ *   - the lossless path's detection (a JPEG marked in its coefficients): decoded at 1/2^level by
+ *     libjpeg's DCT scaling, the coarsest the plan reads (FaceDetector.finestLevel), then detected
+ *     at the photo's size; decode + detect only (mark and write: `npm run bench -- --lossless`)
+ *   - peak RSS of a fresh process doing one 12 MP request (VmHWM), re-encoded and lossless
  *
  * Prints a table and writes bench/results/real-size.{md,json}.
  */
@@ -22,7 +25,10 @@ import type { Box } from '../functions/detect-faces/detect/boxes';
 import { createDetector, type DetectOptions, type FaceDetector } from '../functions/detect-faces/detect/detectors';
 import { HAAR_PLAN, planDetection, type PlanParams } from '../functions/detect-faces/detect/plan';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
+import { inspectImage } from '../functions/detect-faces/fetch/sniff';
 import { decodeImage, drawBoxes, encodeJpeg } from '../functions/detect-faces/output/image';
+import { createLosslessEditor, JPEG_LOSSLESS_PACKAGE, type JpegLosslessAddon } from '../functions/detect-faces/output/lossless';
+import { MAX_DECODE_LEVEL } from '../functions/detect-faces/pipeline';
 import { unpackLayer } from '../local/layer';
 import { DETECT_ENV, QUIET_OPENCV_LOG_LEVEL } from '../functions/detect-faces/contract';
 import { FACES_DIR } from './labelled-photos';
@@ -58,7 +64,10 @@ interface Case {
   readonly mode: string;
   /** One or more JPEGs with their labels; times are summed over them. */
   readonly images: { jpeg: Buffer; truth: Truth[] }[];
-  readonly detect: (image: Mat) => { boxes: Box[]; minFaceSize?: number };
+  /** `reduced`: the image is the photo decoded at 1/2^level (the lossless path's decode). */
+  readonly detect: (image: Mat, reduced?: DetectOptions['reduced']) => { boxes: Box[]; minFaceSize?: number };
+  /** The decode level for a photo of this size (the lossless path's); absent: a full decode, marked and re-encoded. */
+  readonly level?: (width: number, height: number) => number;
   readonly options?: DetectOptions;
   /** The detector's plan parameters (for the input pixels column). @default YUNET_PLAN */
   readonly params?: PlanParams;
@@ -96,18 +105,23 @@ function measure(cv: OpenCv, c: Case, runs: number): Row {
     const t = { decode: [] as number[], detect: [] as number[], mark: [] as number[], encode: [] as number[], floor: [] as number[] };
     const ratios: number[] = [];
     let found: Box[] = [];
+    const { width, height } = inspectImage(img.jpeg, Number.POSITIVE_INFINITY);
+    const level = c.level?.(width, height) ?? 0;
+    const reduced = c.level ? { level, width, height } : undefined;
     for (let i = 0; i <= runs; i++) {
-      const [mat, dDecode] = time(() => decodeImage(cv, img.jpeg));
-      const [result, dDetect] = time(() => c.detect(mat));
-      const [, dMark] = time(() => drawBoxes(cv, mat, result.boxes));
-      const [, dEncode] = time(() => encodeJpeg(cv, mat, QUALITY));
+      const [mat, dDecode] = time(() => decodeImage(cv, img.jpeg, level));
+      const [result, dDetect] = time(() => c.detect(mat, reduced));
+      // The lossless path marks and writes the coefficients, not these pixels.
+      const [, dMark] = reduced ? [undefined, 0] : time(() => drawBoxes(cv, mat, result.boxes));
+      const [, dEncode] = reduced ? [undefined, 0] : time(() => encodeJpeg(cv, mat, QUALITY));
       const [, dFloor] = time(() => encodeJpeg(cv, decodeImage(cv, img.jpeg), QUALITY));
+      mat.release();
       found = result.boxes;
       if (i === 0) {
-        sizes = `${mat.cols}x${mat.rows}`;
+        sizes = `${width}x${height}${reduced ? ` (decoded 1/${2 ** level})` : ''}`;
         minFace = result.minFaceSize === undefined ? '-' : String(result.minFaceSize);
-        if (result.minFaceSize !== undefined) networkPixels += planDetection(mat.cols, mat.rows, { ...c.options, minFaceSize: result.minFaceSize }, c.params).networkPixels;
-        else networkPixels += padTo32(shrink640(mat.cols, mat.rows)[0]) * padTo32(shrink640(mat.cols, mat.rows)[1]);
+        if (result.minFaceSize !== undefined) networkPixels += planDetection(width, height, { ...c.options, minFaceSize: result.minFaceSize }, c.params).networkPixels;
+        else networkPixels += padTo32(shrink640(width, height)[0]) * padTo32(shrink640(width, height)[1]);
         continue; // warm-up
       }
       t.decode.push(dDecode);
@@ -155,9 +169,9 @@ export function table(header: string[], rows: (string | number)[][]): string {
   return [line(cells[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.slice(1).map(line)].join('\n');
 }
 
-/** A fresh process: addon, detector, then one request on `file`; its VmHWM before and after. */
-function peakRss(file: string, minFaceSize?: number): { baselineMb: number; peakMb: number; faces: number } {
-  const args = [...process.execArgv, __filename, '--rss-child', file, ...(minFaceSize ? [String(minFaceSize)] : [])];
+/** A fresh process: addon, detector, then one request on `file` (`lossless`: as the lossless path does it); its VmHWM before and after. */
+function peakRss(file: string, minFaceSize?: number, lossless = false): { baselineMb: number; peakMb: number; faces: number } {
+  const args = [...process.execArgv, __filename, '--rss-child', file, String(minFaceSize ?? 0), ...(lossless ? ['lossless'] : [])];
   const res = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, [DETECT_ENV.opencvLogLevel.env]: QUIET_OPENCV_LOG_LEVEL } });
   if (res.status !== 0) throw new Error(`RSS child failed: ${res.stderr}`);
   return JSON.parse(res.stdout.trim().split('\n').pop()!);
@@ -165,19 +179,37 @@ function peakRss(file: string, minFaceSize?: number): { baselineMb: number; peak
 
 const vmHwmMb = () => Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) / 1024);
 
-function rssChild(file: string, minFaceSize?: number): void {
+function rssChild(file: string, minFaceSize: number | undefined, lossless: boolean): void {
   const { cv, modelsDir } = loadAddon();
   cv.setNumThreads(1);
   const detector = createDetector(cv, 'yunet', modelsDir);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const editor = createLosslessEditor(cv, require(JPEG_LOSSLESS_PACKAGE) as JpegLosslessAddon);
   const jpeg = fs.readFileSync(file);
   // Warm the network on a small input so the baseline includes the loaded model.
   detector.detect(new cv.Mat(64, 64, cv.CV_8UC3, [0, 0, 0]));
   const baselineMb = vmHwmMb();
-  const image = decodeImage(cv, jpeg);
-  const { boxes } = detector.detect(image, { minFaceSize });
-  drawBoxes(cv, image, boxes);
-  encodeJpeg(cv, image, QUALITY);
-  process.stdout.write(`${JSON.stringify({ baselineMb, peakMb: vmHwmMb(), faces: boxes.length })}\n`);
+  let faces: number;
+  if (lossless) {
+    // As the pipeline's lossless path: the reduced decode detection needs, then the coefficients.
+    const { width, height } = inspectImage(jpeg, Number.POSITIVE_INFINITY);
+    const level = Math.min(MAX_DECODE_LEVEL, detector.finestLevel(width, height, { minFaceSize }));
+    const image = decodeImage(cv, jpeg, level);
+    const { boxes } = detector.detect(image, { minFaceSize, reduced: { level, width, height } });
+    image.release();
+    const edit = editor.open(jpeg, { width, height });
+    edit.mark(boxes, { mode: 'box', shape: 'ellipse', padding: 0 });
+    edit.save();
+    edit.close();
+    faces = boxes.length;
+  } else {
+    const image = decodeImage(cv, jpeg);
+    const { boxes } = detector.detect(image, { minFaceSize });
+    drawBoxes(cv, image, boxes);
+    encodeJpeg(cv, image, QUALITY);
+    faces = boxes.length;
+  }
+  process.stdout.write(`${JSON.stringify({ baselineMb, peakMb: vmHwmMb(), faces })}\n`);
 }
 
 export async function realSize(): Promise<string> {
@@ -213,7 +245,7 @@ export async function realSize(): Promise<string> {
   // The pixel limit (40 MP): the 12 MP groups mosaic enlarged, for memory only.
   fs.writeFileSync(path.join(RESULTS, 'groups-7300x5475.jpg'), jpegOf(decodeImage(cv, g4.images[0].jpeg).resize(5475, 7300)));
 
-  const ours = (options?: DetectOptions) => (m: Mat) => yunet.detect(m, options);
+  const ours = (options?: DetectOptions) => (m: Mat, reduced?: DetectOptions['reduced']) => yunet.detect(m, { ...options, ...(reduced ? { reduced } : {}) });
   const legacy = (m: Mat) => ({ boxes: old(m) });
   const cases: Case[] = [];
   for (const set of [originals, hd, g2, g4, g4small]) {
@@ -229,6 +261,11 @@ export async function realSize(): Promise<string> {
   cases.push({ ...crowd, mode: 'legacy640', detect: legacy });
   cases.push({ ...mixedCase, mode: 'minFaceSize 30', detect: ours({ minFaceSize: 30 }), options: { minFaceSize: 30 } });
   cases.push({ ...mixedCase, mode: 'default', detect: ours() });
+  // The lossless path (a JPEG's default output): decoded at the coarsest level its plan reads.
+  const reducedOf = (options: DetectOptions) => (width: number, height: number) => Math.min(MAX_DECODE_LEVEL, yunet.finestLevel(width, height, options));
+  for (const set of [hd, g2, g4, g4small, crowd, mixedCase])
+    for (const [mode, options] of [['default', {}], ['redaction default', { mark: 'fill' }]] as const)
+      cases.push({ ...set, mode: `${mode}, lossless path (reduced decode)`, detect: ours(options), level: reducedOf(options) });
 
   const rows: Row[] = [];
   for (const c of cases) {
@@ -243,6 +280,8 @@ export async function realSize(): Promise<string> {
   const rss = peakRss(path.join(RESULTS, 'groups-4000x3000.jpg'));
   const rssCrowd = peakRss(path.join(RESULTS, 'crowd-4000x3000.jpg'), 32);
   const rss40 = peakRss(path.join(RESULTS, 'groups-7300x5475.jpg'));
+  const rssLossless = peakRss(path.join(RESULTS, 'groups-4000x3000.jpg'), undefined, true);
+  const rss40Lossless = peakRss(path.join(RESULTS, 'groups-7300x5475.jpg'), undefined, true);
 
   // Other work on the machine slows every row alike only roughly: say how busy it was.
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' / ');
@@ -260,10 +299,11 @@ export async function realSize(): Promise<string> {
     `peak RSS, fresh process, 12 MP groups (decode, detect, mark, encode): ${rss.peakMb} MB (${rss.baselineMb} MB after loading the addon and model)`,
     `peak RSS, fresh process, 12 MP crowd at minFaceSize 32: ${rssCrowd.peakMb} MB (${rssCrowd.baselineMb} MB after loading)`,
     `peak RSS, fresh process, 40 MP (7300x5475) at the default: ${rss40.peakMb} MB (${rss40.baselineMb} MB after loading)`,
+    `peak RSS, fresh process, lossless path (reduced decode, detect, boxes in the coefficients): 12 MP groups ${rssLossless.peakMb} MB, 40 MP ${rss40Lossless.peakMb} MB (${rssLossless.baselineMb} MB after loading)`,
     '',
   ].join('\n');
   fs.writeFileSync(path.join(RESULTS, 'real-size.md'), report);
-  fs.writeFileSync(path.join(RESULTS, 'real-size.json'), `${JSON.stringify({ machine, runs, rows, cost, throughput, rss, rssCrowd, rss40 }, null, 2)}\n`);
+  fs.writeFileSync(path.join(RESULTS, 'real-size.json'), `${JSON.stringify({ machine, runs, rows, cost, throughput, rss, rssCrowd, rss40, rssLossless, rss40Lossless }, null, 2)}\n`);
   return report;
 }
 
@@ -289,7 +329,7 @@ function redactionCost(cv: OpenCv, yunet: FaceDetector, sets: readonly { name: s
 
 if (require.main === module) {
   const i = process.argv.indexOf('--rss-child');
-  if (i >= 0) rssChild(process.argv[i + 1], process.argv[i + 2] ? Number(process.argv[i + 2]) : undefined);
+  if (i >= 0) rssChild(process.argv[i + 1], Number(process.argv[i + 2]) || undefined, process.argv[i + 3] === 'lossless');
   else
     realSize()
       .then((report) => console.log(report))

@@ -266,6 +266,46 @@ describe('through the pipeline with the real codec: output mode in the result, m
     expect(parseJpeg(jpeg).trailing.length).toBe(0);
     expect(decoded(jpeg).cols).toBe(500);
   });
+  test('a 12 MP photo tagged 6: detected on the decode at 1/2 the default plan allows, the same faces as on the whole photo, the redaction where the viewer sees them', async () => {
+    // 2008_001322 at 8x: the viewer sees 4000x3000, stored sideways as 3000x4000.
+    const upright = decodeImage(cv, file('2008_001322.jpg')).resize(3000, 4000);
+    const stored = (upright as unknown as { rotate(code: number): Mat }).rotate((cv as unknown as Record<string, number>).ROTATE_90_COUNTERCLOCKWISE);
+    const photo = writeJpeg([segment(0xe1, orientationExif(6)), ...parseJpeg(encodeJpeg(cv, stored, 90)).segments]);
+    const levels: (number | undefined)[] = [];
+    const codec = createOpenCvCodec(cv);
+    const savedJpeg: Buffer[] = [];
+    const ports: PipelinePorts<Mat> = {
+      fetch: async () => ({ data: photo, finalUrl: new URL('https://x/'), redirects: 0 }),
+      codec: { ...codec, decode: (bytes, level) => (levels.push(level), codec.decode(bytes, level)) },
+      detector,
+      lossless: editor,
+      store: { put: async (_key, jpeg) => (savedJpeg.push(jpeg), 'https://bucket/out.jpg') },
+      log: recordingLogger().log,
+      metrics: () => undefined,
+      now: () => new Date(),
+    };
+    const settings = { imagePrefix: 'tmp/', jpegQuality: 90, maxImageBytes: 1 << 26, maxImagePixels: 40e6, downloadTimeoutMs: 1000, allowedLoopbackPrefixes: [], maxNetworkPixels: 50e6 };
+    const result = await processImage(ports, settings, () => ({ source: 'test', fetch: async () => ({ data: photo }), key: 'tmp/out.jpg', options: { mark: 'fill' } }));
+    expect(levels).toEqual([1]);
+    expect(result).toMatchObject({ output: 'lossless', width: 4000, height: 3000 });
+    const whole = decodeImage(cv, photo);
+    const expected = detector.detect(whole, { mark: 'fill', maxNetworkPixels: 50e6 }).boxes;
+    expect(expected.length).toBeGreaterThanOrEqual(3);
+    const iou = (a: Region, b: Region) => {
+      const w = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
+      const h = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
+      return (w * h) / (a.width * a.height + b.width * b.height - w * h);
+    };
+    expect(result.boxes.length).toBe(expected.length);
+    for (const e of expected) expect(Math.max(...result.boxes.map((b) => iou(b, e)))).toBeGreaterThan(0.8);
+    // Black where the viewer sees each face's middle.
+    const seen = bgr(decodeImage(cv, savedJpeg[0]));
+    for (const f of result.boxes) {
+      const c = core(paddedRegion(f, REDACTION_DEFAULTS.padding, 4000, 3000)!);
+      expect(maxDiff(seen, Buffer.alloc(seen.length), 4000, 3000, (x, y) => x >= c.x && x < c.x + c.width && y >= c.y && y < c.y + c.height).max).toBeLessThanOrEqual(12);
+    }
+  });
+
   test('an arithmetic-coded JPEG is refused (LosslessRefused names why; the pipeline then re-encodes)', async () => {
     const arithmetic = cv.imencode('.jpg', decodeImage(cv, file('2008_001322.jpg')), [cv.IMWRITE_JPEG_QUALITY, 90]);
     // The frame marked arithmetic (SOF9): the addon refuses it before reading any scan.

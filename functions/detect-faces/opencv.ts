@@ -86,6 +86,9 @@ export interface OpenCv {
   readonly CV_8UC1: number;
   readonly BORDER_CONSTANT: number;
   readonly IMREAD_COLOR: number;
+  readonly IMREAD_REDUCED_COLOR_2: number;
+  readonly IMREAD_REDUCED_COLOR_4: number;
+  readonly IMREAD_REDUCED_COLOR_8: number;
   readonly IMWRITE_JPEG_QUALITY: number;
   readonly LINE_AA: number;
   readonly CV_8UC3: number;

@@ -13,11 +13,14 @@ import { redactUrl, type Logger } from '../common/logger';
 import type { DetectMetricsInput } from '../common/metrics';
 import { LANDMARK_NAMES, REDACTION_DEFAULTS, type DetectRequestOptions, type OutputMode, type OutputWritten, type DetectResult, type FaceBox, type Landmarks } from './contract';
 import type { DetectOptions, Detection } from './detect/detectors';
+import { levelSize } from './detect/plan';
 import type { DownloadOptions, Downloaded } from './fetch/download';
 import { inspectImage, type ImageFormat, type ImageInfo } from './fetch/sniff';
 import { markedImageKey } from './output/keys';
 import type { LosslessEditor } from './output/lossless';
-import { readKeptMetadata, withOnlyKeptMetadata } from './output/metadata';
+import { parseJpeg } from './output/jpeg-segments';
+import { jpegOrientation, readKeptMetadata, withOnlyKeptMetadata } from './output/metadata';
+import { swapsAxes } from './output/orientation';
 import type { MarkSpec } from './output/redact-plan';
 import { parseRequest } from './request';
 
@@ -25,9 +28,15 @@ import { parseRequest } from './request';
 export type Fetcher = (url: URL, limits: DownloadOptions) => Promise<Downloaded>;
 
 /** Decode, mark and encode, over an image type of its own (an OpenCV Mat in production). */
+/** The largest `level` ImageCodec.decode takes: libjpeg scales a JPEG's decode by 1/2, 1/4 or 1/8. */
+export const MAX_DECODE_LEVEL = 3;
+
 export interface ImageCodec<I> {
-  /** Pixels, with the EXIF orientation applied; UnsupportedImage when the bytes do not decode. */
-  decode(bytes: Buffer): I;
+  /**
+   * Pixels, with the EXIF orientation applied; UnsupportedImage when the bytes do not decode.
+   * `level` (JPEG only): decoded at 1/2^level of the size, sides ceil(n / 2^level). @default 0
+   */
+  decode(bytes: Buffer, level?: number): I;
   size(image: I): { width: number; height: number };
   /** Marks the faces on the image, in place: boxes drawn, or the faces redacted. */
   mark(image: I, boxes: readonly FaceBox[], spec: MarkSpec): void;
@@ -39,6 +48,8 @@ export interface ImageCodec<I> {
 export interface Detector<I> {
   readonly kind: string;
   detect(image: I, options: DetectOptions): Detection;
+  /** The coarsest decode the detection of a photo of this size can start from (FaceDetector.finestLevel); absent: full size. */
+  finestLevel?(width: number, height: number, options: DetectOptions): number;
 }
 
 /** Where marked images go; returns the URL the caller gets. `metadata` is stored with the object. */
@@ -135,23 +146,36 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
     const request = job.options ?? fetched.options ?? {};
     const markSpec = early ?? resolveMark(request);
     info = inspectImage(fetched.data, settings.maxImagePixels);
-    const image = await timed('decode', () => ports.codec.decode(fetched.data));
+    const detectOptions: DetectOptions = {
+      // What the faces are for picks the detector's operating point, unless a minimum score is given.
+      mark: markSpec.mode,
+      minFaceSize: request.minFaceSize,
+      minScore: request.minScore ?? settings.minScore,
+      maxFaces: request.maxFaces,
+      maxNetworkPixels: settings.maxNetworkPixels,
+    };
+    const plan = decodePlan(ports, info, fetched.data, request.output, detectOptions);
+    const view = { width: plan.width, height: plan.height };
+    let image = await timed('decode', () => ports.codec.decode(fetched.data, plan.level));
+    // The full-size pixels, decoded only if a re-encode needs them after a reduced decode.
+    let full: I | undefined = plan.level === 0 ? image : undefined;
     let decoded: { jpeg: Buffer; output: OutputWritten; refused?: string; boxes: FaceBox[]; width: number; height: number; minFaceSize: number; overBudget?: boolean };
     try {
-      const { width, height } = ports.codec.size(image);
+      if (plan.level > 0) {
+        const got = ports.codec.size(image);
+        if (got.width !== levelSize(plan.width, plan.level) || got.height !== levelSize(plan.height, plan.level)) {
+          // Not the reduced size the header promised: detect on the whole photo instead.
+          ports.codec.release(image);
+          image = full = await timed('decode', () => ports.codec.decode(fetched.data));
+          plan.level = 0;
+        }
+      }
+      const { width, height } = plan.level > 0 ? view : ports.codec.size(image);
       if (request.minFaceSize !== undefined && request.minFaceSize > Math.max(width, height)) {
         throw invalidInput(`minFaceSize must be from 10 to the image's longer side (${Math.max(width, height)} px), got ${request.minFaceSize}`);
       }
-      const detection = await timed('detect', () =>
-        ports.detector.detect(image, {
-          // What the faces are for picks the detector's operating point, unless a minimum score is given.
-          mark: markSpec.mode,
-          minFaceSize: request.minFaceSize,
-          minScore: request.minScore ?? settings.minScore,
-          maxFaces: request.maxFaces,
-          maxNetworkPixels: settings.maxNetworkPixels,
-        }),
-      );
+      const reduced = plan.level > 0 ? { level: plan.level, width, height } : undefined;
+      const detection = await timed('detect', () => ports.detector.detect(image, { ...detectOptions, ...(reduced ? { reduced } : {}) }));
       const boxes: FaceBox[] = detection.boxes.map(({ x, y, width: w, height: h, score, landmarks }) => ({
         x,
         y,
@@ -160,10 +184,12 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
         score,
         ...(landmarks ? { landmarks: namedLandmarks(landmarks) } : {}),
       }));
-      const written = await writeMarked(ports, timed, { data: fetched.data, format: info.format, image, width, height, boxes, spec: markSpec, wanted: request.output, quality: settings.jpegQuality });
+      const pixels = async () => (full ??= await timed('decode', () => ports.codec.decode(fetched.data)));
+      const written = await writeMarked(ports, timed, { data: fetched.data, format: info.format, pixels, width, height, boxes, spec: markSpec, wanted: request.output, quality: settings.jpegQuality });
       decoded = { ...written, boxes, width, height, minFaceSize: detection.minFaceSize, overBudget: detection.overBudget };
     } finally {
       ports.codec.release(image);
+      if (full !== undefined && full !== image) ports.codec.release(full);
     }
     const { jpeg, output, boxes, width, height } = decoded;
     const outputUrl = await timed('upload', () => ports.store.put(job.key, jpeg, { mark: markSpec.mode, output }));
@@ -210,10 +236,37 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
   }
 }
 
+/**
+ * What to decode for detection: a JPEG whose marks go into its coefficients needs no full-size
+ * pixels, so it is decoded at the coarsest level the detection's plan reads (at most 1/8, libjpeg's
+ * smallest DCT scaling); anything a re-encode may mark is decoded whole. `width` x `height`: the
+ * photo as the viewer sees it (the header's size, turned by the EXIF orientation).
+ */
+export function decodePlan(
+  ports: Pick<PipelinePorts<unknown>, 'detector' | 'lossless'>,
+  info: ImageInfo,
+  data: Buffer,
+  wanted: OutputMode | undefined,
+  options: DetectOptions,
+): { level: number; width: number; height: number } {
+  const whole = { level: 0, width: info.width, height: info.height };
+  const coefficients = info.format === 'jpeg' && (wanted ?? 'lossless') === 'lossless' && !!ports.lossless && !('unavailable' in ports.lossless);
+  if (!coefficients || !ports.detector.finestLevel) return whole;
+  let turned: boolean;
+  try {
+    turned = swapsAxes(jpegOrientation(parseJpeg(data)));
+  } catch {
+    return whole; // segments the editor will not take either: the re-encode needs the whole photo
+  }
+  const [width, height] = turned ? [info.height, info.width] : [info.width, info.height];
+  return { level: Math.min(MAX_DECODE_LEVEL, ports.detector.finestLevel(width, height, options)), width, height };
+}
+
 interface MarkedImage<I> {
   readonly data: Buffer;
   readonly format: ImageFormat;
-  readonly image: I;
+  /** The full-size pixels, as the viewer sees them (decoded on first call when detection had a reduced decode). */
+  readonly pixels: () => Promise<I>;
   /** The decoded image's size: the photo as the viewer sees it. */
   readonly width: number;
   readonly height: number;
@@ -264,9 +317,10 @@ async function writeMarked<I>(
       }
     }
   }
-  await timed('annotate', () => ports.codec.mark(m.image, m.boxes, m.spec));
+  const image = await m.pixels();
+  await timed('annotate', () => ports.codec.mark(image, m.boxes, m.spec));
   // The pixels are upright (decode applied the orientation): the output keeps the ICC profile alone.
-  const jpeg = await timed('encode', () => withOnlyKeptMetadata(ports.codec.encode(m.image, m.quality), { icc: kept.icc, orientation: 1 }));
+  const jpeg = await timed('encode', () => withOnlyKeptMetadata(ports.codec.encode(image, m.quality), { icc: kept.icc, orientation: 1 }));
   return { jpeg, output: 'reencoded', ...(refused ? { refused } : {}) };
 }
 

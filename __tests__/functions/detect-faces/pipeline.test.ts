@@ -8,7 +8,7 @@ import { parseJpeg } from '../../../functions/detect-faces/output/jpeg-segments'
 import { LosslessRefused, type LosslessEditor } from '../../../functions/detect-faces/output/lossless';
 import { jpegIcc, jpegOrientation } from '../../../functions/detect-faces/output/metadata';
 import type { MarkSpec } from '../../../functions/detect-faces/output/redact-plan';
-import { detectFaces, type PipelinePorts, type PipelineSettings } from '../../../functions/detect-faces/pipeline';
+import { detectFaces, MAX_DECODE_LEVEL, type PipelinePorts, type PipelineSettings } from '../../../functions/detect-faces/pipeline';
 import { fakeIccProfile, leakyJpeg, SECRETS } from '../../helpers/leaky-jpeg';
 import { recordingLogger } from '../../helpers/log';
 import { FACES_DIR } from '../../helpers/paths';
@@ -208,6 +208,95 @@ describe('output: a JPEG goes through the coefficient path unless asked otherwis
   test('an unknown output is an InvalidInput naming the choices', async () => {
     const f = fakes();
     await expect(detectFaces({ ...event, output: 'raw' }, f.ports, settings)).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringContaining('output must be') });
+  });
+});
+
+describe('the decode detection needs: reduced for the coefficient path, whole when a re-encode may mark it', () => {
+  // 500x375 stored, tagged 6: the viewer sees 375x500.
+  const jpegSource = leakyJpeg(fs.readFileSync(path.join(FACES_DIR, '2008_001322.jpg')), { orientation: 6 });
+  const jpegFetch = { fetch: async (url: URL) => ({ data: jpegSource, finalUrl: url, redirects: 0 }) };
+  function setup(finest: number, opts: { refuse?: string; reducedSize?: (level: number) => { width: number; height: number } } = {}) {
+    const asked: { width: number; height: number; options: DetectOptions }[] = [];
+    const levels: number[] = [];
+    const released: FakeImage[] = [];
+    const opened: { width: number; height: number }[] = [];
+    const shrink = (level: number) => ({ width: Math.ceil(375 / 2 ** level), height: Math.ceil(500 / 2 ** level) });
+    const lossless: LosslessEditor = {
+      open: (_jpeg, view) => {
+        if (opts.refuse) throw new LosslessRefused(opts.refuse);
+        opened.push(view);
+        return {
+          orientation: 6,
+          info: { width: 500, height: 375, components: 3, mcuWidth: 16, mcuHeight: 16, restartInterval: 0, progressive: false },
+          mark: () => undefined,
+          save: () => tinyJpeg('coefficients'),
+          close: () => undefined,
+        };
+      },
+    };
+    const f = fakes({ ...jpegFetch, lossless });
+    const ports: PipelinePorts<FakeImage> = {
+      ...f.ports,
+      codec: {
+        ...f.ports.codec,
+        decode: (_bytes, level = 0) => (levels.push(level), { ...(level ? (opts.reducedSize ?? shrink)(level) : shrink(0)), marks: 0 }),
+        release: (image) => void released.push(image),
+      },
+      detector: { ...f.ports.detector, finestLevel: (width, height, options) => (asked.push({ width, height, options }), finest) },
+    };
+    return { f, ports, asked, levels, released, opened };
+  }
+
+  test('a JPEG marked in its coefficients is decoded at the coarsest level the plan reads; boxes and sizes are the photo\'s', async () => {
+    const s = setup(2);
+    const result = await detectFaces({ ...event, mark: 'fill', minFaceSize: 40 }, s.ports, settings);
+    expect(result).toMatchObject({ output: 'lossless', width: 375, height: 500 });
+    expect(s.asked).toEqual([{ width: 375, height: 500, options: expect.objectContaining({ mark: 'fill', minFaceSize: 40, maxNetworkPixels: 5e6 }) }]);
+    expect(s.levels).toEqual([2]);
+    expect(s.f.detectOptions[0].reduced).toEqual({ level: 2, width: 375, height: 500 });
+    expect(s.opened).toEqual([{ width: 375, height: 500 }]);
+    expect(s.released).toEqual([{ width: 94, height: 125, marks: 0 }]);
+  });
+
+  test('at most 1/8 (libjpeg\'s smallest scale), whatever the plan allows', async () => {
+    const s = setup(5);
+    await detectFaces(event, s.ports, settings);
+    expect(s.levels).toEqual([MAX_DECODE_LEVEL]);
+    expect(s.f.detectOptions[0].reduced).toEqual({ level: MAX_DECODE_LEVEL, width: 375, height: 500 });
+  });
+
+  test('a re-encode asked: decoded whole, the detector told nothing of levels', async () => {
+    const s = setup(2);
+    expect((await detectFaces({ ...event, output: 'reencode' }, s.ports, settings)).output).toBe('reencoded');
+    expect(s.levels).toEqual([0]);
+    expect(s.f.detectOptions[0]).not.toHaveProperty('reduced');
+  });
+
+  test('the coefficient path refusing after a reduced decode: the photo is decoded whole for the re-encode, and both released', async () => {
+    const s = setup(1, { refuse: 'arithmetic coding' });
+    const result = await detectFaces(event, s.ports, settings);
+    expect(result).toMatchObject({ output: 'reencoded', width: 375, height: 500 });
+    expect(s.levels).toEqual([1, 0]);
+    expect(s.f.calls.filter((c) => c.startsWith('mark') || c === 'encode')).toEqual(['mark 2', 'encode']);
+    expect(s.released).toEqual([
+      { width: 188, height: 250, marks: 0 },
+      { width: 375, height: 500, marks: 2 },
+    ]);
+    expect(s.f.lines[0].fields.losslessRefused).toBe('arithmetic coding');
+  });
+
+  test('a reduced decode of another size than the header promises: decoded again whole, detected as it is', async () => {
+    const s = setup(1, { reducedSize: () => ({ width: 100, height: 100 }) });
+    await detectFaces(event, s.ports, settings);
+    expect(s.levels).toEqual([1, 0]);
+    expect(s.f.detectOptions[0]).not.toHaveProperty('reduced');
+    expect(s.released[0]).toEqual({ width: 100, height: 100, marks: 0 });
+  });
+
+  test('a detector that does not say its finest level: decoded whole', async () => {
+    const s = setup(2);
+    await detectFaces(event, { ...s.ports, detector: { kind: 'fake', detect: s.ports.detector.detect } }, settings);
+    expect(s.levels).toEqual([0]);
   });
 });
 

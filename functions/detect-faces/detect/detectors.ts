@@ -29,6 +29,12 @@ export interface DetectOptions {
   readonly maxFaces?: number;
   /** Upper bound on the network-input pixels this call may feed the detector (from the time budget). @default unbounded */
   readonly maxNetworkPixels?: number;
+  /**
+   * The image is the photo decoded at 1/2^level of its size (sides ceil(n / 2^level), as the
+   * pyramid's): `width` x `height` is the photo's own size, which the plan, the boxes and the
+   * face sizes are in. `level` at most `finestLevel` of the same photo and options. @default the image is the photo
+   */
+  readonly reduced?: { readonly level: number; readonly width: number; readonly height: number };
 }
 
 export interface Detection {
@@ -41,8 +47,10 @@ export interface Detection {
 
 export interface FaceDetector {
   readonly kind: DetectorKind;
-  /** Faces in `image` (BGR, 3 channels), in its own pixel coordinates. */
+  /** Faces in `image` (BGR, 3 channels), in its own pixel coordinates (the photo's, when `options.reduced`). */
   detect(image: Mat, options?: DetectOptions): Detection;
+  /** The coarsest decode a detection of a `width` x `height` photo with `options` can start from: 1/2^level of its size (finestLevel of its plan). */
+  finestLevel(width: number, height: number, options?: DetectOptions): number;
 }
 
 export interface DetectorOptions {

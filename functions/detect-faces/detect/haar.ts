@@ -4,9 +4,9 @@
  * HAAR_PLAN, and has no probability: its score is the neighbours found per face.
  */
 import { mergeFaces } from './merge';
-import { HAAR_PLAN, planDetection } from './plan';
+import { finestLevel, HAAR_PLAN, planDetection } from './plan';
 import { runPlan } from './run-plan';
-import type { DetectorOptions, FaceDetector } from './detectors';
+import type { DetectOptions, DetectorOptions, FaceDetector } from './detectors';
 import type { OpenCv } from '../opencv';
 
 /**
@@ -22,12 +22,17 @@ const MIN_NEIGHBORS = 3;
 export function createHaarDetector(cv: OpenCv, cascadePath: string, options: DetectorOptions = {}): FaceDetector {
   const cascade = new cv.CascadeClassifier(cascadePath);
   const params = options.plan ?? HAAR_PLAN;
+  const planFor = (width: number, height: number, opts: DetectOptions) => {
+    // The budget is in YuNet input pixels; the cascade costs more per pixel of its input.
+    const budget = opts.maxNetworkPixels === undefined ? undefined : opts.maxNetworkPixels / HAAR_PIXEL_COST;
+    return planDetection(width, height, { minFaceSize: opts.minFaceSize, maxNetworkPixels: budget }, params);
+  };
   return {
     kind: 'haar',
+    finestLevel: (width, height, opts = {}) => finestLevel(planFor(width, height, opts)),
     detect(image, opts = {}) {
-      // The budget is in YuNet input pixels; the cascade costs more per pixel of its input.
-      const budget = opts.maxNetworkPixels === undefined ? undefined : opts.maxNetworkPixels / HAAR_PIXEL_COST;
-      const plan = planDetection(image.cols, image.rows, { ...opts, maxNetworkPixels: budget }, params);
+      const { width, height, level } = opts.reduced ?? { width: image.cols, height: image.rows, level: 0 };
+      const plan = planFor(width, height, opts);
       // Every cascade hit unless asked otherwise: the operating points are YuNet's.
       const minScore = opts.minScore ?? 0;
       // Scale step 1.1, on the plain grey image; the plan's smallest face is the cascade's minimum
@@ -46,8 +51,8 @@ export function createHaarDetector(cv: OpenCv, cascadePath: string, options: Det
         } finally {
           gray.release();
         }
-      });
-      const boxes = mergeFaces(found, { width: image.cols, height: image.rows, maxFaces: opts.maxFaces });
+      }, level);
+      const boxes = mergeFaces(found, { width, height, maxFaces: opts.maxFaces });
       return { boxes, minFaceSize: plan.minFaceSize, ...(plan.overBudget ? { overBudget: true } : {}) };
     },
   };

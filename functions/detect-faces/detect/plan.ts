@@ -113,6 +113,14 @@ export interface PlanRequest {
   readonly maxNetworkPixels?: number;
 }
 
+/**
+ * The finest pyramid level any tile of `plan` reads: the image decoded at 1/2^that of its size
+ * (libjpeg's DCT scaling) is all the plan needs. 0 when a pass reads full resolution.
+ */
+export function finestLevel(plan: DetectionPlan): number {
+  return Math.min(...plan.passes.flatMap((p) => p.tiles.map((t) => t.level)));
+}
+
 /** Size of pyramid level `level` of a `size`-pixel side: ceil(n / 2) each time (as pyrDown). */
 export function levelSize(size: number, level: number): number {
   let n = size;

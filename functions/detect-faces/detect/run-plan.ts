@@ -12,11 +12,14 @@ import type { Mat, OpenCv } from '../opencv';
  * Runs `plan` over `image`: each tile is cut from its pyramid level and resized (linear, a factor
  * in (0.5, 1] or an upscale) to the tile's input size, then handed to `detectTile`, which returns
  * boxes in input pixels. Pyramid levels are made on first use and freed at the end, tiles at once:
- * memory is the image, a third of it for the pyramid, and one tile.
+ * memory is the image, a third of it for the pyramid, and one tile. `image` is pyramid level
+ * `baseLevel` (a decode at 1/2^baseLevel of the photo's size); the plan must read no finer level.
  */
-export function runPlan<T extends Box>(cv: OpenCv, image: Mat, plan: DetectionPlan, margin: number, detectTile: (input: Mat, tile: Tile) => T[]): T[] {
-  const levels: Mat[] = [image];
+export function runPlan<T extends Box>(cv: OpenCv, image: Mat, plan: DetectionPlan, margin: number, detectTile: (input: Mat, tile: Tile) => T[], baseLevel = 0): T[] {
+  const levels: Mat[] = [];
+  levels[baseLevel] = image;
   const level = (j: number) => {
+    if (j < baseLevel) throw new Error(`the plan reads pyramid level ${j}, finer than the image's ${baseLevel}`);
     while (levels.length <= j) {
       const up = levels[levels.length - 1];
       // Half size by a linear resize: at a factor of 2 that is the 2x2 average (area), and 3x
@@ -43,7 +46,7 @@ export function runPlan<T extends Box>(cv: OpenCv, image: Mat, plan: DetectionPl
       }
     }
   } finally {
-    for (const m of levels.slice(1)) m.release();
+    for (const m of levels.slice(baseLevel + 1)) m.release();
   }
   return found;
 }

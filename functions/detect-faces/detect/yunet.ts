@@ -8,11 +8,11 @@ import type { Box } from './boxes';
 import { CALIBRATION } from './calibration';
 import { fuseLooks, unmirror } from './flip';
 import { mergeFaces } from './merge';
-import { planDetection, YUNET_PLAN, type DetectionPlan, type PlanParams } from './plan';
+import { finestLevel, planDetection, YUNET_PLAN, type DetectionPlan, type PlanParams } from './plan';
 import { runPlan } from './run-plan';
 import { calibratedScore, RAW_SCORE_FLOOR, rawThresholdFor, type CalibrationTable } from './score';
 import { decodeYunet, YUNET_OUTPUT_NAMES, type FaceCandidate } from './yunet-decode';
-import type { DetectorOptions, FaceDetector } from './detectors';
+import type { DetectOptions, DetectorOptions, FaceDetector } from './detectors';
 import { operatingPointFor } from '../contract';
 import type { Mat, Net, OpenCv } from '../opencv';
 
@@ -74,7 +74,7 @@ export interface LookOptions {
  * Every face each tile of `plan` holds, in original-image pixels, scored before calibration: what
  * the detector calibrates, thresholds and merges, and what the calibration is fitted on.
  */
-export function yunetCandidates(cv: OpenCv, net: Net, image: Mat, plan: DetectionPlan, params: PlanParams, look: LookOptions): YunetCandidate[] {
+export function yunetCandidates(cv: OpenCv, net: Net, image: Mat, plan: DetectionPlan, params: PlanParams, look: LookOptions, baseLevel = 0): YunetCandidate[] {
   return runPlan(cv, image, plan, params.margin, (input) => {
     let faces: Box[] = yunetLook(cv, net, input, look.rawThreshold);
     if (look.flip) {
@@ -86,7 +86,7 @@ export function yunetCandidates(cv: OpenCv, net: Net, image: Mat, plan: Detectio
       }
     }
     return faces.map((f) => ({ ...f, inputWidth: f.width }));
-  });
+  }, baseLevel);
 }
 
 /**
@@ -107,20 +107,26 @@ export function createYunetDetector(cv: OpenCv, modelPath: string, options: Yune
   const net = cv.readNetFromONNX(modelPath);
   const params = options.plan ?? YUNET_PLAN;
   const calibration = options.calibration ?? CALIBRATION;
+  const planFor = (width: number, height: number, opts: DetectOptions) => {
+    const flip = opts.flip ?? operatingPointFor(opts.mark ?? 'box').flip;
+    // A second look costs what the first does: the budget buys half the pixels.
+    const budget = opts.maxNetworkPixels === undefined ? undefined : opts.maxNetworkPixels / (flip ? 2 : 1);
+    return planDetection(width, height, { minFaceSize: opts.minFaceSize, maxNetworkPixels: budget }, params);
+  };
   return {
     kind: 'yunet',
+    finestLevel: (width, height, opts = {}) => finestLevel(planFor(width, height, opts)),
     detect(image, opts = {}) {
       const point = operatingPointFor(opts.mark ?? 'box');
       const flip = opts.flip ?? point.flip;
       const minScore = opts.minScore ?? point.minScore;
       const table = flip ? calibration.flip : calibration.single;
-      // A second look costs what the first does: the budget buys half the pixels.
-      const budget = opts.maxNetworkPixels === undefined ? undefined : opts.maxNetworkPixels / (flip ? 2 : 1);
-      const plan = planDetection(image.cols, image.rows, { minFaceSize: opts.minFaceSize, maxNetworkPixels: budget }, params);
+      const { width, height, level } = opts.reduced ?? { width: image.cols, height: image.rows, level: 0 };
+      const plan = planFor(width, height, opts);
       // Fusing needs each look's weak faces too (a face one look scores low still confirms the other's).
       const rawThreshold = flip ? RAW_SCORE_FLOOR : rawThresholdFor(table, minScore);
-      const found = calibrated(yunetCandidates(cv, net, image, plan, params, { flip, rawThreshold }), table, minScore);
-      const boxes = mergeFaces(found, { width: image.cols, height: image.rows, maxFaces: opts.maxFaces });
+      const found = calibrated(yunetCandidates(cv, net, image, plan, params, { flip, rawThreshold }, level), table, minScore);
+      const boxes = mergeFaces(found, { width, height, maxFaces: opts.maxFaces });
       return { boxes, minFaceSize: plan.minFaceSize, ...(plan.overBudget ? { overBudget: true } : {}) };
     },
   };

@@ -5,11 +5,19 @@ import type { Mat, OpenCv } from '../opencv';
 import type { ImageCodec } from '../pipeline';
 import { blurPlan, paddedRegion, pixelCell, type MarkSpec, type Region } from './redact-plan';
 
-/** Decodes to 3-channel BGR, rotated as the EXIF orientation says (OpenCV's IMREAD_COLOR does). */
-export function decodeImage(cv: OpenCv, data: Buffer): Mat {
+/**
+ * Decodes to 3-channel BGR, rotated as the EXIF orientation says (OpenCV's IMREAD_COLOR does).
+ * `level` 1-3, for a JPEG: decoded at 1/2^level of its size by libjpeg's DCT scaling (sides
+ * ceil(n / 2^level); a smaller inverse DCT, no upsampling pass at full size). OpenCV decodes other
+ * formats whole and shrinks them (sides rounded down): the pipeline asks a level of JPEGs only.
+ */
+export function decodeImage(cv: OpenCv, data: Buffer, level = 0): Mat {
+  // Levels 0-3 (the pipeline's MAX_DECODE_LEVEL): libjpeg scales by 1/2, 1/4 or 1/8.
+  const flags = [cv.IMREAD_COLOR, cv.IMREAD_REDUCED_COLOR_2, cv.IMREAD_REDUCED_COLOR_4, cv.IMREAD_REDUCED_COLOR_8][level];
+  if (flags === undefined) throw new RangeError(`decode level must be 0-3, got ${level}`);
   let image: Mat;
   try {
-    image = cv.imdecode(data, cv.IMREAD_COLOR);
+    image = cv.imdecode(data, flags);
   } catch (err) {
     throw unsupportedImage('the image could not be decoded; it may be corrupt', err);
   }
@@ -117,7 +125,7 @@ function blurred(cv: OpenCv, roi: Mat, region: Region, keep: (m: Mat) => Mat): M
 /** The pipeline's image codec, backed by OpenCV (the one module that decodes, marks and encodes). */
 export function createOpenCvCodec(cv: OpenCv): ImageCodec<Mat> {
   return {
-    decode: (bytes) => decodeImage(cv, bytes),
+    decode: (bytes, level) => decodeImage(cv, bytes, level),
     size: (image) => ({ width: image.cols, height: image.rows }),
     mark: (image, boxes, spec) => (spec.mode === 'box' ? drawBoxes(cv, image, boxes) : redactFaces(cv, image, boxes, spec)),
     encode: (image, quality) => encodeJpeg(cv, image, quality),

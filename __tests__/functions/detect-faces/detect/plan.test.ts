@@ -2,6 +2,7 @@
 import { networkPixelsForBudget } from '../../../../functions/detect-faces/detect/budget';
 import {
   defaultMinFaceSize,
+  finestLevel,
   HAAR_PLAN,
   levelSize,
   planDetection,
@@ -173,5 +174,20 @@ describe('tile mapping', () => {
   test('pyramid levels: pyrDown sizes, and the level read for a scale', () => {
     expect([0, 1, 2, 3].map((l) => levelSize(4001, l))).toEqual([4001, 2001, 1001, 501]);
     expect([2, 1, 0.75, 0.5, 0.35, 0.25, 0.1].map(pyramidLevel)).toEqual([0, 0, 0, 1, 1, 2, 3]);
+  });
+});
+
+describe('the finest level a plan reads: what a reduced decode must keep', () => {
+  test.each(SIZES)('%s: the smallest level of any tile, and the default reads no full-size pixel from 12 MP up', (_name, width, height) => {
+    const plan = planDetection(width, height);
+    expect(finestLevel(plan)).toBe(Math.min(...plan.passes.flatMap((p) => p.tiles.map((t) => t.level))));
+    if (width * height >= 12e6) expect(finestLevel(plan)).toBeGreaterThanOrEqual(1);
+  });
+  test('a small face on a large photo, or a small photo, needs full resolution', () => {
+    expect(finestLevel(planDetection(4000, 3000, { minFaceSize: 20 }))).toBe(0);
+    expect(finestLevel(planDetection(500, 375))).toBe(0);
+  });
+  test('the coarser the smallest face, the coarser the decode: 12 MP at 80, 160 and 400 px', () => {
+    expect([80, 160, 400].map((minFaceSize) => finestLevel(planDetection(4000, 3000, { minFaceSize })))).toEqual([1, 2, 4]);
   });
 });
