@@ -53,6 +53,13 @@ typedef struct {
   int x0, y0, x1, y1; /* pixels, MCU-aligned except where clipped to the image */
 } Region;
 
+/* A component's quantization table with the transforms' factors folded in, once per file (init_quant). */
+typedef struct {
+  const UINT16 *q;
+  double dequant[64]; /* coefficient -> the inverse transform's input: q[k] * inverse_scale[k] */
+  double requant[64]; /* the forward transform's output -> coefficient: forward_scale[k] / q[k] */
+} Quant;
+
 typedef struct {
   struct jpeg_decompress_struct src;
   ErrorManager err;
@@ -63,6 +70,7 @@ typedef struct {
   /* The pixels the last read() returned, as decoded: write() compares against them. */
   Region last;
   unsigned char *last_pixels;
+  Quant quant[3]; /* per component (grayscale or YCbCr) */
 } Handle;
 
 static void on_error(j_common_ptr cinfo) {
@@ -87,51 +95,107 @@ static void install_errors(ErrorManager *err) {
   err->warnings = 0;
 }
 
-/* ---- DCT: orthonormal 8-point basis, T[x][u] = C(u)/2 cos((2x+1) u pi / 16) ---- */
-static double T[8][8];
+/*
+ * ---- DCT: the orthonormal 8-point basis T[x][u] = C(u)/2 cos((2x+1) u pi / 16), computed with
+ * Arai, Agui and Nakajima's factorisation (5 multiplications per 1-D forward transform, 5 for the
+ * inverse, against 32 for the plain sums). Each factorised transform equals the basis up to one
+ * factor per frequency, which init_basis measures by running it on unit vectors (so the constants
+ * below need no hand-derived scale) and the 2-D transforms fold into a 64-entry table.
+ */
+static double inverse_scale[64], forward_scale[64]; /* [v * 8 + u] */
 
-static void init_basis(void) {
-  for (int x = 0; x < 8; x++)
-    for (int u = 0; u < 8; u++) T[x][u] = (u == 0 ? sqrt(0.5) : 1.0) * 0.5 * cos((2 * x + 1) * u * M_PI / 16.0);
+/* 8 samples -> 8 coefficients, coefficient u scaled by forward factor u. */
+static void fdct_line(const double *d, int st, double *o, int ost) {
+  double t0 = d[0] + d[7 * st], t7 = d[0] - d[7 * st], t1 = d[st] + d[6 * st], t6 = d[st] - d[6 * st];
+  double t2 = d[2 * st] + d[5 * st], t5 = d[2 * st] - d[5 * st], t3 = d[3 * st] + d[4 * st], t4 = d[3 * st] - d[4 * st];
+  double t10 = t0 + t3, t13 = t0 - t3, t11 = t1 + t2, t12 = t1 - t2;
+  o[0] = t10 + t11;
+  o[4 * ost] = t10 - t11;
+  double z1 = (t12 + t13) * 0.707106781186547524;
+  o[2 * ost] = t13 + z1;
+  o[6 * ost] = t13 - z1;
+  t10 = t4 + t5;
+  t11 = t5 + t6;
+  t12 = t6 + t7;
+  double z5 = (t10 - t12) * 0.382683432365089772;
+  double z2 = 0.541196100146196984 * t10 + z5, z4 = 1.306562964876376527 * t12 + z5, z3 = t11 * 0.707106781186547524;
+  double z11 = t7 + z3, z13 = t7 - z3;
+  o[5 * ost] = z13 + z2;
+  o[3 * ost] = z13 - z2;
+  o[ost] = z11 + z4;
+  o[7 * ost] = z11 - z4;
 }
 
-/*
- * The 1-D transforms use the basis' symmetry, T[7-x][u] = (-1)^u T[x][u]: the even-u and odd-u
- * halves are computed once for x and 7-x (half the multiplications of the plain sums), and a line
- * whose AC coefficients are all zero (most, in a quantized block) is a constant.
- */
-static void idct_line(const double *in, int stride, double *out, int out_stride) {
+/* 8 coefficients, coefficient u pre-divided by inverse factor u -> 8 samples. A line whose AC
+ * coefficients are all zero (most, in a quantized block) is a constant. */
+static void idct_line(const double *in, int st, double *o, int ost) {
   int ac = 0;
-  for (int u = 1; u < 8 && !ac; u++) ac = in[u * stride] != 0;
+  for (int u = 1; u < 8 && !ac; u++) ac = in[u * st] != 0;
   if (!ac) {
-    double v = T[0][0] * in[0];
-    for (int x = 0; x < 8; x++) out[x * out_stride] = v;
+    for (int x = 0; x < 8; x++) o[x * ost] = in[0];
     return;
   }
-  for (int x = 0; x < 4; x++) {
-    double even = T[x][0] * in[0] + T[x][2] * in[2 * stride] + T[x][4] * in[4 * stride] + T[x][6] * in[6 * stride];
-    double odd = T[x][1] * in[stride] + T[x][3] * in[3 * stride] + T[x][5] * in[5 * stride] + T[x][7] * in[7 * stride];
-    out[x * out_stride] = even + odd;
-    out[(7 - x) * out_stride] = even - odd;
-  }
+  double t0 = in[0], t1 = in[2 * st], t2 = in[4 * st], t3 = in[6 * st];
+  double t10 = t0 + t2, t11 = t0 - t2, t13 = t1 + t3, t12 = (t1 - t3) * 1.414213562373095049 - t13;
+  t0 = t10 + t13;
+  t3 = t10 - t13;
+  t1 = t11 + t12;
+  t2 = t11 - t12;
+  double t4 = in[st], t5 = in[3 * st], t6 = in[5 * st], t7 = in[7 * st];
+  double z13 = t6 + t5, z10 = t6 - t5, z11 = t4 + t7, z12 = t4 - t7;
+  t7 = z11 + z13;
+  t11 = (z11 - z13) * 1.414213562373095049;
+  double z5 = (z10 + z12) * 1.847759065022573512;
+  t10 = 1.082392200292393968 * z12 - z5;
+  t12 = -2.613125929752753055 * z10 + z5;
+  t6 = t12 - t7;
+  t5 = t11 - t6;
+  t4 = t10 + t5;
+  o[0] = t0 + t7;
+  o[7 * ost] = t0 - t7;
+  o[ost] = t1 + t6;
+  o[6 * ost] = t1 - t6;
+  o[2 * ost] = t2 + t5;
+  o[5 * ost] = t2 - t5;
+  o[4 * ost] = t3 + t4;
+  o[3 * ost] = t3 - t4;
 }
 
-static void fdct_line(const double *in, int stride, double *out, int out_stride) {
-  double sum[4], diff[4];
-  for (int x = 0; x < 4; x++) {
-    sum[x] = in[x * stride] + in[(7 - x) * stride];
-    diff[x] = in[x * stride] - in[(7 - x) * stride];
-  }
+static void init_basis(void) {
+  double T[8][8], inverse[8], forward[8], unit[8], line[8];
+  for (int x = 0; x < 8; x++)
+    for (int u = 0; u < 8; u++) T[x][u] = (u == 0 ? sqrt(0.5) : 1.0) * 0.5 * cos((2 * x + 1) * u * M_PI / 16.0);
   for (int u = 0; u < 8; u++) {
-    const double *half = (u & 1) ? diff : sum;
-    out[u * out_stride] = T[0][u] * half[0] + T[1][u] * half[1] + T[2][u] * half[2] + T[3][u] * half[3];
+    /* Inverse: unit coefficient u gives its basis vector times inverse[u]. */
+    memset(unit, 0, sizeof unit);
+    unit[u] = 1;
+    idct_line(unit, 1, line, 1);
+    inverse[u] = line[0] / T[0][u];
+    /* Forward: sample 0 alone gives coefficient u as forward[u] x T[0][u]. */
+    memset(unit, 0, sizeof unit);
+    unit[0] = 1;
+    fdct_line(unit, 1, line, 1);
+    forward[u] = line[u] / T[0][u];
+  }
+  for (int v = 0; v < 8; v++)
+    for (int u = 0; u < 8; u++) {
+      inverse_scale[v * 8 + u] = 1.0 / (inverse[u] * inverse[v]);
+      forward_scale[v * 8 + u] = 1.0 / (forward[u] * forward[v]);
+    }
+}
+
+static void init_quant(Quant *t, const UINT16 *q) {
+  t->q = q;
+  for (int k = 0; k < 64; k++) {
+    t->dequant[k] = q[k] * inverse_scale[k];
+    t->requant[k] = forward_scale[k] / q[k];
   }
 }
 
 /* Coefficients (natural order, quantized) -> 64 samples, level-shifted back, not rounded. */
-static void idct(const JCOEF *in, const UINT16 *q, double *out) {
+static void idct(const JCOEF *in, const Quant *t, double *out) {
   double f[64], tmp[64];
-  for (int k = 0; k < 64; k++) f[k] = (double)in[k] * q[k];
+  for (int k = 0; k < 64; k++) f[k] = in[k] * t->dequant[k];
   for (int u = 0; u < 8; u++) idct_line(&f[u], 8, &tmp[u], 8); /* down each column: tmp[y][u] */
   for (int y = 0; y < 8; y++) idct_line(&tmp[y * 8], 1, &out[y * 8], 1);
   for (int k = 0; k < 64; k++) out[k] += 128.0;
@@ -151,18 +215,18 @@ static void constant_block(double sample, const UINT16 *q, JCOEF *out) {
 }
 
 /* 64 samples (0-255) -> quantized coefficients with the file's table. */
-static void fdct(const double *in, const UINT16 *q, JCOEF *out) {
+static void fdct(const double *in, const Quant *t, JCOEF *out) {
   double s[64], tmp[64], f[64];
   int flat = 1;
   for (int k = 1; k < 64 && flat; k++) flat = fabs(in[k] - in[0]) < 1e-9;
   if (flat) {
-    constant_block(in[0], q, out);
+    constant_block(in[0], t->q, out);
     return;
   }
   for (int k = 0; k < 64; k++) s[k] = in[k] - 128.0;
   for (int y = 0; y < 8; y++) fdct_line(&s[y * 8], 1, &tmp[y * 8], 1); /* along each row: tmp[y][u] */
   for (int u = 0; u < 8; u++) fdct_line(&tmp[u], 8, &f[u], 8);        /* down each column: f[v][u] */
-  for (int k = 0; k < 64; k++) out[k] = quantize(f[k] / q[k]);
+  for (int k = 0; k < 64; k++) out[k] = quantize(f[k] * t->requant[k]);
 }
 
 static unsigned char clamp8(double v) {
@@ -209,7 +273,7 @@ static void plane_geometry(const Handle *h, int c, const Region *r, Plane *p) {
 
 static int decode_plane(Handle *h, int c, const Region *r, Plane *p) {
   plane_geometry(h, c, r, p);
-  const UINT16 *q = h->src.comp_info[c].quant_table->quantval;
+  const Quant *q = &h->quant[c];
   int stride = p->bw * 8;
   p->s = malloc(sizeof(double) * (size_t)stride * p->bh * 8 + 1);
   if (!p->s) return 0;
@@ -275,7 +339,7 @@ static long encode_region(Handle *h, const Region *r, const unsigned char *befor
   for (int c = 0; c < n; c++) {
     Plane p;
     plane_geometry(h, c, r, &p);
-    const UINT16 *q = h->src.comp_info[c].quant_table->quantval;
+    const Quant *q = &h->quant[c];
     double weight[3], offset, scale = 1.0 / (p.hs * p.vs);
     component_weights(c, n, weight, &offset);
     for (int by = 0; by < p.bh; by++) {
@@ -362,7 +426,7 @@ static long fill_mcu(Handle *h, int px0, int py0, const int bgr[3]) {
     int bx1 = bx0 + h->mcu_w / (8 * hs), by1 = by0 + h->mcu_h / (8 * vs);
     if (bx1 > (int)comp->width_in_blocks) bx1 = (int)comp->width_in_blocks;
     if (by1 > (int)comp->height_in_blocks) by1 = (int)comp->height_in_blocks;
-    const UINT16 *q = comp->quant_table->quantval;
+    const UINT16 *q = h->quant[c].q;
     for (int by = by0; by < by1; by++) {
       JBLOCKARRAY row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)by, 1, TRUE);
       for (int bx = bx0; bx < bx1; bx++, blocks++) constant_block(sample, q, row[0][bx]);
@@ -386,18 +450,25 @@ static long blend_mcu(Handle *h, int px0, int py0, const Region *f, int fw, cons
   int covered[64];
   /* Which pixels of the MCU the fill covers (0 or 1), past the image's edge as the edge pixel. */
   unsigned char cov[8 * MAX_SAMP_FACTOR][8 * MAX_SAMP_FACTOR];
+  int column[8 * MAX_SAMP_FACTOR]; /* the mask's column of each pixel column, -1 outside the fill */
+  for (int x = 0; x < h->mcu_w; x++) {
+    int ix = px0 + x < W ? px0 + x : W - 1;
+    column[x] = ix >= f->x0 && ix < f->x1 ? ix - f->x0 : -1;
+  }
   for (int y = 0; y < h->mcu_h; y++) {
     int iy = py0 + y < H ? py0 + y : H - 1;
-    const unsigned char *line = mask && iy >= f->y0 && iy < f->y1 ? mask + (size_t)(iy - f->y0) * fw : NULL;
-    for (int x = 0; x < h->mcu_w; x++) {
-      int ix = px0 + x < W ? px0 + x : W - 1;
-      cov[y][x] = iy >= f->y0 && iy < f->y1 && ix >= f->x0 && ix < f->x1 && (!line || line[ix - f->x0]);
+    if (iy < f->y0 || iy >= f->y1) {
+      memset(cov[y], 0, (size_t)h->mcu_w);
+      continue;
     }
+    const unsigned char *line = mask ? mask + (size_t)(iy - f->y0) * fw : NULL;
+    for (int x = 0; x < h->mcu_w; x++) cov[y][x] = column[x] >= 0 && (!line || line[column[x]]);
   }
   for (int c = 0; c < n; c++) {
     jpeg_component_info *comp = &h->src.comp_info[c];
     int hs = n == 1 ? 1 : h->src.max_h_samp_factor / comp->h_samp_factor, vs = n == 1 ? 1 : h->src.max_v_samp_factor / comp->v_samp_factor;
     int share = hs * vs;
+    double per_pixel = 1.0 / share;
     double weight[3], offset;
     component_weights(c, n, weight, &offset);
     double fill = (weight[0] * bgr[0] * share + weight[1] * bgr[1] * share + weight[2] * bgr[2] * share) / share + offset;
@@ -405,7 +476,7 @@ static long blend_mcu(Handle *h, int px0, int py0, const Region *f, int fw, cons
     int bx1 = bx0 + h->mcu_w / (8 * hs), by1 = by0 + h->mcu_h / (8 * vs);
     if (bx1 > (int)comp->width_in_blocks) bx1 = (int)comp->width_in_blocks;
     if (by1 > (int)comp->height_in_blocks) by1 = (int)comp->height_in_blocks;
-    const UINT16 *q = comp->quant_table->quantval;
+    const Quant *q = &h->quant[c];
     for (int by = by0; by < by1; by++) {
       JBLOCKARRAY row = NULL;
       for (int bx = bx0; bx < bx1; bx++) {
@@ -423,10 +494,10 @@ static long blend_mcu(Handle *h, int px0, int py0, const Region *f, int fw, cons
         if (!any) continue;
         if (!row) row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)by, 1, TRUE);
         if (all) {
-          constant_block(fill, q, row[0][bx]);
+          constant_block(fill, q->q, row[0][bx]);
         } else {
           idct(row[0][bx], q, samples);
-          for (int k = 0; k < 64; k++) samples[k] = (covered[k] * fill + (share - covered[k]) * samples[k]) / share;
+          for (int k = 0; k < 64; k++) samples[k] += covered[k] * per_pixel * (fill - samples[k]);
           fdct(samples, q, row[0][bx]);
         }
         blocks++;
@@ -555,6 +626,15 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     release(h);
     free(h);
     return throw_coded(env, "ERR_JPEG_UNSUPPORTED", message);
+  }
+  for (int c = 0; c < n; c++) {
+    if (!h->src.comp_info[c].quant_table) {
+      /* A component no scan carried (a truncated progressive file libjpeg did not warn about). */
+      release(h);
+      free(h);
+      return throw_coded(env, "ERR_JPEG_UNSUPPORTED", "the coefficient path does not take this JPEG: a component without a quantization table");
+    }
+    init_quant(&h->quant[c], h->src.comp_info[c].quant_table->quantval);
   }
   h->mcu_w = n == 1 ? 8 : 8 * h->src.max_h_samp_factor;
   h->mcu_h = n == 1 ? 8 : 8 * h->src.max_v_samp_factor;
