@@ -20,11 +20,11 @@ import { JPEG_LOSSLESS_PACKAGE } from '../functions/detect-faces/output/lossless
 import { MAX_DECODE_LEVEL } from '../functions/detect-faces/pipeline';
 import { unpackLayer } from '../local/layer';
 import { buildMosaic, MOSAICS } from './mosaic';
+import { median } from '../layer/rules/checks';
 
 const RUNS = Number(process.env.BENCH_RUNS) || 9;
 const SPEC = { mode: 'fill', shape: 'ellipse', padding: 0.4 } as const;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (t0: number) => performance.now() - t0;
 
 /** `count` face boxes of `side` px spread over a grid of the image (the marks' cost depends on their area, not on what is under them). */

@@ -15,6 +15,7 @@ import { FACES_DIR, readLabels } from './labelled-photos';
 import { localS3Client } from '../local/s3-fixtures';
 import { startLocalStack } from '../local/local-stack';
 import type { BatchReport } from '../local/event-source-mapping';
+import { median } from '../layer/rules/checks';
 
 const LIMIT = 0.05;
 
@@ -26,12 +27,11 @@ function rssMb(pid: number): number {
 const growth = (from: number, to: number) => `${from} -> ${to} MB (${(((to - from) / from) * 100).toFixed(1)}%)`;
 
 /** Median of a window: single readings of RSS move by several MB as the GC and malloc come and go. */
-const medianOf = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** RSS after warm-up (the window after the first `warmup` samples) and at the end (the last window), each the median of a tenth of the run. */
 function windows(xs: readonly number[], warmup: number): { warm: number; end: number } {
   const w = Math.max(5, Math.floor(xs.length / 10));
-  return { warm: medianOf(xs.slice(warmup, warmup + w)), end: medianOf(xs.slice(-w)) };
+  return { warm: median(xs.slice(warmup, warmup + w)), end: median(xs.slice(-w)) };
 }
 
 async function main(): Promise<void> {

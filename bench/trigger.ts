@@ -23,8 +23,8 @@ import { outputKey, resultKey } from '../functions/detect-faces/uploads/keys';
 import { unquoteETag, VERSION_METADATA } from '../functions/detect-faces/uploads/versions';
 import { startLocalStack } from '../local/local-stack';
 import type { BatchReport } from '../local/event-source-mapping';
+import { median } from '../layer/rules/checks';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
 interface Photo {

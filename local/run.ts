@@ -6,9 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { kebabCase } from '../functions/common/schema';
-import { DETECT_REQUEST } from '../functions/detect-faces/contract';
 import { startLocalStack } from './local-stack';
+import { REQUEST_FLAGS, takeRequestFlag } from './request-flags';
 
 const SAMPLE = path.resolve(__dirname, '..', 'samples', 'astronaut.png');
 
@@ -45,9 +44,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** `--kebab-case VALUE` for every request field of the contract (values sent as JSON numbers when numeric). */
-const FLAGS = new Map<string, string>(Object.keys(DETECT_REQUEST).map((name) => [`--${kebabCase(name)}`, name]));
-
 /** The input, --keep/--no-keep, and request options; validation is the function's (its error names the field). */
 export function parseArgs(args: readonly string[]): { input?: string; keep?: boolean; options: Record<string, unknown> } {
   const options: Record<string, unknown> = {};
@@ -55,14 +51,14 @@ export function parseArgs(args: readonly string[]): { input?: string; keep?: boo
   let keep: boolean | undefined;
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i];
-    const [flag, inline] = arg.split(/=(.*)/s, 2);
-    if (arg === '--keep' || arg === '--no-keep') keep = arg === '--keep';
-    else if (FLAGS.has(flag)) {
-      const value = inline ?? args[++i];
-      if (value === undefined) throw new Error(`${flag} needs a value`);
-      options[FLAGS.get(flag)!] = value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
-    } else if (arg.startsWith('--')) {
-      throw new Error(`unknown option ${arg}; request options: ${[...FLAGS.keys()].join(', ')}`);
+    if (arg === '--keep' || arg === '--no-keep') {
+      keep = arg === '--keep';
+      continue;
+    }
+    const last = takeRequestFlag(args, i, options);
+    if (last !== undefined) i = last;
+    else if (arg.startsWith('--')) {
+      throw new Error(`unknown option ${arg}; request options: ${[...REQUEST_FLAGS.keys()].join(', ')}`);
     } else if (input === undefined) input = arg;
     else throw new Error(`one image at a time (got ${input} and ${arg})`);
   }

@@ -27,6 +27,7 @@ import { layerOpenCv } from '../helpers/opencv';
 import { FACES_DIR } from '../helpers/paths';
 import { findsFaceAgain } from '../../bench/found-again';
 import { tempDir } from '../helpers/temp';
+import { iou } from '../../functions/detect-faces/detect/boxes';
 
 jest.setTimeout(300_000);
 
@@ -291,11 +292,6 @@ describe('through the pipeline with the real codec: output mode in the result, m
     const whole = decodeImage(cv, photo);
     const expected = detector.detect(whole, { mark: 'fill', maxNetworkPixels: 50e6 }).boxes;
     expect(expected.length).toBeGreaterThanOrEqual(3);
-    const iou = (a: Region, b: Region) => {
-      const w = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
-      const h = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
-      return (w * h) / (a.width * a.height + b.width * b.height - w * h);
-    };
     expect(result.boxes.length).toBe(expected.length);
     for (const e of expected) expect(Math.max(...result.boxes.map((b) => iou(b, e)))).toBeGreaterThan(0.8);
     // Black where the viewer sees each face's middle.
