@@ -1,6 +1,7 @@
 /** Format, size and completeness from bytes; real files from the fixtures and hand-made headers. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { ServiceError } from '../../../../functions/common/errors';
 import { inspectImage, sniffFormat } from '../../../../functions/detect-faces/fetch/sniff';
 import { FACES_DIR as FACES } from '../../../helpers/paths';
 
@@ -64,4 +65,55 @@ test('too many pixels is TooLarge, decided from the header alone', () => {
 test('sniffFormat ignores what is not an image', () => {
   expect(sniffFormat(Buffer.from('%PDF-1.7'))).toBeUndefined();
   expect(sniffFormat(Buffer.from([0xff, 0xd8]))).toBeUndefined();
+});
+
+describe('mutated files at the download boundary: a size, or a typed refusal, never anything else', () => {
+  // Seeded, so a failure names a case that reproduces.
+  const random = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const seeds = ['grace_hopper_512x512.jpg', '2008_001322.jpg', 'astronaut.png'].map(read);
+  // A progressive-free WebP header is enough: the sniffer reads only the RIFF and first chunk.
+  const webp = Buffer.concat([Buffer.from('RIFF\0\0\0\0WEBPVP8 ', 'latin1'), Buffer.alloc(4), Buffer.from([0, 0, 0, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01]), Buffer.alloc(64)]);
+  webp.writeUInt32LE(webp.length - 8, 4);
+  seeds.push(webp);
+
+  function mutate(source: Buffer, r: () => number): Buffer {
+    const b = Buffer.from(source);
+    switch (Math.floor(r() * 5)) {
+      case 0: // a few bytes anywhere, most often in the headers
+        for (let k = 0; k < 1 + r() * 8; k++) b[Math.floor((r() < 0.7 ? Math.min(b.length, 700) : b.length) * r())] = Math.floor(r() * 256);
+        return b;
+      case 1: // cut anywhere
+        return b.subarray(0, Math.floor(b.length * r()));
+      case 2: // a length or size field at its extremes
+        for (let k = 0; k < 3; k++) b.writeUInt16BE(r() < 0.5 ? 0 : 0xffff, Math.floor(Math.min(b.length - 2, 700) * r()));
+        return b;
+      case 3: // bytes inserted into the headers
+        return Buffer.concat([b.subarray(0, Math.floor(Math.min(b.length, 700) * r())), Buffer.from(Array.from({ length: 1 + Math.floor(r() * 16) }, () => (r() < 0.5 ? 0xff : Math.floor(r() * 256)))), b.subarray(Math.floor(Math.min(b.length, 700) * r()))]);
+      default: // a header repeated or spliced from another format
+        return Buffer.concat([b.subarray(0, Math.floor(64 * r())), seeds[Math.floor(r() * seeds.length)].subarray(0, 800), b.subarray(Math.floor(b.length * r()))]);
+    }
+  }
+
+  test('4,000 mutations of JPEG, PNG and WebP files', () => {
+    const r = random(20261202);
+    const outcomes: Record<string, number> = {};
+    for (let i = 0; i < 4000; i++) {
+      const input = mutate(seeds[i % seeds.length], r);
+      let outcome: string;
+      try {
+        const info = inspectImage(input, 40e6);
+        // Accepted: a known format and a whole, positive size within the limit.
+        expect({ i, ok: ['jpeg', 'png', 'webp'].includes(info.format) && Number.isInteger(info.width) && Number.isInteger(info.height) && info.width >= 1 && info.height >= 1 && info.width * info.height <= 40e6 }).toEqual({ i, ok: true });
+        outcome = 'accepted';
+      } catch (err) {
+        const code = (err as ServiceError).code;
+        expect({ i, code }).toEqual({ i, code: expect.stringMatching(/^(UnsupportedImage|TooLarge)$/) });
+        expect((err as Error).message.length).toBeGreaterThan(10);
+        outcome = code;
+      }
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    }
+    // The mutations reach every outcome: the test is not passing by refusing everything.
+    expect(Object.keys(outcomes).sort()).toEqual(['TooLarge', 'UnsupportedImage', 'accepted']);
+  });
 });
