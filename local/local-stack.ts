@@ -133,7 +133,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
   const deadLetterName = `${queueName}-dead-letters`;
   const sqs = await startSqsApi({
-    [queueName]: { send: (body) => queue.send(body) },
+    [queueName]: { send: (body) => queue.send(body), changeVisibility: (handle, seconds) => queue.changeVisibility(handle, seconds * 1000) },
     [deadLetterName]: { send: (body, attributes) => queue.deadLetter(body, attributes.reason, Number(attributes.receiveCount) || 0) },
   });
   const functionS3 = s3.faultEndpoint ?? s3.endpoint;

@@ -110,6 +110,21 @@ export class LocalQueue extends EventEmitter<QueueEvents> {
     return true;
   }
 
+  /**
+   * Like SQS's ChangeMessageVisibility: the in-flight message of this (latest) receipt handle comes
+   * back `ms` from now instead of at its visibility timeout; its receive count is unchanged. False
+   * for a handle that is not the latest of a message still here.
+   */
+  changeVisibility(receiptHandle: string, ms: number): boolean {
+    for (const m of this.messages.values()) {
+      if (m.receiptHandle !== receiptHandle) continue;
+      m.visibleAt = this.now() + ms;
+      this.wake();
+      return true;
+    }
+    return false;
+  }
+
   /** Whether the queue still holds the message (visible or in flight): a deleted or dead-lettered one never comes back. */
   has(messageId: string): boolean {
     return this.messages.has(messageId);

@@ -53,7 +53,7 @@ export class DetectFunction extends Construct {
         conditions: [{ test: 'StringLike', variable: 's3:prefix', values: [config.inputPrefix, config.outputPrefix, config.resultPrefix].map((p) => `${p}*`) }],
       },
       // What an SQS event source mapping needs from the function's role, on this queue only.
-      { sid: 'ReceiveUploads', actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [props.uploadQueueArn] },
+      { sid: 'ReceiveUploads', actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'], resources: [props.uploadQueueArn] },
       { sid: 'RequeueAndDeadLetterUploads', actions: ['sqs:SendMessage'], resources: [props.uploadQueueArn, props.deadLetterQueueArn] },
     ];
     if (config.outputAccess === 'presigned') {

@@ -22,6 +22,22 @@ describe('queue', () => {
     expect(q.depth()).toEqual({ visible: 0, inFlight: 0 });
   });
 
+  test('changeVisibility: the latest delivery comes back when asked, not at its visibility timeout, its receive count growing; an older handle changes nothing', () => {
+    let now = 0;
+    const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 30_000, maxReceiveCount: 5, now: () => now });
+    q.send('x');
+    const [first] = q.receive(1);
+    expect(q.changeVisibility(first.receiptHandle, 2_000)).toBe(true);
+    now = 1_999;
+    expect(q.receive(1)).toEqual([]);
+    now = 2_000;
+    const [second] = q.receive(1);
+    expect(second.receiveCount).toBe(2);
+    expect(q.changeVisibility(first.receiptHandle, 0)).toBe(false);
+    expect(q.receive(1)).toEqual([]);
+    expect(q.changeVisibility('never', 0)).toBe(false);
+  });
+
   test("a delivery keeps its own receipt handle: once the message was received again, the older delivery's delete does nothing", () => {
     let now = 0;
     const q = new LocalQueue({ name: 'q', visibilityTimeoutMs: 10, maxReceiveCount: 5, now: () => now });

@@ -216,6 +216,9 @@ describe('uploads: detect-faces reads only inputs, writes and deletes only outpu
     ['sqs:ReceiveMessage', queue, 'Allowed'],
     ['sqs:DeleteMessage', queue, 'Allowed'],
     ['sqs:GetQueueAttributes', queue, 'Allowed'],
+    // A failed message is given when it comes back, on its own queue only.
+    ['sqs:ChangeMessageVisibility', queue, 'Allowed'],
+    ['sqs:ChangeMessageVisibility', `${queue}-dead-letters`, 'ImplicitlyDenied'],
     // A deferred message goes back as a new one; a poison one to the dead letters, once.
     ['sqs:SendMessage', queue, 'Allowed'],
     ['sqs:SendMessage', `${queue}-dead-letters`, 'Allowed'],

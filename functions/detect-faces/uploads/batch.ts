@@ -11,8 +11,9 @@
  *   processed | refused (a typed error: an error record, not retried) | gone (deleted before it
  *   was read: nothing written) | superseded (a newer version is there: its event covers it) |
  *   removed | ignored | poison (unreadable: dead-lettered once with its reason) | deferred.
- * Unexpected failures (Internal, StorageFailed) fail the message: SQS delivers it again and, after
- * the queue's receive limit, moves it to the dead-letter queue. One photo never fails the batch.
+ * Unexpected failures (Internal, StorageFailed) fail the message: SQS delivers it again after a
+ * growing delay (retryDelaySeconds: 2, 6, 18, ... s) and, after the queue's receive limit, moves it
+ * to the dead-letter queue. One photo never fails the batch.
  *
  * Deadlines: a photo is started only when its worst case fits the time left (photoWorstCaseMs,
  * contract/deadline.ts: read deadline + detect budget + image work + write deadline + answer
@@ -40,6 +41,25 @@ export interface UploadQueue {
   requeue(record: SQSRecord, signal: AbortSignal): Promise<void>;
   /** Moves the message to the dead-letter queue, with the reason. `signal`: the invocation's deadline. */
   deadLetter(record: SQSRecord, reason: string, signal: AbortSignal): Promise<void>;
+  /** Has SQS deliver this (failed) message again `seconds` from now, not at its visibility timeout. `signal`: the invocation's deadline. */
+  retryIn(record: SQSRecord, seconds: number, signal: AbortSignal): Promise<void>;
+}
+
+/** The first retry of a failed message: 2 s after it failed. */
+export const FIRST_RETRY_SECONDS = 2;
+/** The longest wait before a retry (a quarter of an hour); SQS allows up to 12 h. */
+export const LONGEST_RETRY_SECONDS = 900;
+
+/**
+ * How long a failed message stays away before SQS delivers it again: FIRST_RETRY_SECONDS after its
+ * first receive, three times longer after each next one (2, 6, 18, 54 s, ...), at most
+ * LONGEST_RETRY_SECONDS. Without it every retry waits out the queue's visibility timeout (the
+ * function's timeout): a photo that met a passing S3 fault waited 30 s, not 2. Its receive count
+ * still grows, so the queue's receive limit still dead-letters a message that keeps failing (with
+ * the default 5: after about 80 s of retries, where the visibility timeout gave 2 min).
+ */
+export function retryDelaySeconds(receiveCount: number): number {
+  return Math.min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 3 ** Math.max(0, receiveCount - 1));
 }
 
 export interface UploadPorts<I> extends Omit<PipelinePorts<I>, 'store'> {
@@ -97,9 +117,20 @@ export async function handleUploads<I>(
     } catch (err) {
       counts.failed++;
       const error = asServiceError(err);
+      const received = receiveCount(record.attributes);
+      const retryInSeconds = retryDelaySeconds(received);
+      // Best effort: when the queue does not take it, the message comes back at its visibility timeout.
+      const retrySet = await ports.queue.retryIn(record, retryInSeconds, deadlines.invocation).then(
+        () => true,
+        (e: unknown) => {
+          ports.log.warn('retry delay not set: the message comes back at its visibility timeout', { messageId: record.messageId, error: (e as Error).message });
+          return false;
+        },
+      );
       ports.log.error('upload failed, will be retried', {
         messageId: record.messageId,
-        receiveCount: receiveCount(record.attributes),
+        receiveCount: received,
+        ...(retrySet ? { retryInSeconds } : {}),
         code: error.code,
         error: error.code === 'Internal' ? (err as Error) : error.message,
       });

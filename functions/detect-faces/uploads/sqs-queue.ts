@@ -1,12 +1,12 @@
 /**
  * The upload queue's side the function writes to: a deferred message is sent again as a new
  * message (its receives start over, so deferring never dead-letters a photo that was never
- * tried), and a poison message is sent to the dead-letter queue once with its reason (message
- * attribute `reason`). A send ends after SEND_TIMEOUT_MS or at the invocation's deadline, whichever
+ * tried), a poison message is sent to the dead-letter queue once with its reason (message
+ * attribute `reason`), and a failed one is given when to come back (ChangeMessageVisibility). A send ends after SEND_TIMEOUT_MS or at the invocation's deadline, whichever
  * comes first (then the message goes back by `batchItemFailures`: the batch still answers in time). Without a queue URL (a deployment without the trigger) both throw, and the
  * message goes back by `batchItemFailures` instead.
  */
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { storageFailed } from '../../common/errors';
 import type { UploadQueue } from './batch';
@@ -38,6 +38,16 @@ export function createSqsUploadQueue(sqs: SQSClient, urls: QueueUrls): UploadQue
     }
   };
   return {
+    retryIn: async (record, seconds, signal) => {
+      if (!urls.queueUrl) throw storageFailed('no queue to change a message\'s visibility on (UPLOAD_QUEUE_URL unset)');
+      try {
+        await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: urls.queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds }), {
+          abortSignal: AbortSignal.any([signal, AbortSignal.timeout(SEND_TIMEOUT_MS)]),
+        });
+      } catch (err) {
+        throw storageFailed(`setting when message ${record.messageId} comes back failed (${signal.aborted ? 'out of time' : ((err as Error).name ?? 'error')})`, err);
+      }
+    },
     requeue: (record, signal) => send(urls.queueUrl, record, { deferredFrom: record.messageId }, 'requeue', signal),
     deadLetter: (record, reason, signal) =>
       send(urls.deadLetterQueueUrl, record, { reason: reason.slice(0, 1000), sourceMessageId: record.messageId, receiveCount: String(receiveCount(record.attributes)) }, 'the dead-letter queue', signal),

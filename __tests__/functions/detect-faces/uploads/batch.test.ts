@@ -9,7 +9,7 @@ import type { DetectMetricsInput } from '../../../../functions/common/metrics';
 import type { DetectOptions } from '../../../../functions/detect-faces/detect/detectors';
 import type { MarkSpec } from '../../../../functions/detect-faces/output/redact-plan';
 import { photoWorstCaseMs } from '../../../../functions/detect-faces/contract';
-import { handleUploads, isSqsEvent, type UploadPorts, type UploadSettings } from '../../../../functions/detect-faces/uploads/batch';
+import { handleUploads, isSqsEvent, retryDelaySeconds, type UploadPorts, type UploadSettings } from '../../../../functions/detect-faces/uploads/batch';
 import { createS3UploadStore } from '../../../../functions/detect-faces/uploads/s3-store';
 import { LocalQueue } from '../../../../local/queue';
 import { FakeS3 } from '../../../helpers/fake-s3';
@@ -59,6 +59,7 @@ function world(options: { listBucket?: boolean } = {}) {
   const metrics: DetectMetricsInput[] = [];
   const requeued: string[] = [];
   const deadLetters: { body: string; reason: string }[] = [];
+  const retried: { messageId: string; seconds: number }[] = [];
   /** Runs inside detection of the photo with this tag: another writer's turn mid-processing. */
   const during = new Map<string, () => Promise<void>>();
   const ports: UploadPorts<Image> = {
@@ -84,6 +85,7 @@ function world(options: { listBucket?: boolean } = {}) {
     queue: {
       requeue: async (record) => void requeued.push(record.body),
       deadLetter: async (record, reason) => void deadLetters.push({ body: record.body, reason }),
+      retryIn: async (record, seconds) => void retried.push({ messageId: record.messageId, seconds }),
     },
     log,
     metrics: (m) => void metrics.push(m),
@@ -106,7 +108,7 @@ function world(options: { listBucket?: boolean } = {}) {
     return o && JSON.parse(o.body.toString());
   };
   const outcomes = () => lines.filter((l) => l.message === 'upload done').map((l) => l.fields.outcome);
-  return { s3, ports, lines, detected, marks, metrics, requeued, deadLetters, during, run, record, outcomes };
+  return { s3, ports, lines, detected, marks, metrics, requeued, deadLetters, retried, during, run, record, outcomes };
 }
 
 let nextId = 0;
@@ -237,7 +239,57 @@ test('typed errors give an error record and are acknowledged; unexpected ones ar
   expect(w.record('results/notes.txt.json')).toMatchObject({ errorType: 'UnsupportedImage' });
   expect(w.record('results/flaky.jpg.json')).toBeUndefined();
   expect(w.record('results/ok.jpg.json')).toMatchObject({ faces: 1 });
-  expect(w.lines.find((l) => l.message === 'upload failed, will be retried')?.fields).toMatchObject({ code: 'StorageFailed', messageId: event.Records[2].messageId });
+  expect(w.lines.find((l) => l.message === 'upload failed, will be retried')?.fields).toMatchObject({ code: 'StorageFailed', messageId: event.Records[2].messageId, retryInSeconds: 2 });
+  // Only the failed message is given a retry delay: the first after 2 s, not the visibility timeout.
+  expect(w.retried).toEqual([{ messageId: event.Records[2].messageId, seconds: 2 }]);
+});
+
+describe('a failed message comes back after a growing delay, not its visibility timeout', () => {
+  test('retryDelaySeconds: 2 s after the first receive, three times longer after each next, at most 15 min', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map(retryDelaySeconds)).toEqual([2, 6, 18, 54, 162, 486, 900, 900]);
+    expect(retryDelaySeconds(0)).toBe(2);
+  });
+
+  test('through the local queue on a given clock: back after 2 s, then 6 s; at the receive limit it is dead-lettered as before', async () => {
+    let now = 0;
+    const q = new LocalQueue({ name: 'uploads', visibilityTimeoutMs: 30_000, maxReceiveCount: 3, now: () => now });
+    const w = world();
+    w.ports.queue.retryIn = async (record, seconds) => {
+      if (!q.changeVisibility(record.receiptHandle, seconds * 1000)) throw new Error('not in flight');
+    };
+    w.s3.before = (call) => {
+      if (call.name === 'GetObject') throw Object.assign(new Error('SlowDown'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+    };
+    q.send(put(w, 'inputs/f.jpg', 'f'));
+    const deliveredAt: number[] = [];
+    for (let t = 0; t <= 60_000; t += 500) {
+      now = t;
+      for (const m of q.receive(10)) {
+        deliveredAt.push(now);
+        const event = sqs(m.body);
+        Object.assign(event.Records[0], { messageId: m.messageId, receiptHandle: m.receiptHandle, attributes: { ...event.Records[0].attributes, ApproximateReceiveCount: String(m.receiveCount) } });
+        const response = await w.run(event);
+        if (!response.batchItemFailures.length) q.delete(m.messageId, m.receiptHandle);
+      }
+    }
+    expect(deliveredAt).toEqual([0, 2_000, 8_000]);
+    // The third failure waits 18 s; then the queue's receive limit moves it to the dead letters.
+    expect(q.deadLetters.map((d) => d.receiveCount)).toEqual([3]);
+  });
+
+  test('when the queue does not take the delay, the message still fails (it comes back at its visibility timeout) and a warning says so', async () => {
+    const w = world();
+    w.ports.queue.retryIn = async () => {
+      throw new Error('AccessDenied');
+    };
+    w.s3.before = (call) => {
+      if (call.name === 'GetObject') throw Object.assign(new Error('SlowDown'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+    };
+    const event = sqs(put(w, 'inputs/f.jpg', 'f'));
+    expect((await w.run(event)).batchItemFailures).toEqual([{ itemIdentifier: event.Records[0].messageId }]);
+    expect(w.lines.find((l) => l.message.startsWith('retry delay not set'))?.fields).toMatchObject({ messageId: event.Records[0].messageId, error: 'AccessDenied' });
+    expect(w.lines.find((l) => l.message === 'upload failed, will be retried')?.fields.retryInSeconds).toBeUndefined();
+  });
 });
 
 describe('gone: deleted before it is read', () => {
