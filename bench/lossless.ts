@@ -7,8 +7,6 @@
  * by libjpeg's DCT scaling to the default plan's finest level) against a full decode.
  * Run on its own (`npm run bench -- --lossless`) or as a section of `npm run bench`.
  */
-import * as path from 'node:path';
-import { createRequire } from 'node:module';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { finestLevel, planDetection } from '../functions/detect-faces/detect/plan';
 import { inspectImage } from '../functions/detect-faces/fetch/sniff';
@@ -185,8 +183,7 @@ function table(rows: string[][]): string {
 /** The layer's addons (OpenCV and ours) through Node's own require. */
 export function layerAddons(): { cv: OpenCv; addon: JpegLosslessAddon } {
   const layer = unpackLayer();
-  const req = createRequire(path.join(layer.nodeModules, 'noop.js'));
-  return { cv: req('@u4/opencv4nodejs') as OpenCv, addon: req(JPEG_LOSSLESS_PACKAGE) as JpegLosslessAddon };
+  return { cv: layer.load('@u4/opencv4nodejs') as OpenCv, addon: layer.load(JPEG_LOSSLESS_PACKAGE) as JpegLosslessAddon };
 }
 
 if (require.main === module) {

@@ -5,7 +5,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createRequire } from 'node:module';
 import { MARK_MODES, REDACTION_DEFAULTS, REDACT_SHAPES } from '../functions/detect-faces/contract';
 import { createDetector } from '../functions/detect-faces/detect/detectors';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
@@ -54,7 +53,7 @@ export function benchMarks(cv: OpenCv, modelsDir: string): string {
 
 if (require.main === module) {
   const layer = unpackLayer();
-  const cv = createRequire(path.join(layer.nodeModules, 'noop.js'))('@u4/opencv4nodejs') as OpenCv;
+  const cv = layer.load('@u4/opencv4nodejs') as OpenCv;
   cv.setNumThreads(1);
   process.stdout.write(`mark modes, one thread, ${RUNS} runs each\n${benchMarks(cv, layer.modelsDir)}\n`);
 }

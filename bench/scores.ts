@@ -9,7 +9,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createRequire } from 'node:module';
 import { DETECT_REQUEST, LOWEST_MIN_SCORE, REDACTION_DEFAULTS, REDACT_SHAPES } from '../functions/detect-faces/contract';
 import { createDetector } from '../functions/detect-faces/detect/detectors';
 import type { OpenCv } from '../functions/detect-faces/opencv';
@@ -81,7 +80,7 @@ export function benchScores(cv: OpenCv, modelsDir: string, print: (line: string)
 
 if (require.main === module) {
   const layer = unpackLayer();
-  const cv = createRequire(path.join(layer.nodeModules, 'noop.js'))('@u4/opencv4nodejs') as OpenCv;
+  const cv = layer.load('@u4/opencv4nodejs') as OpenCv;
   cv.setNumThreads(1);
   benchScores(cv, layer.modelsDir, (line) => process.stdout.write(`${line}\n`));
 }

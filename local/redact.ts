@@ -13,7 +13,6 @@
  * usage error.
  */
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { asServiceError, tooLarge } from '../functions/common/errors';
 import { createLogger } from '../functions/common/logger';
@@ -24,7 +23,6 @@ import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { createOpenCvCodec } from '../functions/detect-faces/output/image';
 import { processImage, type ImageStore, type PipelinePorts, type PipelineSettings } from '../functions/detect-faces/pipeline';
 import { parseOptions } from '../functions/detect-faces/request';
-import { LAYER_ZIP } from '../layer/inputs';
 import { JPEG_LOSSLESS_PACKAGE } from '../functions/detect-faces/output/lossless-package';
 import { createLosslessEditor, loadJpegLossless } from '../functions/detect-faces/output/lossless';
 import { unpackLayer } from './layer';
@@ -169,9 +167,8 @@ export async function redactFolder<I>(args: RedactArgs, ports: Omit<PipelinePort
 
 /** The layer's addons (their loaders are silent on stdout, which is this tool's) and models; the layer is the project's, whatever the working folder. */
 function loadLayer(): { cv: OpenCv; lossless: ReturnType<typeof loadJpegLossless>; modelsDir: string } {
-  const layer = unpackLayer(path.resolve(__dirname, '..', LAYER_ZIP));
-  const load = createRequire(path.join(layer.nodeModules, 'noop.js'));
-  return { cv: load('@u4/opencv4nodejs') as OpenCv, lossless: loadJpegLossless(() => load(JPEG_LOSSLESS_PACKAGE)), modelsDir: layer.modelsDir };
+  const layer = unpackLayer();
+  return { cv: layer.load('@u4/opencv4nodejs') as OpenCv, lossless: loadJpegLossless(() => layer.load(JPEG_LOSSLESS_PACKAGE)), modelsDir: layer.modelsDir };
 }
 
 async function main(): Promise<void> {

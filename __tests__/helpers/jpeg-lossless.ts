@@ -5,7 +5,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { JpegLosslessAddon } from '../../functions/detect-faces/output/lossless';
 import { JPEG_LOSSLESS_PACKAGE } from '../../functions/detect-faces/output/lossless';
@@ -21,7 +20,7 @@ export function jpegLosslessAddon(): { addon: JpegLosslessAddon; from: string } 
   const shipped = path.join(layer.nodeModules, JPEG_LOSSLESS_PACKAGE);
   const file = fs.existsSync(shipped) ? shipped : hostBuild();
   // Node's own require, not jest's: a native addon loads once per process.
-  cached = { addon: createRequire(path.join(layer.nodeModules, 'noop.js'))(file) as JpegLosslessAddon, from: file };
+  cached = { addon: layer.load(file) as JpegLosslessAddon, from: file };
   return cached;
 }
 
