@@ -27,10 +27,10 @@ import { parseRequest } from './request';
 /** Downloads the image behind a validated URL, within limits (fetch/download.ts). */
 export type Fetcher = (url: URL, limits: DownloadOptions) => Promise<Downloaded>;
 
-/** Decode, mark and encode, over an image type of its own (an OpenCV Mat in production). */
 /** The largest `level` ImageCodec.decode takes: libjpeg scales a JPEG's decode by 1/2, 1/4 or 1/8. */
 export const MAX_DECODE_LEVEL = 3;
 
+/** Decode, mark and encode, over an image type of its own (an OpenCV Mat in production). */
 export interface ImageCodec<I> {
   /**
    * Pixels, with the EXIF orientation applied; UnsupportedImage when the bytes do not decode.
@@ -250,8 +250,7 @@ export function decodePlan(
   options: DetectOptions,
 ): { level: number; width: number; height: number } {
   const whole = { level: 0, width: info.width, height: info.height };
-  const coefficients = info.format === 'jpeg' && (wanted ?? 'lossless') === 'lossless' && !!ports.lossless && !('unavailable' in ports.lossless);
-  if (!coefficients || !ports.detector.finestLevel) return whole;
+  if (!('editor' in (coefficientPath(ports, info.format, wanted) ?? {})) || !ports.detector.finestLevel) return whole;
   let turned: boolean;
   try {
     turned = swapsAxes(jpegOrientation(parseJpeg(data)));
@@ -260,6 +259,17 @@ export function decodePlan(
   }
   const [width, height] = turned ? [info.height, info.width] : [info.width, info.height];
   return { level: Math.min(MAX_DECODE_LEVEL, ports.detector.finestLevel(width, height, options)), width, height };
+}
+
+/**
+ * The coefficient path for this photo: its editor, or why it cannot be taken (none configured, the
+ * addon not loaded); undefined when it is not asked for (not a JPEG, or `reencode` asked).
+ */
+function coefficientPath(ports: Pick<PipelinePorts<unknown>, 'lossless'>, format: ImageFormat, wanted: OutputMode | undefined): { editor: LosslessEditor } | { refused: string } | undefined {
+  if (format !== 'jpeg' || (wanted ?? 'lossless') !== 'lossless') return undefined;
+  const editor = ports.lossless;
+  if (!editor) return { refused: 'no coefficient path is configured' };
+  return 'unavailable' in editor ? { refused: editor.unavailable } : { editor };
 }
 
 interface MarkedImage<I> {
@@ -288,33 +298,30 @@ async function writeMarked<I>(
   m: MarkedImage<I>,
 ): Promise<{ jpeg: Buffer; output: OutputWritten; refused?: string }> {
   const kept = readKeptMetadata(m.data, m.format);
-  let refused: string | undefined;
-  if (m.format === 'jpeg' && (m.wanted ?? 'lossless') === 'lossless') {
-    const editor = ports.lossless;
-    if (!editor) refused = 'no coefficient path is configured';
-    else if ('unavailable' in editor) refused = editor.unavailable;
-    else {
-      try {
-        const edit = await timed('annotate', () => {
-          const opened = editor.open(m.data, { width: m.width, height: m.height });
-          try {
-            opened.mark(m.boxes, m.spec);
-            return opened;
-          } catch (err) {
-            opened.close();
-            throw err;
-          }
-        });
+  const path = coefficientPath(ports, m.format, m.wanted);
+  let refused = path && 'refused' in path ? path.refused : undefined;
+  if (path && 'editor' in path) {
+    const { editor } = path;
+    try {
+      const edit = await timed('annotate', () => {
+        const opened = editor.open(m.data, { width: m.width, height: m.height });
         try {
-          const jpeg = await timed('encode', () => withOnlyKeptMetadata(edit.save(), { icc: kept.icc, orientation: edit.orientation }));
-          return { jpeg, output: 'lossless' };
-        } finally {
-          edit.close();
+          opened.mark(m.boxes, m.spec);
+          return opened;
+        } catch (err) {
+          opened.close();
+          throw err;
         }
-      } catch (err) {
-        // The decoded pixels are still here: a re-encode serves the request, and the log says why.
-        refused = (err as Error).message;
+      });
+      try {
+        const jpeg = await timed('encode', () => withOnlyKeptMetadata(edit.save(), { icc: kept.icc, orientation: edit.orientation }));
+        return { jpeg, output: 'lossless' };
+      } finally {
+        edit.close();
       }
+    } catch (err) {
+      // The decoded pixels are still here: a re-encode serves the request, and the log says why.
+      refused = (err as Error).message;
     }
   }
   const image = await m.pixels();
