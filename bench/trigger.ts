@@ -167,7 +167,11 @@ async function run(photos: readonly Photo[], o: RunOptions): Promise<RunFigures>
     lines.push(`local stack: batch size ${stack.config.uploadBatchSize}, ${stack.uploads.runtimes.length} function processes, visibility ${stack.uploads.queue.options.visibilityTimeoutMs / 1000} s, dead letters after ${stack.uploads.queue.options.maxReceiveCount} receives, S3 faults ${o.faults}`);
     lines.push(`put ${o.count} in ${((uploaded - t0) / 1000).toFixed(1)} s; then ${overwritten.length} overwrites and ${deleted.length} deletes with ${depthAtChanges.visible + depthAtChanges.inFlight} messages queued`);
     lines.push(`load average at the end ${os.loadavg()[0].toFixed(1)}; drained ${drainS.toFixed(1)} s after the first upload: ${photosPerS.toFixed(1)} photos/s (uploads and overwrites)`);
-    lines.push(`batches: ${reports.length} (median ${median(reports.map((r) => r.messages.length))} messages, median ${median(reports.map((r) => r.invocation.durationMs))} ms), function errors ${reports.filter((r) => !r.invocation.ok).length}, messages back for a retry ${retried}`);
+    const durations = reports.map((r) => r.invocation.durationMs).sort((a, b) => a - b);
+    const at = (q: number) => durations[Math.min(durations.length - 1, Math.floor(q * durations.length))];
+    // How much of the drain the function processes spent in invocations (the rest: waiting for messages).
+    const busy = durations.reduce((a, b) => a + b, 0) / 1000 / (stack.uploads.runtimes.length * drainS);
+    lines.push(`batches: ${reports.length} (median ${median(reports.map((r) => r.messages.length))} messages; ms median ${median(durations)}, p90 ${at(0.9)}, p99 ${at(0.99)}, max ${durations.at(-1)}; processes busy ${(busy * 100).toFixed(0)}%), function errors ${reports.filter((r) => !r.invocation.ok).length}, messages back for a retry ${retried}`);
     lines.push(`outcomes: ${[...outcomes].sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
     lines.push(`dead letters: ${letters.length}${letters.length ? ` (${[...reasons].map(([k, n]) => `${n} ${k}`).join('; ')})` : ''}`);
     lines.push(`from S3: ${outputs.size} outputs, ${results.size} records for ${expectedResults.size} remaining keys (${deleted.length} deleted); faces ${faces} (labelled ${labelled}); problems ${problems.length}`);

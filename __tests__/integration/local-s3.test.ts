@@ -54,7 +54,7 @@ test('ten writers racing to create one key: exactly one wins', async () => {
 test('the fault endpoint fails half its requests; the SDK retries them through, and the healthy endpoint never fails', async () => {
   expect(server.faultEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   const through = (maxAttempts: number) =>
-    s3ClientFromEnv({ S3_ENDPOINT: server.faultEndpoint, AWS_REGION: 'us-east-1' }, { credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, maxAttempts, requestHandler: { requestTimeout: 1000, connectionTimeout: 1000 } });
+    s3ClientFromEnv({ S3_ENDPOINT: server.faultEndpoint, AWS_REGION: 'us-east-1' }, { credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, maxAttempts, requestHandler: { socketTimeout: 1000, connectionTimeout: 1000 } });
   const faulty = through(10);
   const healthy = await Promise.all(Array.from({ length: 20 }, (_, i) => status(client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `h/${i}`, Body: Buffer.from('x') })))));
   expect(healthy.every((s) => s === 200)).toBe(true);

@@ -13,9 +13,11 @@ export function s3ClientFromEnv(env: Record<string, string | undefined> = proces
     region: regionOf(env),
     // Throttling and 5xx are retried with backoff by the SDK's standard retry strategy.
     maxAttempts: 5,
-    // Without these a dropped connection waits for the Lambda timeout instead of failing the attempt;
-    // each call as a whole is bounded by its caller's abort signal (the upload deadlines).
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: s3AttemptTimeoutMs },
+    // An attempt ends when S3 sends nothing for s3AttemptTimeoutMs (the socket's idle timeout), and
+    // the SDK retries it. Not `requestTimeout`: in @smithy/node-http-handler 4 that one only logs a
+    // warning unless `throwOnRequestTimeout`, and it times the whole transfer (a large photo that is
+    // still arriving is not stalled). Each call as a whole is bounded by its caller's abort signal.
+    requestHandler: { connectionTimeout: 1_000, socketTimeout: s3AttemptTimeoutMs },
     ...(endpoint
       ? { endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
       : {}),
