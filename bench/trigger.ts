@@ -22,6 +22,7 @@ import { listKeys, localS3Client } from '../local/s3-fixtures';
 import { outputKey, resultKey } from '../functions/detect-faces/uploads/keys';
 import { unquoteETag, VERSION_METADATA } from '../functions/detect-faces/uploads/versions';
 import { startLocalStack } from '../local/local-stack';
+import { loadConfig } from '../stack/config';
 import type { BatchReport } from '../local/event-source-mapping';
 import { median } from '../layer/rules/checks';
 
@@ -197,9 +198,10 @@ async function main(): Promise<void> {
   });
   const count = Number(values.count ?? positionals[0] ?? 500);
   const faults = Number(values.faults ?? 0);
-  if (!(count > 0) || !(faults >= 0 && faults <= 1)) throw new Error('usage: npm run bench:trigger -- [--count N] [--overwrites N] [--deletes N] [--faults 0..1]');
-  // More function processes than CPUs, as Lambda would run them: a process waiting out a fault leaves its CPU to another.
-  const o = { count, overwrites: Number(values.overwrites ?? Math.round(count / 10)), deletes: Number(values.deletes ?? Math.round(count / 20)), concurrency: Number(values.concurrency ?? 2 * os.availableParallelism()) };
+  if (!(count > 0) || !(faults >= 0 && faults <= 1)) throw new Error('usage: npm run bench:trigger -- [--count N] [--overwrites N] [--deletes N] [--faults 0..1] [--concurrency N]');
+  // As many function processes as the deployment runs invocations at once (uploadMaxConcurrency,
+  // default 10), whatever this machine's CPUs: a process waiting out a fault leaves its CPU to another.
+  const o = { count, overwrites: Number(values.overwrites ?? Math.round(count / 10)), deletes: Number(values.deletes ?? Math.round(count / 20)), concurrency: Number(values.concurrency ?? loadConfig({}, process.env).uploadMaxConcurrency) };
   const photos: Photo[] = readLabels().map((l) => ({ file: l.file, bytes: fs.readFileSync(path.join(FACES_DIR, l.file)), faces: l.boxes.length }));
   console.log(`bench:trigger, ${count} uploads (copies of ${photos.length} labelled photos), ${o.overwrites} overwrites, ${o.deletes} deletes; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), load average ${os.loadavg()[0].toFixed(1)}, ${new Date().toISOString()}`);
   const runs: RunFigures[] = [];
