@@ -1,13 +1,14 @@
 /**
- * `npm run bench:trigger [-- --count 500 --overwrites 50 --deletes 25 --faults 0.2]`: the upload
- * trigger under load, on the local stack (s3rver with S3's conditional requests, the real bundle
- * and layer, the local queue and event source mapping). N photos (copies of the labelled ones) go
+ * `npm run bench:trigger [-- --count 500 --overwrites 50 --deletes 25 --faults 0.2 --concurrency N]`:
+ * the upload trigger under load, on the local stack (s3rver with S3's conditional requests, the real
+ * bundle and layer, the local queue and event source mapping, N warm function processes: by default
+ * the deployment's uploadMaxConcurrency). N photos (copies of the labelled ones) go
  * under inputs/bench/; while the queue is busy, some are overwritten with another photo and some
  * deleted. Once the queue drains, everything is checked from S3 alone:
  *   every remaining key has exactly one record and one output, both of its current ETag, with the
  *   labelled face count; deleted keys have neither; nothing else is under outputs/ or results/;
  * plus the dead letters (how many, with reasons), the throughput, and the function processes' RSS
- * (first batch after warm-up vs the last). With --faults, the same run without faults goes first
+ * (after warm-up vs after their last batch). With --faults, the same run without faults goes first
  * and both are printed side by side (throughput with faults / without). Exits 1 when a check fails;
  * asserts nothing about time.
  */
@@ -73,6 +74,8 @@ async function run(photos: readonly Photo[], o: RunOptions): Promise<RunFigures>
       }));
     };
 
+    // Warm containers, as in a deployment that has been running: no process start or init in the figures.
+    await Promise.all(stack.uploads.runtimes.map((r) => r.warm()));
     const t0 = performance.now();
     await pool(keys, (key) => put(key, photos[keys.indexOf(key) % photos.length]));
     const uploaded = performance.now();
@@ -177,11 +180,14 @@ async function run(photos: readonly Photo[], o: RunOptions): Promise<RunFigures>
     lines.push(`dead letters: ${letters.length}${letters.length ? ` (${[...reasons].map(([k, n]) => `${n} ${k}`).join('; ')})` : ''}`);
     lines.push(`from S3: ${outputs.size} outputs, ${results.size} records for ${expectedResults.size} remaining keys (${deleted.length} deleted); faces ${faces} (labelled ${labelled}); problems ${problems.length}`);
     for (const p of problems.slice(0, 20)) lines.push(`  ${p}`);
-    for (const [i, xs] of [...rss.entries()].sort((a, b) => a[0] - b[0])) {
-      // Warm-up: the first fifth of the process's batches (at least 3).
-      const warm = xs[Math.min(xs.length - 1, Math.max(3, Math.floor(xs.length / 5)))];
-      const last = xs[xs.length - 1];
-      lines.push(`function process ${i}: RSS after batch 1 ${xs[0]} MB, after warm-up ${warm} MB, last (${xs.length}) ${last} MB (${(((last - warm) / warm) * 100).toFixed(1)}%), max ${Math.max(...xs)} MB`);
+    // Per process: RSS after its first batch, after warm-up (the first fifth of its batches, at least 3) and after its last.
+    const perProcess = [...rss.values()].map((xs) => ({ first: xs[0], warm: xs[Math.min(xs.length - 1, Math.max(3, Math.floor(xs.length / 5)))], last: xs[xs.length - 1], batches: xs.length }));
+    if (perProcess.length) {
+      const growth = perProcess.map((p) => (p.last - p.warm) / p.warm);
+      const pctText = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+      lines.push(
+        `function processes' RSS (medians of ${perProcess.length}, ${median(perProcess.map((p) => p.batches))} batches each): after batch 1 ${median(perProcess.map((p) => p.first))} MB, after warm-up ${median(perProcess.map((p) => p.warm))} MB, at the end ${median(perProcess.map((p) => p.last))} MB; growth after warm-up median ${pctText(median(growth))}, largest ${pctText(Math.max(...growth))}`,
+      );
     }
     return { label: o.faults ? `faults ${o.faults}` : 'fault-free', drainS, photosPerS, lines, ok: problems.length === 0 };
   } finally {

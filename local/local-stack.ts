@@ -100,6 +100,15 @@ function localS3Environment(endpoint: string): Record<string, string> {
   return { ...toEnvironment(S3_CLIENT_ENV, { s3Endpoint: endpoint, s3AttemptTimeoutMs: LOCAL_S3_ATTEMPT_TIMEOUT_MS }), AWS_ACCESS_KEY_ID: S3RVER_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_KEY.secretAccessKey };
 }
 
+/**
+ * OpenCV threads for each of `processes` function processes on `cpus` CPUs: its share, at least one.
+ * Lambda gives each invocation CPUs of its own; here they share the machine's, and more threads than
+ * cores per process only spin and switch.
+ */
+export function threadsPerProcess(cpus: number, processes: number): number {
+  return Math.max(1, Math.floor(cpus / processes));
+}
+
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const config = loadConfig({}, process.env);
   const bucket = config.bucketName ?? LOCAL_BUCKET;
@@ -159,7 +168,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     },
   });
   const concurrency = uploadOptions.concurrency ?? Math.min(config.uploadMaxConcurrency, Math.max(2, os.availableParallelism()));
-  const runtimes = Array.from({ length: concurrency }, () => new FunctionRuntime(detect.options));
+  const uploadEnvironment = { ...toEnvironment(DETECT_ENV, { threads: threadsPerProcess(os.availableParallelism(), concurrency) }), ...detect.options.environment };
+  const runtimes = Array.from({ length: concurrency }, () => new FunctionRuntime({ ...detect.options, environment: uploadEnvironment }));
   const queueArn = `arn:aws:sqs:${config.region}:000000000000:${queueName}`;
   const mapping = new LocalEventSourceMapping({ queue, queueArn, region: config.region, runtimes, batchSize: config.uploadBatchSize, onBatch: uploadOptions.onBatch, onError: uploadOptions.onError });
   if (uploadOptions.testEvent) queue.send(s3TestEvent(bucket));

@@ -45,6 +45,17 @@ test('context: request id, remaining time from the configured timeout, Lambda va
   expect(((await runtime.invoke({})).result as { calls: number }).calls).toBe(2);
 });
 
+test('warm: the process and its init run before the first invocation, which then finds them ready', async () => {
+  expect(runtime.pid).toBeUndefined();
+  await runtime.warm();
+  const pid = runtime.pid;
+  expect(pid).toEqual(expect.any(Number));
+  expect(((await runtime.invoke({})).result as { calls: number }).calls).toBe(1);
+  await runtime.warm();
+  expect(runtime.pid).toBe(pid);
+  expect(((await runtime.invoke({})).result as { calls: number }).calls).toBe(2);
+});
+
 test('a thrown error comes back as errorType/errorMessage', async () => {
   const r = await runtime.invoke({ fail: true });
   expect(r).toMatchObject({ ok: false, error: { errorType: 'CustomError', errorMessage: 'it broke' } });
@@ -76,6 +87,8 @@ test('a function that fails at init reports it on every invocation, and recovers
   fs.writeFileSync(broken, 'const e = new Error("BUCKET_NAME is required"); e.name = "ConfigurationError"; throw e;\n');
   const rt = new FunctionRuntime({ name: 'broken', bundle: broken, timeoutSeconds: 2, environment: {} });
   try {
+    // Warming does not throw: the init's failure is the next invocation's to report.
+    await expect(rt.warm()).resolves.toBeUndefined();
     for (let i = 0; i < 2; i++) {
       const r = await rt.invoke({});
       expect(r).toMatchObject({ ok: false, error: { errorType: 'ConfigurationError', errorMessage: 'BUCKET_NAME is required' } });

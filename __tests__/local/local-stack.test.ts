@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { closeLocalStack, type LocalStackParts } from '../../local/local-stack';
+import { closeLocalStack, threadsPerProcess, type LocalStackParts } from '../../local/local-stack';
 import { closeInStages } from '../../local/close';
 import { tempDir } from '../helpers/temp';
 
@@ -64,4 +64,11 @@ test('closeInStages: a close that throws synchronously counts as failed, and the
   await expect(closing).rejects.toThrow('closing two parts, 1 part(s) failed (the others are closed): a: a is broken');
   expect(closed).toEqual(['b']);
   await expect(closeInStages('nothing', [[], [['c', async () => undefined]]])).resolves.toBeUndefined();
+});
+
+test('each upload process gets its share of the CPUs as OpenCV threads, at least one', () => {
+  expect(threadsPerProcess(2, 10)).toBe(1);
+  expect(threadsPerProcess(8, 2)).toBe(4);
+  expect(threadsPerProcess(8, 3)).toBe(2);
+  expect(threadsPerProcess(1, 1)).toBe(1);
 });
