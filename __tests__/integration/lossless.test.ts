@@ -15,7 +15,7 @@ import { createDetector } from '../../functions/detect-faces/detect/detectors';
 import type { Mat } from '../../functions/detect-faces/opencv';
 import { createOpenCvCodec, decodeImage, encodeJpeg, redactFaces } from '../../functions/detect-faces/output/image';
 import { jpegFrame, parseJpeg, segment, writeJpeg } from '../../functions/detect-faces/output/jpeg-segments';
-import { createLosslessEditor, LosslessRefused, markFootprints, type LosslessEditor } from '../../functions/detect-faces/output/lossless';
+import { createLosslessEditor, LosslessRefused, markFootprints, pixelCells, type LosslessEditor } from '../../functions/detect-faces/output/lossless';
 import { jpegIcc, jpegOrientation, orientationExif, withOnlyKeptMetadata } from '../../functions/detect-faces/output/metadata';
 import { storedRect } from '../../functions/detect-faces/output/orientation';
 import { paddedRegion, type Region } from '../../functions/detect-faces/output/redact-plan';
@@ -177,6 +177,49 @@ describe('lossless outside the marks, each layout, mark and shape', () => {
         }
       }
     });
+  });
+});
+
+describe('pixelate on the coefficient path: one colour per cell of the MCU-aligned grid (pixelCells), in each layout', () => {
+  const photo = decodeImage(cv, file('2008_001322.jpg'));
+  const faces = detector.detect(photo).boxes;
+  test.each(variants(photo))('$name', (variant) => {
+    const after = bgr(decoded(lossless(variant.jpeg, faces, 'pixelate', 'rect')));
+    const { cols: width, rows: height } = photo;
+    const mcu = { width: 8 * variant.luma[0], height: 8 * variant.luma[1] };
+    let cellsSeen = 0;
+    let worst = 0;
+    const regions = faces.map((f) => paddedRegion(f, REDACTION_DEFAULTS.padding, width, height)!);
+    // Pixels another face's pixelation reaches (its region grown to whole MCUs) are that face's cells.
+    const other = (k: number, x: number, y: number) =>
+      regions.some((o, j) => j !== k && x >= Math.floor(o.x / mcu.width) * mcu.width && x < Math.ceil((o.x + o.width) / mcu.width) * mcu.width && y >= Math.floor(o.y / mcu.height) * mcu.height && y < Math.ceil((o.y + o.height) / mcu.height) * mcu.height);
+    for (const [k, r] of regions.entries()) {
+      const cell = pixelCells(r, mcu, { width, height });
+      expect([cell.width % mcu.width, cell.height % mcu.height]).toEqual([0, 0]);
+      const gx = Math.floor(r.x / mcu.width) * mcu.width;
+      const gy = Math.floor(r.y / mcu.height) * mcu.height;
+      // The MCUs wholly inside the region are the cells' own colours: 2 px from a cell's border and from
+      // the MCUs on the region's edge (the decoder's smooth chroma upsampling blends those in), every
+      // pixel is its cell's colour.
+      const x0 = Math.ceil(r.x / mcu.width) * mcu.width + 2;
+      const y0 = Math.ceil(r.y / mcu.height) * mcu.height + 2;
+      const x1 = Math.floor((r.x + r.width) / mcu.width) * mcu.width - 2;
+      const y1 = Math.floor((r.y + r.height) / mcu.height) * mcu.height - 2;
+      const colours = new Map<number, number[]>();
+      for (let y = y0; y < y1; y++)
+        for (let x = x0; x < x1; x++) {
+          const [cx, cy] = [(x - gx) % cell.width, (y - gy) % cell.height];
+          if (cx < 2 || cy < 2 || cx >= cell.width - 2 || cy >= cell.height - 2 || other(k, x, y)) continue;
+          const key = Math.floor((y - gy) / cell.height) * 1000 + Math.floor((x - gx) / cell.width);
+          const at = (y * width + x) * 3;
+          const seen = colours.get(key);
+          if (!seen) colours.set(key, [...after.subarray(at, at + 3)]);
+          else for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(after[at + c] - seen[c]));
+        }
+      cellsSeen += colours.size;
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(cellsSeen).toBeGreaterThanOrEqual(2 * faces.length);
   });
 });
 
@@ -379,6 +422,9 @@ const EDIT_BODY = `
   for (let y = 0; y < 47; y++) for (let x = 0; x < 61; x++) disc[y * 61 + x] = (x - 30) ** 2 + (y - 23) ** 2 < 500 ? 255 : 0;
   addon.fill(handle, Math.floor(width / 2), 3, 61, 47, disc, 10, 200, 30);
   addon.fill(handle, 1, Math.floor(height / 2), 23, 19, null, 250, 5, 90);
+  addon.pixelate(handle, Math.floor(width / 4), Math.floor(height / 2), 61, 47, disc, 16, 32);
+  addon.blur(handle, width - 61, Math.floor(height / 3), 61, 47, disc, 9.5);
+  addon.blur(handle, 3, height - 50, 40, 48, null, 30);
   const out = addon.save(handle);
   addon.close(handle);
   return out;`;
@@ -485,6 +531,24 @@ describe('mutated JPEGs through the coefficient path: refusals or outputs, never
     expect(() => addon.fill(handle, 10, 10, 20, 20, 'mask' as unknown as Buffer, 0, 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(addon.fill(handle, 10, 10, 20, 20, Buffer.alloc(400), 0, 0, 0)).toBe(0); // an empty mask: no block rewritten
     expect(addon.fill(handle, 10, 10, 0, 0, null, 0, 0, 0)).toBe(0);
+    addon.close(handle);
+  });
+
+  test('pixelate() takes cells of whole MCUs, blur() a sigma of 0 or more; both a rectangle inside the image and its mask', () => {
+    const handle = addon.open(file('2008_001322.jpg')); // 500x375, 4:4:4: MCUs of 8x8, 3 blocks each
+    const { mcuWidth, mcuHeight } = addon.info(handle);
+    expect([mcuWidth, mcuHeight]).toEqual([8, 8]);
+    expect(() => addon.pixelate(handle, 10, 10, 20, 20, null, mcuWidth + 4, mcuHeight)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => addon.pixelate(handle, 10, 10, 20, 20, null, 0, mcuHeight)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => addon.pixelate(handle, 10, 10, 20, 20, null, 'x' as unknown as number, 16)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => addon.pixelate(handle, 490, 10, 20, 20, null, 16, 16)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => addon.blur(handle, 10, 10, 20, 20, null, -1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => addon.blur(handle, 10, 10, 20, 20, null, Number.NaN)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => addon.blur(handle, 10, 10, 20, 20, Buffer.alloc(10), 5)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => (addon.blur as (...a: unknown[]) => number)(handle, 10, 10, 20, 20)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(addon.pixelate(handle, 10, 10, 20, 20, Buffer.alloc(400), 16, 16)).toBe(0); // an empty mask: no block rewritten
+    // A rectangle of 20x20 at (10, 10) touches 3 x 3 MCUs, every block of them.
+    expect(addon.blur(handle, 10, 10, 20, 20, null, 5)).toBe(27);
     addon.close(handle);
   });
 

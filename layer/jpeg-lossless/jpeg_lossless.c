@@ -15,11 +15,19 @@
  *                             returned; only blocks whose pixels differ from what it returned
  *                             are recomputed (forward DCT, quantized with the file's own tables)
  *   fill(handle, x, y, w, h, mask, b, g, r) -> blocks rewritten: the rectangle's pixels where
- *                             `mask` (w x h bytes, nonzero: fill; null: every pixel; the rectangle
- *                             inside the image) take one BGR colour. Only the blocks on the mask's
+ *                             `mask` (w x h bytes, nonzero: paint; null: every pixel; the rectangle
+ *                             inside the image) take one BGR colour
+ *   pixelate(handle, x, y, w, h, mask, cellWidth, cellHeight) -> blocks rewritten: the same pixels
+ *                             take their cell's mean, cells of whole MCUs from the corner of the
+ *                             rectangle grown to whole MCUs, each cell's mean from its blocks' DCs
+ *   blur(handle, x, y, w, h, mask, sigma) -> blocks rewritten: the same pixels take the rectangle's
+ *                             block means (the grown rectangle's) blurred by about a Gaussian of
+ *                             sigma pixels (three box passes), linear between block centres
+ *                             These three paint (paint_region): only the blocks on the mask's
  *                             edge are decoded and recomputed, in the file's own samples (no trip
- *                             through 8-bit BGR); a block it covers wholly gets the colour's DC (AC
- *                             zero) straight into its coefficients; one it misses is not read
+ *                             through 8-bit BGR); a block it covers wholly gets its coefficients
+ *                             straight from the paint (a constant's DC; the blur's mean and slope);
+ *                             one it misses is not read
  *   save(handle)           -> Buffer: the JPEG, every other block's coefficients unchanged;
  *                             progressive stays progressive, the restart interval is kept; a
  *                             baseline file keeps its own Huffman tables when they code every
@@ -103,6 +111,8 @@ static void install_errors(ErrorManager *err) {
  * below need no hand-derived scale) and the 2-D transforms fold into a 64-entry table.
  */
 static double inverse_scale[64], forward_scale[64]; /* [v * 8 + u] */
+/* Coefficient u (and v) of a block whose samples are x - 3.5 along its rows (y - 3.5 down its columns). */
+static double ramp_coef[8];
 
 /* 8 samples -> 8 coefficients, coefficient u scaled by forward factor u. */
 static void fdct_line(const double *d, int st, double *o, int ost) {
@@ -176,6 +186,13 @@ static void init_basis(void) {
     unit[0] = 1;
     fdct_line(unit, 1, line, 1);
     forward[u] = line[u] / T[0][u];
+  }
+  /* A unit ramp along the rows, constant down the columns: column sum of T[.][0] times the row's coefficient u. */
+  double column = 0;
+  for (int y = 0; y < 8; y++) column += T[y][0];
+  for (int u = 0; u < 8; u++) {
+    ramp_coef[u] = 0;
+    for (int x = 0; x < 8; x++) ramp_coef[u] += column * T[x][u] * (x - 3.5);
   }
   for (int v = 0; v < 8; v++)
     for (int u = 0; u < 8; u++) {
@@ -385,17 +402,19 @@ static long encode_region(Handle *h, const Region *r, const unsigned char *befor
   return rewritten;
 }
 
-/* An MCU's row of mask, all filled and all not (init sets the first). */
+/* ---- Painting a rectangle under a mask: fill, pixelate, blur ---- */
+
+/* An MCU's row of mask, all painted and all not (init sets the first). */
 static unsigned char mask_full[8 * MAX_SAMP_FACTOR], mask_empty[8 * MAX_SAMP_FACTOR];
 
-/* Which part of the MCU at (px0, py0) the fill covers: 0 none, 2 every pixel (inside the image), 1 some. */
+/* Which part of the MCU at (px0, py0) the paint covers: 0 none, 2 every pixel (inside the image), 1 some. */
 static int mcu_coverage(const Handle *h, int px0, int py0, const Region *f, int fw, const unsigned char *mask) {
   int W = (int)h->src.image_width, H = (int)h->src.image_height;
   int px1 = px0 + h->mcu_w < W ? px0 + h->mcu_w : W, py1 = py0 + h->mcu_h < H ? py0 + h->mcu_h : H;
   int ix0 = px0 > f->x0 ? px0 : f->x0, iy0 = py0 > f->y0 ? py0 : f->y0;
   int ix1 = px1 < f->x1 ? px1 : f->x1, iy1 = py1 < f->y1 ? py1 : f->y1;
   if (ix1 <= ix0 || iy1 <= iy0) return 0;
-  int whole = ix0 == px0 && iy0 == py0 && ix1 == px1 && iy1 == py1; /* the fill rectangle holds the whole MCU */
+  int whole = ix0 == px0 && iy0 == py0 && ix1 == px1 && iy1 == py1; /* the rectangle holds the whole MCU */
   if (!mask) return whole ? 2 : 1;
   /* Rows of the mask compared whole (it is 0 or 255 but at its edge): all 255, all 0, or mixed. */
   size_t len = (size_t)(ix1 - ix0);
@@ -409,96 +428,241 @@ static int mcu_coverage(const Handle *h, int px0, int py0, const Region *f, int 
   return !in ? 0 : out ? 1 : 2;
 }
 
-/* Every block of the MCU at (px0, py0) set to the colour (per component, the sample encode_region
- * would average from its pixels); how many blocks. */
-static long fill_mcu(Handle *h, int px0, int py0, const int bgr[3]) {
+/* Per component, one value per block of a region (`at` says which blocks; its `s` is unused). */
+typedef struct {
+  Plane at;
+  double *v; /* at.bw x at.bh */
+} BlockGrid;
+
+/*
+ * What a mark paints, per component, in the file's own samples:
+ *   PAINT_FLAT   one value (a fill's colour)
+ *   PAINT_CELLS  one value per cell of a grid aligned to the MCUs (a pixelation): the cell's mean, from its blocks' DCs
+ *   PAINT_FIELD  a smooth field (a blur): the region's block means blurred, linear between block centres
+ */
+enum { PAINT_FLAT, PAINT_CELLS, PAINT_FIELD };
+typedef struct {
+  int kind;
+  double flat[3];
+  int gx0, gy0, cw, ch, ncx, ncy; /* CELLS: the grid's corner and cell size (pixels, MCU multiples), cells across and down */
+  double *cells;                  /* CELLS: ncx x ncy x 3 */
+  BlockGrid field[3];             /* FIELD */
+} Paint;
+
+static void paint_free(Paint *p) {
+  if (!p) return;
+  free(p->cells);
+  for (int c = 0; c < 3; c++) free(p->field[c].v);
+  free(p);
+}
+
+/* Sample c of a BGR colour, as encode_region computes it from equal pixels. */
+static double colour_sample(int c, int n, const int bgr[3]) {
+  double weight[3], offset;
+  component_weights(c, n, weight, &offset);
+  return weight[0] * bgr[0] + weight[1] * bgr[1] + weight[2] * bgr[2] + offset;
+}
+
+/* The mean sample of a block, from its DC alone. */
+static double block_mean(const JCOEF *block, const UINT16 *q) {
+  return block[0] * q[0] / 8.0 + 128.0;
+}
+
+/* Pixelation cells from the corner of the MCU-aligned region `r`: each cell's mean per component, from the DCs of its blocks in `r`. */
+static int cells_setup(Handle *h, const Region *r, int cw, int ch, Paint *p) {
   int n = h->src.num_components;
-  long blocks = 0;
+  p->kind = PAINT_CELLS;
+  p->gx0 = r->x0;
+  p->gy0 = r->y0;
+  p->cw = cw;
+  p->ch = ch;
+  p->ncx = (r->x1 - r->x0 + cw - 1) / cw;
+  p->ncy = (r->y1 - r->y0 + ch - 1) / ch;
+  size_t cells = (size_t)p->ncx * p->ncy;
+  p->cells = calloc(cells * 3 + 1, sizeof(double));
+  long *count = calloc(cells * 3 + 1, sizeof(long));
+  if (!p->cells || !count) {
+    free(count);
+    return 0;
+  }
   for (int c = 0; c < n; c++) {
-    jpeg_component_info *comp = &h->src.comp_info[c];
-    int hs = h->src.max_h_samp_factor / comp->h_samp_factor, vs = h->src.max_v_samp_factor / comp->v_samp_factor;
-    if (n == 1) hs = vs = 1;
-    double weight[3], offset, scale = 1.0 / (hs * vs);
-    component_weights(c, n, weight, &offset);
-    /* As encode_region computes a sample: the sum over hs x vs equal pixels, scaled. */
-    double sample = (weight[0] * bgr[0] * hs * vs + weight[1] * bgr[1] * hs * vs + weight[2] * bgr[2] * hs * vs) * scale + offset;
-    int bx0 = px0 / (8 * hs), by0 = py0 / (8 * vs);
-    int bx1 = bx0 + h->mcu_w / (8 * hs), by1 = by0 + h->mcu_h / (8 * vs);
-    if (bx1 > (int)comp->width_in_blocks) bx1 = (int)comp->width_in_blocks;
-    if (by1 > (int)comp->height_in_blocks) by1 = (int)comp->height_in_blocks;
+    Plane g;
+    plane_geometry(h, c, r, &g);
     const UINT16 *q = h->quant[c].q;
-    for (int by = by0; by < by1; by++) {
-      JBLOCKARRAY row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)by, 1, TRUE);
-      for (int bx = bx0; bx < bx1; bx++, blocks++) constant_block(sample, q, row[0][bx]);
+    for (int by = 0; by < g.bh; by++) {
+      JBLOCKARRAY row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)(g.by0 + by), 1, FALSE);
+      size_t j = (size_t)((g.by0 + by) * 8 * g.vs - r->y0) / ch;
+      for (int bx = 0; bx < g.bw; bx++) {
+        size_t k = (j * p->ncx + (size_t)((g.bx0 + bx) * 8 * g.hs - r->x0) / cw) * 3 + c;
+        p->cells[k] += block_mean(row[0][g.bx0 + bx], q);
+        count[k]++;
+      }
     }
   }
-  return blocks;
+  for (size_t k = 0; k < cells * 3; k++)
+    if (count[k]) p->cells[k] /= count[k];
+  free(count);
+  return 1;
+}
+
+/* Three passes of a box of radius `radius` along n values `stride` apart, the ends replicated: about a Gaussian of variance radius x (radius + 1). */
+static void box_passes(double *v, int n, int stride, int radius, double *tmp) {
+  if (radius < 1 || n < 2) return;
+  double *sum = tmp; /* n + 2 radius + 1 prefix sums */
+  for (int pass = 0; pass < 3; pass++) {
+    sum[0] = 0;
+    for (int i = -radius; i < n + radius; i++) {
+      int at = i < 0 ? 0 : i >= n ? n - 1 : i;
+      sum[i + radius + 1] = sum[i + radius] + v[(size_t)at * stride];
+    }
+    for (int i = 0; i < n; i++) v[(size_t)i * stride] = (sum[i + 2 * radius + 1] - sum[i]) / (2 * radius + 1);
+  }
+}
+
+/* The box radius whose three passes give about a Gaussian of `sigma` (variance r(r + 1)). */
+static int box_radius(double sigma) {
+  return (int)floor((-1.0 + sqrt(1.0 + 4.0 * sigma * sigma)) / 2.0 + 0.5);
+}
+
+/* The blur's field over the MCU-aligned region `r`: per component, its blocks' means blurred by a Gaussian of `sigma` pixels. */
+static int field_setup(Handle *h, const Region *r, double sigma, Paint *p) {
+  int n = h->src.num_components;
+  p->kind = PAINT_FIELD;
+  for (int c = 0; c < n; c++) {
+    BlockGrid *g = &p->field[c];
+    plane_geometry(h, c, r, &g->at);
+    int bw = g->at.bw, bh = g->at.bh, longer = bw > bh ? bw : bh;
+    g->v = malloc(sizeof(double) * ((size_t)bw * bh + 1));
+    if (!g->v) return 0;
+    const UINT16 *q = h->quant[c].q;
+    for (int by = 0; by < bh; by++) {
+      JBLOCKARRAY row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)(g->at.by0 + by), 1, FALSE);
+      for (int bx = 0; bx < bw; bx++) g->v[(size_t)by * bw + bx] = block_mean(row[0][g->at.bx0 + bx], q);
+    }
+    /* Sigma in this component's blocks (8 samples of hs x vs pixels each); past a few grid sides
+     * the passes only average the replicated ends further. */
+    int rx = box_radius(sigma / (8.0 * g->at.hs)), ry = box_radius(sigma / (8.0 * g->at.vs));
+    if (rx > 4 * longer) rx = 4 * longer;
+    if (ry > 4 * longer) ry = 4 * longer;
+    double *tmp = malloc(sizeof(double) * ((size_t)longer + 2 * (size_t)(rx > ry ? rx : ry) + 2));
+    if (!tmp) return 0;
+    for (int by = 0; by < bh; by++) box_passes(g->v + (size_t)by * bw, bw, 1, rx, tmp);
+    for (int bx = 0; bx < bw; bx++) box_passes(g->v + bx, bh, bw, ry, tmp);
+    free(tmp);
+  }
+  return 1;
+}
+
+/* The field at sample (sx, sy) of its component (absolute sample coordinates): bilinear between block centres, flat past the outer ones. */
+static double field_at(const BlockGrid *g, double sx, double sy) {
+  int bw = g->at.bw, bh = g->at.bh;
+  double u = (sx - 3.5) / 8.0 - g->at.bx0, v = (sy - 3.5) / 8.0 - g->at.by0;
+  u = u < 0 ? 0 : u > bw - 1 ? bw - 1 : u;
+  v = v < 0 ? 0 : v > bh - 1 ? bh - 1 : v;
+  int i = (int)u, j = (int)v;
+  if (i > bw - 2) i = bw > 1 ? bw - 2 : 0;
+  if (j > bh - 2) j = bh > 1 ? bh - 2 : 0;
+  double fu = bw > 1 ? u - i : 0, fv = bh > 1 ? v - j : 0;
+  const double *a = g->v + (size_t)j * bw + i;
+  double top = bw > 1 ? a[0] + fu * (a[1] - a[0]) : a[0];
+  if (bh == 1) return top;
+  const double *b = a + bw;
+  double bottom = bw > 1 ? b[0] + fu * (b[1] - b[0]) : b[0];
+  return top + fv * (bottom - top);
+}
+
+/* A block of the field wholly painted: its mean (DC) and its slope across and down (the odd AC of the first row and column) from the neighbouring block means. */
+static void ramp_block(const BlockGrid *g, int bx, int by, const UINT16 *q, JCOEF *out) {
+  int bw = g->at.bw, bh = g->at.bh, i = bx - g->at.bx0, j = by - g->at.by0;
+  const double *v = g->v;
+  int l = i > 0 ? i - 1 : i, r = i < bw - 1 ? i + 1 : i, t = j > 0 ? j - 1 : j, b = j < bh - 1 ? j + 1 : j;
+  double gx = r > l ? (v[(size_t)j * bw + r] - v[(size_t)j * bw + l]) / (8.0 * (r - l)) : 0;
+  double gy = b > t ? (v[(size_t)b * bw + i] - v[(size_t)t * bw + i]) / (8.0 * (b - t)) : 0;
+  memset(out, 0, 64 * sizeof(JCOEF));
+  out[0] = quantize(8.0 * (v[(size_t)j * bw + i] - 128.0) / q[0]);
+  for (int k = 1; k < 8; k += 2) {
+    out[k] = quantize(ramp_coef[k] * gx / q[k]);
+    out[k * 8] = quantize(ramp_coef[k] * gy / q[k * 8]);
+  }
 }
 
 /*
- * The blocks of an MCU on the mask's edge, component by component in the file's own samples: each
- * sample becomes the blend of the fill's sample and its own decoded value, by the share of its
- * hs x vs pixels (the image's edge pixels replicated past it) the fill covers, which is what
- * averaging those pixels after a fill gives (the colour conversion is linear). A block none of
- * whose pixels is covered is left as it was; one wholly covered is set constant. Unlike a read +
- * write, nothing goes through 8-bit BGR, so the samples the fill leaves keep their exact values.
+ * Paints the MCU at (px0, py0), which the paint covers wholly (cover 2) or in part (1), block by
+ * block in the file's own samples. A block wholly covered is set from the paint straight into its
+ * coefficients (a constant's DC, or the field's ramp). A block on the mask's edge is decoded, each
+ * sample blended with the paint's by the share of its hs x vs pixels (the image's edge pixels
+ * replicated past it) the mask covers, which is what averaging those pixels after painting them
+ * gives (the colour conversion is linear), then forward DCT and quantized; nothing goes through
+ * 8-bit BGR, so the samples the paint leaves keep their exact values. A block the mask misses is
+ * not touched. How many blocks were rewritten.
  */
-static long blend_mcu(Handle *h, int px0, int py0, const Region *f, int fw, const unsigned char *mask, const int bgr[3]) {
+static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, int fw, const unsigned char *mask, const Paint *paint) {
   int n = h->src.num_components, W = (int)h->src.image_width, H = (int)h->src.image_height;
   long blocks = 0;
   double samples[64];
   int covered[64];
-  /* Which pixels of the MCU the fill covers (0 or 1), past the image's edge as the edge pixel. */
+  /* Which pixels of the MCU the mask covers (0 or 1), past the image's edge as the edge pixel. */
   unsigned char cov[8 * MAX_SAMP_FACTOR][8 * MAX_SAMP_FACTOR];
-  int column[8 * MAX_SAMP_FACTOR]; /* the mask's column of each pixel column, -1 outside the fill */
-  for (int x = 0; x < h->mcu_w; x++) {
-    int ix = px0 + x < W ? px0 + x : W - 1;
-    column[x] = ix >= f->x0 && ix < f->x1 ? ix - f->x0 : -1;
-  }
-  for (int y = 0; y < h->mcu_h; y++) {
-    int iy = py0 + y < H ? py0 + y : H - 1;
-    if (iy < f->y0 || iy >= f->y1) {
-      memset(cov[y], 0, (size_t)h->mcu_w);
-      continue;
+  if (cover == 1) {
+    int column[8 * MAX_SAMP_FACTOR]; /* the mask's column of each pixel column, -1 outside the rectangle */
+    for (int x = 0; x < h->mcu_w; x++) {
+      int ix = px0 + x < W ? px0 + x : W - 1;
+      column[x] = ix >= f->x0 && ix < f->x1 ? ix - f->x0 : -1;
     }
-    const unsigned char *line = mask ? mask + (size_t)(iy - f->y0) * fw : NULL;
-    for (int x = 0; x < h->mcu_w; x++) cov[y][x] = column[x] >= 0 && (!line || line[column[x]]);
+    for (int y = 0; y < h->mcu_h; y++) {
+      int iy = py0 + y < H ? py0 + y : H - 1;
+      if (iy < f->y0 || iy >= f->y1) {
+        memset(cov[y], 0, (size_t)h->mcu_w);
+        continue;
+      }
+      const unsigned char *line = mask ? mask + (size_t)(iy - f->y0) * fw : NULL;
+      for (int x = 0; x < h->mcu_w; x++) cov[y][x] = column[x] >= 0 && (!line || line[column[x]]);
+    }
   }
+  const double *value = paint->kind == PAINT_FLAT ? paint->flat
+                        : paint->kind == PAINT_CELLS ? paint->cells + ((size_t)((py0 - paint->gy0) / paint->ch) * paint->ncx + (size_t)((px0 - paint->gx0) / paint->cw)) * 3
+                                                     : NULL;
+  Region m = {px0, py0, px0 + h->mcu_w, py0 + h->mcu_h};
   for (int c = 0; c < n; c++) {
-    jpeg_component_info *comp = &h->src.comp_info[c];
-    int hs = n == 1 ? 1 : h->src.max_h_samp_factor / comp->h_samp_factor, vs = n == 1 ? 1 : h->src.max_v_samp_factor / comp->v_samp_factor;
-    int share = hs * vs;
+    Plane p;
+    plane_geometry(h, c, &m, &p);
+    int share = p.hs * p.vs;
     double per_pixel = 1.0 / share;
-    double weight[3], offset;
-    component_weights(c, n, weight, &offset);
-    double fill = (weight[0] * bgr[0] * share + weight[1] * bgr[1] * share + weight[2] * bgr[2] * share) / share + offset;
-    int bx0 = px0 / (8 * hs), by0 = py0 / (8 * vs);
-    int bx1 = bx0 + h->mcu_w / (8 * hs), by1 = by0 + h->mcu_h / (8 * vs);
-    if (bx1 > (int)comp->width_in_blocks) bx1 = (int)comp->width_in_blocks;
-    if (by1 > (int)comp->height_in_blocks) by1 = (int)comp->height_in_blocks;
     const Quant *q = &h->quant[c];
-    for (int by = by0; by < by1; by++) {
+    JCOEF dc = value ? quantize(8.0 * (value[c] - 128.0) / q->q[0]) : 0;
+    for (int by = p.by0; by < p.by0 + p.bh; by++) {
       JBLOCKARRAY row = NULL;
-      for (int bx = bx0; bx < bx1; bx++) {
-        int any = 0, all = 1;
-        int oy = (by - by0) * 8 * vs, ox = (bx - bx0) * 8 * hs; /* the block's first pixel in the MCU */
-        for (int sy = 0; sy < 8; sy++)
-          for (int sx = 0; sx < 8; sx++) {
-            int count = 0;
-            for (int dy = 0; dy < vs; dy++)
-              for (int dx = 0; dx < hs; dx++) count += cov[oy + sy * vs + dy][ox + sx * hs + dx];
-            covered[sy * 8 + sx] = count;
-            any |= count;
-            all &= count == share;
-          }
+      for (int bx = p.bx0; bx < p.bx0 + p.bw; bx++) {
+        int any = 1, all = 1;
+        if (cover == 1) {
+          any = 0;
+          int oy = (by - p.by0) * 8 * p.vs, ox = (bx - p.bx0) * 8 * p.hs; /* the block's first pixel in the MCU */
+          for (int sy = 0; sy < 8; sy++)
+            for (int sx = 0; sx < 8; sx++) {
+              int count = 0;
+              for (int dy = 0; dy < p.vs; dy++)
+                for (int dx = 0; dx < p.hs; dx++) count += cov[oy + sy * p.vs + dy][ox + sx * p.hs + dx];
+              covered[sy * 8 + sx] = count;
+              any |= count;
+              all &= count == share;
+            }
+        }
         if (!any) continue;
         if (!row) row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)by, 1, TRUE);
-        if (all) {
-          constant_block(fill, q->q, row[0][bx]);
+        JCOEF *block = row[0][bx];
+        if (all && value) {
+          memset(block, 0, 64 * sizeof(JCOEF));
+          block[0] = dc;
+        } else if (all) {
+          ramp_block(&paint->field[c], bx, by, q->q, block);
         } else {
-          idct(row[0][bx], q, samples);
-          for (int k = 0; k < 64; k++) samples[k] += covered[k] * per_pixel * (fill - samples[k]);
-          fdct(samples, q, row[0][bx]);
+          idct(block, q, samples);
+          for (int k = 0; k < 64; k++) {
+            if (!covered[k]) continue;
+            double target = value ? value[c] : field_at(&paint->field[c], bx * 8 + (k & 7), by * 8 + (k >> 3));
+            samples[k] += covered[k] * per_pixel * (target - samples[k]);
+          }
+          fdct(samples, q, block);
         }
         blocks++;
       }
@@ -508,19 +672,18 @@ static long blend_mcu(Handle *h, int px0, int py0, const Region *f, int fw, cons
 }
 
 /*
- * Fills the pixels of `f` (inside the image) where `mask` (f's width x height, nonzero: fill; NULL:
- * all) with one colour, MCU by MCU: one the fill misses is not read; one it covers wholly is set
- * constant (fill_mcu); one on its edge is blended (blend_mcu). How many blocks were rewritten.
+ * Paints the pixels of `f` (inside the image) where `mask` (f's width x height, nonzero: paint;
+ * NULL: all), MCU by MCU: one the mask misses is not read; one it covers wholly is set from the
+ * paint; one on its edge is blended (paint_mcu). How many blocks were rewritten.
  */
-static long fill_region(Handle *h, const Region *f, const unsigned char *mask, const int bgr[3]) {
+static long paint_region(Handle *h, const Region *f, const unsigned char *mask, const Paint *paint) {
   Region r = align(h, f->x0, f->y0, f->x1 - f->x0, f->y1 - f->y0);
   int fw = f->x1 - f->x0;
   long rewritten = 0;
   for (int py0 = r.y0; py0 < r.y1; py0 += h->mcu_h)
     for (int px0 = r.x0; px0 < r.x1; px0 += h->mcu_w) {
       int cover = mcu_coverage(h, px0, py0, f, fw, mask);
-      if (cover == 2) rewritten += fill_mcu(h, px0, py0, bgr);
-      else if (cover == 1) rewritten += blend_mcu(h, px0, py0, f, fw, mask, bgr);
+      if (cover) rewritten += paint_mcu(h, px0, py0, cover, f, fw, mask, paint);
     }
   return rewritten;
 }
@@ -669,11 +832,12 @@ static napi_value js_info(napi_env env, napi_callback_info info) {
   return obj;
 }
 
-static int int_args(napi_env env, napi_value *argv, int from, int count, int *out) {
+/* `count` integer arguments from argv[from]; 0 with a TypeError saying `message` otherwise. */
+static int int_args(napi_env env, napi_value *argv, int from, int count, int *out, const char *message) {
   for (int k = 0; k < count; k++) {
     double d;
     if (napi_get_value_double(env, argv[from + k], &d) != napi_ok || !isfinite(d) || d < -1e9 || d > 1e9) {
-      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "x, y, width and height must be numbers");
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
       return 0;
     }
     out[k] = (int)floor(d);
@@ -681,14 +845,48 @@ static int int_args(napi_env env, napi_value *argv, int from, int count, int *ou
   return 1;
 }
 
-static napi_value js_read(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5], obj, buffer;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 5) return throw_coded(env, "ERR_INVALID_ARG_TYPE", "read(handle, x, y, width, height)");
+/*
+ * What every edit takes first, `handle, x, y, width, height`, and `want` arguments in all (argv
+ * holds them); NULL with an exception pending when they are missing or wrong (`usage` names them).
+ */
+static Handle *edit_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *usage, int rect[4]) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return throw_coded(env, "ERR_JPEG_ADDON", "Node-API call failed"), NULL;
+  if (argc < want) return throw_coded(env, "ERR_INVALID_ARG_TYPE", usage), NULL;
   Handle *h = handle_arg(env, argv[0]);
+  if (!h || !int_args(env, argv, 1, 4, rect, "x, y, width and height must be numbers")) return NULL;
+  return h;
+}
+
+/*
+ * A Buffer argument of exactly `size` bytes, or (when `optional`) null or undefined, giving NULL;
+ * 0 with an exception pending otherwise (`name` and `holds` say what it must be).
+ */
+static int buffer_arg(napi_env env, napi_value v, size_t size, int optional, const char *name, const char *holds, void **data) {
+  char message[128];
+  napi_valuetype type;
+  *data = NULL;
+  if (napi_typeof(env, v, &type) != napi_ok) return throw_coded(env, "ERR_JPEG_ADDON", "Node-API call failed"), 0;
+  if (optional && (type == napi_null || type == napi_undefined)) return 1;
+  bool is_buffer = false;
+  size_t got;
+  if (napi_is_buffer(env, v, &is_buffer) != napi_ok || !is_buffer || napi_get_buffer_info(env, v, data, &got) != napi_ok) {
+    snprintf(message, sizeof message, "%s must be a Buffer%s", name, optional ? " or null" : "");
+    return throw_coded(env, "ERR_INVALID_ARG_TYPE", message), 0;
+  }
+  if (got != size) {
+    snprintf(message, sizeof message, "%s must hold %s", name, holds);
+    return throw_coded(env, "ERR_INVALID_ARG_VALUE", message), 0;
+  }
+  if (!*data) *data = mask_empty; /* an empty Buffer: a valid pointer, never read */
+  return 1;
+}
+
+static napi_value js_read(napi_env env, napi_callback_info info) {
+  napi_value argv[5], obj, buffer;
   int a[4];
-  if (!h || !int_args(env, argv, 1, 4, a)) return NULL;
+  Handle *h = edit_args(env, info, 5, argv, "read(handle, x, y, width, height)", a);
+  if (!h) return NULL;
   Region r = align(h, a[0], a[1], a[2], a[3]);
   size_t bytes = (size_t)(r.x1 - r.x0) * (r.y1 - r.y0) * 3;
   void *pixels;
@@ -708,25 +906,18 @@ static napi_value js_read(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_write(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6], result;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 6) return throw_coded(env, "ERR_INVALID_ARG_TYPE", "write(handle, x, y, width, height, pixels)");
-  Handle *h = handle_arg(env, argv[0]);
   int a[4];
-  if (!h || !int_args(env, argv, 1, 4, a)) return NULL;
+  Handle *h = edit_args(env, info, 6, argv, "write(handle, x, y, width, height, pixels)", a);
+  if (!h) return NULL;
   Region r = align(h, a[0], a[1], a[2], a[3]);
   if (r.x0 != a[0] || r.y0 != a[1] || r.x1 - r.x0 != a[2] || r.y1 - r.y0 != a[3])
     return throw_coded(env, "ERR_INVALID_ARG_VALUE", "write() takes a rectangle exactly as read() returned it");
   if (!h->last_pixels || memcmp(&r, &h->last, sizeof r) != 0)
     return throw_coded(env, "ERR_INVALID_ARG_VALUE", "write() takes the rectangle the last read() returned");
-  void *pixels;
-  size_t size;
-  bool is_buffer = false;
-  if (napi_is_buffer(env, argv[5], &is_buffer) != napi_ok || !is_buffer) return throw_coded(env, "ERR_INVALID_ARG_TYPE", "pixels must be a Buffer");
-  CHECK(napi_get_buffer_info(env, argv[5], &pixels, &size));
   size_t bytes = (size_t)a[2] * a[3] * 3;
-  if (size != bytes) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "pixels must hold width x height BGR pixels");
+  void *pixels;
+  if (!buffer_arg(env, argv[5], bytes, 0, "pixels", "width x height BGR pixels", &pixels)) return NULL;
   long rewritten = 0;
   if (bytes) {
     if (setjmp(h->err.jump)) return throw_coded(env, "ERR_JPEG_ADDON", h->err.message);
@@ -739,40 +930,100 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value js_fill(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9], result;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 9) return throw_coded(env, "ERR_INVALID_ARG_TYPE", "fill(handle, x, y, width, height, mask, b, g, r)");
-  Handle *h = handle_arg(env, argv[0]);
-  int a[4], colour[3];
-  if (!h || !int_args(env, argv, 1, 4, a) || !int_args(env, argv, 6, 3, colour)) return NULL;
-  for (int k = 0; k < 3; k++)
-    if (colour[k] < 0 || colour[k] > 255) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "b, g and r are 0-255");
+/*
+ * What fill, pixelate and blur take first: `handle, x, y, width, height, mask` (the rectangle
+ * inside the image; the mask width x height bytes, or null), then `want` - 6 of their own.
+ */
+static Handle *paint_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *usage, Region *f, void **mask) {
+  int a[4];
+  Handle *h = edit_args(env, info, want, argv, usage, a);
+  if (!h) return NULL;
   int W = (int)h->src.image_width, H = (int)h->src.image_height;
   if (a[0] < 0 || a[1] < 0 || a[2] < 0 || a[3] < 0 || a[0] + a[2] > W || a[1] + a[3] > H)
-    return throw_coded(env, "ERR_INVALID_ARG_VALUE", "fill() takes a rectangle inside the image");
-  napi_valuetype type;
-  CHECK(napi_typeof(env, argv[5], &type));
-  void *mask = NULL;
-  if (type != napi_null && type != napi_undefined) {
-    size_t size;
-    bool is_buffer = false;
-    if (napi_is_buffer(env, argv[5], &is_buffer) != napi_ok || !is_buffer) return throw_coded(env, "ERR_INVALID_ARG_TYPE", "mask must be a Buffer or null");
-    CHECK(napi_get_buffer_info(env, argv[5], &mask, &size));
-    if (size != (size_t)a[2] * a[3]) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "mask must hold width x height bytes");
-  }
+    return throw_coded(env, "ERR_INVALID_ARG_VALUE", "the rectangle must be inside the image"), NULL;
+  if (!buffer_arg(env, argv[5], (size_t)a[2] * a[3], 1, "mask", "width x height bytes", mask)) return NULL;
+  *f = (Region){a[0], a[1], a[0] + a[2], a[1] + a[3]};
+  return h;
+}
+
+/* Paints `f` under `mask` as `setup` prepares (from the coefficients as they are, before any change); the number of blocks rewritten, or NULL with an exception pending. */
+typedef int (*PaintSetup)(Handle *h, const Region *aligned, const void *arg, Paint *p);
+
+static napi_value paint(napi_env env, Handle *h, const Region *f, const unsigned char *mask, PaintSetup setup, const void *arg) {
   /* The coefficients change: a write() of an earlier read would compare against stale pixels. */
   free(h->last_pixels);
   h->last_pixels = NULL;
   long rewritten = 0;
-  if (a[2] && a[3]) {
-    Region f = {a[0], a[1], a[0] + a[2], a[1] + a[3]};
-    if (setjmp(h->err.jump)) return throw_coded(env, "ERR_JPEG_ADDON", h->err.message);
-    rewritten = fill_region(h, &f, mask, colour);
+  if (f->x1 > f->x0 && f->y1 > f->y0) {
+    Paint *p = calloc(1, sizeof(Paint)); /* on the heap: it outlives a longjmp intact */
+    if (!p) return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
+    if (setjmp(h->err.jump)) {
+      paint_free(p);
+      return throw_coded(env, "ERR_JPEG_ADDON", h->err.message);
+    }
+    Region r = align(h, f->x0, f->y0, f->x1 - f->x0, f->y1 - f->y0);
+    if (!setup(h, &r, arg, p)) {
+      paint_free(p);
+      return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
+    }
+    rewritten = paint_region(h, f, mask, p);
+    paint_free(p);
   }
+  napi_value result;
   CHECK(napi_create_int64(env, rewritten, &result));
   return result;
+}
+
+static int flat_setup(Handle *h, const Region *r, const void *arg, Paint *p) {
+  (void)r;
+  p->kind = PAINT_FLAT;
+  for (int c = 0; c < h->src.num_components; c++) p->flat[c] = colour_sample(c, h->src.num_components, arg);
+  return 1;
+}
+
+static int cells_arg_setup(Handle *h, const Region *r, const void *arg, Paint *p) {
+  const int *cell = arg;
+  return cells_setup(h, r, cell[0], cell[1], p);
+}
+
+static int field_arg_setup(Handle *h, const Region *r, const void *arg, Paint *p) {
+  return field_setup(h, r, *(const double *)arg, p);
+}
+
+static napi_value js_fill(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  Region f;
+  void *mask;
+  int colour[3];
+  Handle *h = paint_args(env, info, 9, argv, "fill(handle, x, y, width, height, mask, b, g, r)", &f, &mask);
+  if (!h || !int_args(env, argv, 6, 3, colour, "b, g and r must be numbers")) return NULL;
+  for (int k = 0; k < 3; k++)
+    if (colour[k] < 0 || colour[k] > 255) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "b, g and r are 0-255");
+  return paint(env, h, &f, mask, flat_setup, colour);
+}
+
+static napi_value js_pixelate(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  Region f;
+  void *mask;
+  int cell[2];
+  Handle *h = paint_args(env, info, 8, argv, "pixelate(handle, x, y, width, height, mask, cellWidth, cellHeight)", &f, &mask);
+  if (!h || !int_args(env, argv, 6, 2, cell, "cellWidth and cellHeight must be numbers")) return NULL;
+  if (cell[0] < h->mcu_w || cell[1] < h->mcu_h || cell[0] % h->mcu_w || cell[1] % h->mcu_h)
+    return throw_coded(env, "ERR_INVALID_ARG_VALUE", "cellWidth and cellHeight must be whole MCUs (info's mcuWidth and mcuHeight)");
+  return paint(env, h, &f, mask, cells_arg_setup, cell);
+}
+
+static napi_value js_blur(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  Region f;
+  void *mask;
+  double sigma;
+  Handle *h = paint_args(env, info, 7, argv, "blur(handle, x, y, width, height, mask, sigma)", &f, &mask);
+  if (!h) return NULL;
+  if (napi_get_value_double(env, argv[6], &sigma) != napi_ok || !isfinite(sigma)) return throw_coded(env, "ERR_INVALID_ARG_TYPE", "sigma must be a number");
+  if (sigma < 0 || sigma > 1e5) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "sigma must be 0-100000 pixels");
+  return paint(env, h, &f, mask, field_arg_setup, &sigma);
 }
 
 /* Copies a Huffman table of the source into the destination's slot (allocated when empty). */
@@ -889,6 +1140,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"read", NULL, js_read, NULL, NULL, NULL, napi_enumerable, NULL},
       {"write", NULL, js_write, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fill", NULL, js_fill, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pixelate", NULL, js_pixelate, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"blur", NULL, js_blur, NULL, NULL, NULL, napi_enumerable, NULL},
       {"save", NULL, js_save, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -1,22 +1,25 @@
 /**
  * The coefficient path: marks written into the JPEG's own quantized DCT coefficients, through our
- * jpeg-lossless addon (layer/jpeg-lossless/, built into the layer beside OpenCV). A fill goes to
- * the addon in one call with the mask a re-encode draws (only the blocks on the mask's edge are
- * decoded); every other mark reads the whole MCUs under it as pixels, is drawn there by the same
+ * jpeg-lossless addon (layer/jpeg-lossless/, built into the layer beside OpenCV). A redaction (fill,
+ * pixelate, blur) goes to the addon in one call per face with the mask a re-encode draws: the blocks
+ * the mask covers wholly are set straight in their coefficients (a fill's colour, a pixelation
+ * cell's mean from its blocks' DCs, a blur's smoothed block means), only the blocks on the mask's
+ * edge are decoded. A box reads the whole MCUs under its lines as pixels, is drawn there by the same
  * OpenCV code as a re-encode (output/image.ts), and is written back. Only blocks a mark changed are
- * recomputed, every other block keeps its bytes' coefficients. The marks go on the pixels as stored: boxes, reported
- * as the viewer sees the photo, are mapped through the EXIF orientation, which the output keeps.
+ * recomputed, every other block keeps its bytes' coefficients. The marks go on the pixels as stored:
+ * boxes, reported as the viewer sees the photo, are mapped through the EXIF orientation, which the
+ * output keeps.
  */
 import type { FaceBox } from '../contract';
 import type { Mat, OpenCv } from '../opencv';
-import { boxThickness, drawBoxes, ellipseMask, FILL_BGR, redactFaces, releaseAll } from './image';
+import { boxThickness, drawBoxes, ellipseMask, FILL_BGR, releaseAll } from './image';
 import { JPEG_LOSSLESS_PACKAGE } from './lossless-package';
 import { jpegOrientation, type Orientation } from './metadata';
 
 export { JPEG_LOSSLESS_PACKAGE };
 import { parseJpeg } from './jpeg-segments';
 import { storedRect, swapsAxes } from './orientation';
-import { paddedRegion, type MarkSpec, type Region } from './redact-plan';
+import { blurPlan, paddedRegion, pixelCell, type MarkSpec, type Region } from './redact-plan';
 
 /** The addon's exports (layer/jpeg-lossless/jpeg_lossless.c says what each does). */
 export interface JpegLosslessAddon {
@@ -25,6 +28,8 @@ export interface JpegLosslessAddon {
   read(handle: JpegHandle, x: number, y: number, width: number, height: number): Region & { pixels: Buffer };
   write(handle: JpegHandle, x: number, y: number, width: number, height: number, pixels: Buffer): number;
   fill(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: Buffer | null, b: number, g: number, r: number): number;
+  pixelate(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: Buffer | null, cellWidth: number, cellHeight: number): number;
+  blur(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: Buffer | null, sigma: number): number;
   save(handle: JpegHandle): Buffer;
   close(handle: JpegHandle): void;
   readonly jpegLibVersion: number;
@@ -97,11 +102,11 @@ export function createLosslessEditor(cv: OpenCv, addon: JpegLosslessAddon): Loss
           const thickness = boxThickness(info.width, info.height);
           for (const box of boxes) {
             const stored = storedRect(box, orientation, info.width, info.height);
-            if (spec.mode === 'fill') {
-              fillFace(cv, addon, handle, stored, spec, info.width, info.height);
+            if (spec.mode !== 'box') {
+              redactFace(cv, addon, handle, stored, spec, info);
               continue;
             }
-            for (const area of markFootprints(stored, spec, thickness, info.width, info.height)) markArea(cv, addon, handle, area, stored, spec, thickness);
+            for (const area of markFootprints(stored, spec, thickness, info.width, info.height)) markArea(cv, addon, handle, area, stored, thickness);
           }
         },
         save: () => addon.save(handle),
@@ -144,32 +149,54 @@ function clip(r: Region, width: number, height: number): Region | undefined {
 }
 
 /**
- * A fill in one call: the addon decodes only the MCUs on the mask's edge (the pixels a fill keeps
- * there are the photo's), sets the MCUs wholly inside to the colour from its DC alone, and leaves the
- * rest unread. The mask is the one a re-encode draws (image.ts), so the pixels are the same as a read,
- * redactFaces and write of the padded region.
+ * The pixelation cells of `region` on the coefficient path: whole MCUs, from the corner of the
+ * region grown to whole MCUs (clipped to the image), so that each cell's mean is its blocks' DCs'
+ * and a block inside the mask is one constant. About as many cells across and down as a re-encode's
+ * cells of pixelCell(region) would make (at least one, each at least one MCU), stretched to cover
+ * the grown region: never smaller than an MCU, so a small face gets fewer, larger cells.
  */
-function fillFace(cv: OpenCv, addon: JpegLosslessAddon, handle: JpegHandle, box: Region, spec: MarkSpec, width: number, height: number): void {
-  const region = paddedRegion(box, spec.padding, width, height);
+export function pixelCells(region: Region, mcu: { width: number; height: number }, image: { width: number; height: number }): { width: number; height: number } {
+  const target = pixelCell(region);
+  const side = (start: number, length: number, step: number, limit: number) => {
+    const grown = Math.min(limit, Math.ceil((start + length) / step) * step) - Math.floor(start / step) * step;
+    const cells = Math.max(1, Math.round(grown / target));
+    return Math.ceil(grown / cells / step) * step;
+  };
+  return { width: side(region.x, region.width, mcu.width, image.width), height: side(region.y, region.height, mcu.height, image.height) };
+}
+
+/**
+ * A redaction in one call per face, with the mask a re-encode draws (image.ts): the addon decodes
+ * only the MCUs on the mask's edge (the pixels a redaction keeps there are the photo's) and sets
+ * those wholly inside from their coefficients: a fill from its colour, a pixelation from its cells'
+ * means (pixelCells), a blur from its blocks' means smoothed by the re-encode's Gaussian (applied
+ * twice there: sigma x sqrt 2 once).
+ */
+function redactFace(cv: OpenCv, addon: JpegLosslessAddon, handle: JpegHandle, box: Region, spec: MarkSpec, info: JpegCoefficientInfo): void {
+  const region = paddedRegion(box, spec.padding, info.width, info.height);
   if (!region) return;
   const mask = spec.shape === 'ellipse' ? ellipseMask(cv, region.width, region.height) : undefined;
   try {
-    addon.fill(handle, region.x, region.y, region.width, region.height, mask ? mask.getData() : null, ...FILL_BGR);
+    const at = [handle, region.x, region.y, region.width, region.height, mask ? mask.getData() : null] as const;
+    if (spec.mode === 'fill') addon.fill(...at, ...FILL_BGR);
+    else if (spec.mode === 'pixelate') {
+      const cell = pixelCells(region, { width: info.mcuWidth, height: info.mcuHeight }, info);
+      addon.pixelate(...at, cell.width, cell.height);
+    } else addon.blur(...at, blurPlan(region).sigma * Math.SQRT2);
   } finally {
     mask?.release();
   }
 }
 
-/** Reads the MCUs under `area`, draws the mark of `box` there (in the area's coordinates) as a re-encode would, writes them back. */
-function markArea(cv: OpenCv, addon: JpegLosslessAddon, handle: JpegHandle, area: Region, box: Region, spec: MarkSpec, thickness: number): void {
+/** Reads the MCUs under `area`, draws the box there (in the area's coordinates) as a re-encode would, writes them back. */
+function markArea(cv: OpenCv, addon: JpegLosslessAddon, handle: JpegHandle, area: Region, box: Region, thickness: number): void {
   const got = addon.read(handle, area.x, area.y, area.width, area.height);
   const made: Mat[] = [];
   try {
     const pixels = new cv.Mat(got.pixels, got.height, got.width, cv.CV_8UC3);
     made.push(pixels);
     const local = { x: box.x - got.x, y: box.y - got.y, width: box.width, height: box.height };
-    if (spec.mode === 'box') drawBoxes(cv, pixels, [local], thickness);
-    else redactFaces(cv, pixels, [local], spec);
+    drawBoxes(cv, pixels, [local], thickness);
     addon.write(handle, got.x, got.y, got.width, got.height, pixels.getData());
   } finally {
     releaseAll(made);

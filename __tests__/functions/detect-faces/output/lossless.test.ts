@@ -1,6 +1,6 @@
 /** The coefficient path's pure parts: what each mark may change, and loading the addon. (The addon itself: __tests__/layer/jpeg-lossless/.) */
-import { JPEG_LOSSLESS_PACKAGE, loadJpegLossless, markFootprints } from '../../../../functions/detect-faces/output/lossless';
-import { paddedRegion } from '../../../../functions/detect-faces/output/redact-plan';
+import { JPEG_LOSSLESS_PACKAGE, loadJpegLossless, markFootprints, pixelCells } from '../../../../functions/detect-faces/output/lossless';
+import { paddedRegion, pixelCell } from '../../../../functions/detect-faces/output/redact-plan';
 
 const spec = (mode: 'box' | 'fill') => ({ mode, shape: 'ellipse', padding: 0.4 }) as const;
 
@@ -41,4 +41,23 @@ test('an addon that does not load is a reason, not a crash', () => {
   expect(loadJpegLossless(() => addon)).toBe(addon);
   // The default loader asks for the package the layer puts on NODE_PATH (absent here: no layer on this path).
   expect(loadJpegLossless()).toEqual({ unavailable: expect.stringContaining(`Cannot find module '${JPEG_LOSSLESS_PACKAGE}'`) });
+});
+
+test('pixelation cells on the coefficient path: whole MCUs, about as many as a re-encode makes, covering the region grown to whole MCUs', () => {
+  const image = { width: 4000, height: 3000 };
+  // 450 px from x 105: grown to 96-560 (464 px), a re-encode's cells of 150 px -> 3 cells of 160.
+  expect(pixelCells({ x: 105, y: 40, width: 450, height: 450 }, { width: 16, height: 16 }, image)).toEqual({ width: 160, height: 160 });
+  // 4:2:2 (16x8 MCUs), a tall face: cells of about the re-encode's 200 px, not square.
+  expect(pixelCells({ x: 0, y: 4, width: 450, height: 600 }, { width: 16, height: 8 }, image)).toEqual({ width: 240, height: 208 });
+  // A small face: cells of one MCU, never smaller.
+  expect(pixelCells({ x: 3, y: 3, width: 20, height: 20 }, { width: 16, height: 16 }, image)).toEqual({ width: 16, height: 16 });
+  // Clipped at the image's edge: the grown region ends there.
+  expect(pixelCells({ x: 3900, y: 2900, width: 100, height: 100 }, { width: 8, height: 8 }, image)).toEqual({ width: 40, height: 40 });
+  for (const r of [{ x: 7, y: 9, width: 333, height: 123 }, { x: 1000, y: 2000, width: 61, height: 999 }]) {
+    const cell = pixelCells(r, { width: 16, height: 8 }, image);
+    const grownWidth = Math.ceil((r.x + r.width) / 16) * 16 - Math.floor(r.x / 16) * 16;
+    expect(cell.width % 16).toBe(0);
+    expect(cell.height % 8).toBe(0);
+    expect(Math.ceil(grownWidth / cell.width)).toBeLessThanOrEqual(Math.max(1, Math.round(grownWidth / pixelCell(r))));
+  }
 });
