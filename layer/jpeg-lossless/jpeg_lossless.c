@@ -14,11 +14,12 @@
  *   write(handle, x, y, w, h, pixels) -> blocks rewritten: the rectangle the last `read`
  *                             returned; only blocks whose pixels differ from what it returned
  *                             are recomputed (forward DCT, quantized with the file's own tables)
- *   fill(handle, x, y, w, h, mask, b, g, r) -> blocks rewritten: the rectangle's pixels where
- *                             `mask` (w x h bytes, nonzero: paint; null: every pixel; the rectangle
- *                             inside the image) take one BGR colour
+ *   fill(handle, x, y, w, h, mask, b, g, r) -> blocks rewritten: the rectangle's pixels take one
+ *                             BGR colour by `mask` (w x h bytes, each the colour's opacity there,
+ *                             0-255, e.g. an anti-aliased line's; null: every pixel wholly; the
+ *                             rectangle inside the image)
  *   pixelate(handle, x, y, w, h, mask, cellWidth, cellHeight) -> blocks rewritten: the same pixels
- *                             take their cell's mean, cells of whole MCUs from the corner of the
+ *                             (by the same mask) take their cell's mean, cells of whole MCUs from the corner of the
  *                             rectangle grown to whole MCUs, each cell's mean from its blocks' DCs
  *   blur(handle, x, y, w, h, mask, sigma) -> blocks rewritten: the same pixels take the rectangle's
  *                             block means (the grown rectangle's) blurred by about a Gaussian of
@@ -407,7 +408,7 @@ static long encode_region(Handle *h, const Region *r, const unsigned char *befor
 /* An MCU's row of mask, all painted and all not (init sets the first). */
 static unsigned char mask_full[8 * MAX_SAMP_FACTOR], mask_empty[8 * MAX_SAMP_FACTOR];
 
-/* Which part of the MCU at (px0, py0) the paint covers: 0 none, 2 every pixel (inside the image), 1 some. */
+/* Which part of the MCU at (px0, py0) the paint covers: 0 none, 2 every pixel wholly (inside the image), 1 some. */
 static int mcu_coverage(const Handle *h, int px0, int py0, const Region *f, int fw, const unsigned char *mask) {
   int W = (int)h->src.image_width, H = (int)h->src.image_height;
   int px1 = px0 + h->mcu_w < W ? px0 + h->mcu_w : W, py1 = py0 + h->mcu_h < H ? py0 + h->mcu_h : H;
@@ -416,7 +417,7 @@ static int mcu_coverage(const Handle *h, int px0, int py0, const Region *f, int 
   if (ix1 <= ix0 || iy1 <= iy0) return 0;
   int whole = ix0 == px0 && iy0 == py0 && ix1 == px1 && iy1 == py1; /* the rectangle holds the whole MCU */
   if (!mask) return whole ? 2 : 1;
-  /* Rows of the mask compared whole (it is 0 or 255 but at its edge): all 255, all 0, or mixed. */
+  /* Rows of the mask compared whole (mostly 0 or 255 but at its edge): all 255, all 0, or mixed. */
   size_t len = (size_t)(ix1 - ix0);
   int in = 0, out = !whole;
   for (int y = iy0; y < iy1 && !(in && out); y++) {
@@ -591,8 +592,9 @@ static void ramp_block(const BlockGrid *g, int bx, int by, const UINT16 *q, JCOE
  * block in the file's own samples. A block wholly covered is set from the paint straight into its
  * coefficients (a constant's DC, or the field's ramp). A block on the mask's edge is decoded, each
  * sample blended with the paint's by the share of its hs x vs pixels (the image's edge pixels
- * replicated past it) the mask covers, which is what averaging those pixels after painting them
- * gives (the colour conversion is linear), then forward DCT and quantized; nothing goes through
+ * replicated past it) the mask covers, each pixel by its mask byte / 255 (an anti-aliased line's
+ * opacity), which is what averaging those pixels after blending the paint over them by that
+ * opacity gives (the colour conversion is linear), then forward DCT and quantized; nothing goes through
  * 8-bit BGR, so the samples the paint leaves keep their exact values. A block the mask misses is
  * not touched. How many blocks were rewritten.
  */
@@ -601,7 +603,7 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, i
   long blocks = 0;
   double samples[64];
   int covered[64];
-  /* Which pixels of the MCU the mask covers (0 or 1), past the image's edge as the edge pixel. */
+  /* How much of each pixel of the MCU the paint covers (the mask's byte, 0-255), past the image's edge as the edge pixel. */
   unsigned char cov[8 * MAX_SAMP_FACTOR][8 * MAX_SAMP_FACTOR];
   if (cover == 1) {
     int column[8 * MAX_SAMP_FACTOR]; /* the mask's column of each pixel column, -1 outside the rectangle */
@@ -616,7 +618,7 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, i
         continue;
       }
       const unsigned char *line = mask ? mask + (size_t)(iy - f->y0) * fw : NULL;
-      for (int x = 0; x < h->mcu_w; x++) cov[y][x] = column[x] >= 0 && (!line || line[column[x]]);
+      for (int x = 0; x < h->mcu_w; x++) cov[y][x] = column[x] < 0 ? 0 : line ? line[column[x]] : 255;
     }
   }
   const double *value = paint->kind == PAINT_FLAT ? paint->flat
@@ -626,8 +628,8 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, i
   for (int c = 0; c < n; c++) {
     Plane p;
     plane_geometry(h, c, &m, &p);
-    int share = p.hs * p.vs;
-    double per_pixel = 1.0 / share;
+    int share = 255 * p.hs * p.vs; /* a sample's hs x vs pixels wholly covered */
+    double per_share = 1.0 / share;
     const Quant *q = &h->quant[c];
     JCOEF dc = value ? quantize(8.0 * (value[c] - 128.0) / q->q[0]) : 0;
     for (int by = p.by0; by < p.by0 + p.bh; by++) {
@@ -660,7 +662,7 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, i
           for (int k = 0; k < 64; k++) {
             if (!covered[k]) continue;
             double target = value ? value[c] : field_at(&paint->field[c], bx * 8 + (k & 7), by * 8 + (k >> 3));
-            samples[k] += covered[k] * per_pixel * (target - samples[k]);
+            samples[k] += covered[k] * per_share * (target - samples[k]);
           }
           fdct(samples, q, block);
         }
@@ -672,8 +674,8 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, i
 }
 
 /*
- * Paints the pixels of `f` (inside the image) where `mask` (f's width x height, nonzero: paint;
- * NULL: all), MCU by MCU: one the mask misses is not read; one it covers wholly is set from the
+ * Paints the pixels of `f` (inside the image) by `mask` (f's width x height, each byte the paint's
+ * opacity there, 255: wholly; NULL: all wholly), MCU by MCU: one the mask misses is not read; one it covers wholly is set from the
  * paint; one on its edge is blended (paint_mcu). How many blocks were rewritten.
  */
 static long paint_region(Handle *h, const Region *f, const unsigned char *mask, const Paint *paint) {

@@ -1,18 +1,17 @@
 /**
  * The coefficient path: marks written into the JPEG's own quantized DCT coefficients, through our
- * jpeg-lossless addon (layer/jpeg-lossless/, built into the layer beside OpenCV). A redaction (fill,
- * pixelate, blur) goes to the addon in one call per face with the mask a re-encode draws: the blocks
- * the mask covers wholly are set straight in their coefficients (a fill's colour, a pixelation
- * cell's mean from its blocks' DCs, a blur's smoothed block means), only the blocks on the mask's
- * edge are decoded. A box reads the whole MCUs under its lines as pixels, is drawn there by the same
- * OpenCV code as a re-encode (output/image.ts), and is written back. Only blocks a mark changed are
- * recomputed, every other block keeps its bytes' coefficients. The marks go on the pixels as stored:
- * boxes, reported as the viewer sees the photo, are mapped through the EXIF orientation, which the
- * output keeps.
+ * jpeg-lossless addon (layer/jpeg-lossless/, built into the layer beside OpenCV). Every mark goes to
+ * the addon in one call per face with a mask OpenCV draws as a re-encode does (output/image.ts): a
+ * redaction's ellipse (or none, for a rectangle), a box's anti-aliased lines as opacity. The blocks
+ * the mask covers wholly are set straight in their coefficients (a fill's or the box's colour, a
+ * pixelation cell's mean from its blocks' DCs, a blur's smoothed block means), only the blocks on
+ * the mask's edge are decoded; every other block keeps its bytes' coefficients. The marks go on the
+ * pixels as stored: boxes, reported as the viewer sees the photo, are mapped through the EXIF
+ * orientation, which the output keeps.
  */
 import type { FaceBox } from '../contract';
-import type { Mat, OpenCv } from '../opencv';
-import { boxThickness, drawBoxes, ellipseMask, FILL_BGR, releaseAll } from './image';
+import type { OpenCv } from '../opencv';
+import { BOX_BGR, boxThickness, drawBoxes, ellipseMask, FILL_BGR } from './image';
 import { JPEG_LOSSLESS_PACKAGE } from './lossless-package';
 import { jpegOrientation, type Orientation } from './metadata';
 
@@ -102,11 +101,8 @@ export function createLosslessEditor(cv: OpenCv, addon: JpegLosslessAddon): Loss
           const thickness = boxThickness(info.width, info.height);
           for (const box of boxes) {
             const stored = storedRect(box, orientation, info.width, info.height);
-            if (spec.mode !== 'box') {
-              redactFace(cv, addon, handle, stored, spec, info);
-              continue;
-            }
-            for (const area of markFootprints(stored, spec, thickness, info.width, info.height)) markArea(cv, addon, handle, area, stored, thickness);
+            if (spec.mode === 'box') boxFace(cv, addon, handle, stored, thickness, info);
+            else redactFace(cv, addon, handle, stored, spec, info);
           }
         },
         save: () => addon.save(handle),
@@ -188,17 +184,26 @@ function redactFace(cv: OpenCv, addon: JpegLosslessAddon, handle: JpegHandle, bo
   }
 }
 
-/** Reads the MCUs under `area`, draws the box there (in the area's coordinates) as a re-encode would, writes them back. */
-function markArea(cv: OpenCv, addon: JpegLosslessAddon, handle: JpegHandle, area: Region, box: Region, thickness: number): void {
-  const got = addon.read(handle, area.x, area.y, area.width, area.height);
-  const made: Mat[] = [];
+/**
+ * A box in one call: its lines drawn by the re-encode's code (drawBoxes, the whole image's
+ * thickness) as opacity on a mask over the box grown by the lines' reach (markFootprints' strips),
+ * then painted in the box's colour by that opacity. The box's inside is zero in the mask: its MCUs
+ * are not read.
+ */
+function boxFace(cv: OpenCv, addon: JpegLosslessAddon, handle: JpegHandle, box: Region, thickness: number, info: JpegCoefficientInfo): void {
+  const strips = markFootprints(box, { mode: 'box', shape: 'rect', padding: 0 }, thickness, info.width, info.height);
+  if (strips.length === 0) return;
+  const x = Math.min(...strips.map((s) => s.x));
+  const y = Math.min(...strips.map((s) => s.y));
+  const width = Math.max(...strips.map((s) => s.x + s.width)) - x;
+  const height = Math.max(...strips.map((s) => s.y + s.height)) - y;
+  // Allocated then cleared, as ellipseMask does (the addon's fill-value constructor is slow).
+  const mask = new cv.Mat(height, width, cv.CV_8UC1);
   try {
-    const pixels = new cv.Mat(got.pixels, got.height, got.width, cv.CV_8UC3);
-    made.push(pixels);
-    const local = { x: box.x - got.x, y: box.y - got.y, width: box.width, height: box.height };
-    drawBoxes(cv, pixels, [local], thickness);
-    addon.write(handle, got.x, got.y, got.width, got.height, pixels.getData());
+    mask.setTo(0);
+    drawBoxes(cv, mask, [{ x: box.x - x, y: box.y - y, width: box.width, height: box.height }], thickness, [255, 255, 255]);
+    addon.fill(handle, x, y, width, height, mask.getData(), ...BOX_BGR);
   } finally {
-    releaseAll(made);
+    mask.release();
   }
 }
