@@ -62,11 +62,18 @@ typedef struct {
   int x0, y0, x1, y1; /* pixels, MCU-aligned except where clipped to the image */
 } Region;
 
+/* Four lanes of GCC's portable vector extension (SSE2 on x86_64, NEON on arm64): the DCT's passes. */
+typedef float f4 __attribute__((vector_size(16)));
+typedef int32_t i4 __attribute__((vector_size(16)));
+
 /* A component's quantization table with the transforms' factors folded in, once per file (init_quant). */
 typedef struct {
   const UINT16 *q;
   double dequant[64]; /* coefficient -> the inverse transform's input: q[k] * inverse_scale[k] */
-  double requant[64]; /* the forward transform's output -> coefficient: forward_scale[k] / q[k] */
+  union {
+    f4 v[16];
+    float s[64];
+  } requant_t; /* the forward transform's output -> coefficient: forward_scale[k] / q[k], transposed ([u * 8 + v]) as fdct leaves it */
 } Quant;
 
 typedef struct {
@@ -109,7 +116,10 @@ static void install_errors(ErrorManager *err) {
  * Arai, Agui and Nakajima's factorisation (5 multiplications per 1-D forward transform, 5 for the
  * inverse, against 32 for the plain sums). Each factorised transform equals the basis up to one
  * factor per frequency, which init_basis measures by running it on unit vectors (so the constants
- * below need no hand-derived scale) and the 2-D transforms fold into a 64-entry table.
+ * below need no hand-derived scale) and the 2-D transforms fold into a 64-entry table. The lines
+ * below (doubles) are what init_basis measures; blocks go through the same factorisation four lines
+ * at a time in single precision (fdct_vec, idct_vec): 12 MP, 40 filled faces, the addon's fill
+ * 17 -> 11.5 ms with the vector passes and quantizing (load 1.7-2.5).
  */
 static double inverse_scale[64], forward_scale[64]; /* [v * 8 + u] */
 /* Coefficient u (and v) of a block whose samples are x - 3.5 along its rows (y - 3.5 down its columns). */
@@ -202,21 +212,98 @@ static void init_basis(void) {
     }
 }
 
+/*
+ * The same transforms on four lines at once (f4, single precision): a block is 8 rows of two 4-wide halves, one pass transforms every
+ * column down the rows, a transpose turns the rows into columns for the second pass. The result is
+ * left transposed and read back transposed by the scalar (de)quantizing loops.
+ */
+
+static void fdct_vec(const f4 *d, f4 *o) {
+  f4 t0 = d[0] + d[7], t7 = d[0] - d[7], t1 = d[1] + d[6], t6 = d[1] - d[6];
+  f4 t2 = d[2] + d[5], t5 = d[2] - d[5], t3 = d[3] + d[4], t4 = d[3] - d[4];
+  f4 t10 = t0 + t3, t13 = t0 - t3, t11 = t1 + t2, t12 = t1 - t2;
+  o[0] = t10 + t11;
+  o[4] = t10 - t11;
+  f4 z1 = (t12 + t13) * 0.707106781f;
+  o[2] = t13 + z1;
+  o[6] = t13 - z1;
+  t10 = t4 + t5;
+  t11 = t5 + t6;
+  t12 = t6 + t7;
+  f4 z5 = (t10 - t12) * 0.382683433f;
+  f4 z2 = 0.541196100f * t10 + z5, z4 = 1.306562965f * t12 + z5, z3 = t11 * 0.707106781f;
+  f4 z11 = t7 + z3, z13 = t7 - z3;
+  o[5] = z13 + z2;
+  o[3] = z13 - z2;
+  o[1] = z11 + z4;
+  o[7] = z11 - z4;
+}
+
+static void idct_vec(const f4 *in, f4 *o) {
+  f4 t0 = in[0], t1 = in[2], t2 = in[4], t3 = in[6];
+  f4 t10 = t0 + t2, t11 = t0 - t2, t13 = t1 + t3, t12 = (t1 - t3) * 1.414213562f - t13;
+  t0 = t10 + t13;
+  t3 = t10 - t13;
+  t1 = t11 + t12;
+  t2 = t11 - t12;
+  f4 t4 = in[1], t5 = in[3], t6 = in[5], t7 = in[7];
+  f4 z13 = t6 + t5, z10 = t6 - t5, z11 = t4 + t7, z12 = t4 - t7;
+  t7 = z11 + z13;
+  t11 = (z11 - z13) * 1.414213562f;
+  f4 z5 = (z10 + z12) * 1.847759065f;
+  t10 = 1.082392200f * z12 - z5;
+  t12 = -2.613125930f * z10 + z5;
+  t6 = t12 - t7;
+  t5 = t11 - t6;
+  t4 = t10 + t5;
+  o[0] = t0 + t7;
+  o[7] = t0 - t7;
+  o[1] = t1 + t6;
+  o[6] = t1 - t6;
+  o[2] = t2 + t5;
+  o[5] = t2 - t5;
+  o[4] = t3 + t4;
+  o[3] = t3 - t4;
+}
+
+/* A block as 8 rows of two halves: v[2 * row + half]. */
+typedef union {
+  f4 v[16];
+  float s[64];
+} Block4;
+
+/* One pass down the columns of both halves (each half's 8 rows are every other vector). */
+static void pass(void (*line)(const f4 *, f4 *), const Block4 *in, Block4 *out) {
+  f4 d[8], o[8];
+  for (int half = 0; half < 2; half++) {
+    for (int r = 0; r < 8; r++) d[r] = in->v[2 * r + half];
+    line(d, o);
+    for (int r = 0; r < 8; r++) out->v[2 * r + half] = o[r];
+  }
+}
+
+static void transpose(const Block4 *in, Block4 *out) {
+  for (int r = 0; r < 8; r++)
+    for (int c = 0; c < 8; c++) out->s[c * 8 + r] = in->s[r * 8 + c];
+}
+
 static void init_quant(Quant *t, const UINT16 *q) {
   t->q = q;
   for (int k = 0; k < 64; k++) {
     t->dequant[k] = q[k] * inverse_scale[k];
-    t->requant[k] = forward_scale[k] / q[k];
+    t->requant_t.s[(k % 8) * 8 + k / 8] = (float)(forward_scale[k] / q[k]);
   }
 }
 
 /* Coefficients (natural order, quantized) -> 64 samples, level-shifted back, not rounded. */
 static void idct(const JCOEF *in, const Quant *t, double *out) {
-  double f[64], tmp[64];
-  for (int k = 0; k < 64; k++) f[k] = in[k] * t->dequant[k];
-  for (int u = 0; u < 8; u++) idct_line(&f[u], 8, &tmp[u], 8); /* down each column: tmp[y][u] */
-  for (int y = 0; y < 8; y++) idct_line(&tmp[y * 8], 1, &out[y * 8], 1);
-  for (int k = 0; k < 64; k++) out[k] += 128.0;
+  Block4 f, a, b;
+  for (int k = 0; k < 64; k++) f.s[k] = (float)(in[k] * t->dequant[k]);
+  pass(idct_vec, &f, &a); /* down each column: a[y][u] */
+  transpose(&a, &b);      /* b[u][y] */
+  pass(idct_vec, &b, &a); /* a[x][y] */
+  for (int y = 0; y < 8; y++)
+    for (int x = 0; x < 8; x++) out[y * 8 + x] = a.s[x * 8 + y] + 128.0;
 }
 
 /* A quantized coefficient: rounded half away from zero (casts truncate: no call to floor), 16-bit. */
@@ -234,17 +321,34 @@ static void constant_block(double sample, const UINT16 *q, JCOEF *out) {
 
 /* 64 samples (0-255) -> quantized coefficients with the file's table. */
 static void fdct(const double *in, const Quant *t, JCOEF *out) {
-  double s[64], tmp[64], f[64];
   int flat = 1;
   for (int k = 1; k < 64 && flat; k++) flat = fabs(in[k] - in[0]) < 1e-9;
   if (flat) {
     constant_block(in[0], t->q, out);
     return;
   }
-  for (int k = 0; k < 64; k++) s[k] = in[k] - 128.0;
-  for (int y = 0; y < 8; y++) fdct_line(&s[y * 8], 1, &tmp[y * 8], 1); /* along each row: tmp[y][u] */
-  for (int u = 0; u < 8; u++) fdct_line(&tmp[u], 8, &f[u], 8);        /* down each column: f[v][u] */
-  for (int k = 0; k < 64; k++) out[k] = quantize(f[k] * t->requant[k]);
+  Block4 a, b;
+  for (int k = 0; k < 64; k++) a.s[k] = (float)(in[k] - 128.0);
+  pass(fdct_vec, &a, &b); /* down each column: b[v][x] */
+  transpose(&b, &a);      /* a[x][v] */
+  pass(fdct_vec, &a, &b); /* b[u][v] */
+  /* Quantized four at a time, rounded half away from zero (add a half of the value's sign, then
+   * truncate), clamped to 16 bits, then written back in natural order. */
+  const i4 sign = {INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN}, half = (i4)(f4){0.5f, 0.5f, 0.5f, 0.5f};
+  const f4 top = {32767.0f, 32767.0f, 32767.0f, 32767.0f}, bottom = -top;
+  union {
+    i4 v[16];
+    int32_t s[64];
+  } q;
+  for (int i = 0; i < 16; i++) {
+    f4 x = b.v[i] * t->requant_t.v[i];
+    x += (f4)(half | ((i4)x & sign));
+    i4 high = x > top, low = x < bottom;
+    x = (f4)(((i4)x & ~(high | low)) | ((i4)top & high) | ((i4)bottom & low));
+    q.v[i] = __builtin_convertvector(x, i4);
+  }
+  for (int v = 0; v < 8; v++)
+    for (int u = 0; u < 8; u++) out[v * 8 + u] = (JCOEF)q.s[u * 8 + v];
 }
 
 static unsigned char clamp8(double v) {
@@ -275,7 +379,7 @@ typedef struct {
   double *s;            /* bw*8 x bh*8 samples */
 } Plane;
 
-static void plane_geometry(const Handle *h, int c, const Region *r, Plane *p) {
+static inline void plane_geometry(const Handle *h, int c, const Region *r, Plane *p) {
   jpeg_component_info *comp = &h->src.comp_info[c];
   p->hs = h->src.max_h_samp_factor / comp->h_samp_factor;
   p->vs = h->src.max_v_samp_factor / comp->v_samp_factor;
@@ -639,15 +743,25 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, i
         if (cover == 1) {
           any = 0;
           int oy = (by - p.by0) * 8 * p.vs, ox = (bx - p.bx0) * 8 * p.hs; /* the block's first pixel in the MCU */
-          for (int sy = 0; sy < 8; sy++)
-            for (int sx = 0; sx < 8; sx++) {
-              int count = 0;
-              for (int dy = 0; dy < p.vs; dy++)
-                for (int dx = 0; dx < p.hs; dx++) count += cov[oy + sy * p.vs + dy][ox + sx * p.hs + dx];
-              covered[sy * 8 + sx] = count;
-              any |= count;
-              all &= count == share;
-            }
+          if (share == 255) { /* a sample per pixel (luma; 4:4:4 chroma) */
+            for (int sy = 0; sy < 8; sy++)
+              for (int sx = 0; sx < 8; sx++) {
+                int count = cov[oy + sy][ox + sx];
+                covered[sy * 8 + sx] = count;
+                any |= count;
+                all &= count == 255;
+              }
+          } else {
+            for (int sy = 0; sy < 8; sy++)
+              for (int sx = 0; sx < 8; sx++) {
+                int count = 0;
+                for (int dy = 0; dy < p.vs; dy++)
+                  for (int dx = 0; dx < p.hs; dx++) count += cov[oy + sy * p.vs + dy][ox + sx * p.hs + dx];
+                covered[sy * 8 + sx] = count;
+                any |= count;
+                all &= count == share;
+              }
+          }
         }
         if (!any) continue;
         if (!row) row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)by, 1, TRUE);
