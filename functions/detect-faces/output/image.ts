@@ -70,15 +70,15 @@ export function redactFaces(cv: OpenCv, image: Mat, boxes: readonly Box[], spec:
       const roi = keep(image.getRegion(new cv.Rect(region.x, region.y, region.width, region.height)));
       const mask = spec.shape === 'ellipse' ? keep(ellipseMask(cv, region.width, region.height)) : undefined;
       // The addon refuses an explicit undefined mask: pass one only for the ellipse.
+      // setTo and copyTo return a new Mat over the image's pixels: released too, or it holds the
+      // whole image until the garbage collector finds it.
       if (spec.mode === 'fill') {
         const colour = new cv.Vec3(...FILL_BGR);
-        if (mask) roi.setTo(colour, mask);
-        else roi.setTo(colour);
+        keep(mask ? roi.setTo(colour, mask) : roi.setTo(colour));
         continue;
       }
       const redacted = spec.mode === 'pixelate' ? pixelated(cv, roi, pixelCell(region), keep) : blurred(cv, roi, region, keep);
-      if (mask) redacted.copyTo(roi, mask);
-      else redacted.copyTo(roi);
+      keep(mask ? redacted.copyTo(roi, mask) : redacted.copyTo(roi));
     } finally {
       releaseAll(made);
     }
@@ -94,10 +94,15 @@ export function releaseAll(mats: readonly Mat[]): void {
 export function ellipseMask(cv: OpenCv, width: number, height: number): Mat {
   // Allocated then cleared: the addon's fill-value constructor fills element by element (11 ms for 300x300).
   const mask = new cv.Mat(height, width, cv.CV_8UC1);
-  mask.setTo(0);
-  const center = new cv.Point2((width - 1) / 2, (height - 1) / 2);
-  mask.drawEllipse(new cv.RotatedRect(center, new cv.Size(width, height), 0), new cv.Vec3(255, 255, 255), cv.FILLED, cv.LINE_8);
-  return mask;
+  try {
+    mask.setTo(0).release(); // the returned Mat shares the mask's pixels
+    const center = new cv.Point2((width - 1) / 2, (height - 1) / 2);
+    mask.drawEllipse(new cv.RotatedRect(center, new cv.Size(width, height), 0), new cv.Vec3(255, 255, 255), cv.FILLED, cv.LINE_8);
+    return mask;
+  } catch (err) {
+    mask.release();
+    throw err;
+  }
 }
 
 /**
