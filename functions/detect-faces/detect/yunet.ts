@@ -30,9 +30,13 @@ export function yunetBlob(cv: OpenCv, input: Mat): Mat {
 export function floats(mat: Mat): Float32Array {
   const total = mat.sizes.reduce((a, b) => a * b, 1);
   const flat = mat.sizes.length > 2 ? mat.flattenFloat(total, 1) : mat;
-  // getData copies the pixels: the flattened Mat made here is released at once, not left to the GC.
-  const data = flat.getData();
-  if (flat !== mat) flat.release();
+  let data: Buffer;
+  try {
+    data = flat.getData();
+  } finally {
+    // getData copies the values: the flattened Mat made here is released at once, not left to the GC.
+    if (flat !== mat) flat.release();
+  }
   // A Float32Array view needs 4-byte alignment; copy in the rare case the buffer is not aligned.
   if (data.byteOffset % 4 !== 0) return new Float32Array(new Uint8Array(data).buffer);
   return new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);

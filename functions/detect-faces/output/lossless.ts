@@ -200,7 +200,7 @@ function boxFace(cv: OpenCv, addon: JpegLosslessAddon, handle: JpegHandle, box: 
   // Allocated then cleared, as ellipseMask does (the addon's fill-value constructor is slow).
   const mask = new cv.Mat(height, width, cv.CV_8UC1);
   try {
-    mask.setTo(0);
+    mask.setTo(0).release(); // the returned Mat shares the mask's pixels
     drawBoxes(cv, mask, [{ x: box.x - x, y: box.y - y, width: box.width, height: box.height }], thickness, [255, 255, 255]);
     addon.fill(handle, x, y, width, height, mask.getData(), ...BOX_BGR);
   } finally {

@@ -1,0 +1,114 @@
+/**
+ * Native memory of detection and of the coefficient path's marks: every Mat the detectors (their
+ * pyramid levels, tiles, blobs, outputs, flattened copies, the mirrored look) and the lossless
+ * editor (its masks) make is released before they return, whatever the plan, also when OpenCV
+ * throws midway. The addon frees a Mat's pixels only when it is released or its wrapper collected,
+ * which a warm container may not do for a long time. A stand-in for the addon with its ownership
+ * rules (helpers/fake-opencv.ts) says which pixels are still held.
+ */
+import { createHaarDetector } from '../../../functions/detect-faces/detect/haar';
+import { createYunetDetector } from '../../../functions/detect-faces/detect/yunet';
+import { createLosslessEditor, type JpegHandle, type JpegLosslessAddon } from '../../../functions/detect-faces/output/lossless';
+import type { MarkSpec } from '../../../functions/detect-faces/output/redact-plan';
+import { fakeOpenCv } from '../../helpers/fake-opencv';
+import { tinyJpeg } from '../../helpers/tiny-jpeg';
+
+describe('YuNet', () => {
+  // 4000x3000 down to 20 px faces: tiled passes over several pyramid levels; 640x480: one tile at the photo's size.
+  test.each([
+    ['one look, one tile', 'box', 640, 480, undefined],
+    ['two looks, one tile', 'fill', 640, 480, undefined],
+    ['two looks, tiles over pyramid levels', 'blur', 4000, 3000, 20],
+  ] as const)('%s: only the photo is left', (_name, mark, width, height, minFaceSize) => {
+    const f = fakeOpenCv();
+    const detector = createYunetDetector(f.cv, 'yunet.onnx');
+    const photo = f.mat(height, width);
+    detector.detect(photo, { mark, minFaceSize });
+    expect(f.made()).toBeGreaterThan(10);
+    expect(f.live()).toEqual(['photo']);
+  });
+
+  test('after a reduced decode: only the photo is left', () => {
+    const f = fakeOpenCv();
+    const detector = createYunetDetector(f.cv, 'yunet.onnx');
+    const level = detector.finestLevel(4000, 3000, { mark: 'pixelate' });
+    expect(level).toBeGreaterThan(0);
+    const photo = f.mat(Math.ceil(3000 / 2 ** level), Math.ceil(4000 / 2 ** level));
+    detector.detect(photo, { mark: 'pixelate', reduced: { level, width: 4000, height: 3000 } });
+    expect(f.live()).toEqual(['photo']);
+  });
+
+  test.each(['resize', 'getRegion', 'blobFromImage', 'setInput', 'forward', 'flattenFloat', 'getData', 'flip'])('a throw in %s midway still releases what was made', (op) => {
+    const f = fakeOpenCv();
+    const detector = createYunetDetector(f.cv, 'yunet.onnx');
+    f.failOn.add(op);
+    expect(() => detector.detect(f.mat(3000, 4000), { mark: 'fill', minFaceSize: 20 })).toThrow(`${op} failed`);
+    expect(f.live()).toEqual(['photo']);
+  });
+});
+
+describe('Haar', () => {
+  test.each([undefined, 'detectMultiScale', 'bgrToGray', 'resize'])('%s throwing or not: only the photo is left', (op) => {
+    const f = fakeOpenCv();
+    const detector = createHaarDetector(f.cv, 'cascade.xml');
+    if (op) f.failOn.add(op);
+    const run = () => detector.detect(f.mat(3000, 4000), { minFaceSize: 20 });
+    if (op) expect(run).toThrow(`${op} failed`);
+    else run();
+    expect(f.live()).toEqual(['photo']);
+  });
+});
+
+describe('the coefficient path', () => {
+  /** The addon's calls, recorded; `fails` throws from that call. */
+  function fakeAddon(fails?: string): JpegLosslessAddon {
+    const call = (name: string) => {
+      if (name === fails) throw new Error(`${name} failed`);
+      return 1;
+    };
+    return {
+      open: () => ({}) as JpegHandle,
+      info: () => ({ width: 800, height: 600, components: 3, mcuWidth: 16, mcuHeight: 16, restartInterval: 0, progressive: false }),
+      read: () => ({ x: 0, y: 0, width: 0, height: 0, pixels: Buffer.alloc(0) }),
+      write: () => call('write'),
+      fill: () => call('fill'),
+      pixelate: () => call('pixelate'),
+      blur: () => call('blur'),
+      save: () => tinyJpeg('saved'),
+      close: () => undefined,
+      jpegLibVersion: 62,
+    };
+  }
+  const boxes = [
+    { x: 100, y: 100, width: 120, height: 150 },
+    { x: 500, y: 300, width: 60, height: 60 },
+  ];
+  const specs: MarkSpec[] = [
+    { mode: 'box', shape: 'rect', padding: 0 },
+    ...(['fill', 'pixelate', 'blur'] as const).flatMap((mode) => (['ellipse', 'rect'] as const).map((shape) => ({ mode, shape, padding: 0.4 }))),
+  ];
+
+  test.each(specs.map((s) => [`${s.mode} ${s.shape}`, s] as const))('%s: nothing is left', (_name, spec) => {
+    const f = fakeOpenCv();
+    const image = createLosslessEditor(f.cv, fakeAddon()).open(tinyJpeg('photo'), { width: 800, height: 600 });
+    image.mark(boxes, spec);
+    image.close();
+    expect(f.live()).toEqual([]);
+  });
+
+  test.each([
+    ['box', 'drawRectangle'],
+    ['box', 'fill'],
+    ['box', 'setTo'],
+    ['fill', 'drawEllipse'],
+    ['fill', 'fill'],
+    ['pixelate', 'pixelate'],
+    ['blur', 'blur'],
+  ] as const)('%s, a throw in %s: nothing is left', (mode, op) => {
+    const f = fakeOpenCv();
+    const image = createLosslessEditor(f.cv, fakeAddon(op)).open(tinyJpeg('photo'), { width: 800, height: 600 });
+    f.failOn.add(op);
+    expect(() => image.mark(boxes, { mode, shape: mode === 'box' ? 'rect' : 'ellipse', padding: 0.4 })).toThrow(`${op} failed`);
+    expect(f.live()).toEqual([]);
+  });
+});
