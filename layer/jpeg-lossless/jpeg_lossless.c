@@ -73,7 +73,7 @@ typedef struct {
   union {
     f4 v[16];
     float s[64];
-  } requant_t; /* the forward transform's output -> coefficient: forward_scale[k] / q[k], transposed ([u * 8 + v]) as fdct leaves it */
+  } requant; /* the forward transform's output -> coefficient: forward_scale[k] / q[k] */
 } Quant;
 
 typedef struct {
@@ -291,19 +291,27 @@ static void init_quant(Quant *t, const UINT16 *q) {
   t->q = q;
   for (int k = 0; k < 64; k++) {
     t->dequant[k] = q[k] * inverse_scale[k];
-    t->requant_t.s[(k % 8) * 8 + k / 8] = (float)(forward_scale[k] / q[k]);
+    t->requant.s[k] = (float)(forward_scale[k] / q[k]);
   }
 }
 
-/* Coefficients (natural order, quantized) -> 64 samples, level-shifted back, not rounded. */
-static void idct(const JCOEF *in, const Quant *t, double *out) {
-  Block4 f, a, b;
+/* Coefficients (natural order, quantized) -> 64 samples, level-shifted back, not rounded, transposed: out->s[x * 8 + y]. */
+static void idct_t(const JCOEF *in, const Quant *t, Block4 *out) {
+  Block4 f, a;
   for (int k = 0; k < 64; k++) f.s[k] = (float)(in[k] * t->dequant[k]);
   pass(idct_vec, &f, &a); /* down each column: a[y][u] */
-  transpose(&a, &b);      /* b[u][y] */
-  pass(idct_vec, &b, &a); /* a[x][y] */
+  transpose(&a, &f);      /* f[u][y] */
+  pass(idct_vec, &f, out); /* out[x][y] */
+  const f4 level = {128.0f, 128.0f, 128.0f, 128.0f};
+  for (int i = 0; i < 16; i++) out->v[i] += level;
+}
+
+/* The same, in natural order: out[y * 8 + x]. */
+static void idct(const JCOEF *in, const Quant *t, double *out) {
+  Block4 a;
+  idct_t(in, t, &a);
   for (int y = 0; y < 8; y++)
-    for (int x = 0; x < 8; x++) out[y * 8 + x] = a.s[x * 8 + y] + 128.0;
+    for (int x = 0; x < 8; x++) out[y * 8 + x] = a.s[x * 8 + y];
 }
 
 /* A quantized coefficient: rounded half away from zero (casts truncate: no call to floor), 16-bit. */
@@ -319,21 +327,22 @@ static void constant_block(double sample, const UINT16 *q, JCOEF *out) {
   out[0] = quantize(8.0 * (sample - 128.0) / q[0]);
 }
 
-/* 64 samples (0-255) -> quantized coefficients with the file's table. */
-static void fdct(const double *in, const Quant *t, JCOEF *out) {
+/* 64 samples (0-255), transposed as idct_t leaves them (in->s[x * 8 + y]) -> quantized coefficients with the file's table. */
+static void fdct_t(const Block4 *in, const Quant *t, JCOEF *out) {
   int flat = 1;
-  for (int k = 1; k < 64 && flat; k++) flat = fabs(in[k] - in[0]) < 1e-9;
+  for (int k = 1; k < 64 && flat; k++) flat = in->s[k] == in->s[0];
   if (flat) {
-    constant_block(in[0], t->q, out);
+    constant_block(in->s[0], t->q, out);
     return;
   }
   Block4 a, b;
-  for (int k = 0; k < 64; k++) a.s[k] = (float)(in[k] - 128.0);
-  pass(fdct_vec, &a, &b); /* down each column: b[v][x] */
-  transpose(&b, &a);      /* a[x][v] */
-  pass(fdct_vec, &a, &b); /* b[u][v] */
+  const f4 level = {128.0f, 128.0f, 128.0f, 128.0f};
+  for (int i = 0; i < 16; i++) a.v[i] = in->v[i] - level;
+  pass(fdct_vec, &a, &b); /* down each column: b[u][y] */
+  transpose(&b, &a);      /* a[y][u] */
+  pass(fdct_vec, &a, &b); /* b[v][u]: natural order */
   /* Quantized four at a time, rounded half away from zero (add a half of the value's sign, then
-   * truncate), clamped to 16 bits, then written back in natural order. */
+   * truncate), clamped to 16 bits. */
   const i4 sign = {INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN}, half = (i4)(f4){0.5f, 0.5f, 0.5f, 0.5f};
   const f4 top = {32767.0f, 32767.0f, 32767.0f, 32767.0f}, bottom = -top;
   union {
@@ -341,14 +350,21 @@ static void fdct(const double *in, const Quant *t, JCOEF *out) {
     int32_t s[64];
   } q;
   for (int i = 0; i < 16; i++) {
-    f4 x = b.v[i] * t->requant_t.v[i];
+    f4 x = b.v[i] * t->requant.v[i];
     x += (f4)(half | ((i4)x & sign));
     i4 high = x > top, low = x < bottom;
     x = (f4)(((i4)x & ~(high | low)) | ((i4)top & high) | ((i4)bottom & low));
     q.v[i] = __builtin_convertvector(x, i4);
   }
-  for (int v = 0; v < 8; v++)
-    for (int u = 0; u < 8; u++) out[v * 8 + u] = (JCOEF)q.s[u * 8 + v];
+  for (int k = 0; k < 64; k++) out[k] = (JCOEF)q.s[k];
+}
+
+/* The same from samples in natural order (in[y * 8 + x]). */
+static void fdct(const double *in, const Quant *t, JCOEF *out) {
+  Block4 a;
+  for (int y = 0; y < 8; y++)
+    for (int x = 0; x < 8; x++) a.s[x * 8 + y] = (float)in[y * 8 + x];
+  fdct_t(&a, t, out);
 }
 
 static unsigned char clamp8(double v) {
@@ -705,8 +721,8 @@ static void ramp_block(const BlockGrid *g, int bx, int by, const UINT16 *q, JCOE
 static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, int fw, const unsigned char *mask, const Paint *paint) {
   int n = h->src.num_components, W = (int)h->src.image_width, H = (int)h->src.image_height;
   long blocks = 0;
-  double samples[64];
-  int covered[64];
+  Block4 samples;
+  int covered[64]; /* transposed, as idct_t leaves the samples: [x * 8 + y] */
   /* How much of each pixel of the MCU the paint covers (the mask's byte, 0-255), past the image's edge as the edge pixel. */
   unsigned char cov[8 * MAX_SAMP_FACTOR][8 * MAX_SAMP_FACTOR];
   if (cover == 1) {
@@ -747,7 +763,7 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, i
             for (int sy = 0; sy < 8; sy++)
               for (int sx = 0; sx < 8; sx++) {
                 int count = cov[oy + sy][ox + sx];
-                covered[sy * 8 + sx] = count;
+                covered[sx * 8 + sy] = count;
                 any |= count;
                 all &= count == 255;
               }
@@ -757,7 +773,7 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, i
                 int count = 0;
                 for (int dy = 0; dy < p.vs; dy++)
                   for (int dx = 0; dx < p.hs; dx++) count += cov[oy + sy * p.vs + dy][ox + sx * p.hs + dx];
-                covered[sy * 8 + sx] = count;
+                covered[sx * 8 + sy] = count;
                 any |= count;
                 all &= count == share;
               }
@@ -772,13 +788,13 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, i
         } else if (all) {
           ramp_block(&paint->field[c], bx, by, q->q, block);
         } else {
-          idct(block, q, samples);
+          idct_t(block, q, &samples);
           for (int k = 0; k < 64; k++) {
             if (!covered[k]) continue;
-            double target = value ? value[c] : field_at(&paint->field[c], bx * 8 + (k & 7), by * 8 + (k >> 3));
-            samples[k] += covered[k] * per_share * (target - samples[k]);
+            float target = (float)(value ? value[c] : field_at(&paint->field[c], bx * 8 + (k >> 3), by * 8 + (k & 7)));
+            samples.s[k] += (float)(covered[k] * per_share) * (target - samples.s[k]);
           }
-          fdct(samples, q, block);
+          fdct_t(&samples, q, block);
         }
         blocks++;
       }
