@@ -6,7 +6,13 @@
  * Then the other marks' mark + write, and the decode detection needs on the lossless path (reduced
  * by libjpeg's DCT scaling to the default plan's finest level) against a full decode.
  * Run on its own (`npm run bench -- --lossless`) or as a section of `npm run bench`.
+ *
+ * A full garbage collection runs before each timed stage (both paths alike): a collection an earlier
+ * stage's garbage calls for (a 12 MP decode's Mat, the JPEGs' Buffers) otherwise lands in whichever
+ * stage runs next, measured as 4-5 ms pauses in one stage of every second or third run.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { finestLevel, planDetection } from '../functions/detect-faces/detect/plan';
 import { inspectImage } from '../functions/detect-faces/fetch/sniff';
@@ -24,6 +30,20 @@ const RUNS = Number(process.env.BENCH_RUNS) || 9;
 const SPEC = { mode: 'fill', shape: 'ellipse', padding: 0.4 } as const;
 
 const ms = (t0: number) => performance.now() - t0;
+
+/** A full collection now (V8's gc, exposed for this process). */
+const collect: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
+/** The time of `work` after a full collection. */
+function timed<T>(work: () => T): [T, number] {
+  collect();
+  const t = performance.now();
+  const out = work();
+  return [out, ms(t)];
+}
 
 /** `count` face boxes of `side` px spread over a grid of the image (the marks' cost depends on their area, not on what is under them). */
 function gridFaces(width: number, height: number, count: number, side: number): Region[] {
@@ -53,35 +73,19 @@ export function benchLossless(cv: OpenCv, addon: JpegLosslessAddon): string {
     const ll = { decode: [] as number[], mark: [] as number[], write: [] as number[], bytes: 0 };
     const floor = { decode: [] as number[], write: [] as number[], bytes: 0 };
     for (let i = 0; i <= RUNS; i++) {
-      let t = performance.now();
-      const image = decodeImage(cv, c.jpeg);
-      const dDecode = ms(t);
-      t = performance.now();
-      redactFaces(cv, image, c.faces, SPEC);
-      const dMark = ms(t);
-      t = performance.now();
-      const reencoded = withOnlyKeptMetadata(encodeJpeg(cv, image, 90), { icc: kept.icc, orientation: 1 });
-      const dWrite = ms(t);
+      const [image, dDecode] = timed(() => decodeImage(cv, c.jpeg));
+      const [, dMark] = timed(() => redactFaces(cv, image, c.faces, SPEC));
+      const [reencoded, dWrite] = timed(() => withOnlyKeptMetadata(encodeJpeg(cv, image, 90), { icc: kept.icc, orientation: 1 }));
       const view = { width: image.cols, height: image.rows };
       image.release();
 
-      t = performance.now();
-      const edit = editor.open(c.jpeg, view);
-      const lOpen = ms(t);
-      t = performance.now();
-      edit.mark(c.faces, SPEC);
-      const lMark = ms(t);
-      t = performance.now();
-      const lossless = withOnlyKeptMetadata(edit.save(), { icc: kept.icc, orientation: edit.orientation });
-      const lWrite = ms(t);
+      const [edit, lOpen] = timed(() => editor.open(c.jpeg, view));
+      const [, lMark] = timed(() => edit.mark(c.faces, SPEC));
+      const [lossless, lWrite] = timed(() => withOnlyKeptMetadata(edit.save(), { icc: kept.icc, orientation: edit.orientation }));
       edit.close();
 
-      t = performance.now();
-      const plain = editor.open(c.jpeg, view);
-      const fOpen = ms(t);
-      t = performance.now();
-      const transcoded = plain.save();
-      const fWrite = ms(t);
+      const [plain, fOpen] = timed(() => editor.open(c.jpeg, view));
+      const [transcoded, fWrite] = timed(() => plain.save());
       plain.close();
       if (i === 0) continue; // warm-up
       re.decode.push(dDecode);
@@ -127,12 +131,8 @@ function detectionDecode(cv: OpenCv, c: { name: string; jpeg: Buffer }): string[
     const full: number[] = [];
     const reduced: number[] = [];
     for (let i = 0; i <= RUNS; i++) {
-      let t = performance.now();
-      decodeImage(cv, c.jpeg).release();
-      const dFull = ms(t);
-      t = performance.now();
-      decodeImage(cv, c.jpeg, level).release();
-      const dReduced = ms(t);
+      const [, dFull] = timed(() => decodeImage(cv, c.jpeg).release());
+      const [, dReduced] = timed(() => decodeImage(cv, c.jpeg, level).release());
       if (i === 0) continue; // warm-up
       full.push(dFull);
       reduced.push(dReduced);
@@ -154,17 +154,17 @@ function otherMarks(cv: OpenCv, editor: ReturnType<typeof createLosslessEditor>,
       for (let i = 0; i <= RUNS; i++) {
         const image = decodeImage(cv, c.jpeg);
         const view = { width: image.cols, height: image.rows };
-        let t = performance.now();
-        if (mode === 'box') drawBoxes(cv, image, c.faces);
-        else redactFaces(cv, image, c.faces, spec);
-        encodeJpeg(cv, image, 90);
-        const dRe = ms(t);
+        const [, dRe] = timed(() => {
+          if (mode === 'box') drawBoxes(cv, image, c.faces);
+          else redactFaces(cv, image, c.faces, spec);
+          encodeJpeg(cv, image, 90);
+        });
         image.release();
         const edit = editor.open(c.jpeg, view);
-        t = performance.now();
-        edit.mark(c.faces, spec);
-        edit.save();
-        const dLl = ms(t);
+        const [, dLl] = timed(() => {
+          edit.mark(c.faces, spec);
+          edit.save();
+        });
         edit.close();
         if (i === 0) continue; // warm-up
         re.push(dRe);

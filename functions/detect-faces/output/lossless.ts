@@ -1,8 +1,9 @@
 /**
  * The coefficient path: marks written into the JPEG's own quantized DCT coefficients, through our
  * jpeg-lossless addon (layer/jpeg-lossless/, built into the layer beside OpenCV). Every mark goes to
- * the addon in one call per face with a mask OpenCV draws as a re-encode does (output/image.ts): a
- * redaction's ellipse (or none, for a rectangle), a box's anti-aliased lines as opacity. The blocks
+ * the addon in one call per face with its mask: a redaction's ellipse (drawn by the addon) or none
+ * for a rectangle; a box's anti-aliased lines as opacity, drawn by the re-encode's code
+ * (output/image.ts). The blocks
  * the mask covers wholly are set straight in their coefficients (a fill's or the box's colour, a
  * pixelation cell's mean from its blocks' DCs, a blur's smoothed block means), only the blocks on
  * the mask's edge are decoded; every other block keeps its bytes' coefficients. The marks go on the
@@ -11,7 +12,7 @@
  */
 import type { FaceBox } from '../contract';
 import type { OpenCv } from '../opencv';
-import { BOX_BGR, boxThickness, drawBoxes, ellipseMask, FILL_BGR } from './image';
+import { BOX_BGR, boxThickness, drawBoxes, FILL_BGR } from './image';
 import { JPEG_LOSSLESS_PACKAGE } from './lossless-package';
 import { jpegOrientation, type Orientation } from './metadata';
 
@@ -26,13 +27,15 @@ export interface JpegLosslessAddon {
   info(handle: JpegHandle): JpegCoefficientInfo;
   read(handle: JpegHandle, x: number, y: number, width: number, height: number): Region & { pixels: Buffer };
   write(handle: JpegHandle, x: number, y: number, width: number, height: number, pixels: Buffer): number;
-  fill(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: Buffer | null, b: number, g: number, r: number): number;
-  pixelate(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: Buffer | null, cellWidth: number, cellHeight: number): number;
-  blur(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: Buffer | null, sigma: number): number;
+  fill(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: PaintMask, b: number, g: number, r: number): number;
+  pixelate(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: PaintMask, cellWidth: number, cellHeight: number): number;
+  blur(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: PaintMask, sigma: number): number;
   save(handle: JpegHandle): Buffer;
   close(handle: JpegHandle): void;
   readonly jpegLibVersion: number;
 }
+/** Where a paint goes in its rectangle: width x height bytes of opacity (0-255), the inscribed ellipse (drawn by the addon), or all of it. */
+export type PaintMask = Buffer | 'ellipse' | null;
 declare const handleBrand: unique symbol;
 export type JpegHandle = { readonly [handleBrand]: true };
 
@@ -102,7 +105,7 @@ export function createLosslessEditor(cv: OpenCv, addon: JpegLosslessAddon): Loss
           for (const box of boxes) {
             const stored = storedRect(box, orientation, info.width, info.height);
             if (spec.mode === 'box') boxFace(cv, addon, handle, stored, thickness, info);
-            else redactFace(cv, addon, handle, stored, spec, info);
+            else redactFace(addon, handle, stored, spec, info);
           }
         },
         save: () => addon.save(handle),
@@ -162,26 +165,22 @@ export function pixelCells(region: Region, mcu: { width: number; height: number 
 }
 
 /**
- * A redaction in one call per face, with the mask a re-encode draws (image.ts): the addon decodes
- * only the MCUs on the mask's edge (the pixels a redaction keeps there are the photo's) and sets
- * those wholly inside from their coefficients: a fill from its colour, a pixelation from its cells'
- * means (pixelCells), a blur from its blocks' means smoothed by the re-encode's Gaussian (applied
- * twice there: sigma x sqrt 2 once).
+ * A redaction in one call per face: the addon draws the ellipse inscribed in the padded region
+ * itself (the pixels whose centres lie in it: OpenCV's drawn polygon give or take a few edge
+ * pixels; no mask crosses into JavaScript), decodes only the MCUs on its edge (the pixels a
+ * redaction keeps there are the photo's) and sets those wholly inside from their coefficients: a
+ * fill from its colour, a pixelation from its cells' means (pixelCells), a blur from its blocks'
+ * means smoothed by the re-encode's Gaussian (applied twice there: sigma x sqrt 2 once).
  */
-function redactFace(cv: OpenCv, addon: JpegLosslessAddon, handle: JpegHandle, box: Region, spec: MarkSpec, info: JpegCoefficientInfo): void {
+function redactFace(addon: JpegLosslessAddon, handle: JpegHandle, box: Region, spec: MarkSpec, info: JpegCoefficientInfo): void {
   const region = paddedRegion(box, spec.padding, info.width, info.height);
   if (!region) return;
-  const mask = spec.shape === 'ellipse' ? ellipseMask(cv, region.width, region.height) : undefined;
-  try {
-    const at = [handle, region.x, region.y, region.width, region.height, mask ? mask.getData() : null] as const;
-    if (spec.mode === 'fill') addon.fill(...at, ...FILL_BGR);
-    else if (spec.mode === 'pixelate') {
-      const cell = pixelCells(region, { width: info.mcuWidth, height: info.mcuHeight }, info);
-      addon.pixelate(...at, cell.width, cell.height);
-    } else addon.blur(...at, blurPlan(region).sigma * Math.SQRT2);
-  } finally {
-    mask?.release();
-  }
+  const at = [handle, region.x, region.y, region.width, region.height, spec.shape === 'ellipse' ? 'ellipse' : null] as const;
+  if (spec.mode === 'fill') addon.fill(...at, ...FILL_BGR);
+  else if (spec.mode === 'pixelate') {
+    const cell = pixelCells(region, { width: info.mcuWidth, height: info.mcuHeight }, info);
+    addon.pixelate(...at, cell.width, cell.height);
+  } else addon.blur(...at, blurPlan(region).sigma * Math.SQRT2);
 }
 
 /**
