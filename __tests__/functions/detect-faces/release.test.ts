@@ -100,7 +100,6 @@ describe('the coefficient path', () => {
     ['box', 'drawRectangle'],
     ['box', 'fill'],
     ['box', 'setTo'],
-    ['fill', 'drawEllipse'],
     ['fill', 'fill'],
     ['pixelate', 'pixelate'],
     ['blur', 'blur'],
