@@ -58,7 +58,7 @@ function gridFaces(width: number, height: number, count: number, side: number): 
 }
 
 export function benchLossless(cv: OpenCv, addon: JpegLosslessAddon): string {
-  const editor = createLosslessEditor(cv, addon);
+  const editor = createLosslessEditor(addon);
   const mosaic = buildMosaic(cv, MOSAICS.groups4000).image;
   const photo = (image: Mat) => encodeJpeg(cv, image, 90);
   const cases = [

@@ -184,7 +184,7 @@ function rssChild(file: string, minFaceSize: number | undefined, lossless: boole
   cv.setNumThreads(1);
   const detector = createDetector(cv, 'yunet', modelsDir);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const editor = createLosslessEditor(cv, require(JPEG_LOSSLESS_PACKAGE) as JpegLosslessAddon);
+  const editor = createLosslessEditor(require(JPEG_LOSSLESS_PACKAGE) as JpegLosslessAddon);
   const jpeg = fs.readFileSync(file);
   // Warm the network on a small input so the baseline includes the loaded model.
   detector.detect(new cv.Mat(64, 64, cv.CV_8UC3, [0, 0, 0]));

@@ -187,7 +187,7 @@ async function main(): Promise<void> {
   if (env.threads > 0) cv.setNumThreads(env.threads);
   const ports: Omit<PipelinePorts<Mat>, 'store' | 'fetch'> = {
     codec: createOpenCvCodec(cv),
-    lossless: 'unavailable' in lossless ? lossless : createLosslessEditor(cv, lossless),
+    lossless: 'unavailable' in lossless ? lossless : createLosslessEditor(lossless),
     detector: createDetector(cv, env.detector, env.modelsDir === DETECT_ENV.modelsDir.default ? modelsDir : env.modelsDir),
     // Failures are in results.jsonl; the log says only what went wrong unexpectedly.
     log: createLogger({ tool: 'redact' }, { level: 'error', write: (l) => process.stderr.write(`${l}\n`) }),

@@ -33,7 +33,7 @@ jest.setTimeout(300_000);
 
 const { cv, modelsDir } = layerOpenCv();
 const { addon } = jpegLosslessAddon();
-const editor: LosslessEditor = createLosslessEditor(cv, addon);
+const editor: LosslessEditor = createLosslessEditor(addon);
 const detector = createDetector(cv, 'yunet', modelsDir);
 const file = (name: string) => fs.readFileSync(path.join(FACES_DIR, name));
 const MODES: MarkMode[] = ['box', 'fill', 'pixelate', 'blur'];

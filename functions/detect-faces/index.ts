@@ -36,7 +36,7 @@ const ports: Omit<PipelinePorts<Mat>, 'log' | 'store'> = {
   fetch: download,
   codec: createOpenCvCodec(cv),
   detector: createDetector(cv, config.detector, config.modelsDir),
-  lossless: 'unavailable' in jpegLossless ? jpegLossless : createLosslessEditor(cv, jpegLossless),
+  lossless: 'unavailable' in jpegLossless ? jpegLossless : createLosslessEditor(jpegLossless),
   metrics: recordDetectMetrics,
   now: () => new Date(),
 };

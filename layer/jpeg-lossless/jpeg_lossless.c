@@ -25,7 +25,9 @@
  *   blur(handle, x, y, w, h, mask, sigma) -> blocks rewritten: the same pixels take the rectangle's
  *                             block means (the grown rectangle's) blurred by about a Gaussian of
  *                             sigma pixels (three box passes), linear between block centres
- *                             These three paint (paint_region): only the blocks on the mask's
+ *   box(handle, x, y, w, h, thickness, b, g, r) -> blocks rewritten: the rectangle's outline
+ *                             stroked `thickness` wide in one BGR colour, anti-aliased (box_mask)
+ *                             These four paint (paint_region): only the blocks on the mask's
  *                             edge are decoded and recomputed, in the file's own samples (no trip
  *                             through 8-bit BGR); a block it covers wholly gets its coefficients
  *                             straight from the paint (a constant's DC; the blur's mean and slope);
@@ -1110,10 +1112,43 @@ static unsigned char *ellipse_mask(int w, int h) {
   return mask;
 }
 
+/*
+ * A box's lines as opacity over `f` (box[0..3]: x, y, width, height; box[4]: the lines' thickness
+ * t): the outline through the centres of the box's edge pixels, stroked with round outer corners,
+ * each pixel's opacity 255 x clamp(ceil(t / 2) + 1.21 - d, 0, 1) for its centre's distance d to
+ * the outline: wholly within ceil(t / 2), a fifth one pixel further, which is what OpenCV's
+ * anti-aliased rectangle (drawBoxes, LINE_AA) gives across its lines (measured for t = 2, 3, 5,
+ * 12: 255 then 53-58); its corners differ by a few pixels (the lossless test compares the two
+ * routes). Drawn here, so no mask crosses into JavaScript.
+ */
+static unsigned char *box_mask(const Region *f, const int *box) {
+  int w = f->x1 - f->x0, h = f->y1 - f->y0;
+  unsigned char *mask = calloc((size_t)w * h + 1, 1);
+  if (!mask) return NULL;
+  double x0 = box[0], y0 = box[1], x1 = box[0] + box[2] - 1, y1 = box[1] + box[3] - 1, reach = (box[4] + 1) / 2 + 1.21;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      double px = f->x0 + x, py = f->y0 + y, d;
+      if (px >= x0 && px <= x1 && py >= y0 && py <= y1) {
+        double a = px - x0 < x1 - px ? px - x0 : x1 - px, b = py - y0 < y1 - py ? py - y0 : y1 - py;
+        d = a < b ? a : b;
+      } else {
+        double dx = px < x0 ? x0 - px : px > x1 ? px - x1 : 0, dy = py < y0 ? y0 - py : py > y1 ? py - y1 : 0;
+        d = sqrt(dx * dx + dy * dy);
+      }
+      double opacity = reach - d;
+      if (opacity > 0) mask[(size_t)y * w + x] = opacity >= 1 ? 255 : (unsigned char)(opacity * 255 + 0.5);
+    }
+  return mask;
+}
+
 /* Paints `f` under `mask` as `setup` prepares (from the coefficients as they are, before any change); the number of blocks rewritten, or NULL with an exception pending. */
 typedef int (*PaintSetup)(Handle *h, const Region *aligned, const void *arg, Paint *p);
 
-static napi_value paint(napi_env env, Handle *h, const Region *f, const unsigned char *mask, int ellipse, PaintSetup setup, const void *arg) {
+/* Which mask the addon draws itself: none (the caller's), the inscribed ellipse, a box's lines. */
+typedef enum { OWN_NONE, OWN_ELLIPSE, OWN_BOX } OwnMask;
+
+static napi_value paint(napi_env env, Handle *h, const Region *f, const unsigned char *mask, OwnMask own, const int *box, PaintSetup setup, const void *arg) {
   /* The coefficients change: a write() of an earlier read would compare against stale pixels. */
   free(h->last_pixels);
   h->last_pixels = NULL;
@@ -1121,9 +1156,12 @@ static napi_value paint(napi_env env, Handle *h, const Region *f, const unsigned
   if (f->x1 > f->x0 && f->y1 > f->y0) {
     Paint *p = calloc(1, sizeof(Paint)); /* on the heap: it outlives a longjmp intact */
     if (!p) return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
-    if (ellipse && !(p->own_mask = ellipse_mask(f->x1 - f->x0, f->y1 - f->y0))) {
-      paint_free(p);
-      return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
+    if (own != OWN_NONE) {
+      p->own_mask = own == OWN_ELLIPSE ? ellipse_mask(f->x1 - f->x0, f->y1 - f->y0) : box_mask(f, box);
+      if (!p->own_mask) {
+        paint_free(p);
+        return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
+      }
     }
     if (setjmp(h->err.jump)) {
       paint_free(p);
@@ -1167,7 +1205,7 @@ static napi_value js_fill(napi_env env, napi_callback_info info) {
   if (!h || !int_args(env, argv, 6, 3, colour, "b, g and r must be numbers")) return NULL;
   for (int k = 0; k < 3; k++)
     if (colour[k] < 0 || colour[k] > 255) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "b, g and r are 0-255");
-  return paint(env, h, &f, mask, ellipse, flat_setup, colour);
+  return paint(env, h, &f, mask, ellipse ? OWN_ELLIPSE : OWN_NONE, NULL, flat_setup, colour);
 }
 
 static napi_value js_pixelate(napi_env env, napi_callback_info info) {
@@ -1179,7 +1217,25 @@ static napi_value js_pixelate(napi_env env, napi_callback_info info) {
   if (!h || !int_args(env, argv, 6, 2, cell, "cellWidth and cellHeight must be numbers")) return NULL;
   if (cell[0] < h->mcu_w || cell[1] < h->mcu_h || cell[0] % h->mcu_w || cell[1] % h->mcu_h)
     return throw_coded(env, "ERR_INVALID_ARG_VALUE", "cellWidth and cellHeight must be whole MCUs (info's mcuWidth and mcuHeight)");
-  return paint(env, h, &f, mask, ellipse, cells_arg_setup, cell);
+  return paint(env, h, &f, mask, ellipse ? OWN_ELLIPSE : OWN_NONE, NULL, cells_arg_setup, cell);
+}
+
+static napi_value js_box(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  int a[4], more[4];
+  Handle *h = edit_args(env, info, 9, argv, "box(handle, x, y, width, height, thickness, b, g, r)", a);
+  if (!h || !int_args(env, argv, 5, 4, more, "thickness, b, g and r must be numbers")) return NULL;
+  if (a[2] < 1 || a[3] < 1 || more[0] < 1 || more[0] > 1000) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "width and height must be 1 or more, thickness 1-1000");
+  for (int k = 1; k < 4; k++)
+    if (more[k] < 0 || more[k] > 255) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "b, g and r are 0-255");
+  /* The pixels the lines reach (opacity above zero: within ceil(t / 2) + 1 of the outline), clipped to the image. */
+  int reach = (more[0] + 1) / 2 + 1, W = (int)h->src.image_width, H = (int)h->src.image_height;
+  long x0 = (long)a[0] - reach, y0 = (long)a[1] - reach, x1 = (long)a[0] + a[2] + reach, y1 = (long)a[1] + a[3] + reach;
+  Region f = {x0 < 0 ? 0 : (int)x0, y0 < 0 ? 0 : (int)y0, x1 > W ? W : (int)x1, y1 > H ? H : (int)y1};
+  if (f.x1 < f.x0) f.x1 = f.x0;
+  if (f.y1 < f.y0) f.y1 = f.y0;
+  int box[5] = {a[0], a[1], a[2], a[3], more[0]};
+  return paint(env, h, &f, NULL, OWN_BOX, box, flat_setup, more + 1);
 }
 
 static napi_value js_blur(napi_env env, napi_callback_info info) {
@@ -1192,7 +1248,7 @@ static napi_value js_blur(napi_env env, napi_callback_info info) {
   if (!h) return NULL;
   if (napi_get_value_double(env, argv[6], &sigma) != napi_ok || !isfinite(sigma)) return throw_coded(env, "ERR_INVALID_ARG_TYPE", "sigma must be a number");
   if (sigma < 0 || sigma > 1e5) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "sigma must be 0-100000 pixels");
-  return paint(env, h, &f, mask, ellipse, field_arg_setup, &sigma);
+  return paint(env, h, &f, mask, ellipse ? OWN_ELLIPSE : OWN_NONE, NULL, field_arg_setup, &sigma);
 }
 
 /* Copies a Huffman table of the source into the destination's slot (allocated when empty). */
@@ -1311,6 +1367,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"fill", NULL, js_fill, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pixelate", NULL, js_pixelate, NULL, NULL, NULL, napi_enumerable, NULL},
       {"blur", NULL, js_blur, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"box", NULL, js_box, NULL, NULL, NULL, napi_enumerable, NULL},
       {"save", NULL, js_save, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -78,7 +78,7 @@ function losslessFill(source: Buffer, boxes: readonly { x: number; y: number; wi
   const spec = { mode: 'fill', shape: 'ellipse', padding: 0.4 } as const;
   const start = performance.now();
   const before = cv.imdecode(source);
-  const edit = createLosslessEditor(cv, addon).open(source, { width: before.cols, height: before.rows });
+  const edit = createLosslessEditor(addon).open(source, { width: before.cols, height: before.rows });
   edit.mark(boxes, spec);
   const out = edit.save();
   edit.close();

@@ -36,14 +36,11 @@ type Box = Pick<FaceBox, 'x' | 'y' | 'width' | 'height'>;
 /** The boxes' colour: green. BGR. */
 export const BOX_BGR = [0, 255, 0] as const;
 
-/**
- * `thickness` defaults to the image's own; a part of a larger image (the coefficient path) passes the whole image's.
- * `colour` (BGR): on a 1-channel image its first value (the coefficient path draws the lines' opacity, 255 = [255, 255, 255]).
- */
-export function drawBoxes(cv: OpenCv, image: Mat, boxes: readonly Box[], thickness = boxThickness(image.cols, image.rows), colour: readonly [number, number, number] = BOX_BGR): void {
-  const bgr = new cv.Vec3(...colour);
+/** `thickness` defaults to the image's own; a part of a larger image passes the whole image's. */
+export function drawBoxes(cv: OpenCv, image: Mat, boxes: readonly Box[], thickness = boxThickness(image.cols, image.rows)): void {
+  const green = new cv.Vec3(...BOX_BGR);
   for (const b of boxes) {
-    image.drawRectangle(new cv.Point2(b.x, b.y), new cv.Point2(b.x + b.width - 1, b.y + b.height - 1), bgr, thickness, cv.LINE_AA);
+    image.drawRectangle(new cv.Point2(b.x, b.y), new cv.Point2(b.x + b.width - 1, b.y + b.height - 1), green, thickness, cv.LINE_AA);
   }
 }
 

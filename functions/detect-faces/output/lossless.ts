@@ -1,18 +1,16 @@
 /**
  * The coefficient path: marks written into the JPEG's own quantized DCT coefficients, through our
  * jpeg-lossless addon (layer/jpeg-lossless/, built into the layer beside OpenCV). Every mark goes to
- * the addon in one call per face with its mask: a redaction's ellipse (drawn by the addon) or none
- * for a rectangle; a box's anti-aliased lines as opacity, drawn by the re-encode's code
- * (output/image.ts). The blocks
- * the mask covers wholly are set straight in their coefficients (a fill's or the box's colour, a
- * pixelation cell's mean from its blocks' DCs, a blur's smoothed block means), only the blocks on
- * the mask's edge are decoded; every other block keeps its bytes' coefficients. The marks go on the
- * pixels as stored: boxes, reported as the viewer sees the photo, are mapped through the EXIF
- * orientation, which the output keeps.
+ * the addon in one call per face, and the addon draws its mask (a redaction's ellipse, or none for
+ * a rectangle; a box's anti-aliased lines as opacity): no pixels or masks cross into JavaScript.
+ * The blocks the mask covers wholly are set straight in their coefficients (a fill's or the box's
+ * colour, a pixelation cell's mean from its blocks' DCs, a blur's smoothed block means), only the
+ * blocks on the mask's edge are decoded; every other block keeps its bytes' coefficients. The marks
+ * go on the pixels as stored: boxes, reported as the viewer sees the photo, are mapped through the
+ * EXIF orientation, which the output keeps.
  */
 import type { FaceBox } from '../contract';
-import type { OpenCv } from '../opencv';
-import { BOX_BGR, boxThickness, drawBoxes, FILL_BGR } from './image';
+import { BOX_BGR, boxThickness, FILL_BGR } from './image';
 import { JPEG_LOSSLESS_PACKAGE } from './lossless-package';
 import { jpegOrientation, type Orientation } from './metadata';
 
@@ -30,6 +28,7 @@ export interface JpegLosslessAddon {
   fill(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: PaintMask, b: number, g: number, r: number): number;
   pixelate(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: PaintMask, cellWidth: number, cellHeight: number): number;
   blur(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: PaintMask, sigma: number): number;
+  box(handle: JpegHandle, x: number, y: number, width: number, height: number, thickness: number, b: number, g: number, r: number): number;
   save(handle: JpegHandle): Buffer;
   close(handle: JpegHandle): void;
   readonly jpegLibVersion: number;
@@ -81,7 +80,7 @@ export interface LosslessEditor {
   open(jpeg: Buffer, view: { width: number; height: number }): LosslessImage;
 }
 
-export function createLosslessEditor(cv: OpenCv, addon: JpegLosslessAddon): LosslessEditor {
+export function createLosslessEditor(addon: JpegLosslessAddon): LosslessEditor {
   return {
     open(jpeg, view) {
       let handle: JpegHandle;
@@ -104,7 +103,7 @@ export function createLosslessEditor(cv: OpenCv, addon: JpegLosslessAddon): Loss
           const thickness = boxThickness(info.width, info.height);
           for (const box of boxes) {
             const stored = storedRect(box, orientation, info.width, info.height);
-            if (spec.mode === 'box') boxFace(cv, addon, handle, stored, thickness, info);
+            if (spec.mode === 'box') boxFace(addon, handle, stored, thickness);
             else redactFace(addon, handle, stored, spec, info);
           }
         },
@@ -116,9 +115,10 @@ export function createLosslessEditor(cv: OpenCv, addon: JpegLosslessAddon): Loss
 }
 
 /**
- * The pixels a mark may change, as rectangles to read and write back: a redaction's padded region;
- * for a box, four strips along its edges (a line of `thickness`, anti-aliased, reaches half of it
- * and a pixel beyond each side of the edge), so the box's inside is never decoded.
+ * The pixels a mark may change, as rectangles: a redaction's padded region; for a box, four strips
+ * along its edges (a line of `thickness`, anti-aliased, reaches half of it and a pixel beyond each
+ * side of the edge; the addon's box_mask stops a pixel short of that), so the box's inside is
+ * never decoded. What the lossless test holds every mark to.
  */
 export function markFootprints(box: Region, spec: MarkSpec, thickness: number, width: number, height: number): Region[] {
   if (spec.mode !== 'box') {
@@ -184,25 +184,11 @@ function redactFace(addon: JpegLosslessAddon, handle: JpegHandle, box: Region, s
 }
 
 /**
- * A box in one call: its lines drawn by the re-encode's code (drawBoxes, the whole image's
- * thickness) as opacity on a mask over the box grown by the lines' reach (markFootprints' strips),
- * then painted in the box's colour by that opacity. The box's inside is zero in the mask: its MCUs
- * are not read.
+ * A box in one call: the addon strokes its outline (through its edge pixels' centres, the whole
+ * image's thickness, anti-aliased, round outer corners) as opacity and paints the box's colour by
+ * it, as drawBoxes draws it on pixels within a few levels. Its inside and what lies beyond the lines'
+ * reach (markFootprints' strips) are not read.
  */
-function boxFace(cv: OpenCv, addon: JpegLosslessAddon, handle: JpegHandle, box: Region, thickness: number, info: JpegCoefficientInfo): void {
-  const strips = markFootprints(box, { mode: 'box', shape: 'rect', padding: 0 }, thickness, info.width, info.height);
-  if (strips.length === 0) return;
-  const x = Math.min(...strips.map((s) => s.x));
-  const y = Math.min(...strips.map((s) => s.y));
-  const width = Math.max(...strips.map((s) => s.x + s.width)) - x;
-  const height = Math.max(...strips.map((s) => s.y + s.height)) - y;
-  // Allocated then cleared, as ellipseMask does (the addon's fill-value constructor is slow).
-  const mask = new cv.Mat(height, width, cv.CV_8UC1);
-  try {
-    mask.setTo(0).release(); // the returned Mat shares the mask's pixels
-    drawBoxes(cv, mask, [{ x: box.x - x, y: box.y - y, width: box.width, height: box.height }], thickness, [255, 255, 255]);
-    addon.fill(handle, x, y, width, height, mask.getData(), ...BOX_BGR);
-  } finally {
-    mask.release();
-  }
+function boxFace(addon: JpegLosslessAddon, handle: JpegHandle, box: Region, thickness: number): void {
+  addon.box(handle, box.x, box.y, box.width, box.height, thickness, ...BOX_BGR);
 }
