@@ -1126,9 +1126,14 @@ static unsigned char *box_mask(const Region *f, const int *box) {
   unsigned char *mask = calloc((size_t)w * h + 1, 1);
   if (!mask) return NULL;
   double x0 = box[0], y0 = box[1], x1 = box[0] + box[2] - 1, y1 = box[1] + box[3] - 1, reach = (box[4] + 1) / 2 + 1.21;
-  for (int y = 0; y < h; y++)
+  for (int y = 0; y < h; y++) {
+    double py = f->y0 + y;
+    /* A row between the top and bottom lines' reach crosses only the left and right lines: the columns within reach of x0 and x1. */
+    int middle = py > y0 + reach && py < y1 - reach;
+    int skip_from = middle ? (int)ceil(x0 + reach) - f->x0 : w, skip_to = middle ? (int)floor(x1 - reach) - f->x0 : w;
     for (int x = 0; x < w; x++) {
-      double px = f->x0 + x, py = f->y0 + y, d;
+      if (x == skip_from && skip_to > skip_from) x = skip_to;
+      double px = f->x0 + x, d;
       if (px >= x0 && px <= x1 && py >= y0 && py <= y1) {
         double a = px - x0 < x1 - px ? px - x0 : x1 - px, b = py - y0 < y1 - py ? py - y0 : y1 - py;
         d = a < b ? a : b;
@@ -1139,6 +1144,7 @@ static unsigned char *box_mask(const Region *f, const int *box) {
       double opacity = reach - d;
       if (opacity > 0) mask[(size_t)y * w + x] = opacity >= 1 ? 255 : (unsigned char)(opacity * 255 + 0.5);
     }
+  }
   return mask;
 }
 
