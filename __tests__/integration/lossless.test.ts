@@ -474,6 +474,8 @@ const EDIT_BODY = `
   addon.pixelate(handle, Math.floor(width / 4), Math.floor(height / 2), 61, 47, disc, 16, 32);
   addon.blur(handle, width - 61, Math.floor(height / 3), 61, 47, disc, 9.5);
   addon.blur(handle, 3, height - 50, 40, 48, null, 30);
+  addon.fill(handle, 5, 5, 50, 40, 'ellipse', 20, 30, 40);
+  addon.box(handle, width - 70, height - 60, 80, 50, 5, 0, 255, 0);
   const out = addon.save(handle);
   addon.close(handle);
   return out;`;
@@ -553,6 +555,11 @@ describe('mutated JPEGs through the coefficient path: refusals or outputs, never
         const got = addon.read(handle, info.width / 3, info.height / 3, 64, 64);
         got.pixels.fill(0);
         addon.write(handle, got.x, got.y, got.width, got.height, got.pixels);
+        const [w, h] = [Math.min(48, info.width), Math.min(40, info.height)];
+        addon.fill(handle, 0, 0, w, h, 'ellipse', 0, 0, 0);
+        addon.pixelate(handle, info.width - w, 0, w, h, null, 2 * info.mcuWidth, 2 * info.mcuHeight);
+        addon.blur(handle, 0, info.height - h, w, h, 'ellipse', 12);
+        addon.box(handle, info.width / 4, info.height / 4, 50, 50, 3, 0, 255, 0);
         expect(parseJpeg(addon.save(handle)).segments.length).toBeGreaterThan(3);
         addon.close(handle);
         outcome.edited++;
@@ -580,6 +587,18 @@ describe('mutated JPEGs through the coefficient path: refusals or outputs, never
     expect(() => addon.fill(handle, 10, 10, 20, 20, 'mask' as unknown as Buffer, 0, 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(addon.fill(handle, 10, 10, 20, 20, Buffer.alloc(400), 0, 0, 0)).toBe(0); // an empty mask: no block rewritten
     expect(addon.fill(handle, 10, 10, 0, 0, null, 0, 0, 0)).toBe(0);
+    addon.close(handle);
+  });
+
+  test('box() takes a box of 1 px or more, a thickness of 1-1000 and a colour of 0-255; the lines are clipped to the image', () => {
+    const handle = addon.open(file('2008_001322.jpg')); // 500x375
+    expect(() => addon.box(handle, 10, 10, 20, 20, 0, 0, 255, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => addon.box(handle, 10, 10, 0, 20, 2, 0, 255, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => addon.box(handle, 10, 10, 20, 20, 2, 0, 256, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => addon.box(handle, 10, 10, 20, 20, 'x' as unknown as number, 0, 255, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => (addon.box as (...a: unknown[]) => number)(handle, 10, 10, 20, 20)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(addon.box(handle, 600, 10, 20, 20, 2, 0, 255, 0)).toBe(0); // wholly past the image
+    expect(addon.box(handle, 480, 360, 100, 100, 4, 0, 255, 0)).toBeGreaterThan(0); // its top-left corner inside
     addon.close(handle);
   });
 
