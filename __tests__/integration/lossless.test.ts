@@ -26,6 +26,7 @@ import { recordingLogger } from '../helpers/log';
 import { layerOpenCv } from '../helpers/opencv';
 import { FACES_DIR } from '../helpers/paths';
 import { findsFaceAgain } from '../../bench/found-again';
+import { buildMosaic, MOSAICS } from '../../bench/mosaic';
 import { tempDir } from '../helpers/temp';
 import { iou } from '../../functions/detect-faces/detect/boxes';
 
@@ -262,6 +263,30 @@ describe('redact-then-detect finds none of the redacted faces again (lossless ou
         expect({ name, shape, again: again.map((d) => `${d.score}@${d.width}px`) }).toEqual({ name, shape, again: [] });
       }
     }
+  });
+});
+
+describe('the real-size mosaics (2000x1500, 4000x3000; faces of 46-273 px) redacted on the coefficient path: none found again', () => {
+  const SENSITIVE = { minScore: DETECT_REQUEST.minScore.min, minFaceSize: DETECT_REQUEST.minFaceSize.min };
+  const inputs = [MOSAICS.groups2000, MOSAICS.groups4000].map((spec) => {
+    const { name, image } = buildMosaic(cv, spec);
+    return { name, jpeg: encodeJpeg(cv, image, 90), faces: detector.detect(image).boxes };
+  });
+  // Found again as a face: at the precision-first point, a detection at least half a face's width centred in its padded region.
+  const foundAgain = (image: Mat, faces: readonly Region[]) =>
+    detector.detect(image, SENSITIVE).boxes.filter((d) => d.score >= OPERATING_POINTS.precision.minScore && findsFaceAgain(d, faces, REDACTION_DEFAULTS.padding, image.cols, image.rows));
+  test('the control: before redaction the check finds nearly every face', () => {
+    for (const { name, jpeg, faces } of inputs) {
+      expect(faces.length).toBeGreaterThan(10);
+      expect({ name, found: foundAgain(decoded(jpeg), faces).length >= 0.9 * faces.length }).toEqual({ name, found: true });
+    }
+  });
+  test.each(['fill', 'pixelate', 'blur'] as const)('%s, each shape', (mode) => {
+    for (const { name, jpeg, faces } of inputs)
+      for (const shape of REDACT_SHAPES) {
+        const again = foundAgain(decoded(lossless(jpeg, faces, mode, shape)), faces);
+        expect({ name, shape, again: again.map((d) => `${d.score}@${d.width}px`) }).toEqual({ name, shape, again: [] });
+      }
   });
 });
 
