@@ -118,7 +118,9 @@ export function detectEnvironment(config: DetectFunctionSettings, bucketName: st
  * that growth; on Lambda the runtime's own cap is a tenth of the function's memory (177 MB at
  * 1,769 MB) unless NODE_OPTIONS names one (its bootstrap then passes neither its semi- nor its
  * old-space size; the old space keeps V8's default, a quarter of the memory). This function's JS
- * heap is 20-40 MB: with 8 MB the young generation stays 16 MB, GC pauses are the same (600
- * direct calls: 66 ms unset, 73 ms at 8) and RSS levels off (docs/benchmarks.md, "Memory").
+ * heap is 20-40 MB: with 8 MB the young generation stays 16 MB and RSS levels off. A scavenge costs
+ * what survives it (about 0.2 MB here), not the space's size: at 8 MB, 57-67 scavenges per 600
+ * calls, 63-73 ms in all; at 4 MB objects are promoted sooner and old-space collections double that
+ * (docs/benchmarks.md, "Memory in a warm container").
  */
 export const DETECT_NODE_OPTIONS = '--max-semi-space-size=8';
