@@ -726,8 +726,8 @@ static void ramp_block(const BlockGrid *g, int bx, int by, const UINT16 *q, JCOE
 static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, int fw, const unsigned char *mask, const Paint *paint) {
   int n = h->src.num_components, W = (int)h->src.image_width, H = (int)h->src.image_height;
   long blocks = 0;
-  Block4 samples;
-  int covered[64]; /* transposed, as idct_t leaves the samples: [x * 8 + y] */
+  Block4 samples, weight; /* weight: each sample's share covered, 0-1 */
+  int covered[64];        /* transposed, as idct_t leaves the samples: [x * 8 + y] */
   /* How much of each pixel of the MCU the paint covers (the mask's byte, 0-255), past the image's edge as the edge pixel. */
   unsigned char cov[8 * MAX_SAMP_FACTOR][8 * MAX_SAMP_FACTOR];
   if (cover == 1) {
@@ -736,6 +736,8 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, i
       int ix = px0 + x < W ? px0 + x : W - 1;
       column[x] = ix >= f->x0 && ix < f->x1 ? ix - f->x0 : -1;
     }
+    /* The MCU's columns all inside the rectangle (and the image): each row a copy of the mask's. */
+    int straight = column[0] >= 0 && column[h->mcu_w - 1] == column[0] + h->mcu_w - 1;
     for (int y = 0; y < h->mcu_h; y++) {
       int iy = py0 + y < H ? py0 + y : H - 1;
       if (iy < f->y0 || iy >= f->y1) {
@@ -743,7 +745,9 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, i
         continue;
       }
       const unsigned char *line = mask ? mask + (size_t)(iy - f->y0) * fw : NULL;
-      for (int x = 0; x < h->mcu_w; x++) cov[y][x] = column[x] < 0 ? 0 : line ? line[column[x]] : 255;
+      if (straight && line) memcpy(cov[y], line + column[0], (size_t)h->mcu_w);
+      else
+        for (int x = 0; x < h->mcu_w; x++) cov[y][x] = column[x] < 0 ? 0 : line ? line[column[x]] : 255;
     }
   }
   const double *value = paint->kind == PAINT_FLAT ? paint->flat
@@ -794,10 +798,13 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, i
           ramp_block(&paint->field[c], bx, by, q->q, block);
         } else {
           idct_t(block, q, &samples);
-          for (int k = 0; k < 64; k++) {
-            if (!covered[k]) continue;
-            float target = (float)(value ? value[c] : field_at(&paint->field[c], bx * 8 + (k >> 3), by * 8 + (k & 7)));
-            samples.s[k] += (float)(covered[k] * per_share) * (target - samples.s[k]);
+          for (int k = 0; k < 64; k++) weight.s[k] = (float)(covered[k] * per_share);
+          if (value) { /* one target: four samples at a time */
+            f4 target = {(float)value[c], (float)value[c], (float)value[c], (float)value[c]};
+            for (int i = 0; i < 16; i++) samples.v[i] += weight.v[i] * (target - samples.v[i]);
+          } else {
+            for (int k = 0; k < 64; k++)
+              if (covered[k]) samples.s[k] += weight.s[k] * ((float)field_at(&paint->field[c], bx * 8 + (k >> 3), by * 8 + (k & 7)) - samples.s[k]);
           }
           fdct_t(&samples, q, block);
         }
