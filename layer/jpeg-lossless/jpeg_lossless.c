@@ -68,6 +68,9 @@ typedef struct {
 /* Four lanes of GCC's portable vector extension (SSE2 on x86_64, NEON on arm64): the DCT's passes. */
 typedef float f4 __attribute__((vector_size(16)));
 typedef int32_t i4 __attribute__((vector_size(16)));
+typedef int16_t s4 __attribute__((vector_size(8)));
+typedef int16_t s8 __attribute__((vector_size(16)));
+#define INLINE static inline __attribute__((always_inline))
 
 /* A component's quantization table with the transforms' factors folded in, once per file (init_quant). */
 typedef struct {
@@ -76,7 +79,7 @@ typedef struct {
   union {
     f4 v[16];
     float s[64];
-  } requant; /* the forward transform's output -> coefficient: forward_scale[k] / q[k] */
+  } dequant4, requant; /* the same in single precision; the forward transform's output -> coefficient: forward_scale[k] / q[k] */
 } Quant;
 
 typedef struct {
@@ -221,7 +224,7 @@ static void init_basis(void) {
  * left transposed and read back transposed by the scalar (de)quantizing loops.
  */
 
-static void fdct_vec(const f4 *d, f4 *o) {
+INLINE void fdct_vec(const f4 *d, f4 *o) {
   f4 t0 = d[0] + d[7], t7 = d[0] - d[7], t1 = d[1] + d[6], t6 = d[1] - d[6];
   f4 t2 = d[2] + d[5], t5 = d[2] - d[5], t3 = d[3] + d[4], t4 = d[3] - d[4];
   f4 t10 = t0 + t3, t13 = t0 - t3, t11 = t1 + t2, t12 = t1 - t2;
@@ -242,7 +245,7 @@ static void fdct_vec(const f4 *d, f4 *o) {
   o[7] = z11 - z4;
 }
 
-static void idct_vec(const f4 *in, f4 *o) {
+INLINE void idct_vec(const f4 *in, f4 *o) {
   f4 t0 = in[0], t1 = in[2], t2 = in[4], t3 = in[6];
   f4 t10 = t0 + t2, t11 = t0 - t2, t13 = t1 + t3, t12 = (t1 - t3) * 1.414213562f - t13;
   t0 = t10 + t13;
@@ -276,24 +279,35 @@ typedef union {
 } Block4;
 
 /* One pass down the columns of both halves (each half's 8 rows are every other vector). */
-static void pass(void (*line)(const f4 *, f4 *), const Block4 *in, Block4 *out) {
-  f4 d[8], o[8];
-  for (int half = 0; half < 2; half++) {
-    for (int r = 0; r < 8; r++) d[r] = in->v[2 * r + half];
-    line(d, o);
-    for (int r = 0; r < 8; r++) out->v[2 * r + half] = o[r];
-  }
-}
+#define PASS(line, in, out)                                             \
+  do {                                                                  \
+    f4 d_[8], o_[8];                                                    \
+    for (int half = 0; half < 2; half++) {                              \
+      for (int r = 0; r < 8; r++) d_[r] = (in)->v[2 * r + half];        \
+      line(d_, o_);                                                     \
+      for (int r = 0; r < 8; r++) (out)->v[2 * r + half] = o_[r];       \
+    }                                                                   \
+  } while (0)
 
-static void transpose(const Block4 *in, Block4 *out) {
-  for (int r = 0; r < 8; r++)
-    for (int c = 0; c < 8; c++) out->s[c * 8 + r] = in->s[r * 8 + c];
+/* The 8 x 8 transpose as four 4 x 4 ones in registers (quadrant (R, H) goes to (H, R)). */
+INLINE void transpose(const Block4 *in, Block4 *out) {
+  const i4 lo = {0, 4, 1, 5}, hi = {2, 6, 3, 7}, first = {0, 1, 4, 5}, second = {2, 3, 6, 7};
+  for (int R = 0; R < 2; R++)
+    for (int H = 0; H < 2; H++) {
+      f4 a = in->v[2 * (4 * R) + H], b = in->v[2 * (4 * R + 1) + H], c = in->v[2 * (4 * R + 2) + H], d = in->v[2 * (4 * R + 3) + H];
+      f4 t0 = __builtin_shuffle(a, b, lo), t1 = __builtin_shuffle(a, b, hi), t2 = __builtin_shuffle(c, d, lo), t3 = __builtin_shuffle(c, d, hi);
+      out->v[2 * (4 * H) + R] = __builtin_shuffle(t0, t2, first);
+      out->v[2 * (4 * H + 1) + R] = __builtin_shuffle(t0, t2, second);
+      out->v[2 * (4 * H + 2) + R] = __builtin_shuffle(t1, t3, first);
+      out->v[2 * (4 * H + 3) + R] = __builtin_shuffle(t1, t3, second);
+    }
 }
 
 static void init_quant(Quant *t, const UINT16 *q) {
   t->q = q;
   for (int k = 0; k < 64; k++) {
     t->dequant[k] = q[k] * inverse_scale[k];
+    t->dequant4.s[k] = (float)t->dequant[k];
     t->requant.s[k] = (float)(forward_scale[k] / q[k]);
   }
 }
@@ -301,10 +315,14 @@ static void init_quant(Quant *t, const UINT16 *q) {
 /* Coefficients (natural order, quantized) -> 64 samples, level-shifted back, not rounded, transposed: out->s[x * 8 + y]. */
 static void idct_t(const JCOEF *in, const Quant *t, Block4 *out) {
   Block4 f, a;
-  for (int k = 0; k < 64; k++) f.s[k] = (float)(in[k] * t->dequant[k]);
-  pass(idct_vec, &f, &a); /* down each column: a[y][u] */
+  for (int i = 0; i < 16; i++) {
+    s4 c;
+    memcpy(&c, in + 4 * i, sizeof c);
+    f.v[i] = __builtin_convertvector(__builtin_convertvector(c, i4), f4) * t->dequant4.v[i];
+  }
+  PASS(idct_vec, &f, &a); /* down each column: a[y][u] */
   transpose(&a, &f);      /* f[u][y] */
-  pass(idct_vec, &f, out); /* out[x][y] */
+  PASS(idct_vec, &f, out); /* out[x][y] */
   const f4 level = {128.0f, 128.0f, 128.0f, 128.0f};
   for (int i = 0; i < 16; i++) out->v[i] += level;
 }
@@ -324,42 +342,49 @@ static JCOEF quantize(double c) {
   return (JCOEF)(c < 0 ? -(long)(-c + 0.5) : (long)(c + 0.5));
 }
 
+/* A block that is one constant: its DC, every AC zero; eight 16-byte stores (what GCC makes of
+ * a memset of 128 bytes, `rep stos`, cost 12 MP's 127,000 blocks of 40 fills 1 ms more). */
+INLINE void dc_block(JCOEF *block, JCOEF dc) {
+  const s8 first = {dc, 0, 0, 0, 0, 0, 0, 0}, zero = {0, 0, 0, 0, 0, 0, 0, 0};
+  memcpy(block, &first, sizeof first);
+  for (int i = 1; i < 8; i++) {
+    memcpy(block + 8 * i, &zero, sizeof zero);
+    __asm__("" ::: "memory"); /* keeps the stores from being merged into a memset */
+  }
+}
+
 /* A constant block (most of a fill or a pixelation): only its DC, 8 x (sample - 128). */
 static void constant_block(double sample, const UINT16 *q, JCOEF *out) {
-  memset(out, 0, 64 * sizeof(JCOEF));
-  out[0] = quantize(8.0 * (sample - 128.0) / q[0]);
+  dc_block(out, quantize(8.0 * (sample - 128.0) / q[0]));
 }
 
 /* 64 samples (0-255), transposed as idct_t leaves them (in->s[x * 8 + y]) -> quantized coefficients with the file's table. */
 static void fdct_t(const Block4 *in, const Quant *t, JCOEF *out) {
-  int flat = 1;
-  for (int k = 1; k < 64 && flat; k++) flat = in->s[k] == in->s[0];
-  if (flat) {
+  const f4 first = {in->s[0], in->s[0], in->s[0], in->s[0]};
+  i4 same = in->v[0] == first;
+  for (int i = 1; i < 16; i++) same &= in->v[i] == first;
+  if (same[0] & same[1] & same[2] & same[3]) {
     constant_block(in->s[0], t->q, out);
     return;
   }
   Block4 a, b;
   const f4 level = {128.0f, 128.0f, 128.0f, 128.0f};
   for (int i = 0; i < 16; i++) a.v[i] = in->v[i] - level;
-  pass(fdct_vec, &a, &b); /* down each column: b[u][y] */
+  PASS(fdct_vec, &a, &b); /* down each column: b[u][y] */
   transpose(&b, &a);      /* a[y][u] */
-  pass(fdct_vec, &a, &b); /* b[v][u]: natural order */
+  PASS(fdct_vec, &a, &b); /* b[v][u]: natural order */
   /* Quantized four at a time, rounded half away from zero (add a half of the value's sign, then
    * truncate), clamped to 16 bits. */
   const i4 sign = {INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN}, half = (i4)(f4){0.5f, 0.5f, 0.5f, 0.5f};
   const f4 top = {32767.0f, 32767.0f, 32767.0f, 32767.0f}, bottom = -top;
-  union {
-    i4 v[16];
-    int32_t s[64];
-  } q;
   for (int i = 0; i < 16; i++) {
     f4 x = b.v[i] * t->requant.v[i];
     x += (f4)(half | ((i4)x & sign));
     i4 high = x > top, low = x < bottom;
     x = (f4)(((i4)x & ~(high | low)) | ((i4)top & high) | ((i4)bottom & low));
-    q.v[i] = __builtin_convertvector(x, i4);
+    s4 c = __builtin_convertvector(__builtin_convertvector(x, i4), s4);
+    memcpy(out + 4 * i, &c, sizeof c);
   }
-  for (int k = 0; k < 64; k++) out[k] = (JCOEF)q.s[k];
 }
 
 /* The same from samples in natural order (in[y * 8 + x]). */
@@ -712,6 +737,59 @@ static void ramp_block(const BlockGrid *g, int bx, int by, const UINT16 *q, JCOE
   }
 }
 
+/* The paint's constant per component at the MCU whose corner is (px0, py0): a fill's colour, a pixelation cell's mean; NULL for a field. */
+static const double *paint_value(const Paint *paint, int px0, int py0) {
+  if (paint->kind == PAINT_FLAT) return paint->flat;
+  if (paint->kind == PAINT_CELLS)
+    return paint->cells + ((size_t)((py0 - paint->gy0) / paint->ch) * paint->ncx + (size_t)((px0 - paint->gx0) / paint->cw)) * 3;
+  return NULL;
+}
+
+/* How much of a block the paint covers: any of it, all of it, and (when some) each sample's share, 0-1, transposed as idct_t leaves the samples ([x * 8 + y]). */
+typedef struct {
+  int any, all;
+  Block4 weight;
+} Cover;
+
+/*
+ * The coverage of the block whose samples are hs x vs pixels each from (ox, oy) of an MCU's pixel
+ * coverage `cov` (0-255 per pixel): a sample's share is the sum of its pixels' over 255 hs vs.
+ */
+static void block_cover(const unsigned char cov[][8 * MAX_SAMP_FACTOR], int ox, int oy, int hs, int vs, Cover *k) {
+  /* Any and all first, eight pixels at a time: most blocks an edge MCU holds are wholly in or out. */
+  uint64_t any = 0, all = ~(uint64_t)0;
+  for (int y = 0; y < 8 * vs; y++)
+    for (int x = 0; x < 8 * hs; x += 8) {
+      uint64_t eight;
+      memcpy(&eight, &cov[oy + y][ox + x], sizeof eight);
+      any |= eight;
+      all &= eight;
+    }
+  k->any = any != 0;
+  k->all = all == ~(uint64_t)0;
+  if (!k->any || k->all) return;
+  Block4 natural;
+  if (hs == 1 && vs == 1) {
+    const f4 scale = {1.0f / 255, 1.0f / 255, 1.0f / 255, 1.0f / 255};
+    for (int y = 0; y < 8; y++)
+      for (int half = 0; half < 2; half++) {
+        const unsigned char *b = &cov[oy + y][ox + 4 * half];
+        i4 v = {b[0], b[1], b[2], b[3]};
+        natural.v[2 * y + half] = __builtin_convertvector(v, f4) * scale;
+      }
+  } else {
+    float scale = 1.0f / (255 * hs * vs);
+    for (int sy = 0; sy < 8; sy++)
+      for (int sx = 0; sx < 8; sx++) {
+        int count = 0;
+        for (int dy = 0; dy < vs; dy++)
+          for (int dx = 0; dx < hs; dx++) count += cov[oy + sy * vs + dy][ox + sx * hs + dx];
+        natural.s[sy * 8 + sx] = (float)count * scale;
+      }
+  }
+  transpose(&natural, &k->weight);
+}
+
 /*
  * Paints the MCU at (px0, py0), which the paint covers wholly (cover 2) or in part (1), block by
  * block in the file's own samples. A block wholly covered is set from the paint straight into its
@@ -726,8 +804,7 @@ static void ramp_block(const BlockGrid *g, int bx, int by, const UINT16 *q, JCOE
 static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, int fw, const unsigned char *mask, const Paint *paint) {
   int n = h->src.num_components, W = (int)h->src.image_width, H = (int)h->src.image_height;
   long blocks = 0;
-  Block4 samples, weight; /* weight: each sample's share covered, 0-1 */
-  int covered[64];        /* transposed, as idct_t leaves the samples: [x * 8 + y] */
+  Block4 samples;
   /* How much of each pixel of the MCU the paint covers (the mask's byte, 0-255), past the image's edge as the edge pixel. */
   unsigned char cov[8 * MAX_SAMP_FACTOR][8 * MAX_SAMP_FACTOR];
   if (cover == 1) {
@@ -750,61 +827,41 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, i
         for (int x = 0; x < h->mcu_w; x++) cov[y][x] = column[x] < 0 ? 0 : line ? line[column[x]] : 255;
     }
   }
-  const double *value = paint->kind == PAINT_FLAT ? paint->flat
-                        : paint->kind == PAINT_CELLS ? paint->cells + ((size_t)((py0 - paint->gy0) / paint->ch) * paint->ncx + (size_t)((px0 - paint->gx0) / paint->cw)) * 3
-                                                     : NULL;
+  const double *value = paint_value(paint, px0, py0);
   Region m = {px0, py0, px0 + h->mcu_w, py0 + h->mcu_h};
+  /* A block's coverage: computed for the first component with these sampling factors, the next
+   * (Cr after Cb) takes it as it is. */
+  Cover covers[MAX_SAMP_FACTOR * MAX_SAMP_FACTOR];
+  int covers_hs = 0, covers_vs = 0;
   for (int c = 0; c < n; c++) {
     Plane p;
     plane_geometry(h, c, &m, &p);
-    int share = 255 * p.hs * p.vs; /* a sample's hs x vs pixels wholly covered */
-    double per_share = 1.0 / share;
+    int reuse = p.hs == covers_hs && p.vs == covers_vs;
+    covers_hs = p.hs;
+    covers_vs = p.vs;
     const Quant *q = &h->quant[c];
     JCOEF dc = value ? quantize(8.0 * (value[c] - 128.0) / q->q[0]) : 0;
     for (int by = p.by0; by < p.by0 + p.bh; by++) {
       JBLOCKARRAY row = NULL;
       for (int bx = p.bx0; bx < p.bx0 + p.bw; bx++) {
-        int any = 1, all = 1;
-        if (cover == 1) {
-          any = 0;
-          int oy = (by - p.by0) * 8 * p.vs, ox = (bx - p.bx0) * 8 * p.hs; /* the block's first pixel in the MCU */
-          if (share == 255) { /* a sample per pixel (luma; 4:4:4 chroma) */
-            for (int sy = 0; sy < 8; sy++)
-              for (int sx = 0; sx < 8; sx++) {
-                int count = cov[oy + sy][ox + sx];
-                covered[sx * 8 + sy] = count;
-                any |= count;
-                all &= count == 255;
-              }
-          } else {
-            for (int sy = 0; sy < 8; sy++)
-              for (int sx = 0; sx < 8; sx++) {
-                int count = 0;
-                for (int dy = 0; dy < p.vs; dy++)
-                  for (int dx = 0; dx < p.hs; dx++) count += cov[oy + sy * p.vs + dy][ox + sx * p.hs + dx];
-                covered[sx * 8 + sy] = count;
-                any |= count;
-                all &= count == share;
-              }
-          }
-        }
-        if (!any) continue;
+        Cover *k = &covers[(by - p.by0) * MAX_SAMP_FACTOR + (bx - p.bx0)];
+        if (cover == 2) k->any = k->all = 1;
+        else if (!reuse) block_cover(cov, (bx - p.bx0) * 8 * p.hs, (by - p.by0) * 8 * p.vs, p.hs, p.vs, k);
+        if (!k->any) continue;
         if (!row) row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)by, 1, TRUE);
         JCOEF *block = row[0][bx];
-        if (all && value) {
-          memset(block, 0, 64 * sizeof(JCOEF));
-          block[0] = dc;
-        } else if (all) {
+        if (k->all && value) {
+          dc_block(block, dc);
+        } else if (k->all) {
           ramp_block(&paint->field[c], bx, by, q->q, block);
         } else {
           idct_t(block, q, &samples);
-          for (int k = 0; k < 64; k++) weight.s[k] = (float)(covered[k] * per_share);
           if (value) { /* one target: four samples at a time */
             f4 target = {(float)value[c], (float)value[c], (float)value[c], (float)value[c]};
-            for (int i = 0; i < 16; i++) samples.v[i] += weight.v[i] * (target - samples.v[i]);
+            for (int i = 0; i < 16; i++) samples.v[i] += k->weight.v[i] * (target - samples.v[i]);
           } else {
-            for (int k = 0; k < 64; k++)
-              if (covered[k]) samples.s[k] += weight.s[k] * ((float)field_at(&paint->field[c], bx * 8 + (k >> 3), by * 8 + (k & 7)) - samples.s[k]);
+            for (int s = 0; s < 64; s++)
+              if (k->weight.s[s] != 0) samples.s[s] += k->weight.s[s] * ((float)field_at(&paint->field[c], bx * 8 + (s >> 3), by * 8 + (s & 7)) - samples.s[s]);
           }
           fdct_t(&samples, q, block);
         }
@@ -816,19 +873,65 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, i
 }
 
 /*
- * Paints the pixels of `f` (inside the image) by `mask` (f's width x height, each byte the paint's
- * opacity there, 255: wholly; NULL: all wholly), MCU by MCU: one the mask misses is not read; one it covers wholly is set from the
- * paint; one on its edge is blended (paint_mcu). How many blocks were rewritten.
+ * The MCUs from x0 to x1 (pixels) of the MCU row at py0, which the paint covers wholly with one
+ * constant per MCU (a fill's colour, a pixelation cell's mean): every block set to its DC, a row
+ * of blocks at a time. How many blocks were rewritten.
  */
-static long paint_region(Handle *h, const Region *f, const unsigned char *mask, const Paint *paint) {
+static long paint_run(Handle *h, int x0, int x1, int py0, const Paint *paint) {
+  Region m = {x0, py0, x1, py0 + h->mcu_h};
+  long blocks = 0;
+  for (int c = 0; c < h->src.num_components; c++) {
+    Plane p;
+    plane_geometry(h, c, &m, &p);
+    const UINT16 *q = h->quant[c].q;
+    int bpx = 8 * p.hs;
+    for (int by = p.by0; by < p.by0 + p.bh; by++) {
+      JBLOCKROW row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)by, 1, TRUE)[0];
+      const double *value = NULL;
+      JCOEF dc = 0;
+      for (int bx = p.bx0; bx < p.bx0 + p.bw; bx++) {
+        const double *v = paint_value(paint, bx * bpx, py0);
+        if (v != value) {
+          value = v;
+          dc = quantize(8.0 * (v[c] - 128.0) / q[0]);
+        }
+        dc_block(row[bx], dc);
+      }
+      blocks += p.bw;
+    }
+  }
+  return blocks;
+}
+
+/*
+ * Paints the pixels of `f` (inside the image) by `mask` (f's width x height, each byte the paint's
+ * opacity there, 255: wholly; NULL: all wholly), MCU by MCU: one the mask misses is not read; a
+ * run of them it covers wholly with a constant is set from the paint (paint_run); one on its edge,
+ * or under a field, is painted block by block (paint_mcu). `hole` (or NULL): pixels the mask
+ * misses, whose MCUs need no look. How many blocks were rewritten.
+ */
+static long paint_region(Handle *h, const Region *f, const unsigned char *mask, const Region *hole, const Paint *paint) {
   Region r = align(h, f->x0, f->y0, f->x1 - f->x0, f->y1 - f->y0);
   int fw = f->x1 - f->x0;
   long rewritten = 0;
-  for (int py0 = r.y0; py0 < r.y1; py0 += h->mcu_h)
-    for (int px0 = r.x0; px0 < r.x1; px0 += h->mcu_w) {
-      int cover = mcu_coverage(h, px0, py0, f, fw, mask);
+  for (int py0 = r.y0; py0 < r.y1; py0 += h->mcu_h) {
+    int run = -1; /* where a run of wholly covered MCUs began */
+    int in_hole = hole && py0 >= hole->y0 && py0 + h->mcu_h <= hole->y1;
+    for (int px0 = r.x0;; px0 += h->mcu_w) {
+      int cover = 0;
+      if (px0 < r.x1 && !(in_hole && px0 >= hole->x0 && px0 + h->mcu_w <= hole->x1)) cover = mcu_coverage(h, px0, py0, f, fw, mask);
+      if (cover == 2 && paint->kind != PAINT_FIELD) {
+        if (run < 0) run = px0;
+        continue;
+      }
+      if (run >= 0) {
+        rewritten += paint_run(h, run, px0 < r.x1 ? px0 : r.x1, py0, paint);
+        run = -1;
+      }
+      if (px0 >= r.x1) break;
       if (cover) rewritten += paint_mcu(h, px0, py0, cover, f, fw, mask, paint);
     }
+  }
   return rewritten;
 }
 
@@ -1119,6 +1222,16 @@ static unsigned char *ellipse_mask(int w, int h) {
   return mask;
 }
 
+/* How far a box's line of `thickness` reaches from the outline: opacity 255 x clamp(reach - d, 0, 1) at distance d. */
+static double box_reach(int thickness) {
+  return (thickness + 1) / 2 + 1.21;
+}
+
+static unsigned char box_opacity(double reach, double d) {
+  double opacity = reach - d;
+  return opacity <= 0 ? 0 : opacity >= 1 ? 255 : (unsigned char)(opacity * 255 + 0.5);
+}
+
 /*
  * A box's lines as opacity over `f` (box[0..3]: x, y, width, height; box[4]: the lines' thickness
  * t): the outline through the centres of the box's edge pixels, stroked with round outer corners,
@@ -1132,24 +1245,32 @@ static unsigned char *box_mask(const Region *f, const int *box) {
   int w = f->x1 - f->x0, h = f->y1 - f->y0;
   unsigned char *mask = calloc((size_t)w * h + 1, 1);
   if (!mask) return NULL;
-  double x0 = box[0], y0 = box[1], x1 = box[0] + box[2] - 1, y1 = box[1] + box[3] - 1, reach = (box[4] + 1) / 2 + 1.21;
+  int x0 = box[0], y0 = box[1], x1 = box[0] + box[2] - 1, y1 = box[1] + box[3] - 1;
+  double reach = box_reach(box[4]);
+  int span = (int)ceil(reach); /* a pixel span or more from the outline is untouched */
+  /* The columns of [x0, x1] in f, and the columns within reach outside it on either side. */
+  int a0 = x0 > f->x0 ? x0 : f->x0, a1 = x1 < f->x1 - 1 ? x1 : f->x1 - 1;
   for (int y = 0; y < h; y++) {
-    double py = f->y0 + y;
-    /* A row between the top and bottom lines' reach crosses only the left and right lines: the columns within reach of x0 and x1. */
-    int middle = py > y0 + reach && py < y1 - reach;
-    int skip_from = middle ? (int)ceil(x0 + reach) - f->x0 : w, skip_to = middle ? (int)floor(x1 - reach) - f->x0 : w;
-    for (int x = 0; x < w; x++) {
-      if (x == skip_from && skip_to > skip_from) x = skip_to;
-      double px = f->x0 + x, d;
-      if (px >= x0 && px <= x1 && py >= y0 && py <= y1) {
-        double a = px - x0 < x1 - px ? px - x0 : x1 - px, b = py - y0 < y1 - py ? py - y0 : y1 - py;
-        d = a < b ? a : b;
-      } else {
-        double dx = px < x0 ? x0 - px : px > x1 ? px - x1 : 0, dy = py < y0 ? y0 - py : py > y1 ? py - y1 : 0;
-        d = sqrt(dx * dx + dy * dy);
+    int py = f->y0 + y, dy = py < y0 ? y0 - py : py > y1 ? py - y1 : 0;
+    if (dy >= span) continue;
+    unsigned char *row = mask + (size_t)y * w - f->x0; /* row[px] */
+    /* Along the columns of the box: the distance to the top or bottom line (between them, the nearer one). */
+    unsigned char along = box_opacity(reach, dy ? dy : (py - y0 < y1 - py ? py - y0 : y1 - py));
+    if (along && a1 >= a0) memset(row + a0, along, (size_t)(a1 - a0 + 1));
+    if (!dy) /* between the top and bottom lines, the left and right lines within reach: the nearest line wins */
+      for (int px = a0; px <= a1; px++) {
+        int d = px - x0 < x1 - px ? px - x0 : x1 - px;
+        if (d >= span) px = x1 - span; /* on to the right line's reach */
+        else {
+          unsigned char o = box_opacity(reach, d);
+          if (o > row[px]) row[px] = o;
+        }
       }
-      double opacity = reach - d;
-      if (opacity > 0) mask[(size_t)y * w + x] = opacity >= 1 ? 255 : (unsigned char)(opacity * 255 + 0.5);
+    /* Beyond the left and right columns: the distance to the nearest corner (straight across between the top and bottom lines). */
+    for (int dx = 1; dx < span; dx++) {
+      unsigned char o = box_opacity(reach, sqrt((double)dx * dx + (double)dy * dy));
+      if (x0 - dx >= f->x0 && x0 - dx < f->x1) row[x0 - dx] = o;
+      if (x1 + dx >= f->x0 && x1 + dx < f->x1) row[x1 + dx] = o;
     }
   }
   return mask;
@@ -1180,12 +1301,19 @@ static napi_value paint(napi_env env, Handle *h, const Region *f, const unsigned
       paint_free(p);
       return throw_coded(env, "ERR_JPEG_ADDON", h->err.message);
     }
+    /* A box's inside beyond its lines' reach (box_mask): its MCUs need no look. */
+    Region inside, *hole = NULL;
+    if (own == OWN_BOX) {
+      int reach = (int)ceil(box_reach(box[4]));
+      inside = (Region){box[0] + reach, box[1] + reach, box[0] + box[2] - reach, box[1] + box[3] - reach};
+      hole = &inside;
+    }
     Region r = align(h, f->x0, f->y0, f->x1 - f->x0, f->y1 - f->y0);
     if (!setup(h, &r, arg, p)) {
       paint_free(p);
       return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
     }
-    rewritten = paint_region(h, f, p->own_mask ? p->own_mask : mask, p);
+    rewritten = paint_region(h, f, p->own_mask ? p->own_mask : mask, hole, p);
     paint_free(p);
   }
   napi_value result;
