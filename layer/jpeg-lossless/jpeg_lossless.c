@@ -52,6 +52,7 @@
 #include <string.h>
 
 #include <jpeglib.h>
+#include <jerror.h>
 #include <node_api.h>
 
 typedef struct {
@@ -87,6 +88,7 @@ typedef struct {
   ErrorManager err;
   jvirt_barray_ptr *coefs;
   unsigned char *bytes; /* libjpeg reads from this copy of the input */
+  size_t size;
   int open;
   int mcu_w, mcu_h;
   /* The pixels the last read() returned, as decoded: write() compares against them. */
@@ -556,23 +558,46 @@ static long encode_region(Handle *h, const Region *r, const unsigned char *befor
 /* An MCU's row of mask, all painted and all not (init sets the first). */
 static unsigned char mask_full[8 * MAX_SAMP_FACTOR], mask_empty[8 * MAX_SAMP_FACTOR];
 
+/*
+ * Where a paint goes in its rectangle f: each pixel's opacity (`bytes`, 0-255, `width` a row), or
+ * each row one run painted wholly (`runs`: [runs[2 y], runs[2 y + 1]) from f's left edge, none
+ * when empty: an ellipse), or (neither) all of it.
+ */
+typedef struct {
+  const unsigned char *bytes;
+  const int *runs;
+  int width;
+} Mask;
+
 /* Which part of the MCU at (px0, py0) the paint covers: 0 none, 2 every pixel wholly (inside the image), 1 some. */
-static int mcu_coverage(const Handle *h, int px0, int py0, const Region *f, int fw, const unsigned char *mask) {
+static int mcu_coverage(const Handle *h, int px0, int py0, const Region *f, const Mask *mask) {
   int W = (int)h->src.image_width, H = (int)h->src.image_height;
   int px1 = px0 + h->mcu_w < W ? px0 + h->mcu_w : W, py1 = py0 + h->mcu_h < H ? py0 + h->mcu_h : H;
   int ix0 = px0 > f->x0 ? px0 : f->x0, iy0 = py0 > f->y0 ? py0 : f->y0;
   int ix1 = px1 < f->x1 ? px1 : f->x1, iy1 = py1 < f->y1 ? py1 : f->y1;
   if (ix1 <= ix0 || iy1 <= iy0) return 0;
   int whole = ix0 == px0 && iy0 == py0 && ix1 == px1 && iy1 == py1; /* the rectangle holds the whole MCU */
-  if (!mask) return whole ? 2 : 1;
-  /* Rows of the mask compared whole (mostly 0 or 255 but at its edge): all 255, all 0, or mixed. */
-  size_t len = (size_t)(ix1 - ix0);
+  /* Rows of the mask: all painted, none, or mixed. */
   int in = 0, out = !whole;
-  for (int y = iy0; y < iy1 && !(in && out); y++) {
-    const unsigned char *row = mask + (size_t)(y - f->y0) * fw + (ix0 - f->x0);
-    if (memcmp(row, mask_full, len) == 0) in = 1;
-    else if (memcmp(row, mask_empty, len) == 0) out = 1;
-    else return 1;
+  if (mask->runs) {
+    int a = ix0 - f->x0, b = ix1 - f->x0;
+    for (int y = iy0; y < iy1 && !(in && out); y++) {
+      int lo = mask->runs[2 * (y - f->y0)], hi = mask->runs[2 * (y - f->y0) + 1];
+      if (lo <= a && hi >= b) in = 1;
+      else if (hi <= a || lo >= b) out = 1;
+      else return 1;
+    }
+  } else if (mask->bytes) {
+    /* Compared whole (mostly 0 or 255 but at its edge). */
+    size_t len = (size_t)(ix1 - ix0);
+    for (int y = iy0; y < iy1 && !(in && out); y++) {
+      const unsigned char *row = mask->bytes + (size_t)(y - f->y0) * mask->width + (ix0 - f->x0);
+      if (memcmp(row, mask_full, len) == 0) in = 1;
+      else if (memcmp(row, mask_empty, len) == 0) out = 1;
+      else return 1;
+    }
+  } else {
+    in = 1;
   }
   return !in ? 0 : out ? 1 : 2;
 }
@@ -596,12 +621,14 @@ typedef struct {
   int gx0, gy0, cw, ch, ncx, ncy; /* CELLS: the grid's corner and cell size (pixels, MCU multiples), cells across and down */
   double *cells;                  /* CELLS: ncx x ncy x 3 */
   BlockGrid field[3];             /* FIELD */
-  unsigned char *own_mask;        /* the mask, when the addon draws it (ellipse_mask) */
+  unsigned char *own_mask;        /* the mask, when the addon draws it (box_mask) */
+  int *own_runs;                  /* the same as runs (ellipse_runs) */
 } Paint;
 
 static void paint_free(Paint *p) {
   if (!p) return;
   free(p->own_mask);
+  free(p->own_runs);
   free(p->cells);
   for (int c = 0; c < 3; c++) free(p->field[c].v);
   free(p);
@@ -801,7 +828,7 @@ static void block_cover(const unsigned char cov[][8 * MAX_SAMP_FACTOR], int ox, 
  * 8-bit BGR, so the samples the paint leaves keep their exact values. A block the mask misses is
  * not touched. How many blocks were rewritten.
  */
-static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, int fw, const unsigned char *mask, const Paint *paint) {
+static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, const Mask *mask, const Paint *paint) {
   int n = h->src.num_components, W = (int)h->src.image_width, H = (int)h->src.image_height;
   long blocks = 0;
   Block4 samples;
@@ -821,7 +848,12 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, i
         memset(cov[y], 0, (size_t)h->mcu_w);
         continue;
       }
-      const unsigned char *line = mask ? mask + (size_t)(iy - f->y0) * fw : NULL;
+      if (mask->runs) {
+        int lo = mask->runs[2 * (iy - f->y0)], hi = mask->runs[2 * (iy - f->y0) + 1];
+        for (int x = 0; x < h->mcu_w; x++) cov[y][x] = column[x] >= lo && column[x] < hi ? 255 : 0;
+        continue;
+      }
+      const unsigned char *line = mask->bytes ? mask->bytes + (size_t)(iy - f->y0) * mask->width : NULL;
       if (straight && line) memcpy(cov[y], line + column[0], (size_t)h->mcu_w);
       else
         for (int x = 0; x < h->mcu_w; x++) cov[y][x] = column[x] < 0 ? 0 : line ? line[column[x]] : 255;
@@ -910,16 +942,15 @@ static long paint_run(Handle *h, int x0, int x1, int py0, const Paint *paint) {
  * or under a field, is painted block by block (paint_mcu). `hole` (or NULL): pixels the mask
  * misses, whose MCUs need no look. How many blocks were rewritten.
  */
-static long paint_region(Handle *h, const Region *f, const unsigned char *mask, const Region *hole, const Paint *paint) {
+static long paint_region(Handle *h, const Region *f, const Mask *mask, const Region *hole, const Paint *paint) {
   Region r = align(h, f->x0, f->y0, f->x1 - f->x0, f->y1 - f->y0);
-  int fw = f->x1 - f->x0;
   long rewritten = 0;
   for (int py0 = r.y0; py0 < r.y1; py0 += h->mcu_h) {
     int run = -1; /* where a run of wholly covered MCUs began */
     int in_hole = hole && py0 >= hole->y0 && py0 + h->mcu_h <= hole->y1;
     for (int px0 = r.x0;; px0 += h->mcu_w) {
       int cover = 0;
-      if (px0 < r.x1 && !(in_hole && px0 >= hole->x0 && px0 + h->mcu_w <= hole->x1)) cover = mcu_coverage(h, px0, py0, f, fw, mask);
+      if (px0 < r.x1 && !(in_hole && px0 >= hole->x0 && px0 + h->mcu_w <= hole->x1)) cover = mcu_coverage(h, px0, py0, f, mask);
       if (cover == 2 && paint->kind != PAINT_FIELD) {
         if (run < 0) run = px0;
         continue;
@@ -929,7 +960,7 @@ static long paint_region(Handle *h, const Region *f, const unsigned char *mask, 
         run = -1;
       }
       if (px0 >= r.x1) break;
-      if (cover) rewritten += paint_mcu(h, px0, py0, cover, f, fw, mask, paint);
+      if (cover) rewritten += paint_mcu(h, px0, py0, cover, f, mask, paint);
     }
   }
   return rewritten;
@@ -1002,6 +1033,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
   }
   memcpy(h->bytes, data, size);
+  h->size = size;
   h->src.err = (struct jpeg_error_mgr *)&h->err;
   install_errors(&h->err);
   char message[JMSG_LENGTH_MAX + 64];
@@ -1180,7 +1212,7 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
 /*
  * What fill, pixelate and blur take first: `handle, x, y, width, height, mask` (the rectangle
  * inside the image; the mask width x height bytes of opacity, 'ellipse' for the inscribed ellipse
- * (ellipse_mask), or null for all of it), then `want` - 6 of their own.
+ * (ellipse_runs), or null for all of it), then `want` - 6 of their own.
  */
 static Handle *paint_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *usage, Region *f, void **mask, int *ellipse) {
   int a[4];
@@ -1199,16 +1231,16 @@ static Handle *paint_args(napi_env env, napi_callback_info info, size_t want, na
 }
 
 /*
- * The ellipse inscribed in a w x h rectangle as a mask (255 inside, 0 outside), row by row: the
+ * The ellipse inscribed in a w x h rectangle as a mask (Mask's runs: each row's pixels inside it), row by row: the
  * pixels whose centres lie within half a pixel of it (centre ((w - 1) / 2, (h - 1) / 2), semi-axes
  * w / 2 + 1/2 and h / 2 + 1/2), which is how OpenCV's filled ellipse (output/image.ts ellipseMask,
  * what a re-encode fills) comes out, give or take a partial ring of edge pixels (0.6% of its pixels
  * at 20x20, 1.4% at 61x47, 0.1-0.3% from 100x140 to 1000x700; the lossless test checks it). Drawn here, so that no mask crosses into
  * JavaScript: a Buffer of 200 kB per face made V8 collect garbage every few 12 MP requests.
  */
-static unsigned char *ellipse_mask(int w, int h) {
-  unsigned char *mask = calloc((size_t)w * h + 1, 1);
-  if (!mask) return NULL;
+static int *ellipse_runs(int w, int h) {
+  int *runs = calloc(2 * (size_t)h + 1, sizeof(int));
+  if (!runs) return NULL;
   double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0, a = w / 2.0 + 0.5, b = h / 2.0 + 0.5;
   for (int y = 0; y < h; y++) {
     double dy = (y - cy) / b, reach = 1.0 - dy * dy;
@@ -1217,9 +1249,12 @@ static unsigned char *ellipse_mask(int w, int h) {
     int x0 = (int)ceil(cx - half), x1 = (int)floor(cx + half);
     if (x0 < 0) x0 = 0;
     if (x1 > w - 1) x1 = w - 1;
-    if (x1 >= x0) memset(mask + (size_t)y * w + x0, 255, (size_t)(x1 - x0 + 1));
+    if (x1 >= x0) {
+      runs[2 * y] = x0;
+      runs[2 * y + 1] = x1 + 1;
+    }
   }
-  return mask;
+  return runs;
 }
 
 /* How far a box's line of `thickness` reaches from the outline: opacity 255 x clamp(reach - d, 0, 1) at distance d. */
@@ -1291,8 +1326,9 @@ static napi_value paint(napi_env env, Handle *h, const Region *f, const unsigned
     Paint *p = calloc(1, sizeof(Paint)); /* on the heap: it outlives a longjmp intact */
     if (!p) return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
     if (own != OWN_NONE) {
-      p->own_mask = own == OWN_ELLIPSE ? ellipse_mask(f->x1 - f->x0, f->y1 - f->y0) : box_mask(f, box);
-      if (!p->own_mask) {
+      if (own == OWN_ELLIPSE) p->own_runs = ellipse_runs(f->x1 - f->x0, f->y1 - f->y0);
+      else p->own_mask = box_mask(f, box);
+      if (!p->own_mask && !p->own_runs) {
         paint_free(p);
         return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
       }
@@ -1313,7 +1349,8 @@ static napi_value paint(napi_env env, Handle *h, const Region *f, const unsigned
       paint_free(p);
       return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
     }
-    rewritten = paint_region(h, f, p->own_mask ? p->own_mask : mask, hole, p);
+    Mask m = {own == OWN_NONE ? mask : p->own_mask, p->own_runs, f->x1 - f->x0};
+    rewritten = paint_region(h, f, &m, hole, p);
     paint_free(p);
   }
   napi_value result;
@@ -1428,22 +1465,58 @@ static int tables_complete(const Handle *h) {
   return 1;
 }
 
-/* One attempt at writing the coefficients; 0 with err->message set when libjpeg failed. */
-static int write_jpeg(Handle *h, int keep_tables, unsigned char **out, unsigned long *out_size, ErrorManager *err) {
+/*
+ * Where save writes: one buffer, at first about the input's size plus a quarter (the output is
+ * near the input's size), doubled when full, so that a 12 MP file is not copied through the ten
+ * doublings from 4 kB that jpeg_mem_dest makes.
+ */
+typedef struct {
+  struct jpeg_destination_mgr pub;
+  unsigned char *data;
+  size_t size;
+} Destination;
+
+static void destination_init(j_compress_ptr cinfo) {
+  Destination *d = (Destination *)cinfo->dest;
+  d->pub.next_output_byte = d->data;
+  d->pub.free_in_buffer = d->size;
+}
+
+/* The buffer is full (libjpeg's contract): twice the room. */
+static boolean destination_grow(j_compress_ptr cinfo) {
+  Destination *d = (Destination *)cinfo->dest;
+  unsigned char *more = realloc(d->data, 2 * d->size);
+  if (!more) ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 0);
+  d->data = more;
+  d->pub.next_output_byte = more + d->size;
+  d->pub.free_in_buffer = d->size;
+  d->size *= 2;
+  return TRUE;
+}
+
+static void destination_term(j_compress_ptr cinfo) {
+  (void)cinfo;
+}
+
+/* One attempt at writing the coefficients into `out` (its data NULL and size the first room); 0 with err->message set when libjpeg failed. */
+static int write_jpeg(Handle *h, int keep_tables, Destination *out, ErrorManager *err) {
   struct jpeg_compress_struct dst;
   memset(&dst, 0, sizeof dst);
   dst.err = (struct jpeg_error_mgr *)err;
   install_errors(err);
-  *out = NULL;
-  *out_size = 0;
   if (setjmp(err->jump)) {
     jpeg_destroy_compress(&dst);
-    free(*out);
-    *out = NULL;
+    free(out->data);
+    out->data = NULL;
     return 0;
   }
   jpeg_create_compress(&dst);
-  jpeg_mem_dest(&dst, out, out_size);
+  out->data = malloc(out->size);
+  if (!out->data) ERREXIT1(&dst, JERR_OUT_OF_MEMORY, 0);
+  out->pub.init_destination = destination_init;
+  out->pub.empty_output_buffer = destination_grow;
+  out->pub.term_destination = destination_term;
+  dst.dest = &out->pub;
   jpeg_copy_critical_parameters(&h->src, &dst);
   dst.restart_interval = h->src.restart_interval;
   if (h->src.progressive_mode) {
@@ -1464,7 +1537,14 @@ static int write_jpeg(Handle *h, int keep_tables, unsigned char **out, unsigned 
   jpeg_write_coefficients(&dst, h->coefs);
   jpeg_finish_compress(&dst);
   jpeg_destroy_compress(&dst);
+  out->size -= out->pub.free_in_buffer; /* what was written */
   return 1;
+}
+
+static void free_output(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  free(data);
 }
 
 static napi_value js_save(napi_env env, napi_callback_info info) {
@@ -1474,15 +1554,24 @@ static napi_value js_save(napi_env env, napi_callback_info info) {
   Handle *h = argc ? handle_arg(env, argv[0]) : NULL;
   if (!h) return NULL;
   ErrorManager err;
-  unsigned char *out = NULL;
-  unsigned long out_size = 0;
+  Destination out;
+  memset(&out, 0, sizeof out);
+  out.size = h->size + h->size / 4 + 65536;
   /* The file's own tables where they code every symbol (a table optimised for the file may lack
    * one a recomputed block needs, and libjpeg-turbo would then write a corrupt code). */
   int keep = !h->src.progressive_mode && tables_complete(h);
-  if (!write_jpeg(h, keep, &out, &out_size, &err)) return throw_coded(env, "ERR_JPEG_ADDON", err.message);
-  void *copy;
-  napi_status status = napi_create_buffer_copy(env, out_size, out, &copy, &buffer);
-  free(out);
+  if (!write_jpeg(h, keep, &out, &err)) return throw_coded(env, "ERR_JPEG_ADDON", err.message);
+  /* Handed to JavaScript as it is (freed with the Buffer), the room not written given back first. */
+  unsigned char *fitted = realloc(out.data, out.size ? out.size : 1);
+  if (fitted) out.data = fitted;
+  napi_status status = napi_create_external_buffer(env, out.size, out.data, free_output, NULL, &buffer);
+  if (status == napi_no_external_buffers_allowed) { /* a runtime without external buffers: a copy */
+    void *copy;
+    status = napi_create_buffer_copy(env, out.size, out.data, &copy, &buffer);
+    free(out.data);
+  } else if (status != napi_ok) {
+    free(out.data);
+  }
   CHECK(status);
   return buffer;
 }
