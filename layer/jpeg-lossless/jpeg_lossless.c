@@ -71,6 +71,9 @@ typedef float f4 __attribute__((vector_size(16)));
 typedef int32_t i4 __attribute__((vector_size(16)));
 typedef int16_t s4 __attribute__((vector_size(8)));
 typedef int16_t s8 __attribute__((vector_size(16)));
+typedef uint16_t u16x8 __attribute__((vector_size(16)));
+typedef uint8_t u8x8 __attribute__((vector_size(8)));
+typedef float f8 __attribute__((vector_size(32))); /* two f4 */
 #define INLINE static inline __attribute__((always_inline))
 
 /* A component's quantization table with the transforms' factors folded in, once per file (init_quant). */
@@ -91,6 +94,8 @@ typedef struct {
   size_t size;
   int open;
   int mcu_w, mcu_h;
+  int mcus_x, mcus_y;     /* the MCU grid */
+  unsigned char *changed; /* per MCU (mcus_x x mcus_y): how an edit rewrote its blocks, if it did (note_changed; save's table choice) */
   /* The pixels the last read() returned, as decoded: write() compares against them. */
   Region last;
   unsigned char *last_pixels;
@@ -499,6 +504,16 @@ static void component_weights(int c, int n, double weight[3], double *offset) {
   *offset = (n == 1 || c == 0) ? 0.0 : 128.0;
 }
 
+/* How an MCU changed (Handle's changed): not, its blocks set to a DC alone, any other way. */
+enum { CHANGED_NOT, CHANGED_DC, CHANGED_ANY };
+
+/* Notes the MCUs of the MCU row at pixel row y whose pixel columns x0 to x1 (exclusive) meet as changed `how`. */
+static void note_changed(Handle *h, int x0, int y, int x1, int how) {
+  unsigned char *at = h->changed + (size_t)(y / h->mcu_h) * h->mcus_x;
+  for (int m = x0 / h->mcu_w; m < (x1 + h->mcu_w - 1) / h->mcu_w; m++)
+    if (how == CHANGED_ANY || at[m] == CHANGED_NOT) at[m] = (unsigned char)how;
+}
+
 /* Recomputes every block of the region whose pixels differ between `before` and `after`. */
 static long encode_region(Handle *h, const Region *r, const unsigned char *before, const unsigned char *after) {
   int n = h->src.num_components, w = r->x1 - r->x0;
@@ -546,6 +561,7 @@ static long encode_region(Handle *h, const Region *r, const unsigned char *befor
           }
         if (!row) row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)(p.by0 + by), 1, TRUE);
         fdct(block, q, row[0][p.bx0 + bx]);
+        note_changed(h, px0, py0, px0 + 1, CHANGED_ANY);
         rewritten++;
       }
     }
@@ -796,14 +812,27 @@ static void block_cover(const unsigned char cov[][8 * MAX_SAMP_FACTOR], int ox, 
   k->all = all == ~(uint64_t)0;
   if (!k->any || k->all) return;
   Block4 natural;
-  if (hs == 1 && vs == 1) {
-    const f4 scale = {1.0f / 255, 1.0f / 255, 1.0f / 255, 1.0f / 255};
-    for (int y = 0; y < 8; y++)
-      for (int half = 0; half < 2; half++) {
-        const unsigned char *b = &cov[oy + y][ox + 4 * half];
-        i4 v = {b[0], b[1], b[2], b[3]};
-        natural.v[2 * y + half] = __builtin_convertvector(v, f4) * scale;
+  if (hs <= 2 && vs <= 2) {
+    /* Eight samples a row at a time: a row of pixels as 16-bit lanes (hs 2: each lane a pair of
+     * pixels, summed as its low and high byte), the vs rows added. */
+    const float scale = 1.0f / (255 * hs * vs);
+    for (int sy = 0; sy < 8; sy++) {
+      u16x8 sum = {0, 0, 0, 0, 0, 0, 0, 0};
+      for (int dy = 0; dy < vs; dy++) {
+        const unsigned char *b = &cov[oy + sy * vs + dy][ox];
+        if (hs == 1) {
+          u8x8 row;
+          memcpy(&row, b, sizeof row);
+          sum += __builtin_convertvector(row, u16x8);
+        } else {
+          u16x8 pairs;
+          memcpy(&pairs, b, sizeof pairs);
+          sum += (pairs & 0xff) + (pairs >> 8);
+        }
       }
+      f8 v = __builtin_convertvector(sum, f8) * scale;
+      memcpy(&natural.v[2 * sy], &v, sizeof v);
+    }
   } else {
     float scale = 1.0f / (255 * hs * vs);
     for (int sy = 0; sy < 8; sy++)
@@ -840,8 +869,13 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, c
       int ix = px0 + x < W ? px0 + x : W - 1;
       column[x] = ix >= f->x0 && ix < f->x1 ? ix - f->x0 : -1;
     }
-    /* The MCU's columns all inside the rectangle (and the image): each row a copy of the mask's. */
-    int straight = column[0] >= 0 && column[h->mcu_w - 1] == column[0] + h->mcu_w - 1;
+    /* The MCU inside the image: its columns inside the rectangle are one stretch [in0, in1), each row's a copy of the mask's. */
+    int straight = px0 + h->mcu_w <= W, in0 = 0, in1 = 0;
+    for (int x = 0; x < h->mcu_w; x++)
+      if (column[x] >= 0) {
+        if (in1 == in0) in0 = x;
+        in1 = x + 1;
+      }
     for (int y = 0; y < h->mcu_h; y++) {
       int iy = py0 + y < H ? py0 + y : H - 1;
       if (iy < f->y0 || iy >= f->y1) {
@@ -854,8 +888,10 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, c
         continue;
       }
       const unsigned char *line = mask->bytes ? mask->bytes + (size_t)(iy - f->y0) * mask->width : NULL;
-      if (straight && line) memcpy(cov[y], line + column[0], (size_t)h->mcu_w);
-      else
+      if (straight && line) {
+        memset(cov[y], 0, (size_t)h->mcu_w);
+        if (in1 > in0) memcpy(cov[y] + in0, line + column[in0], (size_t)(in1 - in0));
+      } else
         for (int x = 0; x < h->mcu_w; x++) cov[y][x] = column[x] < 0 ? 0 : line ? line[column[x]] : 255;
     }
   }
@@ -901,6 +937,7 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, c
       }
     }
   }
+  if (blocks) note_changed(h, px0, py0, px0 + 1, CHANGED_ANY);
   return blocks;
 }
 
@@ -932,6 +969,7 @@ static long paint_run(Handle *h, int x0, int x1, int py0, const Paint *paint) {
       blocks += p.bw;
     }
   }
+  note_changed(h, x0, py0, x1, CHANGED_DC);
   return blocks;
 }
 
@@ -989,6 +1027,8 @@ static void release(Handle *h) {
   }
   free(h->bytes);
   h->bytes = NULL;
+  free(h->changed);
+  h->changed = NULL;
 }
 
 static void finalize(napi_env env, void *data, void *hint) {
@@ -1080,6 +1120,14 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   h->mcu_w = n == 1 ? 8 : 8 * h->src.max_h_samp_factor;
   h->mcu_h = n == 1 ? 8 : 8 * h->src.max_v_samp_factor;
+  h->mcus_x = ((int)h->src.image_width + h->mcu_w - 1) / h->mcu_w;
+  h->mcus_y = ((int)h->src.image_height + h->mcu_h - 1) / h->mcu_h;
+  h->changed = calloc((size_t)h->mcus_x * h->mcus_y + 1, 1);
+  if (!h->changed) {
+    release(h);
+    free(h);
+    return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
+  }
   napi_value external;
   if (napi_create_external(env, h, finalize, NULL, &external) != napi_ok) {
     release(h);
@@ -1465,6 +1513,135 @@ static int tables_complete(const Handle *h) {
   return 1;
 }
 
+/* The symbols a table codes. */
+static void huff_symbols(const JHUFF_TBL *t, unsigned char has[256]) {
+  memset(has, 0, 256);
+  if (!t) return;
+  int count = 0;
+  for (int l = 1; l <= 16; l++) count += t->bits[l];
+  for (int k = 0; k < count && k < 256; k++) has[t->huffval[k]] = 1;
+}
+
+/* The bits of a coefficient's magnitude: its DC difference's or AC's Huffman category. */
+static int category(int v) {
+  unsigned int a = (unsigned int)(v < 0 ? -v : v);
+  return a ? 32 - __builtin_clz(a) : 0;
+}
+
+/* Zigzag order: the k-th coefficient coded is block[zigzag[k]]; block[j] is coded unzigzag[j]-th. */
+static const unsigned char zigzag[64] = {0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48,
+                                         41, 34, 27, 20, 13, 6,  7,  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23,
+                                         30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63};
+static unsigned char unzigzag[64]; /* init */
+
+/*
+ * The Huffman symbols the output needs beyond those the file already codes, per component: the
+ * DC categories and AC run/size symbols of the blocks of the MCUs an edit changed and of the MCU
+ * after each (its first DC is coded as the difference from the changed one's), in the output's
+ * scan order, plus DC difference 0 and end-of-block (a dummy block past the image's edge codes
+ * them). A baseline file of one scan is written as one scan again, so every other block codes
+ * with symbols its table has. 0 (nothing gathered) for a file of several scans or a coefficient
+ * out of 8-bit range.
+ */
+static int changed_symbols(Handle *h, unsigned char dc[][256], unsigned char ac[][256]) {
+  int n = h->src.num_components;
+  if (h->src.input_scan_number != 1 || h->src.comps_in_scan != n) return 0;
+  int bw[MAX_COMPS_IN_SCAN], bh[MAX_COMPS_IN_SCAN]; /* blocks per MCU across and down */
+  for (int c = 0; c < n; c++) {
+    memset(dc[c], 0, 256);
+    memset(ac[c], 0, 256);
+    dc[c][0] = ac[c][0x00] = 1;
+    bw[c] = n == 1 ? 1 : h->src.comp_info[c].h_samp_factor;
+    bh[c] = n == 1 ? 1 : h->src.comp_info[c].v_samp_factor;
+  }
+  /* The MCU grid of a grayscale file is its blocks, as is the changed map's (8-pixel MCUs). */
+  long interval = h->src.restart_interval, m = 0;
+  int changed_before = 0, last_known = 0, last[MAX_COMPS_IN_SCAN] = {0};
+  for (int my = 0; my < h->mcus_y; my++) {
+    JBLOCKROW rows[MAX_COMPS_IN_SCAN][MAX_SAMP_FACTOR];
+    int fetched = 0;
+    for (int mx = 0; mx < h->mcus_x; mx++, m++) {
+      int now = h->changed[m];
+      int first = interval ? m % interval == 0 : m == 0; /* its DC predictions start from 0 */
+      int check = now || (changed_before && !first);
+      changed_before = now;
+      if (!check) {
+        last_known = 0;
+        continue;
+      }
+      if (!fetched) {
+        for (int c = 0; c < n; c++)
+          for (int y = 0; y < bh[c] && my * bh[c] + y < (int)h->src.comp_info[c].height_in_blocks; y++)
+            rows[c][y] = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)(my * bh[c] + y), 1, FALSE)[0];
+        fetched = 1;
+      }
+      for (int c = 0; c < n; c++) {
+        const jpeg_component_info *comp = &h->src.comp_info[c];
+        /* The DC before this MCU's first block: the previous MCU's last real block's (a dummy repeats the one before it). */
+        int prev = last[c];
+        if (first) prev = 0;
+        else if (!last_known) {
+          int pmx = (int)((m - 1) % h->mcus_x), pmy = (int)((m - 1) / h->mcus_x);
+          for (int y = 0; y < bh[c] && pmy * bh[c] + y < (int)comp->height_in_blocks; y++) {
+            JBLOCKROW row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)(pmy * bh[c] + y), 1, FALSE)[0];
+            for (int x = 0; x < bw[c] && pmx * bw[c] + x < (int)comp->width_in_blocks; x++) prev = row[pmx * bw[c] + x][0];
+          }
+        }
+        for (int y = 0; y < bh[c] && my * bh[c] + y < (int)comp->height_in_blocks; y++)
+          for (int x = 0; x < bw[c] && mx * bw[c] + x < (int)comp->width_in_blocks; x++) {
+            const JCOEF *block = rows[c][y][mx * bw[c] + x];
+            int cat = category(block[0] - prev);
+            prev = block[0];
+            if (cat > 11) return 0;
+            dc[c][cat] = 1;
+            if (now == CHANGED_DC) continue; /* DC alone: end-of-block */
+            /* The coded ACs, by the zigzag positions that are not zero: each a run of zeros (in
+             * 16s: ZRL) and a size. */
+            uint64_t nonzero = 0, four;
+            for (int i = 0; i < 16; i++) { /* four coefficients at a time: most are zero */
+              memcpy(&four, block + 4 * i, sizeof four);
+              if (four)
+                for (int j = i ? 4 * i : 1; j < 4 * i + 4; j++) nonzero |= (uint64_t)(block[j] != 0) << unzigzag[j];
+            }
+            for (int at = 0; nonzero; nonzero &= nonzero - 1) {
+              int k = __builtin_ctzll(nonzero), run = k - at - 1;
+              at = k;
+              for (; run > 15; run -= 16) ac[c][0xf0] = 1;
+              cat = category(block[zigzag[k]]);
+              if (cat > 10) return 0;
+              ac[c][(run << 4) | cat] = 1;
+            }
+          }
+        last[c] = prev;
+      }
+      last_known = 1;
+    }
+  }
+  return 1;
+}
+
+/*
+ * The file's table `from` with the symbols `need` adds, as a table: each symbol it has weighted by
+ * its code's length (2^(17 - length), so that Huffman's construction gives those lengths back),
+ * each added one by 1 (rarer than any), through libjpeg's own construction of an optimal table
+ * (jpeg_gen_optimal_table: lengths limited to 16 bits, one code reserved). Untouched blocks then
+ * cost about the bits they did, and no second pass over every block gathers statistics.
+ */
+void jpeg_gen_optimal_table(j_compress_ptr cinfo, JHUFF_TBL *htbl, long freq[]); /* libjpeg's, exported (LIBJPEG_6.2) but in no installed header */
+
+static void extend_table(j_compress_ptr dst, JHUFF_TBL **slot, const JHUFF_TBL *from, const unsigned char need[256]) {
+  long freq[257];
+  memset(freq, 0, sizeof freq);
+  int k = 0;
+  for (int l = 1; l <= 16; l++)
+    for (int i = 0; i < from->bits[l] && k < 256; i++, k++) freq[from->huffval[k]] = 1L << (17 - l);
+  for (int sym = 0; sym < 256; sym++)
+    if (need[sym] && !freq[sym]) freq[sym] = 1;
+  if (!*slot) *slot = jpeg_alloc_huff_table((j_common_ptr)dst);
+  jpeg_gen_optimal_table(dst, *slot, freq);
+  (*slot)->sent_table = FALSE;
+}
+
 /*
  * Where save writes: one buffer, at first about the input's size plus a quarter (the output is
  * near the input's size), doubled when full, so that a 12 MP file is not copied through the ten
@@ -1499,7 +1676,14 @@ static void destination_term(j_compress_ptr cinfo) {
 }
 
 /* One attempt at writing the coefficients into `out` (its data NULL and size the first room); 0 with err->message set when libjpeg failed. */
-static int write_jpeg(Handle *h, int keep_tables, Destination *out, ErrorManager *err) {
+/* Which Huffman tables save writes a baseline file with. */
+typedef enum {
+  TABLES_KEEP,     /* the file's own: complete, or coding every symbol the output needs */
+  TABLES_EXTEND,   /* the file's own with the symbols the changed blocks need added (extend_table) */
+  TABLES_OPTIMIZE, /* optimised for the output by libjpeg (a pass over every block gathers statistics first) */
+} Tables;
+
+static int write_jpeg(Handle *h, Tables tables, unsigned char need_dc[][256], unsigned char need_ac[][256], Destination *out, ErrorManager *err) {
   struct jpeg_compress_struct dst;
   memset(&dst, 0, sizeof dst);
   dst.err = (struct jpeg_error_mgr *)err;
@@ -1521,7 +1705,7 @@ static int write_jpeg(Handle *h, int keep_tables, Destination *out, ErrorManager
   dst.restart_interval = h->src.restart_interval;
   if (h->src.progressive_mode) {
     jpeg_simple_progression(&dst); /* libjpeg optimises a progressive file's tables itself */
-  } else if (keep_tables) {
+  } else if (tables != TABLES_OPTIMIZE) {
     for (int i = 0; i < NUM_HUFF_TBLS; i++) {
       copy_huff(&dst, &dst.dc_huff_tbl_ptrs[i], h->src.dc_huff_tbl_ptrs[i]);
       copy_huff(&dst, &dst.ac_huff_tbl_ptrs[i], h->src.ac_huff_tbl_ptrs[i]);
@@ -1530,6 +1714,23 @@ static int write_jpeg(Handle *h, int keep_tables, Destination *out, ErrorManager
       dst.comp_info[c].dc_tbl_no = h->src.comp_info[c].dc_tbl_no;
       dst.comp_info[c].ac_tbl_no = h->src.comp_info[c].ac_tbl_no;
     }
+    if (tables == TABLES_EXTEND)
+      for (int i = 0; i < NUM_HUFF_TBLS; i++)
+        for (int ac = 0; ac < 2; ac++) {
+          /* What the components coded with this table need, and whether the file's table has it all. */
+          const JHUFF_TBL *from = ac ? h->src.ac_huff_tbl_ptrs[i] : h->src.dc_huff_tbl_ptrs[i];
+          unsigned char need[256] = {0}, has[256];
+          int used = 0, missing = 0;
+          for (int c = 0; c < dst.num_components; c++)
+            if ((ac ? h->src.comp_info[c].ac_tbl_no : h->src.comp_info[c].dc_tbl_no) == i) {
+              used = 1;
+              for (int sym = 0; sym < 256; sym++) need[sym] |= ac ? need_ac[c][sym] : need_dc[c][sym];
+            }
+          if (!used || !from) continue;
+          huff_symbols(from, has);
+          for (int sym = 0; sym < 256; sym++) missing |= need[sym] && !has[sym];
+          if (missing) extend_table(&dst, ac ? &dst.ac_huff_tbl_ptrs[i] : &dst.dc_huff_tbl_ptrs[i], from, need);
+        }
     dst.optimize_coding = FALSE;
   } else {
     dst.optimize_coding = TRUE;
@@ -1557,10 +1758,18 @@ static napi_value js_save(napi_env env, napi_callback_info info) {
   Destination out;
   memset(&out, 0, sizeof out);
   out.size = h->size + h->size / 4 + 65536;
-  /* The file's own tables where they code every symbol (a table optimised for the file may lack
-   * one a recomputed block needs, and libjpeg-turbo would then write a corrupt code). */
-  int keep = !h->src.progressive_mode && tables_complete(h);
-  if (!write_jpeg(h, keep, &out, &err)) return throw_coded(env, "ERR_JPEG_ADDON", err.message);
+  /* The file's own tables where they code every symbol, or where one pass can extend them with
+   * what the changed blocks need (a table optimised for the file may lack a symbol a recomputed
+   * block needs, and libjpeg-turbo would then write a corrupt code). */
+  unsigned char need_dc[MAX_COMPS_IN_SCAN][256], need_ac[MAX_COMPS_IN_SCAN][256];
+  if (setjmp(h->err.jump)) return throw_coded(env, "ERR_JPEG_ADDON", h->err.message); /* reading the coefficients */
+  Tables tables = h->src.progressive_mode ? TABLES_OPTIMIZE
+                  : tables_complete(h)    ? TABLES_KEEP
+                  : changed_symbols(h, need_dc, need_ac) ? TABLES_EXTEND
+                                                          : TABLES_OPTIMIZE;
+  /* A table the decoder took but the encoder refuses (symbols twice over, in a damaged file): optimised anew. */
+  if (!write_jpeg(h, tables, need_dc, need_ac, &out, &err) && (tables == TABLES_OPTIMIZE || !write_jpeg(h, TABLES_OPTIMIZE, NULL, NULL, &out, &err)))
+    return throw_coded(env, "ERR_JPEG_ADDON", err.message);
   /* Handed to JavaScript as it is (freed with the Buffer), the room not written given back first. */
   unsigned char *fitted = realloc(out.data, out.size ? out.size : 1);
   if (fitted) out.data = fitted;
@@ -1589,6 +1798,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   init_basis();
   memset(mask_full, 255, sizeof mask_full);
+  for (int k = 0; k < 64; k++) unzigzag[zigzag[k]] = (unsigned char)k;
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},
