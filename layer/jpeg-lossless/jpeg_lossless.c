@@ -1685,7 +1685,9 @@ typedef enum {
 
 static int write_jpeg(Handle *h, Tables tables, unsigned char need_dc[][256], unsigned char need_ac[][256], Destination *out, ErrorManager *err) {
   struct jpeg_compress_struct dst;
+  jpeg_scan_info scans[1 + MAX_COMPS_IN_SCAN]; /* a progressive file's */
   memset(&dst, 0, sizeof dst);
+  memset(scans, 0, sizeof scans);
   dst.err = (struct jpeg_error_mgr *)err;
   install_errors(err);
   if (setjmp(err->jump)) {
@@ -1704,7 +1706,20 @@ static int write_jpeg(Handle *h, Tables tables, unsigned char need_dc[][256], un
   jpeg_copy_critical_parameters(&h->src, &dst);
   dst.restart_interval = h->src.restart_interval;
   if (h->src.progressive_mode) {
-    jpeg_simple_progression(&dst); /* libjpeg optimises a progressive file's tables itself */
+    /* The shortest progression: every component's DC, then each component's ACs in one scan (no
+     * successive approximation). libjpeg optimises a progressive file's tables itself, a pass over
+     * every scan first; jpeg_simple_progression's ten scans (for YCbCr) cost 12 MP, 40 fills 2.6x
+     * the time to save (80 against 30 ms) and 2% more bytes. */
+    dst.scan_info = scans;
+    dst.num_scans = 1 + dst.num_components;
+    scans[0].comps_in_scan = dst.num_components;
+    for (int c = 0; c < dst.num_components; c++) {
+      scans[0].component_index[c] = c;
+      scans[1 + c].comps_in_scan = 1;
+      scans[1 + c].component_index[0] = c;
+      scans[1 + c].Ss = 1;
+      scans[1 + c].Se = 63;
+    }
   } else if (tables != TABLES_OPTIMIZE) {
     for (int i = 0; i < NUM_HUFF_TBLS; i++) {
       copy_huff(&dst, &dst.dc_huff_tbl_ptrs[i], h->src.dc_huff_tbl_ptrs[i]);
