@@ -122,5 +122,6 @@ export function detectEnvironment(config: DetectFunctionSettings, bucketName: st
  * what survives it (about 0.2 MB here), not the space's size: at 8 MB, 57-67 scavenges per 600
  * calls, 63-73 ms in all; at 4 MB objects are promoted sooner and old-space collections double that
  * (docs/benchmarks.md, "Memory in a warm container").
+ * `--expose-gc`: the handler's full collection when RSS climbs (functions/common/collect.ts says why).
  */
-export const DETECT_NODE_OPTIONS = '--max-semi-space-size=8';
+export const DETECT_NODE_OPTIONS = '--max-semi-space-size=8 --expose-gc';

@@ -2,9 +2,11 @@
  * Lambda entry of detect-faces. Per container, once: settings (from the contract), OpenCV (from the
  * layer, on NODE_PATH), the ports the pipeline runs on. Per invocation: the pipeline, through one of
  * two thin entries: a direct `{imageUrl}` invocation (direct.ts), or an SQS batch of uploads
- * (uploads/batch.ts); both bound their S3 calls by the invocation's remaining time.
+ * (uploads/batch.ts); both bound their S3 calls by the invocation's remaining time. After each, a
+ * full garbage collection if RSS has climbed (common/collect.ts).
  */
 import type { LambdaContext } from '../common/lambda';
+import { createCollector } from '../common/collect';
 import { createLogger } from '../common/logger';
 import { recordDetectMetrics } from '../common/metrics';
 import { s3ClientFromEnv } from '../common/s3';
@@ -59,11 +61,17 @@ const uploadSettings: UploadSettings & { detectBudgetMs: number } = {
   ) as DetectRequestOptions,
 };
 const uploads = createS3UploadStore(s3, config.bucket);
+const collector = createCollector();
 const queue = createSqsUploadQueue(sqsClientFromEnv(config.sqsEndpoint), { queueUrl: config.uploadQueueUrl, deadLetterQueueUrl: config.deadLetterQueueUrl });
 
 /** The contract's events; anything else Lambda hands over is refused by the same validation, by name. */
 export async function handler(event: DetectEvent | SQSEvent, context: LambdaContext): Promise<DetectResult | SQSBatchResponse> {
   const log = logger.child({ requestId: context.awsRequestId });
-  if (isSqsEvent(event)) return handleUploads(event, { ...ports, uploads, queue, log }, uploadSettings, () => context.getRemainingTimeInMillis());
-  return handleDirect(event, { ...ports, store: (deadline) => createS3Store(s3, storeOptions, deadline), log }, { ...settings, writeTimeoutMs: config.writeTimeoutMs }, () => context.getRemainingTimeInMillis());
+  try {
+    if (isSqsEvent(event)) return await handleUploads(event, { ...ports, uploads, queue, log }, uploadSettings, () => context.getRemainingTimeInMillis());
+    return await handleDirect(event, { ...ports, store: (deadline) => createS3Store(s3, storeOptions, deadline), log }, { ...settings, writeTimeoutMs: config.writeTimeoutMs }, () => context.getRemainingTimeInMillis());
+  } finally {
+    const collection = collector.afterInvocation();
+    if (collection) log.info('full garbage collection', { ...collection });
+  }
 }

@@ -1,0 +1,83 @@
+import { createCollector, RSS_GROWTH_MB } from '../../../functions/common/collect';
+
+const MB = 1024 * 1024;
+
+/** A process whose RSS the test sets, and whose collections bring it back to `afterGc`. */
+function fakeProcess(afterGc = 100) {
+  const state = { rssMb: 100, collections: 0, clock: 0 };
+  const ports = {
+    rss: () => state.rssMb * MB,
+    gc: () => {
+      state.collections++;
+      state.clock += 12.34;
+      state.rssMb = afterGc;
+    },
+    now: () => state.clock,
+  };
+  return { state, ports };
+}
+
+describe('createCollector', () => {
+  it('collects only once RSS has climbed the limit above its low-water mark, and says what it did', () => {
+    const { state, ports } = fakeProcess(104);
+    const collector = createCollector(ports, 16);
+    expect(collector.afterInvocation()).toBeUndefined(); // the first reading sets the mark: 100 MB
+    state.rssMb = 115.9;
+    expect(collector.afterInvocation()).toBeUndefined();
+    expect(state.collections).toBe(0);
+    state.rssMb = 116;
+    expect(collector.afterInvocation()).toEqual({ rssMb: 116, afterMb: 104, ms: 12.3 });
+    expect(state.collections).toBe(1);
+    // The mark is now where the collection left RSS (104 MB).
+    state.rssMb = 119;
+    expect(collector.afterInvocation()).toBeUndefined();
+    state.rssMb = 120;
+    expect(collector.afterInvocation()).toMatchObject({ rssMb: 120 });
+    expect(state.collections).toBe(2);
+  });
+
+  it('follows RSS down: growth is measured from the lowest reading since the last collection', () => {
+    const { state, ports } = fakeProcess();
+    const collector = createCollector(ports, 16);
+    state.rssMb = 150;
+    collector.afterInvocation();
+    state.rssMb = 140;
+    collector.afterInvocation();
+    state.rssMb = 155;
+    expect(collector.afterInvocation()).toBeUndefined();
+    state.rssMb = 156;
+    expect(collector.afterInvocation()).toBeDefined();
+  });
+
+  it('does nothing when Node does not expose gc', () => {
+    const saved = (globalThis as { gc?: () => void }).gc;
+    delete (globalThis as { gc?: () => void }).gc;
+    try {
+      const rss = jest.fn(() => 1000 * MB);
+      const collector = createCollector({ rss }, 16);
+      expect(collector.afterInvocation()).toBeUndefined();
+      expect(rss).not.toHaveBeenCalled();
+    } finally {
+      if (saved) (globalThis as { gc?: () => void }).gc = saved;
+    }
+  });
+
+  it('uses globalThis.gc by default (what --expose-gc gives) and RSS_GROWTH_MB', () => {
+    const saved = (globalThis as { gc?: () => void }).gc;
+    const gc = jest.fn();
+    (globalThis as { gc?: () => void }).gc = gc;
+    try {
+      let rssMb = 100;
+      const collector = createCollector({ rss: () => rssMb * MB });
+      collector.afterInvocation();
+      rssMb += RSS_GROWTH_MB - 1;
+      collector.afterInvocation();
+      expect(gc).not.toHaveBeenCalled();
+      rssMb += 1;
+      collector.afterInvocation();
+      expect(gc).toHaveBeenCalledTimes(1);
+    } finally {
+      (globalThis as { gc?: () => void }).gc = saved;
+    }
+  });
+});
