@@ -1,8 +1,8 @@
 /**
- * `npm run bench:trigger [-- --count 500 --overwrites 50 --deletes 25 --faults 0.2 --concurrency N]`:
+ * `npm run bench:trigger [-- --count 500 --overwrites 50 --deletes 25 --faults 0.2 --concurrency P]`:
  * the upload trigger under load, on the local stack (s3rver with S3's conditional requests, the real
- * bundle and layer, the local queue and event source mapping, N warm function processes: by default
- * the deployment's uploadMaxConcurrency). N photos (copies of the labelled ones) go
+ * bundle and layer, the local queue and event source mapping, P warm function processes: by default
+ * the deployment's uploadMaxConcurrency). `count` photos (copies of the labelled ones) go
  * under inputs/bench/; while the queue is busy, some are overwritten with another photo and some
  * deleted. Once the queue drains, everything is checked from S3 alone:
  *   every remaining key has exactly one record and one output, both of its current ETag, with the
