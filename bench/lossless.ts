@@ -3,8 +3,10 @@
  * in one run, one thread, with the function's own code: a 1920x1080 photo with 3 faces and a
  * 4000x3000 photo with 3 and with 40. The floor of the coefficient path is an entropy-only
  * transcode of the same file (open + save, no mark): what any lossless edit costs before it marks.
- * Then the other marks' mark + write, and the decode detection needs on the lossless path (reduced
- * by libjpeg's DCT scaling to the default plan's finest level) against a full decode.
+ * Then the other marks' mark + write, and the decode detection needs on the lossless path against a
+ * full decode: the pipeline's scaled decode by OpenCV (libjpeg's DCT scaling), and the alternative
+ * of one entropy decode for both, the reduced image made from the coefficients `open` reads for the
+ * output (open alone, and open with the reduced image, each timed).
  * Run on its own (`npm run bench -- --lossless`) or as a section of `npm run bench`.
  *
  * A full garbage collection runs before each timed stage of the two paths (both alike): a collection
@@ -16,7 +18,7 @@ import { runInNewContext } from 'node:vm';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { finestLevel, planDetection } from '../functions/detect-faces/detect/plan';
 import { inspectImage } from '../functions/detect-faces/fetch/sniff';
-import { decodeImage, drawBoxes, encodeJpeg, redactFaces } from '../functions/detect-faces/output/image';
+import { bgrMat, decodeImage, drawBoxes, encodeJpeg, redactFaces } from '../functions/detect-faces/output/image';
 import { createLosslessEditor, type JpegLosslessAddon } from '../functions/detect-faces/output/lossless';
 import { readKeptMetadata, withOnlyKeptMetadata } from '../functions/detect-faces/output/metadata';
 import type { Region } from '../functions/detect-faces/output/redact-plan';
@@ -68,7 +70,7 @@ export function benchLossless(cv: OpenCv, addon: JpegLosslessAddon): string {
   ];
   // First, while the process's memory is as a fresh one's: after the stages below, a full decode's
   // 36 MB came back from fresh pages each time (40-42 ms against 20-21 ms, the reduced ones alike).
-  const decodes = detectionDecode(cv, cases[1]);
+  const decodes = detectionDecode(cv, addon, cases[1]);
   const rows = [['image', 'path', 'decode / open', 'mark', 'encode / save', 'mark + write', 'total', 'bytes']];
   for (const c of cases) {
     const kept = readKeptMetadata(c.jpeg, 'jpeg');
@@ -117,36 +119,55 @@ export function benchLossless(cv: OpenCv, addon: JpegLosslessAddon): string {
     'the other marks (ellipse where it has a shape), mark + write, ms',
     table(otherMarks(cv, editor, cases.slice(1))),
     '',
-    "the decode detection needs (the default plan's finest level; the lossless path decodes only that), ms, full and reduced alternating",
+    "the decode detection needs on the lossless path (the default plan's finest level marked), ms, median, the four alternating: a full decode; OpenCV's scaled decode (IMREAD_REDUCED_COLOR_n: the pipeline's, then open); open alone (the coefficients' entropy decode the output needs anyway); open making the reduced image while it reads, and its copy into a Mat (one entropy decode for both; the pipeline does not take it: docs/lossless-jpeg.md); reduced = the difference of the last two medians",
     table(decodes),
   ].join('\n');
 }
 
 /**
- * A full decode against reduced ones (the level the default detection plan allows, marked, and the
- * coarser ones a larger minFaceSize allows), alternating so that other load slows both alike.
+ * A full decode against what detection reads on the lossless path, at the level the default plan
+ * allows (marked) and the coarser ones a larger minFaceSize allows: OpenCV's scaled decode (the
+ * pipeline's), and the reduced image made while `open` reads the coefficients (which the output
+ * needs anyway: one entropy decode for both), against `open` alone. The four alternate so that
+ * other load slows each alike.
  */
-function detectionDecode(cv: OpenCv, c: { name: string; jpeg: Buffer }): string[][] {
-  const rows = [['image', 'level', 'full decode', 'reduced decode', 'reduced / full']];
+function detectionDecode(cv: OpenCv, addon: JpegLosslessAddon, c: { name: string; jpeg: Buffer }): string[][] {
+  const rows = [['image', 'level', 'full decode', 'OpenCV scaled', 'open', 'open + reduced', 'reduced', 'scaled / full', 'reduced / full', '(open + reduced) / full']];
   const { width, height } = inspectImage(c.jpeg, Number.POSITIVE_INFINITY);
   const planned = Math.min(MAX_DECODE_LEVEL, finestLevel(planDetection(width, height)));
+  const flags = [cv.IMREAD_COLOR, cv.IMREAD_REDUCED_COLOR_2, cv.IMREAD_REDUCED_COLOR_4, cv.IMREAD_REDUCED_COLOR_8];
   for (let level = 1; level <= MAX_DECODE_LEVEL; level++) {
-    const full: number[] = [];
-    const reduced: number[] = [];
+    const t = { full: [] as number[], scaled: [] as number[], open: [] as number[], both: [] as number[] };
     for (let i = 0; i <= RUNS; i++) {
-      // Alternating keeps other load alike for both.
-      let t = performance.now();
-      decodeImage(cv, c.jpeg).release();
-      const dFull = ms(t);
-      t = performance.now();
-      decodeImage(cv, c.jpeg, level).release();
-      const dReduced = ms(t);
+      let t0 = performance.now();
+      cv.imdecode(c.jpeg, flags[0]).release();
+      const dFull = ms(t0);
+      t0 = performance.now();
+      cv.imdecode(c.jpeg, flags[level]).release();
+      const dScaled = ms(t0);
+      t0 = performance.now();
+      const handle = addon.open(c.jpeg);
+      const dOpen = ms(t0);
+      addon.close(handle);
+      // One entropy decode for both: the reduced image made while the coefficients are read, copied into a Mat.
+      t0 = performance.now();
+      const both = addon.open(c.jpeg, level, 1);
+      const image = bgrMat(cv, addon.reduced(both, level, 1));
+      addon.freeReduced(both);
+      const dBoth = ms(t0);
+      image.release();
+      addon.close(both);
       if (i === 0) continue; // warm-up
-      full.push(dFull);
-      reduced.push(dReduced);
+      t.full.push(dFull);
+      t.scaled.push(dScaled);
+      t.open.push(dOpen);
+      t.both.push(dBoth);
     }
+    const [full, scaled, open, both] = [median(t.full), median(t.scaled), median(t.open), median(t.both)];
+    const reduced = both - open;
     const label = `${level} (1/${2 ** level})${level === planned ? ', the default plan' : ''}`;
-    rows.push([`${width}x${height}`, label, median(full).toFixed(1), median(reduced).toFixed(1), `${(median(reduced) / median(full)).toFixed(2)}x`]);
+    const x = (v: number) => `${(v / full).toFixed(2)}x`;
+    rows.push([`${width}x${height}`, label, full.toFixed(1), scaled.toFixed(1), open.toFixed(1), both.toFixed(1), reduced.toFixed(1), x(scaled), x(reduced), x(both)]);
   }
   return rows;
 }

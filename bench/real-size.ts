@@ -12,7 +12,9 @@
  *   - detect throughput (input pixels per ms), the constant behind networkPixelsForBudget
  *   - the lossless path's detection (a JPEG marked in its coefficients): decoded at 1/2^level by
  *     libjpeg's DCT scaling, the coarsest the plan reads (FaceDetector.finestLevel), then detected
- *     at the photo's size; decode + detect only (mark and write: `npm run bench -- --lossless`)
+ *     at the photo's size; beside it the alternative of one entropy decode for both, the same level
+ *     made from the coefficients while `open` reads them (the decode column is open + reduced);
+ *     decode + detect only (mark and write: `npm run bench -- --lossless`)
  *   - peak RSS of a fresh process doing one 12 MP request (VmHWM), re-encoded and lossless
  *
  * Prints a table and writes bench/results/real-size.{md,json}.
@@ -26,7 +28,7 @@ import { createDetector, type DetectOptions, type FaceDetector } from '../functi
 import { HAAR_PLAN, planDetection, type PlanParams } from '../functions/detect-faces/detect/plan';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { inspectImage } from '../functions/detect-faces/fetch/sniff';
-import { decodeImage, drawBoxes, encodeJpeg } from '../functions/detect-faces/output/image';
+import { bgrMat, decodeImage, drawBoxes, encodeJpeg } from '../functions/detect-faces/output/image';
 import { createLosslessEditor, JPEG_LOSSLESS_PACKAGE, type JpegLosslessAddon } from '../functions/detect-faces/output/lossless';
 import { MAX_DECODE_LEVEL } from '../functions/detect-faces/pipeline';
 import { unpackLayer } from '../local/layer';
@@ -68,6 +70,8 @@ interface Case {
   readonly detect: (image: Mat, reduced?: DetectOptions['reduced']) => { boxes: Box[]; minFaceSize?: number };
   /** The decode level for a photo of this size (the lossless path's); absent: a full decode, marked and re-encoded. */
   readonly level?: (width: number, height: number) => number;
+  /** With `level`: the image from the coefficients (open + reduced), not OpenCV's scaled decode. */
+  readonly coefficients?: JpegLosslessAddon;
   readonly options?: DetectOptions;
   /** The detector's plan parameters (for the input pixels column). @default YUNET_PLAN */
   readonly params?: PlanParams;
@@ -109,7 +113,7 @@ function measure(cv: OpenCv, c: Case, runs: number): Row {
     const level = c.level?.(width, height) ?? 0;
     const reduced = c.level ? { level, width, height } : undefined;
     for (let i = 0; i <= runs; i++) {
-      const [mat, dDecode] = time(() => decodeImage(cv, img.jpeg, level));
+      const [mat, dDecode] = time(() => (c.coefficients && level > 0 ? fromCoefficients(cv, c.coefficients, img.jpeg, level) : decodeImage(cv, img.jpeg, level)));
       const [result, dDetect] = time(() => c.detect(mat, reduced));
       // The lossless path marks and writes the coefficients, not these pixels.
       const [, dMark] = reduced ? [undefined, 0] : time(() => drawBoxes(cv, mat, result.boxes));
@@ -157,6 +161,16 @@ function measure(cv: OpenCv, c: Case, runs: number): Row {
   };
 }
 
+/** Detection's image from the coefficients: opened, the reduced image made while they are read (here closed at once: the output is not written). */
+function fromCoefficients(cv: OpenCv, addon: JpegLosslessAddon, jpeg: Buffer, level: number): Mat {
+  const handle = addon.open(jpeg, level, 1);
+  try {
+    return bgrMat(cv, addon.reduced(handle, level, 1));
+  } finally {
+    addon.close(handle);
+  }
+}
+
 function shrink640(w: number, h: number): [number, number] {
   const s = Math.min(1, LEGACY_MAX_SIDE / Math.max(w, h));
   return [Math.round(w * s), Math.round(h * s)];
@@ -170,9 +184,9 @@ export function table(header: string[], rows: (string | number)[][]): string {
 }
 
 /** A fresh process: addon, detector, then one request on `file` (`lossless`: as the lossless path does it); its VmHWM before and after. */
-function peakRss(file: string, minFaceSize?: number, lossless = false): { baselineMb: number; peakMb: number; faces: number } {
+function peakRss(file: string, minFaceSize?: number, lossless = false, oneDecode = false): { baselineMb: number; peakMb: number; faces: number } {
   const args = [...process.execArgv, __filename, '--rss-child', file, String(minFaceSize ?? 0), ...(lossless ? ['lossless'] : [])];
-  const res = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, [DETECT_ENV.opencvLogLevel.env]: QUIET_OPENCV_LOG_LEVEL } });
+  const res = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, [DETECT_ENV.opencvLogLevel.env]: QUIET_OPENCV_LOG_LEVEL, RSS_ONE_DECODE: oneDecode ? '1' : '0' } });
   if (res.status !== 0) throw new Error(`RSS child failed: ${res.stderr}`);
   return JSON.parse(res.stdout.trim().split('\n').pop()!);
 }
@@ -191,13 +205,15 @@ function rssChild(file: string, minFaceSize: number | undefined, lossless: boole
   const baselineMb = vmHwmMb();
   let faces: number;
   if (lossless) {
-    // As the pipeline's lossless path: the reduced decode detection needs, then the coefficients.
+    // As the pipeline's lossless path: the reduced decode detection needs, then the coefficients
+    // (RSS_ONE_DECODE=1: the coefficients first, detection on the reduced image made from them).
     const { width, height } = inspectImage(jpeg, Number.POSITIVE_INFINITY);
     const level = Math.min(MAX_DECODE_LEVEL, detector.finestLevel(width, height, { minFaceSize }));
-    const image = decodeImage(cv, jpeg, level);
+    const opened = process.env.RSS_ONE_DECODE === '1' ? editor.open(jpeg, { width, height }, level) : undefined;
+    const image = opened ? opened.reduced(level, (bgr) => bgrMat(cv, bgr)) : decodeImage(cv, jpeg, level);
     const { boxes } = detector.detect(image, { minFaceSize, reduced: { level, width, height } });
     image.release();
-    const edit = editor.open(jpeg, { width, height });
+    const edit = opened ?? editor.open(jpeg, { width, height });
     edit.mark(boxes, { mode: 'box', shape: 'ellipse', padding: 0 });
     edit.save();
     edit.close();
@@ -263,9 +279,13 @@ export async function realSize(): Promise<string> {
   cases.push({ ...mixedCase, mode: 'default', detect: ours() });
   // The lossless path (a JPEG's default output): decoded at the coarsest level its plan reads.
   const reducedOf = (options: DetectOptions) => (width: number, height: number) => Math.min(MAX_DECODE_LEVEL, yunet.finestLevel(width, height, options));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const coefficients = require(JPEG_LOSSLESS_PACKAGE) as JpegLosslessAddon;
   for (const set of [hd, g2, g4, g4small, crowd, mixedCase])
-    for (const [mode, options] of [['default', {}], ['redaction default', { mark: 'fill' }]] as const)
+    for (const [mode, options] of [['default', {}], ['redaction default', { mark: 'fill' }]] as const) {
       cases.push({ ...set, mode: `${mode}, lossless path (reduced decode)`, detect: ours(options), level: reducedOf(options) });
+      cases.push({ ...set, mode: `${mode}, lossless path, from the coefficients`, detect: ours(options), level: reducedOf(options), coefficients });
+    }
 
   const rows: Row[] = [];
   for (const c of cases) {
@@ -282,6 +302,8 @@ export async function realSize(): Promise<string> {
   const rss40 = peakRss(path.join(RESULTS, 'groups-7300x5475.jpg'));
   const rssLossless = peakRss(path.join(RESULTS, 'groups-4000x3000.jpg'), undefined, true);
   const rss40Lossless = peakRss(path.join(RESULTS, 'groups-7300x5475.jpg'), undefined, true);
+  const rssOneDecode = peakRss(path.join(RESULTS, 'groups-4000x3000.jpg'), undefined, true, true);
+  const rss40OneDecode = peakRss(path.join(RESULTS, 'groups-7300x5475.jpg'), undefined, true, true);
 
   // Other work on the machine slows every row alike only roughly: say how busy it was.
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' / ');
@@ -300,10 +322,11 @@ export async function realSize(): Promise<string> {
     `peak RSS, fresh process, 12 MP crowd at minFaceSize 32: ${rssCrowd.peakMb} MB (${rssCrowd.baselineMb} MB after loading)`,
     `peak RSS, fresh process, 40 MP (7300x5475) at the default: ${rss40.peakMb} MB (${rss40.baselineMb} MB after loading)`,
     `peak RSS, fresh process, lossless path (reduced decode, detect, boxes in the coefficients): 12 MP groups ${rssLossless.peakMb} MB, 40 MP ${rss40Lossless.peakMb} MB (${rssLossless.baselineMb} MB after loading)`,
+    `peak RSS, fresh process, one entropy decode (coefficients, reduced image from them, detect, boxes): 12 MP groups ${rssOneDecode.peakMb} MB, 40 MP ${rss40OneDecode.peakMb} MB`,
     '',
   ].join('\n');
   fs.writeFileSync(path.join(RESULTS, 'real-size.md'), report);
-  fs.writeFileSync(path.join(RESULTS, 'real-size.json'), `${JSON.stringify({ machine, runs, rows, cost, throughput, rss, rssCrowd, rss40, rssLossless, rss40Lossless }, null, 2)}\n`);
+  fs.writeFileSync(path.join(RESULTS, 'real-size.json'), `${JSON.stringify({ machine, runs, rows, cost, throughput, rss, rssCrowd, rss40, rssLossless, rss40Lossless, rssOneDecode, rss40OneDecode }, null, 2)}\n`);
   return report;
 }
 

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { DETECT_REQUEST, OPERATING_POINTS, REDACTION_DEFAULTS, REDACT_SHAPES, type MarkMode, type RedactShape } from '../../functions/detect-faces/contract';
 import { createDetector } from '../../functions/detect-faces/detect/detectors';
 import type { Mat } from '../../functions/detect-faces/opencv';
-import { createOpenCvCodec, decodeImage, drawBoxes, ellipseMask, encodeJpeg, FILL_BGR, redactFaces } from '../../functions/detect-faces/output/image';
+import { bgrMat, createOpenCvCodec, decodeImage, drawBoxes, ellipseMask, encodeJpeg, FILL_BGR, redactFaces } from '../../functions/detect-faces/output/image';
 import { jpegFrame, parseJpeg, segment, writeJpeg } from '../../functions/detect-faces/output/jpeg-segments';
 import { createLosslessEditor, LosslessRefused, markFootprints, pixelCells, type LosslessEditor } from '../../functions/detect-faces/output/lossless';
 import { jpegIcc, jpegOrientation, orientationExif, withOnlyKeptMetadata } from '../../functions/detect-faces/output/metadata';
@@ -325,6 +325,119 @@ describe('EXIF orientation: a photo stored sideways is marked where the viewer s
     expect(maxDiff(seen, before, width, height, far).max).toBe(0);
     // The mapping the editor used: each face's stored rectangle turned back is the viewer's.
     for (const f of faces) expect(storedRect(storedRect(f, orientation, width, height), orientation === 6 ? 8 : 6, height, width)).toEqual({ x: f.x, y: f.y, width: f.width, height: f.height });
+  });
+});
+
+describe("detection's image from the coefficients (reduced()) against OpenCV's reduced decode of the same file", () => {
+  const photo = decodeImage(cv, file('2008_001322.jpg'));
+  const enc = (image: Mat, flags: number[]) => cv.imencode('.jpg', image, [cv.IMWRITE_JPEG_QUALITY, 88, ...flags]);
+  // 333x251: partial MCUs at the right and bottom edges in every layout.
+  const odd = photo.resize(251, 333);
+  const cases: { name: string; jpeg: Buffer }[] = [
+    ...variants(photo),
+    { name: '4:4:0 baseline', jpeg: enc(photo, [IMWRITE_JPEG_SAMPLING_FACTOR, 0x121111]) },
+    ...Object.entries(SAMPLING).map(([sampling, code]) => ({ name: `${sampling} progressive, restarts, 333x251`, jpeg: enc(odd, [IMWRITE_JPEG_SAMPLING_FACTOR, code, IMWRITE_JPEG_PROGRESSIVE, 1, IMWRITE_JPEG_RST_INTERVAL, 5]) })),
+    { name: '4:4:0 baseline, 333x251', jpeg: enc(odd, [IMWRITE_JPEG_SAMPLING_FACTOR, 0x121111]) },
+    { name: 'grayscale, 333x251', jpeg: enc(odd.bgrToGray(), []) },
+    ...[2, 3, 4, 5, 6, 7, 8].map((orientation) => ({
+      name: `4:2:0 333x251 tagged ${orientation}`,
+      jpeg: writeJpeg([segment(0xe1, orientationExif(orientation as 2)), ...parseJpeg(enc(odd, [IMWRITE_JPEG_SAMPLING_FACTOR, SAMPLING['4:2:0']])).segments]),
+    })),
+  ];
+  const REDUCED = [undefined, cv.IMREAD_REDUCED_COLOR_2, cv.IMREAD_REDUCED_COLOR_4, cv.IMREAD_REDUCED_COLOR_8];
+  const worst = { mean: 0, max: 0 };
+  afterAll(() => worst.max > 0 && console.log(`reduced() against OpenCV's IMREAD_REDUCED_COLOR_n, ${cases.length} files x 3 levels: mean absolute difference at most ${worst.mean.toFixed(3)}, largest ${worst.max}`));
+
+  test.each(cases)('$name: the size OpenCV decodes, the same pixels within a few levels, at 1/2, 1/4 and 1/8; made while reading or after, the same bytes', ({ jpeg }) => {
+    const reference = cv.imdecode(jpeg, cv.IMREAD_COLOR);
+    const view = { width: reference.cols, height: reference.rows };
+    reference.release();
+    const opened = editor.open(jpeg, view);
+    try {
+      for (let level = 1; level <= 3; level++) {
+        const scaled = cv.imdecode(jpeg, REDUCED[level]!);
+        const want = scaled.getData();
+        const size = { width: scaled.cols, height: scaled.rows };
+        scaled.release();
+        const after = opened.reduced(level, (got) => {
+          expect({ width: got.width, height: got.height }).toEqual(size);
+          expect(got.pixels.length).toBe(got.width * got.height * 3);
+          return Buffer.from(got.pixels);
+        });
+        const whileReading = editor.open(jpeg, view, level);
+        try {
+          expect(whileReading.reduced(level, (got) => Buffer.from(got.pixels)).equals(after)).toBe(true);
+        } finally {
+          whileReading.close();
+        }
+        let sum = 0;
+        let max = 0;
+        for (let i = 0; i < want.length; i++) {
+          const d = Math.abs(want[i] - after[i]);
+          sum += d;
+          max = Math.max(max, d);
+        }
+        worst.mean = Math.max(worst.mean, sum / want.length);
+        worst.max = Math.max(worst.max, max);
+        expect(sum / want.length).toBeLessThanOrEqual(0.5);
+        expect(max).toBeLessThanOrEqual(8);
+      }
+    } finally {
+      opened.close();
+    }
+  });
+
+  test('its Mat (bgrMat) is what detection finds the same faces on', () => {
+    // 4000x3000: the default plan reads a reduced level.
+    const jpeg = enc(photo.resize(3000, 4000), []);
+    const level = detector.finestLevel(4000, 3000, {});
+    expect(level).toBeGreaterThan(0);
+    const opened = editor.open(jpeg, { width: 4000, height: 3000 }, level);
+    const image = opened.reduced(level, (bgr) => bgrMat(cv, bgr));
+    const scaled = cv.imdecode(jpeg, REDUCED[level]!);
+    try {
+      const reduced = { level, width: 4000, height: 3000 };
+      const ours = detector.detect(image, { reduced }).boxes;
+      const theirs = detector.detect(scaled, { reduced }).boxes;
+      expect(theirs.length).toBeGreaterThanOrEqual(3);
+      expect(ours.length).toBe(theirs.length);
+      for (const t of theirs) expect(Math.max(...ours.map((b) => iou(b, t)))).toBeGreaterThan(0.9);
+    } finally {
+      image.release();
+      scaled.release();
+      opened.close();
+    }
+  });
+
+  test("the pixels reduced() hands out are freed by freeReduced, a second reduced() or close, their Buffer emptied (no access to freed memory)", () => {
+    const jpeg = enc(photo, []);
+    const handle = addon.open(jpeg, 1, 1);
+    const first = addon.reduced(handle, 1, 1).pixels;
+    expect(first.length).toBe(250 * 188 * 3);
+    const second = addon.reduced(handle, 2, 1).pixels;
+    expect(first.length).toBe(0);
+    expect(second.length).toBe(125 * 94 * 3);
+    addon.freeReduced(handle);
+    expect(second.length).toBe(0);
+    const third = addon.reduced(handle, 1, 6).pixels;
+    expect(third.length).toBe(250 * 188 * 3);
+    addon.close(handle);
+    expect(third.length).toBe(0);
+  });
+
+  test('open() and reduced() take a level of 1-3 and an EXIF orientation of 1-8; a closed handle is a typed error', () => {
+    expect(() => addon.open(enc(photo, []), 4, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => addon.open(enc(photo, []), 1, 0 as 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => addon.open(enc(photo, []), 'x' as unknown as number, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    const handle = addon.open(enc(photo, []));
+    expect(() => addon.reduced(handle, 0, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => addon.reduced(handle, 4, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => addon.reduced(handle, 1, 9 as 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => addon.reduced(handle, '1' as unknown as number, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => (addon.reduced as unknown as (h: unknown) => unknown)(handle)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    addon.close(handle);
+    expect(() => addon.reduced(handle, 1, 1)).toThrow(expect.objectContaining({ code: 'ERR_JPEG_CLOSED' }));
+    expect(() => addon.freeReduced(handle)).toThrow(expect.objectContaining({ code: 'ERR_JPEG_CLOSED' }));
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * Runs inside the clean smoke root, as Lambda would: Node 24 at /var/lang/bin/node, the layer at
  * /opt (read-only), Lambda's NODE_PATH and LD_LIBRARY_PATH. Loads the addon, both detectors, finds
- * the faces in one image, fills them in the JPEG's own coefficients (our jpeg-lossless addon) and
- * reports timings and every shared library the process mapped; then the
+ * the faces in one image, fills them in the JPEG's own coefficients (our jpeg-lossless addon),
+ * compares the addon's reduced image (detection's, from the coefficients) with OpenCV's scaled
+ * decode, and reports timings and every shared library the process mapped; then the
  * boxes both detectors find in each further image (labelled photos, compared across architectures).
  * Bundled by verify.ts with esbuild; the addon itself is resolved from the layer at run time.
  */
@@ -78,7 +79,8 @@ function losslessFill(source: Buffer, boxes: readonly { x: number; y: number; wi
   const spec = { mode: 'fill', shape: 'ellipse', padding: 0.4 } as const;
   const start = performance.now();
   const before = cv.imdecode(source);
-  const edit = createLosslessEditor(addon).open(source, { width: before.cols, height: before.rows });
+  const edit = createLosslessEditor(addon).open(source, { width: before.cols, height: before.rows }, 1);
+  const reduced = edit.reduced(1, (bgr) => reducedAgainstOpenCv(source, bgr));
   edit.mark(boxes, spec);
   const out = edit.save();
   edit.close();
@@ -101,7 +103,23 @@ function losslessFill(source: Buffer, boxes: readonly { x: number; y: number; wi
     const at = (Math.round(f.y + f.height / 2) * before.cols + Math.round(f.x + f.width / 2)) * 3;
     return Math.max(b[at], b[at + 1], b[at + 2]) <= 12;
   });
-  return { ms: Math.round(ms), bytes: out.length, sameSize: after.cols === before.cols && after.rows === before.rows, compared, farUnchanged: compared > 0 && farUnchanged, centresBlack };
+  return { ms: Math.round(ms), bytes: out.length, sameSize: after.cols === before.cols && after.rows === before.rows, compared, farUnchanged: compared > 0 && farUnchanged, centresBlack, reduced };
+}
+
+/** The addon's image at 1/2 from the coefficients against OpenCV's IMREAD_REDUCED_COLOR_2 of the same file: sizes, mean and largest difference. */
+function reducedAgainstOpenCv(source: Buffer, got: { width: number; height: number; pixels: Buffer }) {
+  const scaled = cv.imdecode(source, cv.IMREAD_REDUCED_COLOR_2);
+  const want = scaled.getData();
+  const sameSize = got.width === scaled.cols && got.height === scaled.rows && got.pixels.length === want.length;
+  let sum = 0;
+  let max = 0;
+  if (sameSize)
+    for (let i = 0; i < want.length; i++) {
+      const d = Math.abs(want[i] - got.pixels[i]);
+      sum += d;
+      max = Math.max(max, d);
+    }
+  return { sameSize, meanDiff: sameSize ? Math.round((sum / want.length) * 1000) / 1000 : -1, maxDiff: max };
 }
 
 /** Peak resident set size of this process (VmHWM), in MB. */

@@ -24,6 +24,11 @@ function pngBytes(width = 400, height = 300): Buffer {
   return b;
 }
 
+/** LosslessImage.reduced: the pipeline decodes detection's image with the codec. */
+const notUsed = (): never => {
+  throw new Error('the pipeline does not ask the coefficients for a reduced image');
+};
+
 interface FakeImage {
   width: number;
   height: number;
@@ -146,6 +151,7 @@ describe('output: a JPEG goes through the coefficient path unless asked otherwis
         return {
           orientation: 6,
           info: { width: 300, height: 400, components: 3, mcuWidth: 16, mcuHeight: 16, restartInterval: 0, progressive: false },
+          reduced: notUsed,
           mark: (boxes, spec) => void seen.marked.push({ boxes: boxes.length, spec: spec.mode }),
           save: () => tinyJpeg('coefficients'),
           close: () => void seen.closed++,
@@ -228,6 +234,7 @@ describe('the decode detection needs: reduced for the coefficient path, whole wh
         return {
           orientation: 6,
           info: { width: 500, height: 375, components: 3, mcuWidth: 16, mcuHeight: 16, restartInterval: 0, progressive: false },
+          reduced: notUsed,
           mark: () => undefined,
           save: () => tinyJpeg('coefficients'),
           close: () => undefined,

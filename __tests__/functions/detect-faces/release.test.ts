@@ -1,13 +1,14 @@
 /**
  * Native memory of detection and of the coefficient path's marks: every Mat the detectors (their
  * pyramid levels, tiles, blobs, outputs, flattened copies, the mirrored look) and the lossless
- * editor (its masks) make is released before they return, whatever the plan, also when OpenCV
- * throws midway. The addon frees a Mat's pixels only when it is released or its wrapper collected,
+ * editor (its masks) make, and the Mat of the coefficients' reduced image (bgrMat), are released
+ * before they return, whatever the plan, also when OpenCV throws midway. The addon frees a Mat's pixels only when it is released or its wrapper collected,
  * which a warm container may not do for a long time. A stand-in for the addon with its ownership
  * rules (helpers/fake-opencv.ts) says which pixels are still held.
  */
 import { createHaarDetector } from '../../../functions/detect-faces/detect/haar';
 import { createYunetDetector } from '../../../functions/detect-faces/detect/yunet';
+import { bgrMat } from '../../../functions/detect-faces/output/image';
 import { createLosslessEditor, type JpegHandle, type JpegLosslessAddon } from '../../../functions/detect-faces/output/lossless';
 import type { MarkSpec } from '../../../functions/detect-faces/output/redact-plan';
 import { fakeOpenCv } from '../../helpers/fake-opencv';
@@ -60,21 +61,27 @@ describe('Haar', () => {
 });
 
 describe('the coefficient path', () => {
-  /** The addon's calls, recorded; `fails` throws from that call. */
-  function fakeAddon(fails?: string): JpegLosslessAddon {
+  /** The addon's calls, recorded; `fails` throws from that call. The photo is `width` x `height`. */
+  function fakeAddon(fails?: string, { width, height } = { width: 800, height: 600 }): JpegLosslessAddon {
     const call = (name: string) => {
       if (name === fails) throw new Error(`${name} failed`);
       return 1;
     };
     return {
       open: () => ({}) as JpegHandle,
-      info: () => ({ width: 800, height: 600, components: 3, mcuWidth: 16, mcuHeight: 16, restartInterval: 0, progressive: false }),
+      info: () => ({ width, height, components: 3, mcuWidth: 16, mcuHeight: 16, restartInterval: 0, progressive: false }),
       read: () => ({ x: 0, y: 0, width: 0, height: 0, pixels: Buffer.alloc(0) }),
       write: () => call('write'),
       fill: () => call('fill'),
       pixelate: () => call('pixelate'),
       blur: () => call('blur'),
       box: () => call('box'),
+      reduced: (_handle, level) => {
+        call('reduced');
+        const [w, h] = [Math.ceil(width / 2 ** level), Math.ceil(height / 2 ** level)];
+        return { width: w, height: h, pixels: Buffer.alloc(w * h * 3) };
+      },
+      freeReduced: () => undefined,
       save: () => tinyJpeg('saved'),
       close: () => undefined,
       jpegLibVersion: 62,
@@ -109,4 +116,34 @@ describe('the coefficient path', () => {
     expect(() => image.mark(boxes, { mode, shape: mode === 'box' ? 'rect' : 'ellipse', padding: 0.4 })).toThrow(`${op} failed`);
     expect(f.live()).toEqual([]);
   });
+
+  test.each([undefined, 'Mat', 'resize', 'blobFromImage', 'forward'])(
+    "detection on the reduced image from the coefficients (bgrMat's copy of the addon's pixels), %s throwing or not: nothing is left",
+    (op) => {
+      const f = fakeOpenCv();
+      const detector = createYunetDetector(f.cv, 'yunet.onnx');
+      // 4000x3000 at the default smallest face: the plan reads a reduced level and coarser ones.
+      const level = detector.finestLevel(4000, 3000, { mark: 'fill' });
+      expect(level).toBeGreaterThan(0);
+      const opened = createLosslessEditor(fakeAddon(undefined, { width: 4000, height: 3000 })).open(tinyJpeg('photo'), { width: 4000, height: 3000 });
+      if (op) f.failOn.add(op);
+      const run = () => {
+        const image = opened.reduced(level, (bgr) => bgrMat(f.cv, bgr));
+        try {
+          expect([image.cols, image.rows]).toEqual([4000 / 2 ** level, 3000 / 2 ** level]);
+          detector.detect(image, { mark: 'fill', reduced: { level, width: 4000, height: 3000 } });
+        } finally {
+          image.release();
+        }
+      };
+      try {
+        if (op) expect(run).toThrow(`${op} failed`);
+        else run();
+      } finally {
+        opened.close();
+      }
+      if (!op) expect(f.made()).toBeGreaterThan(2);
+      expect(f.live()).toEqual([]);
+    },
+  );
 });

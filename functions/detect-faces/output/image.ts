@@ -25,6 +25,19 @@ export function decodeImage(cv: OpenCv, data: Buffer, level = 0): Mat {
   return image;
 }
 
+/**
+ * BGR pixels (`width` x `height` x 3 bytes, row by row) copied into a Mat of OpenCV's own, which
+ * release() frees (the pixels may be freed as soon as this returns): detection's image from a
+ * JPEG's coefficients (LosslessImage.reduced), which the benches measure against OpenCV's scaled
+ * decode; the pipeline does not use it yet (docs/lossless-jpeg.md, "Speed", says why).
+ */
+export function bgrMat(cv: OpenCv, { width, height, pixels }: { width: number; height: number; pixels: Buffer }): Mat {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || pixels.length !== width * height * 3) {
+    throw new RangeError(`expected ${width} x ${height} BGR pixels (${width * height * 3} bytes), got ${pixels.length} bytes`);
+  }
+  return new cv.Mat(pixels, height, width, cv.CV_8UC3);
+}
+
 /** Line width that stays visible on large photos and thin on small ones. */
 export function boxThickness(width: number, height: number): number {
   return Math.max(2, Math.round(Math.min(width, height) / 250));

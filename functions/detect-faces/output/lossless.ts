@@ -21,7 +21,8 @@ import { blurPlan, paddedRegion, pixelCell, type MarkSpec, type Region } from '.
 
 /** The addon's exports (layer/jpeg-lossless/jpeg_lossless.c says what each does). */
 export interface JpegLosslessAddon {
-  open(jpeg: Buffer): JpegHandle;
+  /** With `level` and `orientation`: detection's reduced image is made while the coefficients are read. */
+  open(jpeg: Buffer, level?: number, orientation?: Orientation): JpegHandle;
   info(handle: JpegHandle): JpegCoefficientInfo;
   read(handle: JpegHandle, x: number, y: number, width: number, height: number): Region & { pixels: Buffer };
   write(handle: JpegHandle, x: number, y: number, width: number, height: number, pixels: Buffer): number;
@@ -29,9 +30,18 @@ export interface JpegLosslessAddon {
   pixelate(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: PaintMask, cellWidth: number, cellHeight: number): number;
   blur(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: PaintMask, sigma: number): number;
   box(handle: JpegHandle, x: number, y: number, width: number, height: number, thickness: number, b: number, g: number, r: number): number;
+  /** The pixels are the handle's until freeReduced or close frees them and empties the Buffer. */
+  reduced(handle: JpegHandle, level: number, orientation: Orientation): ReducedImage;
+  freeReduced(handle: JpegHandle): void;
   save(handle: JpegHandle): Buffer;
   close(handle: JpegHandle): void;
   readonly jpegLibVersion: number;
+}
+/** BGR pixels, `width` x `height` x 3 bytes, row by row. */
+export interface ReducedImage {
+  width: number;
+  height: number;
+  pixels: Buffer;
 }
 /** Where a paint goes in its rectangle: width x height bytes of opacity (0-255), the inscribed ellipse (drawn by the addon), or all of it. */
 export type PaintMask = Buffer | 'ellipse' | null;
@@ -68,6 +78,14 @@ export class LosslessRefused extends Error {
 export interface LosslessImage {
   readonly orientation: Orientation;
   readonly info: JpegCoefficientInfo;
+  /**
+   * The photo at 1/2^level (1-3), as the viewer sees it (the EXIF orientation applied), from the
+   * coefficients (made while they were read when open was given this level): what a scaled decode
+   * (OpenCV's IMREAD_REDUCED_COLOR_n) gives, within a few levels, without entropy-decoding the file
+   * a second time. Sides ceil(n / 2^level). The pixels are valid while `take` runs (it copies what
+   * it keeps); they are freed when it returns or throws.
+   */
+  reduced<T>(level: number, take: (bgr: ReducedImage) => T): T;
   /** Marks the faces, boxes as the viewer sees the photo. */
   mark(boxes: readonly Pick<FaceBox, 'x' | 'y' | 'width' | 'height'>[], spec: MarkSpec): void;
   /** The JPEG: untouched blocks as they were, no metadata but JFIF (metadata.ts adds what is kept). */
@@ -76,21 +94,26 @@ export interface LosslessImage {
 }
 
 export interface LosslessEditor {
-  /** Opens `jpeg`, which decoded to `view` (its size as the viewer sees it); LosslessRefused when the coefficient path cannot take it. */
-  open(jpeg: Buffer, view: { width: number; height: number }): LosslessImage;
+  /**
+   * Opens `jpeg`, which decodes to `view` (its size as the viewer sees it); LosslessRefused when the
+   * coefficient path cannot take it. `reducedLevel`: detection's image at that level is made while
+   * the coefficients are read (their rows still in the cache), for `reduced`.
+   */
+  open(jpeg: Buffer, view: { width: number; height: number }, reducedLevel?: number): LosslessImage;
 }
 
 export function createLosslessEditor(addon: JpegLosslessAddon): LosslessEditor {
   return {
-    open(jpeg, view) {
+    open(jpeg, view, reducedLevel) {
       let handle: JpegHandle;
+      let orientation: Orientation;
       try {
-        handle = addon.open(jpeg);
+        orientation = jpegOrientation(parseJpeg(jpeg));
+        handle = reducedLevel ? addon.open(jpeg, reducedLevel, orientation) : addon.open(jpeg);
       } catch (err) {
         throw new LosslessRefused((err as Error).message, { cause: err });
       }
       const info = addon.info(handle);
-      const orientation = jpegOrientation(parseJpeg(jpeg));
       const [w, h] = swapsAxes(orientation) ? [info.height, info.width] : [info.width, info.height];
       if (w !== view.width || h !== view.height) {
         addon.close(handle);
@@ -99,6 +122,13 @@ export function createLosslessEditor(addon: JpegLosslessAddon): LosslessEditor {
       return {
         orientation,
         info,
+        reduced: (level, take) => {
+          try {
+            return take(addon.reduced(handle, level, orientation));
+          } finally {
+            addon.freeReduced(handle);
+          }
+        },
         mark: (boxes, spec) => {
           const thickness = boxThickness(info.width, info.height);
           for (const box of boxes) {
