@@ -665,7 +665,7 @@ describe('the same input and marks give the same bytes, whatever the process and
   });
 });
 
-describe('mutated JPEGs through the coefficient path: refusals or outputs, never a crash; memory flat', () => {
+describe("mutated JPEGs through the coefficient path (detection's reduced image too): refusals or outputs, never a crash; memory flat", () => {
   test('1,200 mutations in two rounds', () => {
     const seeds = [file('2008_001322.jpg'), file('grace_hopper_512x512.jpg'), ...variants(decodeImage(cv, file('2007_007763.jpg'))).map((v) => v.jpeg)];
     let rand = 12345;
@@ -684,15 +684,20 @@ describe('mutated JPEGs through the coefficient path: refusals or outputs, never
       const outcome = { edited: 0, refused: 0 };
       for (let i = 0; i < 600; i++) {
         const bytes = mutate(seeds[i % seeds.length]);
+        // Every other file has detection's reduced image made while it is read (its own level and orientation).
+        const [level, orientation] = [1 + (i % 3), (1 + (i % 8)) as 1];
         let handle;
         try {
-          handle = addon.open(bytes);
+          handle = i % 2 ? addon.open(bytes, level, orientation) : addon.open(bytes);
         } catch (err) {
           expect((err as { code?: string }).code).toBe('ERR_JPEG_UNSUPPORTED');
           outcome.refused++;
           continue;
         }
         const info = addon.info(handle);
+        const reduced = addon.reduced(handle, level, orientation);
+        expect(reduced.pixels.length).toBe(reduced.width * reduced.height * 3);
+        addon.freeReduced(handle);
         const got = addon.read(handle, info.width / 3, info.height / 3, 64, 64);
         got.pixels.fill(0);
         addon.write(handle, got.x, got.y, got.width, got.height, got.pixels);
