@@ -45,11 +45,13 @@
  *                             frees it and empties the Buffer (a copy is what lasts)
  *   freeReduced(handle)    -> frees what reduced() handed out, now
  *   save(handle)           -> Buffer: the JPEG, every other block's coefficients unchanged;
- *                             progressive stays progressive, the restart interval is kept; a
- *                             baseline file keeps its own Huffman tables when they code every
- *                             symbol (the standard tables do: one pass, about its size), else
- *                             they are optimised; no APPn or COM segments but JFIF (metadata.ts
- *                             adds what is kept)
+ *                             the restart interval is kept; a baseline file keeps its own
+ *                             Huffman tables when they code every symbol (the standard tables
+ *                             do), and a file of one scan whose tables are optimised for it keeps
+ *                             them extended by what the changed blocks need (extend_table): one
+ *                             pass, about its size; other baseline files get tables optimised
+ *                             anew; progressive stays progressive, in the shortest progression;
+ *                             no APPn or COM segments but JFIF (metadata.ts adds what is kept)
  *   close(handle)          -> frees the coefficients (the GC does it too)
  *
  * Pixels inside touched blocks are decoded with a float IDCT and box (replicating) chroma
@@ -528,7 +530,7 @@ static void component_weights(int c, int n, double weight[3], double *offset) {
   *offset = (n == 1 || c == 0) ? 0.0 : 128.0;
 }
 
-/* How an MCU changed (Handle's changed): not, its blocks set to a DC alone, any other way. */
+/* How an MCU changed (Handle's changed): not, every block of each component set to one DC alone (paint_run), any other way. */
 enum { CHANGED_NOT, CHANGED_DC, CHANGED_ANY };
 
 /* Notes the MCUs of the MCU row at pixel row y whose pixel columns x0 to x1 (exclusive) meet as changed `how`. */
@@ -908,7 +910,14 @@ static long paint_mcu(Handle *h, int px0, int py0, int cover, const Region *f, c
       }
       if (mask->runs) {
         int lo = mask->runs[2 * (iy - f->y0)], hi = mask->runs[2 * (iy - f->y0) + 1];
-        for (int x = 0; x < h->mcu_w; x++) cov[y][x] = column[x] >= lo && column[x] < hi ? 255 : 0;
+        if (straight) { /* the run's part of the stretch */
+          int a = in1 > in0 ? in0 + (lo - column[in0]) : 0, b = in1 > in0 ? in0 + (hi - column[in0]) : 0;
+          if (a < in0) a = in0;
+          if (b > in1) b = in1;
+          memset(cov[y], 0, (size_t)h->mcu_w);
+          if (b > a) memset(cov[y] + a, 255, (size_t)(b - a));
+        } else
+          for (int x = 0; x < h->mcu_w; x++) cov[y][x] = column[x] >= lo && column[x] < hi ? 255 : 0;
         continue;
       }
       const unsigned char *line = mask->bytes ? mask->bytes + (size_t)(iy - f->y0) * mask->width : NULL;
@@ -2179,6 +2188,14 @@ static int changed_symbols(Handle *h, unsigned char dc[][256], unsigned char ac[
             for (int x = 0; x < bw[c] && pmx * bw[c] + x < (int)comp->width_in_blocks; x++) prev = row[pmx * bw[c] + x][0];
           }
         }
+        if (now == CHANGED_DC) {
+          /* Set by paint_run: every block of the component one DC alone (difference 0 after the first), end-of-block. */
+          int cat = category(rows[c][0][mx * bw[c]][0] - prev);
+          if (cat > 11) return 0;
+          dc[c][cat] = 1;
+          last[c] = rows[c][0][mx * bw[c]][0];
+          continue;
+        }
         for (int y = 0; y < bh[c] && my * bh[c] + y < (int)comp->height_in_blocks; y++)
           for (int x = 0; x < bw[c] && mx * bw[c] + x < (int)comp->width_in_blocks; x++) {
             const JCOEF *block = rows[c][y][mx * bw[c] + x];
@@ -2186,7 +2203,6 @@ static int changed_symbols(Handle *h, unsigned char dc[][256], unsigned char ac[
             prev = block[0];
             if (cat > 11) return 0;
             dc[c][cat] = 1;
-            if (now == CHANGED_DC) continue; /* DC alone: end-of-block */
             /* The coded ACs, by the zigzag positions that are not zero: each a run of zeros (in
              * 16s: ZRL) and a size. */
             uint64_t nonzero = 0, four;
