@@ -2183,10 +2183,10 @@ static int changed_symbols(Handle *h, unsigned char dc[][256], unsigned char ac[
         if (first) prev = 0;
         else if (!last_known) {
           int pmx = (int)((m - 1) % h->mcus_x), pmy = (int)((m - 1) / h->mcus_x);
-          for (int y = 0; y < bh[c] && pmy * bh[c] + y < (int)comp->height_in_blocks; y++) {
-            JBLOCKROW row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)(pmy * bh[c] + y), 1, FALSE)[0];
-            for (int x = 0; x < bw[c] && pmx * bw[c] + x < (int)comp->width_in_blocks; x++) prev = row[pmx * bw[c] + x][0];
-          }
+          int by = pmy * bh[c] + bh[c] - 1, bx = pmx * bw[c] + bw[c] - 1; /* its last block, or the last real one before dummies */
+          if (by >= (int)comp->height_in_blocks) by = (int)comp->height_in_blocks - 1;
+          if (bx >= (int)comp->width_in_blocks) bx = (int)comp->width_in_blocks - 1;
+          prev = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)by, 1, FALSE)[0][bx][0];
         }
         if (now == CHANGED_DC) {
           /* Set by paint_run: every block of the component one DC alone (difference 0 after the first), end-of-block. */
