@@ -1096,6 +1096,7 @@ static inline void transpose8(f4 *v) {
   transpose4(&v[9], &v[11], &v[13], &v[15]);
   transpose4(&v[1], &v[3], &v[5], &v[7]);
   transpose4(&v[8], &v[10], &v[12], &v[14]);
+  #pragma GCC unroll 16
   for (int r = 0; r < 4; r++) {
     f4 t = v[2 * r + 1];
     v[2 * r + 1] = v[2 * (r + 4)];
@@ -1111,6 +1112,7 @@ static inline void transpose8(f4 *v) {
 static inline void store4x4(f4 c0, f4 c1, f4 c2, f4 c3, unsigned char *to, size_t stride) {
   const i4 zero = {0, 0, 0, 0}, top = {255, 255, 255, 255};
   i4 col[4] = {__builtin_convertvector(c0, i4), __builtin_convertvector(c1, i4), __builtin_convertvector(c2, i4), __builtin_convertvector(c3, i4)};
+  #pragma GCC unroll 16
   for (int j = 0; j < 4; j++) {
     col[j] &= col[j] > zero;
     i4 over = col[j] > top;
@@ -1120,6 +1122,7 @@ static inline void store4x4(f4 c0, f4 c1, f4 c2, f4 c3, unsigned char *to, size_
     i4 v;
     uint32_t s[4];
   } rows = {col[0] | (col[1] << 8) | (col[2] << 16) | (col[3] << 24)};
+  #pragma GCC unroll 16
   for (int k = 0; k < 4; k++) memcpy(to + k * stride, &rows.s[k], 4);
 }
 
@@ -1131,12 +1134,14 @@ static inline int load_block(const JCOEF *blk, const f4 *dq, f4 *v) {
   uint64_t words[16];
   memcpy(words, blk, sizeof words);
   uint64_t ac = words[0] & ~(uint64_t)0xffff; /* little-endian: the DC is the first 16 bits */
+  #pragma GCC unroll 16
   for (int i = 1; i < 16; i++) ac |= words[i];
   if (!ac) {
     v[0] = (f4){(float)blk[0], 0, 0, 0} * dq[0];
     return 0;
   }
   const f4 zero = {0, 0, 0, 0};
+  #pragma GCC unroll 16
   for (int i = 0; i < 16; i += 2) {
     if (!(words[i] | words[i + 1])) {
       v[i] = v[i + 1] = zero;
@@ -1166,6 +1171,7 @@ static void idct4_block(const JCOEF *blk, const f4 *dq, unsigned char *out, int 
     store4x4(x, x, x, x, out, (size_t)stride);
     return;
   }
+  #pragma GCC unroll 16
   for (int hf = 0; hf < 2; hf++) {
     f4 e = (g[4 + hf] - g[12 + hf]) * R, e0 = g[hf] + e, e1 = g[hf] - e;
     f4 P = g[2 + hf] - g[14 + hf], Q = g[6 + hf] - g[10 + hf];
@@ -1191,21 +1197,27 @@ static void idct8_block(const JCOEF *blk, const f4 *dq, unsigned char *out, int 
   f4 v[16], d[8], o[8];
   if (!load_block(blk, dq, v)) {
     f4 x = level + v[0][0];
+    #pragma GCC unroll 16
     for (int k = 0; k < 8; k += 4) {
       store4x4(x, x, x, x, out + (size_t)k * stride, (size_t)stride);
       store4x4(x, x, x, x, out + (size_t)k * stride + 4, (size_t)stride);
     }
     return;
   }
+  #pragma GCC unroll 16
   for (int pass = 0; pass < 2; pass++) {
+    #pragma GCC unroll 16
     for (int hf = 0; hf < 2; hf++) {
+      #pragma GCC unroll 16
       for (int r = 0; r < 8; r++) d[r] = v[2 * r + hf];
       idct_vec(d, o);
+      #pragma GCC unroll 16
       for (int r = 0; r < 8; r++) v[2 * r + hf] = (pass ? o[r] + level : o[r]);
     }
     if (!pass) transpose8(v);
   }
   /* v[2 * x + half]: column x, rows 4 * half to 4 * half + 3 in its lanes. */
+  #pragma GCC unroll 16
   for (int hf = 0; hf < 2; hf++) {
     unsigned char *rows = out + (size_t)4 * hf * stride;
     store4x4(v[hf], v[2 + hf], v[4 + hf], v[6 + hf], rows, (size_t)stride);
@@ -1467,6 +1479,7 @@ static void reduced_bands(Handle *h, int level, int orientation, ReducedWork *w,
         f4 l = __builtin_convertvector(y8, f4) + half, cbv = __builtin_convertvector(b8, f4) - centre, crv = __builtin_convertvector(r8, f4) - centre;
         f4 f[3] = {l + 1.772f * cbv, l - 0.34414f * cbv - 0.71414f * crv, l + 1.402f * crv};
         i4 bgr[3];
+        #pragma GCC unroll 16
         for (int k = 0; k < 3; k++) {
           f4 v = (f4)((i4)f[k] & (i4)(f[k] > zero));
           i4 over = v > top;
