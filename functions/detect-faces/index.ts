@@ -72,6 +72,6 @@ export async function handler(event: DetectEvent | SQSEvent, context: LambdaCont
     return await handleDirect(event, { ...ports, store: (deadline) => createS3Store(s3, storeOptions, deadline), log }, { ...settings, writeTimeoutMs: config.writeTimeoutMs }, () => context.getRemainingTimeInMillis());
   } finally {
     const collection = collector.afterInvocation();
-    if (collection) log.info('full garbage collection', { ...collection });
+    if (collection) log.debug('full garbage collection', { ...collection });
   }
 }
