@@ -621,6 +621,38 @@ const EDIT_BODY = `
   addon.close(handle);
   return out;`;
 
+describe("save codes with the file's own Huffman tables where they hold what the output needs", () => {
+  const photo = decodeImage(cv, file('2008_001322.jpg'));
+  const faces = detector.detect(photo).boxes;
+  const enc = (flags: number[]) => cv.imencode('.jpg', photo, [cv.IMWRITE_JPEG_QUALITY, 88, IMWRITE_JPEG_SAMPLING_FACTOR, SAMPLING['4:2:0'], ...flags]);
+  const tables = (jpeg: Buffer) => parseJpeg(jpeg).segments.filter((s) => s.marker === 0xc4).map((s) => s.payload.toString('hex'));
+  const scan = (jpeg: Buffer) => parseJpeg(jpeg).segments.find((s) => s.marker === 0xda)!.scanData!;
+
+  test.each([
+    ['standard', []],
+    ['optimised', [IMWRITE_JPEG_OPTIMIZE, 1]],
+  ])('%s tables, nothing marked: the output codes with the input\'s tables, its scan byte for byte', (_, flags) => {
+    const input = enc(flags);
+    const handle = addon.open(input);
+    const out = addon.save(handle);
+    addon.close(handle);
+    expect(tables(out)).toEqual(tables(input));
+    expect(scan(out).equals(scan(input))).toBe(true);
+  });
+
+  test("optimised tables, a fill: the output's tables hold the input's symbols and the ones its recomputed blocks need", () => {
+    const input = enc([IMWRITE_JPEG_OPTIMIZE, 1]);
+    const out = lossless(input, faces, 'fill', 'ellipse');
+    // Each DHT segment libjpeg writes holds one table: class and slot, 16 counts, the symbols.
+    const symbols = (jpeg: Buffer) => new Set(tables(jpeg).flatMap((hex) => [...Buffer.from(hex, 'hex').subarray(17)].map((v) => `${hex.slice(0, 2)}:${v}`)));
+    const had = symbols(input);
+    const has = symbols(out);
+    expect([...had].filter((s) => !has.has(s))).toEqual([]);
+    expect(has.size).toBeGreaterThan(had.size);
+    expect(out.length).toBeLessThan(input.length); // the faces flattened
+  });
+});
+
 describe('the same input and marks give the same bytes, whatever the process and its memory held before', () => {
   const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
