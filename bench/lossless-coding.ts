@@ -7,44 +7,16 @@
  * the bytes. One thread, median of 9 runs after a warm-up, a full garbage collection before each
  * timed stage. `npx tsx bench/lossless-coding.ts`.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { OpenCv } from '../functions/detect-faces/opencv';
 import { decodeImage, drawBoxes, encodeJpeg, redactFaces } from '../functions/detect-faces/output/image';
 import { createLosslessEditor, type JpegLosslessAddon } from '../functions/detect-faces/output/lossless';
-import type { Region } from '../functions/detect-faces/output/redact-plan';
 import { median } from '../layer/rules/checks';
-import { layerAddons } from './lossless';
+import { gridFaces, layerAddons, RUNS, timed } from './lossless';
 import { buildMosaic, MOSAICS } from './mosaic';
 
-const RUNS = Number(process.env.BENCH_RUNS) || 9;
 /** OpenCV's imwrite flags (the opencv4nodejs typings name only the quality). */
 const IMWRITE_JPEG_PROGRESSIVE = 2;
 const IMWRITE_JPEG_OPTIMIZE = 3;
-
-const collect: () => void = (() => {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-})();
-
-function timed<T>(work: () => T): [T, number] {
-  collect();
-  const t = performance.now();
-  const out = work();
-  return [out, performance.now() - t];
-}
-
-/** 40 faces of 250 px on a grid of the 4000x3000 photo, as bench/lossless.ts places them. */
-function gridFaces(width: number, height: number, count: number, side: number): Region[] {
-  const cols = Math.ceil(Math.sqrt((count * width) / height));
-  const rows = Math.ceil(count / cols);
-  return Array.from({ length: count }, (_, k) => ({
-    x: Math.round(((k % cols) + 0.5) * (width / cols) - side / 2),
-    y: Math.round((Math.floor(k / cols) + 0.5) * (height / rows) - side / 2),
-    width: side,
-    height: side,
-  }));
-}
 
 export function benchLosslessCoding(cv: OpenCv, addon: JpegLosslessAddon): string {
   const editor = createLosslessEditor(addon);

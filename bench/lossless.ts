@@ -28,7 +28,7 @@ import { unpackLayer } from '../local/layer';
 import { buildMosaic, MOSAICS } from './mosaic';
 import { median } from '../layer/rules/checks';
 
-const RUNS = Number(process.env.BENCH_RUNS) || 9;
+export const RUNS = Number(process.env.BENCH_RUNS) || 9;
 const SPEC = { mode: 'fill', shape: 'ellipse', padding: 0.4 } as const;
 
 const ms = (t0: number) => performance.now() - t0;
@@ -40,7 +40,7 @@ const collect: () => void = (() => {
 })();
 
 /** The time of `work` after a full collection. */
-function timed<T>(work: () => T): [T, number] {
+export function timed<T>(work: () => T): [T, number] {
   collect();
   const t = performance.now();
   const out = work();
@@ -48,7 +48,7 @@ function timed<T>(work: () => T): [T, number] {
 }
 
 /** `count` face boxes of `side` px spread over a grid of the image (the marks' cost depends on their area, not on what is under them). */
-function gridFaces(width: number, height: number, count: number, side: number): Region[] {
+export function gridFaces(width: number, height: number, count: number, side: number): Region[] {
   const cols = Math.ceil(Math.sqrt((count * width) / height));
   const rows = Math.ceil(count / cols);
   return Array.from({ length: count }, (_, k) => ({
