@@ -339,6 +339,12 @@ describe("detection's image from the coefficients (reduced()) against OpenCV's r
     ...Object.entries(SAMPLING).map(([sampling, code]) => ({ name: `${sampling} progressive, restarts, 333x251`, jpeg: enc(odd, [IMWRITE_JPEG_SAMPLING_FACTOR, code, IMWRITE_JPEG_PROGRESSIVE, 1, IMWRITE_JPEG_RST_INTERVAL, 5]) })),
     { name: '4:4:0 baseline, 333x251', jpeg: enc(odd, [IMWRITE_JPEG_SAMPLING_FACTOR, 0x121111]) },
     { name: 'grayscale, 333x251', jpeg: enc(odd.bgrToGray(), []) },
+    // Chroma rows of 2 samples or fewer at a level: libjpeg repeats them rather than smoothing.
+    ...(['4:2:2', '4:2:0'] as const).flatMap((sampling) => [
+      [7, 5],
+      [9, 17],
+      [33, 12],
+    ].map(([w, h]) => ({ name: `${sampling} ${w}x${h}`, jpeg: enc(photo.resize(h, w), [IMWRITE_JPEG_SAMPLING_FACTOR, SAMPLING[sampling]]) }))),
     ...[2, 3, 4, 5, 6, 7, 8].map((orientation) => ({
       name: `4:2:0 333x251 tagged ${orientation}`,
       jpeg: writeJpeg([segment(0xe1, orientationExif(orientation as 2)), ...parseJpeg(enc(odd, [IMWRITE_JPEG_SAMPLING_FACTOR, SAMPLING['4:2:0']])).segments]),
@@ -379,8 +385,8 @@ describe("detection's image from the coefficients (reduced()) against OpenCV's r
         }
         worst.mean = Math.max(worst.mean, sum / want.length);
         worst.max = Math.max(worst.max, max);
-        expect(sum / want.length).toBeLessThanOrEqual(0.5);
-        expect(max).toBeLessThanOrEqual(8);
+        expect(sum / want.length).toBeLessThanOrEqual(0.25); // a tiny image at 1/8 has a few dozen samples
+        expect(max).toBeLessThanOrEqual(4);
       }
     } finally {
       opened.close();
@@ -409,20 +415,38 @@ describe("detection's image from the coefficients (reduced()) against OpenCV's r
     }
   });
 
-  test("the pixels reduced() hands out are freed by freeReduced, a second reduced() or close, their Buffer emptied (no access to freed memory)", () => {
+  test("the pixels reduced() hands out are JavaScript's: intact after a second reduced(), freeReduced, close and collections", () => {
     const jpeg = enc(photo, []);
     const handle = addon.open(jpeg, 1, 1);
     const first = addon.reduced(handle, 1, 1).pixels;
     expect(first.length).toBe(250 * 188 * 3);
+    const firstCopy = Buffer.from(first);
+    // What outlives the Buffer object: its ArrayBuffer, or a view of part of it.
+    const view = new Uint8Array(first.buffer, first.byteOffset + 100, 1000);
+    const viewCopy = Buffer.from(view);
     const second = addon.reduced(handle, 2, 1).pixels;
-    expect(first.length).toBe(0);
     expect(second.length).toBe(125 * 94 * 3);
     addon.freeReduced(handle);
-    expect(second.length).toBe(0);
-    const third = addon.reduced(handle, 1, 6).pixels;
-    expect(third.length).toBe(250 * 188 * 3);
     addon.close(handle);
-    expect(third.length).toBe(0);
+    (globalThis as { gc?: () => void }).gc?.();
+    expect(first.equals(firstCopy)).toBe(true);
+    expect(Buffer.from(view).equals(viewCopy)).toBe(true);
+    // Written to after the handle is gone (memory the addon freed would be a use after free).
+    view.fill(7);
+    expect(view.every((v) => v === 7)).toBe(true);
+    expect(second.length).toBe(125 * 94 * 3);
+  });
+
+  test("freeReduced frees the image open() made for detection, when reduced() has not taken it: reduced() then makes it again, the same", () => {
+    const jpeg = enc(photo, []);
+    const handle = addon.open(jpeg, 1, 1);
+    addon.freeReduced(handle);
+    const again = Buffer.from(addon.reduced(handle, 1, 1).pixels);
+    addon.close(handle);
+    const other = addon.open(jpeg, 1, 1);
+    const made = Buffer.from(addon.reduced(other, 1, 1).pixels);
+    addon.close(other);
+    expect(again.equals(made)).toBe(true);
   });
 
   test('open() and reduced() take a level of 1-3 and an EXIF orientation of 1-8; a closed handle is a typed error', () => {
@@ -651,6 +675,33 @@ describe("save codes with the file's own Huffman tables where they hold what the
     expect(has.size).toBeGreaterThan(had.size);
     expect(out.length).toBeLessThan(input.length); // the faces flattened
   });
+
+  test('optimised tables and padding blocks that are not libjpeg\'s (another encoder\'s): saved, nothing marked, it decodes to the same pixels', () => {
+    // 4:2:0 at 128x32 with the frame's height then set to 24: the last MCU row's lower blocks are
+    // past the edge, and hold a photo's data rather than libjpeg's dummies (the DC before, no AC).
+    // The output codes them libjpeg's way, so the next MCU's first DC difference changes: its
+    // symbol must be in the tables the output keeps.
+    const pixels = Buffer.alloc(128 * 32 * 3, 128);
+    for (let y = 16; y < 32; y++)
+      for (let x = 0; x < 128; x++) pixels.fill(128 + 8 * (x >> 4) + (y >= 24 ? 4 : 0), (y * 128 + x) * 3, (y * 128 + x) * 3 + 3);
+    const image = new cv.Mat(pixels, 32, 128, cv.CV_8UC3);
+    const jpeg = cv.imencode('.jpg', image, [cv.IMWRITE_JPEG_QUALITY, 100, IMWRITE_JPEG_SAMPLING_FACTOR, SAMPLING['4:2:0'], IMWRITE_JPEG_OPTIMIZE, 1]);
+    image.release();
+    const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+    expect(jpeg.readUInt16BE(sof + 5)).toBe(32);
+    jpeg.writeUInt16BE(24, sof + 5);
+    for (const mark of [undefined, { x: 0, y: 0, width: 4, height: 4 }]) {
+      const handle = addon.open(jpeg);
+      if (mark) addon.fill(handle, mark.x, mark.y, mark.width, mark.height, null, 128, 128, 128);
+      const out = addon.save(handle);
+      addon.close(handle);
+      const [a, b] = [decoded(jpeg), decoded(out)];
+      const where = (x: number, y: number) => !mark || x >= 16 || y >= 16;
+      expect(maxDiff(bgr(a), bgr(b), 128, 24, where)).toMatchObject({ max: 0 });
+      a.release();
+      b.release();
+    }
+  });
 });
 
 describe('the same input and marks give the same bytes, whatever the process and its memory held before', () => {
@@ -717,7 +768,7 @@ describe("mutated JPEGs through the coefficient path (detection's reduced image 
       for (let i = 0; i < 600; i++) {
         const bytes = mutate(seeds[i % seeds.length]);
         // Every other file has detection's reduced image made while it is read (its own level and orientation).
-        const [level, orientation] = [1 + (i % 3), (1 + (i % 8)) as 1];
+        const [level, orientation] = [1 + (i % 3), (1 + ((i >> 1) % 8)) as 1];
         let handle;
         try {
           handle = i % 2 ? addon.open(bytes, level, orientation) : addon.open(bytes);

@@ -7,10 +7,9 @@
  * warm detect-faces process (`npm run bench:memory`, docs/benchmarks.md): the first full
  * collection came after ~100 invocations, with 42 MB of dead ArrayBuffers by then, and malloc kept
  * that high-water mark for the container's life: RSS after warm-up +8 to +16% over 1,000
- * invocations. With this, malloc's main arena stays flat. It fires 8-56 times per 1,000 direct
- * invocations and 82-92 times per 2,000 uploads, about 20 ms each on a loaded 2-core machine (1-2%
- * of the work). Node exposes `gc` only under `--expose-gc` (the stack's NODE_OPTIONS); without it
- * this does nothing.
+ * invocations. With this, malloc's main arena stays flat, for 1-2% of the work (how often it
+ * fires and what it costs: docs/benchmarks.md). Node exposes `gc` only under `--expose-gc` (the
+ * stack's NODE_OPTIONS); without it this does nothing.
  */
 
 /** How far RSS may climb above its low-water mark before a collection. */

@@ -40,15 +40,16 @@
  *                             from the coefficients open() read (no second entropy decode), as
  *                             libjpeg-turbo's scaled decode makes it within a few levels, turned
  *                             by the EXIF `orientation` (1-8) as the viewer sees the photo
- *                             ("Detection's reduced image"); `pixels` is width x height x 3 bytes
- *                             of the handle's memory until freeReduced(handle) or close(handle)
- *                             frees it and empties the Buffer (a copy is what lasts)
- *   freeReduced(handle)    -> frees what reduced() handed out, now
+ *                             ("Detection's reduced image"); `pixels` is width x height x 3 bytes,
+ *                             JavaScript's (freed when collected, as save()'s Buffer)
+ *   freeReduced(handle)    -> frees the image open() made for detection, if reduced() has not
+ *                             handed it out
  *   save(handle)           -> Buffer: the JPEG, every other block's coefficients unchanged;
  *                             the restart interval is kept; a baseline file keeps its own
  *                             Huffman tables when they code every symbol (the standard tables
  *                             do), and a file of one scan whose tables are optimised for it keeps
- *                             them extended by what the changed blocks need (extend_table): one
+ *                             them extended by what the changed blocks and the blocks past the
+ *                             image's edge (written as libjpeg's dummies) need (extend_table): one
  *                             pass, about its size; other baseline files get tables optimised
  *                             anew; progressive stays progressive, in the shortest progression;
  *                             no APPn or COM segments but JFIF (metadata.ts adds what is kept)
@@ -123,9 +124,6 @@ typedef struct {
   struct ReducedWork *red;
   unsigned char *red_pixels;
   int red_level, red_orientation, red_w, red_h, red_bands;
-  /* The pixels reduced() handed out (ours until freeReduced() or close(), which empty the Buffer). */
-  unsigned char *red_out;
-  napi_ref red_ref;
 } Handle;
 
 static void on_error(j_common_ptr cinfo) {
@@ -1050,7 +1048,8 @@ static long paint_region(Handle *h, const Region *f, const Mask *mask, const Reg
  *     passes), four lines at a time (f4); ss 2 and 1 (1/4 and 1/8 of a full-size block) as a sum
  *     of one fixed pattern per non-zero coefficient;
  *   - what is left to upsample (4:2:2's and 4:4:0's chroma) is upsampled as libjpeg does: the
- *     triangle filter at 2:1 when ss > 1 (its "fancy" upsampling, its rounding), replication otherwise;
+ *     triangle filter at 2:1 when ss > 1 (its "fancy" upsampling, its rounding; across only for
+ *     rows of more than 2 samples), replication otherwise;
  *   - YCbCr to BGR with libjpeg's factors and rounding (four pixels at a time in single precision;
  *     its fixed-point tables for the rest), the EXIF orientation applied as the output is written,
  *     so the pixels are as the viewer sees the photo.
@@ -1355,7 +1354,8 @@ static const unsigned char *reduced_line(Reduced *p, int y, int width, int fancy
   int uh = p->uh, uv = p->uv, dw = p->dw;
   if (uh == 1 && uv == 1) return reduced_sample_row(p, y);
   unsigned char *out = p->line;
-  if (fancy && uv == 2 && (uh == 1 || uh == 2)) {
+  /* libjpeg smooths 2:1 across only for rows of more than 2 samples (jdsample.c), down always. */
+  if (fancy && uv == 2 && (uh == 1 || (uh == 2 && dw > 2))) {
     /* The triangle filter down: 3/4 of the nearer sample row, 1/4 of the farther. */
     const unsigned char *near = reduced_sample_row(p, y / 2), *far = reduced_sample_row(p, y % 2 ? y / 2 + 1 : y / 2 - 1);
     int *sum = p->colsum;
@@ -1374,7 +1374,7 @@ static const unsigned char *reduced_line(Reduced *p, int y, int width, int fancy
     return out;
   }
   const unsigned char *row = reduced_sample_row(p, y / uv);
-  if (fancy && uh == 2 && uv == 1) {
+  if (fancy && uh == 2 && uv == 1 && dw > 2) {
     for (int i = 0, x = 0; i < dw && x < width; i++) {
       int last = row[i > 0 ? i - 1 : 0], next = row[i + 1 < dw ? i + 1 : dw - 1];
       out[x++] = (unsigned char)((row[i] * 3 + last + 1) >> 2);
@@ -1628,9 +1628,7 @@ static void release(Handle *h) {
 static void finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   Handle *h = data;
-  /* The Buffer reduced() handed out holds its handle: it is gone too (or unreachable). */
-  if (h->red_ref) napi_delete_reference(env, h->red_ref);
-  free(h->red_out);
+  (void)env;
   release(h);
   free(h);
 }
@@ -1650,7 +1648,6 @@ static Handle *handle_arg(napi_env env, napi_value v) {
 }
 
 static int int_args(napi_env env, napi_value *argv, int from, int count, int *out, const char *message);
-static int reduced_free_out(napi_env env, Handle *h);
 
 static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -2150,8 +2147,9 @@ static unsigned char unzigzag[64]; /* init */
 
 /*
  * The Huffman symbols the output needs beyond those the file already codes, per component: the
- * DC categories and AC run/size symbols of the blocks of the MCUs an edit changed and of the MCU
- * after each (its first DC is coded as the difference from the changed one's), in the output's
+ * DC categories and AC run/size symbols of the blocks of the MCUs an edit changed, of the MCUs
+ * holding dummy blocks, and of the MCU after each (its first DC is coded as the difference from
+ * the one before), in the output's
  * scan order, plus DC difference 0 and end-of-block (a dummy block past the image's edge codes
  * them). A baseline file of one scan is written as one scan again, so every other block codes
  * with symbols its table has. 0 (nothing gathered) for a file of several scans or a coefficient
@@ -2168,6 +2166,15 @@ static int changed_symbols(Handle *h, unsigned char dc[][256], unsigned char ac[
     bw[c] = n == 1 ? 1 : h->src.comp_info[c].h_samp_factor;
     bh[c] = n == 1 ? 1 : h->src.comp_info[c].v_samp_factor;
   }
+  /* Blocks past the image's edge in the last MCU column or row (an interleaved scan's dummies):
+   * the output codes them as libjpeg does (the DC of the block before, no AC), which the input's
+   * encoder need not have done, so the real blocks after them in their MCU and the next MCU's
+   * first ones may code other DC differences: those MCUs are checked as if changed. */
+  int right_dummies = 0, bottom_dummies = 0;
+  for (int c = 0; n > 1 && c < n; c++) {
+    if ((long)h->src.comp_info[c].width_in_blocks < (long)h->mcus_x * bw[c]) right_dummies = 1;
+    if ((long)h->src.comp_info[c].height_in_blocks < (long)h->mcus_y * bh[c]) bottom_dummies = 1;
+  }
   /* The MCU grid of a grayscale file is its blocks, as is the changed map's (8-pixel MCUs). */
   long interval = h->src.restart_interval, m = 0;
   int changed_before = 0, last_known = 0, last[MAX_COMPS_IN_SCAN] = {0};
@@ -2177,8 +2184,9 @@ static int changed_symbols(Handle *h, unsigned char dc[][256], unsigned char ac[
     for (int mx = 0; mx < h->mcus_x; mx++, m++) {
       int now = h->changed[m];
       int first = interval ? m % interval == 0 : m == 0; /* its DC predictions start from 0 */
-      int check = now || (changed_before && !first);
-      changed_before = now;
+      int edge = (right_dummies && mx == h->mcus_x - 1) || (bottom_dummies && my == h->mcus_y - 1);
+      int check = now || edge || (changed_before && !first);
+      changed_before = now || edge;
       if (!check) {
         last_known = 0;
         continue;
@@ -2427,44 +2435,15 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   void *data = NULL;
   if (argc < 1 || napi_get_value_external(env, argv[0], &data) != napi_ok || !data) return throw_coded(env, "ERR_INVALID_ARG_TYPE", "expected a handle from open()");
-  if (!reduced_free_out(env, data)) return NULL;
   release(data);
   return NULL;
 }
 
 /*
- * The pixels reduced() handed out, freed now: the Buffer over them emptied first (detached), so no
- * JavaScript can reach freed memory. Returns 0 with an exception pending if Node-API fails.
- */
-static int reduced_free_out(napi_env env, Handle *h) {
-  int ok = 1;
-  if (h->red_ref) {
-    napi_value buffer, arraybuffer;
-    bool detached = false;
-    if (napi_get_reference_value(env, h->red_ref, &buffer) == napi_ok && buffer) {
-      ok = napi_get_typedarray_info(env, buffer, NULL, NULL, NULL, &arraybuffer, NULL) == napi_ok &&
-           (napi_is_detached_arraybuffer(env, arraybuffer, &detached) == napi_ok) && (detached || napi_detach_arraybuffer(env, arraybuffer) == napi_ok);
-    }
-    napi_delete_reference(env, h->red_ref);
-    h->red_ref = NULL;
-  }
-  free(h->red_out);
-  h->red_out = NULL;
-  if (!ok) napi_throw_error(env, "ERR_JPEG_ADDON", "Node-API call failed");
-  return ok;
-}
-
-static void reduced_noop_finalize(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)data;
-  (void)hint;
-}
-
-/*
  * reduced(handle, level, orientation): the photo at 1/2^level (see "Detection's reduced image"),
  * sides ceil(n / 2^level) as libjpeg's, turned by the EXIF orientation; made by open() when it was
- * asked for this level and orientation, else now. The Buffer is over the handle's memory until
- * freeReduced(handle) or close(handle) frees it and empties the Buffer; a second call frees the first's.
+ * asked for this level and orientation, else now. The Buffer is JavaScript's (its memory freed
+ * when it is collected, as save()'s), so nothing the handle frees can be reached through it.
  */
 static napi_value js_reduced(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -2476,7 +2455,6 @@ static napi_value js_reduced(napi_env env, napi_callback_info info) {
   if (!h || !int_args(env, argv, 1, 2, a, "level and orientation must be numbers")) return NULL;
   if (a[0] < 1 || a[0] > 3) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "level must be 1, 2 or 3 (1/2, 1/4 or 1/8 of the size)");
   if (a[1] < 1 || a[1] > 8) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "orientation must be an EXIF orientation, 1-8");
-  if (!reduced_free_out(env, h)) return NULL;
   int level = a[0], orientation = a[1], w, hgt;
   reduced_size(h, level, &w, &hgt);
   size_t bytes = (size_t)w * hgt * 3;
@@ -2503,12 +2481,15 @@ static napi_value js_reduced(napi_env env, napi_callback_info info) {
     reduced_free(work);
     free(work);
   }
-  h->red_out = pixels;
-  if (napi_create_external_buffer(env, bytes, pixels, reduced_noop_finalize, NULL, &buffer) != napi_ok ||
-      napi_create_reference(env, buffer, 0, &h->red_ref) != napi_ok || napi_set_named_property(env, buffer, "handle", argv[0]) != napi_ok) {
-    reduced_free_out(env, h);
-    return throw_coded(env, "ERR_JPEG_ADDON", "Node-API call failed");
+  napi_status status = napi_create_external_buffer(env, bytes, pixels, free_output, NULL, &buffer);
+  if (status == napi_no_external_buffers_allowed) { /* a runtime without external buffers: a copy */
+    void *copy;
+    status = napi_create_buffer_copy(env, bytes, pixels, &copy, &buffer);
+    free(pixels);
+  } else if (status != napi_ok) {
+    free(pixels);
   }
+  if (status != napi_ok) return throw_coded(env, "ERR_JPEG_ADDON", "Node-API call failed");
   int turned = orientation >= 5;
   CHECK(napi_create_object(env, &obj));
   if (!set_int(env, obj, "width", turned ? hgt : w) || !set_int(env, obj, "height", turned ? w : hgt)) return throw_coded(env, "ERR_JPEG_ADDON", "Node-API call failed");
@@ -2516,13 +2497,15 @@ static napi_value js_reduced(napi_env env, napi_callback_info info) {
   return obj;
 }
 
-/* freeReduced(handle): frees the pixels reduced() handed out and empties their Buffer (length 0). */
+/* freeReduced(handle): frees the image open() made for detection if reduced() has not handed it out. */
 static napi_value js_free_reduced(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Handle *h = argc ? handle_arg(env, argv[0]) : NULL;
-  if (!h || !reduced_free_out(env, h)) return NULL;
+  if (!h) return NULL;
+  free(h->red_pixels);
+  h->red_pixels = NULL;
   return NULL;
 }
 

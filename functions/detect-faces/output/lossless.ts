@@ -30,8 +30,9 @@ export interface JpegLosslessAddon {
   pixelate(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: PaintMask, cellWidth: number, cellHeight: number): number;
   blur(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: PaintMask, sigma: number): number;
   box(handle: JpegHandle, x: number, y: number, width: number, height: number, thickness: number, b: number, g: number, r: number): number;
-  /** The pixels are the handle's until freeReduced or close frees them and empties the Buffer. */
+  /** The pixels are JavaScript's (freed when collected). */
   reduced(handle: JpegHandle, level: number, orientation: Orientation): ReducedImage;
+  /** Frees the image open() made for detection if reduced() has not handed it out. */
   freeReduced(handle: JpegHandle): void;
   save(handle: JpegHandle): Buffer;
   close(handle: JpegHandle): void;
