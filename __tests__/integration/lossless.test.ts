@@ -676,20 +676,26 @@ describe("save codes with the file's own Huffman tables where they hold what the
     expect(out.length).toBeLessThan(input.length); // the faces flattened
   });
 
-  test('optimised tables and padding blocks that are not libjpeg\'s (another encoder\'s): saved, nothing marked, it decodes to the same pixels', () => {
-    // 4:2:0 at 128x32 with the frame's height then set to 24: the last MCU row's lower blocks are
-    // past the edge, and hold a photo's data rather than libjpeg's dummies (the DC before, no AC).
-    // The output codes them libjpeg's way, so the next MCU's first DC difference changes: its
-    // symbol must be in the tables the output keeps.
-    const pixels = Buffer.alloc(128 * 32 * 3, 128);
-    for (let y = 16; y < 32; y++)
-      for (let x = 0; x < 128; x++) pixels.fill(128 + 8 * (x >> 4) + (y >= 24 ? 4 : 0), (y * 128 + x) * 3, (y * 128 + x) * 3 + 3);
+  // Grey levels whose DC differences (quality 100: 8 per level) the input codes as 0 and category 10
+  // only, while the output, its dummies being the DC before, needs category 9 (40 levels).
+  test.each([
+    ['rows', 24, 128, (x: number, y: number) => (y >= 24 ? 255 : y < 16 || (x >> 4) % 2 === 0 ? 128 : 168)],
+    ['columns', 32, 120, (x: number, y: number) => (x >= 120 ? 255 : y < 16 ? 128 : 168)],
+  ])('optimised tables and padding %s that are not libjpeg\'s (another encoder\'s): saved, nothing marked or a fill, the same pixels outside it', (_, height, width, grey) => {
+    // 4:2:0 at 128x32 with the frame's height or width then made smaller: the last MCU row's lower
+    // blocks (or the last column's right ones) are past the edge, and hold a photo's data rather
+    // than libjpeg's dummies (the DC before, no AC). The output codes them libjpeg's way, so the
+    // DC differences after them change: their symbols must be in the tables the output keeps.
+    const pixels = Buffer.alloc(128 * 32 * 3);
+    for (let y = 0; y < 32; y++)
+      for (let x = 0; x < 128; x++) pixels.fill(grey(x, y), (y * 128 + x) * 3, (y * 128 + x) * 3 + 3);
     const image = new cv.Mat(pixels, 32, 128, cv.CV_8UC3);
     const jpeg = cv.imencode('.jpg', image, [cv.IMWRITE_JPEG_QUALITY, 100, IMWRITE_JPEG_SAMPLING_FACTOR, SAMPLING['4:2:0'], IMWRITE_JPEG_OPTIMIZE, 1]);
     image.release();
     const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
-    expect(jpeg.readUInt16BE(sof + 5)).toBe(32);
-    jpeg.writeUInt16BE(24, sof + 5);
+    expect([jpeg.readUInt16BE(sof + 5), jpeg.readUInt16BE(sof + 7)]).toEqual([32, 128]);
+    jpeg.writeUInt16BE(height, sof + 5);
+    jpeg.writeUInt16BE(width, sof + 7);
     for (const mark of [undefined, { x: 0, y: 0, width: 4, height: 4 }]) {
       const handle = addon.open(jpeg);
       if (mark) addon.fill(handle, mark.x, mark.y, mark.width, mark.height, null, 128, 128, 128);
@@ -697,7 +703,7 @@ describe("save codes with the file's own Huffman tables where they hold what the
       addon.close(handle);
       const [a, b] = [decoded(jpeg), decoded(out)];
       const where = (x: number, y: number) => !mark || x >= 16 || y >= 16;
-      expect(maxDiff(bgr(a), bgr(b), 128, 24, where)).toMatchObject({ max: 0 });
+      expect(maxDiff(bgr(a), bgr(b), width, height, where)).toMatchObject({ max: 0 });
       a.release();
       b.release();
     }
