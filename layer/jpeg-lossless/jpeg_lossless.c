@@ -1039,7 +1039,8 @@ static long paint_region(Handle *h, const Region *f, const Mask *mask, const Reg
  * ---- Detection's reduced image: reduced() ----
  * The photo at 1/2, 1/4 or 1/8 of its size, from the coefficients open() has read (no second
  * entropy decode), made as libjpeg-turbo's scaled decode makes it (OpenCV's IMREAD_REDUCED_COLOR_n)
- * within a few levels (measured: mean 0.03, at most 3, in every layout; the system test holds it):
+ * within a few levels (measured: mean at most 0.03, 0.11 on images of a few dozen samples, largest
+ * 3, in every layout; the system test holds it to 0.25 and 4):
  *   - each component's block gives ss x ss samples, ss = 8 / 2^level, raised for a subsampled
  *     component while that spares an upsampling (jdmaster.c's rule: 4:2:0 chroma at 1/2 takes a
  *     whole 8x8 inverse DCT, and none is left to upsample). A reduced sample is the mean of the full
