@@ -83,8 +83,8 @@ export interface LosslessImage {
    * The photo at 1/2^level (1-3), as the viewer sees it (the EXIF orientation applied), from the
    * coefficients (made while they were read when open was given this level): what a scaled decode
    * (OpenCV's IMREAD_REDUCED_COLOR_n) gives, within a few levels, without entropy-decoding the file
-   * a second time. Sides ceil(n / 2^level). The pixels are valid while `take` runs (it copies what
-   * it keeps); they are freed when it returns or throws.
+   * a second time. Sides ceil(n / 2^level). `take` gets a Buffer JavaScript owns; when it returns or
+   * throws, the image open() made for this is freed if reduced() did not hand it out.
    */
   reduced<T>(level: number, take: (bgr: ReducedImage) => T): T;
   /** Marks the faces, boxes as the viewer sees the photo. */
