@@ -12,11 +12,12 @@ const TEXT = /\.(ts|js|mjs|cjs|sh|json|ya?ml|xml)$|^(help|run)$/;
 /** `../shared`, `'..', 'shared'` (path.join/resolve), or a `shared/faces|models` path. */
 const READS_SHARED = /\.\.\/shared\b|['"]\.\.['"]\s*,\s*['"]shared['"]|\bshared\/(faces|models)\b/;
 
-function projectFiles(dir: string): string[] {
+/** The project's text files under `dir` (`also`: more names to take). */
+function projectFiles(dir: string, also?: RegExp): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const full = path.join(dir, e.name);
-    if (e.isDirectory()) return SKIP_DIRS.has(e.name) ? [] : projectFiles(full);
-    return e.isFile() && TEXT.test(e.name) && !e.name.endsWith('package-lock.json') ? [full] : [];
+    if (e.isDirectory()) return SKIP_DIRS.has(e.name) ? [] : projectFiles(full, also);
+    return e.isFile() && (TEXT.test(e.name) || also?.test(e.name)) && !e.name.endsWith('package-lock.json') ? [full] : [];
   });
 }
 
@@ -56,5 +57,21 @@ test('every test takes its temporary folders from helpers/temp.ts (fresh, and re
   const files = projectFiles(path.join(PROJECT_ROOT, '__tests__')).filter((f) => f.endsWith('.ts') && !allowed.has(f));
   expect(files.length).toBeGreaterThan(50);
   const offenders = files.filter((f) => OWN_TEMP.test(fs.readFileSync(f, 'utf8'))).map((f) => path.relative(PROJECT_ROOT, f));
+  expect(offenders).toEqual([]);
+});
+
+/** Git's conflict markers, each at the start of a line: what a careless merge or rebase leaves. */
+const CONFLICT = /^(<{7} |={7}$|>{7} )/m;
+
+test('the conflict detector matches what git leaves (so the scan below means something)', () => {
+  expect('a\n<<<<<<< HEAD\nb\n=======\nc\n>>>>>>> 1234abc (squash)\n').toMatch(CONFLICT);
+  expect('a\n=======\n').toMatch(CONFLICT);
+  expect('Title\n=======  \n// <<<<<<<< not eight\n').not.toMatch(CONFLICT);
+});
+
+test('no project file holds a merge conflict', () => {
+  const files = projectFiles(PROJECT_ROOT, /\.(md|c|h|txt|html|css)$/).filter((f) => f !== __filename);
+  expect(files.length).toBeGreaterThan(100);
+  const offenders = files.filter((f) => CONFLICT.test(fs.readFileSync(f, 'utf8'))).map((f) => path.relative(PROJECT_ROOT, f));
   expect(offenders).toEqual([]);
 });
