@@ -2,15 +2,17 @@
  * `npm run bench:trigger [-- --count 500 --overwrites 50 --deletes 25 --faults 0.2 --concurrency P --scale S]`:
  * the upload trigger under load, on the local stack (s3rver with S3's conditional requests, the real
  * bundle and layer, the local queue and event source mapping, P warm function processes: by default
- * the deployment's uploadMaxConcurrency). `count` photos (copies of the labelled ones, 0.2-0.3 MP;
- * with --scale S enlarged S times, e.g. 4 for the 3-5 MP of phone photos) go under inputs/bench/; while the queue is busy, some are overwritten with another photo and some
- * deleted. Once the queue drains, everything is checked from S3 alone:
+ * the deployment's uploadMaxConcurrency). `count` photos go under inputs/bench/: copies of the
+ * labelled ones enlarged S times (default 4: 2000x1500 and the like, the size of the photos a
+ * deployment redacts; --scale 1 keeps the 0.2-0.3 MP originals, where a photo is mostly S3 calls).
+ * While the queue is busy, some are overwritten with another photo and some deleted. Once the queue
+ * drains, everything is checked from S3 alone:
  *   every remaining key has exactly one record and one output, both of its current ETag, with the
- *   labelled face count; deleted keys have neither; nothing else is under outputs/ or results/;
+ *   photo's face count; deleted keys have neither; nothing else is under outputs/ or results/;
  * plus the dead letters (how many, with reasons), the throughput, and the function processes' RSS
- * (after warm-up vs after their last batch). With --faults, the same run without faults goes first
- * and both are printed side by side (throughput with faults / without). Exits 1 when a check fails;
- * asserts nothing about time.
+ * (after warm-up vs at the end). With --faults, the same run without faults goes first and both are
+ * printed side by side (throughput with faults / without). Exits 1 when a check fails; asserts
+ * nothing about time.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -215,7 +217,7 @@ async function main(): Promise<void> {
   });
   const count = Number(values.count ?? positionals[0] ?? 500);
   const faults = Number(values.faults ?? 0);
-  const scale = Number(values.scale ?? 1);
+  const scale = Number(values.scale ?? 4);
   if (!(count > 0) || !(faults >= 0 && faults <= 1) || !(scale >= 1 && scale <= 8)) throw new Error('usage: npm run bench:trigger -- [--count N] [--overwrites N] [--deletes N] [--faults 0..1] [--concurrency N] [--scale 1..8]');
   // As many function processes as the deployment runs invocations at once (uploadMaxConcurrency,
   // default 10), whatever this machine's CPUs: a process waiting out a fault leaves its CPU to another.
