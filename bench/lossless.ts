@@ -132,6 +132,7 @@ export function benchLossless(cv: OpenCv, addon: JpegLosslessAddon): string {
  * other load slows each alike.
  */
 function detectionDecode(cv: OpenCv, addon: JpegLosslessAddon, c: { name: string; jpeg: Buffer }): string[][] {
+  const editor = createLosslessEditor(addon);
   const rows = [['image', 'level', 'full decode', 'OpenCV scaled', 'open', 'open + reduced', 'reduced', 'scaled / full', 'reduced / full', '(open + reduced) / full']];
   const { width, height } = inspectImage(c.jpeg, Number.POSITIVE_INFINITY);
   const planned = Math.min(MAX_DECODE_LEVEL, finestLevel(planDetection(width, height)));
@@ -151,12 +152,11 @@ function detectionDecode(cv: OpenCv, addon: JpegLosslessAddon, c: { name: string
       addon.close(handle);
       // One entropy decode for both: the reduced image made while the coefficients are read, copied into a Mat.
       t0 = performance.now();
-      const both = addon.open(c.jpeg, level, 1);
-      const image = bgrMat(cv, addon.reduced(both, level, 1));
-      addon.freeReduced(both);
+      const both = editor.open(c.jpeg, { width, height }, level);
+      const image = both.reduced((bgr) => bgrMat(cv, bgr));
       const dBoth = ms(t0);
       image.release();
-      addon.close(both);
+      both.close();
       if (i === 0) continue; // warm-up
       t.full.push(dFull);
       t.scaled.push(dScaled);
@@ -218,5 +218,7 @@ export function layerAddons(): { cv: OpenCv; addon: JpegLosslessAddon } {
 if (require.main === module) {
   const { cv, addon } = layerAddons();
   cv.setNumThreads(1);
-  process.stdout.write(`lossless beside reencode, fill (ellipse), one thread, ms, median of ${RUNS} runs\n${benchLossless(cv, addon)}\n`);
+  // --decode: only the last table (the decode detection needs), on the 12 MP photo.
+  if (process.argv.includes('--decode')) process.stdout.write(`${table(detectionDecode(cv, addon, { name: '4000x3000', jpeg: encodeJpeg(cv, buildMosaic(cv, MOSAICS.groups4000).image, 90) }))}\n`);
+  else process.stdout.write(`lossless beside reencode, fill (ellipse), one thread, ms, median of ${RUNS} runs\n${benchLossless(cv, addon)}\n`);
 }

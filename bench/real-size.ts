@@ -113,7 +113,7 @@ function measure(cv: OpenCv, c: Case, runs: number): Row {
     const level = c.level?.(width, height) ?? 0;
     const reduced = c.level ? { level, width, height } : undefined;
     for (let i = 0; i <= runs; i++) {
-      const [mat, dDecode] = time(() => (c.coefficients && level > 0 ? fromCoefficients(cv, c.coefficients, img.jpeg, level) : decodeImage(cv, img.jpeg, level)));
+      const [mat, dDecode] = time(() => (c.coefficients && level > 0 ? fromCoefficients(cv, c.coefficients, img.jpeg, { width, height }, level) : decodeImage(cv, img.jpeg, level)));
       const [result, dDetect] = time(() => c.detect(mat, reduced));
       // The lossless path marks and writes the coefficients, not these pixels.
       const [, dMark] = reduced ? [undefined, 0] : time(() => drawBoxes(cv, mat, result.boxes));
@@ -162,12 +162,12 @@ function measure(cv: OpenCv, c: Case, runs: number): Row {
 }
 
 /** Detection's image from the coefficients: opened, the reduced image made while they are read (here closed at once: the output is not written). */
-function fromCoefficients(cv: OpenCv, addon: JpegLosslessAddon, jpeg: Buffer, level: number): Mat {
-  const handle = addon.open(jpeg, level, 1);
+function fromCoefficients(cv: OpenCv, addon: JpegLosslessAddon, jpeg: Buffer, view: { width: number; height: number }, level: number): Mat {
+  const opened = createLosslessEditor(addon).open(jpeg, view, level);
   try {
-    return bgrMat(cv, addon.reduced(handle, level, 1));
+    return opened.reduced((bgr) => bgrMat(cv, bgr));
   } finally {
-    addon.close(handle);
+    opened.close();
   }
 }
 
@@ -210,7 +210,7 @@ function rssChild(file: string, minFaceSize: number | undefined, lossless: boole
     const { width, height } = inspectImage(jpeg, Number.POSITIVE_INFINITY);
     const level = Math.min(MAX_DECODE_LEVEL, detector.finestLevel(width, height, { minFaceSize }));
     const opened = process.env.RSS_ONE_DECODE === '1' ? editor.open(jpeg, { width, height }, level) : undefined;
-    const image = opened ? opened.reduced(level, (bgr) => bgrMat(cv, bgr)) : decodeImage(cv, jpeg, level);
+    const image = opened ? opened.reduced((bgr) => bgrMat(cv, bgr)) : decodeImage(cv, jpeg, level);
     const { boxes } = detector.detect(image, { minFaceSize, reduced: { level, width, height } });
     image.release();
     const edit = opened ?? editor.open(jpeg, { width, height });

@@ -5,9 +5,12 @@
  * API (docs/lossless-jpeg.md). A Node-API addon in C: one ABI-stable binary per architecture.
  *
  * JavaScript side (functions/detect-faces/output/lossless.ts):
- *   open(bytes[, level, orientation]) -> handle; with a level (1-3) and an EXIF orientation (1-8),
- *                             detection's reduced image is made while the coefficients are read
- *                             (reduced() then hands it over); throws Error with code
+ *   open(bytes[, level, orientation, pixels]) -> handle; with a level (1-3), an EXIF orientation
+ *                             (1-8) and a Buffer of ceil(width / 2^level) x ceil(height / 2^level)
+ *                             x 3 bytes, detection's reduced image is written into `pixels` while
+ *                             the coefficients are read: the photo at 1/2^level as BGR, as the
+ *                             viewer sees it, what libjpeg's scaled decode gives ("Detection's
+ *                             reduced image"); throws Error with code
  *                             ERR_JPEG_UNSUPPORTED (the caller re-encodes instead) for anything
  *                             but 8-bit Huffman-coded grayscale or YCbCr, or when libjpeg reports
  *                             an error or a warning
@@ -35,15 +38,6 @@
  *                             through 8-bit BGR); a block it covers wholly gets its coefficients
  *                             straight from the paint (a constant's DC; the blur's mean and slope);
  *                             one it misses is not read
- *   reduced(handle, level, orientation) -> { width, height, pixels }: the photo at 1/2^level
- *                             (level 1-3; sides ceil(n / 2^level), libjpeg's) as BGR, computed
- *                             from the coefficients open() read (no second entropy decode), as
- *                             libjpeg-turbo's scaled decode makes it within a few levels, turned
- *                             by the EXIF `orientation` (1-8) as the viewer sees the photo
- *                             ("Detection's reduced image"); `pixels` is width x height x 3 bytes,
- *                             JavaScript's (freed when collected, as save()'s Buffer)
- *   freeReduced(handle)    -> frees the image open() made for detection, if reduced() has not
- *                             handed it out
  *   save(handle)           -> Buffer: the JPEG, every other block's coefficients unchanged;
  *                             the restart interval is kept; a baseline file keeps its own
  *                             Huffman tables when they code every symbol (the standard tables
@@ -68,9 +62,6 @@
 
 #include <jpeglib.h>
 #include <jerror.h>
-/* The library's own internal structures (Debian's libjpeg62-turbo-dev installs them): open() reads
- * the coefficient arrays while jpeg_read_coefficients fills them (reduced_progress). */
-#include <jpegint.h>
 #include <node_api.h>
 
 typedef struct {
@@ -108,8 +99,7 @@ typedef struct {
   struct jpeg_decompress_struct src;
   ErrorManager err;
   jvirt_barray_ptr *coefs;
-  unsigned char *bytes; /* libjpeg reads from this copy of the input */
-  size_t size;
+  size_t size; /* the input's bytes: save's first guess at the output's */
   int open;
   int mcu_w, mcu_h;
   int mcus_x, mcus_y;     /* the MCU grid */
@@ -118,12 +108,7 @@ typedef struct {
   Region last;
   unsigned char *last_pixels;
   Quant quant[3]; /* per component (grayscale or YCbCr) */
-  /* Detection's reduced image when open() is asked for it ("Detection's reduced image"): made
-   * while the coefficients are read (a progress hook after each MCU row) or just after. */
-  struct jpeg_progress_mgr progress;
-  struct ReducedWork *red;
-  unsigned char *red_pixels;
-  int red_level, red_orientation, red_w, red_h, red_bands;
+  unsigned char *red_row; /* open()'s scratch rows for the reduced image (reduced_read) */
 } Handle;
 
 static void on_error(j_common_ptr cinfo) {
@@ -1036,356 +1021,21 @@ static long paint_region(Handle *h, const Region *f, const Mask *mask, const Reg
 }
 
 /*
- * ---- Detection's reduced image: reduced() ----
- * The photo at 1/2, 1/4 or 1/8 of its size, from the coefficients open() has read (no second
- * entropy decode), made as libjpeg-turbo's scaled decode makes it (OpenCV's IMREAD_REDUCED_COLOR_n)
- * within a few levels (measured: mean at most 0.03, 0.11 on images of a few dozen samples, largest
- * 3, in every layout; the system test holds it to 0.25 and 4):
- *   - each component's block gives ss x ss samples, ss = 8 / 2^level, raised for a subsampled
- *     component while that spares an upsampling (jdmaster.c's rule: 4:2:0 chroma at 1/2 takes a
- *     whole 8x8 inverse DCT, and none is left to upsample). A reduced sample is the mean of the full
- *     decode's samples it covers, as libjpeg-turbo's reduced inverse DCTs compute it: ss 4 by a
- *     factored 4-point transform (idct4_block), ss 8 by the whole one (idct8_block, idct_vec's
- *     passes), four lines at a time (f4); ss 2 and 1 (1/4 and 1/8 of a full-size block) as a sum
- *     of one fixed pattern per non-zero coefficient;
- *   - what is left to upsample (4:2:2's and 4:4:0's chroma) is upsampled as libjpeg does: the
- *     triangle filter at 2:1 when ss > 1 (its "fancy" upsampling, its rounding; across only for
- *     rows of more than 2 samples), replication otherwise;
- *   - YCbCr to BGR with libjpeg's factors and rounding (four pixels at a time in single precision;
- *     its fixed-point tables for the rest), the EXIF orientation applied as the output is written,
- *     so the pixels are as the viewer sees the photo.
- * One MCU row at a time (with a block row of context above and below where a component is
- * upsampled vertically): only the output is allocated at the image's size. When open() is given the
- * level, each MCU row is made as soon as jpeg_read_coefficients has read it (its coefficients still
- * in the cache: 12 MP, the pass after the read cost 17 ms, mostly fetching 36 MB of coefficients
- * from memory) for a sequential file whose one scan holds every component; a progressive file's
- * after the read.
+ * ---- Detection's reduced image: open(bytes, level, orientation, pixels) ----
+ * The photo at 1/2 or 1/4 of its size, made by libjpeg-turbo itself while open() reads the
+ * coefficients: its buffered-image mode (libjpeg.txt, "Buffered-image mode") reads the file into
+ * the same whole-image coefficient arrays jpeg_read_coefficients returns, and an output pass at
+ * the scaled size runs the library's own reduced inverse DCTs, fancy upsampling and colour
+ * conversion (SIMD where it has them) over those arrays: one entropy decode for both, and the
+ * pixels are byte for byte what a scaled decode by the same library gives (OpenCV's
+ * IMREAD_REDUCED_COLOR_n). Its kernels are not exported (and libjpeg.so.62 is a shared library
+ * here, the layer's), so the public API is how to drive them; a transform of our own from the
+ * coefficients was slower (12 ms against libjpeg's 5 at 12 MP, 1/2) and only within 3 levels.
+ * A sequential file whose one scan holds every component is output as it is read (each MCU row
+ * while its coefficients are still in the cache); any other file after its last scan, as
+ * libjpeg's own scaled decode does. 1/8 is a decode apart (reduced_apart). The rows go into
+ * `pixels` turned by the EXIF orientation.
  */
-static int ycc_cr_r[256], ycc_cb_b[256], ycc_cr_g[256], ycc_cb_g[256];
-
-static void init_ycc(void) {
-  /* jdcolor.c's tables: 16-bit fixed point, rounded as libjpeg rounds. */
-  const int32_t half = 1 << 15;
-#define YCC_FIX(x) ((int32_t)((x) * 65536.0 + 0.5))
-  for (int i = 0; i < 256; i++) {
-    int32_t x = i - 128;
-    ycc_cr_r[i] = (int)((YCC_FIX(1.40200) * x + half) >> 16);
-    ycc_cb_b[i] = (int)((YCC_FIX(1.77200) * x + half) >> 16);
-    ycc_cr_g[i] = -YCC_FIX(0.71414) * x;
-    ycc_cb_g[i] = -YCC_FIX(0.34414) * x + half;
-  }
-#undef YCC_FIX
-}
-
-typedef int16_t s4 __attribute__((vector_size(8)));
-typedef uint8_t u8x4 __attribute__((vector_size(4)));
-
-static inline void transpose4(f4 *a, f4 *b, f4 *c, f4 *d) {
-  const i4 lo = {0, 4, 1, 5}, hi = {2, 6, 3, 7}, first = {0, 1, 4, 5}, second = {2, 3, 6, 7};
-  f4 t0 = __builtin_shuffle(*a, *b, lo), t1 = __builtin_shuffle(*a, *b, hi);
-  f4 t2 = __builtin_shuffle(*c, *d, lo), t3 = __builtin_shuffle(*c, *d, hi);
-  *a = __builtin_shuffle(t0, t2, first);
-  *b = __builtin_shuffle(t0, t2, second);
-  *c = __builtin_shuffle(t1, t3, first);
-  *d = __builtin_shuffle(t1, t3, second);
-}
-
-/* An 8x8 block as v[2 * row + half], transposed in place (four 4x4 transposes, the off-diagonal ones swapped). */
-static inline void transpose8(f4 *v) {
-  transpose4(&v[0], &v[2], &v[4], &v[6]);
-  transpose4(&v[9], &v[11], &v[13], &v[15]);
-  transpose4(&v[1], &v[3], &v[5], &v[7]);
-  transpose4(&v[8], &v[10], &v[12], &v[14]);
-  #pragma GCC unroll 16
-  for (int r = 0; r < 4; r++) {
-    f4 t = v[2 * r + 1];
-    v[2 * r + 1] = v[2 * (r + 4)];
-    v[2 * (r + 4)] = t;
-  }
-}
-
-/*
- * Four columns of samples, each f4 one column down four rows (the level shift and the rounding half
- * already added), clamped to 0-255 and stored as four rows of four bytes: the columns' bytes side by
- * side make each row's little-endian word, so no per-byte work.
- */
-static inline void store4x4(f4 c0, f4 c1, f4 c2, f4 c3, unsigned char *to, size_t stride) {
-  const i4 zero = {0, 0, 0, 0}, top = {255, 255, 255, 255};
-  i4 col[4] = {__builtin_convertvector(c0, i4), __builtin_convertvector(c1, i4), __builtin_convertvector(c2, i4), __builtin_convertvector(c3, i4)};
-  #pragma GCC unroll 16
-  for (int j = 0; j < 4; j++) {
-    col[j] &= col[j] > zero;
-    i4 over = col[j] > top;
-    col[j] = (col[j] & ~over) | (top & over);
-  }
-  union {
-    i4 v;
-    uint32_t s[4];
-  } rows = {col[0] | (col[1] << 8) | (col[2] << 16) | (col[3] << 24)};
-  #pragma GCC unroll 16
-  for (int k = 0; k < 4; k++) memcpy(to + k * stride, &rows.s[k], 4);
-}
-
-/*
- * A block's 64 coefficients, dequantized by `dq` (16 f4, natural order): v[2 * row + half], a row
- * of zeros (most high-frequency rows) set without converting. Returns whether any AC is non-zero.
- */
-static inline int load_block(const JCOEF *blk, const f4 *dq, f4 *v) {
-  uint64_t words[16];
-  memcpy(words, blk, sizeof words);
-  uint64_t ac = words[0] & ~(uint64_t)0xffff; /* little-endian: the DC is the first 16 bits */
-  #pragma GCC unroll 16
-  for (int i = 1; i < 16; i++) ac |= words[i];
-  if (!ac) {
-    v[0] = (f4){(float)blk[0], 0, 0, 0} * dq[0];
-    return 0;
-  }
-  const f4 zero = {0, 0, 0, 0};
-  #pragma GCC unroll 16
-  for (int i = 0; i < 16; i += 2) {
-    if (!(words[i] | words[i + 1])) {
-      v[i] = v[i + 1] = zero;
-      continue;
-    }
-    s4 x;
-    memcpy(&x, blk + 4 * i, sizeof x);
-    v[i] = __builtin_convertvector(x, f4) * dq[i];
-    memcpy(&x, blk + 4 * i + 4, sizeof x);
-    v[i + 1] = __builtin_convertvector(x, f4) * dq[i + 1];
-  }
-  return 1;
-}
-
-/*
- * 4x4 samples, each the mean of a 2x2 of the full decode (libjpeg-turbo's jpeg_idct_4x4 computes the
- * same): with G the coefficients scaled by dq4 (q x a_v x a_u, a_v = C(v)/2 cos(v pi/16)), a line
- * of 8 gives 4 as e +- o, e = G0 +- (G2 - G6) cos(pi/4), o from G1 - G7 and G3 - G5 (G4 adds
- * nothing to a 2-sample mean). Columns first (both halves), then a transpose and the rows.
- */
-static void idct4_block(const JCOEF *blk, const f4 *dq, unsigned char *out, int stride) {
-  const float R = 0.707106781f, C1 = 0.923879533f, C3 = 0.382683432f;
-  const f4 level = {128.5f, 128.5f, 128.5f, 128.5f};
-  f4 g[16], w[8];
-  if (!load_block(blk, dq, g)) {
-    f4 x = level + g[0][0];
-    store4x4(x, x, x, x, out, (size_t)stride);
-    return;
-  }
-  #pragma GCC unroll 16
-  for (int hf = 0; hf < 2; hf++) {
-    f4 e = (g[4 + hf] - g[12 + hf]) * R, e0 = g[hf] + e, e1 = g[hf] - e;
-    f4 P = g[2 + hf] - g[14 + hf], Q = g[6 + hf] - g[10 + hf];
-    f4 o0 = C1 * P + C3 * Q, o1 = C3 * P - C1 * Q;
-    w[hf] = e0 + o0;
-    w[2 + hf] = e1 + o1;
-    w[4 + hf] = e1 - o1;
-    w[6 + hf] = e0 - o0;
-  }
-  f4 a0 = w[0], a1 = w[2], a2 = w[4], a3 = w[6], b0 = w[1], b1 = w[3], b2 = w[5], b3 = w[7];
-  transpose4(&a0, &a1, &a2, &a3); /* column u (0-3) down the rows */
-  transpose4(&b0, &b1, &b2, &b3); /* column 4 + u */
-  (void)b0; /* column 4 adds nothing to a mean of two samples */
-  f4 e = (a2 - b2) * R, e0 = a0 + e, e1 = a0 - e;
-  f4 P = a1 - b3, Q = a3 - b1;
-  f4 o0 = C1 * P + C3 * Q, o1 = C3 * P - C1 * Q;
-  store4x4(e0 + o0 + level, e1 + o1 + level, e1 - o1 + level, e0 - o0 + level, out, (size_t)stride);
-}
-
-/* 8x8 samples: the whole inverse DCT (idct_vec's passes; dq8 is the file's table times inverse_scale). */
-static void idct8_block(const JCOEF *blk, const f4 *dq, unsigned char *out, int stride) {
-  const f4 level = {128.5f, 128.5f, 128.5f, 128.5f};
-  f4 v[16], d[8], o[8];
-  if (!load_block(blk, dq, v)) {
-    f4 x = level + v[0][0];
-    #pragma GCC unroll 16
-    for (int k = 0; k < 8; k += 4) {
-      store4x4(x, x, x, x, out + (size_t)k * stride, (size_t)stride);
-      store4x4(x, x, x, x, out + (size_t)k * stride + 4, (size_t)stride);
-    }
-    return;
-  }
-  #pragma GCC unroll 16
-  for (int pass = 0; pass < 2; pass++) {
-    #pragma GCC unroll 16
-    for (int hf = 0; hf < 2; hf++) {
-      #pragma GCC unroll 16
-      for (int r = 0; r < 8; r++) d[r] = v[2 * r + hf];
-      idct_vec(d, o);
-      #pragma GCC unroll 16
-      for (int r = 0; r < 8; r++) v[2 * r + hf] = (pass ? o[r] + level : o[r]);
-    }
-    if (!pass) transpose8(v);
-  }
-  /* v[2 * x + half]: column x, rows 4 * half to 4 * half + 3 in its lanes. */
-  #pragma GCC unroll 16
-  for (int hf = 0; hf < 2; hf++) {
-    unsigned char *rows = out + (size_t)4 * hf * stride;
-    store4x4(v[hf], v[2 + hf], v[4 + hf], v[6 + hf], rows, (size_t)stride);
-    store4x4(v[8 + hf], v[10 + hf], v[12 + hf], v[14 + hf], rows + 4, (size_t)stride);
-  }
-}
-
-typedef struct {
-  int ss;          /* samples per block side */
-  int uh, uv;      /* output pixels per sample, across and down */
-  int dw, dh;      /* samples that hold the image (libjpeg's downsampled_width and _height) */
-  int wib, hib;    /* blocks across and down */
-  int nv;          /* f4 per block's samples */
-  int context;     /* 1 when upsampled vertically by the triangle filter: a sample row above and below */
-  f4 dq[16];       /* ss 4 and 8: the file's table with the transform's factors folded in */
-  f4 *pattern;     /* ss 1 and 2: 64 x nv, each coefficient's samples per unit, dequantized (zero: it adds nothing) */
-  unsigned char live[64];
-  unsigned char *band; /* the current band's sample rows, from block row b0 */
-  int b0;
-  int *colsum;     /* the triangle filter's vertical sums, one row */
-  unsigned char *line; /* one row of this component at the output's size */
-} Reduced;
-
-/* Component c's reduced geometry at `s` output samples per luma block side (libjpeg-turbo's jdmaster.c). */
-static void reduced_geometry(const Handle *h, int c, int s, Reduced *p) {
-  const jpeg_component_info *comp = &h->src.comp_info[c];
-  int mh = h->src.max_h_samp_factor, mv = h->src.max_v_samp_factor;
-  int ss = s;
-  while (ss < 8 && (mh * s) % (comp->h_samp_factor * ss * 2) == 0 && (mv * s) % (comp->v_samp_factor * ss * 2) == 0) ss *= 2;
-  p->ss = ss;
-  p->uh = mh * s / (comp->h_samp_factor * ss);
-  p->uv = mv * s / (comp->v_samp_factor * ss);
-  p->dw = (int)(((long)h->src.image_width * comp->h_samp_factor * ss + mh * 8 - 1) / (mh * 8));
-  p->dh = (int)(((long)h->src.image_height * comp->v_samp_factor * ss + mv * 8 - 1) / (mv * 8));
-  p->wib = (int)comp->width_in_blocks;
-  p->hib = (int)comp->height_in_blocks;
-  p->nv = (ss * ss + 3) / 4;
-}
-
-/* The patterns: sample (k, j) of coefficient (v, u) is q[v][u] x A[k][v] x A[j][u], A[k][v] the mean of basis v over the 8 / ss samples of group k. */
-static int reduced_patterns(const Handle *h, int c, Reduced *p) {
-  const UINT16 *q = h->quant[c].q;
-  int ss = p->ss, group = 8 / ss;
-  double A[8][8];
-  for (int k = 0; k < ss; k++)
-    for (int v = 0; v < 8; v++) {
-      double sum = 0;
-      for (int x = k * group; x < (k + 1) * group; x++) sum += (v == 0 ? sqrt(0.5) : 1.0) * 0.5 * cos((2 * x + 1) * v * M_PI / 16.0);
-      A[k][v] = fabs(sum) < 1e-9 ? 0 : sum / group;
-    }
-  float *dq = (float *)p->dq;
-  for (int m = 0; m < 64; m++) {
-    int v = m / 8, u = m % 8;
-    double a_v = (v == 0 ? sqrt(0.5) : 1.0) * 0.5 * cos(v * M_PI / 16.0), a_u = (u == 0 ? sqrt(0.5) : 1.0) * 0.5 * cos(u * M_PI / 16.0);
-    dq[m] = (float)(ss == 4 ? q[m] * a_v * a_u : q[m] * inverse_scale[m]);
-  }
-  p->pattern = malloc(sizeof(f4) * 64 * (size_t)p->nv);
-  if (!p->pattern) return 0;
-  for (int m = 0; m < 64; m++) {
-    int v = m / 8, u = m % 8, any = 0;
-    float *out = (float *)&p->pattern[m * p->nv];
-    for (int t = 0; t < p->nv * 4; t++) {
-      double value = t < ss * ss ? q[m] * A[t / ss][v] * A[t % ss][u] : 0;
-      out[t] = (float)value;
-      any |= value != 0;
-    }
-    p->live[m] = (unsigned char)any;
-  }
-  return 1;
-}
-
-/* Block rows from b0 to b1 (inclusive) of component c into p->band: ss sample rows each. */
-static void reduced_rows(Handle *h, int c, Reduced *p, int b0, int b1) {
-  int ss = p->ss, stride = p->wib * ss;
-  const f4 level = {128.5f, 128.5f, 128.5f, 128.5f}, top = {255.0f, 255.0f, 255.0f, 255.0f}, zero = {0, 0, 0, 0};
-  p->b0 = b0;
-  for (int by = b0; by <= b1; by++) {
-    JBLOCKARRAY row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], (JDIMENSION)by, 1, FALSE);
-    unsigned char *out = p->band + (size_t)(by - b0) * ss * stride;
-    for (int bx = 0; bx < p->wib; bx++) {
-      const JCOEF *blk = row[0][bx];
-      if (ss == 4) {
-        idct4_block(blk, p->dq, out + bx * 4, stride);
-        continue;
-      }
-      if (ss == 8) {
-        idct8_block(blk, p->dq, out + bx * 8, stride);
-        continue;
-      }
-      f4 acc[16];
-      for (int i = 0; i < p->nv; i++) acc[i] = level;
-      if (ss == 1) {
-        acc[0] += (float)blk[0] * p->pattern[0];
-      } else {
-        for (int k = 0; k < 64; k += 4) {
-          uint64_t word;
-          memcpy(&word, blk + k, sizeof word);
-          if (!word) continue;
-          for (int m = k; m < k + 4; m++) {
-            if (!blk[m] || !p->live[m]) continue;
-            const f4 coef = {blk[m], blk[m], blk[m], blk[m]};
-            const f4 *pat = &p->pattern[m * p->nv];
-            for (int i = 0; i < p->nv; i++) acc[i] += coef * pat[i];
-          }
-        }
-      }
-      /* Rounded (the 0.5 is in `level`), clamped to 0-255, truncated. */
-      union {
-        i4 v[16];
-        int32_t s[64];
-      } samples;
-      for (int i = 0; i < p->nv; i++) {
-        f4 x = acc[i];
-        x = (f4)(((i4)x & (i4)(x > zero)));
-        i4 over = x > top;
-        x = (f4)(((i4)x & ~over) | ((i4)top & over));
-        samples.v[i] = __builtin_convertvector(x, i4);
-      }
-      for (int k = 0; k < ss; k++) {
-        unsigned char *to = out + (size_t)k * stride + bx * ss;
-        for (int j = 0; j < ss; j++) to[j] = (unsigned char)samples.s[k * ss + j];
-      }
-    }
-  }
-}
-
-static inline const unsigned char *reduced_sample_row(const Reduced *p, int i) {
-  if (i < 0) i = 0;
-  if (i >= p->dh) i = p->dh - 1;
-  return p->band + (size_t)(i - p->b0 * p->ss) * p->wib * p->ss;
-}
-
-/* Output row y of component p, `width` pixels, upsampled as libjpeg does (jdsample.c): its line. */
-static const unsigned char *reduced_line(Reduced *p, int y, int width, int fancy) {
-  int uh = p->uh, uv = p->uv, dw = p->dw;
-  if (uh == 1 && uv == 1) return reduced_sample_row(p, y);
-  unsigned char *out = p->line;
-  /* libjpeg smooths 2:1 across only for rows of more than 2 samples (jdsample.c), down always. */
-  if (fancy && uv == 2 && (uh == 1 || (uh == 2 && dw > 2))) {
-    /* The triangle filter down: 3/4 of the nearer sample row, 1/4 of the farther. */
-    const unsigned char *near = reduced_sample_row(p, y / 2), *far = reduced_sample_row(p, y % 2 ? y / 2 + 1 : y / 2 - 1);
-    int *sum = p->colsum;
-    for (int i = 0; i < dw; i++) sum[i] = 3 * near[i] + far[i];
-    if (uh == 1) {
-      int bias = y % 2 ? 2 : 1;
-      for (int i = 0; i < width; i++) out[i] = (unsigned char)((sum[i < dw ? i : dw - 1] + bias) >> 2);
-      return out;
-    }
-    /* h2v2: and across, 3/4 of the nearer column sum, 1/4 of the farther. */
-    for (int i = 0, x = 0; i < dw && x < width; i++) {
-      int last = sum[i > 0 ? i - 1 : 0], next = sum[i + 1 < dw ? i + 1 : dw - 1];
-      out[x++] = (unsigned char)((sum[i] * 3 + last + 8) >> 4);
-      if (x < width) out[x++] = (unsigned char)((sum[i] * 3 + next + 7) >> 4);
-    }
-    return out;
-  }
-  const unsigned char *row = reduced_sample_row(p, y / uv);
-  if (fancy && uh == 2 && uv == 1 && dw > 2) {
-    for (int i = 0, x = 0; i < dw && x < width; i++) {
-      int last = row[i > 0 ? i - 1 : 0], next = row[i + 1 < dw ? i + 1 : dw - 1];
-      out[x++] = (unsigned char)((row[i] * 3 + last + 1) >> 2);
-      if (x < width) out[x++] = (unsigned char)((row[i] * 3 + next + 2) >> 2);
-    }
-    return out;
-  }
-  for (int x = 0; x < width; x++) out[x] = row[x / uh < dw ? x / uh : dw - 1];
-  return out;
-}
 
 /* Where stored pixel (x, y) of a w x h image goes in the output turned by EXIF `orientation`: origin + x * dx + y * dy, in pixels. */
 static void oriented_steps(int orientation, long w, long h, long *origin, long *dx, long *dy) {
@@ -1401,201 +1051,82 @@ static void oriented_steps(int orientation, long w, long h, long *origin, long *
   }
 }
 
-typedef struct ReducedWork {
-  Reduced p[3];
-  int n;
-} ReducedWork;
-
-static void reduced_free(ReducedWork *w) {
-  for (int c = 0; c < w->n; c++) {
-    free(w->p[c].pattern);
-    free(w->p[c].band);
-    free(w->p[c].colsum);
-    free(w->p[c].line);
-  }
+static void reduced_size(const Handle *h, int level, long *w, long *hgt) {
+  long scale = 1L << level;
+  *w = ((long)h->src.image_width + scale - 1) / scale;
+  *hgt = ((long)h->src.image_height + scale - 1) / scale;
 }
 
-/* The buffers (0: out of memory); w->n components, each freed by reduced_free. */
-static int reduced_setup(Handle *h, int level, ReducedWork *w, int out_w) {
-  int s = 8 >> level;
-  memset(w, 0, sizeof *w);
-  w->n = h->src.num_components;
-  for (int c = 0; c < w->n; c++) {
-    Reduced *p = &w->p[c];
-    reduced_geometry(h, c, s, p);
-    /* Grayscale is one block per MCU whatever its sampling factors say: its own sample grid. */
-    if (w->n == 1) p->uh = p->uv = 1;
-    p->context = p->uv == 2 && s > 1;
-    int band_blocks = (w->n == 1 ? 1 : h->src.comp_info[c].v_samp_factor) + 2 * p->context;
-    p->band = malloc((size_t)band_blocks * p->ss * p->wib * p->ss + 1);
-    p->colsum = malloc(sizeof(int) * ((size_t)p->dw + 1));
-    p->line = malloc((size_t)out_w + 16);
-    if (!reduced_patterns(h, c, p) || !p->band || !p->colsum || !p->line) return 0;
-  }
-  return 1;
+/* Before jpeg_start_decompress: the scaled decode to BGR (buffered: the coefficients kept whole for the output). */
+static void reduced_setup(j_decompress_ptr d, int level, boolean buffered) {
+  d->buffered_image = buffered;
+  d->scale_num = 1;
+  d->scale_denom = 1U << level;
+  d->out_color_space = JCS_EXT_BGR; /* libjpeg-turbo's extension; grayscale is replicated */
 }
 
-/* Output rows per band: one MCU row (grayscale: one block row). */
-static int reduced_band_height(const Handle *h, int level) {
-  int s = 8 >> level;
-  return h->src.num_components == 1 ? s : h->src.max_v_samp_factor * s;
-}
-
-/* Bands [from, to) of the reduced image into `bgr` (out_w x out_h as stored, written turned by `orientation`). */
-static void reduced_bands(Handle *h, int level, int orientation, ReducedWork *w, unsigned char *bgr, int out_w, int out_h, int from, int to) {
-  int s = 8 >> level, n = w->n, fancy = s > 1;
-  int band_h = reduced_band_height(h, level);
+/* The output pass's rows (w x hgt as stored) into `bgr`, turned by `orientation`; `line`: w x 3 bytes of scratch. */
+static void reduced_rows(j_decompress_ptr d, int orientation, unsigned char *bgr, long w, long hgt, unsigned char *line) {
   long origin, dx, dy;
-  oriented_steps(orientation, out_w, out_h, &origin, &dx, &dy);
-  int forward = dx == 1; /* a row's pixels are consecutive in the output */
-  for (int y0 = from * band_h; y0 < out_h && y0 < to * band_h; y0 += band_h) {
-    int band = y0 / band_h;
-    for (int c = 0; c < n; c++) {
-      Reduced *p = &w->p[c];
-      int per = n == 1 ? 1 : h->src.comp_info[c].v_samp_factor;
-      int b0 = band * per - p->context, b1 = band * per + per - 1 + p->context;
-      if (b0 < 0) b0 = 0;
-      if (b1 > p->hib - 1) b1 = p->hib - 1;
-      if (b0 <= b1) reduced_rows(h, c, p, b0, b1);
-    }
-    int y1 = y0 + band_h < out_h ? y0 + band_h : out_h;
-    for (int y = y0; y < y1; y++) {
-      unsigned char *at = bgr + (origin + y * dy) * 3;
-      long step = dx * 3;
-      if (n == 1) {
-        const unsigned char *Y = reduced_line(&w->p[0], y, out_w, fancy);
-        for (int x = 0; x < out_w; x++, at += step) at[0] = at[1] = at[2] = Y[x];
-        continue;
-      }
-      const unsigned char *Y = reduced_line(&w->p[0], y, out_w, fancy), *cb = reduced_line(&w->p[1], y, out_w, fancy), *cr = reduced_line(&w->p[2], y, out_w, fancy);
-      int x = 0;
-      /* Four pixels at a time in single precision: libjpeg's factors and rounding (its tables'
-       * 16-bit fixed point aside: a level now and then). */
-      const f4 centre = {128.0f, 128.0f, 128.0f, 128.0f}, half = {0.5f, 0.5f, 0.5f, 0.5f}, zero = {0, 0, 0, 0}, top = {255.0f, 255.0f, 255.0f, 255.0f};
-      for (; x + 4 <= out_w; x += 4) {
-        u8x4 y8, b8, r8;
-        memcpy(&y8, Y + x, 4);
-        memcpy(&b8, cb + x, 4);
-        memcpy(&r8, cr + x, 4);
-        f4 l = __builtin_convertvector(y8, f4) + half, cbv = __builtin_convertvector(b8, f4) - centre, crv = __builtin_convertvector(r8, f4) - centre;
-        f4 f[3] = {l + 1.772f * cbv, l - 0.34414f * cbv - 0.71414f * crv, l + 1.402f * crv};
-        i4 bgr[3];
-        #pragma GCC unroll 16
-        for (int k = 0; k < 3; k++) {
-          f4 v = (f4)((i4)f[k] & (i4)(f[k] > zero));
-          i4 over = v > top;
-          bgr[k] = __builtin_convertvector((f4)(((i4)v & ~over) | ((i4)top & over)), i4);
-        }
-        if (forward && x + 4 < out_w) {
-          /* Each pixel's B, G, R and a byte the next pixel's store overwrites. */
-          union {
-            i4 v;
-            uint32_t s[4];
-          } px = {bgr[0] | (bgr[1] << 8) | (bgr[2] << 16)};
-          for (int i = 0; i < 4; i++, at += 3) memcpy(at, &px.s[i], 4);
-          continue;
-        }
-        for (int i = 0; i < 4; i++, at += step) {
-          at[0] = (unsigned char)bgr[0][i];
-          at[1] = (unsigned char)bgr[1][i];
-          at[2] = (unsigned char)bgr[2][i];
-        }
-      }
-      for (; x < out_w; x++, at += step) {
-        int l = Y[x], b = l + ycc_cb_b[cb[x]], g = l + ((ycc_cb_g[cb[x]] + ycc_cr_g[cr[x]]) >> 16), r = l + ycc_cr_r[cr[x]];
-        at[0] = (unsigned char)(b < 0 ? 0 : b > 255 ? 255 : b);
-        at[1] = (unsigned char)(g < 0 ? 0 : g > 255 ? 255 : g);
-        at[2] = (unsigned char)(r < 0 ? 0 : r > 255 ? 255 : r);
-      }
-    }
+  oriented_steps(orientation, w, hgt, &origin, &dx, &dy);
+  for (long y = 0; y < hgt; y++) {
+    unsigned char *out = orientation == 1 ? bgr + y * w * 3 : line;
+    jpeg_read_scanlines(d, &out, 1);
+    if (orientation == 1) continue;
+    unsigned char *at = bgr + (origin + y * dy) * 3;
+    for (long x = 0; x < w; x++, at += dx * 3) memcpy(at, line + x * 3, 3);
   }
-}
-
-static int reduced_bands_total(const Handle *h, int level, int out_h) {
-  int band_h = reduced_band_height(h, level);
-  return (out_h + band_h - 1) / band_h;
-}
-
-static void reduced_image(Handle *h, int level, int orientation, ReducedWork *w, unsigned char *bgr, int out_w, int out_h) {
-  reduced_bands(h, level, orientation, w, bgr, out_w, out_h, 0, reduced_bands_total(h, level, out_h));
-}
-
-static void reduced_size(const Handle *h, int level, int *w, int *hgt) {
-  int scale = 1 << level;
-  *w = (int)((h->src.image_width + scale - 1) / scale);
-  *hgt = (int)((h->src.image_height + scale - 1) / scale);
-}
-
-static void reduced_discard(Handle *h) {
-  if (h->red) {
-    reduced_free(h->red);
-    free(h->red);
-    h->red = NULL;
-  }
-  free(h->red_pixels);
-  h->red_pixels = NULL;
 }
 
 /*
- * open()'s progress hook, before each step of jpeg_read_coefficients: in a sequential file whose
- * one scan holds every component, the MCU rows read so far are in the coefficients and still in
- * the cache, so their bands are made now (a band that upsamples from the next row waits for it).
+ * Reads the whole file into the coefficient arrays (buffered-image mode), writing the reduced image
+ * into `bgr` on the way; h->red_row: a row of scratch. libjpeg errors longjmp out.
  */
-static void reduced_progress(j_common_ptr cinfo) {
-  Handle *h = (Handle *)cinfo; /* src is the Handle's first member */
+static void reduced_read(Handle *h, int orientation, unsigned char *bgr, long w, long hgt) {
   j_decompress_ptr d = &h->src;
-  ReducedWork *w = h->red;
-  if (!w || d->progressive_mode || d->comps_in_scan != d->num_components || !d->coef || !d->coef->coef_arrays) return;
-  h->coefs = d->coef->coef_arrays; /* what jpeg_read_coefficients returns at the end */
-  int context = 0;
-  for (int c = 0; c < w->n; c++) context |= w->p[c].context;
-  int per_row = d->num_components == 1 ? d->comp_info[0].v_samp_factor : 1;
-  int total = reduced_bands_total(h, h->red_level, h->red_h);
-  int ready = (int)d->input_iMCU_row * per_row - context;
-  if (d->input_iMCU_row >= d->total_iMCU_rows) ready = total;
-  if (ready > total) ready = total;
-  if (ready > h->red_bands) {
-    reduced_bands(h, h->red_level, h->red_orientation, w, h->red_pixels, h->red_w, h->red_h, h->red_bands, ready);
-    h->red_bands = ready;
+  jpeg_start_decompress(d); /* buffered-image mode: only sets up, reads nothing past the first SOS */
+  if (d->progressive_mode || d->comps_in_scan != d->num_components) {
+    /* Several scans: the output comes from the last (libjpeg's scaled decode absorbs the file first too). */
+    int status;
+    do status = jpeg_consume_input(d);
+    while (status != JPEG_REACHED_EOI && status != JPEG_SUSPENDED);
   }
-}
-
-/* Before jpeg_read_coefficients: the buffers and the hook for detection's reduced image (none if out of memory: reduced() makes it later). */
-static void reduced_begin(Handle *h, int level, int orientation) {
-  h->red_level = level;
-  h->red_orientation = orientation;
-  h->red_bands = 0;
-  reduced_size(h, level, &h->red_w, &h->red_h);
-  h->red = calloc(1, sizeof(ReducedWork));
-  h->red_pixels = malloc((size_t)h->red_w * h->red_h * 3 + 1);
-  if (!h->red || !h->red_pixels || !reduced_setup(h, level, h->red, h->red_w)) {
-    reduced_discard(h);
-    return;
+  jpeg_start_output(d, d->input_scan_number);
+  reduced_rows(d, orientation, bgr, w, hgt, h->red_row);
+  jpeg_finish_output(d);
+  while (!jpeg_input_complete(d)) {
+    int status = jpeg_consume_input(d);
+    if (status == JPEG_SUSPENDED || status == JPEG_REACHED_EOI) break;
   }
-  h->progress.progress_monitor = reduced_progress;
-  h->src.progress = &h->progress;
 }
 
 /*
- * After it (the tables as the scans latched them): the bands not made during the read (all of them
- * for a progressive file, whose patterns are made again from those tables), then the work freed.
+ * At 1/8 libjpeg's entropy decoder keeps only the DC of a block whose output is one sample (a
+ * sequential file's luma, jdhuff.c's ac_needed), so the coefficients would not be whole: the image
+ * is a scaled decode of its own (a second entropy decode, without the AC stores and inverse DCTs
+ * of the rest: about 0.4x of a full decode), before the coefficients are read. 0: libjpeg failed
+ * (its message in `message`, JMSG_LENGTH_MAX bytes).
  */
-static void reduced_end(Handle *h) {
-  h->src.progress = NULL;
-  if (!h->red) return;
-  if (h->red_bands == 0) {
-    reduced_free(h->red);
-    if (!reduced_setup(h, h->red_level, h->red, h->red_w)) {
-      reduced_discard(h);
-      return;
-    }
+static int reduced_apart(const unsigned char *data, size_t size, int orientation, unsigned char *bgr, long w, long hgt, unsigned char *line, char *message) {
+  struct jpeg_decompress_struct d;
+  ErrorManager err;
+  d.err = (struct jpeg_error_mgr *)&err;
+  install_errors(&err);
+  if (setjmp(err.jump)) {
+    memcpy(message, err.message, JMSG_LENGTH_MAX);
+    jpeg_destroy_decompress(&d);
+    return 0;
   }
-  int total = reduced_bands_total(h, h->red_level, h->red_h);
-  if (h->red_bands < total) reduced_bands(h, h->red_level, h->red_orientation, h->red, h->red_pixels, h->red_w, h->red_h, h->red_bands, total);
-  h->red_bands = total;
-  reduced_free(h->red);
-  free(h->red);
-  h->red = NULL;
+  jpeg_create_decompress(&d);
+  jpeg_mem_src(&d, data, (unsigned long)size);
+  jpeg_read_header(&d, TRUE);
+  reduced_setup(&d, 3, FALSE);
+  jpeg_start_decompress(&d);
+  if ((long)d.output_width != w || (long)d.output_height != hgt) ERREXIT(&d, JERR_IMAGE_TOO_BIG); /* cannot be: the same header */
+  reduced_rows(&d, orientation, bgr, w, hgt, line);
+  jpeg_abort_decompress(&d); /* the rest of the file: the coefficient read's */
+  jpeg_destroy_decompress(&d);
+  return 1;
 }
 
 /* ---- Node-API glue ---- */
@@ -1613,15 +1144,14 @@ static napi_value throw_coded(napi_env env, const char *code, const char *messag
 }
 
 static void release(Handle *h) {
-  reduced_discard(h);
+  free(h->red_row);
+  h->red_row = NULL;
   free(h->last_pixels);
   h->last_pixels = NULL;
   if (h->open) {
     jpeg_destroy_decompress(&h->src);
     h->open = 0;
   }
-  free(h->bytes);
-  h->bytes = NULL;
   free(h->changed);
   h->changed = NULL;
 }
@@ -1651,8 +1181,8 @@ static Handle *handle_arg(napi_env env, napi_value v) {
 static int int_args(napi_env env, napi_value *argv, int from, int count, int *out, const char *message);
 
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   void *data;
   size_t size;
@@ -1661,22 +1191,22 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "open() takes a Buffer");
     return NULL;
   }
-  /* Optional: the level and orientation of detection's reduced image, made while reading. */
+  /* Optional: the level and orientation of detection's reduced image, and the Buffer it goes into. */
   int reduced[2] = {0, 1};
-  if (argc >= 3) {
+  unsigned char *pixels = NULL;
+  size_t pixels_size = 0;
+  if (argc >= 2) {
+    bool is_pixels = false;
+    if (argc < 4 || napi_is_buffer(env, argv[3], &is_pixels) != napi_ok || !is_pixels) return throw_coded(env, "ERR_INVALID_ARG_TYPE", "open(bytes, level, orientation, pixels): pixels must be a Buffer");
     if (!int_args(env, argv, 1, 2, reduced, "level and orientation must be numbers")) return NULL;
     if (reduced[0] < 1 || reduced[0] > 3) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "level must be 1, 2 or 3 (1/2, 1/4 or 1/8 of the size)");
     if (reduced[1] < 1 || reduced[1] > 8) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "orientation must be an EXIF orientation, 1-8");
+    CHECK(napi_get_buffer_info(env, argv[3], (void **)&pixels, &pixels_size));
   }
+  /* libjpeg reads the caller's bytes in place: only during this call (the handle keeps the coefficients, not the file). */
   CHECK(napi_get_buffer_info(env, argv[0], &data, &size));
   Handle *h = calloc(1, sizeof(Handle));
   if (!h) return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
-  h->bytes = malloc(size ? size : 1);
-  if (!h->bytes) {
-    free(h);
-    return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
-  }
-  memcpy(h->bytes, data, size);
   h->size = size;
   h->src.err = (struct jpeg_error_mgr *)&h->err;
   install_errors(&h->err);
@@ -1689,7 +1219,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   jpeg_create_decompress(&h->src);
   h->open = 1;
-  jpeg_mem_src(&h->src, h->bytes, (unsigned long)size);
+  jpeg_mem_src(&h->src, size ? data : (const unsigned char *)"", (unsigned long)size);
   jpeg_read_header(&h->src, TRUE);
   const char *refusal = NULL;
   int n = h->src.num_components;
@@ -1706,13 +1236,36 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     free(h);
     return throw_coded(env, "ERR_JPEG_UNSUPPORTED", message);
   }
-  for (int c = 0; c < n && reduced[0]; c++) {
-    /* The tables the first scan uses (latched at its start in libjpeg; the reduced image needs them before). */
-    JQUANT_TBL *table = h->src.quant_tbl_ptrs[h->src.comp_info[c].quant_tbl_no];
-    if (!table) reduced[0] = 0;
-    else init_quant(&h->quant[c], table->quantval);
+  if (reduced[0]) {
+    long w, hgt;
+    reduced_size(h, reduced[0], &w, &hgt);
+    if (pixels_size != (size_t)w * (size_t)hgt * 3) {
+      snprintf(message, sizeof message, "pixels must be %ld x %ld x 3 bytes (the photo at 1/%d), got %zu", w, hgt, 1 << reduced[0], pixels_size);
+      release(h);
+      free(h);
+      return throw_coded(env, "ERR_INVALID_ARG_VALUE", message);
+    }
+    h->red_row = malloc((size_t)w * 3);
+    if (!h->red_row) {
+      release(h);
+      free(h);
+      return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
+    }
+    if (reduced[0] == 3) {
+      char why[JMSG_LENGTH_MAX];
+      if (!reduced_apart(data, size, reduced[1], pixels, w, hgt, h->red_row, why)) {
+        snprintf(message, sizeof message, "libjpeg: %s", why);
+        release(h);
+        free(h);
+        return throw_coded(env, "ERR_JPEG_UNSUPPORTED", message);
+      }
+    } else {
+      reduced_setup(&h->src, reduced[0], TRUE);
+      reduced_read(h, reduced[1], pixels, w, hgt);
+    }
+    free(h->red_row);
+    h->red_row = NULL;
   }
-  if (reduced[0]) reduced_begin(h, reduced[0], reduced[1]);
   h->coefs = jpeg_read_coefficients(&h->src);
   if (h->err.warnings) {
     snprintf(message, sizeof message, "libjpeg warned while reading: %s", h->err.message);
@@ -1729,7 +1282,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     }
     init_quant(&h->quant[c], h->src.comp_info[c].quant_table->quantval);
   }
-  reduced_end(h);
+  h->src.src = NULL; /* the caller's bytes: not read again */
   h->mcu_w = n == 1 ? 8 : 8 * h->src.max_h_samp_factor;
   h->mcu_h = n == 1 ? 8 : 8 * h->src.max_v_samp_factor;
   h->mcus_x = ((int)h->src.image_width + h->mcu_w - 1) / h->mcu_w;
@@ -2440,79 +1993,8 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/*
- * reduced(handle, level, orientation): the photo at 1/2^level (see "Detection's reduced image"),
- * sides ceil(n / 2^level) as libjpeg's, turned by the EXIF orientation; made by open() when it was
- * asked for this level and orientation, else now. The Buffer is JavaScript's (its memory freed
- * when it is collected, as save()'s), so nothing the handle frees can be reached through it.
- */
-static napi_value js_reduced(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3], obj, buffer;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) return throw_coded(env, "ERR_INVALID_ARG_TYPE", "reduced(handle, level, orientation)");
-  Handle *h = handle_arg(env, argv[0]);
-  int a[2];
-  if (!h || !int_args(env, argv, 1, 2, a, "level and orientation must be numbers")) return NULL;
-  if (a[0] < 1 || a[0] > 3) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "level must be 1, 2 or 3 (1/2, 1/4 or 1/8 of the size)");
-  if (a[1] < 1 || a[1] > 8) return throw_coded(env, "ERR_INVALID_ARG_VALUE", "orientation must be an EXIF orientation, 1-8");
-  int level = a[0], orientation = a[1], w, hgt;
-  reduced_size(h, level, &w, &hgt);
-  size_t bytes = (size_t)w * hgt * 3;
-  unsigned char *pixels;
-  if (h->red_pixels && h->red_level == level && h->red_orientation == orientation) {
-    pixels = h->red_pixels; /* made by open() */
-    h->red_pixels = NULL;
-  } else {
-    ReducedWork *work = calloc(1, sizeof(ReducedWork));
-    pixels = malloc(bytes + 1);
-    if (!work || !pixels || !reduced_setup(h, level, work, w)) {
-      free(pixels);
-      if (work) reduced_free(work);
-      free(work);
-      return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
-    }
-    if (setjmp(h->err.jump)) {
-      free(pixels);
-      reduced_free(work);
-      free(work);
-      return throw_coded(env, "ERR_JPEG_ADDON", h->err.message);
-    }
-    reduced_image(h, level, orientation, work, pixels, w, hgt);
-    reduced_free(work);
-    free(work);
-  }
-  napi_status status = napi_create_external_buffer(env, bytes, pixels, free_output, NULL, &buffer);
-  if (status == napi_no_external_buffers_allowed) { /* a runtime without external buffers: a copy */
-    void *copy;
-    status = napi_create_buffer_copy(env, bytes, pixels, &copy, &buffer);
-    free(pixels);
-  } else if (status != napi_ok) {
-    free(pixels);
-  }
-  if (status != napi_ok) return throw_coded(env, "ERR_JPEG_ADDON", "Node-API call failed");
-  int turned = orientation >= 5;
-  CHECK(napi_create_object(env, &obj));
-  if (!set_int(env, obj, "width", turned ? hgt : w) || !set_int(env, obj, "height", turned ? w : hgt)) return throw_coded(env, "ERR_JPEG_ADDON", "Node-API call failed");
-  CHECK(napi_set_named_property(env, obj, "pixels", buffer));
-  return obj;
-}
-
-/* freeReduced(handle): frees the image open() made for detection if reduced() has not handed it out. */
-static napi_value js_free_reduced(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Handle *h = argc ? handle_arg(env, argv[0]) : NULL;
-  if (!h) return NULL;
-  free(h->red_pixels);
-  h->red_pixels = NULL;
-  return NULL;
-}
-
 static napi_value init(napi_env env, napi_value exports) {
   init_basis();
-  init_ycc();
   memset(mask_full, 255, sizeof mask_full);
   for (int k = 0; k < 64; k++) unzigzag[zigzag[k]] = (unsigned char)k;
   napi_property_descriptor props[] = {
@@ -2524,8 +2006,6 @@ static napi_value init(napi_env env, napi_value exports) {
       {"pixelate", NULL, js_pixelate, NULL, NULL, NULL, napi_enumerable, NULL},
       {"blur", NULL, js_blur, NULL, NULL, NULL, napi_enumerable, NULL},
       {"box", NULL, js_box, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"reduced", NULL, js_reduced, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"freeReduced", NULL, js_free_reduced, NULL, NULL, NULL, napi_enumerable, NULL},
       {"save", NULL, js_save, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -80,7 +80,7 @@ function losslessFill(source: Buffer, boxes: readonly { x: number; y: number; wi
   const start = performance.now();
   const before = cv.imdecode(source);
   const edit = createLosslessEditor(addon).open(source, { width: before.cols, height: before.rows }, 1);
-  const reduced = edit.reduced(1, (bgr) => reducedAgainstOpenCv(source, bgr));
+  const reduced = edit.reduced((bgr) => reducedAgainstOpenCv(source, bgr));
   edit.mark(boxes, spec);
   const out = edit.save();
   edit.close();
@@ -106,7 +106,7 @@ function losslessFill(source: Buffer, boxes: readonly { x: number; y: number; wi
   return { ms: Math.round(ms), bytes: out.length, sameSize: after.cols === before.cols && after.rows === before.rows, compared, farUnchanged: compared > 0 && farUnchanged, centresBlack, reduced };
 }
 
-/** The addon's image at 1/2 from the coefficients against OpenCV's IMREAD_REDUCED_COLOR_2 of the same file: sizes, mean and largest difference. */
+/** The addon's image at 1/2, made while the coefficients are read, against OpenCV's IMREAD_REDUCED_COLOR_2 of the same file: sizes, mean and largest difference. */
 function reducedAgainstOpenCv(source: Buffer, got: { width: number; height: number; pixels: Buffer }) {
   const scaled = cv.imdecode(source, cv.IMREAD_REDUCED_COLOR_2);
   const want = scaled.getData();

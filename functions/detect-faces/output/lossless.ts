@@ -12,6 +12,7 @@
 import type { FaceBox } from '../contract';
 import { BOX_BGR, boxThickness, FILL_BGR } from './image';
 import { JPEG_LOSSLESS_PACKAGE } from './lossless-package';
+import { levelSize } from '../detect/plan';
 import { jpegOrientation, type Orientation } from './metadata';
 
 export { JPEG_LOSSLESS_PACKAGE };
@@ -21,8 +22,8 @@ import { blurPlan, paddedRegion, pixelCell, type MarkSpec, type Region } from '.
 
 /** The addon's exports (layer/jpeg-lossless/jpeg_lossless.c says what each does). */
 export interface JpegLosslessAddon {
-  /** With `level` and `orientation`: detection's reduced image is made while the coefficients are read. */
-  open(jpeg: Buffer, level?: number, orientation?: Orientation): JpegHandle;
+  /** With `level`, `orientation` and `pixels` (the photo's sides at 1/2^level, rounded up, x 3 bytes): detection's reduced image is written into `pixels` while the coefficients are read. */
+  open(jpeg: Buffer, level?: number, orientation?: Orientation, pixels?: Buffer): JpegHandle;
   info(handle: JpegHandle): JpegCoefficientInfo;
   read(handle: JpegHandle, x: number, y: number, width: number, height: number): Region & { pixels: Buffer };
   write(handle: JpegHandle, x: number, y: number, width: number, height: number, pixels: Buffer): number;
@@ -30,13 +31,13 @@ export interface JpegLosslessAddon {
   pixelate(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: PaintMask, cellWidth: number, cellHeight: number): number;
   blur(handle: JpegHandle, x: number, y: number, width: number, height: number, mask: PaintMask, sigma: number): number;
   box(handle: JpegHandle, x: number, y: number, width: number, height: number, thickness: number, b: number, g: number, r: number): number;
-  /** The pixels are JavaScript's (freed when collected). */
-  reduced(handle: JpegHandle, level: number, orientation: Orientation): ReducedImage;
-  /** Frees the image open() made for detection if reduced() has not handed it out. */
-  freeReduced(handle: JpegHandle): void;
   save(handle: JpegHandle): Buffer;
   close(handle: JpegHandle): void;
   readonly jpegLibVersion: number;
+}
+/** ES2024's ArrayBuffer.prototype.transfer (Node 22 and later; the project's TypeScript lib is ES2023): detaches the buffer, its memory freed now. */
+interface ResizableTransfer {
+  transfer(length?: number): ArrayBuffer;
 }
 /** BGR pixels, `width` x `height` x 3 bytes, row by row. */
 export interface ReducedImage {
@@ -80,13 +81,13 @@ export interface LosslessImage {
   readonly orientation: Orientation;
   readonly info: JpegCoefficientInfo;
   /**
-   * The photo at 1/2^level (1-3), as the viewer sees it (the EXIF orientation applied), from the
-   * coefficients (made while they were read when open was given this level): what a scaled decode
-   * (OpenCV's IMREAD_REDUCED_COLOR_n) gives, within a few levels, without entropy-decoding the file
-   * a second time. Sides ceil(n / 2^level). `take` gets a Buffer JavaScript owns; when it returns or
-   * throws, the image open() made for this is freed if reduced() did not hand it out.
+   * The photo at 1/2^reducedLevel (open's), as the viewer sees it (the EXIF orientation applied),
+   * made by libjpeg while it read the coefficients: what a scaled decode by the same library
+   * (OpenCV's IMREAD_REDUCED_COLOR_n) gives, without entropy-decoding the file a second time. Sides
+   * ceil(n / 2^level). Once: when `take` returns or throws, the pixels' memory is released (their
+   * ArrayBuffer detached), so `take` copies what it keeps (bgrMat does).
    */
-  reduced<T>(level: number, take: (bgr: ReducedImage) => T): T;
+  reduced<T>(take: (bgr: ReducedImage) => T): T;
   /** Marks the faces, boxes as the viewer sees the photo. */
   mark(boxes: readonly Pick<FaceBox, 'x' | 'y' | 'width' | 'height'>[], spec: MarkSpec): void;
   /** The JPEG: untouched blocks as they were, no metadata but JFIF (metadata.ts adds what is kept). */
@@ -97,8 +98,8 @@ export interface LosslessImage {
 export interface LosslessEditor {
   /**
    * Opens `jpeg`, which decodes to `view` (its size as the viewer sees it); LosslessRefused when the
-   * coefficient path cannot take it. `reducedLevel`: detection's image at that level is made while
-   * the coefficients are read (their rows still in the cache), for `reduced`.
+   * coefficient path cannot take it. `reducedLevel` (1-3): detection's image at that level is made
+   * while the coefficients are read, for `reduced`.
    */
   open(jpeg: Buffer, view: { width: number; height: number }, reducedLevel?: number): LosslessImage;
 }
@@ -108,9 +109,12 @@ export function createLosslessEditor(addon: JpegLosslessAddon): LosslessEditor {
     open(jpeg, view, reducedLevel) {
       let handle: JpegHandle;
       let orientation: Orientation;
+      // The reduced image's pixels (as the viewer sees the photo, so its sides are the view's).
+      const size = reducedLevel ? { width: levelSize(view.width, reducedLevel), height: levelSize(view.height, reducedLevel) } : undefined;
+      let pixels = size && Buffer.allocUnsafeSlow(size.width * size.height * 3);
       try {
         orientation = jpegOrientation(parseJpeg(jpeg));
-        handle = reducedLevel ? addon.open(jpeg, reducedLevel, orientation) : addon.open(jpeg);
+        handle = reducedLevel && pixels ? addon.open(jpeg, reducedLevel, orientation, pixels) : addon.open(jpeg);
       } catch (err) {
         throw new LosslessRefused((err as Error).message, { cause: err });
       }
@@ -123,11 +127,15 @@ export function createLosslessEditor(addon: JpegLosslessAddon): LosslessEditor {
       return {
         orientation,
         info,
-        reduced: (level, take) => {
+        reduced: (take) => {
+          if (!size || !pixels) throw new Error(reducedLevel ? 'reduced() hands out its image once' : 'open() was not given a reduced level');
+          const bgr = { ...size, pixels };
+          pixels = undefined;
           try {
-            return take(addon.reduced(handle, level, orientation));
+            return take(bgr);
           } finally {
-            addon.freeReduced(handle);
+            // Released now, not when a collection comes: detection runs next, with the coefficients held.
+            (bgr.pixels.buffer as ArrayBuffer & ResizableTransfer).transfer(0);
           }
         },
         mark: (boxes, spec) => {
