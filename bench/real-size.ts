@@ -10,11 +10,12 @@
  *     minFaceSize 32
  *   - one large face with ~30-px faces in the same 4000x3000 photo
  *   - detect throughput (input pixels per ms), the constant behind networkPixelsForBudget
- *   - the lossless path's detection (a JPEG marked in its coefficients): decoded at 1/2^level by
- *     libjpeg's DCT scaling, the coarsest the plan reads (FaceDetector.finestLevel), then detected
- *     at the photo's size; beside it the alternative of one entropy decode for both, the same level
- *     made from the coefficients while `open` reads them (the decode column is open + reduced);
- *     decode + detect only (mark and write: `npm run bench -- --lossless`)
+ *   - the lossless path's detection (a JPEG marked in its coefficients) at 1/2^level, the coarsest
+ *     the plan reads (FaceDetector.finestLevel), detected at the photo's size: as the pipeline does
+ *     it ("from the coefficients": one entropy decode for both, the image made by libjpeg while
+ *     `open` reads the coefficients; the decode column is open + reduced), and as it did before
+ *     ("reduced decode": OpenCV's scaled decode, the coefficients read after detection; the same
+ *     pixels); decode + detect only (mark and write: `npm run bench -- --lossless`)
  *   - peak RSS of a fresh process doing one 12 MP request (VmHWM), re-encoded and lossless
  *
  * Prints a table and writes bench/results/real-size.{md,json}.
@@ -161,7 +162,7 @@ function measure(cv: OpenCv, c: Case, runs: number): Row {
   };
 }
 
-/** Detection's image from the coefficients: opened, the reduced image made while they are read (here closed at once: the output is not written). */
+/** Detection's image on the one-decode path: opened with the level, the reduced image made while the coefficients are read (here closed at once: the output is not written). */
 function fromCoefficients(cv: OpenCv, addon: JpegLosslessAddon, jpeg: Buffer, view: { width: number; height: number }, level: number): Mat {
   const opened = createLosslessEditor(addon).open(jpeg, view, level);
   try {
@@ -205,8 +206,9 @@ function rssChild(file: string, minFaceSize: number | undefined, lossless: boole
   const baselineMb = vmHwmMb();
   let faces: number;
   if (lossless) {
-    // As the pipeline's lossless path: the reduced decode detection needs, then the coefficients
-    // (RSS_ONE_DECODE=1: the coefficients first, detection on the reduced image made from them).
+    // RSS_ONE_DECODE=1: as the pipeline's lossless path, the coefficients first and detection on the
+    // reduced image libjpeg made as it read them; otherwise two decodes, OpenCV's reduced decode for
+    // detection and the coefficients read after it (the pipeline before).
     const { width, height } = inspectImage(jpeg, Number.POSITIVE_INFINITY);
     const level = Math.min(MAX_DECODE_LEVEL, detector.finestLevel(width, height, { minFaceSize }));
     const opened = process.env.RSS_ONE_DECODE === '1' ? editor.open(jpeg, { width, height }, level) : undefined;
@@ -277,7 +279,7 @@ export async function realSize(): Promise<string> {
   cases.push({ ...crowd, mode: 'legacy640', detect: legacy });
   cases.push({ ...mixedCase, mode: 'minFaceSize 30', detect: ours({ minFaceSize: 30 }), options: { minFaceSize: 30 } });
   cases.push({ ...mixedCase, mode: 'default', detect: ours() });
-  // The lossless path (a JPEG's default output): decoded at the coarsest level its plan reads.
+  // The lossless path (a JPEG's default output) at the coarsest level its plan reads: OpenCV's scaled decode, and from the coefficients (the pipeline's).
   const reducedOf = (options: DetectOptions) => (width: number, height: number) => Math.min(MAX_DECODE_LEVEL, yunet.finestLevel(width, height, options));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const coefficients = require(JPEG_LOSSLESS_PACKAGE) as JpegLosslessAddon;
@@ -321,8 +323,8 @@ export async function realSize(): Promise<string> {
     `peak RSS, fresh process, 12 MP groups (decode, detect, mark, encode): ${rss.peakMb} MB (${rss.baselineMb} MB after loading the addon and model)`,
     `peak RSS, fresh process, 12 MP crowd at minFaceSize 32: ${rssCrowd.peakMb} MB (${rssCrowd.baselineMb} MB after loading)`,
     `peak RSS, fresh process, 40 MP (7300x5475) at the default: ${rss40.peakMb} MB (${rss40.baselineMb} MB after loading)`,
-    `peak RSS, fresh process, lossless path (reduced decode, detect, boxes in the coefficients): 12 MP groups ${rssLossless.peakMb} MB, 40 MP ${rss40Lossless.peakMb} MB (${rssLossless.baselineMb} MB after loading)`,
-    `peak RSS, fresh process, one entropy decode (coefficients, reduced image from them, detect, boxes): 12 MP groups ${rssOneDecode.peakMb} MB, 40 MP ${rss40OneDecode.peakMb} MB`,
+    `peak RSS, fresh process, lossless path as the pipeline does it, one entropy decode (coefficients and the reduced image made as they are read, detect, boxes in the coefficients): 12 MP groups ${rssOneDecode.peakMb} MB, 40 MP ${rss40OneDecode.peakMb} MB (${rssOneDecode.baselineMb} MB after loading)`,
+    `peak RSS, fresh process, lossless path with two decodes (OpenCV's reduced decode, detect, then the coefficients read for the boxes): 12 MP groups ${rssLossless.peakMb} MB, 40 MP ${rss40Lossless.peakMb} MB (${rssLossless.baselineMb} MB after loading)`,
     '',
   ].join('\n');
   fs.writeFileSync(path.join(RESULTS, 'real-size.md'), report);

@@ -400,7 +400,7 @@ describe("detection's image made while the coefficients are read (open with a le
     }
   });
 
-  test("reduced() hands its pixels out once and releases them when `take` returns or throws; without a level there is none", () => {
+  test("reduced() hands its pixels out once and releases them when `take` returns or throws; without a level there is none; close() twice is harmless", () => {
     const jpeg = enc(photo, []);
     const opened = editor.open(jpeg, { width: 500, height: 375 }, 1);
     let kept: Buffer | undefined;
@@ -414,6 +414,7 @@ describe("detection's image made while the coefficients are read (open with a le
     expect(kept!.length).toBe(0); // detached: the memory is gone, nothing reaches it
     expect(() => opened.reduced(() => 1)).toThrow(/once/);
     opened.close();
+    opened.close(); // again: nothing
     const plain = editor.open(jpeg, { width: 500, height: 375 });
     expect(() => plain.reduced(() => 1)).toThrow(/not given a reduced level/);
     plain.close();
@@ -462,17 +463,18 @@ describe('through the pipeline with the real codec: output mode in the result, m
     expect(parseJpeg(jpeg).trailing.length).toBe(0);
     expect(decoded(jpeg).cols).toBe(500);
   });
-  test('a 12 MP photo tagged 6: detected on the decode at 1/2 the default plan allows, the same faces as on the whole photo, the redaction where the viewer sees them', async () => {
+  test('a 12 MP photo tagged 6: detected on the image at 1/2 (the default plan) libjpeg makes as it reads the coefficients, the codec decoding nothing; the same faces as on the whole photo, the redaction where the viewer sees them', async () => {
     // 2008_001322 at 8x: the viewer sees 4000x3000, stored sideways as 3000x4000.
     const upright = decodeImage(cv, file('2008_001322.jpg')).resize(3000, 4000);
     const stored = (upright as unknown as { rotate(code: number): Mat }).rotate((cv as unknown as Record<string, number>).ROTATE_90_COUNTERCLOCKWISE);
     const photo = writeJpeg([segment(0xe1, orientationExif(6)), ...parseJpeg(encodeJpeg(cv, stored, 90)).segments]);
     const levels: (number | undefined)[] = [];
+    const fromBgr: number[][] = [];
     const codec = createOpenCvCodec(cv);
     const savedJpeg: Buffer[] = [];
     const ports: PipelinePorts<Mat> = {
       fetch: async () => ({ data: photo, finalUrl: new URL('https://x/'), redirects: 0 }),
-      codec: { ...codec, decode: (bytes, level) => (levels.push(level), codec.decode(bytes, level)) },
+      codec: { ...codec, decode: (bytes, level) => (levels.push(level), codec.decode(bytes, level)), fromBgr: (bgr) => (fromBgr.push([bgr.width, bgr.height]), codec.fromBgr!(bgr)) },
       detector,
       lossless: editor,
       store: { put: async (_key, jpeg) => (savedJpeg.push(jpeg), 'https://bucket/out.jpg') },
@@ -482,7 +484,8 @@ describe('through the pipeline with the real codec: output mode in the result, m
     };
     const settings = { imagePrefix: 'tmp/', jpegQuality: 90, maxImageBytes: 1 << 26, maxImagePixels: 40e6, downloadTimeoutMs: 1000, allowedLoopbackPrefixes: [], maxNetworkPixels: 50e6 };
     const result = await processImage(ports, settings, () => ({ source: 'test', fetch: async () => ({ data: photo }), key: 'tmp/out.jpg', options: { mark: 'fill' } }));
-    expect(levels).toEqual([1]);
+    expect(levels).toEqual([]);
+    expect(fromBgr).toEqual([[2000, 1500]]); // as the viewer sees it
     expect(result).toMatchObject({ output: 'lossless', width: 4000, height: 3000 });
     const whole = decodeImage(cv, photo);
     const expected = detector.detect(whole, { mark: 'fill', maxNetworkPixels: 50e6 }).boxes;

@@ -2,7 +2,8 @@
  * The detect-faces pipeline, top to bottom:
  *   event -> validate -> fetch -> inspect -> decode -> detect -> mark -> encode -> strip metadata -> store -> respond
  * where a JPEG's marks go into its own DCT coefficients (output/lossless.ts) unless the request asks
- * for a re-encode or the coefficient path refuses the file.
+ * for a re-encode or the coefficient path refuses the file. On that path the file is entropy-decoded
+ * once: its coefficients are read first, and detection's reduced image is made from them as they are.
  * Everything outside pure logic comes in as a port, built once per container by the entry file
  * (index.ts): the fetcher, the image codec and the detector (OpenCV), the store (S3), the logger
  * and the clock. Unit tests run this same code with fakes. Nothing is stored unless every earlier
@@ -17,7 +18,7 @@ import { levelSize } from './detect/plan';
 import type { DownloadOptions, Downloaded } from './fetch/download';
 import { inspectImage, type ImageFormat, type ImageInfo } from './fetch/sniff';
 import { markedImageKey } from './output/keys';
-import type { LosslessEditor } from './output/lossless';
+import type { LosslessEditor, LosslessImage, ReducedImage } from './output/lossless';
 import { parseJpeg } from './output/jpeg-segments';
 import { jpegOrientation, readKeptMetadata, withOnlyKeptMetadata } from './output/metadata';
 import { swapsAxes } from './output/orientation';
@@ -43,6 +44,8 @@ export interface ImageCodec<I> {
   encode(image: I, quality: number): Buffer;
   /** Frees the image's pixels now (native memory is not the garbage collector's to time). */
   release(image: I): void;
+  /** An image of these BGR pixels, copied (the bytes are released when it returns); absent: detection's image is always decoded by `decode`. */
+  fromBgr?(bgr: ReducedImage): I;
 }
 
 export interface Detector<I> {
@@ -156,7 +159,10 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
     };
     const plan = decodePlan(ports, info, fetched.data, request.output, detectOptions);
     const view = { width: plan.width, height: plan.height };
-    let image = await timed('decode', () => ports.codec.decode(fetched.data, plan.level));
+    const first = await timed('decode', () => detectionImage(ports, fetched.data, info!.format, request.output, plan.level, view));
+    let image: I | undefined = first.image;
+    // The coefficients read with detection's image: held through detection for the marks.
+    const { opened } = first;
     // The full-size pixels, decoded only if a re-encode needs them after a reduced decode.
     let full: I | undefined = plan.level === 0 ? image : undefined;
     let decoded: { jpeg: Buffer; output: OutputWritten; refused?: string; boxes: FaceBox[]; width: number; height: number; minFaceSize: number; overBudget?: boolean };
@@ -166,6 +172,7 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
         if (got.width !== levelSize(plan.width, plan.level) || got.height !== levelSize(plan.height, plan.level)) {
           // Not the reduced size the header promised: detect on the whole photo instead.
           ports.codec.release(image);
+          image = undefined; // not released again if the decode below throws
           image = full = await timed('decode', () => ports.codec.decode(fetched.data));
           plan.level = 0;
         }
@@ -175,7 +182,13 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
         throw invalidInput(`minFaceSize must be from 10 to the image's longer side (${Math.max(width, height)} px), got ${request.minFaceSize}`);
       }
       const reduced = plan.level > 0 ? { level: plan.level, width, height } : undefined;
-      const detection = await timed('detect', () => ports.detector.detect(image, { ...detectOptions, ...(reduced ? { reduced } : {}) }));
+      const detected = image;
+      const detection = await timed('detect', () => ports.detector.detect(detected, { ...detectOptions, ...(reduced ? { reduced } : {}) }));
+      if (image !== full) {
+        // Only detection reads a reduced image: freed before the marks.
+        ports.codec.release(image);
+        image = undefined;
+      }
       const boxes: FaceBox[] = detection.boxes.map(({ x, y, width: w, height: h, score, landmarks }) => ({
         x,
         y,
@@ -185,11 +198,12 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
         ...(landmarks ? { landmarks: namedLandmarks(landmarks) } : {}),
       }));
       const pixels = async () => (full ??= await timed('decode', () => ports.codec.decode(fetched.data)));
-      const written = await writeMarked(ports, timed, { data: fetched.data, format: info.format, pixels, width, height, boxes, spec: markSpec, wanted: request.output, quality: settings.jpegQuality });
+      const written = await writeMarked(ports, timed, { data: fetched.data, format: info.format, pixels, width, height, boxes, spec: markSpec, wanted: request.output, quality: settings.jpegQuality, opened, refused: first.refused });
       decoded = { ...written, boxes, width, height, minFaceSize: detection.minFaceSize, overBudget: detection.overBudget };
     } finally {
-      ports.codec.release(image);
-      if (full !== undefined && full !== image) ports.codec.release(full);
+      if (image !== undefined && image !== full) ports.codec.release(image);
+      if (full !== undefined) ports.codec.release(full);
+      opened?.close();
     }
     const { jpeg, output, boxes, width, height } = decoded;
     const outputUrl = await timed('upload', () => ports.store.put(job.key, jpeg, { mark: markSpec.mode, output }));
@@ -262,6 +276,37 @@ export function decodePlan(
 }
 
 /**
+ * Detection's image at `level`. On the coefficient path (a JPEG marked in its coefficients, read
+ * at a reduced level, with a codec that takes BGR pixels) the file is opened first and the image is
+ * the one libjpeg made from the coefficients as it read them: one entropy decode for both, the
+ * coefficients returned for the marks. Otherwise, or when the coefficient path refuses the file
+ * (`refused` says why; the output is then re-encoded), the codec decodes it.
+ */
+function detectionImage<I>(
+  ports: PipelinePorts<I>,
+  data: Buffer,
+  format: ImageFormat,
+  wanted: OutputMode | undefined,
+  level: number,
+  view: { width: number; height: number },
+): { image: I; opened?: LosslessImage; refused?: string } {
+  const path = level > 0 && ports.codec.fromBgr ? coefficientPath(ports, format, wanted) : undefined;
+  if (!path || !('editor' in path)) return { image: ports.codec.decode(data, level) };
+  let opened: LosslessImage;
+  try {
+    opened = path.editor.open(data, view, level);
+  } catch (err) {
+    return { image: ports.codec.decode(data, level), refused: (err as Error).message };
+  }
+  try {
+    return { image: opened.reduced((bgr) => ports.codec.fromBgr!(bgr)), opened };
+  } catch (err) {
+    opened.close();
+    throw err;
+  }
+}
+
+/**
  * The coefficient path for this photo: its editor, or why it cannot be taken (none configured, the
  * addon not loaded); undefined when it is not asked for (not a JPEG, or `reencode` asked).
  */
@@ -284,6 +329,10 @@ interface MarkedImage<I> {
   readonly spec: MarkSpec;
   readonly wanted: OutputMode | undefined;
   readonly quality: number;
+  /** The coefficients, already read with detection's image (closed once written or refused; the caller closes them too). */
+  readonly opened?: LosslessImage;
+  /** Why the coefficient path refused the file when it was opened for detection: re-encoded. */
+  readonly refused?: string;
 }
 
 /**
@@ -299,29 +348,25 @@ async function writeMarked<I>(
 ): Promise<{ jpeg: Buffer; output: OutputWritten; refused?: string }> {
   const kept = readKeptMetadata(m.data, m.format);
   const path = coefficientPath(ports, m.format, m.wanted);
-  let refused = path && 'refused' in path ? path.refused : undefined;
-  if (path && 'editor' in path) {
+  let refused = m.refused ?? (path && 'refused' in path ? path.refused : undefined);
+  if (path && 'editor' in path && m.refused === undefined) {
     const { editor } = path;
+    // Closed on every way out (before a re-encode decodes the photo whole).
+    let edit = m.opened;
     try {
-      const edit = await timed('annotate', () => {
-        const opened = editor.open(m.data, { width: m.width, height: m.height });
-        try {
-          opened.mark(m.boxes, m.spec);
-          return opened;
-        } catch (err) {
-          opened.close();
-          throw err;
-        }
+      const marked = await timed('annotate', () => {
+        const e = edit ?? editor.open(m.data, { width: m.width, height: m.height });
+        edit = e;
+        e.mark(m.boxes, m.spec);
+        return e;
       });
-      try {
-        const jpeg = await timed('encode', () => withOnlyKeptMetadata(edit.save(), { icc: kept.icc, orientation: edit.orientation }));
-        return { jpeg, output: 'lossless' };
-      } finally {
-        edit.close();
-      }
+      const jpeg = await timed('encode', () => withOnlyKeptMetadata(marked.save(), { icc: kept.icc, orientation: marked.orientation }));
+      return { jpeg, output: 'lossless' };
     } catch (err) {
       // The decoded pixels are still here: a re-encode serves the request, and the log says why.
       refused = (err as Error).message;
+    } finally {
+      edit?.close();
     }
   }
   const image = await m.pixels();

@@ -24,7 +24,7 @@ function pngBytes(width = 400, height = 300): Buffer {
   return b;
 }
 
-/** LosslessImage.reduced: the pipeline decodes detection's image with the codec. */
+/** LosslessImage.reduced: with a codec that takes no BGR pixels, the pipeline decodes detection's image with the codec. */
 const notUsed = (): never => {
   throw new Error('the pipeline does not ask the coefficients for a reduced image');
 };
@@ -304,6 +304,108 @@ describe('the decode detection needs: reduced for the coefficient path, whole wh
     const s = setup(2);
     await detectFaces(event, { ...s.ports, detector: { kind: 'fake', detect: s.ports.detector.detect } }, settings);
     expect(s.levels).toEqual([0]);
+  });
+});
+
+describe('one entropy decode on the coefficient path: the coefficients first, detection on the image libjpeg made as it read them', () => {
+  // 500x375 stored, tagged 6: the viewer sees 375x500.
+  const jpegSource = leakyJpeg(fs.readFileSync(path.join(FACES_DIR, '2008_001322.jpg')), { orientation: 6 });
+  const jpegFetch = { fetch: async (url: URL) => ({ data: jpegSource, finalUrl: url, redirects: 0 }) };
+  /** A codec that takes BGR pixels, an editor that records; `fail` names the step that throws. */
+  function setup(fail?: 'open' | 'fromBgr' | 'detect' | 'mark' | 'save') {
+    const f = fakes({ ...jpegFetch });
+    const levels: number[] = [];
+    const lossless: LosslessEditor = {
+      open: (jpeg, view, level) => {
+        f.calls.push(`open ${view.width}x${view.height} at ${level ?? 0}`);
+        if (fail === 'open') throw new LosslessRefused('the coefficient path does not take this JPEG: arithmetic coding');
+        expect(jpeg).toBe(jpegSource);
+        let closed = false; // closing again does nothing (LosslessImage.close)
+        return {
+          orientation: 6,
+          info: { width: 500, height: 375, components: 3, mcuWidth: 16, mcuHeight: 16, restartInterval: 0, progressive: false },
+          reduced: (take) => take({ width: Math.ceil(375 / 2 ** level!), height: Math.ceil(500 / 2 ** level!), pixels: Buffer.alloc(3) }),
+          mark: (boxes) => {
+            f.calls.push(`coefficients marked ${boxes.length}`);
+            if (fail === 'mark') throw new Error('ERR_JPEG_MEMORY out of memory');
+          },
+          save: () => {
+            if (fail === 'save') throw new Error('ERR_JPEG_MEMORY out of memory');
+            return tinyJpeg('coefficients');
+          },
+          close: () => void (closed || ((closed = true), f.calls.push('close'))),
+        };
+      },
+    };
+    const ports: PipelinePorts<FakeImage> = {
+      ...f.ports,
+      lossless,
+      codec: {
+        ...f.ports.codec,
+        decode: (_bytes, level = 0) => (levels.push(level), f.calls.push(`decode ${level}`), { width: Math.ceil(375 / 2 ** level), height: Math.ceil(500 / 2 ** level), marks: 0 }),
+        release: (image) => void f.calls.push(`release ${image.width}x${image.height}`),
+        fromBgr: (bgr) => {
+          f.calls.push(`fromBgr ${bgr.width}x${bgr.height}`);
+          if (fail === 'fromBgr') throw new Error('Mat: out of memory');
+          return { width: bgr.width, height: bgr.height, marks: 0 };
+        },
+      },
+      detector: {
+        ...f.ports.detector,
+        detect: (image, options) => {
+          if (fail === 'detect') throw new Error('forward failed');
+          return f.ports.detector.detect(image, options);
+        },
+        finestLevel: () => 1,
+      },
+    };
+    return { f, ports, levels };
+  }
+  const after = (calls: string[]) => calls.filter((c) => !c.startsWith('fetch'));
+
+  test('opened once at the plan\'s level; detected on its image, freed before the marks; marked and saved in the coefficients; the codec decodes nothing', async () => {
+    const s = setup();
+    const result = await detectFaces({ ...event, mark: 'fill' }, s.ports, settings);
+    expect(result).toMatchObject({ output: 'lossless', width: 375, height: 500, faces: 2 });
+    expect(after(s.f.calls)).toEqual(['open 375x500 at 1', 'fromBgr 188x250', 'detect', 'release 188x250', 'coefficients marked 2', 'close', 'store']);
+    expect(s.f.detectOptions[0].reduced).toEqual({ level: 1, width: 375, height: 500 });
+    expect(s.levels).toEqual([]);
+    expect(tinyJpegText(s.f.stored[0].jpeg)).toBe('coefficients');
+    expect(jpegOrientation(parseJpeg(s.f.stored[0].jpeg))).toBe(6);
+    expect(s.f.lines[0].fields).not.toHaveProperty('losslessRefused');
+  });
+
+  test('the file refused at open: detected on the codec\'s reduced decode and re-encoded, as without a coefficient path; not opened again', async () => {
+    const s = setup('open');
+    const result = await detectFaces(event, s.ports, settings);
+    expect(result.output).toBe('reencoded');
+    expect(after(s.f.calls)).toEqual(['open 375x500 at 1', 'decode 1', 'detect', 'release 188x250', 'decode 0', 'mark 2', 'encode', 'release 375x500', 'store']);
+    expect(s.f.lines[0].fields.losslessRefused).toBe('the coefficient path does not take this JPEG: arithmetic coding');
+  });
+
+  test.each(['mark', 'save'] as const)('a throw in %s: the coefficients closed before the photo is decoded whole for a re-encode', async (step) => {
+    const s = setup(step);
+    expect((await detectFaces(event, s.ports, settings)).output).toBe('reencoded');
+    const calls = after(s.f.calls);
+    expect(calls.indexOf('close')).toBeLessThan(calls.indexOf('decode 0'));
+    expect(calls.filter((c) => c === 'close')).toHaveLength(1);
+    expect(s.f.lines[0].fields.losslessRefused).toBe('ERR_JPEG_MEMORY out of memory');
+  });
+
+  test.each(['fromBgr', 'detect'] as const)('a throw in %s: the request fails, the coefficients closed and every image released', async (step) => {
+    const s = setup(step);
+    await expect(detectFaces(event, s.ports, settings)).rejects.toMatchObject({ code: 'Internal' });
+    const calls = after(s.f.calls);
+    expect(calls).toContain('close');
+    expect(calls.filter((c) => c.startsWith('fromBgr')).length).toBe(calls.filter((c) => c.startsWith('release')).length + (step === 'fromBgr' ? 1 : 0));
+    expect(s.f.stored).toHaveLength(0);
+  });
+
+  test('a re-encode asked, or a PNG: the codec decodes whole, nothing opened for detection', async () => {
+    const s = setup();
+    await detectFaces({ ...event, output: 'reencode' }, s.ports, settings);
+    expect(after(s.f.calls).slice(0, 2)).toEqual(['decode 0', 'detect']);
+    expect(s.f.calls.some((c) => c.startsWith('open'))).toBe(false);
   });
 });
 

@@ -27,9 +27,8 @@ export function decodeImage(cv: OpenCv, data: Buffer, level = 0): Mat {
 
 /**
  * BGR pixels (`width` x `height` x 3 bytes, row by row) copied into a Mat of OpenCV's own, which
- * release() frees (the pixels may be freed as soon as this returns): detection's image from a
- * JPEG's coefficients (LosslessImage.reduced), which the benches measure against OpenCV's scaled
- * decode; the pipeline does not use it yet (docs/lossless-jpeg.md, "Speed", says why).
+ * release() frees (the pixels may be freed as soon as this returns): detection's image on the
+ * coefficient path, made by libjpeg as it reads the JPEG's coefficients (LosslessImage.reduced).
  */
 export function bgrMat(cv: OpenCv, { width, height, pixels }: { width: number; height: number; pixels: Buffer }): Mat {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || pixels.length !== width * height * 3) {
@@ -151,5 +150,6 @@ export function createOpenCvCodec(cv: OpenCv): ImageCodec<Mat> {
     mark: (image, boxes, spec) => (spec.mode === 'box' ? drawBoxes(cv, image, boxes) : redactFaces(cv, image, boxes, spec)),
     encode: (image, quality) => encodeJpeg(cv, image, quality),
     release: (image) => image.release(),
+    fromBgr: (bgr) => bgrMat(cv, bgr),
   };
 }

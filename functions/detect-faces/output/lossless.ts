@@ -35,10 +35,6 @@ export interface JpegLosslessAddon {
   close(handle: JpegHandle): void;
   readonly jpegLibVersion: number;
 }
-/** ES2024's ArrayBuffer.prototype.transfer (Node 22 and later; the project's TypeScript lib is ES2023): detaches the buffer, its memory freed now. */
-interface ResizableTransfer {
-  transfer(length?: number): ArrayBuffer;
-}
 /** BGR pixels, `width` x `height` x 3 bytes, row by row. */
 export interface ReducedImage {
   width: number;
@@ -92,6 +88,7 @@ export interface LosslessImage {
   mark(boxes: readonly Pick<FaceBox, 'x' | 'y' | 'width' | 'height'>[], spec: MarkSpec): void;
   /** The JPEG: untouched blocks as they were, no metadata but JFIF (metadata.ts adds what is kept). */
   save(): Buffer;
+  /** Frees the coefficients; again: nothing. */
   close(): void;
 }
 
@@ -116,14 +113,17 @@ export function createLosslessEditor(addon: JpegLosslessAddon): LosslessEditor {
         orientation = jpegOrientation(parseJpeg(jpeg));
         handle = reducedLevel && pixels ? addon.open(jpeg, reducedLevel, orientation, pixels) : addon.open(jpeg);
       } catch (err) {
+        if (pixels) detach(pixels);
         throw new LosslessRefused((err as Error).message, { cause: err });
       }
       const info = addon.info(handle);
       const [w, h] = swapsAxes(orientation) ? [info.height, info.width] : [info.width, info.height];
       if (w !== view.width || h !== view.height) {
         addon.close(handle);
+        if (pixels) detach(pixels);
         throw new LosslessRefused(`the coefficients are ${info.width}x${info.height} with orientation ${orientation}; the decoded image is ${view.width}x${view.height}`);
       }
+      let closed = false;
       return {
         orientation,
         info,
@@ -135,7 +135,7 @@ export function createLosslessEditor(addon: JpegLosslessAddon): LosslessEditor {
             return take(bgr);
           } finally {
             // Released now, not when a collection comes: detection runs next, with the coefficients held.
-            (bgr.pixels.buffer as ArrayBuffer & ResizableTransfer).transfer(0);
+            detach(bgr.pixels);
           }
         },
         mark: (boxes, spec) => {
@@ -147,10 +147,24 @@ export function createLosslessEditor(addon: JpegLosslessAddon): LosslessEditor {
           }
         },
         save: () => addon.save(handle),
-        close: () => addon.close(handle),
+        close: () => {
+          if (closed) return;
+          closed = true;
+          if (pixels) detach(pixels);
+          pixels = undefined;
+          addon.close(handle);
+        },
       };
     },
   };
+}
+
+/**
+ * Frees a Buffer's memory now (its ArrayBuffer detached, every view of it then empty) with ES2024's
+ * ArrayBuffer.prototype.transfer (Node 22 and later; the project's TypeScript lib is ES2023).
+ */
+function detach(buffer: Buffer): void {
+  (buffer.buffer as ArrayBuffer & { transfer(length?: number): ArrayBuffer }).transfer(0);
 }
 
 /**
