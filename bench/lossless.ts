@@ -119,7 +119,7 @@ export function benchLossless(cv: OpenCv, addon: JpegLosslessAddon): string {
     'the other marks (ellipse where it has a shape), mark + write, ms',
     table(otherMarks(cv, editor, cases.slice(1))),
     '',
-    "the decode detection needs on the lossless path (the default plan's finest level marked), ms, median, the four alternating: a full decode; OpenCV's scaled decode (IMREAD_REDUCED_COLOR_n: the pipeline's, then open); open alone (the coefficients' entropy decode the output needs anyway); open making the reduced image while it reads, and its copy into a Mat (one entropy decode for both; the pipeline does not take it: docs/lossless-jpeg.md); reduced = the difference of the last two medians",
+    "the decode detection needs on the lossless path (the default plan's finest level marked), ms, median, the four alternating: a full decode; OpenCV's scaled decode (IMREAD_REDUCED_COLOR_n: the pipeline's, then open); open alone (the coefficients' entropy decode the output needs anyway); open with the level, libjpeg making the reduced image from the coefficients as it reads them, and its copy into a Mat (one entropy decode for both; the pipeline does not take it: docs/lossless-jpeg.md); reduced = the difference of the last two medians",
     table(decodes),
   ].join('\n');
 }
