@@ -252,8 +252,8 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
 
 /**
  * What to decode for detection: a JPEG whose marks go into its coefficients needs no full-size
- * pixels, so it is decoded at the coarsest level the detection's plan reads (at most 1/8, libjpeg's
- * smallest DCT scaling); anything a re-encode may mark is decoded whole. `width` x `height`: the
+ * pixels, so detection reads it at the coarsest level the detection's plan reads (at most 1/8,
+ * libjpeg's smallest DCT scaling; detectionImage); anything a re-encode may mark is decoded whole. `width` x `height`: the
  * photo as the viewer sees it (the header's size, turned by the EXIF orientation).
  */
 export function decodePlan(
