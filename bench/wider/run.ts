@@ -1,5 +1,5 @@
 /**
- * `npm run bench:wider -- DIR [--fit] [--reuse] [--limit N]`: the service's detector on a
+ * `npm run bench:wider -- DIR [--fit] [--reuse] [--misses] [--limit N]`: the service's detector on a
  * WIDER-format folder (DIR/labels.json and DIR/images/<event>/<name>.jpg), one OpenCV
  * thread, the layer's addon. WIDER FACE is for non-commercial research: the bench reads it from
  * the path given and never copies it into the repository (its results go to bench/results/, which
@@ -7,7 +7,9 @@
  *
  * For the plain look (one look at the photo's own size, raw scores, as YuNet's published figures)
  * and for each operating point (operating-points.ts) at its default: recall per category and per
- * size band, precision, WIDER AP easy/medium/hard of the full score curve, ms per image; then for
+ * size band, precision, WIDER AP easy/medium/hard of the full score curve, ms per image (and the
+ * operating points on each half of the folder, by the parity of the photo's number: a setting chosen
+ * on one half is checked on the other); then for
  * each calibrated configuration the score sweep that operating points are chosen from, and the
  * reliability curve (reported score against the measured face fraction).
  *
@@ -15,6 +17,8 @@
  *             functions/detect-faces/detect/calibration.ts (then the figures use the new tables)
  *   --reuse   take the detections from the last run's bench/results/wider-detections.json
  *             instead of running the network (same folder, same code)
+ *   --misses  also classify each operating point's missed faces by the stage of the detector that
+ *             lost them (misses.ts), from a traced run of the network
  *   --limit N the first N images only
  */
 import * as fs from 'node:fs';
@@ -25,13 +29,14 @@ import { CALIBRATION } from '../../functions/detect-faces/detect/calibration';
 import { mergeFaces } from '../../functions/detect-faces/detect/merge';
 import { planDetection, YUNET_PLAN } from '../../functions/detect-faces/detect/plan';
 import { RAW_SCORE_FLOOR, type CalibrationTable } from '../../functions/detect-faces/detect/score';
-import { calibrated, yunetCandidates, type YunetCandidate } from '../../functions/detect-faces/detect/yunet';
+import { calibrated, yunetCandidates, type TileTrace, type YunetCandidate } from '../../functions/detect-faces/detect/yunet';
 import { OPERATING_POINTS, type OperatingPointName } from '../../functions/detect-faces/contract';
 import { decodeImage } from '../../functions/detect-faces/output/image';
 import { loadYunet, plainLook } from '../plain-look';
 import { loadAddon, table } from '../real-size';
 import { fitCalibration, reliability, type LabelledDetection } from './calibrate';
 import { formatCalibration, CALIBRATION_FILE, CALIBRATION_GRID } from './calibration-file';
+import { countMisses, emptyMissTable, type MissTable } from './misses';
 import { CATEGORIES, isFace, operatingFigures, widerAp, type Predictions, type WiderImage } from './score';
 
 const RESULTS = path.join(__dirname, '..', 'results');
@@ -55,12 +60,13 @@ interface Detections {
   readonly ms: Record<'plain' | Looks, number>;
 }
 
-export function parseArgs(argv: readonly string[]): { dir: string; fit: boolean; reuse: boolean; limit?: number } {
-  const out: { dir?: string; fit: boolean; reuse: boolean; limit?: number } = { fit: false, reuse: false };
+export function parseArgs(argv: readonly string[]): { dir: string; fit: boolean; reuse: boolean; misses: boolean; limit?: number } {
+  const out: { dir?: string; fit: boolean; reuse: boolean; misses: boolean; limit?: number } = { fit: false, reuse: false, misses: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--fit') out.fit = true;
     else if (a === '--reuse') out.reuse = true;
+    else if (a === '--misses') out.misses = true;
     else if (a === '--limit') {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1) throw new Error(`--limit needs a whole number of images, got ${JSON.stringify(argv[i])}`);
@@ -69,7 +75,7 @@ export function parseArgs(argv: readonly string[]): { dir: string; fit: boolean;
     else if (out.dir === undefined) out.dir = a;
     else throw new Error(`one folder only, got ${out.dir} and ${a}`);
   }
-  if (out.dir === undefined) throw new Error('usage: npm run bench:wider -- DIR [--fit] [--reuse] [--limit N]   (DIR holds labels.json and images/)');
+  if (out.dir === undefined) throw new Error('usage: npm run bench:wider -- DIR [--fit] [--reuse] [--misses] [--limit N]   (DIR holds labels.json and images/)');
   return { ...out, dir: path.resolve(out.dir) };
 }
 
@@ -106,6 +112,42 @@ function detectAll(dir: string, labels: readonly WiderImage[]): Detections {
     }
   });
   if (process.stderr.isTTY) process.stderr.write('\n');
+  return out;
+}
+
+/**
+ * The operating points' miss tables, from a traced run (the candidates of every stage of every
+ * tile): each photo's trace is classified as soon as it is made, so memory stays one photo's.
+ */
+function traceMisses(dir: string, labels: readonly WiderImage[], tables: { single: CalibrationTable; flip: CalibrationTable }): Record<OperatingPointName, MissTable> {
+  const { cv, modelsDir } = loadAddon();
+  cv.setNumThreads(1);
+  const net = loadYunet(cv, modelsDir);
+  const points = Object.entries(OPERATING_POINTS) as [OperatingPointName, (typeof OPERATING_POINTS)[OperatingPointName]][];
+  const out = Object.fromEntries(points.map(([name]) => [name, emptyMissTable()])) as Record<OperatingPointName, MissTable>;
+  labels.forEach((label, i) => {
+    const image = decodeImage(cv, fs.readFileSync(path.join(dir, 'images', label.file)));
+    const plan = planDetection(image.cols, image.rows, {}, YUNET_PLAN);
+    for (const flip of [false, true]) {
+      const tiles: TileTrace[] = [];
+      const candidates = yunetCandidates(cv, net, image, plan, YUNET_PLAN, { flip, rawThreshold: RAW_SCORE_FLOOR, trace: (t) => tiles.push(t) });
+      const scored = calibrated(candidates, flip ? tables.flip : tables.single, 0);
+      const run = { tiles, calibrated: scored, answer: mergeFaces(scored, { width: label.width, height: label.height }), scale: plan.passes[0].scale };
+      for (const [name, point] of points) if (point.flip === flip) countMisses(out[name], label, run, point.minScore);
+    }
+    image.release();
+    if ((i + 1) % 50 === 0 || i + 1 === labels.length) process.stderr.write(`  traced ${i + 1}/${labels.length} images\n`);
+  });
+  return out;
+}
+
+/** Image indices of each half of the folder: the photo's number (the file name's last digits) even, and odd. */
+export function halves(labels: readonly WiderImage[]): { even: number[]; odd: number[] } {
+  const out = { even: [] as number[], odd: [] as number[] };
+  labels.forEach((l, i) => {
+    const digits = /(\d+)\D*$/.exec(l.file);
+    (digits && Number(digits[1]) % 2 === 1 ? out.odd : out.even).push(i);
+  });
   return out;
 }
 
@@ -167,6 +209,24 @@ export async function benchWider(argv: readonly string[]): Promise<string> {
   out.push(`WIDER-format folder ${args.dir}: ${n} images, ${labels.reduce((k, l) => k + l.faces.length, 0)} labelled faces; ${os.cpus()[0]?.model ?? 'cpu'}, 1 OpenCV thread, load ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
   out.push('recall: faces >= 20 px, annotator-invalid left out, IoU >= 0.5; precision: detections >= 20 px matching any labelled face; AP: the full score curve; ms: detect stage, full curve', '');
   out.push(table(header, rows), '');
+  const half = halves(labels);
+  const halfRows: string[][] = [];
+  for (const [name, point] of Object.entries(OPERATING_POINTS) as [OperatingPointName, (typeof OPERATING_POINTS)[OperatingPointName]][]) {
+    const looks: Looks = point.flip ? 'flip' : 'single';
+    for (const [which, indices] of Object.entries(half)) {
+      const sub = <T>(xs: readonly T[]) => indices.map((i) => xs[i]);
+      halfRows.push(figuresRow(`${name} default, ${which} half (${indices.length} photos)`, sub(labels), sub(predictions[looks]), point.minScore, '', '').slice(0, -2));
+    }
+  }
+  out.push('the operating points on each half of the folder (the photo number\'s parity):', table(header.slice(0, -2), halfRows), '');
+  if (args.misses) {
+    const misses = traceMisses(args.dir, labels, tables);
+    for (const [name, point] of Object.entries(OPERATING_POINTS) as [OperatingPointName, (typeof OPERATING_POINTS)[OperatingPointName]][]) {
+      const t = misses[name];
+      out.push(`${name} default (min score ${point.minScore}${point.flip ? ', two looks' : ''}): counted faces by where the detector lost them (misses.ts; "at input": the face's side at the plan's finest pass)`);
+      out.push(table(['stage', ...t.columns], [...t.rows].map(([cause, counts]) => [cause, ...counts.map(String)])), '');
+    }
+  }
   for (const looks of ['single', 'flip'] as const) {
     out.push(`score sweep, calibrated, ${looks === 'flip' ? 'two looks (flip)' : 'one look'}:`);
     out.push(table(header.slice(0, -2), SWEEP.map((t) => figuresRow(looks, labels, predictions[looks], t, '', '').slice(0, -2))), '');

@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { parseArgs, readWider } from '../../../bench/wider/run';
 import { tempDir } from '../../helpers/temp';
 
-test('a folder, with --fit, --reuse and --limit N', () => {
-  expect(parseArgs(['data'])).toEqual({ dir: path.resolve('data'), fit: false, reuse: false });
-  expect(parseArgs(['--fit', 'data', '--limit', '20', '--reuse'])).toEqual({ dir: path.resolve('data'), fit: true, reuse: true, limit: 20 });
+test('a folder, with --fit, --reuse, --misses and --limit N', () => {
+  expect(parseArgs(['data'])).toEqual({ dir: path.resolve('data'), fit: false, reuse: false, misses: false });
+  expect(parseArgs(['--fit', 'data', '--limit', '20', '--reuse', '--misses'])).toEqual({ dir: path.resolve('data'), fit: true, reuse: true, misses: true, limit: 20 });
 });
 
 test('refused: no folder, two folders, an unknown option, a bad limit', () => {

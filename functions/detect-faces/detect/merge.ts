@@ -42,10 +42,13 @@ export function facesFromTile<T extends Box>(faces: readonly T[], tile: Tile, ma
   return tileFacesToImage(awayFromInnerEdges(faces, tile, margin), tile);
 }
 
+/** Boxes from different tiles and scales overlapping more than this (IoU) are one face, as in YuNet's own NMS. */
+export const MERGE_IOU = 0.3;
+
 export interface MergeOptions {
   readonly width: number;
   readonly height: number;
-  /** Boxes overlapping more than this (IoU) are one face; YuNet's own NMS uses 0.3. */
+  /** Boxes overlapping more than this (IoU) are one face. @default MERGE_IOU */
   readonly iouThreshold?: number;
   /** Keep the N largest. @default the request's default (contract DETECT_REQUEST.maxFaces) */
   readonly maxFaces?: number;
@@ -60,7 +63,7 @@ const EPS = 1e-6;
  * network places beyond it; like its box, the point stops at the last pixel), scores to 4 decimals.
  */
 export function mergeFaces(faces: readonly Box[], options: MergeOptions): Box[] {
-  const { width, height, iouThreshold = 0.3, maxFaces = DETECT_REQUEST.maxFaces.default } = options;
+  const { width, height, iouThreshold = MERGE_IOU, maxFaces = DETECT_REQUEST.maxFaces.default } = options;
   const kept = nonMaxSuppression(faces, iouThreshold, Number.POSITIVE_INFINITY);
   const largest = kept
     .map((f, rank) => ({ f, rank }))

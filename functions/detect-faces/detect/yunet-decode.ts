@@ -14,15 +14,19 @@ export interface YunetOutputs {
   [name: string]: Float32Array | number[];
 }
 
+/** OpenCV FaceDetectorYN's NMS: boxes overlapping more than this (IoU) are one face, at most `YUNET_TOP_K` kept. */
+export const YUNET_NMS_THRESHOLD = 0.3;
+export const YUNET_TOP_K = 5000;
+
 export interface YunetDecodeOptions {
   /** Padded network input size (multiples of 32). */
   inputWidth: number;
   inputHeight: number;
   /** Lowest raw score kept; the caller's (detectors.ts derives it from the calibrated minScore). */
   scoreThreshold: number;
-  /** @default 0.3 */
+  /** @default YUNET_NMS_THRESHOLD */
   nmsThreshold?: number;
-  /** @default 5000 */
+  /** @default YUNET_TOP_K */
   topK?: number;
 }
 
@@ -31,8 +35,15 @@ export interface FaceCandidate extends Box {
   landmarks: [number, number][];
 }
 
+/** YuNet's faces: every cell at or above the threshold (yunetCells), then NMS, as FaceDetectorYN. */
 export function decodeYunet(outputs: YunetOutputs, options: YunetDecodeOptions): FaceCandidate[] {
-  const { inputWidth, inputHeight, scoreThreshold, nmsThreshold = 0.3, topK = 5000 } = options;
+  const { nmsThreshold = YUNET_NMS_THRESHOLD, topK = YUNET_TOP_K } = options;
+  return nonMaxSuppression(yunetCells(outputs, options), nmsThreshold, topK);
+}
+
+/** Every grid cell whose score reaches `scoreThreshold`, decoded, before NMS (in grid order). */
+export function yunetCells(outputs: YunetOutputs, options: Pick<YunetDecodeOptions, 'inputWidth' | 'inputHeight' | 'scoreThreshold'>): FaceCandidate[] {
+  const { inputWidth, inputHeight, scoreThreshold } = options;
   if (inputWidth % 32 !== 0 || inputHeight % 32 !== 0) {
     throw new Error(`YuNet input must be padded to multiples of 32, got ${inputWidth}x${inputHeight}`);
   }
@@ -64,7 +75,7 @@ export function decodeYunet(outputs: YunetOutputs, options: YunetDecodeOptions):
       }
     }
   }
-  return nonMaxSuppression(candidates, nmsThreshold, topK) as FaceCandidate[];
+  return candidates;
 }
 
 function need(outputs: YunetOutputs, name: string, length: number): Float32Array | number[] {

@@ -4,14 +4,14 @@
  * fused with the first (flip.ts), scores calibrated (score.ts), and the detector over a plan of
  * scales and tiles (plan.ts). Decoding is yunet-decode.ts.
  */
-import type { Box } from './boxes';
+import { nonMaxSuppression, type Box } from './boxes';
 import { CALIBRATION } from './calibration';
 import { fuseLooks, unmirror } from './flip';
-import { mergeFaces } from './merge';
+import { mergeFaces, tileFacesToImage } from './merge';
 import { finestLevel, planDetection, YUNET_PLAN, type DetectionPlan, type PlanParams } from './plan';
 import { runPlan } from './run-plan';
 import { calibratedScore, RAW_SCORE_FLOOR, rawThresholdFor, type CalibrationTable } from './score';
-import { decodeYunet, YUNET_OUTPUT_NAMES, type FaceCandidate } from './yunet-decode';
+import { YUNET_NMS_THRESHOLD, YUNET_OUTPUT_NAMES, YUNET_TOP_K, yunetCells, type FaceCandidate } from './yunet-decode';
 import type { DetectOptions, DetectorOptions, FaceDetector } from './detectors';
 import { operatingPointFor } from '../contract';
 import type { Mat, Net, OpenCv } from '../opencv';
@@ -44,16 +44,19 @@ export function floats(mat: Mat): Float32Array {
 
 /**
  * One look of the network at `input` (BGR, sides multiples of 32): faces with a raw score of at
- * least `rawThreshold`, in input pixels, after YuNet's own NMS.
+ * least `rawThreshold`, in input pixels, after YuNet's own NMS. `cells`, when given, receives
+ * every candidate before the NMS.
  */
-export function yunetLook(cv: OpenCv, net: Net, input: Mat, rawThreshold: number): FaceCandidate[] {
+export function yunetLook(cv: OpenCv, net: Net, input: Mat, rawThreshold: number, cells?: (all: FaceCandidate[]) => void): FaceCandidate[] {
   const blob = yunetBlob(cv, input);
   try {
     net.setInput(blob);
     const outputs = net.forward(YUNET_OUTPUT_NAMES);
     try {
       const data = Object.fromEntries(YUNET_OUTPUT_NAMES.map((name, i) => [name, floats(outputs[i])]));
-      return decodeYunet(data, { inputWidth: input.cols, inputHeight: input.rows, scoreThreshold: rawThreshold });
+      const all = yunetCells(data, { inputWidth: input.cols, inputHeight: input.rows, scoreThreshold: rawThreshold });
+      cells?.(all);
+      return nonMaxSuppression(all, YUNET_NMS_THRESHOLD, YUNET_TOP_K);
     } finally {
       for (const o of outputs) o.release();
     }
@@ -72,6 +75,16 @@ export interface LookOptions {
   readonly flip: boolean;
   /** Lowest raw score decoded. */
   readonly rawThreshold: number;
+  /** Called for each tile with what each stage of it gave (the bench's miss classification, bench/wider/misses.ts). */
+  readonly trace?: (tile: TileTrace) => void;
+}
+
+/** One tile's stages, in original-image pixels, raw (or fused) scores, before the tile's border filter (merge.ts). */
+export interface TileTrace {
+  /** Per look (the plain one, then the mirrored one): every candidate cell, and what YuNet's NMS kept of them. */
+  readonly looks: readonly { readonly cells: readonly Box[]; readonly kept: readonly Box[] }[];
+  /** The looks fused (flip.ts), or the one look's kept faces. */
+  readonly fused: readonly Box[];
 }
 
 /**
@@ -79,16 +92,25 @@ export interface LookOptions {
  * the detector calibrates, thresholds and merges, and what the calibration is fitted on.
  */
 export function yunetCandidates(cv: OpenCv, net: Net, image: Mat, plan: DetectionPlan, params: PlanParams, look: LookOptions, baseLevel = 0): YunetCandidate[] {
-  return runPlan(cv, image, plan, params.margin, (input) => {
-    let faces: Box[] = yunetLook(cv, net, input, look.rawThreshold);
+  return runPlan(cv, image, plan, params.margin, (input, tile) => {
+    const traced: TileTrace['looks'][number][] = [];
+    // One look, its faces in `input`'s pixels (`back` undoes a mirror), traced when asked.
+    const lookAt = (m: Mat, back: (faces: FaceCandidate[]) => FaceCandidate[]) => {
+      let cells: FaceCandidate[] = [];
+      const kept = back(yunetLook(cv, net, m, look.rawThreshold, look.trace && ((all) => (cells = all))));
+      if (look.trace) traced.push({ cells: tileFacesToImage(back(cells), tile), kept: tileFacesToImage(kept, tile) });
+      return kept;
+    };
+    let faces: Box[] = lookAt(input, (f) => f);
     if (look.flip) {
       const mirrored = input.flip(1);
       try {
-        faces = fuseLooks(faces, unmirror(yunetLook(cv, net, mirrored, look.rawThreshold), input.cols));
+        faces = fuseLooks(faces, lookAt(mirrored, (f) => unmirror(f, input.cols)));
       } finally {
         mirrored.release();
       }
     }
+    look.trace?.({ looks: traced, fused: tileFacesToImage(faces, tile) });
     return faces.map((f) => ({ ...f, inputWidth: f.width }));
   }, baseLevel);
 }
