@@ -48,6 +48,7 @@
  *                             anew; progressive stays progressive, in the shortest progression;
  *                             no APPn or COM segments but JFIF (metadata.ts adds what is kept)
  *   close(handle)          -> frees the coefficients (the GC does it too)
+ *   interface              -> 2: the version of these calls (output/lossless.ts refuses another)
  *
  * Pixels inside touched blocks are decoded with a float IDCT and box (replicating) chroma
  * upsampling, so a touched block's unchanged pixels come back within JPEG rounding; a chroma block
@@ -2013,6 +2014,9 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value version;
   CHECK(napi_create_int32(env, JPEG_LIB_VERSION, &version));
   CHECK(napi_set_named_property(env, exports, "jpegLibVersion", version));
+  /* The calls and arguments above, as JavaScript expects them (JPEG_LOSSLESS_INTERFACE): raised with any change to them. */
+  CHECK(napi_create_int32(env, 2, &version));
+  CHECK(napi_set_named_property(env, exports, "interface", version));
   return exports;
 }
 

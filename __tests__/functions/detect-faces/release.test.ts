@@ -9,7 +9,7 @@
 import { createHaarDetector } from '../../../functions/detect-faces/detect/haar';
 import { createYunetDetector } from '../../../functions/detect-faces/detect/yunet';
 import { bgrMat } from '../../../functions/detect-faces/output/image';
-import { createLosslessEditor, type JpegHandle, type JpegLosslessAddon } from '../../../functions/detect-faces/output/lossless';
+import { createLosslessEditor, JPEG_LOSSLESS_INTERFACE, type JpegHandle, type JpegLosslessAddon } from '../../../functions/detect-faces/output/lossless';
 import type { MarkSpec } from '../../../functions/detect-faces/output/redact-plan';
 import { fakeOpenCv } from '../../helpers/fake-opencv';
 import { tinyJpeg } from '../../helpers/tiny-jpeg';
@@ -79,6 +79,7 @@ describe('the coefficient path', () => {
       save: () => tinyJpeg('saved'),
       close: () => undefined,
       jpegLibVersion: 62,
+      interface: JPEG_LOSSLESS_INTERFACE,
     };
   }
   const boxes = [

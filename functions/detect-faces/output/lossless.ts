@@ -34,7 +34,12 @@ export interface JpegLosslessAddon {
   save(handle: JpegHandle): Buffer;
   close(handle: JpegHandle): void;
   readonly jpegLibVersion: number;
+  /** The version of these calls the addon speaks (JPEG_LOSSLESS_INTERFACE). */
+  readonly interface: number;
 }
+
+/** The addon's interface this code speaks; raised with the C file's whenever a call or its arguments change. */
+export const JPEG_LOSSLESS_INTERFACE = 2;
 /** BGR pixels, `width` x `height` x 3 bytes, row by row. */
 export interface ReducedImage {
   width: number;
@@ -57,14 +62,23 @@ export interface JpegCoefficientInfo {
 }
 
 
-/** Loads the addon once per container; the reason it is unavailable otherwise (the pipeline then re-encodes). `load` stands in for tests. */
+/**
+ * Loads the addon once per container; the reason it is unavailable otherwise (the pipeline then
+ * re-encodes): it does not load, or it speaks another interface (a layer built from other code).
+ * `load` stands in for tests.
+ */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export function loadJpegLossless(load: () => unknown = () => require('@facedetect/jpeg-lossless')): JpegLosslessAddon | { unavailable: string } {
+  let addon: JpegLosslessAddon;
   try {
-    return load() as JpegLosslessAddon;
+    addon = load() as JpegLosslessAddon;
   } catch (err) {
     return { unavailable: `${JPEG_LOSSLESS_PACKAGE} did not load: ${(err as Error).message.split('\n')[0]}` };
   }
+  if (addon.interface !== JPEG_LOSSLESS_INTERFACE) {
+    return { unavailable: `${JPEG_LOSSLESS_PACKAGE} speaks interface ${addon.interface ?? 1}, this code ${JPEG_LOSSLESS_INTERFACE}: the layer was built from other code` };
+  }
+  return addon;
 }
 
 /** The coefficient path refuses this file (CMYK, arithmetic coding, 12-bit, a size that does not match the decode, ...). */

@@ -1,5 +1,5 @@
 /** The coefficient path's pure parts: what each mark may change, and loading the addon. (The addon itself: __tests__/layer/jpeg-lossless/.) */
-import { JPEG_LOSSLESS_PACKAGE, loadJpegLossless, markFootprints, pixelCells } from '../../../../functions/detect-faces/output/lossless';
+import { JPEG_LOSSLESS_INTERFACE, JPEG_LOSSLESS_PACKAGE, loadJpegLossless, markFootprints, pixelCells } from '../../../../functions/detect-faces/output/lossless';
 import { paddedRegion, pixelCell } from '../../../../functions/detect-faces/output/redact-plan';
 
 const spec = (mode: 'box' | 'fill') => ({ mode, shape: 'ellipse', padding: 0.4 }) as const;
@@ -32,13 +32,15 @@ test('a box changes four strips along its edges (a line reaches half its thickne
   ]);
 });
 
-test('an addon that does not load is a reason, not a crash', () => {
+test('an addon that does not load, or speaks another interface, is a reason, not a crash', () => {
   const result = loadJpegLossless(() => {
     throw new Error("Cannot find module '@facedetect/jpeg-lossless'\nRequire stack: ...");
   });
   expect(result).toEqual({ unavailable: "@facedetect/jpeg-lossless did not load: Cannot find module '@facedetect/jpeg-lossless'" });
-  const addon = { open: () => undefined };
+  const addon = { open: () => undefined, interface: JPEG_LOSSLESS_INTERFACE };
   expect(loadJpegLossless(() => addon)).toBe(addon);
+  // A layer built from older code (its open() would not fill detection's pixels): re-encoded instead.
+  expect(loadJpegLossless(() => ({ open: () => undefined }))).toEqual({ unavailable: `${JPEG_LOSSLESS_PACKAGE} speaks interface 1, this code ${JPEG_LOSSLESS_INTERFACE}: the layer was built from other code` });
   // The default loader asks for the package the layer puts on NODE_PATH (absent here: no layer on this path).
   expect(loadJpegLossless()).toEqual({ unavailable: expect.stringContaining(`Cannot find module '${JPEG_LOSSLESS_PACKAGE}'`) });
 });
