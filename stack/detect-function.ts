@@ -112,16 +112,18 @@ export function detectEnvironment(config: DetectFunctionSettings, bucketName: st
 }
 
 /**
- * V8's young generation held to 2 x 8 MB semi-spaces. Unset, it grows whenever a scavenge's
+ * V8's young generation held to 2 x 4 MB semi-spaces. Unset, it grows whenever a scavenge's
  * survivors add up to its size and never shrinks in a busy container: locally (V8's default cap, 64
  * MB semi-spaces) 16 -> 32 -> 64 -> 128 MB over 3,000 direct invocations, RSS +42 MB, all of it
  * that growth; on Lambda the runtime's own cap is a tenth of the function's memory (177 MB at
  * 1,769 MB) unless NODE_OPTIONS names one (its bootstrap then passes neither its semi- nor its
  * old-space size; the old space keeps V8's default, a quarter of the memory). This function's JS
- * heap is 20-40 MB: with 8 MB the young generation stays 16 MB and RSS levels off. A scavenge costs
- * what survives it (about 0.2 MB here), not the space's size: at 8 MB, 57-67 scavenges per 600
- * calls, 63-73 ms in all; at 4 MB objects are promoted sooner and old-space collections double that
+ * heap is 20-40 MB. At 4 MB the young generation reaches its cap within the first invocations and
+ * a warm container's RSS stays flat (0.0-0.8% over 1,000 invocations, with the collector's
+ * malloc_trim); at 8 MB it was still filling between invocation 50 and 500 (+3 MB of the +5-10 MB
+ * that climbed). A scavenge costs what survives it (about 0.2 MB here), not the space's size; at
+ * 4 MB objects are promoted sooner and old-space collections double, about 0.2 ms a call
  * (docs/benchmarks.md, "Memory in a warm container").
  * `--expose-gc`: the handler's full collection when RSS climbs (functions/common/collect.ts says why).
  */
-export const DETECT_NODE_OPTIONS = '--max-semi-space-size=8 --expose-gc';
+export const DETECT_NODE_OPTIONS = '--max-semi-space-size=4 --expose-gc';

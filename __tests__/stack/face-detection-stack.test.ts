@@ -158,7 +158,7 @@ describe('functions', () => {
       DOWNLOAD_TIMEOUT_MS: '10000',
       MODELS_DIR: '/opt/models',
       OPENCV_LOG_LEVEL: 'ERROR',
-      NODE_OPTIONS: '--max-semi-space-size=8 --expose-gc',
+      NODE_OPTIONS: '--max-semi-space-size=4 --expose-gc',
     });
   });
 

@@ -10,6 +10,10 @@
  * invocations. With this, malloc's main arena stays flat, for 1-2% of the work (how often it
  * fires and what it costs: docs/benchmarks.md). Node exposes `gc` only under `--expose-gc` (the
  * stack's NODE_OPTIONS); without it this does nothing.
+ *
+ * After the collection, `trim` (glibc's malloc_trim, from our addon) hands back the free pages
+ * inside malloc's arenas: the freed buffers leave holes that glibc otherwise keeps, so RSS after a
+ * collection would depend on the order things were freed in.
  */
 
 /** How far RSS may climb above its low-water mark before a collection. */
@@ -20,6 +24,8 @@ export interface CollectorPorts {
   rss?: () => number;
   /** A full, synchronous collection. @default globalThis.gc, when Node exposes it */
   gc?: () => void;
+  /** Returns the free pages inside malloc's arenas to the system, after a collection. @default none */
+  trim?: () => void;
   /** @default performance.now */
   now?: () => number;
 }
@@ -51,6 +57,7 @@ export function createCollector(ports: CollectorPorts = {}, growthMb = RSS_GROWT
       if (before - base < growthMb * MB) return undefined;
       const start = now();
       gc();
+      ports.trim?.();
       const ms = now() - start;
       base = rss();
       return { rssMb: Math.round(before / MB), afterMb: Math.round(base / MB), ms: Math.round(ms * 10) / 10 };

@@ -3,7 +3,7 @@
  * layer, on NODE_PATH), the ports the pipeline runs on. Per invocation: the pipeline, through one of
  * two thin entries: a direct `{imageUrl}` invocation (direct.ts), or an SQS batch of uploads
  * (uploads/batch.ts); both bound their S3 calls by the invocation's remaining time. After each, a
- * full garbage collection if RSS has climbed (common/collect.ts).
+ * full garbage collection if RSS has climbed, and malloc's free pages handed back (common/collect.ts).
  */
 import type { LambdaContext } from '../common/lambda';
 import { createCollector } from '../common/collect';
@@ -61,7 +61,8 @@ const uploadSettings: UploadSettings & { detectBudgetMs: number } = {
   ) as DetectRequestOptions,
 };
 const uploads = createS3UploadStore(s3, config.bucket);
-const collector = createCollector();
+// After a collection, malloc's free pages go back too (our addon's malloc_trim), when the layer has it.
+const collector = createCollector('unavailable' in jpegLossless ? {} : { trim: () => jpegLossless.releaseFreeMemory() });
 const queue = createSqsUploadQueue(sqsClientFromEnv(config.sqsEndpoint), { queueUrl: config.uploadQueueUrl, deadLetterQueueUrl: config.deadLetterQueueUrl });
 
 /** The contract's events; anything else Lambda hands over is refused by the same validation, by name. */

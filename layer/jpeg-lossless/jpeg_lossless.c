@@ -54,6 +54,7 @@
  * upsampling, so a touched block's unchanged pixels come back within JPEG rounding; a chroma block
  * averages its pixels again, so box up- then down-sampling is the identity there.
  */
+#include <malloc.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -1994,6 +1995,21 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * releaseFreeMemory(): glibc's malloc_trim(0), which hands the free pages inside every malloc arena
+ * back to the system, not only the top of each. A photo's buffers and OpenCV's Mats are freed in an
+ * order that leaves holes in the arena, and glibc returns a hole only through this call; the
+ * handler calls it after the full collections it runs (functions/common/collect.ts). Here because
+ * this is the addon the layer already builds and loads once per container; it has nothing to do
+ * with JPEG. Returns whether any memory went back.
+ */
+static napi_value js_release_free_memory(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value released;
+  CHECK(napi_get_boolean(env, malloc_trim(0) == 1, &released));
+  return released;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   init_basis();
   memset(mask_full, 255, sizeof mask_full);
@@ -2009,13 +2025,14 @@ static napi_value init(napi_env env, napi_value exports) {
       {"box", NULL, js_box, NULL, NULL, NULL, napi_enumerable, NULL},
       {"save", NULL, js_save, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"releaseFreeMemory", NULL, js_release_free_memory, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   napi_value version;
   CHECK(napi_create_int32(env, JPEG_LIB_VERSION, &version));
   CHECK(napi_set_named_property(env, exports, "jpegLibVersion", version));
   /* The calls and arguments above, as JavaScript expects them (JPEG_LOSSLESS_INTERFACE): raised with any change to them. */
-  CHECK(napi_create_int32(env, 2, &version));
+  CHECK(napi_create_int32(env, 3, &version));
   CHECK(napi_set_named_property(env, exports, "interface", version));
   return exports;
 }

@@ -85,6 +85,8 @@ function losslessFill(source: Buffer, boxes: readonly { x: number; y: number; wi
   const out = edit.save();
   edit.close();
   const ms = performance.now() - start;
+  // The collector's malloc_trim (functions/common/collect.ts) answers whether any memory went back.
+  const releaseFreeMemory = typeof addon.releaseFreeMemory() === 'boolean';
   const after = cv.imdecode(out);
   const a = before.getData();
   const b = after.getData();
@@ -103,7 +105,7 @@ function losslessFill(source: Buffer, boxes: readonly { x: number; y: number; wi
     const at = (Math.round(f.y + f.height / 2) * before.cols + Math.round(f.x + f.width / 2)) * 3;
     return Math.max(b[at], b[at + 1], b[at + 2]) <= 12;
   });
-  return { ms: Math.round(ms), bytes: out.length, sameSize: after.cols === before.cols && after.rows === before.rows, compared, farUnchanged: compared > 0 && farUnchanged, centresBlack, reduced };
+  return { ms: Math.round(ms), bytes: out.length, sameSize: after.cols === before.cols && after.rows === before.rows, compared, farUnchanged: compared > 0 && farUnchanged, centresBlack, reduced, releaseFreeMemory };
 }
 
 /** The addon's image at 1/2, made while the coefficients are read, against OpenCV's IMREAD_REDUCED_COLOR_2 of the same file: sizes, mean and largest difference. */

@@ -48,7 +48,7 @@ interface SmokeResult {
   /** Our jpeg-lossless addon filling the sample's faces in its coefficients (layer/smoke/smoke.ts). */
   lossless:
     | { error: string }
-    | { ms: number; bytes: number; sameSize: boolean; compared: number; farUnchanged: boolean; centresBlack: boolean; reduced: { sameSize: boolean; meanDiff: number; maxDiff: number } };
+    | { ms: number; bytes: number; sameSize: boolean; compared: number; farUnchanged: boolean; centresBlack: boolean; reduced: { sameSize: boolean; meanDiff: number; maxDiff: number }; releaseFreeMemory: boolean };
   more: { file: string; width: number; height: number; yunet: FaceBox[]; haar: FaceBox[] }[];
 }
 
@@ -138,7 +138,7 @@ export async function smokeTest(opt: string, target: ArchTarget, failures: strin
     console.log(`  jpeg-lossless: detection's image at 1/2, made while the coefficients are read, against OpenCV's scaled decode: same size ${lossless.reduced.sameSize}, mean difference ${lossless.reduced.meanDiff}, largest ${lossless.reduced.maxDiff}`);
     // The same libjpeg makes both (the addon drives its scaled decode): equal.
     const reducedOk = lossless.reduced.sameSize && lossless.reduced.maxDiff === 0;
-    if (!lossless.sameSize || !lossless.farUnchanged || !lossless.centresBlack || !reducedOk) failures.push(`jpeg-lossless: ${JSON.stringify(lossless)}`);
+    if (!lossless.sameSize || !lossless.farUnchanged || !lossless.centresBlack || !reducedOk || !lossless.releaseFreeMemory) failures.push(`jpeg-lossless: ${JSON.stringify(lossless)}`);
   }
   const labelled = labelledPhoto(first, target, bundleSha256, failures);
   return {

@@ -36,6 +36,24 @@ describe('createCollector', () => {
     expect(state.collections).toBe(2);
   });
 
+  it('trims malloc after each collection, and only then', () => {
+    const { state, ports } = fakeProcess(100);
+    const order: string[] = [];
+    const trim = jest.fn(() => {
+      order.push(`trim after ${state.collections} collections`);
+      state.rssMb -= 10;
+    });
+    const collector = createCollector({ ...ports, trim }, 16);
+    collector.afterInvocation();
+    state.rssMb = 110;
+    collector.afterInvocation();
+    expect(trim).not.toHaveBeenCalled();
+    state.rssMb = 120;
+    // The mark is set after the trim: RSS as the collection and the trim left it.
+    expect(collector.afterInvocation()).toEqual({ rssMb: 120, afterMb: 90, ms: 12.3 });
+    expect(order).toEqual(['trim after 1 collections']);
+  });
+
   it('follows RSS down: growth is measured from the lowest reading since the last collection', () => {
     const { state, ports } = fakeProcess();
     const collector = createCollector(ports, 16);

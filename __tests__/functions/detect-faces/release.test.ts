@@ -78,6 +78,7 @@ describe('the coefficient path', () => {
       box: () => call('box'),
       save: () => tinyJpeg('saved'),
       close: () => undefined,
+      releaseFreeMemory: () => false,
       jpegLibVersion: 62,
       interface: JPEG_LOSSLESS_INTERFACE,
     };

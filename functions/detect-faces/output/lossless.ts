@@ -33,13 +33,15 @@ export interface JpegLosslessAddon {
   box(handle: JpegHandle, x: number, y: number, width: number, height: number, thickness: number, b: number, g: number, r: number): number;
   save(handle: JpegHandle): Buffer;
   close(handle: JpegHandle): void;
+  /** glibc's malloc_trim(0): free pages inside malloc's arenas go back to the system. Not about JPEG (the C file says why it is here); true when any did. */
+  releaseFreeMemory(): boolean;
   readonly jpegLibVersion: number;
   /** The version of these calls the addon speaks (JPEG_LOSSLESS_INTERFACE). */
   readonly interface: number;
 }
 
 /** The addon's interface this code speaks; raised with the C file's whenever a call or its arguments change. */
-export const JPEG_LOSSLESS_INTERFACE = 2;
+export const JPEG_LOSSLESS_INTERFACE = 3;
 /** BGR pixels, `width` x `height` x 3 bytes, row by row. */
 export interface ReducedImage {
   width: number;
