@@ -433,6 +433,37 @@ describe("detection's image made while the coefficients are read (open with a le
   });
 });
 
+describe("one reading of the EXIF orientation: the codec turns a JPEG by the pipeline's own (jpegOrientation), not OpenCV's", () => {
+  const stored = encodeJpeg(cv, decodeImage(cv, file('2008_001009.jpg')).resize(375, 500), 95);
+  const same = (a: Mat, b: Mat) => a.cols === b.cols && a.rows === b.rows && bgr(a).equals(bgr(b));
+  test.each([2, 3, 4, 5, 6, 7, 8] as const)('orientation %i (SHORT, as EXIF defines it): the same pixels OpenCV turns itself, at full size and at 1/2', (orientation) => {
+    const tagged = writeJpeg([segment(0xe1, orientationExif(orientation)), ...parseJpeg(stored).segments]);
+    expect(same(decodeImage(cv, tagged), cv.imdecode(tagged, cv.IMREAD_COLOR))).toBe(true);
+    expect(same(decodeImage(cv, tagged, 1), cv.imdecode(tagged, cv.IMREAD_REDUCED_COLOR_2))).toBe(true);
+  });
+  test('an Orientation stored as a LONG (little-endian), which OpenCV applies and the pipeline reads as 1: decoded as stored, as the coefficient path marks it', () => {
+    // IFD0 with one entry: tag 0x0112, type LONG (4), one value, 6.
+    const exif = Buffer.alloc(6 + 8 + 2 + 12 + 4);
+    exif.write('Exif\0\0', 0, 'latin1');
+    exif.write('II', 6, 'latin1');
+    exif.writeUInt16LE(42, 8);
+    exif.writeUInt32LE(8, 10);
+    exif.writeUInt16LE(1, 14);
+    exif.writeUInt16LE(0x0112, 16);
+    exif.writeUInt16LE(4, 18);
+    exif.writeUInt32LE(1, 20);
+    exif.writeUInt32LE(6, 24);
+    const tagged = writeJpeg([segment(0xe1, exif), ...parseJpeg(stored).segments]);
+    expect(jpegOrientation(parseJpeg(tagged))).toBe(1);
+    expect(cv.imdecode(tagged, cv.IMREAD_COLOR).cols).toBe(375); // OpenCV alone turns the 500x375 photo a quarter
+    const view = decodeImage(cv, tagged);
+    expect(same(view, decodeImage(cv, stored))).toBe(true);
+    const opened = editor.open(tagged, { width: view.cols, height: view.rows });
+    expect(opened.orientation).toBe(1);
+    opened.close();
+  });
+});
+
 describe('through the pipeline with the real codec: output mode in the result, metadata in both modes', () => {
   const source = leakyJpeg(file('2008_001322.jpg'), { orientation: 1 });
   const run = async (request: object, lossless: PipelinePorts<Mat>['lossless']) => {

@@ -34,6 +34,8 @@ export interface Mat {
   bgrToGray(): Mat;
   /** 0: around the x axis, 1: around the y axis (mirror), -1: both. */
   flip(flipCode: number): Mat;
+  rotate(rotateCode: number): Mat;
+  transpose(): Mat;
   flattenFloat(rows: number, cols: number): Mat;
   getData(): Buffer;
   drawRectangle(pt0: Point2, pt1: Point2, color?: Vec3, thickness?: number, lineType?: number): void;
@@ -89,6 +91,10 @@ export interface OpenCv {
   readonly IMREAD_REDUCED_COLOR_2: number;
   readonly IMREAD_REDUCED_COLOR_4: number;
   readonly IMREAD_REDUCED_COLOR_8: number;
+  readonly IMREAD_IGNORE_ORIENTATION: number;
+  readonly ROTATE_90_CLOCKWISE: number;
+  readonly ROTATE_180: number;
+  readonly ROTATE_90_COUNTERCLOCKWISE: number;
   readonly IMWRITE_JPEG_QUALITY: number;
   readonly LINE_AA: number;
   readonly CV_8UC3: number;

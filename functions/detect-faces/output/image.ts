@@ -1,12 +1,18 @@
 /** OpenCV steps of the pipeline: decode (EXIF orientation applied), mark (boxes or redaction), encode JPEG. */
 import { unsupportedImage } from '../../common/errors';
+import { parseJpeg } from './jpeg-segments';
+import { jpegOrientation, type Orientation } from './metadata';
 import type { FaceBox } from '../contract';
 import type { Mat, OpenCv } from '../opencv';
 import type { ImageCodec } from '../pipeline';
 import { blurPlan, paddedRegion, pixelCell, type MarkSpec, type Region } from './redact-plan';
 
 /**
- * Decodes to 3-channel BGR, rotated as the EXIF orientation says (OpenCV's IMREAD_COLOR does).
+ * Decodes to 3-channel BGR, turned upright as the EXIF orientation says. For a JPEG the orientation
+ * is the pipeline's own reading (jpegOrientation: what the coefficient path marks by and the output
+ * keeps) and OpenCV is told to ignore the tag: OpenCV reads some tags otherwise (an Orientation
+ * stored as a LONG, little-endian, it applies; ours takes SHORT only, as EXIF defines it), and then
+ * detection would see one photo and the marks land on another. Other formats: as OpenCV reads them.
  * `level` 1-3, for a JPEG: decoded at 1/2^level of its size by libjpeg's DCT scaling (sides
  * ceil(n / 2^level); a smaller inverse DCT, no upsampling pass at full size). OpenCV decodes other
  * formats whole and shrinks them (sides rounded down): the pipeline asks a level of JPEGs only.
@@ -15,14 +21,50 @@ export function decodeImage(cv: OpenCv, data: Buffer, level = 0): Mat {
   // Levels 0-3 (the pipeline's MAX_DECODE_LEVEL): libjpeg scales by 1/2, 1/4 or 1/8.
   const flags = [cv.IMREAD_COLOR, cv.IMREAD_REDUCED_COLOR_2, cv.IMREAD_REDUCED_COLOR_4, cv.IMREAD_REDUCED_COLOR_8][level];
   if (flags === undefined) throw new RangeError(`decode level must be 0-3, got ${level}`);
+  const orientation = data.length > 2 && data[0] === 0xff && data[1] === 0xd8 ? ownOrientation(data) : undefined;
   let image: Mat;
   try {
-    image = cv.imdecode(data, flags);
+    image = cv.imdecode(data, orientation === undefined ? flags : flags | cv.IMREAD_IGNORE_ORIENTATION);
   } catch (err) {
     throw unsupportedImage('the image could not be decoded; it may be corrupt', err);
   }
   if (!image || image.empty || image.rows === 0 || image.cols === 0) throw unsupportedImage('the image could not be decoded; it may be corrupt');
-  return image;
+  return orientation === undefined ? image : upright(cv, image, orientation);
+}
+
+/** A JPEG's orientation as the pipeline reads it; 1 when its segments do not parse (the coefficient path refuses those too). */
+function ownOrientation(data: Buffer): Orientation {
+  try {
+    return jpegOrientation(parseJpeg(data));
+  } catch {
+    return 1;
+  }
+}
+
+/** The stored pixels turned as the viewer sees them (output/orientation.ts gives the geometry); the stored Mat is released. */
+export function upright(cv: OpenCv, stored: Mat, orientation: Orientation): Mat {
+  if (orientation === 1) return stored;
+  const turn = (m: Mat, step: (m: Mat) => Mat) => {
+    const out = step(m);
+    m.release();
+    return out;
+  };
+  switch (orientation) {
+    case 2:
+      return turn(stored, (m) => m.flip(1));
+    case 3:
+      return turn(stored, (m) => m.rotate(cv.ROTATE_180));
+    case 4:
+      return turn(stored, (m) => m.flip(0));
+    case 5:
+      return turn(stored, (m) => m.transpose());
+    case 6:
+      return turn(stored, (m) => m.rotate(cv.ROTATE_90_CLOCKWISE));
+    case 7:
+      return turn(turn(stored, (m) => m.transpose()), (m) => m.flip(-1));
+    case 8:
+      return turn(stored, (m) => m.rotate(cv.ROTATE_90_COUNTERCLOCKWISE));
+  }
 }
 
 /**
