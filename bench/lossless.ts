@@ -4,9 +4,10 @@
  * 4000x3000 photo with 3 and with 40. The floor of the coefficient path is an entropy-only
  * transcode of the same file (open + save, no mark): what any lossless edit costs before it marks.
  * Then the other marks' mark + write, and the decode detection needs on the lossless path against a
- * full decode: the pipeline's scaled decode by OpenCV (libjpeg's DCT scaling), and the alternative
- * of one entropy decode for both, the reduced image made from the coefficients `open` reads for the
- * output (open alone, and open with the reduced image, each timed).
+ * full decode: the pipeline's one entropy decode for both (open with the level: libjpeg makes the
+ * reduced image from the coefficients it reads for the output), beside OpenCV's separate scaled
+ * decode (what the pipeline did before, and still does when the coefficient path refuses a file)
+ * and `open` alone.
  * Run on its own (`npm run bench -- --lossless`) or as a section of `npm run bench`.
  *
  * A full garbage collection runs before each timed stage of the two paths (both alike): a collection
@@ -119,7 +120,7 @@ export function benchLossless(cv: OpenCv, addon: JpegLosslessAddon): string {
     'the other marks (ellipse where it has a shape), mark + write, ms',
     table(otherMarks(cv, editor, cases.slice(1))),
     '',
-    "the decode detection needs on the lossless path (the default plan's finest level marked), ms, median, the four alternating: a full decode; OpenCV's scaled decode (IMREAD_REDUCED_COLOR_n: the pipeline's, then open); open alone (the coefficients' entropy decode the output needs anyway); open with the level, libjpeg making the reduced image from the coefficients as it reads them, and its copy into a Mat (one entropy decode for both; the pipeline does not take it: docs/lossless-jpeg.md); reduced = the difference of the last two medians",
+    "the decode detection needs on the lossless path (the default plan's finest level marked), ms, median, the four alternating: a full decode; OpenCV's scaled decode (IMREAD_REDUCED_COLOR_n: a separate read, the pipeline's when the coefficient path refuses the file); open alone (the coefficients' entropy decode the output needs anyway); open with the level, libjpeg making the reduced image from the coefficients as it reads them, and its copy into a Mat (one entropy decode for both: the pipeline's, docs/lossless-jpeg.md); reduced = the difference of the last two medians",
     table(decodes),
   ].join('\n');
 }
