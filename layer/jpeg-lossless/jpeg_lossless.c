@@ -1035,7 +1035,7 @@ static long paint_region(Handle *h, const Region *f, const Mask *mask, const Reg
  * coefficients was slower (12 ms against libjpeg's 5 at 12 MP, 1/2) and only within 3 levels.
  * A sequential file whose one scan holds every component is output as it is read (each MCU row
  * while its coefficients are still in the cache); any other file after its last scan, as
- * libjpeg's own scaled decode does. 1/8 is a decode apart (reduced_apart). The rows go into
+ * libjpeg's own scaled decode does. 1/8 of a sequential file is a decode apart (reduced_apart). The rows go into
  * `pixels` turned by the EXIF orientation.
  */
 
@@ -1103,10 +1103,11 @@ static void reduced_read(Handle *h, int orientation, unsigned char *bgr, long w,
 }
 
 /*
- * At 1/8 libjpeg's entropy decoder keeps only the DC of a block whose output is one sample (a
- * sequential file's luma, jdhuff.c's ac_needed), so the coefficients would not be whole: the image
- * is a scaled decode of its own (a second entropy decode, without the AC stores and inverse DCTs
- * of the rest: about 0.4x of a full decode), before the coefficients are read. 0: libjpeg failed
+ * At 1/8 libjpeg's sequential entropy decoder keeps only the DC of a block whose output is one
+ * sample (luma; jdhuff.c's ac_needed), so a sequential file's coefficients would not be whole: its
+ * image is a scaled decode of its own (a second entropy decode, without the AC stores and inverse
+ * DCTs of the rest: about 0.4x of a full decode), before the coefficients are read. A progressive
+ * file's decoder keeps every coefficient: it is read once, as at the other levels. 0: libjpeg failed
  * (its message in `message`, JMSG_LENGTH_MAX bytes).
  */
 static int reduced_apart(const unsigned char *data, size_t size, int orientation, unsigned char *bgr, long w, long hgt, unsigned char *line, char *message) {
@@ -1253,7 +1254,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
       free(h);
       return throw_coded(env, "ERR_JPEG_MEMORY", "out of memory");
     }
-    if (reduced[0] == 3) {
+    if (reduced[0] == 3 && !h->src.progressive_mode) {
       char why[JMSG_LENGTH_MAX];
       if (!reduced_apart(data, size, reduced[1], pixels, w, hgt, h->red_row, why)) {
         snprintf(message, sizeof message, "libjpeg: %s", why);
