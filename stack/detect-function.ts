@@ -119,7 +119,7 @@ export function detectEnvironment(config: DetectFunctionSettings, bucketName: st
  * 1,769 MB) unless NODE_OPTIONS names one (its bootstrap then passes neither its semi- nor its
  * old-space size; the old space keeps V8's default, a quarter of the memory). This function's JS
  * heap is 20-40 MB. At 4 MB the young generation reaches its cap within the first invocations and
- * a warm container's RSS stays flat (0.0-0.8% over 1,000 invocations, with the collector's
+ * a warm container's RSS stays flat (-0.7 to +3.9% over 1,000 invocations, with the collector's
  * malloc_trim); at 8 MB it was still filling between invocation 50 and 500 (+3 MB of the +5-10 MB
  * that climbed). A scavenge costs what survives it (about 0.2 MB here), not the space's size; at
  * 4 MB objects are promoted sooner and old-space collections double, about 0.2 ms a call

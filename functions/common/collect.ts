@@ -1,6 +1,6 @@
 /**
  * A full garbage collection after an invocation that left the process's RSS RSS_GROWTH_MB above
- * its lowest since the last collection (or since the first invocation).
+ * the lowest an invocation left since the last collection (or since the first invocation).
  *
  * Why ours: a photo's bytes (the download, OpenCV's copies, the output) live in ArrayBuffers
  * outside V8's heap, and V8 sizes its collections from its own heap, not from them. Measured in a
@@ -47,7 +47,11 @@ export function createCollector(ports: CollectorPorts = {}, growthMb = RSS_GROWT
   const rss = ports.rss ?? (() => process.memoryUsage.rss());
   const gc = ports.gc ?? (globalThis as { gc?: () => void }).gc;
   const now = ports.now ?? (() => performance.now());
-  // RSS's lowest since the last collection (or since the first invocation).
+  // The lowest RSS an invocation has left since the last collection (or since the first invocation).
+  // Not RSS right after a collection: the trim takes it below what any invocation leaves (the
+  // photo's working set is in the arena again after the next one), and measured from there every
+  // invocation would collect and trim, then fault its working set back in: uploads of 0.2 MP
+  // photos ran at 21 photos/s against 33-36 (bench:trigger, docs/benchmarks.md).
   let base: number | undefined;
   return {
     afterInvocation() {
@@ -59,8 +63,8 @@ export function createCollector(ports: CollectorPorts = {}, growthMb = RSS_GROWT
       gc();
       ports.trim?.();
       const ms = now() - start;
-      base = rss();
-      return { rssMb: Math.round(before / MB), afterMb: Math.round(base / MB), ms: Math.round(ms * 10) / 10 };
+      base = undefined;
+      return { rssMb: Math.round(before / MB), afterMb: Math.round(rss() / MB), ms: Math.round(ms * 10) / 10 };
     },
   };
 }

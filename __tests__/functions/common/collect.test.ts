@@ -28,11 +28,13 @@ describe('createCollector', () => {
     state.rssMb = 116;
     expect(collector.afterInvocation()).toEqual({ rssMb: 116, afterMb: 104, ms: 12.3 });
     expect(state.collections).toBe(1);
-    // The mark is now where the collection left RSS (104 MB).
-    state.rssMb = 119;
+    // The next invocation sets the mark: RSS as it leaves it (110 MB), not as the collection left it.
+    state.rssMb = 110;
     expect(collector.afterInvocation()).toBeUndefined();
-    state.rssMb = 120;
-    expect(collector.afterInvocation()).toMatchObject({ rssMb: 120 });
+    state.rssMb = 125.9;
+    expect(collector.afterInvocation()).toBeUndefined();
+    state.rssMb = 126;
+    expect(collector.afterInvocation()).toMatchObject({ rssMb: 126 });
     expect(state.collections).toBe(2);
   });
 
@@ -49,9 +51,15 @@ describe('createCollector', () => {
     collector.afterInvocation();
     expect(trim).not.toHaveBeenCalled();
     state.rssMb = 120;
-    // The mark is set after the trim: RSS as the collection and the trim left it.
     expect(collector.afterInvocation()).toEqual({ rssMb: 120, afterMb: 90, ms: 12.3 });
     expect(order).toEqual(['trim after 1 collections']);
+    // Invocations that leave their working set in the arena again (118 MB, then no higher) do not
+    // collect and trim every time: the trimmed 90 MB is not the mark.
+    for (const mb of [118, 117, 118, 120]) {
+      state.rssMb = mb;
+      expect(collector.afterInvocation()).toBeUndefined();
+    }
+    expect(trim).toHaveBeenCalledTimes(1);
   });
 
   it('follows RSS down: growth is measured from the lowest reading since the last collection', () => {
