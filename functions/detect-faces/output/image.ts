@@ -1,5 +1,6 @@
 /** OpenCV steps of the pipeline: decode (EXIF orientation applied), mark (boxes or redaction), encode JPEG. */
 import { unsupportedImage } from '../../common/errors';
+import { sniffFormat } from '../fetch/sniff';
 import { parseJpeg } from './jpeg-segments';
 import { jpegOrientation, type Orientation } from './metadata';
 import type { FaceBox } from '../contract';
@@ -21,7 +22,7 @@ export function decodeImage(cv: OpenCv, data: Buffer, level = 0): Mat {
   // Levels 0-3 (the pipeline's MAX_DECODE_LEVEL): libjpeg scales by 1/2, 1/4 or 1/8.
   const flags = [cv.IMREAD_COLOR, cv.IMREAD_REDUCED_COLOR_2, cv.IMREAD_REDUCED_COLOR_4, cv.IMREAD_REDUCED_COLOR_8][level];
   if (flags === undefined) throw new RangeError(`decode level must be 0-3, got ${level}`);
-  const orientation = data.length > 2 && data[0] === 0xff && data[1] === 0xd8 ? ownOrientation(data) : undefined;
+  const orientation = sniffFormat(data) === 'jpeg' ? ownOrientation(data) : undefined;
   let image: Mat;
   try {
     image = cv.imdecode(data, orientation === undefined ? flags : flags | cv.IMREAD_IGNORE_ORIENTATION);
