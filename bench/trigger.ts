@@ -135,7 +135,8 @@ async function run(photos: readonly Photo[], o: RunOptions): Promise<RunFigures>
       if (record.source?.eTag !== eTag) problems.push(`${key}: record of ${record.source?.eTag}, key holds ${eTag}`);
       if (record.errorType) problems.push(`${key}: refused, ${record.errorType}: ${record.errorMessage}`);
       // Without a label, every record of one photo must give the same count as the first.
-      const expected = photo.faces ?? (found.has(photo) ? found.get(photo) : found.set(photo, record.faces).get(photo));
+      if (!found.has(photo)) found.set(photo, record.faces);
+      const expected = photo.faces ?? found.get(photo);
       if (record.faces !== expected) problems.push(`${key}: ${record.faces} faces, ${photo.faces === undefined ? 'another copy' : 'labelled'} ${expected}`);
       faces += record.faces ?? 0;
       labelled += expected ?? 0;
@@ -226,7 +227,7 @@ async function main(): Promise<void> {
   const o = { count, overwrites: Number(values.overwrites ?? Math.round(count / 10)), deletes: Number(values.deletes ?? Math.round(count / 20)), concurrency: Number(values.concurrency ?? loadConfig({}, process.env).uploadMaxConcurrency) };
   const photos: Photo[] = readLabels().map((l) => ({ file: l.file, bytes: fs.readFileSync(path.join(FACES_DIR, l.file)), faces: l.boxes.length }));
   if (scale !== 1) {
-    // Enlarged in this process with the layer's OpenCV (bilinear, JPEG quality 90); the labelled faces stay the faces.
+    // Enlarged in this process with the layer's OpenCV (bilinear, JPEG quality 90); no label count (see Photo.faces).
     const { cv } = loadAddon();
     for (const [i, p] of photos.entries()) {
       const mat = decodeImage(cv, p.bytes);
