@@ -311,9 +311,9 @@ describe('one entropy decode on the coefficient path: the coefficients first, de
   // 500x375 stored, tagged 6: the viewer sees 375x500.
   const jpegSource = leakyJpeg(fs.readFileSync(path.join(FACES_DIR, '2008_001322.jpg')), { orientation: 6 });
   const jpegFetch = { fetch: async (url: URL) => ({ data: jpegSource, finalUrl: url, redirects: 0 }) };
-  /** A codec that takes BGR pixels, an editor that records; `fail` names the step that throws. */
-  function setup(fail?: 'open' | 'fromBgr' | 'detect' | 'mark' | 'save') {
-    const f = fakes({ ...jpegFetch });
+  /** A codec that takes BGR pixels, an editor that records; `fail` names the step that throws, `source` the fetch (the tagged JPEG). */
+  function setup(fail?: 'open' | 'fromBgr' | 'detect' | 'mark' | 'save', source: Partial<PipelinePorts<FakeImage>> = jpegFetch) {
+    const f = fakes(source);
     const levels: number[] = [];
     const lossless: LosslessEditor = {
       open: (jpeg, view, level) => {
@@ -401,9 +401,12 @@ describe('one entropy decode on the coefficient path: the coefficients first, de
     expect(s.f.stored).toHaveLength(0);
   });
 
-  test('a re-encode asked, or a PNG: the codec decodes whole, nothing opened for detection', async () => {
-    const s = setup();
-    await detectFaces({ ...event, output: 'reencode' }, s.ports, settings);
+  test.each<[string, object, Partial<PipelinePorts<FakeImage>>]>([
+    ['a re-encode asked', { output: 'reencode' }, jpegFetch],
+    ['a PNG', {}, { fetch: async (url: URL) => ({ data: pngBytes(), finalUrl: url, redirects: 0 }) }],
+  ])('%s: the codec decodes whole, then detects; nothing opened', async (_name, options, source) => {
+    const s = setup(undefined, source);
+    expect((await detectFaces({ ...event, ...options }, s.ports, settings)).output).toBe('reencoded');
     expect(after(s.f.calls).slice(0, 2)).toEqual(['decode 0', 'detect']);
     expect(s.f.calls.some((c) => c.startsWith('open'))).toBe(false);
   });
