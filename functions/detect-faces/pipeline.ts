@@ -161,8 +161,8 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
     const view = { width: plan.width, height: plan.height };
     const first = await timed('decode', () => detectionImage(ports, fetched.data, info!.format, request.output, plan.level, view));
     let image: I | undefined = first.image;
-    // The coefficients read with detection's image: held through detection for the marks.
-    const { opened } = first;
+    // The coefficients read with detection's image: held through detection, then handed to writeMarked, which closes them.
+    let opened = first.opened;
     // The full-size pixels, decoded only if a re-encode needs them after a reduced decode.
     let full: I | undefined = plan.level === 0 ? image : undefined;
     let decoded: { jpeg: Buffer; output: OutputWritten; refused?: string; boxes: FaceBox[]; width: number; height: number; minFaceSize: number; overBudget?: boolean };
@@ -198,7 +198,9 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
         ...(landmarks ? { landmarks: namedLandmarks(landmarks) } : {}),
       }));
       const pixels = async () => (full ??= await timed('decode', () => ports.codec.decode(fetched.data)));
-      const written = await writeMarked(ports, timed, { data: fetched.data, format: info.format, pixels, width, height, boxes, spec: markSpec, wanted: request.output, quality: settings.jpegQuality, opened, refused: first.refused });
+      const handed = opened;
+      opened = undefined;
+      const written = await writeMarked(ports, timed, { data: fetched.data, format: info.format, pixels, width, height, boxes, spec: markSpec, wanted: request.output, quality: settings.jpegQuality, opened: handed, refused: first.refused });
       decoded = { ...written, boxes, width, height, minFaceSize: detection.minFaceSize, overBudget: detection.overBudget };
     } finally {
       if (image !== undefined && image !== full) ports.codec.release(image);
@@ -329,7 +331,7 @@ interface MarkedImage<I> {
   readonly spec: MarkSpec;
   readonly wanted: OutputMode | undefined;
   readonly quality: number;
-  /** The coefficients, already read with detection's image (closed once written or refused; the caller closes them too). */
+  /** The coefficients, already read with detection's image: writeMarked closes them, once written or refused. */
   readonly opened?: LosslessImage;
   /** Why the coefficient path refused the file when it was opened for detection: re-encoded. */
   readonly refused?: string;

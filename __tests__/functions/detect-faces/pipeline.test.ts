@@ -29,6 +29,21 @@ const notUsed = (): never => {
   throw new Error('the pipeline does not ask the coefficients for a reduced image');
 };
 
+/**
+ * A fake coefficient handle's close: each call counted in `closes` (and `onClose` told); a second
+ * call throws. Stricter than LosslessImage.close (again: nothing), because the pipeline closes each
+ * handle it opens exactly once.
+ */
+function recordedClose(onClose: () => void = () => undefined) {
+  const handle = { closes: 0 };
+  const close = () => {
+    handle.closes++;
+    onClose();
+    if (handle.closes > 1) throw new Error('a coefficient handle closed twice');
+  };
+  return { handle, close };
+}
+
 interface FakeImage {
   width: number;
   height: number;
@@ -154,7 +169,7 @@ describe('output: a JPEG goes through the coefficient path unless asked otherwis
           reduced: notUsed,
           mark: (boxes, spec) => void seen.marked.push({ boxes: boxes.length, spec: spec.mode }),
           save: () => tinyJpeg('coefficients'),
-          close: () => void seen.closed++,
+          close: recordedClose(() => void seen.closed++).close,
         };
       },
     };
@@ -237,7 +252,7 @@ describe('the decode detection needs: reduced for the coefficient path, whole wh
           reduced: notUsed,
           mark: () => undefined,
           save: () => tinyJpeg('coefficients'),
-          close: () => undefined,
+          close: recordedClose().close,
         };
       },
     };
@@ -311,16 +326,18 @@ describe('one entropy decode on the coefficient path: the coefficients first, de
   // 500x375 stored, tagged 6: the viewer sees 375x500.
   const jpegSource = leakyJpeg(fs.readFileSync(path.join(FACES_DIR, '2008_001322.jpg')), { orientation: 6 });
   const jpegFetch = { fetch: async (url: URL) => ({ data: jpegSource, finalUrl: url, redirects: 0 }) };
-  /** A codec that takes BGR pixels, an editor that records; `fail` names the step that throws, `source` the fetch (the tagged JPEG). */
+  /** A codec that takes BGR pixels, an editor that records (each handle's closes in `handles`); `fail` names the step that throws, `source` the fetch (the tagged JPEG). */
   function setup(fail?: 'open' | 'fromBgr' | 'detect' | 'mark' | 'save', source: Partial<PipelinePorts<FakeImage>> = jpegFetch) {
     const f = fakes(source);
     const levels: number[] = [];
+    const handles: { closes: number }[] = [];
     const lossless: LosslessEditor = {
       open: (jpeg, view, level) => {
         f.calls.push(`open ${view.width}x${view.height} at ${level ?? 0}`);
         if (fail === 'open') throw new LosslessRefused('the coefficient path does not take this JPEG: arithmetic coding');
         expect(jpeg).toBe(jpegSource);
-        let closed = false; // closing again does nothing (LosslessImage.close)
+        const { handle, close } = recordedClose(() => f.calls.push('close'));
+        handles.push(handle);
         return {
           orientation: 6,
           info: { width: 500, height: 375, components: 3, mcuWidth: 16, mcuHeight: 16, restartInterval: 0, progressive: false },
@@ -333,7 +350,7 @@ describe('one entropy decode on the coefficient path: the coefficients first, de
             if (fail === 'save') throw new Error('ERR_JPEG_MEMORY out of memory');
             return tinyJpeg('coefficients');
           },
-          close: () => void (closed || ((closed = true), f.calls.push('close'))),
+          close,
         };
       },
     };
@@ -359,7 +376,7 @@ describe('one entropy decode on the coefficient path: the coefficients first, de
         finestLevel: () => 1,
       },
     };
-    return { f, ports, levels };
+    return { f, ports, levels, handles };
   }
   const after = (calls: string[]) => calls.filter((c) => !c.startsWith('fetch'));
 
@@ -368,6 +385,7 @@ describe('one entropy decode on the coefficient path: the coefficients first, de
     const result = await detectFaces({ ...event, mark: 'fill' }, s.ports, settings);
     expect(result).toMatchObject({ output: 'lossless', width: 375, height: 500, faces: 2 });
     expect(after(s.f.calls)).toEqual(['open 375x500 at 1', 'fromBgr 188x250', 'detect', 'release 188x250', 'coefficients marked 2', 'close', 'store']);
+    expect(s.handles).toEqual([{ closes: 1 }]);
     expect(s.f.detectOptions[0].reduced).toEqual({ level: 1, width: 375, height: 500 });
     expect(s.levels).toEqual([]);
     expect(tinyJpegText(s.f.stored[0].jpeg)).toBe('coefficients');
@@ -388,7 +406,7 @@ describe('one entropy decode on the coefficient path: the coefficients first, de
     expect((await detectFaces(event, s.ports, settings)).output).toBe('reencoded');
     const calls = after(s.f.calls);
     expect(calls.indexOf('close')).toBeLessThan(calls.indexOf('decode 0'));
-    expect(calls.filter((c) => c === 'close')).toHaveLength(1);
+    expect(s.handles).toEqual([{ closes: 1 }]);
     expect(s.f.lines[0].fields.losslessRefused).toBe('ERR_JPEG_MEMORY out of memory');
   });
 
@@ -396,7 +414,7 @@ describe('one entropy decode on the coefficient path: the coefficients first, de
     const s = setup(step);
     await expect(detectFaces(event, s.ports, settings)).rejects.toMatchObject({ code: 'Internal' });
     const calls = after(s.f.calls);
-    expect(calls).toContain('close');
+    expect(s.handles).toEqual([{ closes: 1 }]);
     expect(calls.filter((c) => c.startsWith('fromBgr')).length).toBe(calls.filter((c) => c.startsWith('release')).length + (step === 'fromBgr' ? 1 : 0));
     expect(s.f.stored).toHaveLength(0);
   });
