@@ -1,10 +1,11 @@
 /**
  * The coefficient path with the real OpenCV layer and our jpeg-lossless addon: decoded with the same
  * decoder, the output equals the input outside the blocks a mark touched (and the MCU around them,
- * where the decoder's chroma upsampling reaches), for each mark, shape, subsampling, baseline and
- * progressive, with restart markers; the marks inside are what a re-encode draws; redacted faces are
- * not found again; sideways photos (orientation 6 and 8) are marked where the viewer sees the faces;
- * metadata as output/metadata.ts says, in both output modes; mutated files give typed refusals.
+ * where the decoder's chroma upsampling reaches), for each mark, shape, subsampling, baseline (one
+ * scan, or one per component) and progressive, with restart markers; the marks inside are what a
+ * re-encode draws; redacted faces are not found again; sideways photos (orientation 6 and 8) are
+ * marked where the viewer sees the faces; metadata as output/metadata.ts says, in both output modes;
+ * mutated files give typed refusals.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -53,6 +54,8 @@ interface Variant {
   luma: [number, number];
   progressive: boolean;
   restart: boolean;
+  /** Sequential with one scan per component; otherwise a sequential file's one scan holds them all. */
+  separateScans?: boolean;
 }
 
 /** The photo encoded in each layout the coefficient path takes (OpenCV's encoder: libjpeg-turbo). */
@@ -73,6 +76,14 @@ function variants(photo: Mat): Variant[] {
   out.push({ name: 'grayscale', jpeg: enc(photo.bgrToGray(), []), luma: [1, 1], progressive: false, restart: false });
   return out;
 }
+
+/**
+ * 2008_001322.jpg as a sequential file whose components are in separate scans, a layout OpenCV's
+ * encoder does not write (fixtures/README.md says how it was made), at quality 50 to keep it small:
+ * beside the photo's variants where a test takes every layout, but the fill against a write, whose
+ * bound on re-quantizing is measured at the variants' quality.
+ */
+const SEPARATE_SCANS: Variant = { name: '4:2:0 baseline, one scan per component (stored)', jpeg: file('2008_001322_separate_scans.jpg'), luma: [2, 2], progressive: false, restart: false, separateScans: true };
 
 const decoded = (jpeg: Buffer) => cv.imdecode(jpeg, cv.IMREAD_COLOR);
 const bgr = (m: Mat) => m.copy().getData();
@@ -132,7 +143,7 @@ describe('lossless outside the marks, each layout, mark and shape', () => {
   const faces = detector.detect(photo).boxes;
   test('the photo has faces to mark', () => expect(faces.length).toBeGreaterThanOrEqual(3));
 
-  describe.each(variants(photo))('$name', (variant) => {
+  describe.each([...variants(photo), SEPARATE_SCANS])('$name', (variant) => {
     const input = decoded(variant.jpeg);
     const before = bgr(input);
     const { width, height } = { width: input.cols, height: input.rows };
@@ -141,6 +152,9 @@ describe('lossless outside the marks, each layout, mark and shape', () => {
       const frame = jpegFrame(parseJpeg(variant.jpeg))!;
       expect([frame.components[0].h, frame.components[0].v]).toEqual(variant.luma);
       expect(frame.sof === 0xc2).toBe(variant.progressive);
+      // Each scan's component count (the first byte of its header).
+      const scans = parseJpeg(variant.jpeg).segments.filter((s) => s.marker === 0xda).map((s) => s.payload[0]);
+      if (!variant.progressive) expect(scans).toEqual(variant.separateScans ? frame.components.map(() => 1) : [frame.components.length]);
       expect(variant.jpeg.includes(Buffer.from([0xff, 0xdd]))).toBe(variant.restart);
     });
 
@@ -207,7 +221,7 @@ describe('lossless outside the marks, each layout, mark and shape', () => {
 describe('pixelate on the coefficient path: one colour per cell of the MCU-aligned grid (pixelCells), in each layout', () => {
   const photo = decodeImage(cv, file('2008_001322.jpg'));
   const faces = detector.detect(photo).boxes;
-  test.each(variants(photo))('$name', (variant) => {
+  test.each([...variants(photo), SEPARATE_SCANS])('$name', (variant) => {
     const after = bgr(decoded(lossless(variant.jpeg, faces, 'pixelate', 'rect')));
     const { cols: width, rows: height } = photo;
     const mcu = { width: 8 * variant.luma[0], height: 8 * variant.luma[1] };
@@ -335,6 +349,7 @@ describe("detection's image made while the coefficients are read (open with a le
   const odd = photo.resize(251, 333);
   const cases: { name: string; jpeg: Buffer }[] = [
     ...variants(photo),
+    SEPARATE_SCANS,
     { name: '4:4:0 baseline', jpeg: enc(photo, [IMWRITE_JPEG_SAMPLING_FACTOR, 0x121111]) },
     ...Object.entries(SAMPLING).map(([sampling, code]) => ({ name: `${sampling} progressive, restarts, 333x251`, jpeg: enc(odd, [IMWRITE_JPEG_SAMPLING_FACTOR, code, IMWRITE_JPEG_PROGRESSIVE, 1, IMWRITE_JPEG_RST_INTERVAL, 5]) })),
     { name: '4:4:0 baseline, 333x251', jpeg: enc(odd, [IMWRITE_JPEG_SAMPLING_FACTOR, 0x121111]) },
