@@ -20,7 +20,7 @@ import { inspectImage, type ImageFormat, type ImageInfo } from './fetch/sniff';
 import { markedImageKey } from './output/keys';
 import type { LosslessEditor, LosslessImage, ReducedImage } from './output/lossless';
 import { parseJpeg } from './output/jpeg-segments';
-import { jpegOrientation, readKeptMetadata, withOnlyKeptMetadata } from './output/metadata';
+import { jpegKeptMetadata, readKeptMetadata, withOnlyKeptMetadata, type KeptMetadata, type Orientation } from './output/metadata';
 import { swapsAxes } from './output/orientation';
 import type { MarkSpec } from './output/redact-plan';
 import { parseRequest } from './request';
@@ -36,8 +36,10 @@ export interface ImageCodec<I> {
   /**
    * Pixels, with the EXIF orientation applied; UnsupportedImage when the bytes do not decode.
    * `level` (JPEG only): decoded at 1/2^level of the size, sides ceil(n / 2^level). @default 0
+   * `orientation` (JPEG only): the EXIF orientation the pipeline read from its segments, applied as
+   * given; absent: read from the bytes.
    */
-  decode(bytes: Buffer, level?: number): I;
+  decode(bytes: Buffer, level?: number, orientation?: Orientation): I;
   size(image: I): { width: number; height: number };
   /** Marks the faces on the image, in place: boxes drawn, or the faces redacted. */
   mark(image: I, boxes: readonly FaceBox[], spec: MarkSpec): void;
@@ -149,6 +151,7 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
     const request = job.options ?? fetched.options ?? {};
     const markSpec = early ?? resolveMark(request);
     info = inspectImage(fetched.data, settings.maxImagePixels);
+    const photo = readPhoto(fetched.data, info.format);
     const detectOptions: DetectOptions = {
       // What the faces are for picks the detector's operating point, unless a minimum score is given.
       mark: markSpec.mode,
@@ -157,9 +160,9 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
       maxFaces: request.maxFaces,
       maxNetworkPixels: settings.maxNetworkPixels,
     };
-    const plan = decodePlan(ports, info, fetched.data, request.output, detectOptions);
+    const plan = decodePlan(ports, info, photo, request.output, detectOptions);
     const view = { width: plan.width, height: plan.height };
-    const first = await timed('decode', () => detectionImage(ports, fetched.data, info!.format, request.output, plan.level, view));
+    const first = await timed('decode', () => detectionImage(ports, photo, request.output, plan.level, view));
     let image: I | undefined = first.image;
     // The coefficients read with detection's image: held through detection, then handed to writeMarked, which closes them.
     let opened = first.opened;
@@ -173,7 +176,7 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
           // Not the reduced size the header promised: detect on the whole photo instead.
           ports.codec.release(image);
           image = undefined; // not released again if the decode below throws
-          image = full = await timed('decode', () => ports.codec.decode(fetched.data));
+          image = full = await timed('decode', () => decodePhoto(ports.codec, photo));
           plan.level = 0;
         }
       }
@@ -197,10 +200,10 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
         score,
         ...(landmarks ? { landmarks: namedLandmarks(landmarks) } : {}),
       }));
-      const pixels = async () => (full ??= await timed('decode', () => ports.codec.decode(fetched.data)));
+      const pixels = async () => (full ??= await timed('decode', () => decodePhoto(ports.codec, photo)));
       const handed = opened;
       opened = undefined;
-      const written = await writeMarked(ports, timed, { data: fetched.data, format: info.format, pixels, width, height, boxes, spec: markSpec, wanted: request.output, quality: settings.jpegQuality, opened: handed, refused: first.refused });
+      const written = await writeMarked(ports, timed, { photo, pixels, width, height, boxes, spec: markSpec, wanted: request.output, quality: settings.jpegQuality, opened: handed, refused: first.refused });
       decoded = { ...written, boxes, width, height, minFaceSize: detection.minFaceSize, overBudget: detection.overBudget };
     } finally {
       if (image !== undefined && image !== full) ports.codec.release(image);
@@ -252,6 +255,31 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
   }
 }
 
+/** The fetched photo and what the pipeline read of its metadata (readPhoto), once per request. */
+export interface Photo {
+  readonly data: Buffer;
+  readonly format: ImageFormat;
+  /** What an output keeps; a JPEG's orientation also turns its decode and places the coefficient path's marks. */
+  readonly kept: KeptMetadata;
+  /** Why a JPEG's segments do not parse: the coefficient path refuses it, and the codec decodes it as stored. */
+  readonly malformed?: string;
+}
+
+/** The photo's metadata read: for a JPEG, the request's one parse of its segments. */
+function readPhoto(data: Buffer, format: ImageFormat): Photo {
+  if (format !== 'jpeg') return { data, format, kept: readKeptMetadata(data, format) };
+  try {
+    return { data, format, kept: jpegKeptMetadata(parseJpeg(data)) };
+  } catch (err) {
+    return { data, format, kept: { orientation: 1 }, malformed: (err as Error).message };
+  }
+}
+
+/** The codec's decode of the photo at `level`; a JPEG turned by the orientation readPhoto read. */
+function decodePhoto<I>(codec: ImageCodec<I>, photo: Photo, level = 0): I {
+  return codec.decode(photo.data, level, photo.format === 'jpeg' ? photo.kept.orientation : undefined);
+}
+
 /**
  * What to decode for detection: a JPEG whose marks go into its coefficients needs no full-size
  * pixels, so detection reads it at the coarsest level the detection's plan reads (at most 1/8,
@@ -261,19 +289,13 @@ export async function processImage<I>(ports: PipelinePorts<I>, settings: Pipelin
 export function decodePlan(
   ports: Pick<PipelinePorts<unknown>, 'detector' | 'lossless'>,
   info: ImageInfo,
-  data: Buffer,
+  photo: Photo,
   wanted: OutputMode | undefined,
   options: DetectOptions,
 ): { level: number; width: number; height: number } {
   const whole = { level: 0, width: info.width, height: info.height };
-  if (!('editor' in (coefficientPath(ports, info.format, wanted) ?? {})) || !ports.detector.finestLevel) return whole;
-  let turned: boolean;
-  try {
-    turned = swapsAxes(jpegOrientation(parseJpeg(data)));
-  } catch {
-    return whole; // segments the editor will not take either: the re-encode needs the whole photo
-  }
-  const [width, height] = turned ? [info.height, info.width] : [info.width, info.height];
+  if (!('editor' in (coefficientPath(ports, photo, wanted) ?? {})) || !ports.detector.finestLevel) return whole;
+  const [width, height] = swapsAxes(photo.kept.orientation) ? [info.height, info.width] : [info.width, info.height];
   return { level: Math.min(MAX_DECODE_LEVEL, ports.detector.finestLevel(width, height, options)), width, height };
 }
 
@@ -286,19 +308,18 @@ export function decodePlan(
  */
 function detectionImage<I>(
   ports: PipelinePorts<I>,
-  data: Buffer,
-  format: ImageFormat,
+  photo: Photo,
   wanted: OutputMode | undefined,
   level: number,
   view: { width: number; height: number },
 ): { image: I; opened?: LosslessImage; refused?: string } {
-  const path = level > 0 && ports.codec.fromBgr ? coefficientPath(ports, format, wanted) : undefined;
-  if (!path || !('editor' in path)) return { image: ports.codec.decode(data, level) };
+  const path = level > 0 && ports.codec.fromBgr ? coefficientPath(ports, photo, wanted) : undefined;
+  if (!path || !('editor' in path)) return { image: decodePhoto(ports.codec, photo, level) };
   let opened: LosslessImage;
   try {
-    opened = path.editor.open(data, view, level);
+    opened = path.editor.open(photo.data, view, level, photo.kept.orientation);
   } catch (err) {
-    return { image: ports.codec.decode(data, level), refused: (err as Error).message };
+    return { image: decodePhoto(ports.codec, photo, level), refused: (err as Error).message };
   }
   try {
     return { image: opened.reduced((bgr) => ports.codec.fromBgr!(bgr)), opened };
@@ -310,18 +331,19 @@ function detectionImage<I>(
 
 /**
  * The coefficient path for this photo: its editor, or why it cannot be taken (none configured, the
- * addon not loaded); undefined when it is not asked for (not a JPEG, or `reencode` asked).
+ * addon not loaded, segments that do not parse); undefined when it is not asked for (not a JPEG, or
+ * `reencode` asked).
  */
-function coefficientPath(ports: Pick<PipelinePorts<unknown>, 'lossless'>, format: ImageFormat, wanted: OutputMode | undefined): { editor: LosslessEditor } | { refused: string } | undefined {
-  if (format !== 'jpeg' || (wanted ?? 'lossless') !== 'lossless') return undefined;
+function coefficientPath(ports: Pick<PipelinePorts<unknown>, 'lossless'>, photo: Photo, wanted: OutputMode | undefined): { editor: LosslessEditor } | { refused: string } | undefined {
+  if (photo.format !== 'jpeg' || (wanted ?? 'lossless') !== 'lossless') return undefined;
   const editor = ports.lossless;
   if (!editor) return { refused: 'no coefficient path is configured' };
-  return 'unavailable' in editor ? { refused: editor.unavailable } : { editor };
+  if ('unavailable' in editor) return { refused: editor.unavailable };
+  return photo.malformed === undefined ? { editor } : { refused: photo.malformed };
 }
 
 interface MarkedImage<I> {
-  readonly data: Buffer;
-  readonly format: ImageFormat;
+  readonly photo: Photo;
   /** The full-size pixels, as the viewer sees them (decoded on first call when detection had a reduced decode). */
   readonly pixels: () => Promise<I>;
   /** The decoded image's size: the photo as the viewer sees it. */
@@ -348,8 +370,8 @@ async function writeMarked<I>(
   timed: <T>(stage: Stage, work: () => T | Promise<T>) => Promise<T>,
   m: MarkedImage<I>,
 ): Promise<{ jpeg: Buffer; output: OutputWritten; refused?: string }> {
-  const kept = readKeptMetadata(m.data, m.format);
-  const path = coefficientPath(ports, m.format, m.wanted);
+  const { kept } = m.photo;
+  const path = coefficientPath(ports, m.photo, m.wanted);
   let refused = m.refused ?? (path && 'refused' in path ? path.refused : undefined);
   if (path && 'editor' in path && m.refused === undefined) {
     const { editor } = path;
@@ -357,7 +379,7 @@ async function writeMarked<I>(
     let edit = m.opened;
     try {
       const marked = await timed('annotate', () => {
-        const e = edit ?? editor.open(m.data, { width: m.width, height: m.height });
+        const e = edit ?? editor.open(m.photo.data, { width: m.width, height: m.height }, undefined, kept.orientation);
         edit = e;
         e.mark(m.boxes, m.spec);
         return e;

@@ -14,6 +14,12 @@ import { recordingLogger } from '../../helpers/log';
 import { FACES_DIR } from '../../helpers/paths';
 import { tinyJpeg, tinyJpegText } from '../../helpers/tiny-jpeg';
 
+// parseJpeg as it is, its calls counted: a request parses its JPEG's segments once.
+jest.mock('../../../functions/detect-faces/output/jpeg-segments', () => {
+  const actual = jest.requireActual('../../../functions/detect-faces/output/jpeg-segments');
+  return { ...actual, parseJpeg: jest.fn(actual.parseJpeg) };
+});
+
 /** A 1x1 PNG header claiming 400x300: enough for the byte sniffing stage. */
 function pngBytes(width = 400, height = 300): Buffer {
   const b = Buffer.alloc(64);
@@ -331,9 +337,12 @@ describe('one entropy decode on the coefficient path: the coefficients first, de
     const f = fakes(source);
     const levels: number[] = [];
     const handles: { closes: number }[] = [];
+    // The orientation each decode and open was given.
+    const orientations: [string, number | undefined][] = [];
     const lossless: LosslessEditor = {
-      open: (jpeg, view, level) => {
+      open: (jpeg, view, level, orientation) => {
         f.calls.push(`open ${view.width}x${view.height} at ${level ?? 0}`);
+        orientations.push(['open', orientation]);
         if (fail === 'open') throw new LosslessRefused('the coefficient path does not take this JPEG: arithmetic coding');
         expect(jpeg).toBe(jpegSource);
         const { handle, close } = recordedClose(() => f.calls.push('close'));
@@ -359,7 +368,12 @@ describe('one entropy decode on the coefficient path: the coefficients first, de
       lossless,
       codec: {
         ...f.ports.codec,
-        decode: (_bytes, level = 0) => (levels.push(level), f.calls.push(`decode ${level}`), { width: Math.ceil(375 / 2 ** level), height: Math.ceil(500 / 2 ** level), marks: 0 }),
+        decode: (_bytes, level = 0, orientation) => {
+          levels.push(level);
+          f.calls.push(`decode ${level}`);
+          orientations.push([`decode ${level}`, orientation]);
+          return { width: Math.ceil(375 / 2 ** level), height: Math.ceil(500 / 2 ** level), marks: 0 };
+        },
         release: (image) => void f.calls.push(`release ${image.width}x${image.height}`),
         fromBgr: (bgr) => {
           f.calls.push(`fromBgr ${bgr.width}x${bgr.height}`);
@@ -376,7 +390,7 @@ describe('one entropy decode on the coefficient path: the coefficients first, de
         finestLevel: () => 1,
       },
     };
-    return { f, ports, levels, handles };
+    return { f, ports, levels, handles, orientations };
   }
   const after = (calls: string[]) => calls.filter((c) => !c.startsWith('fetch'));
 
@@ -399,6 +413,18 @@ describe('one entropy decode on the coefficient path: the coefficients first, de
     expect(result.output).toBe('reencoded');
     expect(after(s.f.calls)).toEqual(['open 375x500 at 1', 'decode 1', 'detect', 'release 188x250', 'decode 0', 'mark 2', 'encode', 'release 375x500', 'store']);
     expect(s.f.lines[0].fields.losslessRefused).toBe('the coefficient path does not take this JPEG: arithmetic coding');
+  });
+
+  test.each<[string, 'open' | undefined, string[]]>([
+    ['marked in the coefficients', undefined, ['open']],
+    ['refused at open, re-encoded', 'open', ['open', 'decode 1', 'decode 0']],
+  ])("%s: the JPEG's segments parsed once; their orientation (6) given to each open and decode", async (_name, fail, steps) => {
+    const s = setup(fail);
+    const parse = jest.mocked(parseJpeg);
+    parse.mockClear();
+    await detectFaces(event, s.ports, settings);
+    expect(parse.mock.calls.filter(([data]) => data === jpegSource)).toHaveLength(1);
+    expect(s.orientations).toEqual(steps.map((step) => [step, 6]));
   });
 
   test.each(['mark', 'save'] as const)('a throw in %s: the coefficients closed before the photo is decoded whole for a re-encode', async (step) => {

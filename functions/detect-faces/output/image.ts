@@ -11,26 +11,27 @@ import { blurPlan, paddedRegion, pixelCell, type MarkSpec, type Region } from '.
 /**
  * Decodes to 3-channel BGR, turned upright as the EXIF orientation says. For a JPEG the orientation
  * is the pipeline's own reading (jpegOrientation: what the coefficient path marks by and the output
- * keeps) and OpenCV is told to ignore the tag: OpenCV reads some tags otherwise (an Orientation
- * stored as a LONG, little-endian, it applies; ours takes SHORT only, as EXIF defines it), and then
- * detection would see one photo and the marks land on another. Other formats: as OpenCV reads them.
+ * keeps; `orientation` when the caller has read it) and OpenCV is told to ignore the tag: OpenCV
+ * reads some tags otherwise (an Orientation stored as a LONG, little-endian, it applies; ours takes
+ * SHORT only, as EXIF defines it), and then detection would see one photo and the marks land on
+ * another. Other formats: as OpenCV reads them.
  * `level` 1-3, for a JPEG: decoded at 1/2^level of its size by libjpeg's DCT scaling (sides
  * ceil(n / 2^level); a smaller inverse DCT, no upsampling pass at full size). OpenCV decodes other
  * formats whole and shrinks them (sides rounded down): the pipeline asks a level of JPEGs only.
  */
-export function decodeImage(cv: OpenCv, data: Buffer, level = 0): Mat {
+export function decodeImage(cv: OpenCv, data: Buffer, level = 0, orientation?: Orientation): Mat {
   // Levels 0-3 (the pipeline's MAX_DECODE_LEVEL): libjpeg scales by 1/2, 1/4 or 1/8.
   const flags = [cv.IMREAD_COLOR, cv.IMREAD_REDUCED_COLOR_2, cv.IMREAD_REDUCED_COLOR_4, cv.IMREAD_REDUCED_COLOR_8][level];
   if (flags === undefined) throw new RangeError(`decode level must be 0-3, got ${level}`);
-  const orientation = sniffFormat(data) === 'jpeg' ? ownOrientation(data) : undefined;
+  const turn = sniffFormat(data) === 'jpeg' ? (orientation ?? ownOrientation(data)) : undefined;
   let image: Mat;
   try {
-    image = cv.imdecode(data, orientation === undefined ? flags : flags | cv.IMREAD_IGNORE_ORIENTATION);
+    image = cv.imdecode(data, turn === undefined ? flags : flags | cv.IMREAD_IGNORE_ORIENTATION);
   } catch (err) {
     throw unsupportedImage('the image could not be decoded; it may be corrupt', err);
   }
   if (!image || image.empty || image.rows === 0 || image.cols === 0) throw unsupportedImage('the image could not be decoded; it may be corrupt');
-  return orientation === undefined ? image : upright(cv, image, orientation);
+  return turn === undefined ? image : upright(cv, image, turn);
 }
 
 /** A JPEG's orientation as the pipeline reads it; 1 when its segments do not parse (the coefficient path refuses those too). */
@@ -188,7 +189,7 @@ function blurred(cv: OpenCv, roi: Mat, region: Region, keep: (m: Mat) => Mat): M
 /** The pipeline's image codec, backed by OpenCV (the one module that decodes, marks and encodes). */
 export function createOpenCvCodec(cv: OpenCv): ImageCodec<Mat> {
   return {
-    decode: (bytes, level) => decodeImage(cv, bytes, level),
+    decode: (bytes, level, orientation) => decodeImage(cv, bytes, level, orientation),
     size: (image) => ({ width: image.cols, height: image.rows }),
     mark: (image, boxes, spec) => (spec.mode === 'box' ? drawBoxes(cv, image, boxes) : redactFaces(cv, image, boxes, spec)),
     encode: (image, quality) => encodeJpeg(cv, image, quality),

@@ -112,21 +112,22 @@ export interface LosslessEditor {
   /**
    * Opens `jpeg`, which decodes to `view` (its size as the viewer sees it); LosslessRefused when the
    * coefficient path cannot take it. `reducedLevel` (1-3): detection's image at that level is made
-   * while the coefficients are read, for `reduced`.
+   * while the coefficients are read, for `reduced`. `orientation`: the file's EXIF orientation
+   * (jpegOrientation) when the caller has read it; absent: read from `jpeg`.
    */
-  open(jpeg: Buffer, view: { width: number; height: number }, reducedLevel?: number): LosslessImage;
+  open(jpeg: Buffer, view: { width: number; height: number }, reducedLevel?: number, orientation?: Orientation): LosslessImage;
 }
 
 export function createLosslessEditor(addon: JpegLosslessAddon): LosslessEditor {
   return {
-    open(jpeg, view, reducedLevel) {
+    open(jpeg, view, reducedLevel, known) {
       let handle: JpegHandle;
       let orientation: Orientation;
       // The reduced image's pixels (as the viewer sees the photo, so its sides are the view's).
       const size = reducedLevel ? { width: levelSize(view.width, reducedLevel), height: levelSize(view.height, reducedLevel) } : undefined;
       let pixels = size && Buffer.allocUnsafeSlow(size.width * size.height * 3);
       try {
-        orientation = jpegOrientation(parseJpeg(jpeg));
+        orientation = known ?? jpegOrientation(parseJpeg(jpeg));
         handle = reducedLevel && pixels ? addon.open(jpeg, reducedLevel, orientation, pixels) : addon.open(jpeg);
       } catch (err) {
         if (pixels) detach(pixels);

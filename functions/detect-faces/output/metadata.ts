@@ -32,14 +32,16 @@ const MAX_ICC_BYTES = 4 << 20;
 /** Reads the ICC profile and orientation of a source image; anything malformed reads as absent. */
 export function readKeptMetadata(data: Buffer, format: ImageFormat): KeptMetadata {
   try {
-    if (format === 'jpeg') {
-      const structure = parseJpeg(data);
-      return { icc: jpegIcc(structure), orientation: jpegOrientation(structure) };
-    }
+    if (format === 'jpeg') return jpegKeptMetadata(parseJpeg(data));
     return { icc: format === 'png' ? pngIcc(data) : webpIcc(data), orientation: 1 };
   } catch {
     return { orientation: 1 };
   }
+}
+
+/** What a JPEG, already parsed, carries that an output may keep. */
+export function jpegKeptMetadata(structure: JpegStructure): KeptMetadata {
+  return { icc: jpegIcc(structure), orientation: jpegOrientation(structure) };
 }
 
 /**

@@ -5,9 +5,13 @@
  * (helpers/fake-opencv.ts) says which pixels are still held (the pixels themselves are tested
  * against the layer in __tests__/integration/redaction.test.ts).
  */
+import type { OpenCv } from '../../../../functions/detect-faces/opencv';
 import { createOpenCvCodec, ellipseMask, redactFaces } from '../../../../functions/detect-faces/output/image';
+import type { Orientation } from '../../../../functions/detect-faces/output/metadata';
 import type { MarkSpec } from '../../../../functions/detect-faces/output/redact-plan';
 import { fakeOpenCv } from '../../../helpers/fake-opencv';
+import { leakyJpeg } from '../../../helpers/leaky-jpeg';
+import { tinyJpeg } from '../../../helpers/tiny-jpeg';
 
 const boxes = [
   { x: 100, y: 100, width: 120, height: 150 },
@@ -59,4 +63,25 @@ test('the codec: decode, box marks, encode and release leave nothing', () => {
   codec.encode(image, 90);
   codec.release(image);
   expect(f.live()).toEqual([]);
+});
+
+test("a JPEG is turned by the orientation decode is given, else by its own tag as jpegOrientation reads it; OpenCV told to ignore the tag", () => {
+  const f = fakeOpenCv();
+  const IGNORE = 128;
+  const flags: number[] = [];
+  const cv = { ...f.cv, IMREAD_IGNORE_ORIENTATION: IGNORE, imdecode: (data: Buffer, flag: number) => (flags.push(flag), f.cv.imdecode(data, flag)) } as unknown as OpenCv;
+  const codec = createOpenCvCodec(cv);
+  // What each decode leaves: the stored pixels, or the mirror orientation 2 makes of them.
+  const shown = (data: Buffer, orientation?: Orientation) => {
+    const image = codec.decode(data, 0, orientation);
+    const live = f.live();
+    codec.release(image);
+    return live;
+  };
+  const tagged = leakyJpeg(tinyJpeg('photo'), { orientation: 2 });
+  expect(shown(tagged)).toEqual(['flip']);
+  expect(shown(tagged, 1)).toEqual(['imdecode']);
+  expect(shown(tinyJpeg('photo'), 2)).toEqual(['flip']);
+  expect(shown(tinyJpeg('photo'))).toEqual(['imdecode']);
+  expect(flags).toEqual([1 | IGNORE, 1 | IGNORE, 1 | IGNORE, 1 | IGNORE]);
 });

@@ -1,6 +1,7 @@
-/** The coefficient path's pure parts: what each mark may change, and loading the addon. (The addon itself: __tests__/layer/jpeg-lossless/.) */
-import { JPEG_LOSSLESS_INTERFACE, JPEG_LOSSLESS_PACKAGE, loadJpegLossless, markFootprints, pixelCells } from '../../../../functions/detect-faces/output/lossless';
+/** The coefficient path's pure parts: what each mark may change, loading the addon, open() over a stand-in for it. (The addon itself: __tests__/layer/jpeg-lossless/.) */
+import { createLosslessEditor, JPEG_LOSSLESS_INTERFACE, JPEG_LOSSLESS_PACKAGE, LosslessRefused, loadJpegLossless, markFootprints, pixelCells, type JpegLosslessAddon } from '../../../../functions/detect-faces/output/lossless';
 import { paddedRegion, pixelCell } from '../../../../functions/detect-faces/output/redact-plan';
+import { tinyJpeg } from '../../../helpers/tiny-jpeg';
 
 const spec = (mode: 'box' | 'fill') => ({ mode, shape: 'ellipse', padding: 0.4 }) as const;
 
@@ -62,4 +63,22 @@ test('pixelation cells on the coefficient path: whole MCUs, about as many as a r
     expect(cell.height % 8).toBe(0);
     expect(Math.ceil(grownWidth / cell.width)).toBeLessThanOrEqual(Math.max(1, Math.round(grownWidth / pixelCell(r))));
   }
+});
+
+test('open() takes the orientation its caller read: the addon gets it and the image reports it (the marks and the output follow it); absent, it is read from the file', () => {
+  const given: unknown[] = [];
+  // Stored 800x600; only the calls open() makes.
+  const addon = {
+    open: (_jpeg: Buffer, level?: number, orientation?: number) => (given.push([level, orientation]), {}),
+    info: () => ({ width: 800, height: 600, components: 3, mcuWidth: 16, mcuHeight: 16, restartInterval: 0, progressive: false }),
+    close: () => undefined,
+  } as unknown as JpegLosslessAddon;
+  const editor = createLosslessEditor(addon);
+  const untagged = tinyJpeg('photo'); // no EXIF: read from the file, its orientation is 1
+  const opened = editor.open(untagged, { width: 600, height: 800 }, 1, 6);
+  expect(opened.orientation).toBe(6);
+  expect(given).toEqual([[1, 6]]);
+  opened.close();
+  expect(() => editor.open(untagged, { width: 600, height: 800 }, 1)).toThrow(LosslessRefused);
+  expect(editor.open(untagged, { width: 800, height: 600 }).orientation).toBe(1);
 });
