@@ -38,7 +38,7 @@ test('no project file reads ../shared', () => {
 
 test('every fixture the tests name is in the repository', () => {
   const faces = path.join(PROJECT_ROOT, '__tests__', 'fixtures', 'faces');
-  for (const name of ['training.xml', '2007_007763.jpg', '2008_001009.jpg', '2008_001322.jpg', '2008_002079.jpg', 'dogs.jpg', 'grace_hopper_512x512.jpg', 'astronaut.png', 'bald_guys.jpg']) {
+  for (const name of ['training.xml', '2007_007763.jpg', '2008_001009.jpg', '2008_001322.jpg', '2008_002079.jpg', 'dogs.jpg', 'grace_hopper_512x512.jpg', 'astronaut.png', 'bald_guys.jpg', '2008_001322_separate_scans.jpg']) {
     expect(fs.statSync(path.join(faces, name)).size).toBeGreaterThan(1000);
   }
 });
