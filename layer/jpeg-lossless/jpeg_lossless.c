@@ -110,7 +110,7 @@ typedef struct {
   Region last;
   unsigned char *last_pixels;
   Quant quant[3]; /* per component (grayscale or YCbCr) */
-  unsigned char *red_row; /* open()'s scratch rows for the reduced image (reduced_read) */
+  unsigned char *red_row; /* open()'s scratch rows for the reduced image (reduced_rows) */
 } Handle;
 
 static void on_error(j_common_ptr cinfo) {
@@ -1067,22 +1067,49 @@ static void reduced_setup(j_decompress_ptr d, int level, boolean buffered) {
   d->out_color_space = JCS_EXT_BGR; /* libjpeg-turbo's extension; grayscale is replicated */
 }
 
-/* The output pass's rows (w x hgt as stored) into `bgr`, turned by `orientation`; `line`: w x 3 bytes of scratch. */
-static void reduced_rows(j_decompress_ptr d, int orientation, unsigned char *bgr, long w, long hgt, unsigned char *line) {
+/*
+ * Rows read at a time when the orientation turns rows into columns (5-8): each output row then gets
+ * runs of this many pixels, not one 3-byte write per stored row, each a whole output row from the last.
+ */
+#define REDUCED_BAND 16
+
+/* The output pass's rows (w x hgt as stored) into `bgr`, turned by `orientation`; `band`: REDUCED_BAND rows of w x 3 bytes of scratch. */
+static void reduced_rows(j_decompress_ptr d, int orientation, unsigned char *bgr, long w, long hgt, unsigned char *band) {
   long origin, dx, dy;
   oriented_steps(orientation, w, hgt, &origin, &dx, &dy);
-  for (long y = 0; y < hgt; y++) {
-    unsigned char *out = orientation == 1 ? bgr + y * w * 3 : line;
-    jpeg_read_scanlines(d, &out, 1);
-    if (orientation == 1) continue;
-    unsigned char *at = bgr + (origin + y * dy) * 3;
-    for (long x = 0; x < w; x++, at += dx * 3) memcpy(at, line + x * 3, 3);
+  const long rows = orientation >= 5 ? REDUCED_BAND : 1;
+  for (long y = 0; y < hgt; y += rows) {
+    if (orientation == 1) {
+      unsigned char *out = bgr + y * w * 3;
+      jpeg_read_scanlines(d, &out, 1);
+      continue;
+    }
+    const long n = hgt - y < rows ? hgt - y : rows;
+    for (long k = 0; k < n; k++) {
+      unsigned char *out = band + k * w * 3;
+      jpeg_read_scanlines(d, &out, 1);
+    }
+    if (rows == 1) {
+      unsigned char *at = bgr + (origin + y * dy) * 3;
+      for (long x = 0; x < w; x++, at += dx * 3) memcpy(at, band + x * 3, 3);
+      continue;
+    }
+    /* dy is +1 or -1 here: stored column x of these n rows is one run of n pixels in the output. */
+    for (long x = 0; x < w; x++) {
+      const long first = origin + x * dx + y * dy;
+      unsigned char *run = bgr + (dy > 0 ? first : first - (n - 1)) * 3;
+      const unsigned char *from = band + x * 3;
+      if (dy > 0)
+        for (long k = 0; k < n; k++) memcpy(run + k * 3, from + k * w * 3, 3);
+      else
+        for (long k = 0; k < n; k++) memcpy(run + (n - 1 - k) * 3, from + k * w * 3, 3);
+    }
   }
 }
 
 /*
  * Reads the whole file into the coefficient arrays (buffered-image mode), writing the reduced image
- * into `bgr` on the way; h->red_row: a row of scratch. libjpeg errors longjmp out.
+ * into `bgr` on the way; h->red_row: reduced_rows' scratch. libjpeg errors longjmp out.
  */
 static void reduced_read(Handle *h, int orientation, unsigned char *bgr, long w, long hgt) {
   j_decompress_ptr d = &h->src;
@@ -1110,7 +1137,7 @@ static void reduced_read(Handle *h, int orientation, unsigned char *bgr, long w,
  * file's decoder keeps every coefficient: it is read once, as at the other levels. 0: libjpeg failed
  * (its message in `message`, JMSG_LENGTH_MAX bytes).
  */
-static int reduced_apart(const unsigned char *data, size_t size, int orientation, unsigned char *bgr, long w, long hgt, unsigned char *line, char *message) {
+static int reduced_apart(const unsigned char *data, size_t size, int orientation, unsigned char *bgr, long w, long hgt, unsigned char *band, char *message) {
   struct jpeg_decompress_struct d;
   ErrorManager err;
   d.err = (struct jpeg_error_mgr *)&err;
@@ -1126,7 +1153,7 @@ static int reduced_apart(const unsigned char *data, size_t size, int orientation
   reduced_setup(&d, 3, FALSE);
   jpeg_start_decompress(&d);
   if ((long)d.output_width != w || (long)d.output_height != hgt) ERREXIT(&d, JERR_IMAGE_TOO_BIG); /* cannot be: the same header */
-  reduced_rows(&d, orientation, bgr, w, hgt, line);
+  reduced_rows(&d, orientation, bgr, w, hgt, band);
   jpeg_abort_decompress(&d); /* the rest of the file: the coefficient read's */
   jpeg_destroy_decompress(&d);
   return 1;
@@ -1248,7 +1275,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
       free(h);
       return throw_coded(env, "ERR_INVALID_ARG_VALUE", message);
     }
-    h->red_row = malloc((size_t)w * 3);
+    h->red_row = malloc((size_t)w * 3 * REDUCED_BAND);
     if (!h->red_row) {
       release(h);
       free(h);
