@@ -12,12 +12,10 @@
  * serving one request (VmHWM, and over its VmHWM after loading the addons and the model), median
  * of 3. `npx tsx bench/lossless-pipeline.ts` (timing runs under the bench lock).
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from '../functions/common/logger';
-import { DETECT_ENV, QUIET_OPENCV_LOG_LEVEL } from '../functions/detect-faces/contract';
 import { createDetector } from '../functions/detect-faces/detect/detectors';
 import type { Mat } from '../functions/detect-faces/opencv';
 import { createOpenCvCodec, encodeJpeg } from '../functions/detect-faces/output/image';
@@ -26,14 +24,12 @@ import { processImage, type PipelinePorts } from '../functions/detect-faces/pipe
 import { median } from '../layer/rules/checks';
 import { RUNS } from './lossless';
 import { buildMosaic, MOSAICS } from './mosaic';
-import { loadAddon } from './real-size';
+import { loadAddon, rssChildResult, vmHwmMb } from './real-size';
 
 const PATHS = ['reencode', 'lossless, two decodes', 'lossless, one decode'] as const;
 type Path = (typeof PATHS)[number];
 const STAGES = ['decode', 'detect', 'annotate', 'encode'] as const;
 const PHOTO = path.join(os.tmpdir(), 'lossless-pipeline-4000x3000.jpg');
-
-const vmHwmMb = () => Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) / 1024);
 
 /** The layer's addons and the detector, once per process. */
 function load() {
@@ -71,9 +67,7 @@ function server(p: Path, { detector, editor, codec }: ReturnType<typeof load>, t
 
 /** A fresh process serving one request on `p`: its VmHWM after loading and at the end. */
 function peakRss(p: Path): { baselineMb: number; peakMb: number } {
-  const res = spawnSync(process.execPath, [...process.execArgv, __filename, '--rss-child', p], { encoding: 'utf8', env: { ...process.env, [DETECT_ENV.opencvLogLevel.env]: QUIET_OPENCV_LOG_LEVEL } });
-  if (res.status !== 0) throw new Error(`RSS child failed: ${res.stderr}`);
-  return JSON.parse(res.stdout.trim().split('\n').pop()!);
+  return rssChildResult(__filename, [p]);
 }
 
 async function rssChild(p: Path): Promise<void> {

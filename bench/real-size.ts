@@ -184,15 +184,23 @@ export function table(header: string[], rows: (string | number)[][]): string {
   return [line(cells[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.slice(1).map(line)].join('\n');
 }
 
-/** A fresh process: addon, detector, then one request on `file` (`lossless`: as the lossless path does it); its VmHWM before and after. */
-function peakRss(file: string, minFaceSize?: number, lossless = false, oneDecode = false): { baselineMb: number; peakMb: number; faces: number } {
-  const args = [...process.execArgv, __filename, '--rss-child', file, String(minFaceSize ?? 0), ...(lossless ? ['lossless'] : [])];
-  const res = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, [DETECT_ENV.opencvLogLevel.env]: QUIET_OPENCV_LOG_LEVEL, RSS_ONE_DECODE: oneDecode ? '1' : '0' } });
+/**
+ * Runs `script` in a fresh Node process (this one's flags, OpenCV's log quiet, `env` added) with
+ * `--rss-child` and `args`; the JSON its last stdout line holds (the child's VmHWM figures).
+ */
+export function rssChildResult<T>(script: string, args: readonly string[], env: Record<string, string> = {}): T {
+  const res = spawnSync(process.execPath, [...process.execArgv, script, '--rss-child', ...args], { encoding: 'utf8', env: { ...process.env, [DETECT_ENV.opencvLogLevel.env]: QUIET_OPENCV_LOG_LEVEL, ...env } });
   if (res.status !== 0) throw new Error(`RSS child failed: ${res.stderr}`);
-  return JSON.parse(res.stdout.trim().split('\n').pop()!);
+  return JSON.parse(res.stdout.trim().split('\n').pop()!) as T;
 }
 
-const vmHwmMb = () => Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) / 1024);
+/** This process's peak RSS so far (VmHWM), MB. */
+export const vmHwmMb = () => Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) / 1024);
+
+/** A fresh process: addon, detector, then one request on `file` (`lossless`: as the lossless path does it); its VmHWM before and after. */
+function peakRss(file: string, minFaceSize?: number, lossless = false, oneDecode = false): { baselineMb: number; peakMb: number; faces: number } {
+  return rssChildResult(__filename, [file, String(minFaceSize ?? 0), ...(lossless ? ['lossless'] : [])], { RSS_ONE_DECODE: oneDecode ? '1' : '0' });
+}
 
 function rssChild(file: string, minFaceSize: number | undefined, lossless: boolean): void {
   const { cv, modelsDir } = loadAddon();
