@@ -28,6 +28,8 @@ export interface YunetDecodeOptions {
   nmsThreshold?: number;
   /** @default YUNET_TOP_K */
   topK?: number;
+  /** Receives every cell at or above the threshold, before the NMS (the bench's miss tracing). */
+  cells?: (all: FaceCandidate[]) => void;
 }
 
 export interface FaceCandidate extends Box {
@@ -38,11 +40,13 @@ export interface FaceCandidate extends Box {
 /** YuNet's faces: every cell at or above the threshold (yunetCells), then NMS, as FaceDetectorYN. */
 export function decodeYunet(outputs: YunetOutputs, options: YunetDecodeOptions): FaceCandidate[] {
   const { nmsThreshold = YUNET_NMS_THRESHOLD, topK = YUNET_TOP_K } = options;
-  return nonMaxSuppression(yunetCells(outputs, options), nmsThreshold, topK);
+  const all = yunetCells(outputs, options);
+  options.cells?.(all);
+  return nonMaxSuppression(all, nmsThreshold, topK);
 }
 
 /** Every grid cell whose score reaches `scoreThreshold`, decoded, before NMS (in grid order). */
-export function yunetCells(outputs: YunetOutputs, options: Pick<YunetDecodeOptions, 'inputWidth' | 'inputHeight' | 'scoreThreshold'>): FaceCandidate[] {
+function yunetCells(outputs: YunetOutputs, options: Pick<YunetDecodeOptions, 'inputWidth' | 'inputHeight' | 'scoreThreshold'>): FaceCandidate[] {
   const { inputWidth, inputHeight, scoreThreshold } = options;
   if (inputWidth % 32 !== 0 || inputHeight % 32 !== 0) {
     throw new Error(`YuNet input must be padded to multiples of 32, got ${inputWidth}x${inputHeight}`);

@@ -4,14 +4,14 @@
  * fused with the first (flip.ts), scores calibrated (score.ts), and the detector over a plan of
  * scales and tiles (plan.ts). Decoding is yunet-decode.ts.
  */
-import { nonMaxSuppression, type Box } from './boxes';
+import type { Box } from './boxes';
 import { CALIBRATION } from './calibration';
 import { fuseLooks, unmirror } from './flip';
 import { mergeFaces, tileFacesToImage } from './merge';
 import { finestLevel, planDetection, YUNET_PLAN, type DetectionPlan, type PlanParams } from './plan';
 import { runPlan } from './run-plan';
 import { calibratedScore, RAW_SCORE_FLOOR, rawThresholdFor, type CalibrationTable } from './score';
-import { YUNET_NMS_THRESHOLD, YUNET_OUTPUT_NAMES, YUNET_TOP_K, yunetCells, type FaceCandidate } from './yunet-decode';
+import { decodeYunet, YUNET_OUTPUT_NAMES, type FaceCandidate } from './yunet-decode';
 import type { DetectOptions, DetectorOptions, FaceDetector } from './detectors';
 import { operatingPointFor } from '../contract';
 import type { Mat, Net, OpenCv } from '../opencv';
@@ -54,9 +54,7 @@ export function yunetLook(cv: OpenCv, net: Net, input: Mat, rawThreshold: number
     const outputs = net.forward(YUNET_OUTPUT_NAMES);
     try {
       const data = Object.fromEntries(YUNET_OUTPUT_NAMES.map((name, i) => [name, floats(outputs[i])]));
-      const all = yunetCells(data, { inputWidth: input.cols, inputHeight: input.rows, scoreThreshold: rawThreshold });
-      cells?.(all);
-      return nonMaxSuppression(all, YUNET_NMS_THRESHOLD, YUNET_TOP_K);
+      return decodeYunet(data, { inputWidth: input.cols, inputHeight: input.rows, scoreThreshold: rawThreshold, cells });
     } finally {
       for (const o of outputs) o.release();
     }

@@ -54,9 +54,12 @@ test('overlapping detections from different strides are merged by NMS, the best 
   const { out, set } = outputs(64, 64);
   set(16, 1, 1, 0.95, 0.95, [0.5, 0.5, Math.log(2), Math.log(2)]); // 16..48 square
   set(8, 3, 3, 0.8, 0.8, [0.5, 0.5, Math.log(4), Math.log(4)]); // 12..44 square
-  const faces = decodeYunet(out, { inputWidth: 64, inputHeight: 64, scoreThreshold: 0.6 });
+  let cells: { score: number }[] = [];
+  const faces = decodeYunet(out, { inputWidth: 64, inputHeight: 64, scoreThreshold: 0.6, cells: (all) => (cells = all) });
   expect(faces).toHaveLength(1);
   expect(faces[0].score).toBeCloseTo(0.95);
+  // `cells` sees both before the NMS (the bench's miss tracing).
+  expect(cells.map((c) => c.score).sort()).toEqual([expect.closeTo(0.8), expect.closeTo(0.95)]);
 });
 
 test('inputs that are not padded to 32, or outputs of the wrong size, are errors', () => {
