@@ -1,8 +1,7 @@
 /** OpenCV steps of the pipeline: decode (EXIF orientation applied), mark (boxes or redaction), encode JPEG. */
 import { unsupportedImage } from '../../common/errors';
 import { sniffFormat } from '../fetch/sniff';
-import { parseJpeg } from './jpeg-segments';
-import { jpegOrientation, type Orientation } from './metadata';
+import { readKeptMetadata, type Orientation } from './metadata';
 import type { FaceBox } from '../contract';
 import type { Mat, OpenCv } from '../opencv';
 import type { ImageCodec } from '../pipeline';
@@ -23,7 +22,8 @@ export function decodeImage(cv: OpenCv, data: Buffer, level = 0, orientation?: O
   // Levels 0-3 (the pipeline's MAX_DECODE_LEVEL): libjpeg scales by 1/2, 1/4 or 1/8.
   const flags = [cv.IMREAD_COLOR, cv.IMREAD_REDUCED_COLOR_2, cv.IMREAD_REDUCED_COLOR_4, cv.IMREAD_REDUCED_COLOR_8][level];
   if (flags === undefined) throw new RangeError(`decode level must be 0-3, got ${level}`);
-  const turn = sniffFormat(data) === 'jpeg' ? (orientation ?? ownOrientation(data)) : undefined;
+  // Segments that do not parse read as orientation 1 (readKeptMetadata); the coefficient path refuses those too.
+  const turn = sniffFormat(data) === 'jpeg' ? (orientation ?? readKeptMetadata(data, 'jpeg').orientation) : undefined;
   let image: Mat;
   try {
     image = cv.imdecode(data, turn === undefined ? flags : flags | cv.IMREAD_IGNORE_ORIENTATION);
@@ -32,15 +32,6 @@ export function decodeImage(cv: OpenCv, data: Buffer, level = 0, orientation?: O
   }
   if (!image || image.empty || image.rows === 0 || image.cols === 0) throw unsupportedImage('the image could not be decoded; it may be corrupt');
   return turn === undefined ? image : upright(cv, image, turn);
-}
-
-/** A JPEG's orientation as the pipeline reads it; 1 when its segments do not parse (the coefficient path refuses those too). */
-function ownOrientation(data: Buffer): Orientation {
-  try {
-    return jpegOrientation(parseJpeg(data));
-  } catch {
-    return 1;
-  }
 }
 
 /** The stored pixels turned as the viewer sees them (output/orientation.ts gives the geometry); the stored Mat is released. */
