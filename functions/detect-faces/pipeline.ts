@@ -19,8 +19,7 @@ import type { DownloadOptions, Downloaded } from './fetch/download';
 import { inspectImage, type ImageFormat, type ImageInfo } from './fetch/sniff';
 import { markedImageKey } from './output/keys';
 import type { LosslessEditor, LosslessImage, ReducedImage } from './output/lossless';
-import { parseJpeg } from './output/jpeg-segments';
-import { jpegKeptMetadata, readKeptMetadata, withOnlyKeptMetadata, type KeptMetadata, type Orientation } from './output/metadata';
+import { readJpegMetadata, readKeptMetadata, withOnlyKeptMetadata, type KeptMetadata, type Orientation } from './output/metadata';
 import { swapsAxes } from './output/orientation';
 import type { MarkSpec } from './output/redact-plan';
 import { parseRequest } from './request';
@@ -267,12 +266,7 @@ export interface Photo {
 
 /** The photo's metadata read: for a JPEG, the request's one parse of its segments. */
 function readPhoto(data: Buffer, format: ImageFormat): Photo {
-  if (format !== 'jpeg') return { data, format, kept: readKeptMetadata(data, format) };
-  try {
-    return { data, format, kept: jpegKeptMetadata(parseJpeg(data)) };
-  } catch (err) {
-    return { data, format, kept: { orientation: 1 }, malformed: (err as Error).message };
-  }
+  return format === 'jpeg' ? { data, format, ...readJpegMetadata(data) } : { data, format, kept: readKeptMetadata(data, format) };
 }
 
 /** The codec's decode of the photo at `level`; a JPEG turned by the orientation readPhoto read. */

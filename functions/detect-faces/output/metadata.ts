@@ -32,16 +32,24 @@ const MAX_ICC_BYTES = 4 << 20;
 /** Reads the ICC profile and orientation of a source image; anything malformed reads as absent. */
 export function readKeptMetadata(data: Buffer, format: ImageFormat): KeptMetadata {
   try {
-    if (format === 'jpeg') return jpegKeptMetadata(parseJpeg(data));
+    if (format === 'jpeg') return readJpegMetadata(data).kept;
     return { icc: format === 'png' ? pngIcc(data) : webpIcc(data), orientation: 1 };
   } catch {
     return { orientation: 1 };
   }
 }
 
-/** What a JPEG, already parsed, carries that an output may keep. */
-export function jpegKeptMetadata(structure: JpegStructure): KeptMetadata {
-  return { icc: jpegIcc(structure), orientation: jpegOrientation(structure) };
+/**
+ * What a JPEG carries that an output may keep, from one parse of its segments; when they do not
+ * parse, nothing kept (orientation 1) and `malformed` says why (the coefficient path refuses it).
+ */
+export function readJpegMetadata(data: Buffer): { kept: KeptMetadata; malformed?: string } {
+  try {
+    const structure = parseJpeg(data);
+    return { kept: { icc: jpegIcc(structure), orientation: jpegOrientation(structure) } };
+  } catch (err) {
+    return { kept: { orientation: 1 }, malformed: (err as Error).message };
+  }
 }
 
 /**
