@@ -1,0 +1,136 @@
+/**
+ * Where a second network looks in a cascade, and what it finds there: square crops of a look's
+ * input around the look's strong faces (overlapping crops merged where that costs no more
+ * pixels), and the second network's faces in a crop kept only when the crop holds them whole,
+ * brought back to the input's pixels. Pure. The second network is YuNet 2022mar (yunet-2022.ts);
+ * docs/detection.md, "What was tried", has the measurements.
+ */
+import type { Box, Rect } from './boxes';
+import { facesFromTile } from './merge';
+import type { Tile } from './plan';
+
+/** The size of the input the crops are cut from (a tile's network input, plan.ts). */
+export interface InputSize {
+  readonly inputWidth: number;
+  readonly inputHeight: number;
+}
+
+export interface CropOptions {
+  /** Lowest (raw) score of a face that gets a crop. @default 0.5 */
+  readonly minScore?: number;
+  /** A crop's side, as a multiple of its face's larger side (clipped to the input). @default 3 */
+  readonly sideFactor?: number;
+  /** Smallest crop side, input pixels: YuNet 2022mar pads its input to multiples of 64 anyway. @default 64 */
+  readonly minSide?: number;
+  /**
+   * Most of the input's area the crops may add up to (a fraction; the second network's cost,
+   * before it pads each crop to multiples of 64). Faces are taken strongest first; a face whose
+   * crop would pass the limit gets none (weaker ones may, when theirs fits or is already covered).
+   * @default 0.6
+   */
+  readonly maxArea?: number;
+}
+
+/** CropOptions' defaults: minScore, sideFactor and minSide are the measured cascade's (docs/detection.md). */
+export const CROP_DEFAULTS: Required<CropOptions> = { minScore: 0.5, sideFactor: 3, minSide: 64, maxArea: 0.6 };
+
+/**
+ * Crops of the input (`candidates` in its pixels), whole pixels, inside it: for each face scoring
+ * at least `minScore`, strongest first, a square of `sideFactor` x its larger side (at least
+ * `minSide`) centred on it, shifted inside the input and clipped to it; a crop overlapping
+ * another is merged with it into their bounding box when that box's area is at most the two
+ * areas summed (repeated while any pair merges); the crops' areas add up to at most `maxArea` of
+ * the input's. Each crop in the place of the strongest face it holds: strongest first.
+ */
+export function cropsAround(candidates: readonly Box[], input: InputSize, options: CropOptions = {}): Rect[] {
+  const { inputWidth: width, inputHeight: height } = input;
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
+    throw new RangeError(`cropsAround: the input must be whole pixels wide and high, got ${width}x${height}`);
+  }
+  const minScore = options.minScore ?? CROP_DEFAULTS.minScore;
+  const sideFactor = options.sideFactor ?? CROP_DEFAULTS.sideFactor;
+  const minSide = options.minSide ?? CROP_DEFAULTS.minSide;
+  const maxArea = options.maxArea ?? CROP_DEFAULTS.maxArea;
+  if (!(sideFactor > 0)) throw new RangeError(`cropsAround: sideFactor must be positive, got ${sideFactor}`);
+  if (!(minSide >= 1)) throw new RangeError(`cropsAround: minSide must be at least 1 pixel, got ${minSide}`);
+  if (!(maxArea > 0)) throw new RangeError(`cropsAround: maxArea must be positive, got ${maxArea}`);
+  const budget = maxArea * width * height;
+  const strongest = candidates
+    .filter((f) => f.score >= minScore && [f.x, f.y, f.width, f.height].every(Number.isFinite))
+    // Array.prototype.sort is stable: equal scores keep the candidates' order.
+    .sort((a, b) => b.score - a.score);
+  let crops: Rect[] = [];
+  for (const face of strongest) {
+    const side = Math.max(minSide, Math.ceil(sideFactor * Math.max(face.width, face.height)));
+    const next = withCrop(crops, squareAround(face, side, width, height));
+    // The crops with this face's merged in; over the budget, this face gets none.
+    if (next.reduce((sum, r) => sum + area(r), 0) <= budget) crops = next;
+  }
+  return crops;
+}
+
+/** A `side` square centred on `face`, shifted inside the input and clipped to it. */
+function squareAround(face: Box, side: number, width: number, height: number): Rect {
+  const w = Math.min(side, width);
+  const h = Math.min(side, height);
+  const x = Math.min(Math.max(Math.round(face.x + face.width / 2 - w / 2), 0), width - w);
+  const y = Math.min(Math.max(Math.round(face.y + face.height / 2 - h / 2), 0), height - h);
+  return { x, y, width: w, height: h };
+}
+
+/**
+ * `crops` (no two of which merge) with `added`: while the new crop overlaps one whose bounding box
+ * with it is no larger than the two summed, the two become that box, in the earlier one's place.
+ * Only the growing crop can merge: the others did not before.
+ */
+function withCrop(crops: readonly Rect[], added: Rect): Rect[] {
+  const out = [...crops, added];
+  let grown = out.length - 1;
+  for (let i = 0; i < out.length; i++) {
+    if (i === grown) continue;
+    const union = boundingBox(out[grown], out[i]);
+    if (overlaps(out[grown], out[i]) && area(union) <= area(out[grown]) + area(out[i])) {
+      const [first, second] = i < grown ? [i, grown] : [grown, i];
+      out[first] = union;
+      out.splice(second, 1);
+      grown = first;
+      i = -1;
+    }
+  }
+  return out;
+}
+
+const area = (r: Rect): number => r.width * r.height;
+
+/** A positive area in common (touching edges is not overlapping). */
+function overlaps(a: Rect, b: Rect): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
+function boundingBox(a: Rect, b: Rect): Rect {
+  const x = Math.min(a.x, b.x);
+  const y = Math.min(a.y, b.y);
+  return { x, y, width: Math.max(a.x + a.width, b.x + b.width) - x, height: Math.max(a.y + a.height, b.y + b.height) - y };
+}
+
+/** Pixels a face may reach past a crop's side inside the input and still count as whole (a network's boxes are not exact). */
+export const CROP_EDGE_TOLERANCE = 1;
+
+/**
+ * The faces a network found in `crop` (boxes and landmarks in the crop's pixels) that the crop
+ * holds whole, in the input's pixels: a face reaching more than CROP_EDGE_TOLERANCE past a side of
+ * the crop inside the input is cut there (its crop's face, or a neighbour's, is seen whole from
+ * its own crop or from the first look); past a side on the input's border nothing is cut. Other
+ * fields are carried as they are.
+ */
+export function keepInsideCrop<T extends Box>(faces: readonly T[], crop: Rect, input: InputSize): T[] {
+  // A crop is a tile of the input at scale 1: the plan's tile border filter and mapping (merge.ts),
+  // with a margin of minus the tolerance.
+  const tile: Tile = {
+    level: 0,
+    source: crop,
+    input: { width: crop.width, height: crop.height },
+    imageEdge: { left: crop.x <= 0, top: crop.y <= 0, right: crop.x + crop.width >= input.inputWidth, bottom: crop.y + crop.height >= input.inputHeight },
+  };
+  return facesFromTile(faces, tile, -CROP_EDGE_TOLERANCE);
+}
