@@ -1,6 +1,6 @@
 /** The cascade's crops around a look's strong faces, and the second network's faces brought back from a crop. */
 import type { Box, Rect } from '../../../../functions/detect-faces/detect/boxes';
-import { CROP_DEFAULTS, CROP_EDGE_TOLERANCE, cropsAround, keepInsideCrop } from '../../../../functions/detect-faces/detect/crops';
+import { CROP_DEFAULTS, CROP_EDGE_TOLERANCE, cropsAround, heldByCrops, keepInsideCrop } from '../../../../functions/detect-faces/detect/crops';
 
 const VGA = { inputWidth: 640, inputHeight: 480 };
 const face = (x: number, y: number, width: number, height: number, score = 0.9): Box => ({ x, y, width, height, score });
@@ -174,4 +174,22 @@ describe('keepInsideCrop', () => {
     // A crop as large as the input cuts nothing.
     expect(keepInsideCrop([found(-50, -50, 800, 600)], { x: 0, y: 0, width: 640, height: 480 }, VGA)).toHaveLength(1);
   });
+});
+
+test('heldByCrops: whether some crop holds a face whole (the second network looked at it), as keepInsideCrop judges', () => {
+  const strong = face(40, 40, 40, 40, 0.9); // crop 0,0 120x120
+  const skipped = face(400, 300, 40, 40, 0.6); // its crop does not fit maxArea 0.05
+  const inside = face(60, 60, 20, 20, 0.3); // too weak for a crop of its own, inside the strong face's
+  const cut = face(100, 40, 30, 30, 0.3); // reaches x 130, past the crop's right side at 120
+  const atEdge = face(-6, -4, 30, 30, 0.3); // past the input's border: the crop's left and top sides are it
+  const within = face(90.5, 0, 30, 30, 0.3); // right edge at 120.5: within the tolerance
+  const faces = [strong, skipped, inside, cut, atEdge, within];
+  const crops = cropsAround(faces, VGA, { maxArea: 0.05 });
+  expect(crops).toEqual([{ x: 0, y: 0, width: 120, height: 120 }]);
+  expect(heldByCrops(faces, crops, VGA)).toEqual([true, false, true, false, true, true]);
+  // Each face against what keepInsideCrop keeps of it, in the crop's pixels.
+  expect(faces.map((f) => keepInsideCrop([f], crops[0], VGA).length === 1)).toEqual(heldByCrops(faces, crops, VGA));
+  // With room for the skipped face's crop, it is held too; with no crops, none is.
+  expect(heldByCrops(faces, cropsAround(faces, VGA, { maxArea: 0.1 }), VGA)).toEqual([true, true, true, false, true, true]);
+  expect(heldByCrops(faces, [], VGA)).toEqual(faces.map(() => false));
 });
