@@ -27,11 +27,11 @@ export const YUNET_2022_PRIORS = [
 
 /**
  * The priors' variance: centre and landmark offsets are x 0.1 of the prior's side, log-width and
- * log-height x 0.2, as the training code (libfacedetection.train's `decode`) has it. OpenCV
- * 4.5.4-4.7's FaceDetectorYN and opencv_zoo's demo multiply the log-width by 0.1; against WIDER
- * FACE's labels (80 validation photos, 625 faces >= 20 px, at the photo's own size) 0.2 fits
- * better: box / label width x1.015 against x1.067, mean IoU 0.798 against 0.777, 559 faces
- * matched at IoU 0.5 against 556.
+ * log-height x 0.2, as the network was trained (libfacedetection.train, src/utils.py: `encode`
+ * divides both log-sizes by 0.2). OpenCV 4.5.4-4.7's FaceDetectorYN and opencv_zoo's demo multiply
+ * the log-width by 0.1; against WIDER FACE's labels (80 validation photos, 625 faces >= 20 px, at
+ * the photo's own size) 0.2 fits better: box / label width x1.015 against x1.067, mean IoU 0.798
+ * against 0.777, 559 faces matched at IoU 0.5 against 556.
  */
 export const YUNET_2022_VARIANCE = [0.1, 0.2] as const;
 
