@@ -5,13 +5,13 @@
  * `--layer-only` (what deploying needs: the zip).
  *
  * The build is the stage table of rules/layer-stages.ts (build root, OpenCV source, OpenCV build,
- * addon, model, layer zip, smoke root), run by build-kit/stages.ts: each stage is cached under CACHE_DIR
- * by a hash of everything it is made from, so a run with nothing changed only copies the finished
- * zip, and a changed input rebuilds from its stage on. Compilation happens in a debootstrapped
- * Debian bullseye root, so the binaries need nothing newer than glibc 2.31 and GLIBCXX_3.4.28,
- * below Amazon Linux 2023's ceiling; the compile steps run sandboxed (no network, own PID
- * namespace, mapped root). arm64 is cross-compiled in an amd64 root of the same suite (Debian's
- * aarch64 toolchain, arm64 libraries via multiarch).
+ * addon, a check of each committed model, layer zip, smoke root), run by build-kit/stages.ts: each
+ * stage is cached under CACHE_DIR by a hash of everything it is made from, so a run with nothing
+ * changed only copies the finished zip, and a changed input rebuilds from its stage on.
+ * Compilation happens in a debootstrapped Debian bullseye root, so the binaries need nothing newer
+ * than glibc 2.31 and GLIBCXX_3.4.28, below Amazon Linux 2023's ceiling; the compile steps run
+ * sandboxed (no network, own PID namespace, mapped root). arm64 is cross-compiled in an amd64 root
+ * of the same suite (Debian's aarch64 toolchain, arm64 libraries via multiarch).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

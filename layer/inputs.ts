@@ -239,6 +239,17 @@ export const models: readonly ModelInput[] = [
     license: 'MIT',
   },
   {
+    // The cascade's second network, on crops around the first one's faces.
+    file: 'face_detection_yunet_2022mar.onnx',
+    sha256: '50ef07f702a31741ca46a4c0d947773b64143b9362780237bf0d427d6c79bab7',
+    source: {
+      repoPath: path.join('layer', 'models', 'face_detection_yunet_2022mar.onnx'),
+      upstreamUrl: 'https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/face_detection_yunet_2022mar.onnx',
+      localPathEnv: 'LAYER_YUNET_2022_MODEL',
+    },
+    license: 'MIT',
+  },
+  {
     file: 'haarcascade_frontalface_alt2.xml',
     sha256: '7b0c967d9abbdfbde025eb9c786947d151b6426040d07a8f9562ed8fd90724b4',
     source: { opencvSourcePath: 'data/haarcascades/haarcascade_frontalface_alt2.xml' },

@@ -3,7 +3,7 @@
  *   nodejs/node_modules/@u4/opencv4nodejs/  package.json, LICENSE, bundled JS loader, compiled addon
  *   nodejs/node_modules/@facedetect/jpeg-lossless/  our coefficient addon (jpeg_lossless.node) and its package.json
  *   lib/                                    shared libraries Amazon Linux 2023 lacks
- *   models/                                 YuNet ONNX and the Haar frontal-face cascade the functions load (alt2)
+ *   models/                                 YuNet ONNX (2023mar, 2022mar) and the Haar frontal-face cascade the functions load (alt2)
  *   licenses/                               licences of everything shipped
  *   manifest.json                           versions, checksums, sizes
  */
@@ -37,7 +37,8 @@ export interface AssembleInputs {
   jpegLosslessDir: string;
   /** OpenCV install tree (its share/ holds the Haar cascades). */
   opencvDir: string;
-  yunetModel: string;
+  /** Each committed model's verified local copy, by file name (the models stage's outputs). */
+  committedModels: Readonly<Record<string, string>>;
   nodeAbi: string;
   buildRoot: LayerManifest['buildRoot'];
 }
@@ -95,7 +96,8 @@ export async function assembleLayer(stage: string, inputs: AssembleInputs): Prom
   fs.mkdirSync(modelDir, { recursive: true });
   const manifestModels: LayerManifest['models'] = [];
   for (const model of models) {
-    const from = 'repoPath' in model.source ? inputs.yunetModel : path.join(inputs.opencvDir, haarInstallPath(model.source.opencvSourcePath));
+    const from = 'repoPath' in model.source ? inputs.committedModels[model.file] : path.join(inputs.opencvDir, haarInstallPath(model.source.opencvSourcePath));
+    if (!from) throw new Error(`${model.file}: no verified copy was handed to the layer stage`);
     const to = path.join(modelDir, model.file);
     fs.copyFileSync(from, to);
     const sha256 = sha256File(to);

@@ -7,7 +7,7 @@
  *                           the zip also reads OpenCV's tree for the Haar cascade, and the root's
  *                           package list for the manifest)
  *   build root ──> jpeg-lossless (our coefficient addon: one C file) ──┤
- *   model ──────────────────────────────────────┘
+ *   each committed model (sha256 checked) ──────┘
  *   smoke root (the bare root verify:layer runs the layer in)
  *
  * A stage's key covers everything it is made from: its named `inputs` (handed to its
@@ -30,7 +30,7 @@ import { ensureNodeDist } from '../build-kit/node-dist';
 import { IN_ROOT_SCRIPT } from '../build-kit/roots';
 import { planStages, type StageDef, type StagePlan } from '../build-kit/stages';
 import { addon, CACHE_DIR, CACHE_HOME, debian, LAMBDA_RUNTIME, LAYER_LAYOUT, layerZipPath, models, node, opencv, type ArchTarget } from '../inputs';
-import { isCommittedModel, resolveCommittedModel } from './models';
+import { isCommittedModel, modelStageId, resolveCommittedModel } from './models';
 import { ADDON_SCRIPTS, buildAddon } from './stages/addon';
 import { zipLayer } from './stages/layer-zip';
 import { buildJpegLossless, JPEG_LOSSLESS_FILES } from './stages/jpeg-lossless';
@@ -72,7 +72,7 @@ export function layerStages(target: ArchTarget, jobs: string = JOBS): StageDef[]
   // Step names of a cross build say which architecture; its folders (but the roots') start with it.
   const forArch = cross ? ` for ${target.arch}` : '';
   const tag = cross ? `${target.arch}-` : '';
-  const yunet = models.find(isCommittedModel)!;
+  const committed = models.filter(isCommittedModel);
   const code = (file: string) => [path.join(STAGES_DIR, file)];
 
   const rootInputs = {
@@ -96,7 +96,7 @@ export function layerStages(target: ArchTarget, jobs: string = JOBS): StageDef[]
     cross: cross ? { triplet: target.gnuTriplet, arch: target.arch } : undefined,
   };
   const jpegLosslessInputs = { node: { version: node.version, package: node.package }, triplet: target.gnuTriplet, elfMachine: target.elfMachine };
-  const zipInputs = { arch: target.arch, zipName: path.basename(layerZipPath(target.arch)), suite: debian.suite };
+  const zipInputs = { arch: target.arch, zipName: path.basename(layerZipPath(target.arch)), suite: debian.suite, committedModels: committed.map((m) => m.file) };
   const smokeInputs = { suite: debian.suite, variant: debian.variant, foreign: cross ? { debianArch: target.debianArch } : undefined };
   const sourceInputs = { poolFile: `${opencv.poolPath}/${opencv.file}`, sha256: opencv.sha256 };
 
@@ -175,18 +175,20 @@ export function layerStages(target: ArchTarget, jobs: string = JOBS): StageDef[]
       ...measured('jpeg-lossless', target),
       run: (ctx) => buildJpegLossless(ctx, jpegLosslessInputs, { nodeDir: ensureNodeDist(node.version, node.package, CACHE_HOME) }),
     },
-    {
-      id: 'models',
-      title: `model ${yunet.file} (sha256 checked)`,
-      // The checksums of every model the layer ships (the cascades come with OpenCV's tree).
-      pin: models.map((m) => m.sha256),
-      run: async () => resolveCommittedModel(yunet, PROJECT_ROOT),
-    },
+    ...committed.map(
+      (model): StageDef => ({
+        id: modelStageId(model.file),
+        title: `model ${model.file} (sha256 checked)`,
+        // The cascades come with OpenCV's tree, which the OpenCV build's key covers.
+        pin: model.sha256,
+        run: async () => resolveCommittedModel(model, PROJECT_ROOT),
+      }),
+    ),
     {
       id: 'layer',
       title: 'layer zip',
       // The root for its package list (the addon's key covers it).
-      dependsOn: ['addon', 'opencv', 'models', 'root', 'jpeg-lossless'],
+      dependsOn: ['addon', 'opencv', ...committed.map((m) => modelStageId(m.file)), 'root', 'jpeg-lossless'],
       inputs: {
         ...zipInputs,
         // What the zip stage's code reads besides its own modules (which `code` covers: this table,

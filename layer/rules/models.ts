@@ -22,6 +22,11 @@ export function isCommittedModel(model: ModelInput): model is CommittedModel {
   return 'repoPath' in model.source;
 }
 
+/** The build stage that checks a committed model (one per model: a stage returns one path). */
+export function modelStageId(file: string): string {
+  return `model-${path.parse(file).name}`;
+}
+
 /**
  * A committed model: the path in its environment variable if set (an override), else the copy in
  * the repository. No network: a clone builds offline. Returns a verified local path.

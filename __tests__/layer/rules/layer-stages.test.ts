@@ -11,6 +11,7 @@ import { IN_ROOT_SCRIPT, SANDBOX_UID } from '../../../layer/build-kit/roots';
 import { stageFiles, stageKeys, type StageDef } from '../../../layer/build-kit/stages';
 import { LAMBDA_RUNTIME, LAYER_LAYOUT, models, opencv, targets, type LayerArch } from '../../../layer/inputs';
 import { BUILD_GOALS, layerStages, planLayer, PROJECT_ROOT } from '../../../layer/rules/layer-stages';
+import { isCommittedModel, modelStageId } from '../../../layer/rules/models';
 import { addonInRoot } from '../../../layer/rules/stages/addon';
 import { fromRoot } from '../../helpers/paths';
 
@@ -21,7 +22,8 @@ const DOWNSTREAM: Record<string, string[]> = {
   opencv: ['addon', 'layer'],
   addon: ['layer'],
   'jpeg-lossless': ['layer'],
-  models: ['layer'],
+  // One check per committed model: each pinned by its sha256.
+  ...Object.fromEntries(models.filter(isCommittedModel).map((m) => [modelStageId(m.file), ['layer']])),
   layer: [],
   'smoke-root': [],
 };
@@ -126,6 +128,16 @@ describe.each(['x86_64', 'arm64'] as const)('%s', (arch: LayerArch) => {
     const at = source.output!.at(opencv.sha256);
     expect(path.basename(at)).toBe(`${opencv.sha256.slice(0, 16)}-${opencv.file}`);
     expect(source.output!.at('0'.repeat(64))).not.toBe(at);
+  });
+
+  test('each committed model is a stage of its own, pinned by its sha256, and the zip reads every one', () => {
+    const committed = models.filter(isCommittedModel);
+    expect(committed.length).toBeGreaterThanOrEqual(2);
+    for (const m of committed) {
+      expect(byId.get(modelStageId(m.file))?.pin).toBe(m.sha256);
+      expect(byId.get('layer')!.dependsOn).toContain(modelStageId(m.file));
+    }
+    expect(byId.get('layer')!.inputs).toMatchObject({ committedModels: committed.map((m) => m.file) });
   });
 });
 

@@ -1,15 +1,23 @@
-/** The layer's models: the committed YuNet copy (or an override) used only with its pinned sha256, no network. */
+/** The layer's models: each committed YuNet copy (or an override) used only with its pinned sha256, no network. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sha256File } from '../../../layer/build-kit/cache';
 import { MODEL_FILES } from '../../../functions/detect-faces/detect/detectors';
 import { models } from '../../../layer/inputs';
-import { isCommittedModel, ModelChecksumMismatch, resolveCommittedModel } from '../../../layer/rules/models';
+import { isCommittedModel, modelStageId, ModelChecksumMismatch, resolveCommittedModel } from '../../../layer/rules/models';
 import { PROJECT_ROOT } from '../../helpers/paths';
 import { tempDir } from '../../helpers/temp';
 
-describe('YuNet model source', () => {
-  const yunet = models.find(isCommittedModel)!;
+const committed = models.filter(isCommittedModel);
+
+test('the committed models are YuNet 2023mar and 2022mar, each with its own override and build stage', () => {
+  expect(committed.map((m) => m.file)).toEqual(['face_detection_yunet_2023mar.onnx', 'face_detection_yunet_2022mar.onnx']);
+  expect(committed.map((m) => m.source.localPathEnv)).toEqual(['LAYER_YUNET_MODEL', 'LAYER_YUNET_2022_MODEL']);
+  expect(new Set(committed.map((m) => modelStageId(m.file))).size).toBe(committed.length);
+  for (const m of committed) expect(m.source.repoPath).toBe(path.join('layer', 'models', m.file));
+});
+
+describe.each(committed.map((m) => [m.file, m] as const))('%s source', (_file, yunet) => {
   const envName = yunet.source.localPathEnv;
   const tmp = () => tempDir('models');
 
@@ -34,7 +42,7 @@ describe('YuNet model source', () => {
     const root = tmp();
     fs.mkdirSync(path.join(root, path.dirname(yunet.source.repoPath)), { recursive: true });
     fs.writeFileSync(path.join(root, yunet.source.repoPath), 'tampered bytes');
-    expect(() => resolveCommittedModel(yunet, root, {})).toThrow(/sha256 mismatch.*layer\/models.*expected 8f2383e4/);
+    expect(() => resolveCommittedModel(yunet, root, {})).toThrow(new RegExp(`sha256 mismatch.*layer/models/${yunet.file}.*expected ${yunet.sha256.slice(0, 8)}`));
   });
 
   test('a missing committed copy says how to restore it', () => {
@@ -42,6 +50,9 @@ describe('YuNet model source', () => {
   });
 });
 
+/** The cascade's second network (functions/detect-faces/detect/yunet-2022.ts), until MODEL_FILES names it. */
+const SECOND_NETWORK = 'face_detection_yunet_2022mar.onnx';
+
 test('the layer ships exactly the models the detectors load, nothing unused', () => {
-  expect(models.map((m) => m.file).sort()).toEqual(Object.values(MODEL_FILES).sort());
+  expect(models.map((m) => m.file).sort()).toEqual([...new Set([...Object.values(MODEL_FILES), SECOND_NETWORK])].sort());
 });

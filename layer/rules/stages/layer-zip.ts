@@ -7,6 +7,7 @@ import { listFiles } from '../../build-kit/files';
 import type { StageContext } from '../../build-kit/stages';
 import type { LayerArch } from '../../inputs';
 import { assembleLayer, type LayerManifest } from '../assemble';
+import { modelStageId } from '../models';
 import { rootPackages } from './roots';
 
 export interface LayerZipInputs {
@@ -14,6 +15,8 @@ export interface LayerZipInputs {
   /** The zip's name in layer/dist (recorded in the manifest). */
   zipName: string;
   suite: string;
+  /** The committed models' file names: each is the output of its own stage (modelStageId). */
+  committedModels: readonly string[];
 }
 
 /** Lays the layer out in scratch, zips it, and writes the manifest beside the zip (before the zip is renamed into place). */
@@ -26,7 +29,7 @@ export async function zipLayer(ctx: StageContext, inputs: LayerZipInputs): Promi
     addonDir,
     jpegLosslessDir: ctx.input('jpeg-lossless'),
     opencvDir: ctx.input('opencv'),
-    yunetModel: ctx.input('models'),
+    committedModels: Object.fromEntries(inputs.committedModels.map((file) => [file, ctx.input(modelStageId(file))])),
     nodeAbi: fs.readFileSync(path.join(addonDir, 'node-abi.txt'), 'utf8').trim(),
     buildRoot: { suite: inputs.suite, packages: rootPackages(ctx.input('root')) },
   });
