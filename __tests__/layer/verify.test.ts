@@ -39,6 +39,8 @@ test('verify:layer passes and its report holds the evidence', () => {
   expect(report.manifest.libraries.length).toBeGreaterThan(0);
   expect(report.smoke).toMatchObject({ yunetFaces: 1, node: expect.stringMatching(/^v24\./), opencv: '4.10.0' });
   expect(report.smoke.haarFaces).toBeGreaterThanOrEqual(1);
+  // The cascade's second network loads from /opt/models and its outputs fit its priors.
+  expect(report.smoke.yunet2022).toMatchObject({ faces: 1, outputs: { ok: true, priors: 235, got: { loc: 3290, conf: 470, iou: 235 } } });
   // The addon (with OpenCV linked in) and the shipped libraries are loaded from the layer itself.
   expect(report.smoke.mappedLibraries).toEqual(
     expect.arrayContaining(['/opt/nodejs/node_modules/@u4/opencv4nodejs/build/Release/opencv4nodejs.node', '/opt/lib/libprotobuf.so.23', '/opt/lib/libjpeg.so.62']),
@@ -74,16 +76,17 @@ describe('arm64', () => {
     expect(report.sizes.zippedBytes).toBeLessThanOrEqual(LAYER_BUDGET.zippedBytes);
     expect(report.smoke).toMatchObject({ yunetFaces: 1, node: expect.stringMatching(/^v24\./), opencv: '4.10.0' });
     expect(report.smoke.haarFaces).toBeGreaterThanOrEqual(1);
+    expect(report.smoke.yunet2022).toMatchObject({ faces: 1, outputs: { ok: true, priors: 235, got: { loc: 3290, conf: 470, iou: 235 } } });
     // The addon and the shipped libraries come from the layer; the loader is aarch64's.
     expect(report.smoke.mappedLibraries).toEqual(
       expect.arrayContaining(['/opt/nodejs/node_modules/@u4/opencv4nodejs/build/Release/opencv4nodejs.node', '/opt/lib/libprotobuf.so.23', '/opt/lib/libjpeg.so.62']),
     );
     expect(report.smoke.mappedLibraries.some((f: string) => f.includes('aarch64-linux-gnu'))).toBe(true);
     expect(report.smoke.mappedLibraries.some((f: string) => f.includes('x86_64'))).toBe(false);
-    // The labelled photo: YuNet finds its faces, and the same boxes as x86_64 within 2 px.
+    // The labelled photo: YuNet finds its faces, and the same boxes as x86_64 within 2 px (Haar's and 2022mar's too).
     expect(report.smoke.labelled.found.yunet).toBeGreaterThanOrEqual(report.smoke.labelled.labels - 1);
     // x86_64's report comes from the test above (same file: it runs first, with the same detector code).
-    expect(report.smoke.labelled.vsX86).toBeDefined();
+    expect(Object.keys(report.smoke.labelled.vsX86 ?? {}).sort()).toEqual(['haar', 'yunet', 'yunet2022']);
     {
       for (const c of Object.values(report.smoke.labelled.vsX86) as { unpaired: number; maxDeltaPx: number }[]) {
         expect(c.unpaired).toBe(0);

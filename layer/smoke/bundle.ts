@@ -32,6 +32,7 @@ export interface SmokeReport {
   readonly peakRssMb: number;
   readonly yunet: { readonly faces: number };
   readonly haar: { readonly faces: number };
+  readonly yunet2022: { readonly faces: number; readonly outputs: { readonly ok: boolean } };
 }
 
 /**

@@ -1,19 +1,28 @@
 /**
  * Runs inside the clean smoke root, as Lambda would: Node 24 at /var/lang/bin/node, the layer at
- * /opt (read-only), Lambda's NODE_PATH and LD_LIBRARY_PATH. Loads the addon, both detectors, finds
- * the faces in one image, fills them in the JPEG's own coefficients (our jpeg-lossless addon),
+ * /opt (read-only), Lambda's NODE_PATH and LD_LIBRARY_PATH. Loads the addon, both detectors and the
+ * cascade's second network (YuNet 2022mar, its output sizes checked on a 64x64 input), finds the
+ * faces in one image, fills them in the JPEG's own coefficients (our jpeg-lossless addon),
  * compares the addon's reduced image (detection's, from the coefficients) with OpenCV's scaled
- * decode, and reports timings and every shared library the process mapped; then the
- * boxes both detectors find in each further image (labelled photos, compared across architectures).
+ * decode, and reports timings and every shared library the process mapped; then the boxes both
+ * detectors and 2022mar find in each further image (labelled photos, compared across architectures).
  * Bundled by verify.ts with esbuild; the addon itself is resolved from the layer at run time.
  */
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { DETECT_ENV } from '../../functions/detect-faces/contract';
 import { createDetector } from '../../functions/detect-faces/detect/detectors';
+import { floats, yunetBlob } from '../../functions/detect-faces/detect/yunet';
+import { YUNET_2022_OUTPUT_NAMES, yunet2022Look, yunet2022PriorCount } from '../../functions/detect-faces/detect/yunet-2022';
+import type { FaceCandidate } from '../../functions/detect-faces/detect/yunet-decode';
 import type { OpenCv } from '../../functions/detect-faces/opencv';
 import { createLosslessEditor, loadJpegLossless } from '../../functions/detect-faces/output/lossless';
 import { paddedRegion } from '../../functions/detect-faces/output/redact-plan';
+
+/** The cascade's second network, as layer/inputs.ts ships it (another name fails the smoke: no such file). */
+const YUNET_2022_FILE = 'face_detection_yunet_2022mar.onnx';
+/** The raw score a 2022mar face counts from here (the sample's face scores well above it). */
+const YUNET_2022_SCORE = 0.5;
 
 const [imagePath, ...morePaths] = process.argv.slice(2);
 // The layer's /opt/models, as on Lambda; the bench runs it outside a root with MODELS_DIR set.
@@ -25,6 +34,10 @@ const addonLoadedMs = performance.now();
 const yunet = createDetector(cv, 'yunet', modelsDir);
 const haar = createDetector(cv, 'haar', modelsDir);
 const modelsReadyMs = performance.now();
+// The cascade's second network, loaded after "models ready" so that figure stays the detectors' own.
+const yunet2022Net = cv.readNetFromONNX(`${modelsDir}/${YUNET_2022_FILE}`);
+const yunet2022LoadMs = performance.now() - modelsReadyMs;
+const yunet2022Outputs = yunet2022OutputSizes(64, 64);
 
 const image = cv.imdecode(fs.readFileSync(imagePath));
 const t0 = performance.now();
@@ -33,6 +46,8 @@ const t1 = performance.now();
 const firstResultMs = t1;
 const haarBoxes = haar.detect(image).boxes;
 const t2 = performance.now();
+const yunet2022Boxes = yunet2022Look(cv, yunet2022Net, image, YUNET_2022_SCORE).map(asBox);
+const t3 = performance.now();
 const jpeg = cv.imencode('.jpg', image, [cv.IMWRITE_JPEG_QUALITY, 90]);
 const lossless = losslessFill(jpeg, yunetBoxes);
 
@@ -40,7 +55,8 @@ const more = morePaths.map((file) => {
   const img = cv.imdecode(fs.readFileSync(file));
   const yunetFaces = yunet.detect(img).boxes;
   const haarFaces = haar.detect(img).boxes;
-  return { file: file.split('/').pop(), width: img.cols, height: img.rows, yunet: yunetFaces, haar: haarFaces };
+  const yunet2022Faces = yunet2022Look(cv, yunet2022Net, img, YUNET_2022_SCORE).map(asBox);
+  return { file: file.split('/').pop(), width: img.cols, height: img.rows, yunet: yunetFaces, haar: haarFaces, yunet2022: yunet2022Faces };
 });
 
 const mapped = new Set<string>();
@@ -59,6 +75,7 @@ process.stdout.write(
     image: { width: image.cols, height: image.rows },
     yunet: { faces: yunetBoxes.length, ms: Math.round(t1 - t0), boxes: yunetBoxes },
     haar: { faces: haarBoxes.length, ms: Math.round(t2 - t1), boxes: haarBoxes },
+    yunet2022: { loadMs: Math.round(yunet2022LoadMs), outputs: yunet2022Outputs, faces: yunet2022Boxes.length, ms: Math.round(t3 - t2), boxes: yunet2022Boxes },
     jpegBytes: jpeg.length,
     lossless,
     rssMb: Math.round(process.memoryUsage().rss / 1e6),
@@ -67,6 +84,27 @@ process.stdout.write(
     more,
   })}\n`,
 );
+
+/**
+ * One forward of YuNet 2022mar on a black `width` x `height` input (multiples of 64): each output's
+ * values against what its priors need (loc 14, conf 2, iou 1 per prior).
+ */
+function yunet2022OutputSizes(width: number, height: number) {
+  const perPrior = { loc: 14, conf: 2, iou: 1 } as const;
+  const priors = yunet2022PriorCount(width, height);
+  const input = new cv.Mat(height, width, cv.CV_8UC3, [0, 0, 0]);
+  const blob = yunetBlob(cv, input);
+  yunet2022Net.setInput(blob);
+  const outputs = yunet2022Net.forward([...YUNET_2022_OUTPUT_NAMES]);
+  const got = Object.fromEntries(YUNET_2022_OUTPUT_NAMES.map((name, i) => [name, floats(outputs[i]).length]));
+  for (const m of [input, blob, ...outputs]) m.release();
+  const expected = Object.fromEntries(YUNET_2022_OUTPUT_NAMES.map((name) => [name, priors * perPrior[name]]));
+  return { width, height, priors, got, expected, ok: YUNET_2022_OUTPUT_NAMES.every((name) => got[name] === expected[name]) };
+}
+
+function asBox({ x, y, width, height, score }: FaceCandidate) {
+  return { x, y, width, height, score };
+}
 
 /**
  * The faces filled in the coefficients of `source`: whether the output decodes to the same size,

@@ -1,9 +1,10 @@
 /**
  * verify:layer's smoke test: a clean Debian minbase root (no compiler, no image libraries, no
  * OpenCV) with only the layer at /opt (read-only) and Node, in Lambda's environment, loads the
- * addon and both detectors and finds the faces in a sample image, several times for the cold
- * start; then both detectors' boxes on a labelled photo, matched to its labels (and, for arm64,
- * compared with x86_64's report). arm64 runs under qemu-user (its timings mean nothing).
+ * addon, both detectors and YuNet 2022mar (the cascade's second network: its output sizes checked)
+ * and finds the faces in a sample image, several times for the cold start; then the boxes of both
+ * detectors and 2022mar on a labelled photo, matched to its labels (and, for arm64, compared with
+ * x86_64's report). arm64 runs under qemu-user (its timings mean nothing).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -43,13 +44,15 @@ interface SmokeResult {
   image: { width: number; height: number };
   yunet: { faces: number; ms: number };
   haar: { faces: number; ms: number };
+  /** The cascade's second network: one forward on a small input (output sizes), then the sample. */
+  yunet2022: { loadMs: number; outputs: { width: number; height: number; priors: number; got: Record<string, number>; expected: Record<string, number>; ok: boolean }; faces: number; ms: number };
   rssMb: number;
   mappedLibraries: string[];
   /** Our jpeg-lossless addon filling the sample's faces in its coefficients (layer/smoke/smoke.ts). */
   lossless:
     | { error: string }
     | { ms: number; bytes: number; sameSize: boolean; compared: number; farUnchanged: boolean; centresBlack: boolean; reduced: { sameSize: boolean; meanDiff: number; maxDiff: number }; releaseFreeMemory: boolean };
-  more: { file: string; width: number; height: number; yunet: FaceBox[]; haar: FaceBox[] }[];
+  more: { file: string; width: number; height: number; yunet: FaceBox[]; haar: FaceBox[]; yunet2022: FaceBox[] }[];
 }
 
 
@@ -121,6 +124,12 @@ export async function smokeTest(opt: string, target: ArchTarget, failures: strin
   const emulated = target.emulator ? `, under ${target.emulator}: timings are the emulator's, not Lambda's` : '';
   console.log(`\nsmoke (clean ${debian.suite} ${target.debianArch} root, layer read-only at /opt, Node ${first.node}, OpenCV ${first.opencv}${emulated}):`);
   console.log(`  image ${SAMPLE.split('/').pop()} ${first.image.width}x${first.image.height}: YuNet ${first.yunet.faces} face(s) in ${first.yunet.ms} ms, Haar ${first.haar.faces} in ${first.haar.ms} ms`);
+  const second = first.yunet2022;
+  const sizes = (o: Record<string, number>) => Object.entries(o).map(([name, n]) => `${name} ${n}`).join(', ');
+  console.log(
+    `  YuNet 2022mar: loaded in ${second.loadMs} ms; ${second.outputs.width}x${second.outputs.height} input, ${second.outputs.priors} priors: ${sizes(second.outputs.got)} ` +
+      `(expected ${sizes(second.outputs.expected)}); ${second.faces} face(s) in the sample in ${second.ms} ms`,
+  );
   console.log(`  libraries mapped: ${first.mappedLibraries.length}, from outside /opt and the system allowlist: ${foreign.length ? foreign.join(' ') : 'none'}`);
   console.log(
     `  cold start over ${runs.length} fresh processes (median): addon loaded ${median(runs.map((r) => r.addonLoadedMs))} ms, ` +
@@ -130,6 +139,8 @@ export async function smokeTest(opt: string, target: ArchTarget, failures: strin
   );
   if (first.yunet.faces !== 1) failures.push(`YuNet found ${first.yunet.faces} faces in the one-face sample`);
   if (first.haar.faces < 1) failures.push('Haar found no face in the sample');
+  if (!second.outputs.ok) failures.push(`YuNet 2022mar's outputs for a ${second.outputs.width}x${second.outputs.height} input: ${sizes(second.outputs.got)}, expected ${sizes(second.outputs.expected)}`);
+  if (second.faces !== 1) failures.push(`YuNet 2022mar found ${second.faces} faces in the one-face sample`);
   if (foreign.length) failures.push(`libraries borrowed from outside the layer: ${foreign.join(', ')}`);
   const lossless = first.lossless;
   if ('error' in lossless) failures.push(`jpeg-lossless: ${lossless.error}`);
@@ -148,6 +159,7 @@ export async function smokeTest(opt: string, target: ArchTarget, failures: strin
     opencv: first.opencv,
     yunetFaces: first.yunet.faces,
     haarFaces: first.haar.faces,
+    yunet2022: { outputs: second.outputs, faces: second.faces },
     addonLoadedMsMedian: median(runs.map((r) => r.addonLoadedMs)),
     modelsReadyMsMedian: median(runs.map((r) => r.modelsReadyMs)),
     rssMbMedian: median(runs.map((r) => r.rssMb)),
@@ -164,13 +176,13 @@ export async function smokeTest(opt: string, target: ArchTarget, failures: strin
 function labelledPhoto(run: SmokeResult, target: ArchTarget, bundleSha256: string, failures: string[]): unknown {
   const photo = run.more[0];
   const labels = parseLabels(fs.readFileSync(path.join(path.dirname(LABELLED), 'training.xml'), 'utf8'), photo.file);
-  const found = { yunet: labelsFound(labels, photo.yunet), haar: labelsFound(labels, photo.haar) };
+  const found = { yunet: labelsFound(labels, photo.yunet), haar: labelsFound(labels, photo.haar), yunet2022: labelsFound(labels, photo.yunet2022) };
   console.log(
     `  labelled ${photo.file} ${photo.width}x${photo.height}, ${labels.length} faces: YuNet ${photo.yunet.length} box(es) covering ${found.yunet}, ` +
-      `Haar ${photo.haar.length} covering ${found.haar} (IoU >= 0.3)`,
+      `Haar ${photo.haar.length} covering ${found.haar}, YuNet 2022mar ${photo.yunet2022.length} covering ${found.yunet2022} (IoU >= 0.3)`,
   );
   if (found.yunet < labels.length - 1) failures.push(`YuNet found ${found.yunet} of the ${labels.length} labelled faces in ${photo.file}`);
-  let vsX86: Record<'yunet' | 'haar', BoxComparison> | undefined;
+  let vsX86: Record<'yunet' | 'haar' | 'yunet2022', BoxComparison> | undefined;
   const x86Report = verifyReportPath(LAYER_ARCH);
   if (target.arch !== LAYER_ARCH) {
     const x86Smoke = readReport(x86Report)?.smoke;
@@ -180,18 +192,18 @@ function labelledPhoto(run: SmokeResult, target: ArchTarget, bundleSha256: strin
     } else if (x86Smoke?.bundleSha256 !== bundleSha256) {
       console.log(`  vs x86_64: ${x86Report} comes from other detector code (smoke bundle changed): run \`npm run verify:layer\` again to compare`);
     } else {
-      vsX86 = { yunet: compareBoxes(photo.yunet, x86.yunet), haar: compareBoxes(photo.haar, x86.haar) };
+      vsX86 = { yunet: compareBoxes(photo.yunet, x86.yunet), haar: compareBoxes(photo.haar, x86.haar), yunet2022: compareBoxes(photo.yunet2022, x86.yunet2022) };
       for (const [name, c] of Object.entries(vsX86)) {
         console.log(`  vs x86_64 (${path.basename(x86Report)}), ${name}: ${c.pairs} pairs, ${c.unpaired} unpaired, at most ${c.maxDeltaPx.toFixed(2)} px apart`);
         if (c.unpaired || c.maxDeltaPx > BOX_TOLERANCE_PX) failures.push(`${name} boxes differ from x86_64's: ${c.unpaired} unpaired, ${c.maxDeltaPx} px apart`);
       }
     }
   }
-  return { file: photo.file, labels: labels.length, found, yunet: photo.yunet, haar: photo.haar, vsX86 };
+  return { file: photo.file, labels: labels.length, found, yunet: photo.yunet, haar: photo.haar, yunet2022: photo.yunet2022, vsX86 };
 }
 
 interface ReportSmoke {
-  smoke?: { bundleSha256?: string; labelled?: { file: string; yunet: FaceBox[]; haar: FaceBox[] } };
+  smoke?: { bundleSha256?: string; labelled?: { file: string; yunet: FaceBox[]; haar: FaceBox[]; yunet2022: FaceBox[] } };
 }
 
 /** Another run's report, or undefined when it is missing or unreadable. */

@@ -11,7 +11,7 @@ import { tempDir } from '../../helpers/temp';
 
 jest.setTimeout(120_000);
 
-test('finds the sample face with both detectors and reports its timings', async () => {
+test('finds the sample face with both detectors and YuNet 2022mar, and reports its timings', async () => {
   const dir = tempDir('smoke-here');
   try {
     const script = await bundleSmoke(path.join(dir, 'smoke.js'));
@@ -19,6 +19,7 @@ test('finds the sample face with both detectors and reports its timings', async 
     const report = runSmokeHere(script, layer, fromRoot('samples', 'astronaut.png'));
     expect(report.yunet.faces).toBe(1);
     expect(report.haar.faces).toBeGreaterThanOrEqual(1);
+    expect(report.yunet2022).toMatchObject({ faces: 1, outputs: { ok: true } });
     expect(report.addonLoadedMs).toBeGreaterThan(0);
     expect(report.modelsReadyMs).toBeGreaterThanOrEqual(report.addonLoadedMs);
     expect(report.firstResultMs).toBeGreaterThanOrEqual(report.modelsReadyMs);
