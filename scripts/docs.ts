@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { CLEANUP_ENV } from '../functions/cleanup/contract';
 import { WEB_API_ENV } from '../functions/web-api/contract';
 import { accepted, kebabCase, markdownTable, shownDefault, type EnvSchema } from '../functions/common/schema';
-import { DETECT_ENV, DETECT_REQUEST, MARK_OPERATING_POINT, OPERATING_POINTS, type OperatingPointName } from '../functions/detect-faces/contract';
+import { DETECT_ENV, DETECT_REQUEST, LOOKS_TEXT, MARK_OPERATING_POINT, OPERATING_POINTS, type OperatingPointName } from '../functions/detect-faces/contract';
 import { STACK_SETTINGS } from '../stack/settings';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -24,9 +24,9 @@ function operatingPointsTable(): string {
     const p = OPERATING_POINTS[name];
     const marks = Object.entries(MARK_OPERATING_POINT).filter(([, n]) => n === name).map(([m]) => `\`${m}\``).join(', ');
     const r = p.measured.recall;
-    return `| ${marks} | ${name} first | ${p.minScore} | ${p.flip ? 'yes' : 'no'} | ${r.clean}% | ${r.occluded}% | ${r.pose}% | ${r.blurred}% | ${r.all}% | ${p.measured.precision}% |`;
+    return `| ${marks} | ${name} first | ${p.minScore} | ${LOOKS_TEXT[p.looks]} | ${r.clean}% | ${r.occluded}% | ${r.pose}% | ${r.blurred}% | ${r.all}% | ${p.measured.precision}% |`;
   });
-  return ['| mark | operating point | default `minScore` | mirrored second look | recall: clean | occluded | atypical pose | heavily blurred | all faces >= 20 px | precision |', '|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n');
+  return ['| mark | operating point | default `minScore` | looks | recall: clean | occluded | atypical pose | heavily blurred | all faces >= 20 px | precision |', '|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
 /** Every generated section, by marker name. */

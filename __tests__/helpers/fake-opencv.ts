@@ -37,6 +37,8 @@ export function fakeOpenCv(): FakeOpenCv {
 
   class FakeMat {
     private pixels: Pixels | undefined;
+    /** A network output's values (getData's, kept by flattenFloat); zeros when unset. */
+    values: Float32Array | undefined;
     constructor(
       public rows: number,
       public cols: number,
@@ -87,7 +89,9 @@ export function fakeOpenCv(): FakeOpenCv {
       return this.made('gaussianBlur', this.rows, this.cols);
     }
     flattenFloat(rows: number, cols: number) {
-      return this.made('flattenFloat', rows, cols, 4);
+      const out = this.made('flattenFloat', rows, cols, 4);
+      out.values = this.values;
+      return out;
     }
     getRegion(rect: Rect) {
       return this.shared('getRegion', rect.height, rect.width);
@@ -105,7 +109,7 @@ export function fakeOpenCv(): FakeOpenCv {
       this.own();
       // As the addon: only 2-D Mats (network outputs are flattened first).
       if (this.sizes.length > 2) throw new Error('getData: more than 2 dimensions');
-      return Buffer.alloc(this.rows * this.cols * this.elemBytes);
+      return this.values ? Buffer.from(this.values.buffer.slice(0)) : Buffer.alloc(this.rows * this.cols * this.elemBytes);
     }
     drawRectangle() {
       call('drawRectangle');
@@ -129,15 +133,29 @@ export function fakeOpenCv(): FakeOpenCv {
       call('setInput');
       this.input = blob as unknown as FakeMat;
     }
-    /** YuNet's outputs for the input's size: `<kind>_<stride>`, one row per grid cell. */
+    /**
+     * YuNet 2023mar's outputs for the input's size (`<kind>_<stride>`, one row per grid cell), one
+     * face at the first cell of stride 8 (40 px, score 1: the cascade crops 120 px around it, which the second network pads); or
+     * YuNet 2022mar's (`loc`, `conf`, `iou`, one row per prior), zeros: no face.
+     */
     forward(names: string[]): Mat[] {
       call('forward');
       const [, , h, w] = this.input!.sizes;
-      const width = { cls: 1, obj: 1, bbox: 4, kps: 10 } as Record<string, number>;
+      const width = { cls: 1, obj: 1, bbox: 4, kps: 10, loc: 14, conf: 2, iou: 1 } as Record<string, number>;
+      const priors = [8, 16, 32, 64].reduce((n, stride, level) => n + (h / stride) * (w / stride) * [3, 2, 2, 3][level], 0);
       return names.map((name) => {
         const [kind, stride] = name.split('_');
-        const cells = (h / Number(stride)) * (w / Number(stride));
-        return new FakeMat(0, 0, 4, `forward ${name}`, [1, cells, width[kind]]) as unknown as Mat;
+        const rows = stride === undefined ? priors : (h / Number(stride)) * (w / Number(stride));
+        const out = new FakeMat(0, 0, 4, `forward ${name}`, [1, rows, width[kind]]);
+        if ((kind === 'cls' || kind === 'obj') && stride === '8') {
+          out.values = new Float32Array(rows);
+          out.values[0] = 1;
+        }
+        if (kind === 'bbox' && stride === '8') {
+          out.values = new Float32Array(rows * 4);
+          out.values[2] = out.values[3] = Math.log(5);
+        }
+        return out as unknown as Mat;
       });
     }
   }

@@ -1,6 +1,7 @@
 /** Where the fitted calibration lives, its grid, and how the fit writes it (as TypeScript, so the function bundle carries it). */
 import * as path from 'node:path';
 import type { CalibrationTable } from '../../functions/detect-faces/detect/score';
+import { LOOKS, type Looks } from '../../functions/detect-faces/contract';
 
 export const CALIBRATION_FILE = path.join(__dirname, '..', '..', 'functions', 'detect-faces', 'detect', 'calibration.ts');
 
@@ -20,17 +21,17 @@ function tableText(t: CalibrationTable): string {
 }
 
 /** calibration.ts's text for `tables`, fitted on `source`. */
-export function formatCalibration(tables: { single: CalibrationTable; flip: CalibrationTable }, source: string): string {
+export function formatCalibration(tables: Readonly<Record<Looks, CalibrationTable>>, source: string): string {
   return `/**
  * The score calibration (score.ts): rows by face width at the network's input, columns by raw
  * score, each cell the measured fraction of such detections that matched a labelled face.
  * Written by \`npm run bench:wider -- DIR --fit\` (fitted on ${source}); not edited by hand.
  */
 import type { CalibrationTable } from './score';
+import type { Looks } from '../contract';
 
-export const CALIBRATION: { readonly single: CalibrationTable; readonly flip: CalibrationTable } = {
-  single: ${tableText(tables.single)},
-  flip: ${tableText(tables.flip)},
+export const CALIBRATION: Readonly<Record<Looks, CalibrationTable>> = {
+${LOOKS.map((looks) => `  ${looks}: ${tableText(tables[looks])},`).join('\n')}
 };
 `;
 }

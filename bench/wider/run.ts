@@ -29,15 +29,17 @@ import { CALIBRATION } from '../../functions/detect-faces/detect/calibration';
 import { mergeFaces } from '../../functions/detect-faces/detect/merge';
 import { planDetection, YUNET_PLAN } from '../../functions/detect-faces/detect/plan';
 import { RAW_SCORE_FLOOR, type CalibrationTable } from '../../functions/detect-faces/detect/score';
+import { MODEL_FILES } from '../../functions/detect-faces/detect/detectors';
 import { calibrated, yunetCandidates, type TileTrace, type YunetCandidate } from '../../functions/detect-faces/detect/yunet';
-import { OPERATING_POINTS, type OperatingPointName } from '../../functions/detect-faces/contract';
+import { LOOKS, LOOKS_TEXT, OPERATING_POINTS, type Looks, type OperatingPointName } from '../../functions/detect-faces/contract';
 import { decodeImage } from '../../functions/detect-faces/output/image';
+import type { Net, OpenCv } from '../../functions/detect-faces/opencv';
 import { loadYunet, plainLook } from '../plain-look';
 import { loadAddon, table } from '../real-size';
 import { fitCalibration, reliability, type LabelledDetection } from './calibrate';
 import { formatCalibration, CALIBRATION_FILE, CALIBRATION_GRID } from './calibration-file';
 import { countMisses, emptyMissTable, type MissTable } from './misses';
-import { CATEGORIES, isFace, operatingFigures, widerAp, type Predictions, type WiderImage } from './score';
+import { CATEGORIES, isFace, operatingFigures, thresholdForPrecision, widerAp, type Predictions, type WiderImage } from './score';
 
 const RESULTS = path.join(__dirname, '..', 'results');
 const DETECTIONS = path.join(RESULTS, 'wider-detections.json');
@@ -47,17 +49,17 @@ const PLAIN_FLOOR = 0.02;
 const PLAIN_THRESHOLDS = [0.7, 0.3];
 const SWEEP = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9];
 
-type Looks = 'single' | 'flip';
-
-/** Per image: the plain look's raw detections, and the service's candidates (before calibration) with one look and with two. */
-interface Detections {
-  readonly dir: string;
-  readonly files: string[];
-  readonly plain: Box[][];
-  readonly single: YunetCandidate[][];
-  readonly flip: YunetCandidate[][];
+/** Per image: the plain look's raw detections, and the service's candidates (before calibration) with each kind of look. */
+type Detections = { readonly dir: string; readonly files: string[]; readonly plain: Box[][] } & Record<Looks, YunetCandidate[][]> & {
   /** Detect milliseconds per image, summed. */
   readonly ms: Record<'plain' | Looks, number>;
+};
+
+/** Both networks, from the layer's models folder. */
+function loadNetworks(): { cv: OpenCv; net: Net; second: Net } {
+  const { cv, modelsDir } = loadAddon();
+  cv.setNumThreads(1);
+  return { cv, net: loadYunet(cv, modelsDir), second: cv.readNetFromONNX(path.join(modelsDir, MODEL_FILES.yunet2022)) };
 }
 
 export function parseArgs(argv: readonly string[]): { dir: string; fit: boolean; reuse: boolean; misses: boolean; limit?: number } {
@@ -88,10 +90,8 @@ export function readWider(dir: string, limit?: number): WiderImage[] {
 }
 
 function detectAll(dir: string, labels: readonly WiderImage[]): Detections {
-  const { cv, modelsDir } = loadAddon();
-  cv.setNumThreads(1);
-  const net = loadYunet(cv, modelsDir);
-  const out: Detections = { dir, files: labels.map((l) => l.file), plain: [], single: [], flip: [], ms: { plain: 0, single: 0, flip: 0 } };
+  const { cv, net, second } = loadNetworks();
+  const out: Detections = { dir, files: labels.map((l) => l.file), plain: [], single: [], flip: [], cascade: [], ms: { plain: 0, single: 0, flip: 0, cascade: 0 } };
   const timed = <T>(key: keyof Detections['ms'], work: () => T): T => {
     const t0 = performance.now();
     const result = work();
@@ -103,8 +103,7 @@ function detectAll(dir: string, labels: readonly WiderImage[]): Detections {
     const image = decodeImage(cv, fs.readFileSync(path.join(dir, 'images', label.file)));
     const plan = planDetection(image.cols, image.rows, {}, YUNET_PLAN);
     out.plain.push(timed('plain', () => plainLook(cv, net, image, PLAIN_FLOOR)));
-    out.single.push(timed('single', () => yunetCandidates(cv, net, image, plan, YUNET_PLAN, { flip: false, rawThreshold: RAW_SCORE_FLOOR })));
-    out.flip.push(timed('flip', () => yunetCandidates(cv, net, image, plan, YUNET_PLAN, { flip: true, rawThreshold: RAW_SCORE_FLOOR })));
+    for (const looks of LOOKS) out[looks].push(timed(looks, () => yunetCandidates(cv, net, image, plan, YUNET_PLAN, { looks, rawThreshold: RAW_SCORE_FLOOR, second })));
     image.release();
     if (process.stderr.isTTY || (i + 1) % 50 === 0 || i + 1 === labels.length) {
       const eta = ((performance.now() - started) / (i + 1)) * (labels.length - i - 1);
@@ -119,21 +118,19 @@ function detectAll(dir: string, labels: readonly WiderImage[]): Detections {
  * The operating points' miss tables, from a traced run (the candidates of every stage of every
  * tile): each photo's trace is classified as soon as it is made, so memory stays one photo's.
  */
-function traceMisses(dir: string, labels: readonly WiderImage[], tables: { single: CalibrationTable; flip: CalibrationTable }): Record<OperatingPointName, MissTable> {
-  const { cv, modelsDir } = loadAddon();
-  cv.setNumThreads(1);
-  const net = loadYunet(cv, modelsDir);
+function traceMisses(dir: string, labels: readonly WiderImage[], tables: Readonly<Record<Looks, CalibrationTable>>): Record<OperatingPointName, MissTable> {
+  const { cv, net, second } = loadNetworks();
   const points = Object.entries(OPERATING_POINTS) as [OperatingPointName, (typeof OPERATING_POINTS)[OperatingPointName]][];
   const out = Object.fromEntries(points.map(([name]) => [name, emptyMissTable()])) as Record<OperatingPointName, MissTable>;
   labels.forEach((label, i) => {
     const image = decodeImage(cv, fs.readFileSync(path.join(dir, 'images', label.file)));
     const plan = planDetection(image.cols, image.rows, {}, YUNET_PLAN);
-    for (const flip of [false, true]) {
+    for (const looks of new Set(points.map(([, point]) => point.looks))) {
       const tiles: TileTrace[] = [];
-      const candidates = yunetCandidates(cv, net, image, plan, YUNET_PLAN, { flip, rawThreshold: RAW_SCORE_FLOOR, trace: (t) => tiles.push(t) });
-      const scored = calibrated(candidates, flip ? tables.flip : tables.single, 0);
+      const candidates = yunetCandidates(cv, net, image, plan, YUNET_PLAN, { looks, rawThreshold: RAW_SCORE_FLOOR, second, trace: (t) => tiles.push(t) });
+      const scored = calibrated(candidates, tables[looks], 0);
       const run = { tiles, calibrated: scored, answer: mergeFaces(scored, { width: label.width, height: label.height }), scale: plan.passes[0].scale };
-      for (const [name, point] of points) if (point.flip === flip) countMisses(out[name], label, run, point.minScore);
+      for (const [name, point] of points) if (point.looks === looks) countMisses(out[name], label, run, point.minScore);
     }
     image.release();
     if ((i + 1) % 50 === 0 || i + 1 === labels.length) process.stderr.write(`  traced ${i + 1}/${labels.length} images\n`);
@@ -184,10 +181,7 @@ export async function benchWider(argv: readonly string[]): Promise<string> {
   let tables = CALIBRATION;
   const out: string[] = [];
   if (args.fit) {
-    tables = {
-      single: fitCalibration(labelled(labels, detections.single), CALIBRATION_GRID.widths, CALIBRATION_GRID.raws),
-      flip: fitCalibration(labelled(labels, detections.flip), CALIBRATION_GRID.widths, CALIBRATION_GRID.raws),
-    };
+    tables = Object.fromEntries(LOOKS.map((looks) => [looks, fitCalibration(labelled(labels, detections[looks]), CALIBRATION_GRID.widths, CALIBRATION_GRID.raws)])) as Record<Looks, CalibrationTable>;
     fs.writeFileSync(CALIBRATION_FILE, formatCalibration(tables, `${labels.length} images of ${path.basename(args.dir)}`));
     out.push(`calibration re-fitted on ${labels.length} images: ${path.relative(process.cwd(), CALIBRATION_FILE)} written`, '');
   }
@@ -196,15 +190,21 @@ export async function benchWider(argv: readonly string[]): Promise<string> {
     const ap = widerAp(labels, p);
     return `${ap.easy.toFixed(3)} / ${ap.medium.toFixed(3)} / ${ap.hard.toFixed(3)}`;
   };
-  const predictions: Record<Looks, Box[][]> = { single: answers(labels, detections.single, tables.single), flip: answers(labels, detections.flip, tables.flip) };
+  const predictions = Object.fromEntries(LOOKS.map((looks) => [looks, answers(labels, detections[looks], tables[looks])])) as Record<Looks, Box[][]>;
   const msOf = (k: keyof Detections['ms']) => (detections.ms[k] / n).toFixed(0);
   const header = ['detector', 'min score', ...Object.keys(CATEGORIES).map((c) => `recall ${c}`), '20-40 px', '40-80', '80-160', '160+', 'precision', 'detections >= 20 px', 'WIDER AP easy / medium / hard', 'ms / image'];
   const rows: string[][] = [];
   const plainAp = apText(detections.plain);
   for (const t of PLAIN_THRESHOLDS) rows.push(figuresRow('plain look (raw score)', labels, detections.plain, t, plainAp, msOf('plain')));
   for (const [name, point] of Object.entries(OPERATING_POINTS) as [OperatingPointName, (typeof OPERATING_POINTS)[OperatingPointName]][]) {
-    const looks: Looks = point.flip ? 'flip' : 'single';
-    rows.push(figuresRow(`${name} default (${looks === 'flip' ? 'two looks' : 'one look'})`, labels, predictions[looks], point.minScore, apText(predictions[looks]), msOf(looks)));
+    rows.push(figuresRow(`${name} default (${LOOKS_TEXT[point.looks]})`, labels, predictions[point.looks], point.minScore, apText(predictions[point.looks]), msOf(point.looks)));
+  }
+  // Every kind of look at the min score that gives it 95% and 70% precision on this folder: what an operating point is chosen from.
+  for (const looks of LOOKS) {
+    for (const target of [0.95, 0.7]) {
+      const t = thresholdForPrecision(labels, predictions[looks], target);
+      if (t !== undefined) rows.push(figuresRow(`${LOOKS_TEXT[looks]} at ${Math.round(target * 100)}% precision`, labels, predictions[looks], t, apText(predictions[looks]), msOf(looks)));
+    }
   }
   out.push(`WIDER-format folder ${args.dir}: ${n} images, ${labels.reduce((k, l) => k + l.faces.length, 0)} labelled faces; ${os.cpus()[0]?.model ?? 'cpu'}, 1 OpenCV thread, load ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
   out.push('recall: faces >= 20 px, annotator-invalid left out, IoU >= 0.5; precision: detections >= 20 px matching any labelled face; AP: the full score curve; ms: detect stage, full curve', '');
@@ -212,7 +212,7 @@ export async function benchWider(argv: readonly string[]): Promise<string> {
   const half = halves(labels);
   const halfRows: string[][] = [];
   for (const [name, point] of Object.entries(OPERATING_POINTS) as [OperatingPointName, (typeof OPERATING_POINTS)[OperatingPointName]][]) {
-    const looks: Looks = point.flip ? 'flip' : 'single';
+    const looks = point.looks;
     for (const [which, indices] of Object.entries(half)) {
       const sub = <T>(xs: readonly T[]) => indices.map((i) => xs[i]);
       halfRows.push(figuresRow(`${name} default, ${which} half (${indices.length} photos)`, sub(labels), sub(predictions[looks]), point.minScore, '', '').slice(0, -2));
@@ -223,12 +223,12 @@ export async function benchWider(argv: readonly string[]): Promise<string> {
     const misses = traceMisses(args.dir, labels, tables);
     for (const [name, point] of Object.entries(OPERATING_POINTS) as [OperatingPointName, (typeof OPERATING_POINTS)[OperatingPointName]][]) {
       const t = misses[name];
-      out.push(`${name} default (min score ${point.minScore}${point.flip ? ', two looks' : ''}): counted faces by where the detector lost them (misses.ts; "at input": the face's side at the plan's finest pass)`);
+      out.push(`${name} default (min score ${point.minScore}, ${LOOKS_TEXT[point.looks]}): counted faces by where the detector lost them (misses.ts; "at input": the face's side at the plan's finest pass)`);
       out.push(table(['stage', ...t.columns], [...t.rows].map(([cause, counts]) => [cause, ...counts.map(String)])), '');
     }
   }
-  for (const looks of ['single', 'flip'] as const) {
-    out.push(`score sweep, calibrated, ${looks === 'flip' ? 'two looks (flip)' : 'one look'}:`);
+  for (const looks of LOOKS) {
+    out.push(`score sweep, calibrated, ${LOOKS_TEXT[looks]}:`);
     out.push(table(header.slice(0, -2), SWEEP.map((t) => figuresRow(looks, labels, predictions[looks], t, '', '').slice(0, -2))), '');
     const rel = reliability(labels.flatMap((l, i) => predictions[looks][i].map((p) => ({ score: p.score, face: isFace(l, p) }))));
     out.push(`reliability, ${looks}: reported score against the fraction of detections that are faces (all sizes)`);

@@ -115,6 +115,27 @@ export function operatingFigures(labels: readonly WiderImage[], predictions: Pre
   };
 }
 
+/**
+ * The lowest min score at which at least `target` of the predictions >= 20 px are faces (as
+ * operatingFigures counts precision): the operating point with the most recall at that precision.
+ * Undefined when no min score reaches it.
+ */
+export function thresholdForPrecision(labels: readonly WiderImage[], predictions: Predictions, target: number): number | undefined {
+  const scored = labels.flatMap((image, i) =>
+    predictions[i].filter((p) => side(p.width, p.height) >= MIN_SIDE).map((p) => ({ score: p.score, face: image.faces.some((f) => iou(asBox(f), p) >= 0.5) })),
+  );
+  scored.sort((a, b) => b.score - a.score);
+  let faces = 0;
+  let best: number | undefined;
+  scored.forEach((p, k) => {
+    if (p.face) faces++;
+    // A min score keeps every prediction scoring as much: judge only after the last of a tie.
+    const lastOfTie = k + 1 === scored.length || scored[k + 1].score < p.score;
+    if (lastOfTie && faces / (k + 1) >= target) best = p.score;
+  });
+  return best;
+}
+
 /** Whether each prediction overlaps (IoU >= 0.5) some labelled face of its image, any size: the calibration's "is a face". */
 export function isFace(image: WiderImage, p: Prediction): boolean {
   return image.faces.some((f) => iou(asBox(f), p) >= 0.5);

@@ -11,16 +11,14 @@
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { DETECT_ENV } from '../../functions/detect-faces/contract';
-import { createDetector } from '../../functions/detect-faces/detect/detectors';
-import { floats, yunetBlob } from '../../functions/detect-faces/detect/yunet';
+import { createDetector, MODEL_FILES } from '../../functions/detect-faces/detect/detectors';
+import { floats, yunetBlob } from '../../functions/detect-faces/detect/dnn';
 import { YUNET_2022_OUTPUT_NAMES, yunet2022Look, yunet2022PriorCount } from '../../functions/detect-faces/detect/yunet-2022';
 import type { FaceCandidate } from '../../functions/detect-faces/detect/yunet-decode';
 import type { OpenCv } from '../../functions/detect-faces/opencv';
 import { createLosslessEditor, loadJpegLossless } from '../../functions/detect-faces/output/lossless';
 import { paddedRegion } from '../../functions/detect-faces/output/redact-plan';
 
-/** The cascade's second network, as layer/inputs.ts ships it (another name fails the smoke: no such file). */
-const YUNET_2022_FILE = 'face_detection_yunet_2022mar.onnx';
 /** The raw score a 2022mar face counts from here (the sample's face scores well above it). */
 const YUNET_2022_SCORE = 0.5;
 
@@ -34,8 +32,8 @@ const addonLoadedMs = performance.now();
 const yunet = createDetector(cv, 'yunet', modelsDir);
 const haar = createDetector(cv, 'haar', modelsDir);
 const modelsReadyMs = performance.now();
-// The cascade's second network, loaded after "models ready" so that figure stays the detectors' own.
-const yunet2022Net = cv.readNetFromONNX(`${modelsDir}/${YUNET_2022_FILE}`);
+// The cascade's second network on its own (the YuNet detector holds one too), for its outputs' sizes and boxes.
+const yunet2022Net = cv.readNetFromONNX(`${modelsDir}/${MODEL_FILES.yunet2022}`);
 const yunet2022LoadMs = performance.now() - modelsReadyMs;
 const yunet2022Outputs = yunet2022OutputSizes(64, 64);
 

@@ -1,5 +1,5 @@
 /** WIDER-format scoring on a hand-made folder: categories, bands, precision, the official AP. */
-import { operatingFigures, widerAp, type WiderFace, type WiderImage } from '../../../bench/wider/score';
+import { operatingFigures, thresholdForPrecision, widerAp, type WiderFace, type WiderImage } from '../../../bench/wider/score';
 
 const face = (x: number, y: number, side: number, attrs: Partial<WiderFace> = {}): WiderFace => ({
   x,
@@ -50,6 +50,20 @@ test('recall per category and size band, precision over detections >= 20 px matc
   const low = operatingFigures(LABELS, predictions, 0.3);
   expect(low.recall.occluded).toBe(1);
   expect(low.recall.all).toBeCloseTo(2 / 3);
+});
+
+test('thresholdForPrecision: the lowest min score whose predictions >= 20 px are at least that precise, ties judged together', () => {
+  const [clean, occluded, turned] = LABELS[0].faces;
+  const miss = (score: number) => ({ x: 900, y: 700, width: 40, height: 40, score });
+  // By score: face 0.9, miss 0.8, face 0.6, miss 0.5, face 0.4 (3 faces of 5); a tiny miss does not count.
+  const predictions = [[hit(clean, 0.9), miss(0.8), hit(occluded, 0.6), miss(0.5), hit(turned, 0.4), { x: 900, y: 0, width: 10, height: 10, score: 0.95 }]];
+  expect(thresholdForPrecision(LABELS, predictions, 1)).toBe(0.9);
+  // 0.6 keeps 2 of 3; 0.4 keeps 3 of 5 (60%): the lowest at 2/3 is 0.6.
+  expect(thresholdForPrecision(LABELS, predictions, 0.66)).toBe(0.6);
+  expect(thresholdForPrecision(LABELS, predictions, 0.6)).toBe(0.4);
+  // A miss tied with the top face: no min score keeps the face without it.
+  expect(thresholdForPrecision(LABELS, [[hit(clean, 0.9), miss(0.9)]], 1)).toBeUndefined();
+  expect(thresholdForPrecision(LABELS, [[]], 0.5)).toBeUndefined();
 });
 
 test('WIDER AP: every face of a setting found first, nothing else: 1; found below a false detection: less; faces outside the setting neither count nor miss', () => {

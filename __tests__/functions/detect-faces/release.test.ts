@@ -6,6 +6,7 @@
  * which a warm container may not do for a long time. A stand-in for the addon with its ownership
  * rules (helpers/fake-opencv.ts) says which pixels are still held.
  */
+import { LOOKS } from '../../../functions/detect-faces/contract';
 import { createHaarDetector } from '../../../functions/detect-faces/detect/haar';
 import { createYunetDetector } from '../../../functions/detect-faces/detect/yunet';
 import { bgrMat } from '../../../functions/detect-faces/output/image';
@@ -13,6 +14,8 @@ import { createLosslessEditor, JPEG_LOSSLESS_INTERFACE, type JpegHandle, type Jp
 import type { MarkSpec } from '../../../functions/detect-faces/output/redact-plan';
 import { fakeOpenCv } from '../../helpers/fake-opencv';
 import { tinyJpeg } from '../../helpers/tiny-jpeg';
+
+const MODELS = { yunet: 'yunet.onnx', yunet2022: 'yunet-2022.onnx' };
 
 describe('YuNet', () => {
   // 4000x3000 down to 20 px faces: tiled passes over several pyramid levels; 640x480: one tile at the photo's size.
@@ -22,16 +25,27 @@ describe('YuNet', () => {
     ['two looks, tiles over pyramid levels', 'blur', 4000, 3000, 20],
   ] as const)('%s: only the photo is left', (_name, mark, width, height, minFaceSize) => {
     const f = fakeOpenCv();
-    const detector = createYunetDetector(f.cv, 'yunet.onnx');
+    const detector = createYunetDetector(f.cv, MODELS);
     const photo = f.mat(height, width);
     detector.detect(photo, { mark, minFaceSize });
     expect(f.made()).toBeGreaterThan(10);
     expect(f.live()).toEqual(['photo']);
   });
 
+  test.each(LOOKS)('looks %s, tiles over pyramid levels: every look ran and only the photo is left', (looks) => {
+    const f = fakeOpenCv();
+    const detector = createYunetDetector(f.cv, MODELS);
+    const photo = f.mat(3000, 4000);
+    const { boxes } = detector.detect(photo, { looks, minFaceSize: 20, minScore: 0.1 });
+    // The fake network's one face per tile (calibrated high enough to be kept), merged across tiles and scales.
+    expect(boxes.length).toBeGreaterThan(0);
+    expect(f.made()).toBeGreaterThan(10);
+    expect(f.live()).toEqual(['photo']);
+  });
+
   test('after a reduced decode: only the photo is left', () => {
     const f = fakeOpenCv();
-    const detector = createYunetDetector(f.cv, 'yunet.onnx');
+    const detector = createYunetDetector(f.cv, MODELS);
     const level = detector.finestLevel(4000, 3000, { mark: 'pixelate' });
     expect(level).toBeGreaterThan(0);
     const photo = f.mat(Math.ceil(3000 / 2 ** level), Math.ceil(4000 / 2 ** level));
@@ -39,13 +53,16 @@ describe('YuNet', () => {
     expect(f.live()).toEqual(['photo']);
   });
 
-  test.each(['resize', 'getRegion', 'blobFromImage', 'setInput', 'forward', 'flattenFloat', 'getData', 'flip'])('a throw in %s midway still releases what was made', (op) => {
-    const f = fakeOpenCv();
-    const detector = createYunetDetector(f.cv, 'yunet.onnx');
-    f.failOn.add(op);
-    expect(() => detector.detect(f.mat(3000, 4000), { mark: 'fill', minFaceSize: 20 })).toThrow(`${op} failed`);
-    expect(f.live()).toEqual(['photo']);
-  });
+  test.each(['resize', 'getRegion', 'blobFromImage', 'setInput', 'forward', 'flattenFloat', 'getData', 'flip', 'copyMakeBorder'].flatMap((op) => LOOKS.map((looks) => [op, looks] as const)).filter(([op, looks]) => (op === 'flip' ? looks === 'flip' : op === 'copyMakeBorder' ? looks === 'cascade' : true)))(
+    'a throw in %s midway (looks %s) still releases what was made',
+    (op, looks) => {
+      const f = fakeOpenCv();
+      const detector = createYunetDetector(f.cv, MODELS);
+      f.failOn.add(op);
+      expect(() => detector.detect(f.mat(3000, 4000), { looks, minFaceSize: 20 })).toThrow(`${op} failed`);
+      expect(f.live()).toEqual(['photo']);
+    },
+  );
 });
 
 describe('Haar', () => {
@@ -117,7 +134,7 @@ describe('the coefficient path', () => {
     "detection on the reduced image from the coefficients (bgrMat's copy of the addon's pixels), %s throwing or not: nothing is left",
     (op) => {
       const f = fakeOpenCv();
-      const detector = createYunetDetector(f.cv, 'yunet.onnx');
+      const detector = createYunetDetector(f.cv, MODELS);
       // 4000x3000 at the default smallest face: the plan reads a reduced level and coarser ones.
       const level = detector.finestLevel(4000, 3000, { mark: 'fill' });
       expect(level).toBeGreaterThan(0);

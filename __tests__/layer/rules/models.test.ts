@@ -50,9 +50,6 @@ describe.each(committed.map((m) => [m.file, m] as const))('%s source', (_file, y
   });
 });
 
-/** The cascade's second network (functions/detect-faces/detect/yunet-2022.ts), until MODEL_FILES names it. */
-const SECOND_NETWORK = 'face_detection_yunet_2022mar.onnx';
-
 test('the layer ships exactly the models the detectors load, nothing unused', () => {
-  expect(models.map((m) => m.file).sort()).toEqual([...new Set([...Object.values(MODEL_FILES), SECOND_NETWORK])].sort());
+  expect(models.map((m) => m.file).sort()).toEqual(Object.values(MODEL_FILES).sort());
 });

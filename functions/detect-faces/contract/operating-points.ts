@@ -9,11 +9,27 @@
  */
 import type { MarkMode } from './request';
 
+/**
+ * How the detector looks at each input (detect/yunet.ts): `single`, YuNet 2023mar once; `flip`,
+ * also at the mirrored input, the two looks fused (detect/flip.ts), about twice the time;
+ * `cascade`, also YuNet 2022mar, a second network trained apart, on crops around the first look's
+ * faces (detect/crops.ts), fused the same way, at most 1.6 times the input's pixels before padding.
+ */
+export const LOOKS = ['single', 'flip', 'cascade'] as const;
+export type Looks = (typeof LOOKS)[number];
+
+/** How each kind of look reads in the documentation ("box 0.6 with ..."). */
+export const LOOKS_TEXT: Record<Looks, string> = {
+  single: 'one look',
+  flip: 'a mirrored second look',
+  cascade: 'a second network on crops around its faces',
+};
+
 export interface OperatingPoint {
   /** Lowest calibrated score reported (detect/score.ts: the measured fraction of such detections that are faces). */
   readonly minScore: number;
-  /** Whether the detector also looks at the mirrored image and fuses the two looks (detect/flip.ts): about twice the time. */
-  readonly flip: boolean;
+  /** How the detector looks (LOOKS). */
+  readonly looks: Looks;
   /** What the development subset measured at this point, percent. */
   readonly measured: {
     readonly recall: { readonly clean: number; readonly occluded: number; readonly pose: number; readonly blurred: number; readonly all: number };
@@ -29,7 +45,7 @@ export const OPERATING_POINTS = {
    */
   precision: {
     minScore: 0.7,
-    flip: false,
+    looks: 'single',
     measured: { recall: { clean: 95.6, occluded: 51.3, pose: 36.7, blurred: 60.2, all: 77.3 }, precision: 95.9 },
   },
   /**
@@ -41,7 +57,7 @@ export const OPERATING_POINTS = {
    */
   recall: {
     minScore: 0.1,
-    flip: true,
+    looks: 'flip',
     measured: { recall: { clean: 98.5, occluded: 72.2, pose: 67.6, blurred: 79.5, all: 88.6 }, precision: 71.7 },
   },
 } as const satisfies Record<string, OperatingPoint>;
@@ -63,5 +79,5 @@ export function operatingPointFor(mark: MarkMode): OperatingPoint {
 /** The default `minScore` of each mark, as the request's and the settings' documentation say it. */
 export function defaultScoresText(): string {
   const marks = (name: OperatingPointName) => (Object.keys(MARK_OPERATING_POINT) as MarkMode[]).filter((m) => MARK_OPERATING_POINT[m] === name).join('/');
-  return (Object.keys(OPERATING_POINTS) as OperatingPointName[]).map((name) => `${marks(name)} ${OPERATING_POINTS[name].minScore}${OPERATING_POINTS[name].flip ? ' with a mirrored second look' : ''}`).join(', ');
+  return (Object.keys(OPERATING_POINTS) as OperatingPointName[]).map((name) => `${marks(name)} ${OPERATING_POINTS[name].minScore}${OPERATING_POINTS[name].looks === 'single' ? '' : ` with ${LOOKS_TEXT[OPERATING_POINTS[name].looks]}`}`).join(', ');
 }

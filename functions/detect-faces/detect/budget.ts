@@ -3,6 +3,7 @@
  * with little per-call overhead, so a budget in milliseconds is a budget in input pixels.
  */
 // In the contract: the stack's deadline check (contract/deadline.ts) scales by it too.
+import type { Looks } from '../contract';
 export { lambdaCpuShare } from '../contract';
 
 /**
@@ -13,6 +14,15 @@ export { lambdaCpuShare } from '../contract';
  * was 7,600-8,700 on a Xeon. 8,000 holds on a Xeon-class core with no one else on it.
  */
 export const YUNET_PIXELS_PER_MS = 8_000;
+
+/**
+ * Network-input pixels each kind of look (contract LOOKS) feeds per pixel of its plan: the budget
+ * buys a plan of the budget's pixels over this. A mirrored look costs what the first does. The
+ * cascade's crops add at most CROP_DEFAULTS.maxArea (0.6) of the input before each is padded to
+ * multiples of 64 (0.45 on average after padding on WIDER's photos); 2 keeps room for the padding
+ * and the crops' per-call overhead.
+ */
+export const LOOKS_COST: Readonly<Record<Looks, number>> = { single: 1, flip: 2, cascade: 2 };
 
 /**
  * The detector input pixels `ms` milliseconds buy on a `cpuShare` of one core (1 on a machine

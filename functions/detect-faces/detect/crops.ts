@@ -6,7 +6,7 @@
  * docs/detection.md, "What was tried", has the measurements.
  */
 import type { Box, Rect } from './boxes';
-import { awayFromInnerEdges, facesFromTile } from './merge';
+import { awayFromInnerEdges, facesFromTile, tileFacesToImage } from './merge';
 import type { Tile } from './plan';
 
 /** The size of the input the crops are cut from (a tile's network input, plan.ts). */
@@ -134,6 +134,11 @@ export const CROP_EDGE_TOLERANCE = 1;
  */
 export function keepInsideCrop<T extends Box>(faces: readonly T[], crop: Rect, input: InputSize): T[] {
   return facesFromTile(faces, cropTile(crop, input), -CROP_EDGE_TOLERANCE);
+}
+
+/** Every face a network found in `crop` (crop pixels), in the input's pixels, whole or cut (the bench's traces). */
+export function fromCrop<T extends Box>(faces: readonly T[], crop: Rect, input: InputSize): T[] {
+  return tileFacesToImage(faces, cropTile(crop, input));
 }
 
 /**

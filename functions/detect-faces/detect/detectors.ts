@@ -10,7 +10,7 @@ import type { PlanParams } from './plan';
 import { createYunetDetector } from './yunet';
 import type { OpenCv, Mat } from '../opencv';
 // The detector kinds are the contract's (DETECTOR setting): one list for both.
-import type { DetectorKind, MarkMode } from '../contract';
+import type { DetectorKind, Looks, MarkMode } from '../contract';
 export type { DetectorKind };
 
 export { defaultMinFaceSize } from './plan';
@@ -23,8 +23,8 @@ export interface DetectOptions {
   readonly mark?: MarkMode;
   /** Lowest calibrated score reported. @default the operating point's (Haar: 0, every cascade hit) */
   readonly minScore?: number;
-  /** Also look at the mirrored image (YuNet). @default the operating point's */
-  readonly flip?: boolean;
+  /** How YuNet looks at each input (contract LOOKS). @default the operating point's */
+  readonly looks?: Looks;
   /** Keep the N largest faces. @default the request's default (contract DETECT_REQUEST.maxFaces) */
   readonly maxFaces?: number;
   /** Upper bound on the network-input pixels this call may feed the detector (from the time budget). @default unbounded */
@@ -60,10 +60,11 @@ export interface DetectorOptions {
 
 export const MODEL_FILES = {
   yunet: 'face_detection_yunet_2023mar.onnx',
+  yunet2022: 'face_detection_yunet_2022mar.onnx',
   haar: 'haarcascade_frontalface_alt2.xml',
 } as const;
 
 export function createDetector(cv: OpenCv, kind: DetectorKind, modelsDir: string, options: DetectorOptions = {}): FaceDetector {
-  const file = `${modelsDir.replace(/\/+$/, '')}/${MODEL_FILES[kind]}`;
-  return kind === 'yunet' ? createYunetDetector(cv, file, options) : createHaarDetector(cv, file, options);
+  const file = (name: keyof typeof MODEL_FILES) => `${modelsDir.replace(/\/+$/, '')}/${MODEL_FILES[name]}`;
+  return kind === 'yunet' ? createYunetDetector(cv, { yunet: file('yunet'), yunet2022: file('yunet2022') }, options) : createHaarDetector(cv, file('haar'), options);
 }

@@ -2,7 +2,8 @@
  * A second look at the mirrored image, and one face per pair of looks. A face seen in both looks
  * keeps the looks' score-weighted box and the mean of their scores; a face seen in one look only
  * gets half its score (the other look's 0): agreement between the looks is the evidence, as in
- * weighted box fusion. Pure.
+ * weighted box fusion. The cascade (crops.ts) fuses its two networks' looks the same way, but for
+ * the first look's faces the second never looked at, which keep their score. Pure.
  */
 import { iou, LeftEdgeIndex, type Box } from './boxes';
 import { LANDMARK_NAMES } from '../contract';
@@ -28,9 +29,11 @@ export const FUSE_IOU = 0.5;
 /**
  * One face per pair of looks (`a` and `b`, each already free of duplicates): pairs matched greedily
  * by IoU (>= FUSE_IOU), best first; a pair's box and landmarks are the score-weighted mean, its
- * score the mean; an unpaired face keeps its box at half its score.
+ * score the mean; an unpaired face keeps its box at half its score, but a face of `a` that `b`'s
+ * look did not cover (`unseen[i]` true: no evidence either way) keeps its whole score.
  */
-export function fuseLooks<T extends Box>(a: readonly T[], b: readonly T[]): T[] {
+export function fuseLooks<T extends Box>(a: readonly T[], b: readonly T[], unseen?: readonly boolean[]): T[] {
+  if (unseen && unseen.length !== a.length) throw new RangeError(`fuseLooks: unseen has ${unseen.length} flags for ${a.length} faces`);
   const pairs: { i: number; j: number; overlap: number }[] = [];
   const index = new LeftEdgeIndex(b.map((f, j) => ({ x: f.x, y: f.y, width: f.width, height: f.height, j })));
   for (let i = 0; i < a.length; i++) {
@@ -50,7 +53,8 @@ export function fuseLooks<T extends Box>(a: readonly T[], b: readonly T[]): T[] 
   const out: T[] = [];
   a.forEach((f, i) => {
     const j = pairedA.get(i);
-    out.push(j === undefined ? { ...f, score: f.score / 2 } : merged(f, b[j]));
+    if (j !== undefined) out.push(merged(f, b[j]));
+    else out.push(unseen?.[i] ? { ...f } : { ...f, score: f.score / 2 });
   });
   b.forEach((f, j) => {
     if (!pairedB.has(j)) out.push({ ...f, score: f.score / 2 });

@@ -1,46 +1,24 @@
 /**
- * YuNet 2023mar through cv.dnn (the addon has no FaceDetectorYN): the network's input blob, one
- * look at an input whose sides are multiples of 32, an optional second look at the mirrored input
- * fused with the first (flip.ts), scores calibrated (score.ts), and the detector over a plan of
- * scales and tiles (plan.ts). Decoding is yunet-decode.ts.
+ * YuNet 2023mar through cv.dnn (the addon has no FaceDetectorYN): one look at an input whose sides
+ * are multiples of 32, an optional second look fused with the first (flip.ts): at the mirrored
+ * input, or YuNet 2022mar's on crops around the first look's faces (yunet-2022.ts, the cascade),
+ * scores calibrated (score.ts), and the detector over a plan of scales and tiles (plan.ts).
+ * Decoding is yunet-decode.ts.
  */
 import type { Box } from './boxes';
+import { LOOKS_COST } from './budget';
 import { CALIBRATION } from './calibration';
 import { fuseLooks, unmirror } from './flip';
 import { mergeFaces, tileFacesToImage } from './merge';
 import { finestLevel, planDetection, YUNET_PLAN, type DetectionPlan, type PlanParams } from './plan';
 import { runPlan } from './run-plan';
 import { calibratedScore, RAW_SCORE_FLOOR, rawThresholdFor, type CalibrationTable } from './score';
+import { cascadeLook } from './yunet-2022';
 import { decodeYunet, YUNET_OUTPUT_NAMES, type FaceCandidate } from './yunet-decode';
+import { floats, yunetBlob } from './dnn';
 import type { DetectOptions, DetectorOptions, FaceDetector } from './detectors';
-import { operatingPointFor } from '../contract';
+import { operatingPointFor, type Looks } from '../contract';
 import type { Mat, Net, OpenCv } from '../opencv';
-
-/**
- * The network's input: the BGR pixels as they are, 0-255, no mean, no scaling, as OpenCV's
- * FaceDetectorYN feeds YuNet. Every argument is explicit: the addon's blobFromImage defaults to
- * swapRB = true (a BGR pixel (10, 20, 30) comes out as (30, 20, 10)), and YuNet fed RGB loses a
- * quarter of its AP on WIDER FACE's hard set.
- */
-export function yunetBlob(cv: OpenCv, input: Mat): Mat {
-  return cv.blobFromImage(input, 1, new cv.Size(0, 0), new cv.Vec3(0, 0, 0), false, false);
-}
-
-/** Float data of a network output, whatever its dimensions (getData refuses > 2-D Mats). */
-export function floats(mat: Mat): Float32Array {
-  const total = mat.sizes.reduce((a, b) => a * b, 1);
-  const flat = mat.sizes.length > 2 ? mat.flattenFloat(total, 1) : mat;
-  let data: Buffer;
-  try {
-    data = flat.getData();
-  } finally {
-    // getData copies the values: the flattened Mat made here is released at once, not left to the GC.
-    if (flat !== mat) flat.release();
-  }
-  // A Float32Array view needs 4-byte alignment; copy in the rare case the buffer is not aligned.
-  if (data.byteOffset % 4 !== 0) return new Float32Array(new Uint8Array(data).buffer);
-  return new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
-}
 
 /**
  * One look of the network at `input` (BGR, sides multiples of 32): faces with a raw score of at
@@ -69,8 +47,10 @@ export interface YunetCandidate extends Box {
 }
 
 export interface LookOptions {
-  /** Also look at the mirrored input and fuse the looks. */
-  readonly flip: boolean;
+  /** How to look at each input (contract LOOKS). */
+  readonly looks: Looks;
+  /** YuNet 2022mar, which the cascade runs on crops. Required when `looks` is 'cascade'. */
+  readonly second?: Net;
   /** Lowest raw score decoded. */
   readonly rawThreshold: number;
   /** Called for each tile with what each stage of it gave (the bench's miss classification, bench/wider/misses.ts). */
@@ -79,7 +59,7 @@ export interface LookOptions {
 
 /** One tile's stages, in original-image pixels, raw (or fused) scores, before the tile's border filter (merge.ts). */
 export interface TileTrace {
-  /** Per look (the plain one, then the mirrored one): every candidate cell, and what YuNet's NMS kept of them. */
+  /** Per look (the plain one, then the mirrored one or the cascade's crops): every candidate cell, and what YuNet's NMS kept of them. */
   readonly looks: readonly { readonly cells: readonly Box[]; readonly kept: readonly Box[] }[];
   /** The looks fused (flip.ts), or the one look's kept faces. */
   readonly fused: readonly Box[];
@@ -90,6 +70,8 @@ export interface TileTrace {
  * the detector calibrates, thresholds and merges, and what the calibration is fitted on.
  */
 export function yunetCandidates(cv: OpenCv, net: Net, image: Mat, plan: DetectionPlan, params: PlanParams, look: LookOptions, baseLevel = 0): YunetCandidate[] {
+  const second = look.second;
+  if (look.looks === 'cascade' && !second) throw new TypeError("yunetCandidates: the 'cascade' look needs the second network (LookOptions.second)");
   return runPlan(cv, image, plan, params.margin, (input, tile) => {
     const traced: TileTrace['looks'][number][] = [];
     // One look, its faces in `input`'s pixels (`back` undoes a mirror), traced when asked.
@@ -100,13 +82,18 @@ export function yunetCandidates(cv: OpenCv, net: Net, image: Mat, plan: Detectio
       return kept;
     };
     let faces: Box[] = lookAt(input, (f) => f);
-    if (look.flip) {
+    if (look.looks === 'flip') {
       const mirrored = input.flip(1);
       try {
         faces = fuseLooks(faces, lookAt(mirrored, (f) => unmirror(f, input.cols)));
       } finally {
         mirrored.release();
       }
+    } else if (look.looks === 'cascade' && second) {
+      let cells: FaceCandidate[] = [];
+      const found = cascadeLook(cv, second, input, faces, look.trace && ((all) => (cells = all)));
+      if (look.trace) traced.push({ cells: tileFacesToImage(cells, tile), kept: tileFacesToImage(found.faces, tile) });
+      faces = fuseLooks(faces, found.faces, found.unseen);
     }
     look.trace?.({ looks: traced, fused: tileFacesToImage(faces, tile) });
     return faces.map((f) => ({ ...f, inputWidth: f.width }));
@@ -123,18 +110,27 @@ export function calibrated(candidates: readonly YunetCandidate[], table: Calibra
 }
 
 export interface YunetOptions extends DetectorOptions {
-  /** Score calibration of one look and of two fused looks. @default the fitted tables (calibration.ts) */
-  readonly calibration?: { readonly single: CalibrationTable; readonly flip: CalibrationTable };
+  /** Score calibration of each kind of look. @default the fitted tables (calibration.ts) */
+  readonly calibration?: Readonly<Record<Looks, CalibrationTable>>;
 }
 
-export function createYunetDetector(cv: OpenCv, modelPath: string, options: YunetOptions = {}): FaceDetector {
-  const net = cv.readNetFromONNX(modelPath);
+/** The ONNX files of the detector's two networks. */
+export interface YunetModels {
+  /** YuNet 2023mar: every look. */
+  readonly yunet: string;
+  /** YuNet 2022mar: the cascade's crops. */
+  readonly yunet2022: string;
+}
+
+export function createYunetDetector(cv: OpenCv, models: YunetModels, options: YunetOptions = {}): FaceDetector {
+  const net = cv.readNetFromONNX(models.yunet);
+  const second = cv.readNetFromONNX(models.yunet2022);
   const params = options.plan ?? YUNET_PLAN;
   const calibration = options.calibration ?? CALIBRATION;
+  const looksOf = (opts: DetectOptions): Looks => opts.looks ?? operatingPointFor(opts.mark ?? 'box').looks;
   const planFor = (width: number, height: number, opts: DetectOptions) => {
-    const flip = opts.flip ?? operatingPointFor(opts.mark ?? 'box').flip;
-    // A second look costs what the first does: the budget buys half the pixels.
-    const budget = opts.maxNetworkPixels === undefined ? undefined : opts.maxNetworkPixels / (flip ? 2 : 1);
+    // The plan's pixels times what the looks cost per pixel of it stay within the budget.
+    const budget = opts.maxNetworkPixels === undefined ? undefined : opts.maxNetworkPixels / LOOKS_COST[looksOf(opts)];
     return planDetection(width, height, { minFaceSize: opts.minFaceSize, maxNetworkPixels: budget }, params);
   };
   return {
@@ -142,14 +138,14 @@ export function createYunetDetector(cv: OpenCv, modelPath: string, options: Yune
     finestLevel: (width, height, opts = {}) => finestLevel(planFor(width, height, opts)),
     detect(image, opts = {}) {
       const point = operatingPointFor(opts.mark ?? 'box');
-      const flip = opts.flip ?? point.flip;
+      const looks = looksOf(opts);
       const minScore = opts.minScore ?? point.minScore;
-      const table = flip ? calibration.flip : calibration.single;
+      const table = calibration[looks];
       const { width, height, level } = opts.reduced ?? { width: image.cols, height: image.rows, level: 0 };
       const plan = planFor(width, height, opts);
       // Fusing needs each look's weak faces too (a face one look scores low still confirms the other's).
-      const rawThreshold = flip ? RAW_SCORE_FLOOR : rawThresholdFor(table, minScore);
-      const found = calibrated(yunetCandidates(cv, net, image, plan, params, { flip, rawThreshold }, level), table, minScore);
+      const rawThreshold = looks === 'single' ? rawThresholdFor(table, minScore) : RAW_SCORE_FLOOR;
+      const found = calibrated(yunetCandidates(cv, net, image, plan, params, { looks, rawThreshold, second }, level), table, minScore);
       const boxes = mergeFaces(found, { width, height, maxFaces: opts.maxFaces });
       return { boxes, minFaceSize: plan.minFaceSize, ...(plan.overBudget ? { overBudget: true } : {}) };
     },

@@ -30,6 +30,20 @@ test('a face in one look only: kept at half its score', () => {
   expect(fuseLooks([a], [])).toEqual([{ ...a, score: 0.4 }]);
 });
 
+test("a face of the first look the second did not cover (unseen) keeps its score; the other unpaired are halved", () => {
+  const a: Box = { x: 0, y: 0, width: 10, height: 10, score: 0.8 };
+  const covered: Box = { x: 20, y: 0, width: 10, height: 10, score: 0.6 };
+  const paired: Box = { x: 40, y: 0, width: 10, height: 10, score: 0.6 };
+  const far: Box = { x: 50, y: 50, width: 10, height: 10, score: 0.5 };
+  expect(fuseLooks([a, covered, paired], [far, { ...paired, score: 0.2 }], [true, false, true])).toEqual([
+    { ...a, score: 0.8 },
+    { ...covered, score: 0.3 },
+    expect.objectContaining({ x: 40, score: expect.closeTo(0.4) }),
+    { ...far, score: 0.25 },
+  ]);
+  expect(() => fuseLooks([a], [], [])).toThrow(RangeError);
+});
+
 test('pairs by overlap, best first, each face once; under FUSE_IOU no pair', () => {
   const a1: Box = { x: 0, y: 0, width: 10, height: 10, score: 0.9 };
   const b1: Box = { x: 0, y: 0, width: 10, height: 10, score: 0.9 };

@@ -38,7 +38,7 @@ test('the decode threshold: the lowest raw score that reaches minScore in any ro
 });
 
 test('a detection under the decode threshold never reaches minScore, at any width (the fitted tables)', () => {
-  for (const table of [CALIBRATION.single, CALIBRATION.flip]) {
+  for (const table of Object.values(CALIBRATION)) {
     for (const min of [0.1, 0.3, 0.5, 0.7, 0.9]) {
       const raw = rawThresholdFor(table, min);
       if (!Number.isFinite(raw) || raw <= RAW_SCORE_FLOOR) continue;
@@ -48,7 +48,7 @@ test('a detection under the decode threshold never reaches minScore, at any widt
 });
 
 test('the fitted tables: scores in [0, 1], non-decreasing in raw score along every row', () => {
-  for (const table of [CALIBRATION.single, CALIBRATION.flip]) {
+  for (const table of Object.values(CALIBRATION)) {
     expect(table.scores).toHaveLength(table.widths.length);
     for (const row of table.scores) {
       expect(row).toHaveLength(table.raws.length);
