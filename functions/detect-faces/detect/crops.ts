@@ -8,6 +8,7 @@
 import type { Box, Rect } from './boxes';
 import { awayFromInnerEdges, facesFromTile, tileFacesToImage } from './merge';
 import type { Tile } from './plan';
+import { YUNET_2022_ALIGN } from './yunet-2022';
 
 /** The size of the input the crops are cut from (a tile's network input, plan.ts). */
 export interface InputSize {
@@ -23,26 +24,29 @@ export interface CropOptions {
   /** Smallest crop side, input pixels: YuNet 2022mar pads its input to multiples of 64 anyway. @default 64 */
   readonly minSide?: number;
   /**
-   * Most of the input's area the crops may add up to (a fraction; the second network's cost,
-   * before it pads each crop to multiples of 64). Faces are taken strongest first; a face whose
-   * crop would pass the limit gets none (weaker ones may, when theirs fits or is already covered):
-   * a fusion then keeps its one-look score (heldByCrops; CROP_DEFAULTS has the figures).
-   * @default 0.6
+   * Most of the input's area the crops may add up to, each counted padded to multiples of `align`
+   * (a fraction: the pixels the second network is fed, its cost). Faces are taken strongest first;
+   * a face whose crop would pass the limit gets none (weaker ones may, when theirs fits or is
+   * already covered): a fusion then keeps its one-look score (heldByCrops; CROP_DEFAULTS has the
+   * figures). @default 0.6
    */
   readonly maxArea?: number;
+  /** The second network pads each crop to multiples of this (yunet-2022.ts). @default YUNET_2022_ALIGN (64) */
+  readonly align?: number;
 }
 
 /**
- * CropOptions' defaults. Measured on the WIDER FACE development subset as in docs/detection.md, "What
- * was tried" (faces >= 20 px, IoU 0.5, calibration re-fitted): YuNet 2022mar on these crops of the
- * plan's inputs, fused with the plan's look as flip.ts fuses two looks, finds 80.7% of the faces at
- * 95% precision (one look: 78.8%) with no area limit, its crops covering 0.91 of the input once
- * padded to 64 (both looks 1.84-2.19x one look's time, one thread, on 55 and 99 of the photos).
- * With maxArea 0.6 they cover 0.45 (1.58-1.73x), and find 80.5% (88.9% at 70% precision, turned
- * faces 75.5%) when a first-look face no crop holds (heldByCrops) keeps its one-look score; 76.0%
- * (87.9%) when the fusion halves it as if the second network had looked and not found it.
+ * CropOptions' defaults: the cascade both operating points run (contract/operating-points.ts).
+ * On the WIDER FACE development subset (docs/detection.md; faces >= 20 px, IoU 0.5, calibration
+ * re-fitted), YuNet 2022mar on these crops, fused with the first look, finds 80.8% of the faces at
+ * 95% precision (one look: 78.8%) and 88.4% at 70% (turned faces 74.5%, one look 67.6%), at 1.39x
+ * one look's time over its 500 photos. With no area limit it found 80.7% at 95% with its crops
+ * covering 0.91 of the input once padded (1.84-2.19x); the cap bounds the second network's pixels
+ * wherever the faces are many. A first-look face no crop holds keeps its one-look score
+ * (heldByCrops): halved as if the second network had looked and not found it, the box's recall fell
+ * to 76.0%.
  */
-export const CROP_DEFAULTS: Required<CropOptions> = { minScore: 0.5, sideFactor: 3, minSide: 64, maxArea: 0.6 };
+export const CROP_DEFAULTS: Required<CropOptions> = { minScore: 0.5, sideFactor: 3, minSide: 64, maxArea: 0.6, align: YUNET_2022_ALIGN };
 
 /**
  * Crops of the input (`candidates` in its pixels), whole pixels, inside it: for each face scoring
@@ -50,7 +54,8 @@ export const CROP_DEFAULTS: Required<CropOptions> = { minScore: 0.5, sideFactor:
  * `minSide`) centred on it, shifted inside the input and clipped to it; a crop overlapping
  * another is merged with it into their bounding box when that box's area is at most the two
  * areas summed (repeated while any pair merges); the crops' areas add up to at most `maxArea` of
- * the input's. Each crop in the place of the strongest face it holds: strongest first.
+ * the input's, each counted padded to multiples of `align`. Each crop in the place of the strongest
+ * face it holds: strongest first.
  */
 export function cropsAround(candidates: readonly Box[], input: InputSize, options: CropOptions = {}): Rect[] {
   const { inputWidth: width, inputHeight: height } = input;
@@ -61,9 +66,12 @@ export function cropsAround(candidates: readonly Box[], input: InputSize, option
   const sideFactor = options.sideFactor ?? CROP_DEFAULTS.sideFactor;
   const minSide = options.minSide ?? CROP_DEFAULTS.minSide;
   const maxArea = options.maxArea ?? CROP_DEFAULTS.maxArea;
+  const align = options.align ?? CROP_DEFAULTS.align;
   if (!(sideFactor > 0)) throw new RangeError(`cropsAround: sideFactor must be positive, got ${sideFactor}`);
   if (!(minSide >= 1)) throw new RangeError(`cropsAround: minSide must be at least 1 pixel, got ${minSide}`);
   if (!(maxArea > 0)) throw new RangeError(`cropsAround: maxArea must be positive, got ${maxArea}`);
+  if (!(Number.isInteger(align) && align >= 1)) throw new RangeError(`cropsAround: align must be a whole number of pixels, got ${align}`);
+  const padded = (r: Rect) => Math.ceil(r.width / align) * align * Math.ceil(r.height / align) * align;
   const budget = maxArea * width * height;
   const strongest = candidates
     .filter((f) => f.score >= minScore && [f.x, f.y, f.width, f.height].every(Number.isFinite))
@@ -74,7 +82,7 @@ export function cropsAround(candidates: readonly Box[], input: InputSize, option
     const side = Math.max(minSide, Math.ceil(sideFactor * Math.max(face.width, face.height)));
     const next = withCrop(crops, squareAround(face, side, width, height));
     // The crops with this face's merged in; over the budget, this face gets none.
-    if (next.reduce((sum, r) => sum + area(r), 0) <= budget) crops = next;
+    if (next.reduce((sum, r) => sum + padded(r), 0) <= budget) crops = next;
   }
   return crops;
 }

@@ -3,11 +3,10 @@
  * service's 2023mar (prior boxes at strides 8-64, trained apart), which finds turned and occluded
  * faces the 2023mar one misses. One look at an input padded to multiples of 64, its outputs
  * decoded over the network's prior boxes (as OpenCV 4.5.4-4.7's FaceDetectorYN does, but for the
- * width: see YUNET_2022_VARIANCE), then YuNet's NMS. The cascade (cascadeLook) runs it on crops
+ * width: see YUNET_2022_VARIANCE), then YuNet's NMS. The cascade (cascade.ts) runs it on crops
  * around the first look's faces (crops.ts); docs/detection.md has its measurements.
  */
-import { clamp, nonMaxSuppression, type Box } from './boxes';
-import { cropsAround, fromCrop, heldByCrops, keepInsideCrop } from './crops';
+import { clamp, nonMaxSuppression } from './boxes';
 import { floats, yunetBlob } from './dnn';
 import { YUNET_NMS_THRESHOLD, YUNET_TOP_K, type FaceCandidate } from './yunet-decode';
 import type { Mat, Net, OpenCv } from '../opencv';
@@ -156,37 +155,4 @@ export function yunet2022Look(cv: OpenCv, net: Net, input: Mat, rawThreshold: nu
   } finally {
     if (!same) padded.release();
   }
-}
-
-/**
- * Lowest score of the second network's faces in the cascade. Its thousands of weak boxes, each
- * fused at half its score, cost the full curve's WIDER AP on the hard set (0.704 from 0.05, 0.780
- * from 0.3, against the plain look's 0.772, on the development subset).
- */
-export const CASCADE_SECOND_FLOOR = 0.3;
-
-/**
- * The cascade's second look at `input` (a tile's network input, BGR): YuNet 2022mar on crops
- * around `first`'s strong faces (cropsAround, CROP_DEFAULTS), its faces from CASCADE_SECOND_FLOOR
- * that a crop holds whole, in input pixels, after YuNet's NMS across the crops; and for each face
- * of `first`, whether no crop held it (`unseen`: the second network never saw it whole, which is
- * no evidence against it). `cells`, when given, receives every candidate of every crop before the
- * crop's filter and the NMS. Each crop's region is released, also when OpenCV throws.
- */
-export function cascadeLook(cv: OpenCv, net: Net, input: Mat, first: readonly Box[], cells?: (all: FaceCandidate[]) => void): { faces: FaceCandidate[]; unseen: boolean[] } {
-  const size = { inputWidth: input.cols, inputHeight: input.rows };
-  const crops = cropsAround(first, size);
-  const whole: FaceCandidate[] = [];
-  const every: FaceCandidate[] = [];
-  for (const crop of crops) {
-    const region = input.getRegion(new cv.Rect(crop.x, crop.y, crop.width, crop.height));
-    try {
-      const found = yunet2022Look(cv, net, region, CASCADE_SECOND_FLOOR, cells && ((all) => every.push(...fromCrop(all, crop, size))));
-      whole.push(...keepInsideCrop(found, crop, size));
-    } finally {
-      region.release();
-    }
-  }
-  cells?.(every);
-  return { faces: nonMaxSuppression(whole, YUNET_NMS_THRESHOLD, YUNET_TOP_K), unseen: heldByCrops(first, crops, size).map((held) => !held) };
 }

@@ -1,7 +1,7 @@
 /**
  * YuNet 2023mar through cv.dnn (the addon has no FaceDetectorYN): one look at an input whose sides
  * are multiples of 32, an optional second look fused with the first (flip.ts): at the mirrored
- * input, or YuNet 2022mar's on crops around the first look's faces (yunet-2022.ts, the cascade),
+ * input, or YuNet 2022mar's on crops around the first look's faces (cascade.ts),
  * scores calibrated (score.ts), and the detector over a plan of scales and tiles (plan.ts).
  * Decoding is yunet-decode.ts.
  */
@@ -13,7 +13,7 @@ import { mergeFaces, tileFacesToImage } from './merge';
 import { finestLevel, planDetection, YUNET_PLAN, type DetectionPlan, type PlanParams } from './plan';
 import { runPlan } from './run-plan';
 import { calibratedScore, RAW_SCORE_FLOOR, rawThresholdFor, type CalibrationTable } from './score';
-import { cascadeLook } from './yunet-2022';
+import { cascadeLook } from './cascade';
 import { decodeYunet, YUNET_OUTPUT_NAMES, type FaceCandidate } from './yunet-decode';
 import { floats, yunetBlob } from './dnn';
 import type { DetectOptions, DetectorOptions, FaceDetector } from './detectors';

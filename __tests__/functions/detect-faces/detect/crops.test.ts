@@ -8,7 +8,7 @@ const face = (x: number, y: number, width: number, height: number, score = 0.9):
 const unlimited = { maxArea: Number.POSITIVE_INFINITY };
 
 test('the defaults are the measured cascade\'s, with crops covering at most 0.6 of the input', () => {
-  expect(CROP_DEFAULTS).toEqual({ minScore: 0.5, sideFactor: 3, minSide: 64, maxArea: 0.6 });
+  expect(CROP_DEFAULTS).toEqual({ minScore: 0.5, sideFactor: 3, minSide: 64, maxArea: 0.6, align: 64 });
   expect(CROP_EDGE_TOLERANCE).toBe(1);
 });
 
@@ -73,24 +73,35 @@ test('a merge that makes a crop mergeable with a third merges again; each crop i
 });
 
 test('maxArea: the crops add up to at most that fraction of the input, the strongest faces served first', () => {
+  // Counted as they are (align 1); the default counts each padded to 64 (below).
   const budget = 0.1 * 640 * 480; // 30,720 px
   const strong = face(40, 40, 40, 40, 0.9); // 120 px: 14,400
   const middle = face(400, 40, 50, 50, 0.8); // 150 px: 22,500, over the rest of the budget
   const weak = face(300, 300, 30, 30, 0.7); // 90 px: 8,100, fits
   const inside = face(50, 50, 10, 10, 0.6); // inside the strong face's crop: free
-  const crops = cropsAround([inside, weak, middle, strong], VGA, { maxArea: 0.1 });
+  const crops = cropsAround([inside, weak, middle, strong], VGA, { maxArea: 0.1, align: 1 });
   expect(crops).toEqual([
     { x: 0, y: 0, width: 120, height: 120 },
     { x: 270, y: 270, width: 90, height: 90 },
   ]);
   expect(crops.reduce((sum, r) => sum + r.width * r.height, 0)).toBeLessThanOrEqual(budget);
   // With room for all three, the middle face gets its crop.
-  expect(cropsAround([inside, weak, middle, strong], VGA, { maxArea: 0.2 })).toHaveLength(3);
+  expect(cropsAround([inside, weak, middle, strong], VGA, { maxArea: 0.2, align: 1 })).toHaveLength(3);
   // Room for one of two 120 px crops: the stronger face's, wherever it is in the list.
   const weaker = face(400, 300, 40, 40, 0.6);
-  expect(cropsAround([weaker, strong], VGA, { maxArea: 0.05 })).toEqual([{ x: 0, y: 0, width: 120, height: 120 }]);
+  expect(cropsAround([weaker, strong], VGA, { maxArea: 0.05, align: 1 })).toEqual([{ x: 0, y: 0, width: 120, height: 120 }]);
   // A crop larger than the limit on its own is never made.
   expect(cropsAround([face(100, 100, 300, 300)], VGA)).toEqual([]);
+});
+
+test('maxArea counts each crop padded to multiples of align (64 by default): the pixels the second network is fed', () => {
+  const strong = face(40, 40, 40, 40, 0.9); // 120 px, padded to 128: 16,384
+  const weak = face(300, 300, 30, 30, 0.7); // 90 px, padded to 128: 16,384
+  // 0.1 of VGA is 30,720: both fit as they are (22,500), not padded (32,768).
+  expect(cropsAround([weak, strong], VGA, { maxArea: 0.1, align: 1 })).toHaveLength(2);
+  expect(cropsAround([weak, strong], VGA, { maxArea: 0.1 })).toEqual([{ x: 0, y: 0, width: 120, height: 120 }]);
+  expect(cropsAround([weak, strong], VGA, { maxArea: 0.11 })).toHaveLength(2);
+  expect(() => cropsAround([strong], VGA, { align: 0 })).toThrow('align must be a whole number of pixels, got 0');
 });
 
 test('whatever the faces: whole pixels inside the input, within maxArea, no two crops left that would merge', () => {
@@ -115,7 +126,7 @@ test('whatever the faces: whole pixels inside the input, within maxArea, no two 
       expect([r.x, r.y, r.width, r.height].every(Number.isInteger)).toBe(true);
       expect(r.x >= 0 && r.y >= 0 && r.width >= 1 && r.height >= 1).toBe(true);
       expect(r.x + r.width <= input.inputWidth && r.y + r.height <= input.inputHeight).toBe(true);
-      total += r.width * r.height;
+      total += Math.ceil(r.width / 64) * 64 * Math.ceil(r.height / 64) * 64;
     }
     expect(total).toBeLessThanOrEqual(maxArea * input.inputWidth * input.inputHeight);
     for (let i = 0; i < crops.length; i++) {
@@ -184,12 +195,12 @@ test('heldByCrops: whether some crop holds a face whole (the second network look
   const atEdge = face(-6, -4, 30, 30, 0.3); // past the input's border: the crop's left and top sides are it
   const within = face(90.5, 0, 30, 30, 0.3); // right edge at 120.5: within the tolerance
   const faces = [strong, skipped, inside, cut, atEdge, within];
-  const crops = cropsAround(faces, VGA, { maxArea: 0.05 });
+  const crops = cropsAround(faces, VGA, { maxArea: 0.05, align: 1 });
   expect(crops).toEqual([{ x: 0, y: 0, width: 120, height: 120 }]);
   expect(heldByCrops(faces, crops, VGA)).toEqual([true, false, true, false, true, true]);
   // Each face against what keepInsideCrop keeps of it, in the crop's pixels.
   expect(faces.map((f) => keepInsideCrop([f], crops[0], VGA).length === 1)).toEqual(heldByCrops(faces, crops, VGA));
   // With room for the skipped face's crop, it is held too; with no crops, none is.
-  expect(heldByCrops(faces, cropsAround(faces, VGA, { maxArea: 0.1 }), VGA)).toEqual([true, true, true, false, true, true]);
+  expect(heldByCrops(faces, cropsAround(faces, VGA, { maxArea: 0.1, align: 1 }), VGA)).toEqual([true, true, true, false, true, true]);
   expect(heldByCrops(faces, [], VGA)).toEqual(faces.map(() => false));
 });
