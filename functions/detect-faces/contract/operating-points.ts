@@ -13,7 +13,7 @@ import type { MarkMode } from './request';
  * How the detector looks at each input (detect/yunet.ts): `single`, YuNet 2023mar once; `flip`,
  * also at the mirrored input, the two looks fused (detect/flip.ts), about twice the time;
  * `cascade`, also YuNet 2022mar, a second network trained apart, on crops around the first look's
- * faces (detect/crops.ts), fused the same way, at most 1.6 times the input's pixels before padding.
+ * faces (detect/cascade.ts, detect/crops.ts: at most 0.6 of the input's pixels), fused the same way.
  */
 export const LOOKS = ['single', 'flip', 'cascade'] as const;
 export type Looks = (typeof LOOKS)[number];
@@ -39,26 +39,28 @@ export interface OperatingPoint {
 
 export const OPERATING_POINTS = {
   /**
-   * Precision first: what a person looking at the boxes wants. One look (the flip would buy 0.7
-   * points of recall here at twice the time). 0.65 measured 78.7% at 95.0%; 0.7 keeps a margin on
-   * precision for photos that are not these.
+   * Precision first: what a person looking at the boxes wants. The cascade: its second network on
+   * crops finds turned and occluded faces one look scores too low (80.8% against 78.8% at 95%
+   * precision; the flip 79.5%), at 1.39x one look's time on WIDER's photos and 1.62-1.78x at 1080p
+   * and 12 MP. 0.588 measured 80.8% at 95.0%, 0.6 80.5% at 95.1%, 0.65 79.9% at 95.9%.
    */
   precision: {
-    minScore: 0.7,
-    looks: 'single',
-    measured: { recall: { clean: 95.6, occluded: 51.3, pose: 36.7, blurred: 60.2, all: 77.3 }, precision: 95.9 },
+    minScore: 0.6,
+    looks: 'cascade',
+    measured: { recall: { clean: 96.5, occluded: 57.0, pose: 51.1, blurred: 62.7, all: 80.5 }, precision: 95.1 },
   },
   /**
-   * Recall first: what a redaction needs. Two looks fused (flip.ts): at 70% precision they find
-   * 1.4 points more of all faces than one look (88.6% against 87.2% at the same 0.1), and their
-   * full score curve reaches the plain look's WIDER AP on easy, medium and hard (one look falls
-   * 0.004 short on hard). Under 0.1, fewer than 1 detection in 100 is a face (the floor,
-   * LOWEST_MIN_SCORE).
+   * Recall first: what a redaction needs. The cascade again: at 70% precision it finds 6.4 points
+   * more of the turned faces than the flip (74.5% against 68.1%), 0.2-0.3 fewer of the clean ones
+   * (98.3%) and of all (88.4%), at 1.39x one look's time on WIDER's photos against the flip's 2.06x
+   * (1.64-1.78x at 1080p and 12 MP, within the 2x issue 22 allows); its full score curve reaches
+   * the plain look's WIDER AP on easy, medium and hard. Under 0.1, fewer than 1 detection in 100
+   * is a face (the floor, LOWEST_MIN_SCORE).
    */
   recall: {
     minScore: 0.1,
-    looks: 'flip',
-    measured: { recall: { clean: 98.5, occluded: 72.2, pose: 67.6, blurred: 79.5, all: 88.6 }, precision: 71.7 },
+    looks: 'cascade',
+    measured: { recall: { clean: 98.2, occluded: 71.0, pose: 73.9, blurred: 78.1, all: 88.3 }, precision: 70.7 },
   },
 } as const satisfies Record<string, OperatingPoint>;
 
@@ -79,5 +81,13 @@ export function operatingPointFor(mark: MarkMode): OperatingPoint {
 /** The default `minScore` of each mark, as the request's and the settings' documentation say it. */
 export function defaultScoresText(): string {
   const marks = (name: OperatingPointName) => (Object.keys(MARK_OPERATING_POINT) as MarkMode[]).filter((m) => MARK_OPERATING_POINT[m] === name).join('/');
-  return (Object.keys(OPERATING_POINTS) as OperatingPointName[]).map((name) => `${marks(name)} ${OPERATING_POINTS[name].minScore}${OPERATING_POINTS[name].looks === 'single' ? '' : ` with ${LOOKS_TEXT[OPERATING_POINTS[name].looks]}`}`).join(', ');
+  const points = (Object.keys(OPERATING_POINTS) as OperatingPointName[]).map((name) => ({ name, point: OPERATING_POINTS[name] as OperatingPoint }));
+  const withLooks = (looks: Looks) => (looks === 'single' ? '' : ` with ${LOOKS_TEXT[looks]}`);
+  const shared = new Set(points.map(({ point }) => point.looks));
+  // The same looks for every mark: said once.
+  if (shared.size === 1) {
+    const looks = points[0].point.looks;
+    return `${points.map(({ name, point }) => `${marks(name)} ${point.minScore}`).join(', ')}${looks === 'single' ? '' : `, each${withLooks(looks)}`}`;
+  }
+  return points.map(({ name, point }) => `${marks(name)} ${point.minScore}${withLooks(point.looks)}`).join(', ');
 }

@@ -27,8 +27,13 @@ export function paddedRegion(box: Region, padding: number, imageWidth: number, i
   return x1 > x0 && y1 > y0 ? { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } : undefined;
 }
 
-/** Pixelation: at most this many cells across the face's longer side, whatever its size: with YuNet fed BGR, 4 left faces of a 12 MP mosaic that the precision-first point found again (0.81); 3 leave none (6 left faces found outright before). */
-export const PIXELATE_CELLS_ACROSS = 3;
+/**
+ * Pixelation: at most this many cells across the padded face's longer side, whatever its size.
+ * The stronger the detector, the fewer: on the 12 MP mosaic the cascade (both defaults) found a
+ * face pixelated into 3 cells again at 0.74-0.75 (one look: 4 cells found again at 0.81, 3 none);
+ * 2 cells leave nothing above 0.17.
+ */
+export const PIXELATE_CELLS_ACROSS = 2;
 /** Blur: a Gaussian whose sigma is this fraction of the face's longer side (applied twice; see blurSigma). */
 export const BLUR_SIGMA_FRACTION = 0.18;
 

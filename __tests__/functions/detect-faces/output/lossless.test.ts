@@ -48,14 +48,14 @@ test('an addon that does not load, or speaks another interface, is a reason, not
 
 test('pixelation cells on the coefficient path: whole MCUs, about as many as a re-encode makes, covering the region grown to whole MCUs', () => {
   const image = { width: 4000, height: 3000 };
-  // 450 px from x 105: grown to 96-560 (464 px), a re-encode's cells of 150 px -> 3 cells of 160.
-  expect(pixelCells({ x: 105, y: 40, width: 450, height: 450 }, { width: 16, height: 16 }, image)).toEqual({ width: 160, height: 160 });
-  // 4:2:2 (16x8 MCUs), a tall face: cells of about the re-encode's 200 px, not square.
-  expect(pixelCells({ x: 0, y: 4, width: 450, height: 600 }, { width: 16, height: 8 }, image)).toEqual({ width: 240, height: 208 });
+  // 450 px from x 105: grown to 96-560 (464 px), a re-encode's cells of 225 px -> 2 cells of 240.
+  expect(pixelCells({ x: 105, y: 40, width: 450, height: 450 }, { width: 16, height: 16 }, image)).toEqual({ width: 240, height: 240 });
+  // 4:2:2 (16x8 MCUs), a tall face: cells of about the re-encode's 300 px, not square (464 px in 2 of 240 wide, 608 in 2 of 304 high).
+  expect(pixelCells({ x: 0, y: 4, width: 450, height: 600 }, { width: 16, height: 8 }, image)).toEqual({ width: 240, height: 304 });
   // A small face: cells of one MCU, never smaller.
   expect(pixelCells({ x: 3, y: 3, width: 20, height: 20 }, { width: 16, height: 16 }, image)).toEqual({ width: 16, height: 16 });
   // Clipped at the image's edge: the grown region ends there.
-  expect(pixelCells({ x: 3900, y: 2900, width: 100, height: 100 }, { width: 8, height: 8 }, image)).toEqual({ width: 40, height: 40 });
+  expect(pixelCells({ x: 3900, y: 2900, width: 100, height: 100 }, { width: 8, height: 8 }, image)).toEqual({ width: 56, height: 56 });
   for (const r of [{ x: 7, y: 9, width: 333, height: 123 }, { x: 1000, y: 2000, width: 61, height: 999 }]) {
     const cell = pixelCells(r, { width: 16, height: 8 }, image);
     const grownWidth = Math.ceil((r.x + r.width) / 16) * 16 - Math.floor(r.x / 16) * 16;
