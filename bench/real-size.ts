@@ -341,12 +341,9 @@ export async function realSize(): Promise<string> {
 }
 
 /**
- * The redaction default's detect time against the box default's on the same decoded photo, the two
- * alternating so that other work on the machine slows both alike: the cost of the second look.
- */
-/**
  * Each default's detect against one look at the same plan (the service's detect before issue 22's
- * second looks), medians of interleaved runs, and the medians of the per-run ratios.
+ * second looks) on the same decoded photo, the three alternating so that other work on the machine
+ * slows them alike: medians, and the medians of the per-run ratios.
  */
 function looksCost(cv: OpenCv, yunet: FaceDetector, sets: readonly { name: string; images: { jpeg: Buffer }[] }[], runs: number): { name: string; one: number; box: number; redaction: number; boxRatio: number; redactionRatio: number }[] {
   return sets.map((set) => {

@@ -173,6 +173,8 @@ export async function benchWider(argv: readonly string[]): Promise<string> {
     if (detections.dir !== args.dir || detections.files.length !== labels.length || detections.files.some((f, i) => f !== labels[i].file)) {
       throw new Error(`${DETECTIONS} holds another folder's detections (${detections.dir}, ${detections.files.length} images): run without --reuse`);
     }
+    const missing = LOOKS.filter((looks) => !Array.isArray(detections[looks]));
+    if (missing.length > 0) throw new Error(`${DETECTIONS} has no detections of the ${missing.join(', ')} looks (an older bench's): run without --reuse`);
   } else {
     detections = detectAll(args.dir, labels);
     fs.mkdirSync(RESULTS, { recursive: true });

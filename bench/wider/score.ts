@@ -122,7 +122,7 @@ export function operatingFigures(labels: readonly WiderImage[], predictions: Pre
  */
 export function thresholdForPrecision(labels: readonly WiderImage[], predictions: Predictions, target: number): number | undefined {
   const scored = labels.flatMap((image, i) =>
-    predictions[i].filter((p) => side(p.width, p.height) >= MIN_SIDE).map((p) => ({ score: p.score, face: image.faces.some((f) => iou(asBox(f), p) >= 0.5) })),
+    predictions[i].filter((p) => side(p.width, p.height) >= MIN_SIDE).map((p) => ({ score: p.score, face: isFace(image, p) })),
   );
   scored.sort((a, b) => b.score - a.score);
   let faces = 0;

@@ -13,7 +13,7 @@ import type { MarkMode } from './request';
  * How the detector looks at each input (detect/yunet.ts): `single`, YuNet 2023mar once; `flip`,
  * also at the mirrored input, the two looks fused (detect/flip.ts), about twice the time;
  * `cascade`, also YuNet 2022mar, a second network trained apart, on crops around the first look's
- * faces (detect/cascade.ts, detect/crops.ts: at most 0.6 of the input's pixels), fused the same way.
+ * faces (detect/cascade.ts; their pixels bounded by detect/crops.ts CROP_DEFAULTS), fused the same way.
  */
 export const LOOKS = ['single', 'flip', 'cascade'] as const;
 export type Looks = (typeof LOOKS)[number];
@@ -41,7 +41,7 @@ export const OPERATING_POINTS = {
   /**
    * Precision first: what a person looking at the boxes wants. The cascade: its second network on
    * crops finds turned and occluded faces one look scores too low (80.8% against 78.8% at 95%
-   * precision; the flip 79.5%), at 1.39x one look's time on WIDER's photos and 1.62-1.78x at 1080p
+   * precision; the flip 79.5%), at 1.39x one look's time on WIDER's photos and 1.62-1.76x at 1080p
    * and 12 MP. 0.588 measured 80.8% at 95.0%, 0.6 80.5% at 95.1%, 0.65 79.9% at 95.9%.
    */
   precision: {

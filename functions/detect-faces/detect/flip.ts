@@ -2,7 +2,7 @@
  * A second look at the mirrored image, and one face per pair of looks. A face seen in both looks
  * keeps the looks' score-weighted box and the mean of their scores; a face seen in one look only
  * gets half its score (the other look's 0): agreement between the looks is the evidence, as in
- * weighted box fusion. The cascade (crops.ts) fuses its two networks' looks the same way, but for
+ * weighted box fusion. The cascade (cascade.ts) fuses its two networks' looks the same way, but for
  * the first look's faces the second never looked at, which keep their score. Pure.
  */
 import { iou, LeftEdgeIndex, type Box } from './boxes';

@@ -127,8 +127,9 @@ export function decodeYunet2022(outputs: Yunet2022Outputs, options: Yunet2022Dec
 }
 
 /**
- * One look of YuNet 2022mar at `input` (BGR, any size; padded here with zeros to multiples of 64,
- * bottom and right): faces with a score of at least `rawThreshold`, in input pixels, after YuNet's
+ * One look of YuNet 2022mar at `input` (BGR, any size; padded to multiples of 64 at the bottom and
+ * right, by copyMakeBorder: with the pixels around it when `input` is a region of a larger image, as
+ * the cascade's crops are, and zeros past that image's edge, as the cascade was measured): faces with a score of at least `rawThreshold`, in input pixels, after YuNet's
  * NMS (the same as 2023mar's, yunet-decode.ts). `cells`, when given, receives every candidate
  * before the NMS. Every Mat made here is released, also when OpenCV throws.
  */

@@ -3,7 +3,6 @@
  * hand, and one look through a stand-in for the addon (what it feeds the network, what it
  * releases). The network itself against real photos needs the model, which is not in the repo.
  */
-import type { Mat, Net } from '../../../../functions/detect-faces/opencv';
 import {
   decodeYunet2022,
   yunet2022InputSize,
@@ -14,28 +13,7 @@ import {
   type Yunet2022Outputs,
 } from '../../../../functions/detect-faces/detect/yunet-2022';
 import { fakeOpenCv } from '../../../helpers/fake-opencv';
-
-/** Prior index of (level, row, column, side) for an input `width` wide and `height` high (OpenCV's order: level, row, column, side). */
-function priorIndex(width: number, height: number, level: number, row: number, col: number, side: number): number {
-  const strides = [8, 16, 32, 64];
-  const sides = [3, 2, 2, 3];
-  let k = 0;
-  for (let l = 0; l < level; l++) k += (width / strides[l]) * (height / strides[l]) * sides[l];
-  return k + (row * (width / strides[level]) + col) * sides[level] + side;
-}
-
-/** All-zero outputs for a padded input of w x h, with a helper to light up one prior. */
-function outputs(w: number, h: number) {
-  const n = yunet2022PriorCount(w, h);
-  const out = { loc: new Float32Array(n * 14), conf: new Float32Array(n * 2), iou: new Float32Array(n) };
-  const set = (k: number, face: number, iou: number, loc: number[] = new Array(14).fill(0)) => {
-    out.conf[2 * k] = 1 - face;
-    out.conf[2 * k + 1] = face;
-    out.iou[k] = iou;
-    out.loc.set(loc, 14 * k);
-  };
-  return { out, set };
-}
+import { fakeYunet2022, outputs, priorIndex } from '../../../helpers/fake-yunet-2022';
 
 test('prior count and padded size: 3, 2, 2 and 3 priors per cell at strides 8, 16, 32 and 64', () => {
   expect(yunet2022PriorCount(64, 64)).toBe(64 * 3 + 16 * 2 + 4 * 2 + 1 * 3);
@@ -98,56 +76,12 @@ test('an input not padded to 64, or outputs of the wrong size, are typed errors 
   expect(decode({ loc: out.loc, conf: out.conf } as unknown as Yunet2022Outputs)).toThrow(/output iou has no values, expected 235/);
 });
 
-/**
- * A stand-in for YuNet 2022mar in cv.dnn: the outputs of `faces` (prior index, face probability,
- * IoU) for the blob's size, as 3-D Mats like the network's ([1, priors, 14] etc.); records the
- * blob's sizes and every Mat it made, to check what the look released.
- */
-function fakeNet(faces: [number, number, number][], failForward = false) {
-  const made: { released: boolean; name: string }[] = [];
-  const seen: number[][] = [];
-  const mat = (name: string, data: Float32Array, sizes: number[]): Mat => {
-    const state = { released: false, name };
-    made.push(state);
-    return {
-      sizes,
-      rows: sizes[0],
-      cols: sizes[1],
-      flattenFloat: (rows: number, cols: number) => mat(`${name} flat`, data, [rows, cols]),
-      getData: () => {
-        if (sizes.length > 2) throw new Error('getData: more than 2 dimensions');
-        return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-      },
-      release: () => {
-        state.released = true;
-      },
-    } as unknown as Mat;
-  };
-  let input: Mat | undefined;
-  const net: Net = {
-    setInput: (blob) => {
-      input = blob;
-    },
-    forward: (names) => {
-      if (failForward) throw new Error('forward failed');
-      const [, , h, w] = input!.sizes;
-      seen.push(input!.sizes);
-      const { out, set } = outputs(w, h);
-      for (const [k, face, iou] of faces) set(k, face, iou);
-      const n = yunet2022PriorCount(w, h);
-      const widths = { loc: 14, conf: 2, iou: 1 } as Record<string, number>;
-      return names.map((name) => mat(name, out[name as keyof typeof out], [1, n, widths[name]]));
-    },
-  };
-  return { net, made, seen };
-}
-
 test('a look: the input padded to 64 (bottom, right), a BGR blob, the three outputs by name, YuNet\'s NMS, everything released', () => {
   const f = fakeOpenCv();
   const blob = jest.spyOn(f.cv, 'blobFromImage');
   const photo = f.mat(70, 100);
   // Two priors on one face (IoU of 32 and 48 px squares on one centre: 0.44 > 0.3) and one apart.
-  const { net, made, seen } = fakeNet([
+  const { net, made, seen } = fakeYunet2022([
     [priorIndex(128, 128, 1, 1, 1, 0), 0.9, 0.9],
     [priorIndex(128, 128, 1, 1, 1, 1), 0.8, 0.8],
     [priorIndex(128, 128, 2, 2, 2, 0), 0.7, 0.7],
@@ -169,7 +103,7 @@ test('a look: the input padded to 64 (bottom, right), a BGR blob, the three outp
 
 test('a look at an input already a multiple of 64 makes no padded copy', () => {
   const f = fakeOpenCv();
-  const { net, seen } = fakeNet([]);
+  const { net, seen } = fakeYunet2022([]);
   expect(yunet2022Look(f.cv, net, f.mat(64, 128), 0.5)).toEqual([]);
   expect(seen).toEqual([[1, 3, 64, 128]]);
   expect(f.made()).toBe(2); // the photo and the blob
@@ -179,7 +113,7 @@ test('a look at an input already a multiple of 64 makes no padded copy', () => {
 test.each(['copyMakeBorder', 'blobFromImage', 'forward'])('a throw in %s releases what the look made', (op) => {
   const f = fakeOpenCv();
   if (op !== 'forward') f.failOn.add(op);
-  const { net } = fakeNet([], op === 'forward');
+  const { net } = fakeYunet2022([], op === 'forward');
   expect(() => yunet2022Look(f.cv, net, f.mat(70, 100), 0.5)).toThrow(`${op} failed`);
   expect(f.live()).toEqual(['photo']);
 });
