@@ -22,7 +22,7 @@ export type Looks = (typeof LOOKS)[number];
 export const LOOKS_TEXT: Record<Looks, string> = {
   single: 'one look',
   flip: 'a mirrored second look',
-  cascade: 'a second network on crops around its faces',
+  cascade: 'a second network (YuNet 2022mar) on crops around the faces found',
 };
 
 export interface OperatingPoint {
