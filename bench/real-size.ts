@@ -9,7 +9,7 @@
  *     the old behaviour (one look at a 640-px copy, `legacy640`), and the crowd also at
  *     minFaceSize 32
  *   - one large face with ~30-px faces in the same 4000x3000 photo
- *   - detect throughput (input pixels per ms), the constant behind networkPixelsForBudget
+ *   - detect throughput (the plan's input pixels x LOOKS_COST per ms), the constant behind networkPixelsForBudget
  *   - the lossless path's detection (a JPEG marked in its coefficients) at 1/2^level, the coarsest
  *     the plan reads (FaceDetector.finestLevel), detected at the photo's size: as the pipeline does
  *     it ("from the coefficients": one entropy decode for both, the image made by libjpeg while
@@ -26,6 +26,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Box } from '../functions/detect-faces/detect/boxes';
 import { createDetector, type DetectOptions, type FaceDetector } from '../functions/detect-faces/detect/detectors';
+import { LOOKS_COST } from '../functions/detect-faces/detect/budget';
 import { HAAR_PLAN, planDetection, type PlanParams } from '../functions/detect-faces/detect/plan';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { inspectImage } from '../functions/detect-faces/fetch/sniff';
@@ -33,7 +34,7 @@ import { bgrMat, decodeImage, drawBoxes, encodeJpeg } from '../functions/detect-
 import { createLosslessEditor, JPEG_LOSSLESS_PACKAGE, type JpegLosslessAddon } from '../functions/detect-faces/output/lossless';
 import { MAX_DECODE_LEVEL } from '../functions/detect-faces/pipeline';
 import { unpackLayer } from '../local/layer';
-import { DETECT_ENV, QUIET_OPENCV_LOG_LEVEL } from '../functions/detect-faces/contract';
+import { DETECT_ENV, operatingPointFor, QUIET_OPENCV_LOG_LEVEL } from '../functions/detect-faces/contract';
 import { FACES_DIR } from './labelled-photos';
 import { recallPrecision } from './detection-quality';
 import { median } from '../layer/rules/checks';
@@ -306,7 +307,9 @@ export async function realSize(): Promise<string> {
   }
   const cost = looksCost(cv, yunet, [hd, g4, crowd], runs);
   const defaults = rows.filter((r) => r.mode !== 'legacy640' && !r.mode.startsWith('Haar'));
-  const throughput = Math.round((defaults.reduce((n, r) => n + r.networkMpx, 0) * 1e6) / defaults.reduce((n, r) => n + r.detect, 0));
+  // What the budget counts: the plan's pixels times what its looks cost (LOOKS_COST); the redaction rows run fill's looks, the others box's.
+  const budgetPixels = (r: Row) => r.networkMpx * 1e6 * LOOKS_COST[operatingPointFor(r.mode.startsWith('redaction') ? 'fill' : 'box').looks];
+  const throughput = Math.round(defaults.reduce((n, r) => n + budgetPixels(r), 0) / defaults.reduce((n, r) => n + r.detect, 0));
   const rss = peakRss(path.join(RESULTS, 'groups-4000x3000.jpg'));
   const rssCrowd = peakRss(path.join(RESULTS, 'crowd-4000x3000.jpg'), 32);
   const rss40 = peakRss(path.join(RESULTS, 'groups-7300x5475.jpg'));
@@ -327,7 +330,7 @@ export async function realSize(): Promise<string> {
     ),
     '',
     `detect, one look / box default / redaction default (each against one look at the same plan: the service's detect before issue 22's second looks), medians of ${Math.max(5, runs)} interleaved runs: ${cost.map((c) => `${c.name} ${c.one} / ${c.box} / ${c.redaction} ms = 1 / ${c.boxRatio}x / ${c.redactionRatio}x`).join('; ')}`,
-    `detect throughput (default and minFaceSize rows): ${throughput} input pixels per ms`,
+    `detect throughput (default and minFaceSize rows): ${throughput} budget pixels per ms (the plan's input pixels x LOOKS_COST of its looks: YUNET_PIXELS_PER_MS's measure)`,
     `peak RSS, fresh process, 12 MP groups (decode, detect, mark, encode): ${rss.peakMb} MB (${rss.baselineMb} MB after loading the addon and model)`,
     `peak RSS, fresh process, 12 MP crowd at minFaceSize 32: ${rssCrowd.peakMb} MB (${rssCrowd.baselineMb} MB after loading)`,
     `peak RSS, fresh process, 40 MP (7300x5475) at the default: ${rss40.peakMb} MB (${rss40.baselineMb} MB after loading)`,
