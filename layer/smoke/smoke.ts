@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { DETECT_ENV } from '../../functions/detect-faces/contract';
 import { createDetector, MODEL_FILES } from '../../functions/detect-faces/detect/detectors';
 import { floats, yunetBlob } from '../../functions/detect-faces/detect/dnn';
-import { YUNET_2022_OUTPUT_NAMES, yunet2022Look, yunet2022PriorCount } from '../../functions/detect-faces/detect/yunet-2022';
+import { YUNET_2022_OUTPUT_NAMES, YUNET_2022_VALUES_PER_PRIOR, yunet2022Look, yunet2022PriorCount } from '../../functions/detect-faces/detect/yunet-2022';
 import type { FaceCandidate } from '../../functions/detect-faces/detect/yunet-decode';
 import type { OpenCv } from '../../functions/detect-faces/opencv';
 import { createLosslessEditor, loadJpegLossless } from '../../functions/detect-faces/output/lossless';
@@ -88,7 +88,6 @@ process.stdout.write(
  * values against what its priors need (loc 14, conf 2, iou 1 per prior).
  */
 function yunet2022OutputSizes(width: number, height: number) {
-  const perPrior = { loc: 14, conf: 2, iou: 1 } as const;
   const priors = yunet2022PriorCount(width, height);
   const input = new cv.Mat(height, width, cv.CV_8UC3, [0, 0, 0]);
   const blob = yunetBlob(cv, input);
@@ -96,7 +95,7 @@ function yunet2022OutputSizes(width: number, height: number) {
   const outputs = yunet2022Net.forward([...YUNET_2022_OUTPUT_NAMES]);
   const got = Object.fromEntries(YUNET_2022_OUTPUT_NAMES.map((name, i) => [name, floats(outputs[i]).length]));
   for (const m of [input, blob, ...outputs]) m.release();
-  const expected = Object.fromEntries(YUNET_2022_OUTPUT_NAMES.map((name) => [name, priors * perPrior[name]]));
+  const expected = Object.fromEntries(YUNET_2022_OUTPUT_NAMES.map((name) => [name, priors * YUNET_2022_VALUES_PER_PRIOR[name]]));
   return { width, height, priors, got, expected, ok: YUNET_2022_OUTPUT_NAMES.every((name) => got[name] === expected[name]) };
 }
 

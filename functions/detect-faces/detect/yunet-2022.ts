@@ -37,7 +37,7 @@ export const YUNET_2022_VARIANCE = [0.1, 0.2] as const;
 
 /** Per prior: `loc` 14 values (box centre dx, dy, log-width, log-height, then 5 landmarks x, y), `conf` 2 (background, face), `iou` 1. */
 export const YUNET_2022_OUTPUT_NAMES = ['loc', 'conf', 'iou'] as const;
-const VALUES_PER_PRIOR = { loc: 14, conf: 2, iou: 1 } as const;
+export const YUNET_2022_VALUES_PER_PRIOR = { loc: 14, conf: 2, iou: 1 } as const;
 
 /** Input sides are padded to multiples of this: the coarsest stride, so every level's grid covers the input exactly. */
 export const YUNET_2022_ALIGN = 64;
@@ -86,10 +86,10 @@ export function decodeYunet2022(outputs: Yunet2022Outputs, options: Yunet2022Dec
   const priors = yunet2022PriorCount(inputWidth, inputHeight);
   for (const name of YUNET_2022_OUTPUT_NAMES) {
     const data = outputs[name];
-    const expected = priors * VALUES_PER_PRIOR[name];
+    const expected = priors * YUNET_2022_VALUES_PER_PRIOR[name];
     if (data?.length !== expected) {
       throw new Yunet2022ShapeError(
-        `YuNet 2022mar output ${name} has ${data?.length ?? 'no'} values, expected ${expected} (${VALUES_PER_PRIOR[name]} for each of the ${priors} priors of a ${inputWidth}x${inputHeight} input; sides must be multiples of ${YUNET_2022_ALIGN})`,
+        `YuNet 2022mar output ${name} has ${data?.length ?? 'no'} values, expected ${expected} (${YUNET_2022_VALUES_PER_PRIOR[name]} for each of the ${priors} priors of a ${inputWidth}x${inputHeight} input; sides must be multiples of ${YUNET_2022_ALIGN})`,
       );
     }
   }
