@@ -221,7 +221,7 @@ describe('functions', () => {
       'invalid detectTimeoutSeconds (context) / FACE_DETECT_TIMEOUT_SECONDS (env): "3"; expected room for a detect budget of at least 100 ms; the timeout (3000 ms) less the read deadline downloadTimeoutMs (1000), the image work allowance at detectMemoryMb and maxImagePixels (2000), the write deadline writeTimeoutMs (500) and the answer margin (500) leaves -1000 ms (raise the timeout or detectMemoryMb, or lower the deadlines)',
     );
     expect(env({ detectTimeoutSeconds: 3, downloadTimeoutMs: 150, writeTimeoutMs: 150 }).DETECT_BUDGET_MS).toBe('200');
-    expect(() => synthStack({ minScore: 2 })).toThrow(/minScore .*"2"; expected a number from 0.1 to 1/);
+    expect(() => synthStack({ minScore: 2 })).toThrow(/minScore .*"2"; expected a number from 0.09 to 1/);
   });
 
   test('what the stack writes, each function parses back to the same values (one contract on both sides)', () => {

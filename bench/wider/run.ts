@@ -28,7 +28,8 @@ import type { Box } from '../../functions/detect-faces/detect/boxes';
 import { CALIBRATION } from '../../functions/detect-faces/detect/calibration';
 import { mergeFaces } from '../../functions/detect-faces/detect/merge';
 import { planDetection, YUNET_PLAN } from '../../functions/detect-faces/detect/plan';
-import { RAW_SCORE_FLOOR, type CalibrationTable } from '../../functions/detect-faces/detect/score';
+import { RAW_SCORE_FLOOR, type LookCalibration } from '../../functions/detect-faces/detect/score';
+import { LOOK_AGREEMENTS } from '../../functions/detect-faces/detect/flip';
 import { MODEL_FILES } from '../../functions/detect-faces/detect/detectors';
 import { calibrated, yunetCandidates, type TileTrace, type YunetCandidate } from '../../functions/detect-faces/detect/yunet';
 import { LOOKS, LOOKS_TEXT, OPERATING_POINTS, type Looks, type OperatingPointName } from '../../functions/detect-faces/contract';
@@ -118,7 +119,7 @@ function detectAll(dir: string, labels: readonly WiderImage[]): Detections {
  * The operating points' miss tables, from a traced run (the candidates of every stage of every
  * tile): each photo's trace is classified as soon as it is made, so memory stays one photo's.
  */
-function traceMisses(dir: string, labels: readonly WiderImage[], tables: Readonly<Record<Looks, CalibrationTable>>): Record<OperatingPointName, MissTable> {
+function traceMisses(dir: string, labels: readonly WiderImage[], tables: Readonly<Record<Looks, LookCalibration>>): Record<OperatingPointName, MissTable> {
   const { cv, net, second } = loadNetworks();
   const points = Object.entries(OPERATING_POINTS) as [OperatingPointName, (typeof OPERATING_POINTS)[OperatingPointName]][];
   const out = Object.fromEntries(points.map(([name]) => [name, emptyMissTable()])) as Record<OperatingPointName, MissTable>;
@@ -149,12 +150,26 @@ export function halves(labels: readonly WiderImage[]): { even: number[]; odd: nu
 }
 
 /** The detector's answer from its candidates: calibrated, every score kept (the full curve), merged. */
-function answers(labels: readonly WiderImage[], candidates: readonly YunetCandidate[][], calibration: CalibrationTable): Box[][] {
+function answers(labels: readonly WiderImage[], candidates: readonly YunetCandidate[][], calibration: LookCalibration): Box[][] {
   return labels.map((l, i) => mergeFaces(calibrated(candidates[i], calibration, 0), { width: l.width, height: l.height }));
 }
 
-function labelled(labels: readonly WiderImage[], candidates: readonly YunetCandidate[][]): LabelledDetection[] {
-  return labels.flatMap((l, i) => candidates[i].map((c) => ({ raw: c.score, width: c.inputWidth, face: isFace(l, c) })));
+function labelled(labels: readonly WiderImage[], candidates: readonly YunetCandidate[][]): (LabelledDetection & Pick<YunetCandidate, 'agreement'>)[] {
+  return labels.flatMap((l, i) => candidates[i].map((c) => ({ raw: c.score, width: c.inputWidth, face: isFace(l, c), agreement: c.agreement })));
+}
+
+/**
+ * A kind of look's calibration fitted on its labelled candidates: a table per agreement it gives.
+ * An agreement no candidate had (a folder of a few photos) gets the table of all its candidates.
+ */
+export function fitLook(looks: Looks, detections: readonly (LabelledDetection & Pick<YunetCandidate, 'agreement'>)[]): LookCalibration {
+  const fit = (ds: readonly LabelledDetection[]) => fitCalibration(ds, CALIBRATION_GRID.widths, CALIBRATION_GRID.raws);
+  return Object.fromEntries(
+    LOOK_AGREEMENTS[looks].map((agreement) => {
+      const own = detections.filter((d) => d.agreement === agreement);
+      return [agreement, fit(own.length > 0 ? own : detections)];
+    }),
+  );
 }
 
 const pct = (x: number) => (100 * x).toFixed(1);
@@ -173,7 +188,8 @@ export async function benchWider(argv: readonly string[]): Promise<string> {
     if (detections.dir !== args.dir || detections.files.length !== labels.length || detections.files.some((f, i) => f !== labels[i].file)) {
       throw new Error(`${DETECTIONS} holds another folder's detections (${detections.dir}, ${detections.files.length} images): run without --reuse`);
     }
-    const missing = LOOKS.filter((looks) => !Array.isArray(detections[looks]));
+    // An older bench's file: a kind of look missing, or candidates without their agreement.
+    const missing = LOOKS.filter((looks) => !Array.isArray(detections[looks]) || detections[looks].some((image) => image.some((c) => c.agreement === undefined)));
     if (missing.length > 0) throw new Error(`${DETECTIONS} has no detections of the ${missing.join(', ')} looks (an older bench's): run without --reuse`);
   } else {
     detections = detectAll(args.dir, labels);
@@ -183,7 +199,7 @@ export async function benchWider(argv: readonly string[]): Promise<string> {
   let tables = CALIBRATION;
   const out: string[] = [];
   if (args.fit) {
-    tables = Object.fromEntries(LOOKS.map((looks) => [looks, fitCalibration(labelled(labels, detections[looks]), CALIBRATION_GRID.widths, CALIBRATION_GRID.raws)])) as Record<Looks, CalibrationTable>;
+    tables = Object.fromEntries(LOOKS.map((looks) => [looks, fitLook(looks, labelled(labels, detections[looks]))])) as Record<Looks, LookCalibration>;
     fs.writeFileSync(CALIBRATION_FILE, formatCalibration(tables, `${labels.length} images of ${path.basename(args.dir)}`));
     out.push(`calibration re-fitted on ${labels.length} images: ${path.relative(process.cwd(), CALIBRATION_FILE)} written`, '');
   }

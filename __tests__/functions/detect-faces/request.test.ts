@@ -45,10 +45,10 @@ describe('options from the contract', () => {
     [{ minFaceSize: 24.5 }, /^minFaceSize must be a whole number/],
     [{ minFaceSize: '24' }, /^minFaceSize must be a whole number from 10 to 100000, got "24"$/],
     [{ minFaceSize: 'big' }, /^minFaceSize must be/],
-    [{ minScore: 0 }, /^minScore must be a number from 0.1 to 1, got 0$/],
-    // Under 0.1 fewer than 1 detection in 100 is a face (contract LOWEST_MIN_SCORE).
-    [{ minScore: 0.05 }, /^minScore must be a number from 0.1 to 1, got 0.05$/],
-    [{ minScore: 1.5 }, /^minScore must be a number from 0.1 to 1/],
+    [{ minScore: 0 }, /^minScore must be a number from 0.09 to 1, got 0$/],
+    // Under 0.09 fewer than 1 detection in 100 is a face (contract LOWEST_MIN_SCORE).
+    [{ minScore: 0.05 }, /^minScore must be a number from 0.09 to 1, got 0.05$/],
+    [{ minScore: 1.5 }, /^minScore must be a number from 0.09 to 1/],
     [{ maxFaces: 0 }, /^maxFaces must be a whole number from 1 to 1000, got 0$/],
     [{ maxFaces: 5000 }, /^maxFaces must be a whole number from 1 to 1000/],
     [{ maxFaces: true }, /^maxFaces must be a whole number/],

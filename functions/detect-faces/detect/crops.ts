@@ -17,7 +17,7 @@ export interface InputSize {
 }
 
 export interface CropOptions {
-  /** Lowest (raw) score of a face that gets a crop. @default 0.5 */
+  /** Lowest (raw) score of a face that gets a crop. @default 0.2 */
   readonly minScore?: number;
   /** A crop's side, as a multiple of its face's larger side (clipped to the input). @default 3 */
   readonly sideFactor?: number;
@@ -46,7 +46,7 @@ export interface CropOptions {
  * (heldByCrops): halved as if the second network had looked and not found it, the box's recall fell
  * to 76.0%.
  */
-export const CROP_DEFAULTS: Required<CropOptions> = { minScore: 0.5, sideFactor: 3, minSide: 64, maxArea: 0.6, align: YUNET_2022_ALIGN };
+export const CROP_DEFAULTS: Required<CropOptions> = { minScore: 0.2, sideFactor: 3, minSide: 64, maxArea: 0.6, align: YUNET_2022_ALIGN };
 
 /**
  * Crops of the input (`candidates` in its pixels), whole pixels, inside it: for each face scoring

@@ -1,13 +1,16 @@
 /**
  * What a reported score means: the measured fraction of detections like it that are faces. YuNet's
- * raw score is not that: it runs lower for small faces than for large ones, and a flipped second
- * look (flip.ts) shifts it again. So the reported score comes from a table fitted on labelled
- * photos (`npm run bench:wider -- DIR --fit` writes calibration.ts): rows by the face's width at
+ * raw score is not that: it runs lower for small faces than for large ones, and a second look
+ * (flip.ts) shifts it again. So the reported score comes from a table fitted on labelled
+ * photos (`npm run bench:wider -- DIR --fit` writes calibration.ts), one per kind of look and per
+ * agreement of its looks (a face both looks found is more often a face than one with the same
+ * fused score that one look found): rows by the face's width at
  * the network's input, columns by raw score, each cell the fraction of such detections that
  * matched a labelled face, non-decreasing along the raw score (isotonic). Between cells the table
  * is read linearly in raw score and in the logarithm of the width; beyond its ends it holds.
  */
 import { clamp } from './boxes';
+import type { Agreement } from './flip';
 
 export interface CalibrationTable {
   /** Face widths at the network's input (px), ascending: one row each. */
@@ -16,6 +19,16 @@ export interface CalibrationTable {
   readonly raws: readonly number[];
   /** scores[row][column]: the reported score there; non-decreasing along each row. */
   readonly scores: readonly (readonly number[])[];
+}
+
+/** A kind of look's calibration: a table for each agreement of its looks (flip.ts LOOK_AGREEMENTS). */
+export type LookCalibration = Readonly<Partial<Record<Agreement, CalibrationTable>>>;
+
+/** The table of `agreement`; a TypeError when the calibration has none (fitted for another kind of look). */
+export function tableFor(calibration: LookCalibration, agreement: Agreement): CalibrationTable {
+  const table = calibration[agreement];
+  if (!table) throw new TypeError(`the calibration has no table for faces whose looks agreed as '${agreement}'`);
+  return table;
 }
 
 /**

@@ -8,16 +8,16 @@
 import type { Box } from './boxes';
 import { LOOKS_COST } from './budget';
 import { CALIBRATION } from './calibration';
-import { fuseLooks, unmirror } from './flip';
+import { fuseLooks, LOOK_AGREEMENTS, unmirror, type Agreement } from './flip';
 import { mergeFaces, tileFacesToImage } from './merge';
 import { finestLevel, planDetection, YUNET_PLAN, type DetectionPlan, type PlanParams } from './plan';
 import { runPlan } from './run-plan';
-import { calibratedScore, RAW_SCORE_FLOOR, rawThresholdFor, type CalibrationTable } from './score';
+import { calibratedScore, RAW_SCORE_FLOOR, rawThresholdFor, tableFor, type LookCalibration } from './score';
 import { cascadeLook } from './cascade';
 import { decodeYunet, YUNET_OUTPUT_NAMES, type FaceCandidate } from './yunet-decode';
 import { floats, yunetBlob } from './dnn';
 import type { DetectOptions, DetectorOptions, FaceDetector } from './detectors';
-import { operatingPointFor, type Looks } from '../contract';
+import { LOOKS, operatingPointFor, type Looks } from '../contract';
 import type { Mat, Net, OpenCv } from '../opencv';
 
 /**
@@ -41,9 +41,13 @@ export function yunetLook(cv: OpenCv, net: Net, input: Mat, rawThreshold: number
   }
 }
 
-/** A face before calibration: `score` is the raw (or fused) network score; `inputWidth` its width at the network's input. */
+/**
+ * A face before calibration: `score` is the raw (or fused) network score; `inputWidth` its width
+ * at the network's input; `agreement` how the looks agreed on it (one look: `first`).
+ */
 export interface YunetCandidate extends Box {
   readonly inputWidth: number;
+  readonly agreement: Agreement;
 }
 
 export interface LookOptions {
@@ -81,19 +85,20 @@ export function yunetCandidates(cv: OpenCv, net: Net, image: Mat, plan: Detectio
       if (look.trace) traced.push({ cells: tileFacesToImage(back(cells), tile), kept: tileFacesToImage(kept, tile) });
       return kept;
     };
-    let faces: Box[] = lookAt(input, (f) => f);
+    const first: FaceCandidate[] = lookAt(input, (f) => f);
+    let faces: (FaceCandidate & { agreement: Agreement })[] = first.map((f) => ({ ...f, agreement: 'first' }));
     if (look.looks === 'flip') {
       const mirrored = input.flip(1);
       try {
-        faces = fuseLooks(faces, lookAt(mirrored, (f) => unmirror(f, input.cols)));
+        faces = fuseLooks(first, lookAt(mirrored, (f) => unmirror(f, input.cols)));
       } finally {
         mirrored.release();
       }
     } else if (look.looks === 'cascade' && second) {
       let cells: FaceCandidate[] = [];
-      const found = cascadeLook(cv, second, input, faces, look.trace && ((all) => (cells = all)));
+      const found = cascadeLook(cv, second, input, first, look.trace && ((all) => (cells = all)));
       if (look.trace) traced.push({ cells: tileFacesToImage(cells, tile), kept: tileFacesToImage(found.faces, tile) });
-      faces = fuseLooks(faces, found.faces, found.unseen);
+      faces = fuseLooks(first, found.faces, found.unseen);
     }
     look.trace?.({ looks: traced, fused: tileFacesToImage(faces, tile) });
     return faces.map((f) => ({ ...f, inputWidth: f.width }));
@@ -101,17 +106,20 @@ export function yunetCandidates(cv: OpenCv, net: Net, image: Mat, plan: Detectio
 }
 
 /**
- * Candidates with their calibrated score, those reaching `minScore`. The table saturates (many
- * faces calibrate to 1), so a thousandth of the raw score breaks its ties: merging keeps the
- * stronger of two overlapping boxes (a whole face over a cut one), as with raw scores.
+ * Candidates with their calibrated score (the table of their agreement), those reaching
+ * `minScore`. The tables saturate (many faces calibrate to 1), so a thousandth of the raw score
+ * breaks their ties: merging keeps the stronger of two overlapping boxes (a whole face over a cut
+ * one), as with raw scores.
  */
-export function calibrated(candidates: readonly YunetCandidate[], table: CalibrationTable, minScore: number): YunetCandidate[] {
-  return candidates.map((f) => ({ ...f, score: 0.999 * calibratedScore(table, f.score, f.inputWidth) + 0.001 * f.score })).filter((f) => f.score >= minScore);
+export function calibrated(candidates: readonly YunetCandidate[], calibration: LookCalibration, minScore: number): YunetCandidate[] {
+  return candidates
+    .map((f) => ({ ...f, score: 0.999 * calibratedScore(tableFor(calibration, f.agreement), f.score, f.inputWidth) + 0.001 * f.score }))
+    .filter((f) => f.score >= minScore);
 }
 
 export interface YunetOptions extends DetectorOptions {
-  /** Score calibration of each kind of look. @default the fitted tables (calibration.ts) */
-  readonly calibration?: Readonly<Record<Looks, CalibrationTable>>;
+  /** Score calibration of each kind of look, a table per agreement it gives (flip.ts LOOK_AGREEMENTS). @default the fitted tables (calibration.ts) */
+  readonly calibration?: Readonly<Record<Looks, LookCalibration>>;
 }
 
 /** The ONNX files of the detector's two networks. */
@@ -127,6 +135,8 @@ export function createYunetDetector(cv: OpenCv, models: YunetModels, options: Yu
   const second = cv.readNetFromONNX(models.yunet2022);
   const params = options.plan ?? YUNET_PLAN;
   const calibration = options.calibration ?? CALIBRATION;
+  // Every table a look can need, checked once here rather than on some request's rare face.
+  for (const looks of LOOKS) for (const agreement of LOOK_AGREEMENTS[looks]) tableFor(calibration[looks], agreement);
   const looksOf = (opts: DetectOptions): Looks => opts.looks ?? operatingPointFor(opts.mark ?? 'box').looks;
   const planFor = (width: number, height: number, opts: DetectOptions) => {
     // The plan's pixels times what the looks cost per pixel of it stay within the budget.
@@ -140,12 +150,12 @@ export function createYunetDetector(cv: OpenCv, models: YunetModels, options: Yu
       const point = operatingPointFor(opts.mark ?? 'box');
       const looks = looksOf(opts);
       const minScore = opts.minScore ?? point.minScore;
-      const table = calibration[looks];
+      const tables = calibration[looks];
       const { width, height, level } = opts.reduced ?? { width: image.cols, height: image.rows, level: 0 };
       const plan = planFor(width, height, opts);
       // Fusing needs each look's weak faces too (a face one look scores low still confirms the other's).
-      const rawThreshold = looks === 'single' ? rawThresholdFor(table, minScore) : RAW_SCORE_FLOOR;
-      const found = calibrated(yunetCandidates(cv, net, image, plan, params, { looks, rawThreshold, second }, level), table, minScore);
+      const rawThreshold = looks === 'single' ? rawThresholdFor(tableFor(tables, 'first'), minScore) : RAW_SCORE_FLOOR;
+      const found = calibrated(yunetCandidates(cv, net, image, plan, params, { looks, rawThreshold, second }, level), tables, minScore);
       const boxes = mergeFaces(found, { width, height, maxFaces: opts.maxFaces });
       return { boxes, minFaceSize: plan.minFaceSize, ...(plan.overBudget ? { overBudget: true } : {}) };
     },

@@ -14,8 +14,8 @@ const face = (x: number, y: number, side: number, score: number): Box => ({ x, y
 // A 640x480 input. A: strong, crop 3x its 40 px = 120 px around it, at (160, 160), padded to 128.
 // B: too weak for a crop, far from A's. C: too weak for its own, held whole by A's crop.
 const A = face(200, 200, 40, 0.9);
-const B = face(500, 50, 20, 0.3);
-const C = face(190, 190, 30, 0.4);
+const B = face(500, 50, 20, 0.1);
+const C = face(190, 190, 30, 0.15);
 // In the crop's 128x128 input: a 32-px prior at stride 16, cell (3, 3), centre (56, 56): box 40-72, whole;
 // and one at cell (3, 7), centre (120, 56): box 104-136, past the crop's right side (120) inside the input.
 const WHOLE = priorIndex(128, 128, 1, 3, 3, 0);

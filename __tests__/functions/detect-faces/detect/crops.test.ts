@@ -8,7 +8,7 @@ const face = (x: number, y: number, width: number, height: number, score = 0.9):
 const unlimited = { maxArea: Number.POSITIVE_INFINITY };
 
 test('the defaults are the measured cascade\'s, with crops covering at most 0.6 of the input', () => {
-  expect(CROP_DEFAULTS).toEqual({ minScore: 0.5, sideFactor: 3, minSide: 64, maxArea: 0.6, align: 64 });
+  expect(CROP_DEFAULTS).toEqual({ minScore: 0.2, sideFactor: 3, minSide: 64, maxArea: 0.6, align: 64 });
   expect(CROP_EDGE_TOLERANCE).toBe(1);
 });
 
@@ -22,10 +22,10 @@ test('a crop is a square of 3x the face\'s larger side, centred on it, in whole 
 });
 
 test('only faces scoring at least minScore get a crop', () => {
-  const faces = [face(100, 100, 30, 30, 0.49), face(400, 300, 30, 30, 0.5)];
+  const faces = [face(100, 100, 30, 30, 0.19), face(400, 300, 30, 30, 0.2)];
   expect(cropsAround(faces, VGA)).toEqual([{ x: 370, y: 270, width: 90, height: 90 }]);
-  expect(cropsAround(faces, VGA, { minScore: 0.4 })).toHaveLength(2);
-  expect(cropsAround(faces, VGA, { minScore: 0.6 })).toEqual([]);
+  expect(cropsAround(faces, VGA, { minScore: 0.1 })).toHaveLength(2);
+  expect(cropsAround(faces, VGA, { minScore: 0.3 })).toEqual([]);
   expect(cropsAround([], VGA)).toEqual([]);
 });
 
@@ -190,10 +190,10 @@ describe('keepInsideCrop', () => {
 test('heldByCrops: whether some crop holds a face whole (the second network looked at it), as keepInsideCrop judges', () => {
   const strong = face(40, 40, 40, 40, 0.9); // crop 0,0 120x120
   const skipped = face(400, 300, 40, 40, 0.6); // its crop does not fit maxArea 0.05
-  const inside = face(60, 60, 20, 20, 0.3); // too weak for a crop of its own, inside the strong face's
-  const cut = face(100, 40, 30, 30, 0.3); // reaches x 130, past the crop's right side at 120
-  const atEdge = face(-6, -4, 30, 30, 0.3); // past the input's border: the crop's left and top sides are it
-  const within = face(90.5, 0, 30, 30, 0.3); // right edge at 120.5: within the tolerance
+  const inside = face(60, 60, 20, 20, 0.1); // too weak for a crop of its own, inside the strong face's
+  const cut = face(100, 40, 30, 30, 0.1); // reaches x 130, past the crop's right side at 120
+  const atEdge = face(-6, -4, 30, 30, 0.1); // past the input's border: the crop's left and top sides are it
+  const within = face(90.5, 0, 30, 30, 0.1); // right edge at 120.5: within the tolerance
   const faces = [strong, skipped, inside, cut, atEdge, within];
   const crops = cropsAround(faces, VGA, { maxArea: 0.05, align: 1 });
   expect(crops).toEqual([{ x: 0, y: 0, width: 120, height: 120 }]);

@@ -10,7 +10,7 @@ test('unmirror: the box reflected about the image centre; landmarks reflected, t
   expect(unmirror(unmirror([seen], 100), 100)).toEqual([seen]);
 });
 
-test('a face in both looks: one box, score-weighted, with the mean score', () => {
+test('a face in both looks: one box, score-weighted, with the mean score, agreed by both', () => {
   const a: Box = { x: 0, y: 0, width: 10, height: 10, score: 0.6, landmarks: [[1, 1], [1, 1], [1, 1], [1, 1], [1, 1]] };
   const b: Box = { x: 1, y: 0, width: 10, height: 10, score: 0.2, landmarks: [[5, 1], [5, 1], [5, 1], [5, 1], [5, 1]] };
   const [fused, ...rest] = fuseLooks([a], [b]);
@@ -18,28 +18,29 @@ test('a face in both looks: one box, score-weighted, with the mean score', () =>
   expect(fused.score).toBeCloseTo(0.4);
   expect(fused.x).toBeCloseTo(0.25);
   expect(fused.landmarks![0][0]).toBeCloseTo(2);
+  expect(fused.agreement).toBe('both');
 });
 
-test('a face in one look only: kept at half its score', () => {
+test('a face in one look only: kept as it is, the first or the second', () => {
   const a: Box = { x: 0, y: 0, width: 10, height: 10, score: 0.8 };
   const far: Box = { x: 50, y: 50, width: 10, height: 10, score: 0.5 };
   expect(fuseLooks([a], [far])).toEqual([
-    { ...a, score: 0.4 },
-    { ...far, score: 0.25 },
+    { ...a, agreement: 'first' },
+    { ...far, agreement: 'second' },
   ]);
-  expect(fuseLooks([a], [])).toEqual([{ ...a, score: 0.4 }]);
+  expect(fuseLooks([a], [])).toEqual([{ ...a, agreement: 'first' }]);
 });
 
-test("a face of the first look the second did not cover (unseen) keeps its score; the other unpaired are halved", () => {
+test("a face of the first look the second did not cover is unseen; one it covered and did not find is the first's", () => {
   const a: Box = { x: 0, y: 0, width: 10, height: 10, score: 0.8 };
   const covered: Box = { x: 20, y: 0, width: 10, height: 10, score: 0.6 };
   const paired: Box = { x: 40, y: 0, width: 10, height: 10, score: 0.6 };
   const far: Box = { x: 50, y: 50, width: 10, height: 10, score: 0.5 };
   expect(fuseLooks([a, covered, paired], [far, { ...paired, score: 0.2 }], [true, false, true])).toEqual([
-    { ...a, score: 0.8 },
-    { ...covered, score: 0.3 },
-    expect.objectContaining({ x: 40, score: expect.closeTo(0.4) }),
-    { ...far, score: 0.25 },
+    { ...a, agreement: 'unseen' },
+    { ...covered, agreement: 'first' },
+    expect.objectContaining({ x: 40, score: expect.closeTo(0.4), agreement: 'both' }),
+    { ...far, agreement: 'second' },
   ]);
   expect(() => fuseLooks([a], [], [])).toThrow(RangeError);
 });
@@ -51,8 +52,8 @@ test('pairs by overlap, best first, each face once; under FUSE_IOU no pair', () 
   const fused = fuseLooks([a1], [b2, b1]);
   expect(fused).toHaveLength(2);
   expect(fused[0]).toMatchObject({ x: 0, score: 0.9 });
-  expect(fused[1]).toMatchObject({ x: 2, score: 0.45 });
+  expect(fused[1]).toMatchObject({ x: 2, score: 0.9, agreement: 'second' });
   // IoU of boxes shifted by 4 of 10: 6/14 < FUSE_IOU.
   expect(FUSE_IOU).toBeGreaterThan(6 / 14);
-  expect(fuseLooks([a1], [{ ...b1, x: 4 }]).map((f) => f.score)).toEqual([0.45, 0.45]);
+  expect(fuseLooks([a1], [{ ...b1, x: 4 }]).map((f) => f.agreement)).toEqual(['first', 'second']);
 });

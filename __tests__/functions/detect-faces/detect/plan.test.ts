@@ -30,6 +30,15 @@ describe('default smallest face', () => {
     expect(defaultMinFaceSize(3000, 4000)).toBe(80);
     expect(defaultMinFaceSize(7300, 5475)).toBe(146);
   });
+
+  test('a photo more elongated than 16:9 counts as 16:9 around its shorter side', () => {
+    // 1080 x 16/9 = 1920: 16:9 itself is as before, in either orientation.
+    expect(defaultMinFaceSize(1080, 1920)).toBe(39);
+    expect(defaultMinFaceSize(1024, 2449)).toBe(37); // 2% of 1820, not of 2449 (49)
+    expect(defaultMinFaceSize(12000, 2000)).toBe(72); // 2% of 3556, not of 12000 (240)
+    expect(defaultMinFaceSize(4000, 600)).toBe(22);
+    expect(defaultMinFaceSize(4000, 100)).toBe(20);
+  });
 });
 
 /** Checks every structural promise of a plan. */
@@ -89,9 +98,16 @@ describe('plans', () => {
     checkPlan(plan);
     expect(plan.minFaceSize).toBe(defaultMinFaceSize(w, h));
     expect(plan.overBudget).toBe(false);
-    // 2% of the longer side at the network's smallest face: about 1400 px on the longer side,
-    // whatever the resolution, plus tile overlap and the coarse passes.
-    expect(plan.networkPixels).toBeLessThanOrEqual(2.2e6);
+    // 2% of the longer side (of at most 16:9) at the network's smallest face: about 1400 px on the
+    // longer side of that frame, whatever the resolution, plus tile overlap and the coarse passes;
+    // a photo longer than the frame, in proportion to its extra length.
+    const elongation = Math.max(w, h) / Math.min(w, h) / (16 / 9);
+    expect(plan.networkPixels).toBeLessThanOrEqual(2.2e6 * Math.max(1, elongation));
+  });
+
+  test('the same panorama at half and at twice the resolution costs the same', () => {
+    const costs = [[6000, 1000], [12000, 2000], [24000, 4000]].map(([w, h]) => planDetection(w, h).networkPixels);
+    for (const c of costs) expect(c / costs[1]).toBeCloseTo(1, 1);
   });
 
   test.each(SIZES)('%s with a budget and 10-px faces asked: within the budget, the smallest face that fits', (_name, w, h) => {

@@ -1,6 +1,11 @@
 /** Reading the calibration table: linear in raw score and log width, monotone, and the decode threshold it implies. */
-import { calibratedScore, RAW_SCORE_FLOOR, rawThresholdFor, type CalibrationTable } from '../../../../functions/detect-faces/detect/score';
+import { calibratedScore, RAW_SCORE_FLOOR, rawThresholdFor, tableFor, type CalibrationTable } from '../../../../functions/detect-faces/detect/score';
 import { CALIBRATION } from '../../../../functions/detect-faces/detect/calibration';
+import { LOOK_AGREEMENTS } from '../../../../functions/detect-faces/detect/flip';
+import { LOOKS } from '../../../../functions/detect-faces/contract';
+
+/** Every fitted table: each kind of look's, one per agreement its looks give. */
+const FITTED = LOOKS.flatMap((looks) => LOOK_AGREEMENTS[looks].map((agreement) => tableFor(CALIBRATION[looks], agreement)));
 
 const TABLE: CalibrationTable = {
   widths: [10, 40],
@@ -38,7 +43,7 @@ test('the decode threshold: the lowest raw score that reaches minScore in any ro
 });
 
 test('a detection under the decode threshold never reaches minScore, at any width (the fitted tables)', () => {
-  for (const table of Object.values(CALIBRATION)) {
+  for (const table of FITTED) {
     for (const min of [0.1, 0.3, 0.5, 0.7, 0.9]) {
       const raw = rawThresholdFor(table, min);
       if (!Number.isFinite(raw) || raw <= RAW_SCORE_FLOOR) continue;
@@ -48,7 +53,7 @@ test('a detection under the decode threshold never reaches minScore, at any widt
 });
 
 test('the fitted tables: scores in [0, 1], non-decreasing in raw score along every row', () => {
-  for (const table of Object.values(CALIBRATION)) {
+  for (const table of FITTED) {
     expect(table.scores).toHaveLength(table.widths.length);
     for (const row of table.scores) {
       expect(row).toHaveLength(table.raws.length);
@@ -59,4 +64,10 @@ test('the fitted tables: scores in [0, 1], non-decreasing in raw score along eve
       });
     }
   }
+});
+
+test('each kind of look has a table for every agreement its looks give, and a missing one is a TypeError that names it', () => {
+  expect(FITTED).toHaveLength(1 + 3 + 4);
+  expect(() => tableFor({ first: TABLE }, 'unseen')).toThrow(new TypeError("the calibration has no table for faces whose looks agreed as 'unseen'"));
+  expect(tableFor({ first: TABLE }, 'first')).toBe(TABLE);
 });

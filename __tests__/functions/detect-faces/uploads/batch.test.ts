@@ -213,7 +213,7 @@ describe('options: the deployment defaults, overridden per upload by metadata na
     [{ mark: 'sparkle' }, /^metadata mark must be one of box, fill, pixelate, blur, got "sparkle"$/],
     [{ 'min-face-size': '9' }, /^metadata min-face-size must be a whole number from 10 to 100000, got "9"$/],
     [{ padding: 'lots', mark: 'blur' }, /^metadata padding must be a number from 0 to 1, got "lots"$/],
-    [{ 'min-score': '0.05' }, /^metadata min-score must be a number from 0.1 to 1/],
+    [{ 'min-score': '0.05' }, /^metadata min-score must be a number from 0.09 to 1/],
     [{ shape: 'rect' }, /^shape applies only to a redaction/],
   ])('invalid %j: a refused record naming the field and its range, acknowledged, no output', async (metadata, message) => {
     const w = world();
