@@ -7,6 +7,7 @@
  * rules (helpers/fake-opencv.ts) says which pixels are still held.
  */
 import { LOOKS } from '../../../functions/detect-faces/contract';
+import { CALIBRATION } from '../../../functions/detect-faces/detect/calibration';
 import { createHaarDetector } from '../../../functions/detect-faces/detect/haar';
 import { createYunetDetector } from '../../../functions/detect-faces/detect/yunet';
 import { bgrMat } from '../../../functions/detect-faces/output/image';
@@ -18,6 +19,15 @@ import { tinyJpeg } from '../../helpers/tiny-jpeg';
 const MODELS = { yunet: 'yunet.onnx', yunet2022: 'yunet-2022.onnx' };
 
 describe('YuNet', () => {
+  test('a calibration without a table some look needs is refused when the detector is made, naming it', () => {
+    const f = fakeOpenCv();
+    const { cascade, ...rest } = CALIBRATION;
+    const partial = { ...cascade };
+    delete partial.unseen;
+    expect(() => createYunetDetector(f.cv, MODELS, { calibration: { ...rest, cascade: partial } })).toThrow(new TypeError("the calibration has no table for faces whose looks agreed as 'unseen'"));
+    expect(() => createYunetDetector(f.cv, MODELS, { calibration: CALIBRATION })).not.toThrow();
+  });
+
   // 4000x3000 down to 20 px faces: tiled passes over several pyramid levels; 640x480: one tile at the photo's size.
   test.each([
     ['one look, one tile', 'box', 640, 480, undefined],

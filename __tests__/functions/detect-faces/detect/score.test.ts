@@ -3,6 +3,7 @@ import { calibratedScore, RAW_SCORE_FLOOR, rawThresholdFor, tableFor, type Calib
 import { CALIBRATION } from '../../../../functions/detect-faces/detect/calibration';
 import { LOOK_AGREEMENTS } from '../../../../functions/detect-faces/detect/flip';
 import { LOOKS } from '../../../../functions/detect-faces/contract';
+import { calibrated } from '../../../../functions/detect-faces/detect/yunet';
 
 /** Every fitted table: each kind of look's, one per agreement its looks give. */
 const FITTED = LOOKS.flatMap((looks) => LOOK_AGREEMENTS[looks].map((agreement) => tableFor(CALIBRATION[looks], agreement)));
@@ -70,4 +71,16 @@ test('each kind of look has a table for every agreement its looks give, and a mi
   expect(FITTED).toHaveLength(1 + 3 + 4);
   expect(() => tableFor({ first: TABLE }, 'unseen')).toThrow(new TypeError("the calibration has no table for faces whose looks agreed as 'unseen'"));
   expect(tableFor({ first: TABLE }, 'first')).toBe(TABLE);
+});
+
+test('a candidate is calibrated with the table of its agreement; those under minScore are dropped', () => {
+  const both: CalibrationTable = { ...TABLE, scores: [[0.5, 0.7, 0.9], [0.5, 0.7, 0.9]] };
+  const first: CalibrationTable = { ...TABLE, scores: [[0.1, 0.2, 0.3], [0.1, 0.2, 0.3]] };
+  const candidate = { x: 0, y: 0, width: 20, height: 20, score: 0.6, inputWidth: 20 };
+  const [a, b] = calibrated([{ ...candidate, agreement: 'both' }, { ...candidate, agreement: 'first' }], { both, first }, 0);
+  // 0.999 x the table's score + 0.001 x the raw score (the tie-break).
+  expect(a.score).toBeCloseTo(0.999 * 0.7 + 0.0006, 6);
+  expect(b.score).toBeCloseTo(0.999 * 0.2 + 0.0006, 6);
+  expect(calibrated([{ ...candidate, agreement: 'both' }, { ...candidate, agreement: 'first' }], { both, first }, 0.5).map((f) => f.agreement)).toEqual(['both']);
+  expect(() => calibrated([{ ...candidate, agreement: 'unseen' }], { both, first }, 0)).toThrow(TypeError);
 });
