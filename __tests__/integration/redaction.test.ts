@@ -29,9 +29,10 @@ const detector = createDetector(cv, 'yunet', modelsDir);
 /** The most sensitive request the contract allows. */
 const SENSITIVE = { minScore: DETECT_REQUEST.minScore.min, minFaceSize: DETECT_REQUEST.minFaceSize.min };
 /**
- * What a redacted face found again may not reach: the precision-first point. At the floor (0.1,
- * where about 1 detection in 10 is a face) YuNet fed BGR still fires weakly on some redacted faces
- * (measured: pixelate up to 0.52 on a 38-px detection, fill 0.25, blur 0.13; docs/redaction.md).
+ * What a redacted face found again may not reach: the precision-first point. At the floor
+ * (LOWEST_MIN_SCORE, where about 1 detection in 10 is a face) YuNet fed BGR still fires weakly on
+ * some redacted faces (measured at 0.1: pixelate up to 0.52 on a 38-px detection, fill 0.25, blur
+ * 0.13; docs/redaction.md).
  */
 const NEVER_REPORTED = OPERATING_POINTS.precision.minScore;
 const PHOTOS = [...readLabels().map((l) => l.file), 'grace_hopper_512x512.jpg'];

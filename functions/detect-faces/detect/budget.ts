@@ -19,8 +19,8 @@ export const YUNET_PIXELS_PER_MS = 8_000;
  * Network-input pixels each kind of look (contract LOOKS) feeds per pixel of its plan: the budget
  * buys a plan of the budget's pixels over this. A mirrored look costs what the first does. The
  * cascade's crops add at most CROP_DEFAULTS.maxArea (0.6) of the input, padded as the second
- * network is fed them; with its per-crop calls the cascade measured 1.39x one look on WIDER's
- * photos and 1.62-1.78x at 1080p and 12 MP (`npm run bench -- --real-size`): 2 holds.
+ * network is fed them; with its per-crop calls the cascade measured 1.72x one look on WIDER's
+ * photos and 1.64-1.92x at 1080p and 12 MP (`npm run bench -- --real-size`): 2 holds.
  */
 export const LOOKS_COST: Readonly<Record<Looks, number>> = { single: 1, flip: 2, cascade: 2 };
 
