@@ -49,11 +49,30 @@ function hat(knots: readonly number[], x: number): [number, number][] {
   ];
 }
 
-/** The table fitted to `detections` on the grid `widths` x `raws`. */
-export function fitCalibration(detections: readonly LabelledDetection[], widths: readonly number[], raws: readonly number[]): CalibrationTable {
+/**
+ * What a cell holds before its own detections: `weight` detections at the value of `table`'s cell
+ * (same grid). A table fitted on a share of the detections (one agreement of the looks) then
+ * follows its own detections where they are many and the table of all where they are few: the
+ * widest rows hold a handful of one agreement, and a handful of misplaced boxes is no measure.
+ */
+export interface CalibrationPrior {
+  readonly table: CalibrationTable;
+  readonly weight: number;
+}
+
+/** The table fitted to `detections` on the grid `widths` x `raws`, each cell starting from `prior` when given. */
+export function fitCalibration(detections: readonly LabelledDetection[], widths: readonly number[], raws: readonly number[], prior?: CalibrationPrior): CalibrationTable {
   const logWidths = widths.map(Math.log);
   const faces = widths.map(() => raws.map(() => 0));
   const total = widths.map(() => raws.map(() => 0));
+  if (prior) {
+    const { table, weight } = prior;
+    if (table.widths.join() !== widths.join() || table.raws.join() !== raws.join()) throw new RangeError('fitCalibration: the prior table must be on the same grid');
+    widths.forEach((_, r) => raws.forEach((_, c) => {
+      total[r][c] += weight;
+      faces[r][c] += weight * table.scores[r][c];
+    }));
+  }
   for (const d of detections) {
     for (const [r, wr] of hat(logWidths, Math.log(Math.max(d.width, 1e-6)))) {
       for (const [c, wc] of hat(raws, d.raw)) {

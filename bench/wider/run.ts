@@ -159,16 +159,21 @@ function labelled(labels: readonly WiderImage[], candidates: readonly YunetCandi
 }
 
 /**
- * A kind of look's calibration fitted on its labelled candidates: a table per agreement it gives.
- * An agreement no candidate had (a folder of a few photos) gets the table of all its candidates.
+ * Detections' worth of the table of all a look's candidates that each cell of an agreement's table
+ * starts from (CalibrationPrior): where an agreement has fewer, its cells lean to that table.
+ */
+export const AGREEMENT_PRIOR_WEIGHT = 5;
+
+/**
+ * A kind of look's calibration fitted on its labelled candidates: a table per agreement it gives,
+ * each cell starting from the table of all its candidates (AGREEMENT_PRIOR_WEIGHT), so an
+ * agreement's sparse cells (large faces, or none at all in a folder of a few photos) follow it.
  */
 export function fitLook(looks: Looks, detections: readonly (LabelledDetection & Pick<YunetCandidate, 'agreement'>)[]): LookCalibration {
-  const fit = (ds: readonly LabelledDetection[]) => fitCalibration(ds, CALIBRATION_GRID.widths, CALIBRATION_GRID.raws);
+  const { widths, raws } = CALIBRATION_GRID;
+  const pooled = fitCalibration(detections, widths, raws);
   return Object.fromEntries(
-    LOOK_AGREEMENTS[looks].map((agreement) => {
-      const own = detections.filter((d) => d.agreement === agreement);
-      return [agreement, fit(own.length > 0 ? own : detections)];
-    }),
+    LOOK_AGREEMENTS[looks].map((agreement) => [agreement, fitCalibration(detections.filter((d) => d.agreement === agreement), widths, raws, { table: pooled, weight: AGREEMENT_PRIOR_WEIGHT })]),
   );
 }
 
@@ -190,7 +195,7 @@ export async function benchWider(argv: readonly string[]): Promise<string> {
     }
     // An older bench's file: a kind of look missing, or candidates without their agreement.
     const missing = LOOKS.filter((looks) => !Array.isArray(detections[looks]) || detections[looks].some((image) => image.some((c) => c.agreement === undefined)));
-    if (missing.length > 0) throw new Error(`${DETECTIONS} has no detections of the ${missing.join(', ')} looks (an older bench's): run without --reuse`);
+    if (missing.length > 0) throw new Error(`${DETECTIONS} has no detections, or none with their looks' agreement, of the ${missing.join(', ')} looks (an older bench's): run without --reuse`);
   } else {
     detections = detectAll(args.dir, labels);
     fs.mkdirSync(RESULTS, { recursive: true });

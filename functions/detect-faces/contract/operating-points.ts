@@ -18,7 +18,7 @@ import type { MarkMode } from './request';
 export const LOOKS = ['single', 'flip', 'cascade'] as const;
 export type Looks = (typeof LOOKS)[number];
 
-/** How each kind of look reads in the documentation ("box 0.6 with ..."). */
+/** How each kind of look reads in the documentation ("box 0.63 with ..."). */
 export const LOOKS_TEXT: Record<Looks, string> = {
   single: 'one look',
   flip: 'a mirrored second look',
@@ -40,30 +40,29 @@ export interface OperatingPoint {
 export const OPERATING_POINTS = {
   /**
    * Precision first: what a person looking at the boxes wants. The cascade: its second network on
-   * crops finds turned and occluded faces one look scores too low (81.0% against 78.7% at 95%
-   * precision; the flip 79.6%), at 1.72x one look's time on WIDER's photos and 1.64-1.88x at 1080p
-   * and 12 MP. 0.6 measured 81.2% at 94.9%, 0.62 80.8% at 95.2%
-   * (94.9% on the even half), 0.63 80.5% at 95.4% (95.0% and 95.9% on the halves).
+   * crops finds turned and occluded faces one look scores too low (80.5% against 78.7% at 95%
+   * precision; the flip 79.8%), at 1.72x one look's time on WIDER's photos and 1.64-1.88x at 1080p
+   * and 12 MP. 0.6 measured 80.8% at 94.8%, 0.62 80.5% at 95.0%, 0.63 80.3% at 95.1% (95.1% and
+   * 95.2% on the halves).
    */
   precision: {
     minScore: 0.63,
     looks: 'cascade',
-    measured: { recall: { clean: 96.9, occluded: 56.4, pose: 50.5, blurred: 62.4, all: 80.5 }, precision: 95.4 },
+    measured: { recall: { clean: 96.5, occluded: 56.2, pose: 50.0, blurred: 62.2, all: 80.3 }, precision: 95.1 },
   },
   /**
    * Recall first: what a redaction needs. The cascade again, calibrated per agreement of its two
-   * networks: at 70% precision it finds 89.3% of all faces (one look 87.8%, the flip 89.0%) and
-   * 76.1% of the turned ones (one look 67.6%, the flip 68.6%). 0.09 keeps a margin on precision
-   * (72.6%; 73.3% and 71.8% on the halves) for 0.1 point of recall: 0.08 measured 89.3% at 70.4%
-   * (69.7% on the odd half), 0.1 88.9% at 73.8%. 1.65-1.92x one look's time at 1080p and 12 MP,
-   * within the 2x issue 22 allows. Its full score curve passes the plain look's WIDER AP on easy,
-   * medium and hard. Under 0.09, fewer than 1 detection in 100 is a face (the
-   * floor, LOWEST_MIN_SCORE).
+   * networks: at 70% precision it finds 89.1% of all faces (one look 87.8%, the flip 88.9%) and
+   * 75.5% of the turned ones (one look 67.6%, the flip 68.6%). 0.09 keeps precision at 70% or more
+   * on both halves (71.6% and 70.3%) for 0.1 point of recall: 0.085 measured 89.1% at 70.2% (69.4%
+   * on the odd half), 0.1 88.8% at 72.7%. 1.65-1.92x one look's time at 1080p and 12 MP, within
+   * the 2x issue 22 allows. Its full score curve passes the plain look's WIDER AP on easy, medium
+   * and hard. Under 0.09, fewer than 1 detection in 100 is a face (the floor, LOWEST_MIN_SCORE).
    */
   recall: {
     minScore: 0.09,
     looks: 'cascade',
-    measured: { recall: { clean: 98.8, occluded: 72.2, pose: 76.1, blurred: 78.9, all: 89.2 }, precision: 72.6 },
+    measured: { recall: { clean: 98.6, occluded: 71.9, pose: 75.5, blurred: 78.9, all: 89.0 }, precision: 71.0 },
   },
 } as const satisfies Record<string, OperatingPoint>;
 

@@ -16,14 +16,14 @@ export type RedactShape = (typeof REDACT_SHAPES)[number];
 /**
  * What a redaction uses when the request names no shape or padding. 0.4: at 0.25 an ellipse left
  * head-shaped blobs our own detector scored up to 0.69 at its most sensitive; at 0.4 none reaches
- * LOWEST_MIN_SCORE, in any mode or shape (docs/redaction.md).
+ * the precision-first point, in any mode or shape (docs/redaction.md).
  */
 export const REDACTION_DEFAULTS = { shape: 'ellipse', padding: 0.4 } as const satisfies { shape: RedactShape; padding: number };
 
 /**
  * The lowest `minScore` a setting or request may ask, on the calibrated score (the measured fraction
  * of such detections that are faces): under 0.09, fewer than 1 YuNet detection in 100 is a face
- * (0.008 of the cascade's 39,020 there on WIDER's development subset; `npm run bench:wider`, the
+ * (0.008 of the cascade's 38,916 there on WIDER's development subset; `npm run bench:wider`, the
  * reliability curves; docs/detection.md, "Scores and operating points"). It is the recall-first
  * operating point's own value. Haar's scores start at 0.5 (3 neighbours).
  */

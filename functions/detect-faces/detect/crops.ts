@@ -27,8 +27,8 @@ export interface CropOptions {
    * Most of the input's area the crops may add up to, each counted padded to multiples of `align`
    * (a fraction: the pixels the second network is fed, its cost). Faces are taken strongest first;
    * a face whose crop would pass the limit gets none (weaker ones may, when theirs fits or is
-   * already covered): a fusion then keeps its one-look score (heldByCrops; CROP_DEFAULTS has the
-   * figures). @default 0.6
+   * already covered): the fusion then calls it `unseen`, calibrated apart (heldByCrops;
+   * CROP_DEFAULTS has the figures). @default 0.6
    */
   readonly maxArea?: number;
   /** The second network pads each crop to multiples of this (yunet-2022.ts). @default YUNET_2022_ALIGN (64) */

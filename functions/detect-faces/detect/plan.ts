@@ -63,7 +63,7 @@ export const MIN_FACE_SIZE_FLOOR = 10;
  * about 2.1%), never under 20 px; a photo more elongated than 16:9 (a tall phone photo, a
  * panorama) counts as 16:9 around its shorter side, since its faces are no larger for its length.
  * On WIDER FACE's development subset that frame found 2 more of 653 clean faces at the redaction
- * default, all in photos taller than 16:9 (1.005x the time over its 500 photos); 1080p and 4:3 photos are as
+ * default, all in photos taller than 16:9 (1.005x one look's time on 55 of them); 1080p and 4:3 photos are as
  * before (docs/detection.md).
  */
 export function defaultMinFaceSize(width: number, height: number): number {

@@ -136,7 +136,7 @@ export function createYunetDetector(cv: OpenCv, models: YunetModels, options: Yu
   const params = options.plan ?? YUNET_PLAN;
   const calibration = options.calibration ?? CALIBRATION;
   // Every table a look can need, checked once here rather than on some request's rare face.
-  for (const looks of LOOKS) for (const agreement of LOOK_AGREEMENTS[looks]) tableFor(calibration[looks], agreement);
+  for (const looks of LOOKS) for (const agreement of LOOK_AGREEMENTS[looks]) tableFor(calibration[looks] ?? {}, agreement);
   const looksOf = (opts: DetectOptions): Looks => opts.looks ?? operatingPointFor(opts.mark ?? 'box').looks;
   const planFor = (width: number, height: number, opts: DetectOptions) => {
     // The plan's pixels times what the looks cost per pixel of it stay within the budget.

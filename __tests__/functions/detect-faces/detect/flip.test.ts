@@ -51,7 +51,7 @@ test('pairs by overlap, best first, each face once; under FUSE_IOU no pair', () 
   const b2: Box = { x: 2, y: 0, width: 10, height: 10, score: 0.9 };
   const fused = fuseLooks([a1], [b2, b1]);
   expect(fused).toHaveLength(2);
-  expect(fused[0]).toMatchObject({ x: 0, score: 0.9 });
+  expect(fused[0]).toMatchObject({ x: 0, score: 0.9, agreement: 'both' });
   expect(fused[1]).toMatchObject({ x: 2, score: 0.9, agreement: 'second' });
   // IoU of boxes shifted by 4 of 10: 6/14 < FUSE_IOU.
   expect(FUSE_IOU).toBeGreaterThan(6 / 14);

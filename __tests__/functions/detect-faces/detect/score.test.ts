@@ -2,7 +2,7 @@
 import { calibratedScore, RAW_SCORE_FLOOR, rawThresholdFor, tableFor, type CalibrationTable } from '../../../../functions/detect-faces/detect/score';
 import { CALIBRATION } from '../../../../functions/detect-faces/detect/calibration';
 import { LOOK_AGREEMENTS } from '../../../../functions/detect-faces/detect/flip';
-import { LOOKS } from '../../../../functions/detect-faces/contract';
+import { LOOKS, OPERATING_POINTS } from '../../../../functions/detect-faces/contract';
 import { calibrated } from '../../../../functions/detect-faces/detect/yunet';
 
 /** Every fitted table: each kind of look's, one per agreement its looks give. */
@@ -83,4 +83,12 @@ test('a candidate is calibrated with the table of its agreement; those under min
   expect(b.score).toBeCloseTo(0.999 * 0.2 + 0.0006, 6);
   expect(calibrated([{ ...candidate, agreement: 'both' }, { ...candidate, agreement: 'first' }], { both, first }, 0.5).map((f) => f.agreement)).toEqual(['both']);
   expect(() => calibrated([{ ...candidate, agreement: 'unseen' }], { both, first }, 0)).toThrow(TypeError);
+});
+
+test('a face a network scores 0.9 or more, 24 px or wider at its input, is reported by both defaults whatever its looks agreed (no sparse cell of a table sinks it)', () => {
+  for (const table of FITTED) {
+    for (const width of [24, 32, 48, 64, 96, 128, 160, 192, 224, 256, 400]) {
+      for (const raw of [0.9, 0.95, 1]) expect(calibratedScore(table, raw, width)).toBeGreaterThanOrEqual(OPERATING_POINTS.precision.minScore);
+    }
+  }
 });
