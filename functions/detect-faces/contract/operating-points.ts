@@ -42,7 +42,7 @@ export const OPERATING_POINTS = {
    * Precision first: what a person looking at the boxes wants. The cascade: its second network on
    * crops finds turned and occluded faces one look scores too low (80.5% against 78.7% at 95%
    * precision; the flip 79.8%), at 1.72x one look's time on WIDER's photos and 1.64-1.88x at 1080p
-   * and 12 MP. 0.6 measured 80.8% at 94.8%, 0.62 80.5% at 95.0%, 0.63 80.3% at 95.1% (95.1% and
+   * and 12 MP (two runs). 0.6 measured 80.8% at 94.8%, 0.62 80.5% at 95.0%, 0.63 80.3% at 95.1% (95.1% and
    * 95.2% on the halves).
    */
   precision: {
@@ -55,7 +55,7 @@ export const OPERATING_POINTS = {
    * networks: at 70% precision it finds 89.1% of all faces (one look 87.8%, the flip 88.9%) and
    * 75.5% of the turned ones (one look 67.6%, the flip 68.6%). 0.09 keeps precision at 70% or more
    * on both halves (71.6% and 70.3%) for 0.1 point of recall: 0.085 measured 89.1% at 70.2% (69.4%
-   * on the odd half), 0.1 88.8% at 72.7%. 1.65-1.92x one look's time at 1080p and 12 MP, within
+   * on the odd half), 0.1 88.8% at 72.7%. 1.65-1.96x one look's time at 1080p and 12 MP (two runs; the 12 MP crowd the highest), within
    * the 2x issue 22 allows. Its full score curve passes the plain look's WIDER AP on easy, medium
    * and hard. Under 0.09, fewer than 1 detection in 100 is a face (the floor, LOWEST_MIN_SCORE).
    */
