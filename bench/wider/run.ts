@@ -28,7 +28,7 @@ import type { Box } from '../../functions/detect-faces/detect/boxes';
 import { CALIBRATION } from '../../functions/detect-faces/detect/calibration';
 import { mergeFaces } from '../../functions/detect-faces/detect/merge';
 import { planDetection, YUNET_PLAN } from '../../functions/detect-faces/detect/plan';
-import { RAW_SCORE_FLOOR, type LookCalibration } from '../../functions/detect-faces/detect/score';
+import { RAW_SCORE_FLOOR, type CalibrationTable, type LookCalibration } from '../../functions/detect-faces/detect/score';
 import { LOOK_AGREEMENTS } from '../../functions/detect-faces/detect/flip';
 import { MODEL_FILES } from '../../functions/detect-faces/detect/detectors';
 import { calibrated, yunetCandidates, type TileTrace, type YunetCandidate } from '../../functions/detect-faces/detect/yunet';
@@ -159,21 +159,31 @@ function labelled(labels: readonly WiderImage[], candidates: readonly YunetCandi
 }
 
 /**
- * Detections' worth of the table of all a look's candidates that each cell of an agreement's table
- * starts from (CalibrationPrior): where an agreement has fewer, its cells lean to that table.
+ * Detections' worth of its agreement's own score curve (all widths together) that each cell of an
+ * agreement's table starts from (CalibrationPrior): where a width has few detections of an
+ * agreement, its cells lean to what that agreement's raw scores mean at any width.
  */
 export const AGREEMENT_PRIOR_WEIGHT = 5;
 
 /**
  * A kind of look's calibration fitted on its labelled candidates: a table per agreement it gives,
- * each cell starting from the table of all its candidates (AGREEMENT_PRIOR_WEIGHT), so an
- * agreement's sparse cells (large faces, or none at all in a folder of a few photos) follow it.
+ * each cell starting from that agreement's score curve over all widths (AGREEMENT_PRIOR_WEIGHT), so
+ * its sparse cells (the widest rows hold a handful of one agreement) follow the agreement rather
+ * than a handful of misplaced boxes. An agreement no candidate had (a folder of a few photos) gets
+ * the curve of all the look's candidates.
  */
 export function fitLook(looks: Looks, detections: readonly (LabelledDetection & Pick<YunetCandidate, 'agreement'>)[]): LookCalibration {
   const { widths, raws } = CALIBRATION_GRID;
-  const pooled = fitCalibration(detections, widths, raws);
+  // One row for every width: the detections' face fraction by raw score alone.
+  const curve = (ds: readonly LabelledDetection[]): CalibrationTable => {
+    const row = fitCalibration(ds.map((d) => ({ ...d, width: 1 })), [1], raws).scores[0];
+    return { widths: [...widths], raws: [...raws], scores: widths.map(() => row) };
+  };
   return Object.fromEntries(
-    LOOK_AGREEMENTS[looks].map((agreement) => [agreement, fitCalibration(detections.filter((d) => d.agreement === agreement), widths, raws, { table: pooled, weight: AGREEMENT_PRIOR_WEIGHT })]),
+    LOOK_AGREEMENTS[looks].map((agreement) => {
+      const own = detections.filter((d) => d.agreement === agreement);
+      return [agreement, fitCalibration(own, widths, raws, { table: curve(own.length > 0 ? own : detections), weight: AGREEMENT_PRIOR_WEIGHT })];
+    }),
   );
 }
 

@@ -28,27 +28,28 @@ test('a folder without labels.json is named; a labels.json of another shape is r
   }
 });
 
-test('a table per agreement, each fitted on its own detections from the table of all; an agreement none had gets the table of all', () => {
-  // Same raw score (the grid's last column) and width: faces both looks found are faces, those one look found are not.
+test('a table per agreement, each fitted on its own detections; an agreement none had gets the curve of all', () => {
+  // Same raw score and width: faces both looks found are faces, those one look found are not.
   const both = Array.from({ length: 20 }, () => ({ raw: 1, width: 32, face: true, agreement: 'both' as const }));
   const first = Array.from({ length: 20 }, () => ({ raw: 1, width: 32, face: false, agreement: 'first' as const }));
   const tables = fitLook('flip', [...both, ...first]);
   expect(Object.keys(tables).sort()).toEqual(['both', 'first', 'second']);
-  // 20 own detections on top of AGREEMENT_PRIOR_WEIGHT (5) at the pooled 0.5.
-  expect(AGREEMENT_PRIOR_WEIGHT).toBe(5);
-  expect(calibratedScore(tableFor(tables, 'both'), 1, 32)).toBeCloseTo(22.5 / 25);
-  // The cell's 2.5 / 25 is under its row's prior cells (0.5 each, weight 5): isotonic pools the row.
-  expect(calibratedScore(tableFor(tables, 'first'), 1, 32)).toBeCloseTo((19 * 5 * 0.5 + 2.5) / (19 * 5 + 25));
+  expect(calibratedScore(tableFor(tables, 'both'), 1, 32)).toBeCloseTo(1);
+  expect(calibratedScore(tableFor(tables, 'first'), 1, 32)).toBeCloseTo(0);
+  // No detection of its own: the curve of all the look's detections, at any width.
   expect(calibratedScore(tableFor(tables, 'second'), 1, 32)).toBeCloseTo(0.5);
+  expect(calibratedScore(tableFor(tables, 'second'), 1, 256)).toBeCloseTo(0.5);
   expect(Object.keys(fitLook('single', first))).toEqual(['first']);
 });
 
-test('an agreement with a few detections in a cell leans to the table of all: two misplaced large boxes do not sink its large faces', () => {
-  // 40 large faces at 0.9 found by both looks; 2 large boxes at 0.9 that one look found, both misplaced.
-  const both = Array.from({ length: 40 }, () => ({ raw: 0.9, width: 256, face: true, agreement: 'both' as const }));
-  const first = Array.from({ length: 2 }, () => ({ raw: 0.9, width: 256, face: false, agreement: 'first' as const }));
-  const tables = fitLook('flip', [...both, ...first]);
-  // The cell starts from 5 detections at the pooled 40/42: (5 x 0.952) / 7.
+test("a width an agreement has few detections at leans to that agreement's own curve: two misplaced large boxes do not sink its large faces", () => {
+  // 'first': 40 faces at 32 px and raw 0.9, and 2 misplaced boxes at 256 px; 'second': 40 non-faces at 32 px, 2 at 256.
+  const at = (width: number, face: boolean, agreement: 'first' | 'second', n: number) => Array.from({ length: n }, () => ({ raw: 0.9, width, face, agreement }));
+  const tables = fitLook('flip', [...at(32, true, 'first', 40), ...at(256, false, 'first', 2), ...at(32, false, 'second', 40), ...at(256, false, 'second', 2)]);
+  expect(AGREEMENT_PRIOR_WEIGHT).toBe(5);
+  // 256 px: 5 detections at the first's curve (40 / 42 at raw 0.9) and its own 2 misplaced boxes,
+  // (5 x 0.952) / 7 = 0.68 in the cell, then pooled with the row's other cells (the curve) by isotonic.
   expect(calibratedScore(tableFor(tables, 'first'), 0.9, 256)).toBeGreaterThan(0.6);
-  expect(calibratedScore(tableFor(tables, 'both'), 0.9, 256)).toBeGreaterThan(0.95);
+  // The second's own curve says its boxes are not faces, at any width.
+  expect(calibratedScore(tableFor(tables, 'second'), 0.9, 256)).toBeLessThan(0.05);
 });

@@ -23,7 +23,7 @@ export const REDACTION_DEFAULTS = { shape: 'ellipse', padding: 0.4 } as const sa
 /**
  * The lowest `minScore` a setting or request may ask, on the calibrated score (the measured fraction
  * of such detections that are faces): under 0.09, fewer than 1 YuNet detection in 100 is a face
- * (0.008 of the cascade's 38,916 there on WIDER's development subset; `npm run bench:wider`, the
+ * (0.008 of the cascade's 38,921 there on WIDER's development subset; `npm run bench:wider`, the
  * reliability curves; docs/detection.md, "Scores and operating points"). It is the recall-first
  * operating point's own value. Haar's scores start at 0.5 (3 neighbours).
  */
