@@ -51,9 +51,10 @@ function hat(knots: readonly number[], x: number): [number, number][] {
 
 /**
  * What a cell holds before its own detections: `weight` detections at the value of `table`'s cell
- * (same grid). A table fitted on a share of the detections (one agreement of the looks) then
- * follows its own detections where they are many and the table of all where they are few: the
- * widest rows hold a handful of one agreement, and a handful of misplaced boxes is no measure.
+ * (same grid). The fitted table then follows its own detections where they are many and the
+ * prior's where they are few (bench:wider gives each agreement of the looks its own curve over all
+ * widths: the widest rows hold a handful of one agreement, and a handful of misplaced boxes is no
+ * measure).
  */
 export interface CalibrationPrior {
   readonly table: CalibrationTable;
