@@ -14,9 +14,9 @@ export type OutputWritten = 'lossless' | 'reencoded';
 export const REDACT_SHAPES = ['ellipse', 'rect'] as const;
 export type RedactShape = (typeof REDACT_SHAPES)[number];
 /**
- * What a redaction uses when the request names no shape or padding. 0.4: at 0.25 an ellipse left
- * head-shaped blobs our own detector scored up to 0.69 at its most sensitive; at 0.4 none reaches
- * the precision-first point, in any mode or shape (docs/redaction.md).
+ * What a redaction uses when the request names no shape or padding. 0.4: at 0.25 a pixelated
+ * ellipse left head-shaped blobs our own detector scored up to 0.66 at its most sensitive; at 0.4
+ * none reaches the precision-first point (0.46 at most), in any mode or shape (docs/redaction.md).
  */
 export const REDACTION_DEFAULTS = { shape: 'ellipse', padding: 0.4 } as const satisfies { shape: RedactShape; padding: number };
 
