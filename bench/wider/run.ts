@@ -9,7 +9,8 @@
  * and for each operating point (operating-points.ts) at its default: recall per category and per
  * size band, precision, WIDER AP easy/medium/hard of the full score curve, ms per image (and the
  * operating points on each half of the folder, by the parity of the photo's number: a setting chosen
- * on one half is checked on the other); then for
+ * on one half is checked on the other), the share of faces the redaction default's marks hide
+ * (hidden.ts: all of, or 90% of, the labelled box under the padded marks, each shape); then for
  * each calibrated configuration the score sweep that operating points are chosen from, and the
  * reliability curve (reported score against the measured face fraction).
  *
@@ -32,13 +33,14 @@ import { RAW_SCORE_FLOOR, type CalibrationTable, type LookCalibration } from '..
 import { LOOK_AGREEMENTS } from '../../functions/detect-faces/detect/flip';
 import { MODEL_FILES } from '../../functions/detect-faces/detect/detectors';
 import { calibrated, yunetCandidates, type TileTrace, type YunetCandidate } from '../../functions/detect-faces/detect/yunet';
-import { LOOKS, LOOKS_TEXT, OPERATING_POINTS, type Looks, type OperatingPointName } from '../../functions/detect-faces/contract';
+import { LOOKS, LOOKS_TEXT, OPERATING_POINTS, REDACT_SHAPES, REDACTION_DEFAULTS, type Looks, type OperatingPointName } from '../../functions/detect-faces/contract';
 import { decodeImage } from '../../functions/detect-faces/output/image';
 import type { Net, OpenCv } from '../../functions/detect-faces/opencv';
 import { loadYunet, plainLook } from '../plain-look';
 import { loadAddon, table } from '../real-size';
 import { fitCalibration, reliability, type LabelledDetection } from './calibrate';
 import { formatCalibration, CALIBRATION_FILE, CALIBRATION_GRID } from './calibration-file';
+import { hiddenShare } from './hidden';
 import { countMisses, emptyMissTable, type MissTable } from './misses';
 import { CATEGORIES, isFace, operatingFigures, thresholdForPrecision, widerAp, type Predictions, type WiderImage } from './score';
 
@@ -48,6 +50,8 @@ const DETECTIONS = path.join(RESULTS, 'wider-detections.json');
 const PLAIN_FLOOR = 0.02;
 /** The plain look's raw thresholds shown beside the operating points (issue 22's reference rows). */
 const PLAIN_THRESHOLDS = [0.7, 0.3];
+/** How much of a face's labelled box its marks must cover for the hidden-faces table: all of it, and 90%. */
+const HIDDEN_AT_LEAST = [1, 0.9];
 const SWEEP = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9];
 
 /** Per image: the plain look's raw detections, and the service's candidates (before calibration) with each kind of look. */
@@ -150,7 +154,7 @@ export function halves(labels: readonly WiderImage[]): { even: number[]; odd: nu
 }
 
 /** The detector's answer from its candidates: calibrated, every score kept (the full curve), merged. */
-function answers(labels: readonly WiderImage[], candidates: readonly YunetCandidate[][], calibration: LookCalibration): Box[][] {
+export function answers(labels: readonly WiderImage[], candidates: readonly YunetCandidate[][], calibration: LookCalibration): Box[][] {
   return labels.map((l, i) => mergeFaces(calibrated(candidates[i], calibration, 0), { width: l.width, height: l.height }));
 }
 
@@ -252,6 +256,20 @@ export async function benchWider(argv: readonly string[]): Promise<string> {
     }
   }
   out.push('the operating points on each half of the folder (the photo number\'s parity):', table(header.slice(0, -2), halfRows), '');
+  // What a redaction leaves visible: the share of faces whose labelled box its marks cover (hidden.ts).
+  const recall = OPERATING_POINTS.recall;
+  const hiddenRows: string[][] = [];
+  for (const shape of REDACT_SHAPES) {
+    for (const least of HIDDEN_AT_LEAST) {
+      const share = hiddenShare(labels, predictions[recall.looks], recall.minScore, REDACTION_DEFAULTS.padding, shape, least);
+      hiddenRows.push([`recall default, ${shape}${shape === REDACTION_DEFAULTS.shape ? ' (default)' : ''}, padding ${REDACTION_DEFAULTS.padding}`, `${Math.round(least * 100)}%`, ...Object.keys(CATEGORIES).map((c) => pct(share[c as keyof typeof CATEGORIES]))]);
+    }
+  }
+  out.push(
+    'faces the redaction default hides: the share of counted faces with at least this much of the labelled box under the marks (each detection padded as a redaction pads it)',
+    table(['marks', 'of the box', ...Object.keys(CATEGORIES)], hiddenRows),
+    '',
+  );
   if (args.misses) {
     const misses = traceMisses(args.dir, labels, tables);
     for (const [name, point] of Object.entries(OPERATING_POINTS) as [OperatingPointName, (typeof OPERATING_POINTS)[OperatingPointName]][]) {

@@ -67,7 +67,8 @@ export const MIN_SIDE = 20;
 
 const side = (w: number, h: number) => Math.sqrt(Math.max(w, 0) * Math.max(h, 0));
 const asBox = (f: WiderFace) => ({ x: f.x, y: f.y, width: f.w, height: f.h, score: 1 });
-const counted = (f: WiderFace) => !f.invalid && side(f.w, f.h) >= MIN_SIDE;
+/** A face the figures count: labelled valid, side at least MIN_SIDE. */
+export const counted = (f: WiderFace): boolean => !f.invalid && side(f.w, f.h) >= MIN_SIDE;
 
 export interface OperatingFigures {
   readonly threshold: number;
