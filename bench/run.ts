@@ -15,6 +15,11 @@
  *   7. faces and texture by score band, and what redaction leaves (bench/scores.ts); `--scores` runs only that
  *   8. lossless (marks in the JPEG's coefficients) beside re-encode, per stage, and the entropy-only
  *      transcode floor (bench/lossless.ts); `--lossless` runs only that
+ *   9. `--allocator` only: detect with and without the function's allocator settings in warm
+ *      processes taking photos of different sizes in turn (bench/allocator.ts)
+ *
+ * Every part runs with the detect function's allocator settings (DETECT_ALLOCATOR_ENV), as the
+ * function does: the bench starts itself again with them when they are not set.
  *
  * Prints a table and writes bench/results/latest.json. Peers are optional dependencies of
  * bench/package.json, installed on the first run.
@@ -38,6 +43,8 @@ import { benchMarks } from './marks';
 import { faceDetectorYn, loadOpenCvJs } from './opencv-js';
 import { LEGACY_MAX_SIDE, shrink } from './plain-look';
 import { realSize } from './real-size';
+import { benchAllocator } from './allocator';
+import { rerunUnderAllocatorEnv } from '../local/allocator';
 import { benchScores } from './scores';
 
 const BENCH = __dirname;
@@ -209,6 +216,7 @@ function table(header: string[], rows: (string | number)[][]): string {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--real-size')) return void console.log(await realSize());
+  if (process.argv.includes('--allocator')) return void console.log(benchAllocator());
   if (process.argv.includes('--marks')) {
     const { cv, modelsDir } = loadAddon();
     cv.setNumThreads(1);
@@ -323,6 +331,9 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify({ machine, runs, stages: stageRows, peers: peerRows, coldStart: cold, largePhoto: big, layer: { zippedBytes: manifest.zippedBytes, unzippedBytes: manifest.sizes.unzippedBytes } }, null, 2)}\n`);
 }
 
+// Every figure with the detect function's allocator settings, as it runs (local/allocator.ts).
+const status = rerunUnderAllocatorEnv();
+if (status !== undefined) process.exit(status);
 main().catch((err: unknown) => {
   console.error(err);
   process.exit(1);

@@ -25,6 +25,7 @@ import { processImage, type ImageStore, type PipelinePorts, type PipelineSetting
 import { parseOptions } from '../functions/detect-faces/request';
 import { JPEG_LOSSLESS_PACKAGE } from '../functions/detect-faces/output/lossless-package';
 import { createLosslessEditor, loadJpegLossless } from '../functions/detect-faces/output/lossless';
+import { rerunUnderAllocatorEnv } from './allocator';
 import { unpackLayer } from './layer';
 import { REQUEST_FLAGS, takeRequestFlag } from './request-flags';
 
@@ -205,6 +206,9 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
+  // The detector's allocator settings, as the function runs with them (local/allocator.ts).
+  const status = rerunUnderAllocatorEnv();
+  if (status !== undefined) process.exit(status);
   main().catch((err: unknown) => {
     process.stderr.write(`redact: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

@@ -108,8 +108,29 @@ export function detectEnvironment(config: DetectFunctionSettings, bucketName: st
       opencvLogLevel: QUIET_OPENCV_LOG_LEVEL,
     }),
     NODE_OPTIONS: DETECT_NODE_OPTIONS,
+    ...DETECT_ALLOCATOR_ENV,
   };
 }
+
+/**
+ * glibc's malloc told to keep what the detector frees. Unset, glibc maps each large buffer (the
+ * network's blobs and layer outputs, pyramid levels, crops) afresh and gives it back when freed,
+ * and cv.dnn reallocates its layers whenever its input's shape changes (the plan's passes, the
+ * cascade's crops, the next photo's size), so a warm process pays page faults for the same memory
+ * on every look. Measured on one AMD EPYC core (docs/benchmarks.md, "Allocator settings"): a warm
+ * process taking 1080p and 12 MP photos in turn (`npm run bench -- --allocator`) ran one look at
+ * 12 MP in 70-77 ms against 171-190 ms unset and the redaction default in 118-152 against 233-265
+ * ms; uploads through the local stack went 1.6-1.7x as fast. RSS stays near each call's peak
+ * instead of falling back (+10 to +30 MB in those runs; the peak is about the same), and the
+ * handler's collection still hands memory back when RSS climbs (functions/common/collect.ts).
+ * Buffers over 32 MB (a 12 MP photo's pixels) are still mapped afresh. glibc reads these when the
+ * process starts: set in the function's environment (Lambda's runtime, the local runner), and by
+ * the local tools that detect in their own process (local/allocator.ts).
+ */
+export const DETECT_ALLOCATOR_ENV: Readonly<Record<string, string>> = {
+  MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024),
+  MALLOC_TRIM_THRESHOLD_: String(1024 * 1024 * 1024),
+};
 
 /**
  * V8's young generation held to 2 x 4 MB semi-spaces. Unset, it grows whenever a scavenge's

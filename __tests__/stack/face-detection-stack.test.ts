@@ -159,6 +159,9 @@ describe('functions', () => {
       MODELS_DIR: '/opt/models',
       OPENCV_LOG_LEVEL: 'ERROR',
       NODE_OPTIONS: '--max-semi-space-size=4 --expose-gc',
+      // glibc keeps what the detector frees (stack/detect-function.ts, DETECT_ALLOCATOR_ENV).
+      MALLOC_MMAP_THRESHOLD_: '33554432',
+      MALLOC_TRIM_THRESHOLD_: '1073741824',
     });
   });
 
