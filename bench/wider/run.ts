@@ -21,6 +21,9 @@
  *   --misses  also classify each operating point's missed faces by the stage of the detector that
  *             lost them (misses.ts), from a traced run of the network
  *   --limit N the first N images only
+ *
+ * It runs with the detect function's allocator settings (DETECT_ALLOCATOR_ENV), starting itself
+ * again with them when they are not set.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -38,6 +41,7 @@ import { decodeImage } from '../../functions/detect-faces/output/image';
 import type { Net, OpenCv } from '../../functions/detect-faces/opencv';
 import { loadYunet, plainLook } from '../plain-look';
 import { loadAddon, table } from '../real-size';
+import { rerunUnderAllocatorEnv } from '../../local/allocator';
 import { fitCalibration, reliability, type LabelledDetection } from './calibrate';
 import { formatCalibration, CALIBRATION_FILE, CALIBRATION_GRID } from './calibration-file';
 import { hiddenShare } from './hidden';
@@ -154,7 +158,7 @@ export function halves(labels: readonly WiderImage[]): { even: number[]; odd: nu
 }
 
 /** The detector's answer from its candidates: calibrated, every score kept (the full curve), merged. */
-export function answers(labels: readonly WiderImage[], candidates: readonly YunetCandidate[][], calibration: LookCalibration): Box[][] {
+function answers(labels: readonly WiderImage[], candidates: readonly YunetCandidate[][], calibration: LookCalibration): Box[][] {
   return labels.map((l, i) => mergeFaces(calibrated(candidates[i], calibration, 0), { width: l.width, height: l.height }));
 }
 
@@ -292,6 +296,9 @@ export async function benchWider(argv: readonly string[]): Promise<string> {
 }
 
 if (require.main === module) {
+  // Timed with the detect function's allocator settings, as it runs (local/allocator.ts).
+  const status = rerunUnderAllocatorEnv();
+  if (status !== undefined) process.exit(status);
   benchWider(process.argv.slice(2))
     .then((report) => console.log(report))
     .catch((err: unknown) => {
