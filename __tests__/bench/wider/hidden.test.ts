@@ -1,21 +1,8 @@
 /** What a redaction's marks cover of each labelled face: padding, shapes, image borders, categories. */
 import { hiddenFraction, hiddenShare } from '../../../bench/wider/hidden';
-import type { WiderFace, WiderImage } from '../../../bench/wider/score';
+import type { WiderImage } from '../../../bench/wider/score';
+import { widerFace as face } from '../../helpers/wider';
 
-const face = (x: number, y: number, side: number, attrs: Partial<WiderFace> = {}): WiderFace => ({
-  x,
-  y,
-  w: side,
-  h: side,
-  blur: 0,
-  occlusion: 0,
-  pose: 0,
-  invalid: 0,
-  inEasy: true,
-  inMedium: true,
-  inHard: true,
-  ...attrs,
-});
 const IMAGE = { width: 1000, height: 800 };
 const box = (x: number, y: number, side: number, score = 1) => ({ x, y, width: side, height: side, score });
 

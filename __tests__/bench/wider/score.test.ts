@@ -1,20 +1,7 @@
 /** WIDER-format scoring on a hand-made folder: categories, bands, precision, the official AP. */
 import { operatingFigures, thresholdForPrecision, widerAp, type WiderFace, type WiderImage } from '../../../bench/wider/score';
+import { widerFace as face } from '../../helpers/wider';
 
-const face = (x: number, y: number, side: number, attrs: Partial<WiderFace> = {}): WiderFace => ({
-  x,
-  y,
-  w: side,
-  h: side,
-  blur: 0,
-  occlusion: 0,
-  pose: 0,
-  invalid: 0,
-  inEasy: true,
-  inMedium: true,
-  inHard: true,
-  ...attrs,
-});
 
 const LABELS: WiderImage[] = [
   {
