@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DETECT_ENV, QUIET_OPENCV_LOG_LEVEL } from '../functions/detect-faces/contract';
 import { createDetector } from '../functions/detect-faces/detect/detectors';
 import { decodeImage, encodeJpeg } from '../functions/detect-faces/output/image';
 import { DETECT_ALLOCATOR_ENV } from '../stack/detect-function';
@@ -61,7 +62,7 @@ function child(files: readonly string[]): void {
 
 function runChild(files: readonly string[], allocator: boolean): ChildResult {
   const env = allocator ? { ...process.env, ...DETECT_ALLOCATOR_ENV } : withoutAllocatorEnv(process.env);
-  const res = spawnSync(process.execPath, [...process.execArgv, __filename, CHILD_FLAG, ...files], { encoding: 'utf8', env: { ...env, OPENCV_LOG_LEVEL: 'ERROR' } });
+  const res = spawnSync(process.execPath, [...process.execArgv, __filename, CHILD_FLAG, ...files], { encoding: 'utf8', env: { ...env, [DETECT_ENV.opencvLogLevel.env]: QUIET_OPENCV_LOG_LEVEL } });
   if (res.status !== 0) throw new Error(`allocator child failed: ${res.stderr}`);
   return JSON.parse(res.stdout.trim().split('\n').pop()!) as ChildResult;
 }
