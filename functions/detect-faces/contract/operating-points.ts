@@ -41,8 +41,8 @@ export const OPERATING_POINTS = {
   /**
    * Precision first: what a person looking at the boxes wants. The cascade: its second network on
    * crops finds turned and occluded faces one look scores too low (81.0% against 78.6% at 95%
-   * precision; the flip 79.8%), at 1.72x one look's time on WIDER's photos and 1.63-2.04x at 1080p
-   * and 12 MP (six runs; over 1.9x only on the 12 MP crowd). 0.63 measured 80.5% at 95.2% (94.8%
+   * precision; the flip 79.8%), at 1.64-1.72x one look's time on WIDER's photos and 1.62-2.09x at 1080p
+   * and 12 MP (twelve runs over two days; over 1.92x only on the 12 MP crowd). 0.63 measured 80.5% at 95.2% (94.8%
    * on the even half), 0.65 80.2% at 95.5% (95.0% and 96.1% on the halves).
    */
   precision: {
@@ -55,9 +55,10 @@ export const OPERATING_POINTS = {
    * networks: at 70% precision it finds 89.2% of all faces (one look 87.8%, the flip 88.9%) and
    * 75.5% of the turned ones (one look 68.1%, the flip 69.1%). 0.09 keeps precision at 70% or more
    * on both halves (71.8% and 70.1%) for 0.1 point of recall: 0.085 measured 89.2% at 70.0% (69.1%
-   * on the odd half), 0.1 89.0% at 72.3%. 1.61-2.06x one look's time at 1080p and 12 MP (six
-   * runs): at the 2x issue 22 allows on the 12 MP crowd (median 1.94x), where the crops' area
-   * limit binds (docs/detection.md, real sizes). Its full score curve passes the plain look's
+   * on the odd half), 0.1 89.0% at 72.3%. 1.61-2.07x one look's time at 1080p and 12 MP (twelve
+   * runs over two days): at the 2x issue 22 allows on the 12 MP crowd (1.69-2.07x, 2.0x or more in
+   * five of the second day's six), where the crops' area limit binds (docs/detection.md, real
+   * sizes). Its full score curve passes the plain look's
    * WIDER AP on easy, medium and hard. Under 0.09, fewer than 1 detection in 100
    * is a face (the floor, LOWEST_MIN_SCORE).
    */

@@ -19,9 +19,9 @@ export const YUNET_PIXELS_PER_MS = 8_000;
  * Network-input pixels each kind of look (contract LOOKS) feeds per pixel of its plan: the budget
  * buys a plan of the budget's pixels over this. A mirrored look costs what the first does. The
  * cascade's crops add at most CROP_DEFAULTS.maxArea (0.6) of the input, padded as the second
- * network is fed them; with its per-crop calls the cascade measured 1.72x one look on WIDER's
- * photos and 1.64-2.06x at 1080p and 12 MP over five runs (`npm run bench -- --real-size`; over
- * 1.96x only once, the 12 MP crowd, where the area limit binds): 2, within the runs' noise.
+ * network is fed them; with its per-crop calls the cascade measured 1.64-1.72x one look on WIDER's
+ * photos and 1.61-2.07x at 1080p and 12 MP over twelve runs (`npm run bench -- --real-size`; over
+ * 1.96x only on the 12 MP crowd, where the area limit binds): 2, within the runs' noise.
  */
 export const LOOKS_COST: Readonly<Record<Looks, number>> = { single: 1, flip: 2, cascade: 2 };
 
