@@ -18,7 +18,7 @@ import { DETECT_ALLOCATOR_ENV } from '../stack/detect-function';
 import { withoutAllocatorEnv } from '../local/allocator';
 import { median } from '../layer/rules/checks';
 import { buildMosaic, MOSAICS, trainingPhotos } from './mosaic';
-import { loadAddon, table, vmHwmMb } from './real-size';
+import { loadAddon, statusMb, table, vmHwmMb } from './real-size';
 
 const CHILD_FLAG = '--allocator-child';
 /** Rounds a process runs; the first WARM_ROUNDS are left out of the medians. */
@@ -55,8 +55,7 @@ function child(files: readonly string[]): void {
       }
     });
   }
-  const rssMb = Math.round(Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) / 1024);
-  const result: ChildResult = { ms, rssMb, peakMb: vmHwmMb() };
+  const result: ChildResult = { ms, rssMb: statusMb('VmRSS'), peakMb: vmHwmMb() };
   console.log(JSON.stringify(result));
 }
 

@@ -17,13 +17,9 @@ import { localS3Client } from '../local/s3-fixtures';
 import { startLocalStack } from '../local/local-stack';
 import type { BatchReport } from '../local/event-source-mapping';
 import { median } from '../layer/rules/checks';
+import { statusMb } from './real-size';
 
 const LIMIT = 0.05;
-
-function rssMb(pid: number): number {
-  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
-  return Math.round(Number(line.replace(/\D+/g, '')) / 1024);
-}
 
 /**
  * Where a process's RSS lies, from /proc/<pid>/smaps: malloc's main arena (`[heap]`: OpenCV's and
@@ -77,7 +73,7 @@ async function main(): Promise<void> {
       const url = i % 10 === 9 ? (i % 30 === 29 ? `${stack.files.origin}/files/missing/none.jpg` : stack.files.add(bad[i % 2], 'bad.jpg')) : stack.files.add(photos[i % photos.length], 'photo.jpg');
       const r = await stack.detect.invoke({ imageUrl: url, ...(i % 4 === 1 ? { mark: 'blur' } : i % 4 === 2 ? { mark: 'pixelate', shape: 'rect' } : {}) });
       if (!r.ok) failures++;
-      direct.push(rssMb(stack.detect.pid!));
+      direct.push(statusMb('VmRSS', stack.detect.pid!));
       if (i === 50) warmRegions = regions(stack.detect.pid!);
     }
     const d = windows(direct, 50);

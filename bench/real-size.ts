@@ -195,8 +195,15 @@ export function rssChildResult<T>(script: string, args: readonly string[], env: 
   return JSON.parse(res.stdout.trim().split('\n').pop()!) as T;
 }
 
+/** A memory field of a process's /proc status (`VmRSS`: resident now; `VmHWM`: peak resident so far), MB. */
+export function statusMb(field: 'VmRSS' | 'VmHWM', pid: number | 'self' = 'self'): number {
+  const kb = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!kb) throw new Error(`/proc/${pid}/status has no ${field}`);
+  return Math.round(Number(kb[1]) / 1024);
+}
+
 /** This process's peak RSS so far (VmHWM), MB. */
-export const vmHwmMb = () => Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) / 1024);
+export const vmHwmMb = (): number => statusMb('VmHWM');
 
 /** A fresh process: addon, detector, then one request on `file` (`lossless`: as the lossless path does it); its VmHWM before and after. */
 function peakRss(file: string, minFaceSize?: number, lossless = false, oneDecode = false): { baselineMb: number; peakMb: number; faces: number } {
