@@ -7,18 +7,21 @@
  */
 import { Construct } from 'constructs';
 import { toEnvironment } from '../functions/common/schema';
-import { DETECT_ENV, QUIET_OPENCV_LOG_LEVEL } from '../functions/detect-faces/contract';
+import { DETECT_ENV, QUIET_OPENCV_LOG_LEVEL, UPLOAD_DEFAULTS_ENV } from '../functions/detect-faces/contract';
 import { FUNCTION_BUNDLES } from '../bundling/functions';
 import type { StackConfig } from './config';
 import { NodejsFunction, type FunctionConstructProps } from './nodejs-function';
 import type { PolicyStatement } from './policy';
+
+/** The upload defaults (one per request field): the contract's list, so that none is left unwired. */
+const UPLOAD_SETTINGS = Object.keys(UPLOAD_DEFAULTS_ENV) as (keyof typeof UPLOAD_DEFAULTS_ENV)[];
 
 /** The stack settings detect-faces is built from. */
 export const DETECT_FUNCTION_SETTINGS = [
   'stackName', 'architecture', 'detectMemoryMb', 'detectTimeoutSeconds', 'logRetentionDays', 'logLevel',
   'imagePrefix', 'inputPrefix', 'resultPrefix', 'outputPrefix', 'outputAccess', 'presignExpiresSeconds',
   'detector', 'minScore', 'detectBudgetMs', 'downloadTimeoutMs', 'writeTimeoutMs', 'jpegQuality', 'maxImageBytes', 'maxImagePixels',
-  'uploadMinFaceSize', 'uploadMinScore', 'uploadMaxFaces', 'uploadMark', 'uploadShape', 'uploadPadding',
+  ...UPLOAD_SETTINGS,
 ] as const satisfies readonly (keyof StackConfig)[];
 export type DetectFunctionSettings = Pick<StackConfig, (typeof DETECT_FUNCTION_SETTINGS)[number]>;
 
@@ -97,12 +100,7 @@ export function detectEnvironment(config: DetectFunctionSettings, bucketName: st
       // With the budget, within the timeout (stack/config.ts): a slow server ends as DownloadFailed, not a timeout.
       downloadTimeoutMs: config.downloadTimeoutMs,
       writeTimeoutMs: config.writeTimeoutMs,
-      uploadMinFaceSize: config.uploadMinFaceSize,
-      uploadMinScore: config.uploadMinScore,
-      uploadMaxFaces: config.uploadMaxFaces,
-      uploadMark: config.uploadMark,
-      uploadShape: config.uploadShape,
-      uploadPadding: config.uploadPadding,
+      ...Object.fromEntries(UPLOAD_SETTINGS.map((name) => [name, config[name]])),
       // Where the layer puts them (the contract's default, written out for whoever reads the plan).
       modelsDir: DETECT_ENV.modelsDir.default,
       opencvLogLevel: QUIET_OPENCV_LOG_LEVEL,

@@ -22,7 +22,7 @@ import { fixtureZips, only, synthStack, TEST_BUCKET } from '../helpers/stack-fix
 import { CLEANUP_ENV } from '../../functions/cleanup/contract';
 import { settingsFromEnv } from '../../functions/common/settings';
 import { detectConfigFromEnv } from '../../functions/detect-faces/settings';
-import { imageWorkMs } from '../../functions/detect-faces/contract';
+import { imageWorkMs, UPLOAD_DEFAULTS_ENV } from '../../functions/detect-faces/contract';
 import { cleanupEnvironment } from '../../stack/cleanup-function';
 import { detectEnvironment } from '../../stack/detect-function';
 import { loadConfig } from '../../stack/config';
@@ -330,6 +330,18 @@ describe('uploads processed on their own', () => {
     expect(() => synthStack({ uploadPadding: 2, uploadMark: 'blur' })).toThrow(/uploadPadding .*expected a number from 0 to 1/);
     expect(() => synthStack({ uploadPadding: 0.2 })).toThrow(/invalid uploadPadding .*unset while uploadMark is box/);
     expect(() => synthStack({ uploadMark: 'box', uploadShape: 'rect' })).toThrow(/invalid uploadShape/);
+  });
+
+  test('every upload default of the contract reaches the function, each set one at a time', () => {
+    const values: Record<keyof typeof UPLOAD_DEFAULTS_ENV, string | number> = {
+      uploadMinFaceSize: 24, uploadMinScore: 0.3, uploadMaxFaces: 7, uploadMark: 'pixelate', uploadShape: 'rect', uploadPadding: 0.3, uploadOutput: 'reencode',
+    };
+    for (const [name, value] of Object.entries(values) as [keyof typeof UPLOAD_DEFAULTS_ENV, string | number][]) {
+      // Shape and padding are refused with the box mark (the default): they come with a redaction.
+      const { config } = synthStack({ [name]: value, ...(name === 'uploadShape' || name === 'uploadPadding' ? { uploadMark: 'fill' } : {}) });
+      expect(detectEnvironment(config, 'bucket-x')[UPLOAD_DEFAULTS_ENV[name].env]).toBe(String(value));
+      expect(detectConfigFromEnv(detectEnvironment(config, 'bucket-x'))[name]).toBe(value);
+    }
   });
 
   test('a dead letter raises an alarm on an SNS topic; alarmEmail subscribes an address', () => {
