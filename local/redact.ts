@@ -1,6 +1,6 @@
 /**
  * `npm run redact -- IN_DIR OUT_DIR [--mark fill] [--min-face-size N] [--min-score S] [--max-faces N]
- * [--shape ellipse|rect] [--padding P]`: every image under IN_DIR (JPEG, PNG, WebP; sub-folders
+ * [--shape ellipse|rect] [--padding P] [--output lossless|reencode]`: every image under IN_DIR (JPEG, PNG, WebP; sub-folders
  * too) through detect-faces' own pipeline and ports, in one process (the layer's addon and the
  * model loaded once), with a file-system store: each marked image lands under the same relative
  * path in OUT_DIR (a JPEG; a PNG or WebP input `a/b.png` gives `a/b.png.jpg`), and OUT_DIR/results.jsonl

@@ -1,6 +1,7 @@
 /**
- * `npm run docs`: writes the settings and request tables into README.md, docs/configuration.md and
- * `help` from the contracts and the stack's settings table, between `<!-- generated:NAME -->` markers. A test
+ * `npm run docs`: writes the settings, request and operating-point tables into README.md,
+ * docs/configuration.md and `help` from the contracts and the stack's settings table, between
+ * `<!-- generated:NAME -->` markers. A test
  * (__tests__/scripts/docs.test.ts) fails when a table in the files differs from what this generates.
  */
 import * as fs from 'node:fs';
@@ -59,7 +60,7 @@ export function regenerate(text: string, sections = generatedSections()): string
   return text.replace(MARKER, (all, open: string, name: string, close: string) => (name in sections ? `${open}${sections[name]}\n${close}` : all));
 }
 
-export const DOC_FILES = ['README.md', 'docs/configuration.md', 'docs/detection.md', 'help'];
+export const DOC_FILES = ['README.md', 'docs/configuration.md', 'help'];
 
 if (require.main === module) {
   for (const file of DOC_FILES) {

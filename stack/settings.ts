@@ -71,7 +71,7 @@ export const STACK_SETTINGS = {
     spec: str({ pattern: /^(?!.*(aws|amazon|cognito))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, expected: 'lower-case letters, digits and hyphens, at most 63, without "aws", "amazon" or "cognito"', doc: "prefix of the sign-in page's address (`https://<prefix>.auth.<region>.amazoncognito.com`), unique in the region; unset: `<stackName>-<account id>`" }),
   },
   layerS3ThresholdBytes: { env: 'FACE_LAYER_S3_THRESHOLD_BYTES', spec: int(50 * 1024 * 1024, 1, 250 * 1024 * 1024, "layer zips above this size go through an S3 object (Lambda's direct upload limit is 50 MB)") },
-  architecture: { env: 'FACE_ARCHITECTURE', spec: oneOf(LAYER_ARCHES, 'x86_64', 'Lambda architecture of both functions and the layer: `arm64` (Graviton) costs 20% less per GB-second; build its layer with `npm run build:layer -- --arch arm64`') },
+  architecture: { env: 'FACE_ARCHITECTURE', spec: oneOf(LAYER_ARCHES, 'x86_64', 'Lambda architecture of every function and the layer: `arm64` (Graviton) costs 20% less per GB-second; build its layer with `npm run build:layer -- --arch arm64`') },
   layerZip: { env: 'FACE_LAYER_ZIP', spec: str({ doc: 'the built layer; unset: `layer/dist/opencv-layer-<architecture>.zip` (`npm run build:layer`)' }) },
   detectZip: { env: 'FACE_DETECT_ZIP', spec: str({ doc: 'a prebuilt detect-faces zip to deploy; unset: bundled while synthesizing' }) },
   cleanupZip: { env: 'FACE_CLEANUP_ZIP', spec: str({ doc: 'a prebuilt cleanup zip to deploy; unset: bundled while synthesizing' }) },

@@ -26,8 +26,8 @@ export const ANSWER_MARGIN_MS = 500;
  * 12 MP case is 4000x3000 with 40 faces on the coefficient path, 182-197 ms (open 13 + mark 157-169 +
  * save 12-15), after the pixel decode (21-40 ms); a re-encode instead, when that path refuses the
  * file, adds at most 46 ms (blur, 44 faces: mark + encode); the metadata strip 0.3 ms. So ~300 ms
- * in all, linear in pixels: ~1 s at 40 MP. 2 s covers that on a core up to 2x slower (the EPYC/Xeon
- * spread in FACTS.md) and leaves 6x for 12 MP.
+ * in all, linear in pixels: ~1 s at 40 MP. 2 s covers that on a core up to 2x slower (the spread
+ * measured between this project's EPYC and Xeon machines) and leaves 6x for 12 MP.
  * @default 2000
  */
 export const IMAGE_WORK_MS = 2_000;

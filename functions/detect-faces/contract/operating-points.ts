@@ -4,7 +4,7 @@
  * them: recall first, since a face a redaction misses is a leak and an extra patch costs little.
  * The figures beside each value are what `npm run bench:wider -- DIR` measured with it on the
  * development subset of WIDER FACE (500 validation photos, faces >= 20 px, annotator-invalid left
- * out; precision over detections >= 20 px); docs/detection.md prints this table (`npm run docs`).
+ * out; precision over detections >= 20 px); the README prints this table (`npm run docs`).
  * Dependency-free, like the rest of the contract.
  */
 import type { MarkMode } from './request';

@@ -34,7 +34,7 @@ export function paddedRegion(box: Region, padding: number, imageWidth: number, i
  * 2 cells leave nothing above 0.17.
  */
 export const PIXELATE_CELLS_ACROSS = 2;
-/** Blur: a Gaussian whose sigma is this fraction of the face's longer side (applied twice; see blurSigma). */
+/** Blur: a Gaussian whose sigma is this fraction of the face's longer side (applied twice, on a shrunk copy: blurPlan). */
 export const BLUR_SIGMA_FRACTION = 0.18;
 
 /** Side of a pixelation cell, in pixels (at least 2, so a tiny face still loses detail). */
