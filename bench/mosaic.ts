@@ -9,6 +9,7 @@ import type { Box } from '../functions/detect-faces/detect/boxes';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { decodeImage } from '../functions/detect-faces/output/image';
 import { FACES_DIR, readLabels, type LabelledImage } from './labelled-photos';
+import { rng } from './rng';
 
 export type Truth = Omit<Box, 'score'>;
 
@@ -49,17 +50,6 @@ export const MOSAICS = {
   hd1080: { name: '1080p', width: 1920, height: 1080, scale: [1.25, 1.5], seed: 4 },
 } as const satisfies Record<string, MosaicSpec>;
 
-/** mulberry32: small, seeded, good enough to place photos. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Rows of photos, left to right, top to bottom, with random gaps; stops at the bottom edge. */
 export function layoutMosaic(spec: MosaicSpec, photos: readonly { file: string; width: number; height: number }[]): Placement[] {

@@ -46,7 +46,8 @@ import { fitCalibration, reliability, type LabelledDetection } from './calibrate
 import { formatCalibration, CALIBRATION_FILE, CALIBRATION_GRID } from './calibration-file';
 import { hiddenShare } from './hidden';
 import { countMisses, emptyMissTable, type MissTable } from './misses';
-import { CATEGORIES, isFace, operatingFigures, thresholdForPrecision, widerAp, type Predictions, type WiderImage } from './score';
+import { CATEGORIES, isFace, operatingFigures, photoCounts, thresholdForPrecision, widerAp, type Predictions, type WiderImage } from './score';
+import { BOOTSTRAP_ROUNDS, BOOTSTRAP_SEED, bootstrapIntervals, TARGETS } from './interval';
 
 const RESULTS = path.join(__dirname, '..', 'results');
 const DETECTIONS = path.join(RESULTS, 'wider-detections.json');
@@ -260,6 +261,18 @@ export async function benchWider(argv: readonly string[]): Promise<string> {
     }
   }
   out.push('the operating points on each half of the folder (the photo number\'s parity):', table(header.slice(0, -2), halfRows), '');
+  // How far the figures may move on another subset of as many photos (interval.ts).
+  const intervalRows = (Object.entries(OPERATING_POINTS) as [OperatingPointName, (typeof OPERATING_POINTS)[OperatingPointName]][]).map(([name, point]) => {
+    const counts = labels.map((l, i) => photoCounts(l, predictions[point.looks][i], point.minScore));
+    const iv = bootstrapIntervals(counts, { target: TARGETS[name] });
+    const range = ([lo, hi]: readonly [number, number]) => `${pct(lo)}-${pct(hi)}`;
+    return [`${name} default`, String(point.minScore), ...Object.keys(CATEGORIES).map((c) => range(iv.recall[c as keyof typeof CATEGORIES])), range(iv.precision), `${pct(iv.meeting!)}%`];
+  });
+  out.push(
+    `95% intervals over photos (bootstrap: ${BOOTSTRAP_ROUNDS} resamples of the folder's ${n} photos, seed ${BOOTSTRAP_SEED}), and the share of resamples meeting issue 22's targets:`,
+    table(['detector', 'min score', ...Object.keys(CATEGORIES).map((c) => `recall ${c}`), 'precision', 'resamples meeting the targets'], intervalRows),
+    '',
+  );
   // What a redaction leaves visible: the share of faces whose labelled box its marks cover (hidden.ts).
   const recall = OPERATING_POINTS.recall;
   const hiddenRows: string[][] = [];

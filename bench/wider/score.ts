@@ -80,40 +80,59 @@ export interface OperatingFigures {
   readonly predictions: number;
 }
 
-/** Recall per category and size band, and precision, of the predictions scoring at least `threshold`. */
-export function operatingFigures(labels: readonly WiderImage[], predictions: Predictions, threshold: number): OperatingFigures {
-  const hits = Object.fromEntries(Object.keys(CATEGORIES).map((c) => [c, { found: 0, faces: 0 }])) as Record<Category, { found: number; faces: number }>;
-  const bands = SIZE_BANDS.map(([from, to]) => ({ from, to, found: 0, faces: 0 }));
+/** What one photo adds to the figures at a threshold: counted and found faces per category and size band, and predictions >= 20 px, faces among them. */
+export interface PhotoCounts {
+  readonly categories: Record<Category, { readonly found: number; readonly faces: number }>;
+  readonly bands: readonly { readonly found: number; readonly faces: number }[];
+  readonly tp: number;
+  readonly n: number;
+}
+
+/** One photo's counts, of its predictions scoring at least `threshold` (as operatingFigures counts them). */
+export function photoCounts(image: WiderImage, predictions: readonly Prediction[], threshold: number): PhotoCounts {
+  const categories = Object.fromEntries(Object.keys(CATEGORIES).map((c) => [c, { found: 0, faces: 0 }])) as Record<Category, { found: number; faces: number }>;
+  const bands = SIZE_BANDS.map(() => ({ found: 0, faces: 0 }));
+  const kept = predictions.filter((p) => p.score >= threshold);
+  for (const f of image.faces) {
+    if (!counted(f)) continue;
+    const found = kept.some((p) => iou(asBox(f), p) >= 0.5);
+    for (const [name, inCategory] of Object.entries(CATEGORIES) as [Category, (f: WiderFace) => boolean][]) {
+      if (!inCategory(f)) continue;
+      categories[name].faces++;
+      if (found) categories[name].found++;
+    }
+    const band = bands[SIZE_BANDS.findIndex(([from, to]) => side(f.w, f.h) >= from && side(f.w, f.h) < to)];
+    band.faces++;
+    if (found) band.found++;
+  }
   let tp = 0;
   let n = 0;
-  labels.forEach((image, i) => {
-    const kept = predictions[i].filter((p) => p.score >= threshold);
-    for (const f of image.faces) {
-      if (!counted(f)) continue;
-      const found = kept.some((p) => iou(asBox(f), p) >= 0.5);
-      for (const [name, inCategory] of Object.entries(CATEGORIES) as [Category, (f: WiderFace) => boolean][]) {
-        if (!inCategory(f)) continue;
-        hits[name].faces++;
-        if (found) hits[name].found++;
-      }
-      const band = bands.find((b) => side(f.w, f.h) >= b.from && side(f.w, f.h) < b.to)!;
-      band.faces++;
-      if (found) band.found++;
-    }
-    for (const p of kept) {
-      if (side(p.width, p.height) < MIN_SIDE) continue;
-      n++;
-      if (image.faces.some((f) => iou(asBox(f), p) >= 0.5)) tp++;
-    }
-  });
+  for (const p of kept) {
+    if (side(p.width, p.height) < MIN_SIDE) continue;
+    n++;
+    if (isFace(image, p)) tp++;
+  }
+  return { categories, bands, tp, n };
+}
+
+/** The figures of photos' counts summed (`threshold` is only reported). */
+export function figuresOf(photos: readonly PhotoCounts[], threshold: number): OperatingFigures {
+  const sum = (pick: (c: PhotoCounts) => { found: number; faces: number }) => photos.reduce((t, c) => ({ found: t.found + pick(c).found, faces: t.faces + pick(c).faces }), { found: 0, faces: 0 });
   const rate = (a: number, b: number) => (b > 0 ? a / b : 0);
+  const tp = photos.reduce((t, c) => t + c.tp, 0);
+  const n = photos.reduce((t, c) => t + c.n, 0);
   return {
     threshold,
-    recall: Object.fromEntries(Object.entries(hits).map(([c, h]) => [c, rate(h.found, h.faces)])) as Record<Category, number>,
-    bands: bands.map((b) => ({ from: b.from, to: b.to, faces: b.faces, recall: rate(b.found, b.faces) })),
+    recall: Object.fromEntries(Object.keys(CATEGORIES).map((c) => [c, ((h) => rate(h.found, h.faces))(sum((p) => p.categories[c as Category]))])) as Record<Category, number>,
+    bands: SIZE_BANDS.map(([from, to], k) => ((b) => ({ from, to, faces: b.faces, recall: rate(b.found, b.faces) }))(sum((p) => p.bands[k]))),
     precision: rate(tp, n),
     predictions: n,
   };
+}
+
+/** Recall per category and size band, and precision, of the predictions scoring at least `threshold`. */
+export function operatingFigures(labels: readonly WiderImage[], predictions: Predictions, threshold: number): OperatingFigures {
+  return figuresOf(labels.map((image, i) => photoCounts(image, predictions[i], threshold)), threshold);
 }
 
 /**
