@@ -50,7 +50,6 @@ export const MOSAICS = {
   hd1080: { name: '1080p', width: 1920, height: 1080, scale: [1.25, 1.5], seed: 4 },
 } as const satisfies Record<string, MosaicSpec>;
 
-
 /** Rows of photos, left to right, top to bottom, with random gaps; stops at the bottom edge. */
 export function layoutMosaic(spec: MosaicSpec, photos: readonly { file: string; width: number; height: number }[]): Placement[] {
   const random = rng(spec.seed);

@@ -61,8 +61,8 @@ export type StackConfig = Omit<SettingValues, Regrouped> & {
 };
 
 /** The settings a construct is built from: narrow props, resolved once here. */
-export function pickSettings<K extends keyof StackConfig>(config: StackConfig, names: readonly K[]): Pick<StackConfig, K> {
-  return Object.fromEntries(names.map((n) => [n, config[n]])) as Pick<StackConfig, K>;
+export function pickSettings<T extends Partial<StackConfig>, K extends keyof T>(config: T, names: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(names.map((n) => [n, config[n]])) as Pick<T, K>;
 }
 
 /** CloudWatch Logs accepts only these retention periods. */

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { toEnvironment } from '../functions/common/schema';
 import { DETECT_ENV, QUIET_OPENCV_LOG_LEVEL, UPLOAD_DEFAULTS_ENV } from '../functions/detect-faces/contract';
 import { FUNCTION_BUNDLES } from '../bundling/functions';
-import type { StackConfig } from './config';
+import { pickSettings, type StackConfig } from './config';
 import { NodejsFunction, type FunctionConstructProps } from './nodejs-function';
 import type { PolicyStatement } from './policy';
 
@@ -100,7 +100,7 @@ export function detectEnvironment(config: DetectFunctionSettings, bucketName: st
       // With the budget, within the timeout (stack/config.ts): a slow server ends as DownloadFailed, not a timeout.
       downloadTimeoutMs: config.downloadTimeoutMs,
       writeTimeoutMs: config.writeTimeoutMs,
-      ...Object.fromEntries(UPLOAD_SETTINGS.map((name) => [name, config[name]])),
+      ...pickSettings(config, UPLOAD_SETTINGS),
       // Where the layer puts them (the contract's default, written out for whoever reads the plan).
       modelsDir: DETECT_ENV.modelsDir.default,
       opencvLogLevel: QUIET_OPENCV_LOG_LEVEL,

@@ -3,8 +3,9 @@
  * over photos (faces in one photo share its light, crowd and camera, so the photo is what is drawn,
  * not the face). Each resample draws as many photos as the folder has, with replacement, and sums
  * their counts (score.ts photoCounts). Also the share of resamples in which an operating point meets
- * issue 22's targets: a held-out subset of as many photos, drawn as this one was, meets them about
- * as often. Pure; seeded, so a run prints the same figures each time.
+ * issue 22's targets. Both are optimistic for a fresh subset: the resamples centre on this subset's
+ * figures, and the operating points were chosen on it. Pure; seeded, so a run prints the same
+ * figures each time.
  */
 import { rng } from '../rng';
 import type { OperatingPointName } from '../../functions/detect-faces/contract';
