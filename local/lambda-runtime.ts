@@ -4,10 +4,15 @@
  * a deadline from the configured timeout, and the invocation's log lines collected.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { LAMBDA_RUNTIME } from '../layer/inputs';
 import { regionOf } from '../functions/common/contract';
+import { endLine, stderrEndMark } from './runtime-log';
+
+/** How long a failed init's process may take to close its output (its INIT_REPORT line) before the invocation reports it. */
+const INIT_OUTPUT_WAIT_MS = 1000;
 
 export interface FunctionRuntimeOptions {
   readonly name: string;
@@ -37,6 +42,9 @@ interface Pending {
   resolve: (r: InvocationResult) => void;
   started: number;
   timer: NodeJS.Timeout;
+  /** The result, held until both of its output's ends are read (runtime-log.ts). */
+  outcome?: Pick<InvocationResult, 'ok' | 'result' | 'error'>;
+  readonly ended: Set<'stdout' | 'stderr'>;
 }
 
 export class FunctionRuntime {
@@ -45,6 +53,8 @@ export class FunctionRuntime {
   private queue: Promise<unknown> = Promise.resolve();
   private current?: Pending;
   private log = '';
+  /** Processes whose output pipes have closed (all they wrote has been read). */
+  private readonly closed = new WeakSet<ChildProcess>();
 
   constructor(readonly options: FunctionRuntimeOptions) {}
 
@@ -117,18 +127,40 @@ export class FunctionRuntime {
       },
     });
     this.child = child;
-    const collect = (chunk: Buffer) => {
+    // Whole lines only, each stream's last partial line held until its newline: the two pipes are
+    // read apart, and a line is one log event, as in CloudWatch.
+    const partial = { stdout: '', stderr: '' };
+    const collect = (stream: 'stdout' | 'stderr') => (chunk: string) => {
       // Output of a process that was already replaced does not belong to the current log.
-      if (this.child === child) this.log += chunk.toString();
+      if (this.child !== child) return;
+      const pending = this.current?.child === child ? this.current : undefined;
+      const read = partial[stream] + chunk;
+      const cut = read.lastIndexOf('\n') + 1;
+      partial[stream] = read.slice(cut);
+      let text = read.slice(0, cut);
+      if (stream === 'stderr' && pending && text.includes(stderrEndMark(pending.id))) {
+        text = text.replace(stderrEndMark(pending.id), '');
+        pending.ended.add('stderr');
+      }
+      this.log += text;
+      if (stream === 'stdout' && pending && text.includes(endLine(pending.id))) pending.ended.add('stdout');
+      this.settle();
     };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
+    // Decoded as text across chunks (a character may be split between two reads).
+    child.stdout!.setEncoding('utf8').on('data', collect('stdout'));
+    child.stderr!.setEncoding('utf8').on('data', collect('stderr'));
+    child.once('close', () => {
+      this.closed.add(child);
+      // What a process wrote without a final newline.
+      if (this.child === child) this.log += [partial.stdout, partial.stderr].filter(Boolean).map((line) => `${line}\n`).join('');
+    });
     this.ready = new Promise<void>((resolve, reject) => {
       child.on('message', (m: { type: string; id?: string; ok?: boolean; result?: unknown; error?: InvocationResult['error'] }) => {
         if (m.type === 'ready') resolve();
         else if (m.type === 'init-error') reject(Object.assign(new Error(m.error!.errorMessage), { name: m.error!.errorType }));
         else if (m.type === 'result' && this.current?.id === m.id && this.current?.child === child) {
-          this.finish({ ok: Boolean(m.ok), result: m.result, error: m.error });
+          this.current.outcome = { ok: Boolean(m.ok), result: m.result, error: m.error };
+          this.settle();
         }
       });
       child.once('exit', (code, signal) => {
@@ -138,7 +170,8 @@ export class FunctionRuntime {
         }
         reject(new Error(`${o.name} exited during init (${signal ?? code})`));
         if (this.current?.child === child) {
-          this.finish({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${this.current.id} Error: Runtime exited (${signal ?? `code ${code}`})` } });
+          // A result already sent stands, whatever of its output was not read.
+          this.finish(this.current.outcome ?? { ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${this.current.id} Error: Runtime exited (${signal ?? `code ${code}`})` } });
         }
       });
     });
@@ -161,6 +194,8 @@ export class FunctionRuntime {
       const child = this.child;
       this.child = undefined;
       this.ready = undefined;
+      // The process ends itself after a failed init; its output (INIT_REPORT) is read by the time it closes.
+      if (child && !this.closed.has(child)) await Promise.race([once(child, 'close'), new Promise((resolve) => setTimeout(resolve, INIT_OUTPUT_WAIT_MS).unref())]);
       child?.kill('SIGKILL');
       return { requestId: id, ok: false, error: { errorType: e.name === 'Error' ? 'Runtime.InitError' : e.name, errorMessage: e.message }, log: this.log, durationMs: Date.now() - started };
     }
@@ -179,9 +214,15 @@ export class FunctionRuntime {
         child.kill('SIGKILL');
         this.finish({ ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.options.timeoutSeconds.toFixed(2)} seconds` } });
       }, timeoutMs);
-      this.current = { id, child, resolve, started: Date.now(), timer };
+      this.current = { id, child, resolve, started: Date.now(), timer, ended: new Set() };
       child.send({ type: 'invoke', id, event, deadline: Date.now() + timeoutMs, memoryMb: this.options.memoryMb ?? 128 });
     });
+  }
+
+  /** Answers the current invocation once its result and both ends of its output are in. */
+  private settle(): void {
+    const pending = this.current;
+    if (pending?.outcome && pending.ended.size === 2) this.finish(pending.outcome);
   }
 
   private finish(outcome: Pick<InvocationResult, 'ok' | 'result' | 'error'>): void {

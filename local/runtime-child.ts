@@ -2,6 +2,8 @@
  * The process a local function runs in, like one Lambda container: loads the bundled handler
  * once, then runs one invocation at a time as the parent asks (IPC), with a Lambda-style context.
  */
+import { endLine, stderrEndMark } from './runtime-log';
+
 interface InvokeMessage {
   type: 'invoke';
   id: string;
@@ -41,13 +43,15 @@ async function invoke(message: InvokeMessage): Promise<void> {
     logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
     getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
   };
+  // Both streams' ends are written before the result is sent (runtime-log.ts).
+  const answer = (result: object) =>
+    process.stderr.write(stderrEndMark(message.id), () => process.stdout.write(endLine(message.id), () => process.send!({ type: 'result', id: message.id, ...result })));
   try {
     const result = await handler(message.event, context);
-    process.stdout.write(`END RequestId: ${message.id}\n`, () => process.send!({ type: 'result', id: message.id, ok: true, result: result ?? null }));
+    answer({ ok: true, result: result ?? null });
   } catch (err) {
     const e = err as Error;
-    const error = { errorType: e?.name || 'Error', errorMessage: e?.message ?? String(err) };
-    process.stdout.write(`END RequestId: ${message.id}\n`, () => process.send!({ type: 'result', id: message.id, ok: false, error }));
+    answer({ ok: false, error: { errorType: e?.name || 'Error', errorMessage: e?.message ?? String(err) } });
   }
 }
 

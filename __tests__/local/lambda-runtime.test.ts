@@ -19,6 +19,8 @@ exports.handler = async (event, context) => {
   // A handler that never returns, after telling the test (over loopback) that it has started.
   if (event.hangAfterNotifying) { require('net').connect(event.hangAfterNotifying, '127.0.0.1'); await new Promise(() => {}); }
   if (event.fail) { const e = new Error('it broke'); e.name = 'CustomError'; throw e; }
+  // Much output just before the answer: more than a pipe holds, on both streams.
+  if (event.loud) { for (let i = 0; i < 2000; i++) { console.log('out ' + i + ' ' + 'x'.repeat(100)); console.error('err ' + i + ' ' + 'y'.repeat(100)); } console.log('last out'); console.error('last err'); }
   return { calls, remaining: context.getRemainingTimeInMillis(), fn: process.env.AWS_LAMBDA_FUNCTION_NAME, env: process.env.AWS_EXECUTION_ENV };
 };
 `,
@@ -43,6 +45,19 @@ test('context: request id, remaining time from the configured timeout, Lambda va
   expect(first.log).toContain(`"requestId":"${first.requestId}"`);
   expect(first.log).toMatch(new RegExp(`^START RequestId: ${first.requestId}`));
   expect(((await runtime.invoke({})).result as { calls: number }).calls).toBe(2);
+});
+
+test("an invocation's log holds all it wrote to stdout and stderr, however much, and its END line", async () => {
+  for (let k = 0; k < 3; k++) {
+    const r = await runtime.invoke({ loud: true });
+    expect(r.ok).toBe(true);
+    expect(r.log).toContain('last out\n');
+    expect(r.log).toContain('last err\n');
+    expect(r.log.match(/^(out|err) \d+ /gm)).toHaveLength(4000);
+    expect(r.log).toContain(`END RequestId: ${r.requestId}\n`);
+    // The runner's own stderr mark is not part of the log.
+    expect(r.log).not.toContain('\u001e');
+  }
 });
 
 test('warm: the process and its init run before the first invocation, which then finds them ready', async () => {
