@@ -55,6 +55,8 @@ export class FunctionRuntime {
   private log = '';
   /** Processes whose output pipes have closed (all they wrote has been read). */
   private readonly closed = new WeakSet<ChildProcess>();
+  /** The process whose output the log collects: the latest started, also after it exits (its last lines may come after). */
+  private logOwner?: ChildProcess;
 
   constructor(readonly options: FunctionRuntimeOptions) {}
 
@@ -127,12 +129,13 @@ export class FunctionRuntime {
       },
     });
     this.child = child;
+    this.logOwner = child;
     // Whole lines only, each stream's last partial line held until its newline: the two pipes are
     // read apart, and a line is one log event, as in CloudWatch.
     const partial = { stdout: '', stderr: '' };
     const collect = (stream: 'stdout' | 'stderr') => (chunk: string) => {
       // Output of a process that was already replaced does not belong to the current log.
-      if (this.child !== child) return;
+      if (this.logOwner !== child) return;
       const pending = this.current?.child === child ? this.current : undefined;
       const read = partial[stream] + chunk;
       const cut = read.lastIndexOf('\n') + 1;
@@ -152,7 +155,7 @@ export class FunctionRuntime {
     child.once('close', () => {
       this.closed.add(child);
       // What a process wrote without a final newline.
-      if (this.child === child) this.log += [partial.stdout, partial.stderr].filter(Boolean).map((line) => `${line}\n`).join('');
+      if (this.logOwner === child) this.log += [partial.stdout, partial.stderr].filter(Boolean).map((line) => `${line}\n`).join('');
     });
     this.ready = new Promise<void>((resolve, reject) => {
       child.on('message', (m: { type: string; id?: string; ok?: boolean; result?: unknown; error?: InvocationResult['error'] }) => {

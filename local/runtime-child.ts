@@ -21,9 +21,11 @@ try {
   process.send!({ type: 'ready' });
 } catch (err) {
   const e = err as Error;
-  process.stderr.write(`INIT_REPORT Init Error: ${e.name}: ${e.message}\n`);
-  // Like Lambda: a failed init ends the container; the next invocation starts a new one.
-  process.send!({ type: 'init-error', error: { errorType: e.name || 'Error', errorMessage: e.message } }, () => process.exit(1));
+  // Like Lambda: a failed init ends the container; the next invocation starts a new one. The exit
+  // waits for the report to be written: stderr to a full pipe is written later, and exit drops what waits.
+  process.stderr.write(`INIT_REPORT Init Error: ${e.name}: ${e.message}\n`, () =>
+    process.send!({ type: 'init-error', error: { errorType: e.name || 'Error', errorMessage: e.message } }, () => process.exit(1)),
+  );
 }
 
 // The parent (the local runner) is gone: so is this container.

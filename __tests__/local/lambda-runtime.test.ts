@@ -109,6 +109,12 @@ test('a function that fails at init reports it on every invocation, and recovers
       expect(r).toMatchObject({ ok: false, error: { errorType: 'ConfigurationError', errorMessage: 'BUCKET_NAME is required' } });
       expect(r.log).toContain('INIT_REPORT Init Error: ConfigurationError');
     }
+    // An init that writes more than a pipe holds before it fails: its report still reaches the log.
+    fs.writeFileSync(broken, 'for (let i = 0; i < 2000; i++) console.error("init " + i + " " + "z".repeat(100));\nconst e = new Error("BUCKET_NAME is required"); e.name = "ConfigurationError"; throw e;\n');
+    const loud = await rt.invoke({});
+    expect(loud).toMatchObject({ ok: false, error: { errorType: 'ConfigurationError' } });
+    expect(loud.log).toContain('init 1999 ');
+    expect(loud.log).toContain('INIT_REPORT Init Error: ConfigurationError');
     fs.writeFileSync(broken, 'exports.handler = async () => "fixed";\n');
     expect(await rt.invoke({})).toMatchObject({ ok: true, result: 'fixed' });
   } finally {
