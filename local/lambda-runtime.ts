@@ -141,12 +141,16 @@ export class FunctionRuntime {
       const cut = read.lastIndexOf('\n') + 1;
       partial[stream] = read.slice(cut);
       let text = read.slice(0, cut);
-      if (stream === 'stderr' && pending && text.includes(stderrEndMark(pending.id))) {
-        text = text.replace(stderrEndMark(pending.id), '');
-        pending.ended.add('stderr');
-      }
+      // An end after a line the handler left open closes that line first.
+      const atEnd = (mark: string, rest: string) => {
+        const at = text.indexOf(mark);
+        if (at < 0) return false;
+        text = `${text.slice(0, at)}${at > 0 && text[at - 1] !== '\n' ? '\n' : ''}${rest}${text.slice(at + mark.length)}`;
+        return true;
+      };
+      if (stream === 'stderr' && pending && atEnd(stderrEndMark(pending.id), '')) pending.ended.add('stderr');
+      if (stream === 'stdout' && pending && atEnd(endLine(pending.id), endLine(pending.id))) pending.ended.add('stdout');
       this.log += text;
-      if (stream === 'stdout' && pending && text.includes(endLine(pending.id))) pending.ended.add('stdout');
       this.settle();
     };
     // Decoded as text across chunks (a character may be split between two reads).

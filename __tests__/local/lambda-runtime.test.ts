@@ -20,6 +20,7 @@ exports.handler = async (event, context) => {
   if (event.hangAfterNotifying) { require('net').connect(event.hangAfterNotifying, '127.0.0.1'); await new Promise(() => {}); }
   if (event.fail) { const e = new Error('it broke'); e.name = 'CustomError'; throw e; }
   // Much output just before the answer: more than a pipe holds, on both streams.
+  if (event.open) { process.stdout.write('no newline out'); process.stderr.write('no newline err'); }
   if (event.loud) { for (let i = 0; i < 2000; i++) { console.log('out ' + i + ' ' + 'x'.repeat(100)); console.error('err ' + i + ' ' + 'y'.repeat(100)); } console.log('last out'); console.error('last err'); }
   return { calls, remaining: context.getRemainingTimeInMillis(), fn: process.env.AWS_LAMBDA_FUNCTION_NAME, env: process.env.AWS_EXECUTION_ENV };
 };
@@ -58,6 +59,13 @@ test("an invocation's log holds all it wrote to stdout and stderr, however much,
     // The runner's own stderr mark is not part of the log.
     expect(r.log).not.toContain('\u001e');
   }
+});
+
+test('a line the handler leaves open ends before END, on either stream', async () => {
+  const r = await runtime.invoke({ open: true });
+  expect(r.log).toMatch(/^no newline out$/m);
+  expect(r.log).toMatch(/^no newline err$/m);
+  expect(r.log).toMatch(new RegExp(`^END RequestId: ${r.requestId}$`, 'm'));
 });
 
 test('warm: the process and its init run before the first invocation, which then finds them ready', async () => {
