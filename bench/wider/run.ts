@@ -134,17 +134,16 @@ function detectAll(dir: string, labels: readonly WiderImage[]): Detections {
  */
 function traceMisses(dir: string, labels: readonly WiderImage[], tables: Readonly<Record<Looks, LookCalibration>>): Record<OperatingPointName, MissTable> {
   const { cv, net, second } = loadNetworks();
-  const points = POINTS;
-  const out = Object.fromEntries(points.map(([name]) => [name, emptyMissTable()])) as Record<OperatingPointName, MissTable>;
+  const out = Object.fromEntries(POINTS.map(([name]) => [name, emptyMissTable()])) as Record<OperatingPointName, MissTable>;
   labels.forEach((label, i) => {
     const image = decodeImage(cv, fs.readFileSync(path.join(dir, 'images', label.file)));
     const plan = planDetection(image.cols, image.rows, {}, YUNET_PLAN);
-    for (const looks of new Set(points.map(([, point]) => point.looks))) {
+    for (const looks of new Set(POINTS.map(([, point]) => point.looks))) {
       const tiles: TileTrace[] = [];
       const candidates = yunetCandidates(cv, net, image, plan, YUNET_PLAN, { looks, rawThreshold: RAW_SCORE_FLOOR, second, trace: (t) => tiles.push(t) });
       const scored = calibrated(candidates, tables[looks], 0);
       const run = { tiles, calibrated: scored, answer: mergeFaces(scored, { width: label.width, height: label.height }), scale: plan.passes[0].scale };
-      for (const [name, point] of points) if (point.looks === looks) countMisses(out[name], label, run, point.minScore);
+      for (const [name, point] of POINTS) if (point.looks === looks) countMisses(out[name], label, run, point.minScore);
     }
     image.release();
     if ((i + 1) % 50 === 0 || i + 1 === labels.length) process.stderr.write(`  traced ${i + 1}/${labels.length} images\n`);
