@@ -9,7 +9,7 @@ import type { Box } from '../functions/detect-faces/detect/boxes';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { decodeImage } from '../functions/detect-faces/output/image';
 import { FACES_DIR, readLabels, type LabelledImage } from './labelled-photos';
-import { rng } from './rng';
+import { rng } from '../local/rng';
 
 export type Truth = Omit<Box, 'score'>;
 

@@ -7,6 +7,7 @@
  * see a healthy S3.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { rng } from './rng';
 
 export type FaultKind = 'slow-down' | 'internal-error' | 'reset' | 'timeout';
 export const FAULT_KINDS: readonly FaultKind[] = ['slow-down', 'internal-error', 'reset', 'timeout'];
@@ -16,8 +17,8 @@ export interface FaultOptions {
   readonly rate: number;
   /** How long a `timeout` fault holds the request before resetting it (past the client's timeout). */
   readonly holdMs: number;
-  /** @default Math.random */
-  readonly random?: () => number;
+  /** Draws the same faults in the same order of requests each run (mulberry32, local/rng.ts). @default unseeded (Math.random) */
+  readonly seed?: number;
   /** Told of each fault (counts for the bench). */
   readonly onFault?: (kind: FaultKind, req: IncomingMessage) => void;
 }
@@ -32,7 +33,7 @@ export function pickFault(rate: number, random: () => number): FaultKind | undef
 const xmlError = (code: string, message: string) => `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
 
 export function withFaults(handle: (req: IncomingMessage, res: ServerResponse) => void, options: FaultOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const random = options.random ?? Math.random;
+  const random = options.seed === undefined ? Math.random : rng(options.seed);
   return (req, res) => {
     const fault = pickFault(options.rate, random);
     if (!fault) return handle(req, res);

@@ -42,7 +42,7 @@ export interface S3ServerOptions {
   /** s3rver's event notifications (`{Records: [...]}` after each object created or deleted), as it emits them. */
   readonly onEvent?: (notification: S3rverNotification) => void;
   /** Fault mode (local/s3-faults.ts) on a second endpoint, `faultEndpoint`, for the functions. */
-  readonly faults?: Pick<FaultOptions, 'rate' | 'holdMs'>;
+  readonly faults?: Pick<FaultOptions, 'rate' | 'holdMs' | 'seed'>;
 }
 
 /** What s3rver emits: S3's notification shape, with the key as stored (not URL-encoded) and the ETag without quotes. */
@@ -186,6 +186,7 @@ export async function spawnS3Server(options: S3ServerOptions): Promise<RunningS3
     ...options.buckets.flatMap((b) => ['--bucket', b]),
     ...(options.onEvent ? ['--events'] : []),
     ...(options.faults ? ['--faults', String(options.faults.rate), '--fault-hold-ms', String(options.faults.holdMs)] : []),
+    ...(options.faults?.seed !== undefined ? ['--fault-seed', String(options.faults.seed)] : []),
   ];
   const child = spawn(tsx, [...args, '--exit-with-stdin'], {
     env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim() },
@@ -223,7 +224,8 @@ async function main(): Promise<void> {
   const value = (name: string) => args[args.indexOf(name) + 1];
   const buckets = args.flatMap((a, i) => (a === '--bucket' ? [args[i + 1]] : []));
   const onEvent = args.includes('--events') ? (event: S3rverNotification) => void process.stdout.write(`${JSON.stringify({ event })}\n`) : undefined;
-  const faults = args.includes('--faults') ? { rate: Number(value('--faults')), holdMs: Number(value('--fault-hold-ms')) } : undefined;
+  const seed = args.includes('--fault-seed') ? { seed: Number(value('--fault-seed')) } : {};
+  const faults = args.includes('--faults') ? { rate: Number(value('--faults')), holdMs: Number(value('--fault-hold-ms')), ...seed } : undefined;
   const server = await startS3Server({ directory: value('--dir'), port: Number(value('--port') ?? 0), buckets, onEvent, faults });
   process.stdout.write(`${JSON.stringify({ endpoint: server.endpoint, faultEndpoint: server.faultEndpoint })}\n`);
   const stop = () => void server.close().then(() => process.exit(0));

@@ -7,7 +7,7 @@
  * figures, and the operating points were chosen on it. Pure; seeded, so a run prints the same
  * figures each time.
  */
-import { rng } from '../rng';
+import { rng } from '../../local/rng';
 import type { OperatingPointName } from '../../functions/detect-faces/contract';
 import { CATEGORIES, figuresOf, type Category, type OperatingFigures, type PhotoCounts } from './score';
 

@@ -1,4 +1,4 @@
-/** mulberry32: a small seeded generator of numbers in [0, 1), for benches that must draw the same each run (mosaics, resamples). */
+/** mulberry32: a small seeded generator of numbers in [0, 1), for what must draw the same each run (the benches' mosaics and resamples, a seeded local S3 fault mode). */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
