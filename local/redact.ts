@@ -10,18 +10,19 @@
  * `npm start` takes them; the function's settings (MIN_SCORE, DETECT_BUDGET_MS, DETECTOR,
  * JPEG_QUALITY, MAX_IMAGE_PIXELS, ...) from the environment. A progress bar on a terminal.
  * Exit status: 0 when every image was processed, 1 when some failed (see results.jsonl), 2 for a
- * usage error.
+ * usage error. Links are followed; folders are compared as the file system resolves them
+ * (docs/local.md says what is refused).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { asServiceError, tooLarge } from '../functions/common/errors';
+import { asServiceError, downloadFailed, invalidInput, storageFailed, tooLarge } from '../functions/common/errors';
 import { createLogger } from '../functions/common/logger';
 import { settingsFromEnv } from '../functions/common/settings';
 import { DETECT_ENV, type DetectRequestOptions, type DetectResult, type MarkMode } from '../functions/detect-faces/contract';
 import { createDetector, networkPixelsForBudget } from '../functions/detect-faces/detect/detectors';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { createOpenCvCodec } from '../functions/detect-faces/output/image';
-import { processImage, type ImageStore, type PipelinePorts, type PipelineSettings } from '../functions/detect-faces/pipeline';
+import { processImage, resolveMark, type ImageStore, type PipelinePorts, type PipelineSettings } from '../functions/detect-faces/pipeline';
 import { parseOptions } from '../functions/detect-faces/request';
 import { JPEG_LOSSLESS_PACKAGE } from '../functions/detect-faces/output/lossless-package';
 import { createLosslessEditor, loadJpegLossless } from '../functions/detect-faces/output/lossless';
@@ -63,30 +64,69 @@ export function parseRedactArgs(args: readonly string[], cwd = process.cwd()): R
   if (dirs.length !== 2) throw new UsageError(`${dirs.length < 2 ? 'IN_DIR and OUT_DIR are needed' : `two folders only, got ${dirs.join(', ')}`}\n${USAGE}`);
   const [inDir, outDir] = dirs.map((d) => path.resolve(cwd, d));
   if (!fs.existsSync(inDir) || !fs.statSync(inDir).isDirectory()) throw new UsageError(`IN_DIR ${dirs[0]} is not a folder`);
-  if (inDir === outDir) throw new UsageError('OUT_DIR must differ from IN_DIR (outputs would overwrite the originals)');
+  // Compared as the file system resolves them: a symbolic link to IN_DIR is IN_DIR.
+  const realIn = fs.realpathSync(inDir);
+  const realOut = realFolder(outDir, dirs[1]);
+  if (realOut === realIn) throw new UsageError('OUT_DIR must differ from IN_DIR (outputs would overwrite the originals)');
+  if (isInside(realIn, realOut)) throw new UsageError('IN_DIR must not be inside OUT_DIR (outputs could overwrite the originals)');
   let options: DetectRequestOptions;
   try {
     options = parseOptions({ mark: DEFAULT_MARK, ...raw });
+    resolveMark(options);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   return { inDir, outDir, options };
 }
 
-/** Image files under `dir`, relative to it, '/'-separated, sorted; `skip` (an output folder inside it) left out. */
+const isInside = (child: string, parent: string) => child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
+
+/** `folder` as the file system resolves it, the part not yet made kept as given; a UsageError when it, or what it would be made in, is a file. */
+function realFolder(folder: string, given: string): string {
+  const missing: string[] = [];
+  let existing = folder;
+  while (!fs.existsSync(existing)) {
+    missing.unshift(path.basename(existing));
+    existing = path.dirname(existing);
+  }
+  if (!fs.statSync(existing).isDirectory()) throw new UsageError(`OUT_DIR ${given} is not a folder (${existing} is a file)`);
+  return path.join(fs.realpathSync(existing), ...missing);
+}
+
+/** Whether a file name is one of an image's (by extension in any case; `.jpg` alone counts). */
+const isImageName = (name: string) => IMAGE_EXTENSIONS.has(name.slice(name.lastIndexOf('.')).toLowerCase());
+
+/**
+ * Image files under `dir`, relative to it, '/'-separated, sorted; `skip` (an output folder inside
+ * it) left out. Symbolic links are followed, to files and to folders (a folder reached twice is
+ * read once); a link that leads nowhere is listed all the same, so that its result line says so.
+ */
 export function listImages(dir: string, skip?: string): string[] {
   const out: string[] = [];
+  const seen = new Set<string>();
+  const skipReal = skip !== undefined && fs.existsSync(skip) ? fs.realpathSync(skip) : undefined;
   const walk = (folder: string) => {
-    if (skip !== undefined && path.resolve(folder) === path.resolve(skip)) return;
+    const real = fs.realpathSync(folder);
+    if (real === skipReal || seen.has(real)) return;
+    seen.add(real);
     for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
       const full = path.join(folder, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.isFile() && IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) out.push(path.relative(dir, full).split(path.sep).join('/'));
+      const target = entry.isSymbolicLink() ? statOrUndefined(full) : entry;
+      if (target?.isDirectory()) walk(full);
+      else if ((target === undefined || target.isFile()) && isImageName(entry.name)) out.push(path.relative(dir, full).split(path.sep).join('/'));
     }
   };
   walk(dir);
   return out.sort();
 }
+
+const statOrUndefined = (file: string): fs.Stats | undefined => {
+  try {
+    return fs.statSync(file);
+  } catch {
+    return undefined;
+  }
+};
 
 /** Where the marked copy of `file` goes, relative to OUT_DIR: the same path, `.jpg` added unless it is a JPEG. */
 export function outputPath(file: string): string {
@@ -98,10 +138,15 @@ export function createFileStore(root: string): ImageStore {
   return {
     async put(key, jpeg) {
       const target = path.join(root, key);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
       const partial = `${target}.partial-${process.pid}`;
-      fs.writeFileSync(partial, jpeg);
-      fs.renameSync(partial, target);
+      try {
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.writeFileSync(partial, jpeg);
+        fs.renameSync(partial, target);
+      } catch (err) {
+        if (fs.existsSync(partial)) fs.rmSync(partial);
+        throw storageFailed(`could not write ${key} in OUT_DIR: ${(err as Error).message}`, err);
+      }
       return key;
     },
   };
@@ -138,32 +183,50 @@ export async function redactFolder<I>(args: RedactArgs, ports: Omit<PipelinePort
   const noFetch = async () => Promise.reject(new Error('redact reads files, not URLs'));
   let failed = 0;
   let faces = 0;
+  // Each output path has one owner (`a.png` and `a.png.jpg` would both write `a.png.jpg`): the first in order.
+  const owners = new Map<string, string>();
   for (const [i, file] of files.entries()) {
     progress?.(progressLine(i, files.length, file));
     let line: ResultLine;
+    const key = outputPath(file);
     try {
+      const owner = owners.get(key);
+      if (owner !== undefined) throw invalidInput(`its output ${key} is already ${owner}'s; rename one of the two`);
+      owners.set(key, file);
       const { outputUrl, ...result } = await processImage({ ...ports, store, fetch: noFetch }, settings, () => ({
         source: file,
-        key: outputPath(file),
+        key,
         options: args.options,
-        fetch: async (limits) => {
-          const full = path.join(args.inDir, file);
-          const size = fs.statSync(full).size;
-          if (size > limits.maxBytes) throw tooLarge(`the image is ${size} bytes, over the limit of ${limits.maxBytes}`);
-          return { data: fs.readFileSync(full) };
-        },
+        fetch: async (limits) => readImageFile(path.join(args.inDir, file), limits.maxBytes),
       }));
       line = { file, outputFile: outputUrl, ...result };
       faces += result.faces;
     } catch (err) {
       const error = asServiceError(err);
-      line = { file, errorType: error.code, errorMessage: error.message };
+      // An unexpected error's own words: this tool's log is the terminal, with no request id to look up.
+      const { cause } = error;
+      const message = error.code === 'Internal' ? `internal error: ${typeof cause === 'object' && cause !== null && 'message' in cause ? String(cause.message) : String(cause)}` : error.message;
+      line = { file, errorType: error.code, errorMessage: message };
       failed++;
     }
     fs.appendFileSync(resultsFile, `${JSON.stringify(line)}\n`);
   }
   progress?.(progressLine(files.length, files.length, ''));
   return { images: files.length, failed, faces };
+}
+
+/** The download port of a file: TooLarge before reading, DownloadFailed when it cannot be read (a link that leads nowhere, no permission). */
+function readImageFile(full: string, maxBytes: number): { data: Buffer } {
+  const read = <T>(step: () => T): T => {
+    try {
+      return step();
+    } catch (err) {
+      throw downloadFailed(`could not read the file: ${(err as Error).message}`, err);
+    }
+  };
+  const size = read(() => fs.statSync(full).size);
+  if (size > maxBytes) throw tooLarge(`the image is ${size} bytes, over the limit of ${maxBytes}`);
+  return { data: read(() => fs.readFileSync(full)) };
 }
 
 /** The layer's addons (their loaders are silent on stdout, which is this tool's) and models; the layer is the project's, whatever the working folder. */

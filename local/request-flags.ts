@@ -5,6 +5,8 @@ import { DETECT_REQUEST } from '../functions/detect-faces/contract';
 /** `--kebab-case` flag -> request field, for every field of DETECT_REQUEST. */
 export const REQUEST_FLAGS = new Map<string, string>(Object.keys(DETECT_REQUEST).map((name) => [`--${kebabCase(name)}`, name]));
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /**
  * Reads the request flag at `args[i]` into `options` (numeric values as numbers, as a JSON request
  * carries them; validation is the request parser's, whose errors name the field). Returns the index
@@ -16,6 +18,7 @@ export function takeRequestFlag(args: readonly string[], i: number, options: Rec
   if (name === undefined) return undefined;
   const value = inline ?? args[i + 1];
   if (value === undefined) throw new Error(`${flag} needs a value`);
-  options[name] = value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+  // Decimal numbers only (Number() would also take 0x1, 1e, Infinity): anything else stays text, which the parser names.
+  options[name] = DECIMAL.test(value.trim()) ? Number(value) : value;
   return inline === undefined ? i + 1 : i;
 }

@@ -36,10 +36,27 @@ describe('arguments', () => {
     [['in', 'out', '--mark'], /--mark needs a value/],
     [['in', 'out', '--mark', 'smudge'], /^mark must be one of box, fill, pixelate, blur, got "smudge"$/],
     [['in', 'out', '--min-score', '0.05'], /^minScore must be a number from/],
+    [['in', 'out', '--min-score=0x1'], /^minScore must be a number from .*, got "0x1"$/],
+    [['in', 'out', '--max-faces', 'Infinity'], /^maxFaces must be .*, got "Infinity"$/],
+    [['in', 'out', '--mark', 'box', '--shape', 'rect'], /^shape applies only to a redaction/],
+    [['in', 'out', '--mark', 'box', '--padding', '0.5'], /^padding applies only to a redaction/],
+    [['in', 'in/a.jpg'], /^OUT_DIR in\/a.jpg is not a folder/],
+    [['in', 'in/a.jpg/out'], /^OUT_DIR in\/a.jpg\/out is not a folder/],
+    [['in/b', 'in'], /^IN_DIR must not be inside OUT_DIR/],
   ])('%j: a usage error saying what is wrong', (args, message) => {
     const run = () => parseRedactArgs(args as string[], root);
     expect(run).toThrow(UsageError);
     expect(run).toThrow(message);
+  });
+
+  test('folders are compared as the file system resolves them: a link to IN_DIR is IN_DIR, and IN_DIR reached through a link is inside its OUT_DIR', () => {
+    fs.symlinkSync(inDir, path.join(root, 'link'));
+    expect(() => parseRedactArgs(['in', 'link'], root)).toThrow(/^OUT_DIR must differ from IN_DIR/);
+    expect(() => parseRedactArgs(['link', 'in/'], root)).toThrow(/^OUT_DIR must differ from IN_DIR/);
+    fs.symlinkSync(path.join(inDir, 'b'), path.join(root, 'b-link'));
+    expect(() => parseRedactArgs(['b-link', 'in'], root)).toThrow(/^IN_DIR must not be inside OUT_DIR/);
+    // An OUT_DIR inside IN_DIR is allowed (skipped when reading), through a link too.
+    expect(parseRedactArgs(['link', 'in/out'], root).outDir).toBe(path.join(inDir, 'out'));
   });
 });
 
@@ -47,6 +64,27 @@ test('images under the folder, sub-folders too, by extension in any case, sorted
   fs.mkdirSync(path.join(inDir, 'out'));
   fs.writeFileSync(path.join(inDir, 'out', 'a.jpg'), 'an earlier output');
   expect(listImages(inDir, path.join(inDir, 'out'))).toEqual(['a.jpg', 'b/c.PNG', 'b/d/e.webp', 'bad.jpeg']);
+});
+
+test('links are followed, to files and folders; a folder reached twice is read once; a link that leads nowhere is listed (its line says so); a file named .jpg counts', () => {
+  const outside = path.join(root, 'outside');
+  fs.mkdirSync(outside);
+  fs.writeFileSync(path.join(outside, 'o.jpg'), 'image o');
+  fs.symlinkSync(path.join(inDir, 'a.jpg'), path.join(inDir, 'link.jpg'));
+  fs.symlinkSync(outside, path.join(inDir, 'linked'));
+  fs.symlinkSync(inDir, path.join(inDir, 'b', 'loop'));
+  fs.symlinkSync(path.join(root, 'nowhere.jpg'), path.join(inDir, 'broken.jpg'));
+  fs.symlinkSync(path.join(inDir, 'notes.txt'), path.join(inDir, 'notes-link.txt'));
+  fs.writeFileSync(path.join(inDir, '.jpg'), 'image dot');
+  expect(listImages(inDir)).toEqual(['.jpg', 'a.jpg', 'b/c.PNG', 'b/d/e.webp', 'bad.jpeg', 'broken.jpg', 'link.jpg', 'linked/o.jpg']);
+});
+
+test('an output folder inside IN_DIR is skipped however it is reached', () => {
+  fs.mkdirSync(path.join(inDir, 'out'));
+  fs.writeFileSync(path.join(inDir, 'out', 'x.jpg'), 'an earlier output');
+  fs.symlinkSync(inDir, path.join(root, 'link'));
+  expect(listImages(path.join(root, 'link'), path.join(inDir, 'out'))).toEqual(['a.jpg', 'b/c.PNG', 'b/d/e.webp', 'bad.jpeg']);
+  expect(listImages(inDir, path.join(root, 'link', 'out'))).toEqual(['a.jpg', 'b/c.PNG', 'b/d/e.webp', 'bad.jpeg']);
 });
 
 test('outputs keep the relative path; a PNG or WebP gets .jpg added (the output is a JPEG)', () => {
@@ -113,6 +151,42 @@ describe('a folder through the pipeline (fake codec and detector)', () => {
     expect(p.detected).toEqual(Array(3).fill(expect.objectContaining({ mark: 'fill', minFaceSize: 24 })));
     expect(progress[0]).toMatch(/^\[-+\] 0\/4 a\.jpg$/);
     expect(progress.at(-1)).toMatch(/^\[#+\] 4\/4 $/);
+  });
+
+  test('two images with one output path: the first writes it, the second is an InvalidInput line; a link to nowhere is DownloadFailed; a write that fails is StorageFailed; the others still run', async () => {
+    for (const f of ['a.jpg', 'b/c.PNG', 'b/d/e.webp']) fs.writeFileSync(path.join(inDir, f), Buffer.concat([PNG_HEADER, Buffer.from(`image ${f}IEND`)]));
+    fs.writeFileSync(path.join(inDir, 'b', 'c.PNG.jpg'), Buffer.concat([PNG_HEADER, Buffer.from('image b/c.PNG.jpgIEND')]));
+    fs.symlinkSync(path.join(root, 'nowhere.jpg'), path.join(inDir, 'broken.jpg'));
+    const p = ports();
+    p.codec.decode = (bytes) => ({ name: bytes.subarray(PNG_HEADER.length, bytes.length - 4).toString() });
+    const out = path.join(root, 'out');
+    // A file where the folder b/d/ of an output must go.
+    fs.mkdirSync(path.join(out, 'b'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'b', 'd'), 'in the way');
+    const summary = await redactFolder({ inDir, outDir: out, options: { mark: 'fill' } }, p, settings);
+    const lines = fs.readFileSync(path.join(out, RESULTS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const byFile = Object.fromEntries(lines.map((l) => [l.file, l]));
+    expect(byFile['b/c.PNG']).toMatchObject({ outputFile: 'b/c.PNG.jpg', faces: 1 });
+    expect(byFile['b/c.PNG.jpg']).toEqual({ file: 'b/c.PNG.jpg', errorType: 'InvalidInput', errorMessage: "its output b/c.PNG.jpg is already b/c.PNG's; rename one of the two" });
+    expect(tinyJpegText(fs.readFileSync(path.join(out, 'b', 'c.PNG.jpg')))).toBe('marked image b/c.PNG');
+    expect(byFile['broken.jpg']).toEqual({ file: 'broken.jpg', errorType: 'DownloadFailed', errorMessage: expect.stringMatching(/^could not read the file: ENOENT/) });
+    expect(byFile['b/d/e.webp']).toEqual({ file: 'b/d/e.webp', errorType: 'StorageFailed', errorMessage: expect.stringMatching(/^could not write b\/d\/e\.webp\.jpg in OUT_DIR: (ENOTDIR|EEXIST)/) });
+    expect(fs.readdirSync(path.join(out, 'b'))).toEqual(['c.PNG.jpg', 'd']);
+    expect(byFile['a.jpg']).toMatchObject({ outputFile: 'a.jpg' });
+    expect(summary).toEqual({ images: 6, failed: 4, faces: 2 });
+  });
+
+  test('an unexpected error says its own words, not a request id to look up', async () => {
+    const p = ports();
+    p.codec.decode = () => ({ name: 'a' });
+    p.detector.detect = () => {
+      throw new Error('the detector broke');
+    };
+    fs.writeFileSync(path.join(inDir, 'a.jpg'), Buffer.concat([PNG_HEADER, Buffer.from('image aIEND')]));
+    const out = path.join(root, 'out');
+    await redactFolder({ inDir, outDir: out, options: { mark: 'fill' } }, p, settings);
+    const first = JSON.parse(fs.readFileSync(path.join(out, RESULTS_FILE), 'utf8').split('\n')[0]);
+    expect(first).toEqual({ file: 'a.jpg', errorType: 'Internal', errorMessage: 'internal error: the detector broke' });
   });
 
   test('an image over the byte limit: TooLarge, and the others still run', async () => {
