@@ -24,16 +24,32 @@ export function sniffFormat(head: Uint8Array): ImageFormat | undefined {
   return undefined;
 }
 
+/**
+ * Formats people send that this service does not read, by their first bytes, for an error that
+ * names them (HEIC is what iPhones take photos in).
+ */
+const OTHER_FORMATS: readonly [RegExp, string][] = [
+  [/^GIF8[79]a/, 'a GIF'],
+  [/^BM/, 'a BMP'],
+  [/^(II\*\0|MM\0\*)/, 'a TIFF'],
+  [/^....ftyp(heic|heix|hevc|hevx|heim|heis|mif1|msf1)/s, 'a HEIC/HEIF photo (an iPhone takes these unless its camera is set to Most Compatible)'],
+  [/^....ftypavi[fs]/s, 'an AVIF'],
+  [/^%PDF-/, 'a PDF'],
+];
+
 /** Describes a complete image or throws UnsupportedImage (unknown, truncated, malformed) / TooLarge (pixels). */
 export function inspectImage(data: Buffer, maxPixels: number): ImageInfo {
-  if (data.length === 0) throw unsupportedImage('the download is empty (0 bytes); expected a JPEG, PNG or WebP image');
+  if (data.length === 0) throw unsupportedImage('the image is empty (0 bytes); expected a JPEG, PNG or WebP image');
   const format = sniffFormat(data.subarray(0, 12));
   if (!format) {
-    const looksLikeText = /^\s*</.test(data.subarray(0, 64).toString('latin1'));
+    const head = data.subarray(0, 64).toString('latin1');
+    const other = OTHER_FORMATS.find(([pattern]) => pattern.test(head))?.[1];
     throw unsupportedImage(
-      looksLikeText
-        ? 'the URL returned an HTML/XML document, not an image; link to the image file itself'
-        : 'the URL did not return a JPEG, PNG or WebP image (checked from its bytes)',
+      other
+        ? `the image is ${other}; send a JPEG, PNG or WebP image`
+        : /^\s*</.test(head)
+          ? 'the URL returned an HTML/XML document, not an image; link to the image file itself'
+          : 'the bytes are not a JPEG, PNG or WebP image (checked from the bytes, not the name or Content-Type)',
     );
   }
   const info = format === 'jpeg' ? jpegInfo(data) : format === 'png' ? pngInfo(data) : webpInfo(data);
@@ -102,6 +118,8 @@ function webpInfo(d: Buffer): ImageInfo {
     return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >> 14) & 0x3fff) + 1 };
   }
   if (chunk === 'VP8X') {
+    // The extended header's flags: bit 1 says animation, which the decoder does not read.
+    if (d[20] & 0x02) throw unsupportedImage('the image is an animated WebP; send a still image (JPEG, PNG or WebP)');
     return { format: 'webp', width: d.readUIntLE(24, 3) + 1, height: d.readUIntLE(27, 3) + 1 };
   }
   throw unsupportedImage(`unsupported WebP chunk ${JSON.stringify(chunk)}`);

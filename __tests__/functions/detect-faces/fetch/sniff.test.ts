@@ -36,12 +36,23 @@ test('WebP headers (lossy, lossless, extended)', () => {
   vp8x.writeUIntLE(4000 - 1, 4, 3);
   vp8x.writeUIntLE(3000 - 1, 7, 3);
   expect(inspectImage(riff('VP8X', vp8x), 40e6)).toEqual({ format: 'webp', width: 4000, height: 3000 });
+  // The same with the animation flag: refused by name before the decoder fails on it.
+  vp8x[0] = 0x02;
+  expect(() => inspectImage(riff('VP8X', vp8x), 40e6)).toThrow(expect.objectContaining({ code: 'UnsupportedImage', message: 'the image is an animated WebP; send a still image (JPEG, PNG or WebP)' }));
 });
 
 test.each([
   ['empty', Buffer.alloc(0), /empty \(0 bytes\)/],
   ['HTML page', Buffer.from('<!doctype html><html><body>hi</body></html>'), /HTML\/XML document/],
-  ['GIF', Buffer.from('GIF89a\x01\x00\x01\x00', 'latin1'), /JPEG, PNG or WebP/],
+  ['GIF', Buffer.from('GIF89a\x01\x00\x01\x00', 'latin1'), /^the image is a GIF; send a JPEG, PNG or WebP image$/],
+  ['BMP', Buffer.from('BM\x36\x00\x0c\x00\x00\x00', 'latin1'), /^the image is a BMP;/],
+  ['TIFF, little-endian', Buffer.from('II*\x00\x08\x00\x00\x00', 'latin1'), /^the image is a TIFF;/],
+  ['TIFF, big-endian', Buffer.from('MM\x00*\x00\x00\x00\x08', 'latin1'), /^the image is a TIFF;/],
+  ['HEIC', Buffer.from('\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic', 'latin1'), /^the image is a HEIC\/HEIF photo \(an iPhone/],
+  ['HEIF (mif1)', Buffer.from('\x00\x00\x00\x1cftypmif1\x00\x00\x00\x00', 'latin1'), /^the image is a HEIC\/HEIF/],
+  ['AVIF', Buffer.from('\x00\x00\x00\x20ftypavif\x00\x00\x00\x00', 'latin1'), /^the image is an AVIF;/],
+  ['PDF', Buffer.from('%PDF-1.7\n'), /^the image is a PDF;/],
+  ['other bytes', Buffer.from('just some text'), /^the bytes are not a JPEG, PNG or WebP image/],
   ['truncated JPEG', read('grace_hopper_512x512.jpg').subarray(0, 20_000), /jpeg file is truncated/],
   ['JPEG cut inside its headers', read('grace_hopper_512x512.jpg').subarray(0, 300), /jpeg file is truncated/],
   ['truncated PNG', read('astronaut.png').subarray(0, 50_000), /png file is truncated/],
