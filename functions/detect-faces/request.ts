@@ -42,7 +42,19 @@ export function parseRequest(event: unknown): DetectRequest {
   }
   if (url.username || url.password) throw invalidInput('imageUrl must not carry a user name or password');
   if (!url.hostname) throw invalidInput('imageUrl has no host');
+  refuseUnknownFields(event as Record<string, unknown>);
   return { imageUrl: url, ...parseOptions(event as Record<string, unknown>, JSON_EVENT) };
+}
+
+const REQUEST_FIELDS = ['imageUrl', ...Object.keys(DETECT_REQUEST)];
+const fold = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/** A field the contract does not know is refused, not ignored: `"Mark": "fill"` would otherwise leave every face unredacted. */
+function refuseUnknownFields(event: Record<string, unknown>): void {
+  const unknown = Object.keys(event).find((name) => !REQUEST_FIELDS.includes(name));
+  if (unknown === undefined) return;
+  const meant = REQUEST_FIELDS.find((name) => fold(name) === fold(unknown));
+  throw invalidInput(`unknown field ${JSON.stringify(unknown)}${meant ? ` (did you mean ${meant}?)` : ''}; a request has ${REQUEST_FIELDS.join(', ')}`);
 }
 
 /**

@@ -26,6 +26,11 @@ test.each([
   [{ imageUrl: 'data:image/png;base64,AAAA' }, /not data/],
   [{ imageUrl: 'https://user:pw@example.com/a.jpg' }, /user name or password/],
   [{ imageUrl: `https://example.com/${'a'.repeat(3000)}` }, /longer than 2048/],
+  // A misspelt option is refused, not ignored: ignored, "Mark" would leave every face unredacted.
+  [{ imageUrl: 'https://example.com/a.jpg', Mark: 'fill' }, /^unknown field "Mark" \(did you mean mark\?\); a request has imageUrl, minFaceSize, .*mark/],
+  [{ imageUrl: 'https://example.com/a.jpg', min_face_size: 24 }, /^unknown field "min_face_size" \(did you mean minFaceSize\?\)/],
+  [{ imageUrl: 'https://example.com/a.jpg', redact: true }, /^unknown field "redact"; a request has imageUrl, /],
+  ['{"imageUrl":"https://example.com/a.jpg","mark":"fill","blurr":1}', /^unknown field "blurr"; /],
 ])('%j is refused with InvalidInput', (event, message) => {
   expect(() => parseRequest(event)).toThrow(expect.objectContaining({ code: 'InvalidInput', message: expect.stringMatching(message) }));
 });

@@ -33,7 +33,7 @@ export const LOWEST_MIN_SCORE = 0.09;
 export const DETECT_REQUEST = {
   minFaceSize: {
     label: 'smallest face (px)',
-    ...int(undefined, 10, 100_000, 'smallest face side to find, pixels of the original image; default: 2% of the longer side (of at most 16:9 around the shorter one), at least 20; served larger when the time budget requires (the result says what was used)'),
+    ...int(undefined, 10, 100_000, 'smallest face side to find, pixels of the original image, at most its longer side; default: 2% of the longer side (of at most 16:9 around the shorter one), at least 20; served larger when the time budget requires (the result says what was used)'),
   },
   minScore: { label: 'lowest score', ...num(undefined, LOWEST_MIN_SCORE, 1, `lowest score of a reported face (the measured fraction of such detections that are faces); default: the MIN_SCORE setting, else the mark's (YuNet: ${defaultScoresText()}; Haar: every hit)`) },
   maxFaces: { label: 'at most N faces', ...int(1000, 1, 1000, 'keep the N largest faces') },
