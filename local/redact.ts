@@ -64,8 +64,9 @@ export function parseRedactArgs(args: readonly string[], cwd = process.cwd()): R
   if (dirs.length !== 2) throw new UsageError(`${dirs.length < 2 ? 'IN_DIR and OUT_DIR are needed' : `two folders only, got ${dirs.join(', ')}`}\n${USAGE}`);
   const [inDir, outDir] = dirs.map((d) => path.resolve(cwd, d));
   if (!fs.existsSync(inDir) || !fs.statSync(inDir).isDirectory()) throw new UsageError(`IN_DIR ${dirs[0]} is not a folder`);
-  // Compared as the file system resolves them: a symbolic link to IN_DIR is IN_DIR.
-  const realIn = fs.realpathSync(inDir);
+  // Compared as the file system resolves them: a link to IN_DIR is IN_DIR, and so is Photos/ for
+  // photos/ on a disk that ignores case (realpath.native gives the case on disk; realpath keeps the given one).
+  const realIn = fs.realpathSync.native(inDir);
   const realOut = realFolder(outDir, dirs[1]);
   if (realOut === realIn) throw new UsageError('OUT_DIR must differ from IN_DIR (outputs would overwrite the originals)');
   if (isInside(realIn, realOut)) throw new UsageError('IN_DIR must not be inside OUT_DIR (outputs could overwrite the originals)');
@@ -86,11 +87,12 @@ function realFolder(folder: string, given: string): string {
   const missing: string[] = [];
   let existing = folder;
   while (!fs.existsSync(existing)) {
+    if (statOrUndefined(existing, fs.lstatSync)?.isSymbolicLink()) throw new UsageError(`OUT_DIR ${given} is not a folder (${existing} is a link that leads nowhere)`);
     missing.unshift(path.basename(existing));
     existing = path.dirname(existing);
   }
   if (!fs.statSync(existing).isDirectory()) throw new UsageError(`OUT_DIR ${given} is not a folder (${existing} is a file)`);
-  return path.join(fs.realpathSync(existing), ...missing);
+  return path.join(fs.realpathSync.native(existing), ...missing);
 }
 
 /** Whether a file name is one of an image's (by extension in any case; `.jpg` alone counts). */
@@ -98,35 +100,46 @@ const isImageName = (name: string) => IMAGE_EXTENSIONS.has(name.slice(name.lastI
 
 /**
  * Image files under `dir`, relative to it, '/'-separated, sorted; `skip` (an output folder inside
- * it) left out. Symbolic links are followed, to files and to folders (a folder reached twice is
- * read once); a link that leads nowhere is listed all the same, so that its result line says so.
+ * it) left out. Symbolic links are followed, to files and to folders; a folder is read once, at
+ * its own place when it is under `dir` (a link to it, or to a folder above it, is not followed),
+ * else through the first link in order. A link that leads nowhere is listed all the same, so
+ * that its result line says so.
  */
 export function listImages(dir: string, skip?: string): string[] {
+  const real = (folder: string) => fs.realpathSync.native(folder);
+  const skipReal = skip !== undefined && fs.existsSync(skip) ? real(skip) : undefined;
+  // First the folders under `dir` reached without a link: those are read where they are.
+  const own = new Set<string>();
+  const collect = (folder: string) => {
+    own.add(real(folder));
+    for (const entry of fs.readdirSync(folder, { withFileTypes: true })) if (entry.isDirectory()) collect(path.join(folder, entry.name));
+  };
+  collect(dir);
   const out: string[] = [];
   const seen = new Set<string>();
-  const skipReal = skip !== undefined && fs.existsSync(skip) ? fs.realpathSync(skip) : undefined;
-  const walk = (folder: string) => {
-    const real = fs.realpathSync(folder);
-    if (real === skipReal || seen.has(real)) return;
-    seen.add(real);
+  const walk = (folder: string, throughLink: boolean) => {
+    const at = real(folder);
+    if (at === skipReal || seen.has(at) || (throughLink && own.has(at))) return;
+    seen.add(at);
     for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
       const full = path.join(folder, entry.name);
-      const target = entry.isSymbolicLink() ? statOrUndefined(full) : entry;
-      if (target?.isDirectory()) walk(full);
+      const link = entry.isSymbolicLink();
+      const target = link ? statOrUndefined(full) : entry;
+      if (target?.isDirectory()) walk(full, throughLink || link);
       else if ((target === undefined || target.isFile()) && isImageName(entry.name)) out.push(path.relative(dir, full).split(path.sep).join('/'));
     }
   };
-  walk(dir);
+  walk(dir, false);
   return out.sort();
 }
 
-const statOrUndefined = (file: string): fs.Stats | undefined => {
+function statOrUndefined(file: string, stat: (file: string) => fs.Stats = fs.statSync): fs.Stats | undefined {
   try {
-    return fs.statSync(file);
+    return stat(file);
   } catch {
     return undefined;
   }
-};
+}
 
 /** Where the marked copy of `file` goes, relative to OUT_DIR: the same path, `.jpg` added unless it is a JPEG. */
 export function outputPath(file: string): string {
@@ -183,16 +196,17 @@ export async function redactFolder<I>(args: RedactArgs, ports: Omit<PipelinePort
   const noFetch = async () => Promise.reject(new Error('redact reads files, not URLs'));
   let failed = 0;
   let faces = 0;
-  // Each output path has one owner (`a.png` and `a.png.jpg` would both write `a.png.jpg`): the first in order.
+  // Each output path has one owner (`a.png` and `a.png.jpg` would both write `a.png.jpg`): the first
+  // in order claims it. Compared without case, as a disk that ignores case would.
   const owners = new Map<string, string>();
   for (const [i, file] of files.entries()) {
     progress?.(progressLine(i, files.length, file));
     let line: ResultLine;
     const key = outputPath(file);
     try {
-      const owner = owners.get(key);
+      const owner = owners.get(key.toLowerCase());
       if (owner !== undefined) throw invalidInput(`its output ${key} is already ${owner}'s; rename one of the two`);
-      owners.set(key, file);
+      owners.set(key.toLowerCase(), file);
       const { outputUrl, ...result } = await processImage({ ...ports, store, fetch: noFetch }, settings, () => ({
         source: file,
         key,

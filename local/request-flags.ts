@@ -18,7 +18,7 @@ export function takeRequestFlag(args: readonly string[], i: number, options: Rec
   if (name === undefined) return undefined;
   const value = inline ?? args[i + 1];
   if (value === undefined) throw new Error(`${flag} needs a value`);
-  // Decimal numbers only (Number() would also take 0x1, 1e, Infinity): anything else stays text, which the parser names.
+  // Decimal numbers only (Number() would also take 0x1, 0b1, 0o7): anything else stays text, which the parser names.
   options[name] = DECIMAL.test(value.trim()) ? Number(value) : value;
   return inline === undefined ? i + 1 : i;
 }

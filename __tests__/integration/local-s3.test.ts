@@ -62,8 +62,9 @@ test('the fault endpoint fails half its requests; the SDK retries them through, 
   const single = await Promise.all(Array.from({ length: 20 }, (_, i) => status(once.send(new PutObjectCommand({ Bucket: BUCKET, Key: `f/${i}`, Body: Buffer.from('x') })))));
   expect(single.filter((s) => s !== 200).length).toBeGreaterThan(2);
   // One after another, so that each request takes the same draw of the seeded faults every run:
-  // with seed 2 these ten writes meet 13 faults of all four kinds, at most 4 in a row. Unseeded and
-  // concurrent, a write met ten in a row about once in a hundred runs (CI saw it).
+  // with seed 2, after the 20 draws of the single attempts above, these ten writes meet 13 faults of
+  // all four kinds, at most 4 in a row. Unseeded and concurrent, a write met ten in a row about once
+  // in a hundred runs (CI saw it).
   const retried: (number | undefined)[] = [];
   for (let i = 0; i < 10; i++) retried.push(await status(faulty.send(new PutObjectCommand({ Bucket: BUCKET, Key: `r/${i}`, Body: Buffer.from('x') }))));
   expect(retried).toEqual(retried.map(() => 200));

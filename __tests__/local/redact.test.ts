@@ -37,7 +37,8 @@ describe('arguments', () => {
     [['in', 'out', '--mark', 'smudge'], /^mark must be one of box, fill, pixelate, blur, got "smudge"$/],
     [['in', 'out', '--min-score', '0.05'], /^minScore must be a number from/],
     [['in', 'out', '--min-score=0x1'], /^minScore must be a number from .*, got "0x1"$/],
-    [['in', 'out', '--max-faces', 'Infinity'], /^maxFaces must be .*, got "Infinity"$/],
+    [['in', 'out', '--max-faces', '0b11'], /^maxFaces must be .*, got "0b11"$/],
+    [['in', 'out', '--max-faces=0o7'], /^maxFaces must be .*, got "0o7"$/],
     [['in', 'out', '--mark', 'box', '--shape', 'rect'], /^shape applies only to a redaction/],
     [['in', 'out', '--mark', 'box', '--padding', '0.5'], /^padding applies only to a redaction/],
     [['in', 'in/a.jpg'], /^OUT_DIR in\/a.jpg is not a folder/],
@@ -57,6 +58,8 @@ describe('arguments', () => {
     expect(() => parseRedactArgs(['b-link', 'in'], root)).toThrow(/^IN_DIR must not be inside OUT_DIR/);
     // An OUT_DIR inside IN_DIR is allowed (skipped when reading), through a link too.
     expect(parseRedactArgs(['link', 'in/out'], root).outDir).toBe(path.join(inDir, 'out'));
+    fs.symlinkSync(path.join(root, 'nowhere'), path.join(root, 'dangling'));
+    expect(() => parseRedactArgs(['in', 'dangling/out'], root)).toThrow(/^OUT_DIR dangling\/out is not a folder \(.*dangling is a link that leads nowhere\)$/);
   });
 });
 
@@ -77,6 +80,11 @@ test('links are followed, to files and folders; a folder reached twice is read o
   fs.symlinkSync(path.join(inDir, 'notes.txt'), path.join(inDir, 'notes-link.txt'));
   fs.writeFileSync(path.join(inDir, '.jpg'), 'image dot');
   expect(listImages(inDir)).toEqual(['.jpg', 'a.jpg', 'b/c.PNG', 'b/d/e.webp', 'bad.jpeg', 'broken.jpg', 'link.jpg', 'linked/o.jpg']);
+});
+
+test('a folder under IN_DIR is read at its own place, even when a link to it comes first in order', () => {
+  fs.symlinkSync(path.join(inDir, 'b'), path.join(inDir, 'a-link'));
+  expect(listImages(inDir)).toEqual(['a.jpg', 'b/c.PNG', 'b/d/e.webp', 'bad.jpeg']);
 });
 
 test('an output folder inside IN_DIR is skipped however it is reached', () => {
@@ -155,7 +163,8 @@ describe('a folder through the pipeline (fake codec and detector)', () => {
 
   test('two images with one output path: the first writes it, the second is an InvalidInput line; a link to nowhere is DownloadFailed; a write that fails is StorageFailed; the others still run', async () => {
     for (const f of ['a.jpg', 'b/c.PNG', 'b/d/e.webp']) fs.writeFileSync(path.join(inDir, f), Buffer.concat([PNG_HEADER, Buffer.from(`image ${f}IEND`)]));
-    fs.writeFileSync(path.join(inDir, 'b', 'c.PNG.jpg'), Buffer.concat([PNG_HEADER, Buffer.from('image b/c.PNG.jpgIEND')]));
+    // Another case of the same name: one file on a disk that ignores case.
+    fs.writeFileSync(path.join(inDir, 'b', 'c.png.jpg'), Buffer.concat([PNG_HEADER, Buffer.from('image b/c.png.jpgIEND')]));
     fs.symlinkSync(path.join(root, 'nowhere.jpg'), path.join(inDir, 'broken.jpg'));
     const p = ports();
     p.codec.decode = (bytes) => ({ name: bytes.subarray(PNG_HEADER.length, bytes.length - 4).toString() });
@@ -167,7 +176,7 @@ describe('a folder through the pipeline (fake codec and detector)', () => {
     const lines = fs.readFileSync(path.join(out, RESULTS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const byFile = Object.fromEntries(lines.map((l) => [l.file, l]));
     expect(byFile['b/c.PNG']).toMatchObject({ outputFile: 'b/c.PNG.jpg', faces: 1 });
-    expect(byFile['b/c.PNG.jpg']).toEqual({ file: 'b/c.PNG.jpg', errorType: 'InvalidInput', errorMessage: "its output b/c.PNG.jpg is already b/c.PNG's; rename one of the two" });
+    expect(byFile['b/c.png.jpg']).toEqual({ file: 'b/c.png.jpg', errorType: 'InvalidInput', errorMessage: "its output b/c.png.jpg is already b/c.PNG's; rename one of the two" });
     expect(tinyJpegText(fs.readFileSync(path.join(out, 'b', 'c.PNG.jpg')))).toBe('marked image b/c.PNG');
     expect(byFile['broken.jpg']).toEqual({ file: 'broken.jpg', errorType: 'DownloadFailed', errorMessage: expect.stringMatching(/^could not read the file: ENOENT/) });
     expect(byFile['b/d/e.webp']).toEqual({ file: 'b/d/e.webp', errorType: 'StorageFailed', errorMessage: expect.stringMatching(/^could not write b\/d\/e\.webp\.jpg in OUT_DIR: (ENOTDIR|EEXIST)/) });

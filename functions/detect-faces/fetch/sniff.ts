@@ -30,12 +30,22 @@ export function sniffFormat(head: Uint8Array): ImageFormat | undefined {
  */
 const OTHER_FORMATS: readonly [RegExp, string][] = [
   [/^GIF8[79]a/, 'a GIF'],
-  [/^BM/, 'a BMP'],
+  [/^BM.{4}\0\0\0\0/s, 'a BMP'],
   [/^(II\*\0|MM\0\*)/, 'a TIFF'],
-  [/^....ftyp(heic|heix|hevc|hevx|heim|heis|mif1|msf1)/s, 'a HEIC/HEIF photo (an iPhone takes these unless its camera is set to Most Compatible)'],
-  [/^....ftypavi[fs]/s, 'an AVIF'],
   [/^%PDF-/, 'a PDF'],
 ];
+const HEIF_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'hevm', 'hevs', 'mif1', 'msf1']);
+
+/** An ISO media file's kind from its `ftyp` box (major brand, then the compatible ones): AVIF names itself among them even under `mif1`. */
+function isoMediaKind(b: Buffer): string | undefined {
+  if (b.length < 16 || b.toString('latin1', 4, 8) !== 'ftyp') return undefined;
+  const end = Math.min(b.length, b.readUInt32BE(0));
+  const brands = [b.toString('latin1', 8, 12)];
+  for (let i = 16; i + 4 <= end; i += 4) brands.push(b.toString('latin1', i, i + 4));
+  if (brands.some((brand) => brand === 'avif' || brand === 'avis')) return 'an AVIF';
+  if (brands.some((brand) => HEIF_BRANDS.has(brand))) return 'a HEIC/HEIF photo (an iPhone takes these unless its camera is set to Most Compatible)';
+  return undefined;
+}
 
 /** Describes a complete image or throws UnsupportedImage (unknown, truncated, malformed) / TooLarge (pixels). */
 export function inspectImage(data: Buffer, maxPixels: number): ImageInfo {
@@ -43,12 +53,12 @@ export function inspectImage(data: Buffer, maxPixels: number): ImageInfo {
   const format = sniffFormat(data.subarray(0, 12));
   if (!format) {
     const head = data.subarray(0, 64).toString('latin1');
-    const other = OTHER_FORMATS.find(([pattern]) => pattern.test(head))?.[1];
+    const other = OTHER_FORMATS.find(([pattern]) => pattern.test(head))?.[1] ?? isoMediaKind(data.subarray(0, 64));
     throw unsupportedImage(
       other
         ? `the image is ${other}; send a JPEG, PNG or WebP image`
         : /^\s*</.test(head)
-          ? 'the URL returned an HTML/XML document, not an image; link to the image file itself'
+          ? 'the bytes are an HTML/XML document, not an image; for a URL, link to the image file itself'
           : 'the bytes are not a JPEG, PNG or WebP image (checked from the bytes, not the name or Content-Type)',
     );
   }
