@@ -55,6 +55,10 @@ export function fakeOpenCv(): FakeOpenCv {
     get empty(): boolean {
       return this.pixels === undefined;
     }
+    get channels(): number {
+      return this.elemBytes;
+    }
+    readonly depth = 0;
     private own(): Pixels {
       if (!this.pixels) throw new Error('the Mat was released');
       return this.pixels;
@@ -175,6 +179,8 @@ export function fakeOpenCv(): FakeOpenCv {
     IMREAD_REDUCED_COLOR_2: 17,
     IMREAD_REDUCED_COLOR_4: 33,
     IMREAD_REDUCED_COLOR_8: 65,
+    IMREAD_UNCHANGED: -1,
+    CV_16U: 2,
     IMWRITE_JPEG_QUALITY: 1,
     LINE_AA: 16,
     CV_8UC3: 16,

@@ -29,6 +29,9 @@ export interface Mat {
   readonly cols: number;
   readonly sizes: number[];
   readonly empty: boolean;
+  readonly channels: number;
+  /** CV_8U (0), CV_16U (2), ... */
+  readonly depth: number;
   resize(rows: number, cols: number, fx?: number, fy?: number, interpolation?: number): Mat;
   copyMakeBorder(top: number, bottom: number, left: number, right: number, borderType?: number, value?: number | Vec3): Mat;
   bgrToGray(): Mat;
@@ -92,6 +95,8 @@ export interface OpenCv {
   readonly IMREAD_REDUCED_COLOR_4: number;
   readonly IMREAD_REDUCED_COLOR_8: number;
   readonly IMREAD_IGNORE_ORIENTATION: number;
+  readonly IMREAD_UNCHANGED: number;
+  readonly CV_16U: number;
   readonly ROTATE_90_CLOCKWISE: number;
   readonly ROTATE_180: number;
   readonly ROTATE_90_COUNTERCLOCKWISE: number;

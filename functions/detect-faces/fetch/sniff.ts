@@ -134,3 +134,27 @@ function webpInfo(d: Buffer): ImageInfo {
   }
   throw unsupportedImage(`unsupported WebP chunk ${JSON.stringify(chunk)}`);
 }
+
+/**
+ * Whether a PNG or WebP (complete, as inspectImage passed it) may hold transparency, from its
+ * header: a PNG of colour type 4 or 6 or with a `tRNS` chunk, a WebP whose extended header or
+ * lossless bitstream says alpha. A JPEG never does.
+ */
+export function mayHaveAlpha(d: Buffer, format: ImageFormat): boolean {
+  if (format === 'png') {
+    if (d[25] === 4 || d[25] === 6) return true;
+    for (let i = 8; i + 12 <= d.length; ) {
+      const type = d.toString('latin1', i + 4, i + 8);
+      if (type === 'tRNS') return true;
+      if (type === 'IDAT' || type === 'IEND') return false;
+      i += 12 + d.readUInt32BE(i);
+    }
+    return false;
+  }
+  if (format === 'webp') {
+    const chunk = d.toString('latin1', 12, 16);
+    if (chunk === 'VP8X') return (d[20] & 0x10) !== 0;
+    if (chunk === 'VP8L') return ((d.readUInt32LE(21) >>> 28) & 1) === 1;
+  }
+  return false;
+}

@@ -1,7 +1,8 @@
 /** OpenCV steps of the pipeline: decode (EXIF orientation applied), mark (boxes or redaction), encode JPEG. */
 import { unsupportedImage } from '../../common/errors';
-import { sniffFormat } from '../fetch/sniff';
-import { readKeptMetadata, type Orientation } from './metadata';
+import { mayHaveAlpha, sniffFormat } from '../fetch/sniff';
+import { pngOrientation, readKeptMetadata, type Orientation } from './metadata';
+import { flattenOnWhite } from './transparency';
 import type { FaceBox } from '../contract';
 import type { Mat, OpenCv } from '../opencv';
 import type { ImageCodec } from '../pipeline';
@@ -13,7 +14,9 @@ import { blurPlan, paddedRegion, pixelCell, type MarkSpec, type Region } from '.
  * keeps; `orientation` when the caller has read it) and OpenCV is told to ignore the tag: OpenCV
  * reads some tags otherwise (an Orientation stored as a LONG, little-endian, it applies; ours takes
  * SHORT only, as EXIF defines it), and then detection would see one photo and the marks land on
- * another. Other formats: as OpenCV reads them.
+ * another. Other formats: as OpenCV reads them, but for transparency: a PNG or WebP that may have
+ * some is decoded with its alpha and flattened onto white (output/transparency.ts), turned as its
+ * `eXIf` says for a PNG (as OpenCV's own decode would; it ignores a WebP's).
  * `level` 1-3, for a JPEG: decoded at 1/2^level of its size by libjpeg's DCT scaling (sides
  * ceil(n / 2^level); a smaller inverse DCT, no upsampling pass at full size). OpenCV decodes other
  * formats whole and shrinks them (sides rounded down): the pipeline asks a level of JPEGs only.
@@ -22,8 +25,13 @@ export function decodeImage(cv: OpenCv, data: Buffer, level = 0, orientation?: O
   // Levels 0-3 (the pipeline's MAX_DECODE_LEVEL): libjpeg scales by 1/2, 1/4 or 1/8.
   const flags = [cv.IMREAD_COLOR, cv.IMREAD_REDUCED_COLOR_2, cv.IMREAD_REDUCED_COLOR_4, cv.IMREAD_REDUCED_COLOR_8][level];
   if (flags === undefined) throw new RangeError(`decode level must be 0-3, got ${level}`);
+  const format = sniffFormat(data);
+  if (level === 0 && (format === 'png' || format === 'webp') && mayHaveAlpha(data, format)) {
+    const flat = decodeOnWhite(cv, data);
+    if (flat) return format === 'png' ? upright(cv, flat, pngOrientation(data)) : flat;
+  }
   // Segments that do not parse read as orientation 1 (readKeptMetadata); the coefficient path refuses those too.
-  const turn = sniffFormat(data) === 'jpeg' ? (orientation ?? readKeptMetadata(data, 'jpeg').orientation) : undefined;
+  const turn = format === 'jpeg' ? (orientation ?? readKeptMetadata(data, 'jpeg').orientation) : undefined;
   let image: Mat;
   try {
     image = cv.imdecode(data, turn === undefined ? flags : flags | cv.IMREAD_IGNORE_ORIENTATION);
@@ -32,6 +40,23 @@ export function decodeImage(cv: OpenCv, data: Buffer, level = 0, orientation?: O
   }
   if (!image || image.empty || image.rows === 0 || image.cols === 0) throw unsupportedImage('the image could not be decoded; it may be corrupt');
   return turn === undefined ? image : upright(cv, image, turn);
+}
+
+/** The image with its alpha, flattened onto white; undefined when it decodes without 4 channels (no transparency after all). */
+function decodeOnWhite(cv: OpenCv, data: Buffer): Mat | undefined {
+  let raw: Mat;
+  try {
+    raw = cv.imdecode(data, cv.IMREAD_UNCHANGED);
+  } catch (err) {
+    throw unsupportedImage('the image could not be decoded; it may be corrupt', err);
+  }
+  try {
+    if (!raw || raw.empty || raw.rows === 0 || raw.cols === 0) throw unsupportedImage('the image could not be decoded; it may be corrupt');
+    if (raw.channels !== 4) return undefined;
+    return bgrMat(cv, { width: raw.cols, height: raw.rows, pixels: flattenOnWhite(raw.getData(), raw.depth === cv.CV_16U) });
+  } finally {
+    raw?.release();
+  }
 }
 
 /** The stored pixels turned as the viewer sees them (output/orientation.ts gives the geometry); the stored Mat is released. */

@@ -89,8 +89,23 @@ function isCodecSegment(marker: number): boolean {
 /** The EXIF orientation of a JPEG (from the first APP1 `Exif` block), 1 when absent or unreadable. */
 export function jpegOrientation(structure: JpegStructure): Orientation {
   const exif = structure.segments.find((s) => s.marker === 0xe1 && startsWith(s, EXIF_SIGNATURE));
-  if (!exif) return 1;
-  const tiff = exif.payload.subarray(EXIF_SIGNATURE.length);
+  return exif ? tiffOrientation(exif.payload.subarray(EXIF_SIGNATURE.length)) : 1;
+}
+
+/** The EXIF orientation of a PNG (its `eXIf` chunk, a TIFF structure as a JPEG's APP1 holds), 1 when absent or unreadable. */
+export function pngOrientation(d: Buffer): Orientation {
+  for (let i = 8; i + 12 <= d.length; ) {
+    const length = d.readUInt32BE(i);
+    const type = d.toString('latin1', i + 4, i + 8);
+    if (i + 12 + length > d.length || type === 'IEND') return 1;
+    if (type === 'eXIf') return tiffOrientation(d.subarray(i + 8, i + 8 + length));
+    i += 12 + length;
+  }
+  return 1;
+}
+
+/** Tag 0x0112 of a TIFF structure's first IFD, 1 when absent or unreadable. */
+function tiffOrientation(tiff: Buffer): Orientation {
   if (tiff.length < 8) return 1;
   const order = tiff.toString('latin1', 0, 2);
   if (order !== 'II' && order !== 'MM') return 1;

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ServiceError } from '../../../../functions/common/errors';
-import { inspectImage, sniffFormat } from '../../../../functions/detect-faces/fetch/sniff';
+import { inspectImage, mayHaveAlpha, sniffFormat } from '../../../../functions/detect-faces/fetch/sniff';
 import { FACES_DIR as FACES } from '../../../helpers/paths';
 
 const read = (name: string) => fs.readFileSync(path.join(FACES, name));
@@ -76,6 +76,31 @@ test('too many pixels is TooLarge, decided from the header alone', () => {
   png.write('IEND', 50, 'latin1');
   expect(() => inspectImage(png, 40e6)).toThrow(expect.objectContaining({ code: 'TooLarge', message: expect.stringMatching(/100000x100000/) }));
   expect(() => inspectImage(read('grace_hopper_512x512.jpg'), 512 * 512 - 1)).toThrow(expect.objectContaining({ code: 'TooLarge' }));
+});
+
+test('transparency from the header: PNG colour types 4 and 6 or a tRNS chunk before the data; WebP by its extended flag or lossless alpha bit', () => {
+  const chunk = (type: string, body: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(body.length, 0);
+    head.write(type, 4, 'latin1');
+    return Buffer.concat([head, body, Buffer.alloc(4)]);
+  };
+  const png = (colourType: number, ...chunks: Buffer[]) => {
+    const ihdr = Buffer.alloc(13);
+    ihdr[9] = colourType;
+    return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), ...chunks, chunk('IDAT', Buffer.alloc(4)), chunk('IEND', Buffer.alloc(0))]);
+  };
+  expect([0, 2, 3, 4, 6].map((t) => mayHaveAlpha(png(t), 'png'))).toEqual([false, false, false, true, true]);
+  expect(mayHaveAlpha(png(3, chunk('PLTE', Buffer.alloc(6)), chunk('tRNS', Buffer.alloc(1))), 'png')).toBe(true);
+  expect(mayHaveAlpha(png(2, chunk('tRNS', Buffer.alloc(6))), 'png')).toBe(true);
+  expect(mayHaveAlpha(read('astronaut.png'), 'png')).toBe(false);
+  const riff = (chunkName: string, body: Buffer) => Buffer.concat([Buffer.from('RIFF\0\0\0\0WEBP', 'latin1'), Buffer.from(chunkName, 'latin1'), Buffer.alloc(4), body]);
+  const vp8x = (flags: number) => riff('VP8X', Buffer.from([flags, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+  expect([vp8x(0), vp8x(0x10), vp8x(0x02)].map((w) => mayHaveAlpha(w, 'webp'))).toEqual([false, true, false]);
+  const vp8l = (bits: number) => riff('VP8L', Buffer.concat([Buffer.from([0x2f]), Buffer.from(new Uint32Array([bits]).buffer)]));
+  expect([vp8l(0), vp8l(1 << 28)].map((w) => mayHaveAlpha(w, 'webp'))).toEqual([false, true]);
+  expect(mayHaveAlpha(riff('VP8 ', Buffer.alloc(10)), 'webp')).toBe(false);
+  expect(mayHaveAlpha(read('grace_hopper_512x512.jpg'), 'jpeg')).toBe(false);
 });
 
 test('sniffFormat ignores what is not an image', () => {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { jpegFrame, parseJpeg, segment, writeJpeg } from '../../../../functions/detect-faces/output/jpeg-segments';
-import { iccSegments, jpegIcc, jpegOrientation, orientationExif, readKeptMetadata, withOnlyKeptMetadata } from '../../../../functions/detect-faces/output/metadata';
+import { iccSegments, jpegIcc, jpegOrientation, orientationExif, pngOrientation, readKeptMetadata, withOnlyKeptMetadata } from '../../../../functions/detect-faces/output/metadata';
 import { fakeIccProfile, leakyExif, leakyJpeg, SECRETS } from '../../../helpers/leaky-jpeg';
 import { FACES_DIR } from '../../../helpers/paths';
 
@@ -129,6 +129,23 @@ test('PNG iCCP and WebP ICCP profiles are read', () => {
   const bomb = Buffer.concat([png.subarray(0, 33), chunk('iCCP', Buffer.concat([Buffer.from('x\0\0', 'latin1'), deflateSync(Buffer.alloc(5 << 20))]))]);
   expect(readKeptMetadata(bomb, 'png')).toEqual({ orientation: 1 });
   expect(readKeptMetadata(png.subarray(0, 60), 'png')).toEqual({ orientation: 1 });
+});
+
+test('a PNG eXIf chunk\'s orientation, before or after the image data; absent or broken reads as 1', () => {
+  const chunk = (type: string, body: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(body.length, 0);
+    head.write(type, 4, 'latin1');
+    return Buffer.concat([head, body, Buffer.alloc(4)]);
+  };
+  const tiff = (orientation: number) => Buffer.from([0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0]);
+  const png = (...chunks: Buffer[]) => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', Buffer.alloc(13)), ...chunks, chunk('IEND', Buffer.alloc(0))]);
+  expect(pngOrientation(png(chunk('eXIf', tiff(6)), chunk('IDAT', Buffer.alloc(4))))).toBe(6);
+  expect(pngOrientation(png(chunk('IDAT', Buffer.alloc(4)), chunk('eXIf', tiff(8))))).toBe(8);
+  expect(pngOrientation(png(chunk('IDAT', Buffer.alloc(4))))).toBe(1);
+  expect(pngOrientation(png(chunk('eXIf', tiff(9))))).toBe(1);
+  expect(pngOrientation(png(chunk('eXIf', Buffer.from('garbage'))))).toBe(1);
+  expect(pngOrientation(png(chunk('eXIf', tiff(6))).subarray(0, 40))).toBe(1);
 });
 
 test('parseJpeg: markers between scans, fill bytes, restart markers, and broken files', () => {
