@@ -47,13 +47,14 @@ export function parseRequest(event: unknown): DetectRequest {
 }
 
 const REQUEST_FIELDS = ['imageUrl', ...Object.keys(DETECT_REQUEST)];
-const fold = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
+/** A name's letters and digits in lower case: minFaceSize, min-face-size, min_face_size and minfacesize fold alike. */
+export const foldName = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 /** A field the contract does not know is refused, not ignored: `"Mark": "fill"` would otherwise leave every face unredacted. */
 function refuseUnknownFields(event: Record<string, unknown>): void {
   const unknown = Object.keys(event).find((name) => !REQUEST_FIELDS.includes(name));
   if (unknown === undefined) return;
-  const meant = REQUEST_FIELDS.find((name) => fold(name) === fold(unknown));
+  const meant = REQUEST_FIELDS.find((name) => foldName(name) === foldName(unknown));
   throw invalidInput(`unknown field ${JSON.stringify(unknown)}${meant ? ` (did you mean ${meant}?)` : ''}; a request has ${REQUEST_FIELDS.join(', ')}`);
 }
 

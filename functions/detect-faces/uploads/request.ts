@@ -5,10 +5,14 @@
  *   aws s3 cp photo.jpg s3://<bucket>/inputs/x.jpg --metadata mark=fill,padding=0.5,min-face-size=24
  * An invalid value is InvalidInput naming the metadata field and its range (a refused record).
  */
-import type { DetectRequestOptions } from '../contract';
-import { parseOptions, S3_METADATA } from '../request';
+import { invalidInput } from '../../common/errors';
+import { DETECT_REQUEST, type DetectRequestOptions } from '../contract';
+import { foldName, kebabCase, parseOptions, S3_METADATA } from '../request';
 
 export { kebabCase as metadataName } from '../request';
+
+/** Each option's metadata name by its folded spelling. */
+const OPTION_BY_FOLDED = new Map(Object.keys(DETECT_REQUEST).map((field) => [foldName(field), kebabCase(field)]));
 
 /**
  * The options an upload runs with. A deployment default for `shape` or `padding` applies only
@@ -17,8 +21,17 @@ export { kebabCase as metadataName } from '../request';
  * is still refused (as in a direct call).
  */
 export function uploadRequest(metadata: Readonly<Record<string, string>>, defaults: DetectRequestOptions): DetectRequestOptions {
-  // S3 returns user metadata keys lower-case; other tools may send any case.
-  const fields = Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k.toLowerCase(), v]));
+  // S3 returns user metadata keys lower-case, so `minFaceSize=24` arrives as `minfacesize`: a key
+  // names the option its letters spell (min-face-size, min_face_size, minfacesize), in any case.
+  const fields: Record<string, string> = {};
+  const givenAs: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata)) {
+    const name = OPTION_BY_FOLDED.get(foldName(key));
+    if (name === undefined) continue;
+    if (givenAs[name] !== undefined && fields[name] !== value) throw invalidInput(`metadata ${givenAs[name]} and ${key} both set ${name}, to different values`);
+    fields[name] = value;
+    givenAs[name] = key;
+  }
   const own = parseOptions(fields, S3_METADATA);
   const merged: DetectRequestOptions = { ...defaults, ...own };
   if ((merged.mark ?? 'box') === 'box') {

@@ -36,8 +36,11 @@ describe('metadata options: the same parser as a direct call, with the CLI flag 
     expect(fromMetadata).toEqual({ mark: 'fill', padding: 0.5, minFaceSize: 24 });
     expect(direct).toMatchObject(fromMetadata);
     expect(uploadRequest({}, {})).toEqual({});
-    // Keys in any case (S3 keeps them lower-case; other tools may not).
+    // Keys in any case (S3 keeps them lower-case; other tools may not), spelt as the request's
+    // field too: S3 turns minFaceSize into minfacesize.
     expect(uploadRequest({ 'Min-Face-Size': '30' }, {})).toEqual({ minFaceSize: 30 });
+    expect(uploadRequest({ minfacesize: '30', min_score: '0.5', MaxFaces: '3' }, {})).toEqual({ minFaceSize: 30, minScore: 0.5, maxFaces: 3 });
+    expect(uploadRequest({ minfacesize: '30', 'min-face-size': '30' }, {})).toEqual({ minFaceSize: 30 });
   });
 
   test('deployment defaults under the metadata', () => {
@@ -52,6 +55,7 @@ describe('metadata options: the same parser as a direct call, with the CLI flag 
     [{ 'min-face-size': '24px' }, /^metadata min-face-size must be a whole number/],
     [{ mark: '' }, /^metadata mark must be one of box, fill, pixelate, blur, got ""$/],
     [{ shape: 'circle' }, /^metadata shape must be one of ellipse, rect, got "circle"$/],
+    [{ minfacesize: '30', 'min-face-size': '40' }, /^metadata minfacesize and min-face-size both set min-face-size, to different values$/],
   ])('%j: InvalidInput naming the metadata field and its range', (metadata, message) => {
     expect(() => uploadRequest(metadata, {})).toThrow(expect.objectContaining({ code: 'InvalidInput', message: expect.stringMatching(message) }));
   });
