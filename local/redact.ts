@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { asServiceError, downloadFailed, invalidInput, storageFailed, tooLarge } from '../functions/common/errors';
 import { createLogger } from '../functions/common/logger';
 import { settingsFromEnv } from '../functions/common/settings';
-import { DETECT_ENV, type DetectRequestOptions, type DetectResult, type MarkMode } from '../functions/detect-faces/contract';
+import { DETECT_ENV, SAFE_MARK, type DetectRequestOptions, type DetectResult } from '../functions/detect-faces/contract';
 import { createDetector, networkPixelsForBudget } from '../functions/detect-faces/detect/detectors';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { createOpenCvCodec } from '../functions/detect-faces/output/image';
@@ -31,8 +31,6 @@ import { unpackLayer } from './layer';
 import { REQUEST_FLAGS, takeRequestFlag } from './request-flags';
 
 export const USAGE = `usage: npm run redact -- IN_DIR OUT_DIR [${[...REQUEST_FLAGS.keys()].map((f) => `${f} V`).join('] [')}]`;
-/** What a batch redaction marks with when no --mark is given: a solid fill, the safe choice. */
-export const DEFAULT_MARK: MarkMode = 'fill';
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 export const RESULTS_FILE = 'results.jsonl';
 
@@ -43,7 +41,7 @@ export class UsageError extends Error {
 export interface RedactArgs {
   readonly inDir: string;
   readonly outDir: string;
-  /** Validated as a request's options are; `mark` defaults to DEFAULT_MARK. */
+  /** Validated as a request's options are; `mark` defaults to SAFE_MARK. */
   readonly options: DetectRequestOptions;
 }
 
@@ -72,7 +70,7 @@ export function parseRedactArgs(args: readonly string[], cwd = process.cwd()): R
   if (isInside(realIn, realOut)) throw new UsageError('IN_DIR must not be inside OUT_DIR (outputs could overwrite the originals)');
   let options: DetectRequestOptions;
   try {
-    options = parseOptions({ mark: DEFAULT_MARK, ...raw });
+    options = parseOptions({ mark: SAFE_MARK, ...raw });
     resolveMark(options);
   } catch (err) {
     throw new UsageError((err as Error).message);

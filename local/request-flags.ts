@@ -1,11 +1,9 @@
 /** The request's options as command-line flags (`--min-face-size 24`, `--mark=fill`), one per field of the contract. */
-import { kebabCase } from '../functions/common/schema';
+import { DECIMAL, kebabCase } from '../functions/common/schema';
 import { DETECT_REQUEST } from '../functions/detect-faces/contract';
 
 /** `--kebab-case` flag -> request field, for every field of DETECT_REQUEST. */
 export const REQUEST_FLAGS = new Map<string, string>(Object.keys(DETECT_REQUEST).map((name) => [`--${kebabCase(name)}`, name]));
-
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 /**
  * Reads the request flag at `args[i]` into `options` (numeric values as numbers, as a JSON request
@@ -18,7 +16,7 @@ export function takeRequestFlag(args: readonly string[], i: number, options: Rec
   if (name === undefined) return undefined;
   const value = inline ?? args[i + 1];
   if (value === undefined) throw new Error(`${flag} needs a value`);
-  // Decimal numbers only (Number() would also take 0x1, 0b1, 0o7): anything else stays text, which the parser names.
+  // Decimal numbers only: anything else stays text, which the parser names.
   options[name] = DECIMAL.test(value.trim()) ? Number(value) : value;
   return inline === undefined ? i + 1 : i;
 }

@@ -95,6 +95,9 @@ export function accepted(spec: ValueSpec): string {
  * Parses one value (a string from an environment or a setting, or a JSON value from a request).
  * `undefined` and '' give the default; anything else outside the spec calls `fail` with the accepted range.
  */
+/** A decimal number as text: 24, -1, 0.5, .5, 5., 1e-7 (not 0x1, 0b1, Infinity, which Number() also reads). */
+export const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 export function parseValue<S extends ValueSpec>(spec: S, raw: unknown, fail: (expected: string) => never): ValueOf<S> {
   type R = ValueOf<S>;
   // '' means unset, except where a pattern decides (an empty key prefix is an error, not the default).
@@ -107,7 +110,9 @@ export function parseValue<S extends ValueSpec>(spec: S, raw: unknown, fail: (ex
     case 'int':
     case 'number': {
       const text = typeof raw === 'string' ? raw.trim() : raw;
-      const n = typeof text === 'number' ? text : typeof text === 'string' && /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+      // A whole number in text has no exponent (N=1e3 is more likely a slip than a thousand).
+      const pattern = spec.kind === 'int' ? /^[+-]?\d+(\.\d*)?$/ : DECIMAL;
+      const n = typeof text === 'number' ? text : typeof text === 'string' && pattern.test(text) ? Number(text) : NaN;
       const whole = spec.kind === 'int' ? Number.isSafeInteger(n) : Number.isFinite(n);
       if (!whole || n < spec.min || n > spec.max) return fail(accepted(spec));
       return n as R;

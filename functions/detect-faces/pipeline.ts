@@ -22,7 +22,7 @@ import type { LosslessEditor, LosslessImage, ReducedImage } from './output/lossl
 import { readJpegMetadata, readKeptMetadata, withOnlyKeptMetadata, type KeptMetadata, type Orientation } from './output/metadata';
 import { swapsAxes } from './output/orientation';
 import type { MarkSpec } from './output/redact-plan';
-import { parseRequest } from './request';
+import { parseRequest, refuseShapeWithBox } from './request';
 
 /** Downloads the image behind a validated URL, within limits (fetch/download.ts). */
 export type Fetcher = (url: URL, limits: DownloadOptions) => Promise<Downloaded>;
@@ -397,10 +397,7 @@ async function writeMarked<I>(
 /** The request's marking, with a redaction's defaults; shape or padding with `box` is a request error. */
 export function resolveMark(request: DetectRequestOptions): MarkSpec {
   const mode = request.mark ?? 'box';
-  if (mode === 'box' && (request.shape !== undefined || request.padding !== undefined)) {
-    const given = [request.shape !== undefined && 'shape', request.padding !== undefined && 'padding'].filter(Boolean);
-    throw invalidInput(`${given.join(' and ')} ${given.length > 1 ? 'apply' : 'applies'} only to a redaction: set mark to fill, pixelate or blur (mark is box)`);
-  }
+  refuseShapeWithBox({ ...request, mark: mode });
   return { mode, shape: request.shape ?? REDACTION_DEFAULTS.shape, padding: request.padding ?? REDACTION_DEFAULTS.padding };
 }
 

@@ -102,3 +102,10 @@ export function parseOptions(fields: Record<string, unknown>, source: OptionSour
 }
 
 const JSON_TYPE: Record<ValueSpec['kind'], string> = { int: 'number', number: 'number', bool: 'boolean', enum: 'string', string: 'string' };
+
+/** Shape or padding with `mark` box is InvalidInput: they apply only to a redaction. */
+export function refuseShapeWithBox(options: DetectRequestOptions): void {
+  if (options.mark !== 'box' || (options.shape === undefined && options.padding === undefined)) return;
+  const given = [options.shape !== undefined && 'shape', options.padding !== undefined && 'padding'].filter(Boolean);
+  throw invalidInput(`${given.join(' and ')} ${given.length > 1 ? 'apply' : 'applies'} only to a redaction: set mark to fill, pixelate or blur (mark is box)`);
+}

@@ -52,11 +52,17 @@ export interface ApiDeps {
 
 const CONTENT_TYPES = Object.keys(UPLOAD_TYPES) as UploadContentType[];
 
+const UPLOAD_FIELDS = ['contentType', 'size', 'options'];
+
 /** POST /uploads: a presigned POST for `inputs/<sub>/<uuid>.<ext>`, the options as the object's metadata. */
 export async function createUpload(sub: string, body: unknown, { bucket, settings, now }: ApiDeps): Promise<UploadTicket> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidInput('the body must be a JSON object like {"contentType": "image/jpeg", "options": {"mark": "fill"}}');
   const request = body as Record<string, unknown>;
-  const contentType = request.contentType;
+  // Refused, not ignored: {"contentType": ..., "mark": "fill"} would otherwise come back unredacted.
+  const unknown = Object.keys(request).filter((name) => !UPLOAD_FIELDS.includes(name));
+  if (unknown.length) throw invalidInput(`unknown field ${unknown.join(', ')}; the body has ${UPLOAD_FIELDS.join(', ')} (options such as mark go in options)`);
+  // A media type is case-insensitive: IMAGE/JPEG is image/jpeg.
+  const contentType = typeof request.contentType === 'string' ? request.contentType.toLowerCase() : request.contentType;
   if (typeof contentType !== 'string' || !(CONTENT_TYPES as string[]).includes(contentType)) {
     throw new ApiFailure(415, 'UnsupportedImage', `contentType must be one of ${CONTENT_TYPES.join(', ')}, got ${JSON.stringify(contentType ?? null)}`);
   }

@@ -9,16 +9,20 @@ import { DETECT_REQUEST } from '../detect-faces/contract';
 
 export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** One labelled control per request field: a number input with the contract's bounds, or a choice. */
-export function optionControls(): string {
-  return (Object.entries(DETECT_REQUEST) as [string, ValueSpec][])
+/**
+ * One labelled control per request field: a number input with the contract's bounds, or a choice.
+ * A choice starts on `preset`'s value when it has one, else on an empty "default" that sends
+ * nothing (the function's default, or for an upload the deployment's, applies).
+ */
+export function optionControls(preset: Partial<Record<keyof typeof DETECT_REQUEST, string>> = {}): string {
+  return (Object.entries(DETECT_REQUEST) as [keyof typeof DETECT_REQUEST, ValueSpec][])
     .map(([name, spec]) => {
       const label = escapeHtml(spec.label ?? name);
       const title = escapeHtml(spec.doc);
       if (spec.kind === 'enum') {
-        // No default in the contract: an empty choice, so nothing is sent unless the user picks.
-        const none = spec.default === undefined ? '<option value="">default</option>' : '';
-        const choices = none + spec.values.map((v) => `<option${v === spec.default ? ' selected' : ''}>${escapeHtml(v)}</option>`).join('');
+        const start = preset[name];
+        const none = start === undefined ? '<option value="" selected>default</option>' : '';
+        const choices = none + spec.values.map((v) => `<option${v === start ? ' selected' : ''}>${escapeHtml(v)}</option>`).join('');
         return `<label title="${title}">${label} <select data-option="${name}" data-kind="string">${choices}</select></label>`;
       }
       if (spec.kind === 'int' || spec.kind === 'number') {

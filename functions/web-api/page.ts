@@ -7,6 +7,7 @@
  * read, and nothing is kept once the tab is closed.
  */
 import { createHash } from 'node:crypto';
+import { SAFE_MARK } from '../detect-faces/contract';
 import { APP_PATH, UPLOAD_TYPES } from './contract';
 import { optionControls, PAGE_STYLE, SHARED_SCRIPT } from './page-parts';
 
@@ -278,7 +279,7 @@ completeSignIn()
   <section id="signed-out" class="card hidden"><p>Sign in with the account your administrator created for you.</p></section>
   <section id="work" class="card hidden">
     <div id="options">
-      ${optionControls()}
+      ${optionControls({ mark: SAFE_MARK })}
     </div>
     <div id="drop" tabindex="0">Drop photos here, or click to choose (JPEG, PNG, WebP; several at once)
       <input id="file" type="file" accept="${Object.keys(UPLOAD_TYPES).join(',')}" multiple hidden>

@@ -6,7 +6,7 @@
  */
 import { invalidInput } from '../common/errors';
 import { DETECT_REQUEST } from '../detect-faces/contract';
-import { JSON_EVENT, kebabCase, parseOptions } from '../detect-faces/request';
+import { JSON_EVENT, kebabCase, parseOptions, refuseShapeWithBox } from '../detect-faces/request';
 import { outputKey, resultKey, type UploadPrefixes } from '../detect-faces/uploads/keys';
 
 export type { UploadPrefixes };
@@ -34,5 +34,8 @@ export function optionsToMetadata(options: unknown): Record<string, string> {
   const unknown = Object.keys(options).filter((name) => !known.includes(name));
   if (unknown.length) throw invalidInput(`unknown option ${unknown.join(', ')}; the options are ${known.join(', ')}`);
   const parsed = parseOptions(options as Record<string, unknown>, OPTIONS);
+  // Shape or padding with an explicit box would be refused once uploaded: refused now. (Without a
+  // mark, the deployment's default decides, which this API does not know.)
+  refuseShapeWithBox(parsed);
   return Object.fromEntries(Object.entries(parsed).map(([name, value]) => [metadataName(name), String(value)]));
 }

@@ -4,6 +4,7 @@
  */
 import { createUpload, getUpload, listUploads, type ApiDeps, type UploadBucket, type UploadPolicy } from '../../../functions/web-api/api';
 import { UPLOAD_ID } from '../../../functions/web-api/ids';
+import { uploadRequest } from '../../../functions/detect-faces/uploads/request';
 
 const ALICE = '3f1c2a9e-1b2c-4d5e-8f90-123456789abc';
 const BOB = '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d';
@@ -67,9 +68,16 @@ describe('POST /uploads', () => {
     expect(parseInt(ticket.id.replace(/-/g, '').slice(0, 12), 16)).toBe(2 ** 48 - 1 - NOW.getTime());
   });
 
-  test('the user part is the caller\'s subject, whatever the body says', async () => {
-    await createUpload(ALICE, { contentType: 'image/jpeg', key: `inputs/${BOB}/x.jpg`, user: BOB, sub: BOB, options: {} }, deps);
+  test('the user part is the caller\'s subject: a body naming a key or user is refused', async () => {
+    await expect(createUpload(ALICE, { contentType: 'image/jpeg', key: `inputs/${BOB}/x.jpg`, user: BOB, sub: BOB, options: {} }, deps)).rejects.toMatchObject({ code: 'InvalidInput', message: expect.stringMatching(/^unknown field key, user, sub; /) });
+    expect(bucket.policies).toEqual([]);
+    await createUpload(ALICE, { contentType: 'IMAGE/JPEG' }, deps);
     expect(bucket.policies[0].key).toMatch(new RegExp(`^inputs/${ALICE}/[^/]+\\.jpg$`));
+  });
+
+  test('numbers travel as the metadata parser reads them back, small ones too', async () => {
+    await createUpload(ALICE, { contentType: 'image/jpeg', options: { mark: 'fill', padding: 1e-7, minScore: 0.5 } }, deps);
+    expect(uploadRequest(bucket.policies[0].metadata, {})).toEqual({ mark: 'fill', padding: 1e-7, minScore: 0.5 });
   });
 
   test.each([
@@ -79,6 +87,10 @@ describe('POST /uploads', () => {
     [{ contentType: 'image/jpeg', size: '12' }, 400, 'InvalidInput', /size must be the file's size in bytes/],
     [{ contentType: 'image/jpeg', size: 0 }, 400, 'InvalidInput', /size must be/],
     [{ contentType: 'image/jpeg', options: { mark: 'sparkle' } }, 400, 'InvalidInput', /^options\.mark must be one of/],
+    // A redaction option outside options: refused, not ignored (ignored, the photo came back unredacted).
+    [{ contentType: 'image/jpeg', mark: 'fill' }, 400, 'InvalidInput', /^unknown field mark; the body has contentType, size, options \(options such as mark go in options\)$/],
+    // Refused once uploaded: refused before anything is signed.
+    [{ contentType: 'image/jpeg', options: { mark: 'box', shape: 'rect' } }, 400, 'InvalidInput', /^shape applies only to a redaction/],
     [[], 400, 'InvalidInput', /body must be a JSON object/],
     [null, 400, 'InvalidInput', /body must be a JSON object/],
   ])('%j -> %d %s, nothing signed', async (body, status, code, message) => {

@@ -19,6 +19,8 @@ export type RedactShape = (typeof REDACT_SHAPES)[number];
  * none reaches the precision-first point (0.46 at most), in any mode or shape (docs/redaction.md).
  */
 export const REDACTION_DEFAULTS = { shape: 'ellipse', padding: 0.4 } as const satisfies { shape: RedactShape; padding: number };
+/** The mark a tool made for redaction starts from (the folder CLI, the web app's page): a solid fill, the safe choice. */
+export const SAFE_MARK = 'fill' as const satisfies MarkMode;
 
 /**
  * The lowest `minScore` a setting or request may ask, on the calibrated score (the measured fraction

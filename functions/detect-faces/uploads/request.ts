@@ -28,7 +28,7 @@ export function uploadRequest(metadata: Readonly<Record<string, string>>, defaul
   for (const [key, value] of Object.entries(metadata)) {
     const name = OPTION_BY_FOLDED.get(foldName(key));
     if (name === undefined) continue;
-    if (givenAs[name] !== undefined && fields[name] !== value) throw invalidInput(`metadata ${givenAs[name]} and ${key} both set ${name}, to different values`);
+    if (givenAs[name] !== undefined && fields[name].trim() !== value.trim()) throw invalidInput(`metadata ${givenAs[name]} and ${key} both set ${name}, to different values`);
     fields[name] = value;
     givenAs[name] = key;
   }

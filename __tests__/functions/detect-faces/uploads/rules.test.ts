@@ -40,7 +40,9 @@ describe('metadata options: the same parser as a direct call, with the CLI flag 
     // field too: S3 turns minFaceSize into minfacesize.
     expect(uploadRequest({ 'Min-Face-Size': '30' }, {})).toEqual({ minFaceSize: 30 });
     expect(uploadRequest({ minfacesize: '30', min_score: '0.5', MaxFaces: '3' }, {})).toEqual({ minFaceSize: 30, minScore: 0.5, maxFaces: 3 });
-    expect(uploadRequest({ minfacesize: '30', 'min-face-size': '30' }, {})).toEqual({ minFaceSize: 30 });
+    expect(uploadRequest({ minfacesize: '30', 'min-face-size': ' 30 ' }, {})).toEqual({ minFaceSize: 30 });
+    // Decimal numbers as people and String() write them.
+    expect(uploadRequest({ 'min-score': '.5', padding: '1e-7', 'max-faces': '+3' }, {})).toEqual({ minScore: 0.5, padding: 1e-7, maxFaces: 3 });
   });
 
   test('deployment defaults under the metadata', () => {
@@ -55,6 +57,7 @@ describe('metadata options: the same parser as a direct call, with the CLI flag 
     [{ 'min-face-size': '24px' }, /^metadata min-face-size must be a whole number/],
     [{ mark: '' }, /^metadata mark must be one of box, fill, pixelate, blur, got ""$/],
     [{ shape: 'circle' }, /^metadata shape must be one of ellipse, rect, got "circle"$/],
+    [{ 'min-score': '0x1' }, /^metadata min-score must be a number from/],
     [{ minfacesize: '30', 'min-face-size': '40' }, /^metadata minfacesize and min-face-size both set min-face-size, to different values$/],
   ])('%j: InvalidInput naming the metadata field and its range', (metadata, message) => {
     expect(() => uploadRequest(metadata, {})).toThrow(expect.objectContaining({ code: 'InvalidInput', message: expect.stringMatching(message) }));
