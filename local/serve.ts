@@ -227,12 +227,25 @@ async function main(): Promise<void> {
     uploads: process.env.FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS ? { visibilityTimeoutMs: Number(process.env.FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS) * 1000 } : undefined,
   });
   process.stdout.write(usage(running));
+  // Ctrl-C signals the whole process group, and tsx relays it to this process again: the signals
+  // after the first are ignored while the stack closes (a second default SIGINT killed it mid-close,
+  // leaving the function bundles in the temp folder). A close that hangs ends after 10 s.
+  let stopping = false;
   const stop = () => {
+    if (stopping) return;
+    stopping = true;
     process.stderr.write('stopping...\n');
-    void running.close().then(() => process.exit(0));
+    setTimeout(() => process.exit(1), 10_000).unref();
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`serve: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 if (require.main === module) {

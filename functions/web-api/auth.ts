@@ -30,7 +30,7 @@ export interface Caller {
 const unauthorized = (message: string) => new ApiFailure(401, 'Unauthorized', message);
 
 export async function verifyCaller(authorization: string | undefined, check: TokenCheck): Promise<Caller> {
-  const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\s*$/.exec(authorization ?? '');
+  const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\s*$/i.exec(authorization ?? '');
   if (!match) throw unauthorized(authorization ? 'the Authorization header is not "Bearer <access token>"' : 'sign in first: the request carries no access token');
   let payload: Record<string, unknown>;
   try {

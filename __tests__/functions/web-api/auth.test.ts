@@ -30,6 +30,8 @@ const refused = async (authorization: string | undefined, message: RegExp) =>
 
 test('a valid access token gives its subject', async () => {
   await expect(verifyCaller(`Bearer ${await sign()}`, check)).resolves.toEqual({ sub: SUB, username: 'alice' });
+  // The scheme is case-insensitive (RFC 9110).
+  await expect(verifyCaller(`bearer ${await sign()}`, check)).resolves.toEqual({ sub: SUB, username: 'alice' });
 });
 
 test('no header, another scheme, or not a JWT: 401', async () => {
