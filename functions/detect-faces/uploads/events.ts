@@ -7,7 +7,7 @@
  */
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import type { UploadSource } from '../contract';
-import { isUploadKey, type UploadPrefixes } from './keys';
+import { isUploadKey, outputKey, resultKey, type UploadPrefixes } from './keys';
 import { unquoteETag } from './versions';
 
 export type UploadItem =
@@ -17,6 +17,8 @@ export type UploadItem =
   | { readonly kind: 'poison'; readonly reason: string };
 
 /** S3 event keys are URL-encoded with spaces as "+"; undefined for a malformed `%` sequence. */
+const MAX_KEY_BYTES = 1024;
+
 export function decodeEventKey(raw: string): string | undefined {
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '));
@@ -25,7 +27,7 @@ export function decodeEventKey(raw: string): string | undefined {
   }
 }
 
-export function uploadItems(body: string, settings: { readonly bucket: string } & Pick<UploadPrefixes, 'inputPrefix'>): UploadItem[] {
+export function uploadItems(body: string, settings: { readonly bucket: string } & UploadPrefixes): UploadItem[] {
   let message: Partial<S3Event> & { Event?: string };
   try {
     message = JSON.parse(body);
@@ -37,7 +39,7 @@ export function uploadItems(body: string, settings: { readonly bucket: string } 
   return message.Records.map((record) => item(record, settings));
 }
 
-function item(record: S3EventRecord, settings: { readonly bucket: string } & Pick<UploadPrefixes, 'inputPrefix'>): UploadItem {
+function item(record: S3EventRecord, settings: { readonly bucket: string } & UploadPrefixes): UploadItem {
   const name = record?.eventName;
   const bucket = record?.s3?.bucket?.name;
   const rawKey = record?.s3?.object?.key;
@@ -50,6 +52,13 @@ function item(record: S3EventRecord, settings: { readonly bucket: string } & Pic
   if (key === undefined) return { kind: 'poison', reason: `the key ${JSON.stringify(rawKey)} is not URL-encoded as S3 encodes keys` };
   // The notification's filter sends only this bucket's input prefix; anything else is not ours to touch.
   if (bucket !== settings.bucket || !isUploadKey(key, settings)) return { kind: 'ignored', reason: `s3://${bucket}/${key} is not a photo under ${settings.inputPrefix}` };
+  // S3 keys are at most 1,024 bytes: an input near that has products no key can hold.
+  const tooLong = [outputKey(key, settings), resultKey(key, settings)].find((k) => Buffer.byteLength(k) > MAX_KEY_BYTES);
+  if (tooLong !== undefined) {
+    const why = `its products would need a key of ${Buffer.byteLength(tooLong)} bytes, over S3's ${MAX_KEY_BYTES}`;
+    // Created: nothing can be written, not even a refusal; retries would only fail again. Removed: nothing to delete.
+    return created ? { kind: 'poison', reason: `s3://${bucket}/${key.slice(0, 64)}...: ${why}` } : { kind: 'ignored', reason: why };
+  }
   const object = record.s3.object as { eTag?: string; sequencer?: string };
   const sequencer = typeof object.sequencer === 'string' && /^[0-9A-Fa-f]+$/.test(object.sequencer) ? object.sequencer : undefined;
   const source: UploadSource = { bucket, key, eTag: created ? unquoteETag(object.eTag) : '', ...(sequencer ? { sequencer } : {}) };
