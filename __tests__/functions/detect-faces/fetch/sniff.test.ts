@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { ServiceError } from '../../../../functions/common/errors';
 import { inspectImage, mayHaveAlpha, sniffFormat } from '../../../../functions/detect-faces/fetch/sniff';
 import { FACES_DIR as FACES } from '../../../helpers/paths';
+import { pngChunk, pngWith } from '../../../helpers/png';
 
 const read = (name: string) => fs.readFileSync(path.join(FACES, name));
 
@@ -79,17 +80,8 @@ test('too many pixels is TooLarge, decided from the header alone', () => {
 });
 
 test('transparency from the header: PNG colour types 4 and 6 or a tRNS chunk before the data; WebP by its extended flag or lossless alpha bit', () => {
-  const chunk = (type: string, body: Buffer) => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(body.length, 0);
-    head.write(type, 4, 'latin1');
-    return Buffer.concat([head, body, Buffer.alloc(4)]);
-  };
-  const png = (colourType: number, ...chunks: Buffer[]) => {
-    const ihdr = Buffer.alloc(13);
-    ihdr[9] = colourType;
-    return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), ...chunks, chunk('IDAT', Buffer.alloc(4)), chunk('IEND', Buffer.alloc(0))]);
-  };
+  const chunk = pngChunk;
+  const png = (colourType: number, ...chunks: Buffer[]) => pngWith([...chunks, chunk('IDAT', Buffer.alloc(4))], colourType);
   expect([0, 2, 3, 4, 6].map((t) => mayHaveAlpha(png(t), 'png'))).toEqual([false, false, false, true, true]);
   expect(mayHaveAlpha(png(3, chunk('PLTE', Buffer.alloc(6)), chunk('tRNS', Buffer.alloc(1))), 'png')).toBe(true);
   expect(mayHaveAlpha(png(2, chunk('tRNS', Buffer.alloc(6))), 'png')).toBe(true);

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { jpegFrame, parseJpeg, segment, writeJpeg } from '../../../../functions/detect-faces/output/jpeg-segments';
 import { iccSegments, jpegIcc, jpegOrientation, orientationExif, pngOrientation, readKeptMetadata, withOnlyKeptMetadata } from '../../../../functions/detect-faces/output/metadata';
+import { pngChunk, pngWith } from '../../../helpers/png';
 import { fakeIccProfile, leakyExif, leakyJpeg, SECRETS } from '../../../helpers/leaky-jpeg';
 import { FACES_DIR } from '../../../helpers/paths';
 
@@ -101,19 +102,8 @@ test('an Adobe APP14 (colour transform) is kept at its 12 bytes; other APPn go',
 
 test('PNG iCCP and WebP ICCP profiles are read', () => {
   const icc = fakeIccProfile(3000);
-  const chunk = (type: string, body: Buffer) => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(body.length, 0);
-    head.write(type, 4, 'latin1');
-    return Buffer.concat([head, body, Buffer.alloc(4)]); // CRC not checked here (the decoder checks it)
-  };
-  const png = Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', Buffer.alloc(13)),
-    chunk('iCCP', Buffer.concat([Buffer.from('Display P3\0\0', 'latin1'), deflateSync(icc)])),
-    chunk('IDAT', Buffer.alloc(4)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  const chunk = pngChunk;
+  const png = pngWith([chunk('iCCP', Buffer.concat([Buffer.from('Display P3\0\0', 'latin1'), deflateSync(icc)])), chunk('IDAT', Buffer.alloc(4))], 0);
   expect(readKeptMetadata(png, 'png').icc?.equals(icc)).toBe(true);
   const riffChunk = (type: string, body: Buffer) => {
     const head = Buffer.alloc(8);
@@ -132,14 +122,9 @@ test('PNG iCCP and WebP ICCP profiles are read', () => {
 });
 
 test('a PNG eXIf chunk\'s orientation, before or after the image data; absent or broken reads as 1', () => {
-  const chunk = (type: string, body: Buffer) => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(body.length, 0);
-    head.write(type, 4, 'latin1');
-    return Buffer.concat([head, body, Buffer.alloc(4)]);
-  };
+  const chunk = pngChunk;
   const tiff = (orientation: number) => Buffer.from([0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0]);
-  const png = (...chunks: Buffer[]) => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', Buffer.alloc(13)), ...chunks, chunk('IEND', Buffer.alloc(0))]);
+  const png = (...chunks: Buffer[]) => pngWith(chunks);
   expect(pngOrientation(png(chunk('eXIf', tiff(6)), chunk('IDAT', Buffer.alloc(4))))).toBe(6);
   expect(pngOrientation(png(chunk('IDAT', Buffer.alloc(4)), chunk('eXIf', tiff(8))))).toBe(8);
   expect(pngOrientation(png(chunk('IDAT', Buffer.alloc(4))))).toBe(1);
