@@ -91,13 +91,13 @@ export function accepted(spec: ValueSpec): string {
   }
 }
 
+/** A decimal number as text: 24, -1, 0.5, .5, 5., 1e-7 (not 0x1, 0b1, Infinity, which Number() also reads). */
+export const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /**
  * Parses one value (a string from an environment or a setting, or a JSON value from a request).
  * `undefined` and '' give the default; anything else outside the spec calls `fail` with the accepted range.
  */
-/** A decimal number as text: 24, -1, 0.5, .5, 5., 1e-7 (not 0x1, 0b1, Infinity, which Number() also reads). */
-export const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-
 export function parseValue<S extends ValueSpec>(spec: S, raw: unknown, fail: (expected: string) => never): ValueOf<S> {
   type R = ValueOf<S>;
   // '' means unset, except where a pattern decides (an empty key prefix is an error, not the default).

@@ -137,12 +137,14 @@ function webpInfo(d: Buffer): ImageInfo {
 
 /**
  * Whether a PNG or WebP (complete, as inspectImage passed it) may hold transparency, from its
- * header: a PNG of colour type 4 or 6 or with a `tRNS` chunk, a WebP whose extended header or
+ * header: a PNG of colour type 4 or 6 or a colour one with a `tRNS` chunk, a WebP whose extended header or
  * lossless bitstream says alpha. A JPEG never does.
  */
 export function mayHaveAlpha(d: Buffer, format: ImageFormat): boolean {
   if (format === 'png') {
     if (d[25] === 4 || d[25] === 6) return true;
+    // A grey PNG's tRNS hides one grey value; OpenCV decodes it without alpha all the same.
+    if (d[25] === 0) return false;
     for (let i = 8; i + 12 <= d.length; ) {
       const type = d.toString('latin1', i + 4, i + 8);
       if (type === 'tRNS') return true;

@@ -50,13 +50,16 @@ function decodeOnWhite(cv: OpenCv, data: Buffer): Mat | undefined {
   } catch (err) {
     throw unsupportedImage('the image could not be decoded; it may be corrupt', err);
   }
+  let copy: { width: number; height: number; bgra: Buffer; sixteenBit: boolean };
   try {
     if (!raw || raw.empty || raw.rows === 0 || raw.cols === 0) throw unsupportedImage('the image could not be decoded; it may be corrupt');
     if (raw.channels !== 4) return undefined;
-    return bgrMat(cv, { width: raw.cols, height: raw.rows, pixels: flattenOnWhite(raw.getData(), raw.depth === cv.CV_16U) });
+    copy = { width: raw.cols, height: raw.rows, bgra: raw.getData(), sixteenBit: raw.depth === cv.CV_16U };
   } finally {
+    // Freed before the flattening: the copy is all it needs.
     raw?.release();
   }
+  return bgrMat(cv, { width: copy.width, height: copy.height, pixels: flattenOnWhite(copy.bgra, copy.sixteenBit) });
 }
 
 /** The stored pixels turned as the viewer sees them (output/orientation.ts gives the geometry); the stored Mat is released. */

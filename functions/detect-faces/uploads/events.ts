@@ -16,9 +16,10 @@ export type UploadItem =
   | { readonly kind: 'ignored'; readonly reason: string }
   | { readonly kind: 'poison'; readonly reason: string };
 
-/** S3 event keys are URL-encoded with spaces as "+"; undefined for a malformed `%` sequence. */
+/** S3's longest key, in bytes. */
 const MAX_KEY_BYTES = 1024;
 
+/** S3 event keys are URL-encoded with spaces as "+"; undefined for a malformed `%` sequence. */
 export function decodeEventKey(raw: string): string | undefined {
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '));
@@ -57,7 +58,7 @@ function item(record: S3EventRecord, settings: { readonly bucket: string } & Upl
   if (tooLong !== undefined) {
     const why = `its products would need a key of ${Buffer.byteLength(tooLong)} bytes, over S3's ${MAX_KEY_BYTES}`;
     // Created: nothing can be written, not even a refusal; retries would only fail again. Removed: nothing to delete.
-    return created ? { kind: 'poison', reason: `s3://${bucket}/${key.slice(0, 64)}...: ${why}` } : { kind: 'ignored', reason: why };
+    return created ? { kind: 'poison', reason: `the key ${JSON.stringify(`${key.slice(0, 64)}...`)}: ${why}` } : { kind: 'ignored', reason: why };
   }
   const object = record.s3.object as { eTag?: string; sequencer?: string };
   const sequencer = typeof object.sequencer === 'string' && /^[0-9A-Fa-f]+$/.test(object.sequencer) ? object.sequencer : undefined;

@@ -6,6 +6,7 @@
  * An invalid value is InvalidInput naming the metadata field and its range (a refused record).
  */
 import { invalidInput } from '../../common/errors';
+import { DECIMAL } from '../../common/schema';
 import { DETECT_REQUEST, type DetectRequestOptions } from '../contract';
 import { foldName, kebabCase, parseOptions, S3_METADATA } from '../request';
 
@@ -13,6 +14,9 @@ export { kebabCase as metadataName } from '../request';
 
 /** Each option's metadata name by its folded spelling. */
 const OPTION_BY_FOLDED = new Map(Object.keys(DETECT_REQUEST).map((field) => [foldName(field), kebabCase(field)]));
+
+/** Two spellings' values agree: the same text, or the same decimal number (30 and 30.0, .5 and 0.5). */
+const sameText = (a: string, b: string) => a.trim() === b.trim() || (DECIMAL.test(a.trim()) && DECIMAL.test(b.trim()) && Number(a) === Number(b));
 
 /**
  * The options an upload runs with. A deployment default for `shape` or `padding` applies only
@@ -28,7 +32,7 @@ export function uploadRequest(metadata: Readonly<Record<string, string>>, defaul
   for (const [key, value] of Object.entries(metadata)) {
     const name = OPTION_BY_FOLDED.get(foldName(key));
     if (name === undefined) continue;
-    if (givenAs[name] !== undefined && fields[name].trim() !== value.trim()) throw invalidInput(`metadata ${givenAs[name]} and ${key} both set ${name}, to different values`);
+    if (givenAs[name] !== undefined && !sameText(fields[name], value)) throw invalidInput(`metadata ${givenAs[name]} and ${key} both set ${name}, to different values`);
     fields[name] = value;
     givenAs[name] = key;
   }

@@ -85,6 +85,7 @@ test('transparency from the header: PNG colour types 4 and 6 or a tRNS chunk bef
   expect([0, 2, 3, 4, 6].map((t) => mayHaveAlpha(png(t), 'png'))).toEqual([false, false, false, true, true]);
   expect(mayHaveAlpha(png(3, chunk('PLTE', Buffer.alloc(6)), chunk('tRNS', Buffer.alloc(1))), 'png')).toBe(true);
   expect(mayHaveAlpha(png(2, chunk('tRNS', Buffer.alloc(6))), 'png')).toBe(true);
+  expect(mayHaveAlpha(png(0, chunk('tRNS', Buffer.alloc(2))), 'png')).toBe(false);
   expect(mayHaveAlpha(read('astronaut.png'), 'png')).toBe(false);
   const riff = (chunkName: string, body: Buffer) => Buffer.concat([Buffer.from('RIFF\0\0\0\0WEBP', 'latin1'), Buffer.from(chunkName, 'latin1'), Buffer.alloc(4), body]);
   const vp8x = (flags: number) => riff('VP8X', Buffer.from([flags, 0, 0, 0, 0, 0, 0, 0, 0, 0]));

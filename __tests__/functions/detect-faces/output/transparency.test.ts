@@ -6,7 +6,7 @@ test('8-bit BGRA: opaque kept, transparent white whatever colour it holds, half 
   expect([...flattenOnWhite(bgra, false)]).toEqual([10, 20, 30, 255, 255, 255, 127, 127, 127, 255, 254, 254]);
 });
 
-test('16-bit BGRA (native order, as OpenCV holds it): each value to 8 bits as v / 257, then blended', () => {
+test('16-bit BGRA (native order, as OpenCV holds it): each value to 8 bits as libpng strips it (v >> 8), then blended', () => {
   const words = new Uint16Array([65535, 0, 257 * 30, 65535, 0, 65535, 0, 0, 0, 65535, 0, 32768]);
   expect([...flattenOnWhite(Buffer.from(words.buffer), true)]).toEqual([255, 0, 30, 255, 255, 255, 127, 255, 127]);
 });

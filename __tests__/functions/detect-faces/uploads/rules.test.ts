@@ -40,7 +40,7 @@ describe('metadata options: the same parser as a direct call, with the CLI flag 
     // field too: S3 turns minFaceSize into minfacesize.
     expect(uploadRequest({ 'Min-Face-Size': '30' }, {})).toEqual({ minFaceSize: 30 });
     expect(uploadRequest({ minfacesize: '30', min_score: '0.5', MaxFaces: '3' }, {})).toEqual({ minFaceSize: 30, minScore: 0.5, maxFaces: 3 });
-    expect(uploadRequest({ minfacesize: '30', 'min-face-size': ' 30 ' }, {})).toEqual({ minFaceSize: 30 });
+    expect(uploadRequest({ minfacesize: '30', 'min-face-size': ' 30.0 ', MinScore: '.5', min_score: '0.5' }, {})).toEqual({ minFaceSize: 30, minScore: 0.5 });
     // Decimal numbers as people and String() write them.
     expect(uploadRequest({ 'min-score': '.5', padding: '1e-7', 'max-faces': '+3' }, {})).toEqual({ minScore: 0.5, padding: 1e-7, maxFaces: 3 });
   });
