@@ -22,8 +22,8 @@ import { DETECT_ENV, SAFE_MARK, type DetectRequestOptions, type DetectResult } f
 import { createDetector, networkPixelsForBudget } from '../functions/detect-faces/detect/detectors';
 import type { Mat, OpenCv } from '../functions/detect-faces/opencv';
 import { createOpenCvCodec } from '../functions/detect-faces/output/image';
-import { processImage, resolveMark, type ImageStore, type PipelinePorts, type PipelineSettings } from '../functions/detect-faces/pipeline';
-import { parseOptions } from '../functions/detect-faces/request';
+import { processImage, type ImageStore, type PipelinePorts, type PipelineSettings } from '../functions/detect-faces/pipeline';
+import { parseOptions, refuseShapeWithBox } from '../functions/detect-faces/request';
 import { JPEG_LOSSLESS_PACKAGE } from '../functions/detect-faces/output/lossless-package';
 import { createLosslessEditor, loadJpegLossless } from '../functions/detect-faces/output/lossless';
 import { rerunUnderAllocatorEnv } from './allocator';
@@ -71,7 +71,7 @@ export function parseRedactArgs(args: readonly string[], cwd = process.cwd()): R
   let options: DetectRequestOptions;
   try {
     options = parseOptions({ mark: SAFE_MARK, ...raw });
-    resolveMark(options);
+    refuseShapeWithBox(options);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

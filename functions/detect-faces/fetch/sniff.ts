@@ -145,11 +145,9 @@ export function mayHaveAlpha(d: Buffer, format: ImageFormat): boolean {
     if (d[25] === 4 || d[25] === 6) return true;
     // A grey PNG's tRNS hides one grey value; OpenCV decodes it without alpha all the same.
     if (d[25] === 0) return false;
-    for (let i = 8; i + 12 <= d.length; ) {
-      const type = d.toString('latin1', i + 4, i + 8);
+    for (const { type } of pngChunks(d)) {
       if (type === 'tRNS') return true;
-      if (type === 'IDAT' || type === 'IEND') return false;
-      i += 12 + d.readUInt32BE(i);
+      if (type === 'IDAT') return false;
     }
     return false;
   }
@@ -159,4 +157,15 @@ export function mayHaveAlpha(d: Buffer, format: ImageFormat): boolean {
     if (chunk === 'VP8L') return ((d.readUInt32LE(21) >>> 28) & 1) === 1;
   }
   return false;
+}
+
+/** A PNG's chunks after the signature, in order, up to IEND or the first that the data cuts short. */
+export function* pngChunks(d: Buffer): Generator<{ readonly type: string; readonly body: Buffer }> {
+  for (let i = 8; i + 12 <= d.length; ) {
+    const length = d.readUInt32BE(i);
+    const type = d.toString('latin1', i + 4, i + 8);
+    if (i + 12 + length > d.length || type === 'IEND') return;
+    yield { type, body: d.subarray(i + 8, i + 8 + length) };
+    i += 12 + length;
+  }
 }

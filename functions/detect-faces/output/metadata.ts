@@ -8,7 +8,7 @@
  * Pure: markers only, no decoding.
  */
 import { inflateSync } from 'node:zlib';
-import type { ImageFormat } from '../fetch/sniff';
+import { pngChunks, type ImageFormat } from '../fetch/sniff';
 import { APP0, jpegFrame, parseJpeg, segment, startsWith, writeJpeg, type JpegSegment, type JpegStructure } from './jpeg-segments';
 
 /** EXIF orientation, 1 (upright) to 8, as TIFF defines it. */
@@ -94,13 +94,7 @@ export function jpegOrientation(structure: JpegStructure): Orientation {
 
 /** The EXIF orientation of a PNG (its `eXIf` chunk, a TIFF structure as a JPEG's APP1 holds), 1 when absent or unreadable. */
 export function pngOrientation(d: Buffer): Orientation {
-  for (let i = 8; i + 12 <= d.length; ) {
-    const length = d.readUInt32BE(i);
-    const type = d.toString('latin1', i + 4, i + 8);
-    if (i + 12 + length > d.length || type === 'IEND') return 1;
-    if (type === 'eXIf') return tiffOrientation(d.subarray(i + 8, i + 8 + length));
-    i += 12 + length;
-  }
+  for (const { type, body } of pngChunks(d)) if (type === 'eXIf') return tiffOrientation(body);
   return 1;
 }
 
@@ -181,18 +175,13 @@ function validIcc(icc: Buffer): Buffer | undefined {
 
 /** A PNG's `iCCP` chunk: a name, a NUL, compression method 0, a zlib stream. */
 function pngIcc(d: Buffer): Buffer | undefined {
-  for (let i = 8; i + 12 <= d.length; ) {
-    const length = d.readUInt32BE(i);
-    const type = d.toString('latin1', i + 4, i + 8);
-    if (i + 12 + length > d.length) return undefined;
-    if (type === 'IDAT' || type === 'IEND') return undefined; // iCCP comes before the image data
+  for (const { type, body } of pngChunks(d)) {
+    if (type === 'IDAT') return undefined; // iCCP comes before the image data
     if (type === 'iCCP') {
-      const body = d.subarray(i + 8, i + 8 + length);
       const nul = body.indexOf(0);
       if (nul < 1 || nul > 79 || body[nul + 1] !== 0) return undefined;
       return validIcc(inflateSync(body.subarray(nul + 2), { maxOutputLength: MAX_ICC_BYTES }));
     }
-    i += 12 + length;
   }
   return undefined;
 }
