@@ -113,14 +113,24 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
     onRequest: (route, status, ms) => log(`${new Date().toISOString()} ${stack.webApi!.options.name} (HTTP ${route}) ${status} ${ms} ms`),
   });
   const maxUpload = stack.config.maxImageBytes;
+  // The app signs in at one origin, the endpoint's (the issuer's redirect URI and the bucket's CORS
+  // name it, and the sign-in's state lives in that origin's sessionStorage): a page opened as
+  // localhost, or as another loopback address, moves there before it starts.
+  const endpointHost = new URL(endpoint).host;
+  const movesToEndpoint = (req: http.IncomingMessage, url: string) =>
+    (req.method === 'GET' || req.method === 'HEAD') && (url === '/' || url === APP_PATH) && req.headers.host?.toLowerCase() !== endpointHost;
 
   router.handle = async (req, res) => {
     try {
       if (refuseForeign(req, res, { checkOrigin: req.method !== 'GET' && req.method !== 'HEAD' })) return;
+      const url = (req.url ?? '/').split('?')[0];
+      if (movesToEndpoint(req, url)) {
+        res.writeHead(308, { location: `${endpoint}${req.url ?? '/'}` }).end();
+        return;
+      }
       if (await api(req, res)) return;
       if (await issuer.handle(req, res)) return;
       if (await webApi(req, res)) return;
-      const url = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && url === '/') {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(pageHtml({ detect: stack.detect.options.name, app: APP_PATH }));
         return;

@@ -40,15 +40,18 @@ afterAll(async () => {
   }
 });
 
-/** A fresh browser session (its own sessionStorage) signed in as `username` through the local issuer's form. */
-async function signedIn(username: string): Promise<Page> {
+/**
+ * A fresh browser session (its own sessionStorage) signed in as `username` through the local
+ * issuer's form, the page opened at `origin` (the endpoint's unless given).
+ */
+async function signedIn(username: string, origin = local.endpoint): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, acceptDownloads: true });
   contexts.push(context);
   const page = await context.newPage();
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) blocked.push(m.text());
   });
-  await page.goto(`${local.endpoint}${APP_PATH}`);
+  await page.goto(`${origin}${APP_PATH}`);
   await page.click('#sign-in');
   await page.waitForURL(/\/local-auth\/authorize\?/);
   const user = local.users.find((u) => u.username === username)!;
@@ -185,6 +188,15 @@ test('a token the API refuses (expired, revoked) ends the session: the page asks
   expect(await page.isVisible('#sign-in')).toBe(true);
   expect(await page.isVisible('#work')).toBe(false);
   expect(await page.evaluate(() => sessionStorage.getItem('session'))).toBeNull();
+});
+
+test('the app opened as localhost moves to the endpoint and signs in there (its redirect URI and CORS origin)', async () => {
+  const page = await signedIn('bob', local.endpoint.replace('127.0.0.1', 'localhost'));
+  expect(page.url()).toBe(`${local.endpoint}${APP_PATH}`);
+  const moved = await fetch(`${local.endpoint.replace('127.0.0.1', 'localhost')}${APP_PATH}?x=1`, { redirect: 'manual' });
+  expect([moved.status, moved.headers.get('location')]).toEqual([308, `${local.endpoint}${APP_PATH}?x=1`]);
+  // The API's routes are not moved: a client at localhost keeps its answers.
+  expect((await fetch(`${local.endpoint.replace('127.0.0.1', 'localhost')}/uploads`, { redirect: 'manual' })).status).toBe(401);
 });
 
 test('a request without a token: 401', async () => {
