@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen';
 import { refuseForeign } from './loopback-guard';
 
 export interface LocalFileServer {
@@ -28,8 +28,7 @@ export async function startFileServer(port = 0): Promise<LocalFileServer> {
     }
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length }).end(body);
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const origin = `http://127.0.0.1:${await listenOnLoopback(server, port)}`;
   return {
     origin,
     add(data, name = 'image') {

@@ -18,7 +18,7 @@ import { toEnvironment } from '../functions/common/schema';
 import { DETECT_ENV } from '../functions/detect-faces/contract';
 import { PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import { bucketCorsRules, WEB_API_MEMORY_MB, WEB_API_TIMEOUT_SECONDS, webApiEnvironment, type SignInService } from '../stack/web-app';
-import { closeInStages } from './close';
+import { closeInStages, type ClosingStep } from './close';
 import { startFileServer, type LocalFileServer } from './file-server';
 import { FunctionRuntime } from './lambda-runtime';
 import { layerZipPath } from '../layer/inputs';
@@ -114,8 +114,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const bucket = config.bucketName ?? LOCAL_BUCKET;
   // This machine runs x86_64: an arm64 deployment setting still runs the x86_64 layer locally.
   const layer = unpackLayer(config.architecture === 'x86_64' ? config.artifacts.layerZip : layerZipPath('x86_64'));
-  const bundles = Object.fromEntries(await Promise.all(Object.values(FUNCTION_BUNDLES).map(async (b) => [b.name, await unpackedBundle(b)] as const)));
-  await stopBundler();
+  const bundles = await unpackedBundles();
+  const bundleDirs = Object.values(bundles).map((file) => path.dirname(file));
+  // What has started, closed again (the bundles removed) when a later part fails to start: a port
+  // another process holds, say.
+  const started: ClosingStep[] = [['function bundles', () => removeDirs(bundleDirs)]];
+  try {
+    return await startParts(options, config, bucket, layer, bundles, bundleDirs, started);
+  } catch (err) {
+    await closeInStages('the local stack after its start failed', started.map((step) => [step])).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startParts(
+  options: LocalStackOptions,
+  config: StackConfig,
+  bucket: string,
+  layer: ReturnType<typeof unpackLayer>,
+  bundles: Record<FunctionBundle['name'], string>,
+  bundleDirs: readonly string[],
+  started: ClosingStep[],
+): Promise<LocalStack> {
 
   const uploadOptions = options.uploads ?? {};
   const queueName = `${config.stackName}-uploads`;
@@ -140,13 +160,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // A held request outlasts the functions' attempt timeout (below), then resets.
     ...(faultRate > 0 ? { faults: { rate: faultRate, holdMs: LOCAL_S3_ATTEMPT_TIMEOUT_MS + 500 } } : {}),
   });
+  started.unshift(['S3 server', () => s3.close()]);
+  if (options.webApp) await allowBrowserUploads(s3.endpoint, bucket, options.webApp.origin);
   const deadLetterName = `${queueName}-dead-letters`;
   const sqs = await startSqsApi({
     [queueName]: { send: (body) => queue.send(body), changeVisibility: (handle, seconds) => queue.changeVisibility(handle, seconds * 1000) },
     [deadLetterName]: { send: (body, attributes) => queue.deadLetter(body, attributes.reason, Number(attributes.receiveCount) || 0) },
   });
+  started.unshift(['SQS API', () => sqs.close()]);
   const functionS3 = s3.faultEndpoint ?? s3.endpoint;
   const files = await startFileServer(options.filesPort);
+  started.unshift(['file server', () => files.close()]);
   const detect = new FunctionRuntime({
     name: `${config.stackName}-detect-faces`,
     bundle: bundles['detect-faces'],
@@ -193,7 +217,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       memoryMb: WEB_API_MEMORY_MB,
       environment: { ...webApiEnvironment(config, bucket, options.webApp.signIn), ...localS3Environment(s3.endpoint) },
     });
-    await allowBrowserUploads(s3.endpoint, bucket, options.webApp.origin);
   }
   return {
     config,
@@ -205,7 +228,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanup,
     webApi,
     uploads: { queue, queueArn, mapping, runtimes },
-    close: () => closeLocalStack({ mapping, detect, cleanup, webApi, runtimes, files, sqs, s3, bundleDirs: Object.values(bundles).map((file) => path.dirname(file)) }),
+    close: () => closeLocalStack({ mapping, detect, cleanup, webApi, runtimes, files, sqs, s3, bundleDirs }),
   };
 }
 
@@ -241,7 +264,7 @@ export function closeLocalStack(parts: LocalStackParts): Promise<void> {
     [['file server', () => files.close()]],
     [['SQS API', () => sqs.close()]],
     [['S3 server', () => s3.close()]],
-    [['function bundles', () => bundleDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true }))]],
+    [['function bundles', () => removeDirs(bundleDirs)]],
   ]);
 }
 
@@ -263,7 +286,28 @@ async function allowBrowserUploads(endpoint: string, bucket: string, origin: str
  */
 async function unpackedBundle(bundle: FunctionBundle): Promise<string> {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), `local-${bundle.name}-`));
-  const { zip } = await bundleFunctionAsync(bundle, out);
-  execFileSync('unzip', ['-o', '-q', zip, '-d', out]);
-  return path.join(out, 'index.js');
+  try {
+    const { zip } = await bundleFunctionAsync(bundle, out);
+    execFileSync('unzip', ['-o', '-q', zip, '-d', out]);
+    return path.join(out, 'index.js');
+  } catch (err) {
+    removeDirs([out]);
+    throw err;
+  }
+}
+
+/** Every function's unpacked bundle by name; when one fails, the others' folders are removed too. */
+async function unpackedBundles(): Promise<Record<FunctionBundle['name'], string>> {
+  const made = await Promise.allSettled(Object.values(FUNCTION_BUNDLES).map(async (b) => [b.name, await unpackedBundle(b)] as const));
+  await stopBundler();
+  const failed = made.find((m) => m.status === 'rejected');
+  if (failed) {
+    removeDirs(made.flatMap((m) => (m.status === 'fulfilled' ? [path.dirname(m.value[1])] : [])));
+    throw failed.reason;
+  }
+  return Object.fromEntries(made.map((m) => (m as PromiseFulfilledResult<readonly [FunctionBundle['name'], string]>).value)) as Record<FunctionBundle['name'], string>;
+}
+
+function removeDirs(dirs: readonly string[]): void {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 }

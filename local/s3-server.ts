@@ -23,10 +23,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import S3rver from 's3rver';
+import { listenOnLoopback, PortInUseError } from './listen';
 import { refuseForeign } from './loopback-guard';
 import { withConditions } from './s3-conditions';
 import { withFaults, type FaultOptions } from './s3-faults';
@@ -197,7 +199,9 @@ export async function spawnS3Server(options: S3ServerOptions): Promise<RunningS3
     const lines = readline.createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
       try {
-        resolve(JSON.parse(line));
+        const first = JSON.parse(line) as { endpoint: string; faultEndpoint?: string } | { error: string; portInUse?: number };
+        if ('error' in first) reject(first.portInUse !== undefined ? new PortInUseError(first.portInUse) : new Error(`s3 server: ${first.error}`));
+        else resolve(first);
       } catch {
         reject(new Error(`s3 server said: ${line}`));
       }
@@ -226,7 +230,22 @@ async function main(): Promise<void> {
   const onEvent = args.includes('--events') ? (event: S3rverNotification) => void process.stdout.write(`${JSON.stringify({ event })}\n`) : undefined;
   const seed = args.includes('--fault-seed') ? { seed: Number(value('--fault-seed')) } : {};
   const faults = args.includes('--faults') ? { rate: Number(value('--faults')), holdMs: Number(value('--fault-hold-ms')), ...seed } : undefined;
-  const server = await startS3Server({ directory: value('--dir'), port: Number(value('--port') ?? 0), buckets, onEvent, faults });
+  const port = Number(value('--port') ?? 0);
+  let server: RunningS3Server;
+  try {
+    // s3rver cannot report a taken port (its server's 'error' has no listener and ends the process
+    // with a stack trace): the port is tried first.
+    if (port !== 0) {
+      const probe = net.createServer();
+      await listenOnLoopback(probe, port);
+      await new Promise((resolve) => probe.close(resolve));
+    }
+    server = await startS3Server({ directory: value('--dir'), port, buckets, onEvent, faults });
+  } catch (err) {
+    // The first line tells the parent (spawnS3Server) what failed.
+    process.stdout.write(`${JSON.stringify({ error: err instanceof Error ? err.message : String(err), portInUse: err instanceof PortInUseError ? err.port : undefined })}\n`);
+    process.exit(1);
+  }
   process.stdout.write(`${JSON.stringify({ endpoint: server.endpoint, faultEndpoint: server.faultEndpoint })}\n`);
   const stop = () => void server.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);

@@ -12,9 +12,9 @@
  * Ports: FACE_LOCAL_PORT (API + pages, 9001), FACE_LOCAL_S3_PORT (4569), FACE_LOCAL_FILES_PORT (9002).
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { lambdaApiHandler } from './lambda-api';
+import { listenOnLoopback, PortInUseError } from './listen';
 import { refuseForeign } from './loopback-guard';
 import { startLocalStack, type LocalStack, type LocalUploadOptions } from './local-stack';
 import { pageHtml } from './page';
@@ -62,11 +62,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServe> {
     if (router.handle) return void router.handle(req, res);
     res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 9001, '127.0.0.1', resolve);
-  });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const endpoint = `http://127.0.0.1:${await listenOnLoopback(server, options.port ?? 9001)}`;
   const users = options.users ?? DEFAULT_LOCAL_USERS;
   const issuer = await createLocalIssuer({ issuer: `${endpoint}${ISSUER_PATH}`, clientId: LOCAL_CLIENT_ID, redirectUri: `${endpoint}${APP_PATH}`, users });
 
@@ -226,15 +222,41 @@ export function usage(s: RunningServe): string {
   ].join('\n');
 }
 
+/** The ports' settings and defaults (docs/local.md). */
+const PORT_SETTINGS = { FACE_LOCAL_PORT: 9001, FACE_LOCAL_S3_PORT: 4569, FACE_LOCAL_FILES_PORT: 9002 } as const;
+
+/** Each port setting's value: its default, or a whole number from 0 (any free port) to 65535. */
+export function portSettings(env: NodeJS.ProcessEnv): Record<keyof typeof PORT_SETTINGS, number> {
+  return Object.fromEntries(
+    Object.entries(PORT_SETTINGS).map(([name, fallback]) => {
+      const text = env[name]?.trim();
+      if (!text) return [name, fallback];
+      if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new Error(`${name}=${env[name]}: expected a port, a whole number from 0 (any free one) to 65535`);
+      return [name, Number(text)];
+    }),
+  ) as Record<keyof typeof PORT_SETTINGS, number>;
+}
+
+/** What serve says when it cannot start: a taken port names the setting that moves it. */
+export function startFailure(err: unknown, ports: Record<keyof typeof PORT_SETTINGS, number>): string {
+  if (err instanceof PortInUseError) {
+    const setting = Object.entries(ports).find(([, port]) => port === err.port)?.[0];
+    return `${err.message}${setting ? `: stop it, or set ${setting} to another port (0 picks a free one)` : ''}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
 async function main(): Promise<void> {
-  const port = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+  const ports = portSettings(process.env);
   const running = await serve({
-    port: port('FACE_LOCAL_PORT', 9001),
-    s3Port: port('FACE_LOCAL_S3_PORT', 4569),
-    filesPort: port('FACE_LOCAL_FILES_PORT', 9002),
+    port: ports.FACE_LOCAL_PORT,
+    s3Port: ports.FACE_LOCAL_S3_PORT,
+    filesPort: ports.FACE_LOCAL_FILES_PORT,
     cleanupRate: process.env.FACE_LOCAL_CLEANUP_RATE,
     users: process.env.FACE_LOCAL_USERS ? parseLocalUsers(process.env.FACE_LOCAL_USERS) : undefined,
     uploads: process.env.FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS ? { visibilityTimeoutMs: Number(process.env.FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS) * 1000 } : undefined,
+  }).catch((err: unknown) => {
+    throw new Error(startFailure(err, ports));
   });
   process.stdout.write(usage(running));
   // Ctrl-C signals the whole process group, and tsx relays it to this process again: the signals

@@ -7,6 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
+import { listenOnLoopback } from './listen';
 import { refuseForeign } from './loopback-guard';
 
 /** Where a queue URL's messages go. */
@@ -61,8 +62,7 @@ export async function startSqsApi(queues: Readonly<Record<string, QueueTarget>>,
       answer(200, { MessageId: id, MD5OfMessageBody: createHash('md5').update(input.MessageBody).digest('hex') });
     });
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const endpoint = `http://127.0.0.1:${await listenOnLoopback(server, port)}`;
   return {
     endpoint,
     url: (name) => `${endpoint}/${ACCOUNT}/${name}`,
