@@ -248,6 +248,31 @@ export function startFailure(err: unknown, ports: Record<keyof typeof PORT_SETTI
 
 async function main(): Promise<void> {
   const ports = portSettings(process.env);
+  // Ctrl-C signals the whole process group, and tsx relays it to this process again: the signals
+  // after the first are ignored while the stack closes (a second default SIGINT killed it mid-close,
+  // leaving the function bundles in the temp folder). One during the start stops the stack once the
+  // start has ended (a failed start closes what it had started). A close that hangs ends after 10 s.
+  let stopping = false;
+  // Set once the start has ended.
+  const state: { running?: RunningServe } = {};
+  const close = (started: RunningServe) => {
+    setTimeout(() => process.exit(1), 10_000).unref();
+    started.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`serve: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(state.running ? 'stopping...\n' : 'stopping once the start ends...\n');
+    if (state.running) close(state.running);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const running = await serve({
     port: ports.FACE_LOCAL_PORT,
     s3Port: ports.FACE_LOCAL_S3_PORT,
@@ -256,28 +281,12 @@ async function main(): Promise<void> {
     users: process.env.FACE_LOCAL_USERS ? parseLocalUsers(process.env.FACE_LOCAL_USERS) : undefined,
     uploads: process.env.FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS ? { visibilityTimeoutMs: Number(process.env.FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS) * 1000 } : undefined,
   }).catch((err: unknown) => {
-    throw new Error(startFailure(err, ports));
+    // Stopped during the start, the S3 server's child (in the same process group) may be what failed.
+    throw new Error(stopping ? 'stopped during the start' : startFailure(err, ports));
   });
+  state.running = running;
+  if (stopping) return close(running);
   process.stdout.write(usage(running));
-  // Ctrl-C signals the whole process group, and tsx relays it to this process again: the signals
-  // after the first are ignored while the stack closes (a second default SIGINT killed it mid-close,
-  // leaving the function bundles in the temp folder). A close that hangs ends after 10 s.
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write('stopping...\n');
-    setTimeout(() => process.exit(1), 10_000).unref();
-    running.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`serve: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
 
 if (require.main === module) {

@@ -1,9 +1,12 @@
 /**
  * A local stack whose start fails part way (a port another program holds) leaves nothing behind:
- * the servers it had started are closed and the function bundles it had unpacked are removed.
+ * the servers it had started are closed and the function bundles it had unpacked are removed; nor
+ * does `npm run serve` stopped by Ctrl-C, during its start or after it.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { listenOnLoopback } from '../../local/listen';
 import { serve } from '../../local/serve';
 import { tempDir } from '../helpers/temp';
@@ -42,4 +45,55 @@ test('the files port taken: serve rejects naming it, its S3 server and its own p
     else process.env.TMPDIR = tmpBefore;
     await close(holder);
   }
+});
+
+/** Bundle folders the local stack unpacked under `tmp`. */
+const bundlesIn = (tmp: string) => fs.readdirSync(tmp).filter((name) => name.startsWith('local-'));
+
+describe('npm run serve stopped by Ctrl-C (SIGINT to its process group, as a terminal sends it)', () => {
+  async function serveThenCtrlC(when: 'during the start' | 'after the start'): Promise<{ code: number | null; output: string; left: string[] }> {
+    const tmp = tempDir('serve-ctrl-c');
+    const tsx = path.resolve(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
+    const child = spawn(tsx, [path.resolve(__dirname, '..', '..', 'local', 'serve.ts')], {
+      env: { ...process.env, TMPDIR: tmp, FACE_LOCAL_PORT: '0', FACE_LOCAL_S3_PORT: '0', FACE_LOCAL_FILES_PORT: '0' },
+      // As npm runs it: from the project's folder (its layer and its local/.data).
+      cwd: path.resolve(__dirname, '..', '..'),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d));
+    child.stderr.on('data', (d: Buffer) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // During the start: once its bundles are unpacked. After it: once it prints its commands.
+    const ready = () => (when === 'during the start' ? bundlesIn(tmp).length > 0 : output.includes('aws lambda invoke'));
+    while (!ready()) {
+      if (child.exitCode !== null) throw new Error(`serve ended before the signal: ${output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await exited;
+    // Its S3 server's child leaves the group last, as it closes: wait for the group to end.
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(-child.pid!, 0);
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { code, output, left: bundlesIn(tmp) };
+  }
+
+  test('during the start: it stops once the start ends, and leaves no bundle folder', async () => {
+    const { output, left } = await serveThenCtrlC('during the start');
+    expect(output).toContain('stopping once the start ends');
+    expect(left).toEqual([]);
+  });
+
+  test('after the start: it closes the stack, exits 0, and leaves no bundle folder', async () => {
+    const { code, output, left } = await serveThenCtrlC('after the start');
+    expect(output).toContain('stopping...');
+    expect([code, left]).toEqual([0, []]);
+  });
 });
