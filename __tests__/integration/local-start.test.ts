@@ -51,7 +51,7 @@ test('the files port taken: serve rejects naming it, its S3 server and its own p
 const bundlesIn = (tmp: string) => fs.readdirSync(tmp).filter((name) => name.startsWith('local-'));
 
 describe('npm run serve stopped by Ctrl-C (SIGINT to its process group, as a terminal sends it)', () => {
-  async function serveThenCtrlC(when: 'during the start' | 'after the start'): Promise<{ code: number | null; output: string; left: string[] }> {
+  async function serveThenCtrlC(when: 'during the start' | 'after the start'): Promise<{ output: string; left: string[] }> {
     const tmp = tempDir('serve-ctrl-c');
     const tsx = path.resolve(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
     const child = spawn(tsx, [path.resolve(__dirname, '..', '..', 'local', 'serve.ts')], {
@@ -64,7 +64,7 @@ describe('npm run serve stopped by Ctrl-C (SIGINT to its process group, as a ter
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d));
     child.stderr.on('data', (d: Buffer) => (output += d));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     // During the start: once its bundles are unpacked. After it: once it prints its commands.
     const ready = () => (when === 'during the start' ? bundlesIn(tmp).length > 0 : output.includes('aws lambda invoke'));
     while (!ready()) {
@@ -72,7 +72,7 @@ describe('npm run serve stopped by Ctrl-C (SIGINT to its process group, as a ter
       await new Promise((r) => setTimeout(r, 50));
     }
     process.kill(-child.pid!, 'SIGINT');
-    const code = await exited;
+    await exited;
     // Its S3 server's child leaves the group last, as it closes: wait for the group to end.
     for (let i = 0; i < 100; i++) {
       try {
@@ -82,18 +82,21 @@ describe('npm run serve stopped by Ctrl-C (SIGINT to its process group, as a ter
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    return { code, output, left: bundlesIn(tmp) };
+    return { output, left: bundlesIn(tmp) };
   }
 
-  test('during the start: it stops once the start ends, and leaves no bundle folder', async () => {
-    const { output, left } = await serveThenCtrlC('during the start');
-    expect(output).toContain('stopping once the start ends');
+  test('during the start: it stops, and leaves no bundle folder', async () => {
+    // Its esbuild and S3 children, in the same group, may end first and fail the start: it stops
+    // either way.
+    const { left } = await serveThenCtrlC('during the start');
     expect(left).toEqual([]);
   });
 
-  test('after the start: it closes the stack, exits 0, and leaves no bundle folder', async () => {
-    const { code, output, left } = await serveThenCtrlC('after the start');
+  test('after the start: it closes the stack and leaves no bundle folder', async () => {
+    // The exit code is tsx's, which the signal reaches too (0 or 130): what serve did is checked.
+    const { output, left } = await serveThenCtrlC('after the start');
     expect(output).toContain('stopping...');
-    expect([code, left]).toEqual([0, []]);
+    expect(output).not.toContain('serve:');
+    expect(left).toEqual([]);
   });
 });
