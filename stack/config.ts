@@ -9,7 +9,7 @@ import { parseValue, type ValueOf } from '../functions/common/schema';
 import { ANSWER_MARGIN_MS, DEADLINE_TERMS, DETECT_ENV, DETECT_REQUEST, imageWorkMs, photoWorstCaseMs, type DeadlineTerms, type DetectorKind, type OutputAccess } from '../functions/detect-faces/contract';
 import { layerZipPath } from '../layer/inputs';
 import { RATE, rateMs } from './schedule';
-import { STACK_SETTINGS, type SettingName } from './settings';
+import { AUTH_DOMAIN_PREFIX, STACK_SETTINGS, type SettingName } from './settings';
 
 export type { DetectorKind, OutputAccess };
 
@@ -89,6 +89,15 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
 
   const bucketName = get('bucketName');
   if (bucketName !== undefined) validateBucketName(bucketName, where('bucketName'));
+  const bucketPrefix = get('bucketPrefix');
+  const prefixProblems = bucketNameProblems(bucketPrefix, { prefix: true });
+  if (prefixProblems.length) fail('bucketPrefix', bucketPrefix, `the start of an S3 bucket name: ${prefixProblems.join('; ')}`);
+
+  // Without a prefix of its own, the sign-in domain is made from the stack's name (stack/web-app.ts).
+  const stackName = get('stackName');
+  if (get('webApp') && get('authDomainPrefix') === undefined && !AUTH_DOMAIN_PREFIX.test(defaultAuthDomainPrefix(stackName, '000000000000'))) {
+    fail('stackName', stackName, `a name without "aws", "amazon" or "cognito" while authDomainPrefix is unset: the sign-in domain ${defaultAuthDomainPrefix(stackName, '<account id>')} would hold it, which Cognito refuses (or set authDomainPrefix)`);
+  }
 
   const cleanupSchedule = get('cleanupSchedule');
   if (RATE.test(cleanupSchedule) && rateMs(cleanupSchedule) === undefined) {
@@ -116,7 +125,7 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
   let backend: StateBackend | undefined;
   if (stateBucket !== undefined) {
     validateBucketName(stateBucket, where('stateBucket'));
-    backend = { bucket: stateBucket, key: get('stateKey'), region: get('stateRegion') ?? region };
+    backend = { bucket: stateBucket, key: get('stateKey') ?? `${stackName}/terraform.tfstate`, region: get('stateRegion') ?? region };
   }
 
   // One photo's worst case (contract/deadline.ts) must fit the timeout, or no photo could be started safely.
@@ -164,10 +173,21 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
 
 /** S3's bucket naming rules (general purpose buckets). */
 export function validateBucketName(name: string, where = 'bucket name'): void {
-  const problems: string[] = [];
-  if (!BUCKET_NAME.test(name)) problems.push('3-63 characters of lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit');
-  if (/\.\./.test(name) || /\.-|-\./.test(name)) problems.push('no adjacent dots or dot-hyphen pairs');
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) problems.push('not an IP address');
-  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name) || /(-s3alias|--ol-s3|--x-s3|\.mrap)$/.test(name)) problems.push('no reserved prefix or suffix');
+  const problems = bucketNameProblems(name);
   if (problems.length) throw new ConfigError(`invalid ${where}: ${JSON.stringify(name)}; an S3 bucket name needs ${problems.join('; ')}`);
+}
+
+/** What a bucket name breaks of S3's rules; with `prefix`, the rules its start can break (Terraform appends digits). */
+function bucketNameProblems(name: string, options: { prefix?: boolean } = {}): string[] {
+  const problems: string[] = [];
+  if (!options.prefix && !BUCKET_NAME.test(name)) problems.push('3-63 characters of lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit');
+  if (/\.\./.test(name) || /\.-|-\./.test(name)) problems.push('no adjacent dots or dot-hyphen pairs');
+  if (!options.prefix && /^\d+\.\d+\.\d+\.\d+$/.test(name)) problems.push('not an IP address');
+  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name) || (!options.prefix && /(-s3alias|--ol-s3|--x-s3|\.mrap)$/.test(name))) problems.push(options.prefix ? 'no reserved prefix' : 'no reserved prefix or suffix');
+  return problems;
+}
+
+/** The sign-in domain's prefix when authDomainPrefix is unset: the stack's name in lower case and the account. */
+export function defaultAuthDomainPrefix(stackName: string, accountId: string): string {
+  return `${stackName.toLowerCase()}-${accountId}`;
 }

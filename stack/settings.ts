@@ -15,6 +15,9 @@ const REGION = { pattern: /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, expected: 'a
 
 const DETECT_TIMEOUT_SECONDS = int(30, 3, 900, 'timeout of detect-faces, seconds');
 
+/** Cognito's rule for a user pool domain's prefix. */
+export const AUTH_DOMAIN_PREFIX = /^(?!.*(aws|amazon|cognito))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
 /** SQS keeps a message 14 days at most: the dead-letter queues keep theirs that long. */
 export const DEAD_LETTER_RETENTION_DAYS = 14;
 
@@ -24,10 +27,11 @@ export const DEAD_LETTER_RETENTION_DAYS = 14;
  * that function's contract. The README's and `help`'s tables are generated from this table.
  */
 export const STACK_SETTINGS = {
-  stackName: { env: 'FACE_STACK_NAME', spec: str({ default: 'face-detection', pattern: /^[A-Za-z][A-Za-z0-9-]{0,63}$/, expected: 'letters, digits and hyphens, starting with a letter', doc: 'name of the stack, prefix of every resource name' }) },
+  // The longest name made from it, `<stackName>-cleanup-scheduler-role`, must fit IAM's 64 characters.
+  stackName: { env: 'FACE_STACK_NAME', spec: str({ default: 'face-detection', pattern: /^[A-Za-z][A-Za-z0-9-]{0,40}$/, expected: 'letters, digits and hyphens, starting with a letter, at most 41', doc: 'name of the stack, prefix of every resource name; one per account (IAM role names are global)' }) },
   region: { env: 'AWS_REGION', spec: str({ default: DEFAULT_REGION, ...REGION, doc: 'AWS region of the stack' }) },
   bucketName: { env: 'FACE_BUCKET_NAME', spec: str({ expected: "S3's bucket naming rules", doc: 'exact bucket name; unset: Terraform picks a unique name from `bucketPrefix`' }) },
-  bucketPrefix: { env: 'FACE_BUCKET_PREFIX', spec: str({ default: 'face-detection-', pattern: /^[a-z0-9][a-z0-9.-]{0,36}$/, expected: 'lower-case letters, digits, dots and hyphens, at most 37 characters', doc: 'prefix of the generated bucket name' }) },
+  bucketPrefix: { env: 'FACE_BUCKET_PREFIX', spec: str({ default: 'face-detection-', pattern: /^[a-z0-9][a-z0-9.-]{0,36}$/, expected: "lower-case letters, digits, dots and hyphens, at most 37 characters, within S3's bucket naming rules", doc: 'prefix of the generated bucket name' }) },
   imagePrefix: { env: 'FACE_IMAGE_PREFIX', spec: { ...DETECT_ENV.imagePrefix, doc: 'key prefix of the marked images; the public grant, lifecycle and cleanup are scoped to it' } },
   outputAccess: { env: 'FACE_OUTPUT_ACCESS', spec: DETECT_ENV.outputAccess },
   presignExpiresSeconds: { env: 'FACE_PRESIGN_EXPIRES_SECONDS', spec: { ...DETECT_ENV.presignExpiresSeconds, doc: "lifetime of presigned URLs, seconds (a URL also stops working when the signing role's session ends)" } },
@@ -68,7 +72,7 @@ export const STACK_SETTINGS = {
   webApiBurstLimit: { env: 'FACE_WEB_API_BURST_LIMIT', spec: int(40, 1, 5_000, "the web app's API: requests allowed at once above the steady rate (API Gateway's token bucket)") },
   authDomainPrefix: {
     env: 'FACE_AUTH_DOMAIN_PREFIX',
-    spec: str({ pattern: /^(?!.*(aws|amazon|cognito))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, expected: 'lower-case letters, digits and hyphens, at most 63, without "aws", "amazon" or "cognito"', doc: "prefix of the sign-in page's address (`https://<prefix>.auth.<region>.amazoncognito.com`), unique in the region; unset: `<stackName>-<account id>`" }),
+    spec: str({ pattern: AUTH_DOMAIN_PREFIX, expected: 'lower-case letters, digits and hyphens, at most 63, without "aws", "amazon" or "cognito"', doc: "prefix of the sign-in page's address (`https://<prefix>.auth.<region>.amazoncognito.com`), unique in the region; unset: `<stackName>-<account id>` in lower case" }),
   },
   layerS3ThresholdBytes: { env: 'FACE_LAYER_S3_THRESHOLD_BYTES', spec: int(50 * 1024 * 1024, 1, 250 * 1024 * 1024, "layer zips above this size go through an S3 object (Lambda's direct upload limit is 50 MB)") },
   architecture: { env: 'FACE_ARCHITECTURE', spec: oneOf(LAYER_ARCHES, 'x86_64', 'Lambda architecture of every function and the layer: `arm64` (Graviton) costs 20% less per GB-second; build its layer with `npm run build:layer -- --arch arm64`') },
@@ -77,7 +81,7 @@ export const STACK_SETTINGS = {
   cleanupZip: { env: 'FACE_CLEANUP_ZIP', spec: str({ doc: 'a prebuilt cleanup zip to deploy; unset: bundled while synthesizing' }) },
   webApiZip: { env: 'FACE_WEB_API_ZIP', spec: str({ doc: 'a prebuilt web-api zip to deploy; unset: bundled while synthesizing' }) },
   stateBucket: { env: 'FACE_STATE_BUCKET', spec: str({ expected: "S3's bucket naming rules", doc: 'S3 bucket of the Terraform state (S3-native locking); unset: a local state file' }) },
-  stateKey: { env: 'FACE_STATE_KEY', spec: str({ default: 'face-detection/terraform.tfstate', pattern: /^[A-Za-z0-9!_.*'()/-]+$/, expected: 'an S3 key', doc: 'key of the Terraform state object' }) },
+  stateKey: { env: 'FACE_STATE_KEY', spec: str({ pattern: /^[A-Za-z0-9!_.*'()/-]+$/, expected: 'an S3 key', doc: 'key of the Terraform state object; unset: `<stackName>/terraform.tfstate` (one per stack: two stacks on one key would each plan over the other)' }) },
   stateRegion: { env: 'FACE_STATE_REGION', spec: str({ ...REGION, doc: "region of the state bucket; unset: the stack's region" }) },
 } as const satisfies Record<string, { env: string; spec: ValueSpec }>;
 

@@ -28,7 +28,7 @@ import { Construct } from 'constructs';
 import { FUNCTION_BUNDLES } from '../bundling/functions';
 import { toEnvironment } from '../functions/common/schema';
 import { APP_PATH, UPLOAD_URL_SECONDS, WEB_API_ENV, WEB_API_ROUTES } from '../functions/web-api/contract';
-import type { StackConfig } from './config';
+import { defaultAuthDomainPrefix, type StackConfig } from './config';
 import { NodejsFunction, type FunctionConstructProps } from './nodejs-function';
 
 /** The stack settings the web app is built from. */
@@ -117,7 +117,7 @@ export class WebApp extends Construct {
     });
 
     this.domain = new CognitoUserPoolDomain(this, 'domain', {
-      domain: config.authDomainPrefix ?? `${config.stackName}-${props.accountId}`,
+      domain: config.authDomainPrefix ?? defaultAuthDomainPrefix(config.stackName, props.accountId),
       userPoolId: this.userPool.id,
       managedLoginVersion: 2,
     });

@@ -37,12 +37,15 @@ describe('sources', () => {
     expect(loadConfig({ detectMemoryMb: '2048' }, {}).detectMemoryMb).toBe(2048);
   });
 
-  test('a state bucket switches to the S3 backend, in the stack region unless set', () => {
+  test("a state bucket switches to the S3 backend, in the stack region unless set, at a key of the stack's own", () => {
     expect(loadConfig({ stateBucket: 'my-state', region: 'eu-central-1' }, {}).backend).toEqual({
       bucket: 'my-state',
       key: 'face-detection/terraform.tfstate',
       region: 'eu-central-1',
     });
+    // Two stacks in one state bucket: each its own state (one key, and each would plan over the other's resources).
+    expect(loadConfig({ stateBucket: 'my-state', stackName: 'faces-staging' }, {}).backend?.key).toBe('faces-staging/terraform.tfstate');
+    expect(loadConfig({ stateBucket: 'my-state', stackName: 'faces-staging', stateKey: 'face-detection/terraform.tfstate' }, {}).backend?.key).toBe('face-detection/terraform.tfstate');
   });
 });
 
@@ -53,6 +56,17 @@ describe('invalid values fail with the setting, the value and what is accepted',
     [{ bucketName: '192.168.1.1' }, /not an IP address/],
     [{ bucketName: 'a..b-bucket' }, /adjacent dots/],
     [{ bucketName: 'xn--bucket' }, /reserved prefix/],
+    [{ bucketPrefix: 'xn--faces-' }, /bucketPrefix.*"xn--faces-".*no reserved prefix/],
+    [{ bucketPrefix: 'faces..' }, /bucketPrefix.*adjacent dots/],
+    [{ bucketPrefix: 'faces.-' }, /bucketPrefix.*dot-hyphen/],
+    [{ bucketPrefix: 'faces.' }, undefined],
+    [{ stackName: 'a'.repeat(41) }, undefined],
+    [{ stackName: 'a'.repeat(42) }, /stackName.*at most 41/],
+    [{ stackName: 'FaceDetection' }, undefined],
+    [{ stackName: 'aws-faces' }, /stackName.*"aws-faces".*the sign-in domain aws-faces-<account id> would hold it/],
+    [{ stackName: 'MyCognitoFaces' }, /stackName.*the sign-in domain mycognitofaces-<account id>/],
+    [{ stackName: 'aws-faces', authDomainPrefix: 'faces-login' }, undefined],
+    [{ stackName: 'aws-faces', webApp: false }, undefined],
     [{ outputAccess: 'open' }, /outputAccess.*"open".*one of public, presigned/],
     [{ detector: 'dlib' }, /detector.*one of yunet, haar/],
     [{ region: 'mars-1' }, /region.*"mars-1"/],

@@ -402,6 +402,40 @@ describe('outputs and backend', () => {
   });
 });
 
+test("the longest stack name (41 characters) keeps every resource name within AWS's limits; the sign-in domain is in lower case", () => {
+  const stackName = `Faces${'x'.repeat(36)}`;
+  const { parsed } = synthStack({ stackName });
+  // AWS's limits, by resource type and the attribute that names it.
+  const limits: [type: string, attribute: string, max: number][] = [
+    ['aws_lambda_function', 'function_name', 64],
+    ['aws_iam_role', 'name', 64],
+    ['aws_scheduler_schedule', 'name', 64],
+    ['aws_sqs_queue', 'name', 80],
+    ['aws_lambda_layer_version', 'layer_name', 140],
+    ['aws_apigatewayv2_api', 'name', 128],
+    ['aws_cognito_user_pool', 'name', 128],
+    ['aws_cognito_user_pool_client', 'name', 128],
+    ['aws_sns_topic', 'name', 256],
+    ['aws_cloudwatch_metric_alarm', 'alarm_name', 255],
+    ['aws_cloudwatch_log_group', 'name', 512],
+    ['aws_cognito_user_pool_domain', 'domain', 63],
+  ];
+  const checked: string[] = [];
+  for (const [type, attribute, max] of limits) {
+    const resources = Object.values(parsed.resource[type] ?? {});
+    expect([type, resources.length > 0]).toEqual([type, true]);
+    for (const resource of resources) {
+      // The account id, a token here, is 12 digits.
+      const name = String(resource[attribute]).replace(/\$\{data\.aws_caller_identity\.[^}]+\.account_id\}/g, '123456789012');
+      expect(name).not.toContain('${');
+      expect([type, name, name.length <= max]).toEqual([type, name, true]);
+      checked.push(name);
+    }
+  }
+  expect(checked).toContain(`${stackName}-cleanup-scheduler-role`);
+  expect(Object.values(parsed.resource.aws_cognito_user_pool_domain)[0].domain).toMatch(new RegExp(`^${stackName.toLowerCase()}-\\$\\{data\\.aws_caller_identity`));
+});
+
 describe('snapshots', () => {
   test('synthesized JSON and HCL hold no path of this machine', () => {
     const { json, hcl } = synthStack();
