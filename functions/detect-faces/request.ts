@@ -50,11 +50,40 @@ const REQUEST_FIELDS = ['imageUrl', ...Object.keys(DETECT_REQUEST)];
 /** A name's letters and digits in lower case: minFaceSize, min-face-size, min_face_size and minfacesize fold alike. */
 export const foldName = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
 
+/**
+ * The name of `names` that `given` was likely meant as: the same letters in another case or with
+ * other separators, else one letter off (added, dropped, changed, or two neighbours swapped; two
+ * for names of more than five letters): `Mark`, `min_face_size`, `mrak`, `shpe`, `paddng`. None
+ * when no name is that close.
+ */
+export function meantName(given: string, names: readonly string[]): string | undefined {
+  const folded = foldName(given);
+  let best: { name: string; distance: number } | undefined;
+  for (const name of names) {
+    const target = foldName(name);
+    const distance = editDistance(folded, target);
+    if (distance <= (target.length > 5 ? 2 : 1) && (best === undefined || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+/** Edits from a to b (a letter added, dropped or changed, two neighbours swapped: optimal string alignment), for meantName's short names. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
 /** A field the contract does not know is refused, not ignored: `"Mark": "fill"` would otherwise leave every face unredacted. */
 function refuseUnknownFields(event: Record<string, unknown>): void {
   const unknown = Object.keys(event).find((name) => !REQUEST_FIELDS.includes(name));
   if (unknown === undefined) return;
-  const meant = REQUEST_FIELDS.find((name) => foldName(name) === foldName(unknown));
+  const meant = meantName(unknown, REQUEST_FIELDS);
   throw invalidInput(`unknown field ${JSON.stringify(unknown)}${meant ? ` (did you mean ${meant}?)` : ''}; a request has ${REQUEST_FIELDS.join(', ')}`);
 }
 

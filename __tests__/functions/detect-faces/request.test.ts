@@ -29,6 +29,9 @@ test.each([
   // A misspelt option is refused, not ignored: ignored, "Mark" would leave every face unredacted.
   [{ imageUrl: 'https://example.com/a.jpg', Mark: 'fill' }, /^unknown field "Mark" \(did you mean mark\?\); a request has imageUrl, minFaceSize, .*mark/],
   [{ imageUrl: 'https://example.com/a.jpg', min_face_size: 24 }, /^unknown field "min_face_size" \(did you mean minFaceSize\?\)/],
+  [{ imageUrl: 'https://example.com/a.jpg', mrak: 'fill' }, /^unknown field "mrak" \(did you mean mark\?\)/],
+  [{ imageUrl: 'https://example.com/a.jpg', imageURI: 'x' }, /^unknown field "imageURI" \(did you mean imageUrl\?\)/],
+  [{ imageUrl: 'https://example.com/a.jpg', colour: 'red' }, /^unknown field "colour"; a request has /],
   [{ imageUrl: 'https://example.com/a.jpg', redact: true }, /^unknown field "redact"; a request has imageUrl, /],
   ['{"imageUrl":"https://example.com/a.jpg","mark":"fill","blurr":1}', /^unknown field "blurr"; /],
 ])('%j is refused with InvalidInput', (event, message) => {

@@ -8,12 +8,13 @@
 import { invalidInput } from '../../common/errors';
 import { DECIMAL } from '../../common/schema';
 import { DETECT_REQUEST, type DetectRequestOptions } from '../contract';
-import { foldName, kebabCase, parseOptions, S3_METADATA } from '../request';
+import { foldName, kebabCase, meantName, parseOptions, S3_METADATA } from '../request';
 
 export { kebabCase as metadataName } from '../request';
 
 /** Each option's metadata name by its folded spelling. */
 const OPTION_BY_FOLDED = new Map(Object.keys(DETECT_REQUEST).map((field) => [foldName(field), kebabCase(field)]));
+const OPTION_NAMES = [...OPTION_BY_FOLDED.values()];
 
 /** Two spellings' values agree: the same text, or the same decimal number (30 and 30.0, .5 and 0.5). */
 const sameText = (a: string, b: string) => a.trim() === b.trim() || (DECIMAL.test(a.trim()) && DECIMAL.test(b.trim()) && Number(a) === Number(b));
@@ -31,7 +32,13 @@ export function uploadRequest(metadata: Readonly<Record<string, string>>, defaul
   const givenAs: Record<string, string> = {};
   for (const [key, value] of Object.entries(metadata)) {
     const name = OPTION_BY_FOLDED.get(foldName(key));
-    if (name === undefined) continue;
+    if (name === undefined) {
+      // Other tools' metadata (rclone's mtime, say) is ignored; a misspelt option is refused: its
+      // upload would otherwise run with the deployment's default, unredacted where that is box.
+      const meant = meantName(key, OPTION_NAMES);
+      if (meant !== undefined) throw invalidInput(`metadata ${key} is not an option (did you mean ${meant}?); an upload's options are ${OPTION_NAMES.join(', ')}, other metadata is ignored`);
+      continue;
+    }
     if (givenAs[name] !== undefined && !sameText(fields[name], value)) throw invalidInput(`metadata ${givenAs[name]} and ${key} both set ${name}, to different values`);
     fields[name] = value;
     givenAs[name] = key;

@@ -36,6 +36,8 @@ describe('metadata options: the same parser as a direct call, with the CLI flag 
     expect(fromMetadata).toEqual({ mark: 'fill', padding: 0.5, minFaceSize: 24 });
     expect(direct).toMatchObject(fromMetadata);
     expect(uploadRequest({}, {})).toEqual({});
+    // Other tools' metadata, however near in letters to no option: ignored.
+    expect(uploadRequest({ mtime: '1733300000', mode: '33188', uid: '0', 'md5chksum': 'x', 's3cmd-attrs': 'x', part: '1', author: 'x', source: 'x' }, { mark: 'fill' })).toEqual({ mark: 'fill' });
     // Keys in any case (S3 keeps them lower-case; other tools may not), spelt as the request's
     // field too: S3 turns minFaceSize into minfacesize.
     expect(uploadRequest({ 'Min-Face-Size': '30' }, {})).toEqual({ minFaceSize: 30 });
@@ -59,6 +61,12 @@ describe('metadata options: the same parser as a direct call, with the CLI flag 
     [{ shape: 'circle' }, /^metadata shape must be one of ellipse, rect, got "circle"$/],
     [{ 'min-score': '0x1' }, /^metadata min-score must be a number from/],
     [{ minfacesize: '30', 'min-face-size': '40' }, /^metadata minfacesize and min-face-size both set min-face-size, to different values$/],
+    // A misspelt option would run with the deployment's default (boxes, where that is box): refused.
+    [{ mrak: 'fill' }, /^metadata mrak is not an option \(did you mean mark\?\); an upload's options are min-face-size, min-score, max-faces, mark, shape, padding, output, other metadata is ignored$/],
+    [{ shpe: 'rect' }, /did you mean shape\?/],
+    [{ paddng: '0.5' }, /did you mean padding\?/],
+    [{ 'max-face': '3' }, /did you mean max-faces\?/],
+    [{ minfacsize: '24' }, /did you mean min-face-size\?/],
   ])('%j: InvalidInput naming the metadata field and its range', (metadata, message) => {
     expect(() => uploadRequest(metadata, {})).toThrow(expect.objectContaining({ code: 'InvalidInput', message: expect.stringMatching(message) }));
   });
