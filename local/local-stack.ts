@@ -136,7 +136,6 @@ async function startParts(
   bundleDirs: readonly string[],
   started: ClosingStep[],
 ): Promise<LocalStack> {
-
   const uploadOptions = options.uploads ?? {};
   const queueName = `${config.stackName}-uploads`;
   const queue = new LocalQueue({
