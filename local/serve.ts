@@ -22,7 +22,8 @@ import { APP_PATH } from '../functions/web-api/contract';
 import { localHttpApi } from './http-api';
 import { createLocalIssuer, DEFAULT_LOCAL_USERS, ISSUER_PATH, parseLocalUsers, type LocalIssuer, type LocalUser } from './oidc-issuer';
 import type { InvocationResult } from './lambda-runtime';
-import { rateMs } from '../stack/schedule';
+import { CRON, rateMs } from '../stack/schedule';
+import { DECIMAL } from '../functions/common/schema';
 
 export interface ServeOptions {
   readonly port?: number;
@@ -237,6 +238,19 @@ export function portSettings(env: NodeJS.ProcessEnv): Record<keyof typeof PORT_S
   ) as Record<keyof typeof PORT_SETTINGS, number>;
 }
 
+/**
+ * FACE_LOCAL_CLEANUP_RATE (a schedule expression: a rate runs here, a cron only on AWS) and
+ * FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS (above 0), checked: a typo stopped the local cleanup or
+ * made every retry immediate, silently.
+ */
+export function localSchedules(env: NodeJS.ProcessEnv): { cleanupRate?: string; visibilityTimeoutMs?: number } {
+  const rate = env.FACE_LOCAL_CLEANUP_RATE?.trim();
+  if (rate && rateMs(rate) === undefined && !CRON.test(rate)) throw new Error(`FACE_LOCAL_CLEANUP_RATE=${env.FACE_LOCAL_CLEANUP_RATE}: expected rate(N minute[s]|hour[s]|day[s]) with N above 0, or cron(six fields)`);
+  const seconds = env.FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS?.trim();
+  if (seconds && !(DECIMAL.test(seconds) && Number(seconds) > 0)) throw new Error(`FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS=${env.FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS}: expected seconds, a number above 0`);
+  return { cleanupRate: rate || undefined, visibilityTimeoutMs: seconds ? Number(seconds) * 1000 : undefined };
+}
+
 /** What serve says when it cannot start: a taken port names the setting that moves it. */
 export function startFailure(err: unknown, ports: Record<keyof typeof PORT_SETTINGS, number>): string {
   if (err instanceof PortInUseError) {
@@ -248,6 +262,7 @@ export function startFailure(err: unknown, ports: Record<keyof typeof PORT_SETTI
 
 async function main(): Promise<void> {
   const ports = portSettings(process.env);
+  const { cleanupRate, visibilityTimeoutMs } = localSchedules(process.env);
   // Ctrl-C signals the whole process group, and tsx relays it to this process again: the signals
   // after the first are ignored while the stack closes (a second default SIGINT killed it mid-close,
   // leaving the function bundles in the temp folder). One during the start stops the stack once the
@@ -277,9 +292,9 @@ async function main(): Promise<void> {
     port: ports.FACE_LOCAL_PORT,
     s3Port: ports.FACE_LOCAL_S3_PORT,
     filesPort: ports.FACE_LOCAL_FILES_PORT,
-    cleanupRate: process.env.FACE_LOCAL_CLEANUP_RATE,
+    cleanupRate,
     users: process.env.FACE_LOCAL_USERS ? parseLocalUsers(process.env.FACE_LOCAL_USERS) : undefined,
-    uploads: process.env.FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS ? { visibilityTimeoutMs: Number(process.env.FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS) * 1000 } : undefined,
+    uploads: visibilityTimeoutMs === undefined ? undefined : { visibilityTimeoutMs },
   }).catch((err: unknown) => {
     // Stopped during the start, the S3 server's child (in the same process group) may be what failed.
     throw new Error(stopping ? 'stopped during the start' : startFailure(err, ports));

@@ -1,6 +1,7 @@
+/** What `npm run serve` checks before and while it starts: its settings, and ports another program holds. */
 import * as net from 'node:net';
 import { listenOnLoopback, PortInUseError } from '../../local/listen';
-import { portSettings, startFailure } from '../../local/serve';
+import { localSchedules, portSettings, startFailure } from '../../local/serve';
 
 const close = (server: net.Server) => new Promise((resolve) => server.close(resolve));
 
@@ -33,4 +34,12 @@ test('a taken port at start names the setting that moves it; other failures keep
   expect(startFailure(new PortInUseError(4569), ports)).toContain('set FACE_LOCAL_S3_PORT');
   expect(startFailure(new PortInUseError(1234), ports)).toBe('127.0.0.1:1234 is in use (another npm run serve, or another program)');
   expect(startFailure(new Error('layer/dist/x.zip not found'), ports)).toBe('layer/dist/x.zip not found');
+});
+
+test("serve's local cleanup rate and upload visibility: checked, not silently off or immediate", () => {
+  expect(localSchedules({})).toEqual({ cleanupRate: undefined, visibilityTimeoutMs: undefined });
+  expect(localSchedules({ FACE_LOCAL_CLEANUP_RATE: 'rate(5 minutes)', FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS: '2.5' })).toEqual({ cleanupRate: 'rate(5 minutes)', visibilityTimeoutMs: 2500 });
+  expect(localSchedules({ FACE_LOCAL_CLEANUP_RATE: 'cron(0 * * * ? *)' }).cleanupRate).toBe('cron(0 * * * ? *)');
+  for (const rate of ['5 minutes', 'rate(0 minutes)', 'rate(5 minute)x']) expect(() => localSchedules({ FACE_LOCAL_CLEANUP_RATE: rate })).toThrow(`FACE_LOCAL_CLEANUP_RATE=${rate}: expected rate(`);
+  for (const seconds of ['abc', '0', '-1', '5s']) expect(() => localSchedules({ FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS: seconds })).toThrow(`FACE_LOCAL_UPLOAD_VISIBILITY_SECONDS=${seconds}: expected seconds`);
 });
