@@ -226,9 +226,9 @@ export function usage(s: RunningServe): string {
 /** The ports' settings and defaults (docs/local.md). */
 const PORT_SETTINGS = { FACE_LOCAL_PORT: 9001, FACE_LOCAL_S3_PORT: 4569, FACE_LOCAL_FILES_PORT: 9002 } as const;
 
-/** Each port setting's value: its default, or a whole number from 0 (any free port) to 65535. */
+/** Each port setting's value: its default, or a whole number from 0 (any free port) to 65535; no two the same but 0. */
 export function portSettings(env: NodeJS.ProcessEnv): Record<keyof typeof PORT_SETTINGS, number> {
-  return Object.fromEntries(
+  const ports = Object.fromEntries(
     Object.entries(PORT_SETTINGS).map(([name, fallback]) => {
       const text = env[name]?.trim();
       if (!text) return [name, fallback];
@@ -236,6 +236,11 @@ export function portSettings(env: NodeJS.ProcessEnv): Record<keyof typeof PORT_S
       return [name, Number(text)];
     }),
   ) as Record<keyof typeof PORT_SETTINGS, number>;
+  // Two servers of serve's own on one port: the second would fail as if another program held it.
+  const entries = Object.entries(ports).filter(([, port]) => port !== 0);
+  const shared = entries.find(([name, port]) => entries.some(([other, p]) => other !== name && p === port));
+  if (shared) throw new Error(`${entries.filter(([, p]) => p === shared[1]).map(([n]) => n).join(' and ')} are both ${shared[1]}: each local server needs its own port`);
+  return ports;
 }
 
 /**

@@ -23,6 +23,8 @@ test('listenOnLoopback resolves with the port it took (0: a free one), and a tak
 test("serve's port settings: the defaults, a whole number from 0 to 65535, anything else refused by name", () => {
   expect(portSettings({})).toEqual({ FACE_LOCAL_PORT: 9001, FACE_LOCAL_S3_PORT: 4569, FACE_LOCAL_FILES_PORT: 9002 });
   expect(portSettings({ FACE_LOCAL_PORT: ' 0 ', FACE_LOCAL_S3_PORT: '65535', FACE_LOCAL_FILES_PORT: '' })).toEqual({ FACE_LOCAL_PORT: 0, FACE_LOCAL_S3_PORT: 65535, FACE_LOCAL_FILES_PORT: 9002 });
+  expect(() => portSettings({ FACE_LOCAL_S3_PORT: '9001' })).toThrow('FACE_LOCAL_PORT and FACE_LOCAL_S3_PORT are both 9001: each local server needs its own port');
+  expect(portSettings({ FACE_LOCAL_PORT: '0', FACE_LOCAL_S3_PORT: '0', FACE_LOCAL_FILES_PORT: '0' })).toEqual({ FACE_LOCAL_PORT: 0, FACE_LOCAL_S3_PORT: 0, FACE_LOCAL_FILES_PORT: 0 });
   for (const bad of ['abc', '65536', '-1', '90.5', '0x10', '1e3']) {
     expect(() => portSettings({ FACE_LOCAL_S3_PORT: bad })).toThrow(`FACE_LOCAL_S3_PORT=${bad}: expected a port`);
   }

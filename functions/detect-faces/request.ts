@@ -53,8 +53,8 @@ export const foldName = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/
 /**
  * The name of `names` that `given` was likely meant as: the same letters in another case or with
  * other separators, else one letter off (added, dropped, changed, or two neighbours swapped; two
- * for names of more than five letters): `Mark`, `min_face_size`, `mrak`, `shpe`, `paddng`. None
- * when no name is that close.
+ * for names of eight letters or more): `Mark`, `min_face_size`, `mrak`, `shpe`, `paddng`,
+ * `minfacsize`. None when no name is that close.
  */
 export function meantName(given: string, names: readonly string[]): string | undefined {
   const folded = foldName(given);
@@ -62,7 +62,7 @@ export function meantName(given: string, names: readonly string[]): string | und
   for (const name of names) {
     const target = foldName(name);
     const distance = editDistance(folded, target);
-    if (distance <= (target.length > 5 ? 2 : 1) && (best === undefined || distance < best.distance)) best = { name, distance };
+    if (distance <= (target.length >= 8 ? 2 : 1) && (best === undefined || distance < best.distance)) best = { name, distance };
   }
   return best?.name;
 }

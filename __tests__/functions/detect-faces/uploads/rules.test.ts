@@ -37,7 +37,7 @@ describe('metadata options: the same parser as a direct call, with the CLI flag 
     expect(direct).toMatchObject(fromMetadata);
     expect(uploadRequest({}, {})).toEqual({});
     // Other tools' metadata, however near in letters to no option: ignored.
-    expect(uploadRequest({ mtime: '1733300000', mode: '33188', uid: '0', 'md5chksum': 'x', 's3cmd-attrs': 'x', part: '1', author: 'x', source: 'x' }, { mark: 'fill' })).toEqual({ mark: 'fill' });
+    expect(uploadRequest({ mtime: '1733300000', mode: '33188', uid: '0', 'md5chksum': 'x', 's3cmd-attrs': 'x', part: '1', author: 'x', source: 'x', pending: '1', outlet: 'x' }, { mark: 'fill' })).toEqual({ mark: 'fill' });
     // Keys in any case (S3 keeps them lower-case; other tools may not), spelt as the request's
     // field too: S3 turns minFaceSize into minfacesize.
     expect(uploadRequest({ 'Min-Face-Size': '30' }, {})).toEqual({ minFaceSize: 30 });
