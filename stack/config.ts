@@ -90,7 +90,7 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
   const bucketName = get('bucketName');
   if (bucketName !== undefined) validateBucketName(bucketName, where('bucketName'));
   const bucketPrefix = get('bucketPrefix');
-  const prefixProblems = bucketNameProblems(bucketPrefix, { prefix: true });
+  const prefixProblems = bucketStartProblems(bucketPrefix);
   if (prefixProblems.length) fail('bucketPrefix', bucketPrefix, `the start of an S3 bucket name: ${prefixProblems.join('; ')}`);
 
   // Without a prefix of its own, the sign-in domain is made from the stack's name (stack/web-app.ts).
@@ -177,13 +177,20 @@ export function validateBucketName(name: string, where = 'bucket name'): void {
   if (problems.length) throw new ConfigError(`invalid ${where}: ${JSON.stringify(name)}; an S3 bucket name needs ${problems.join('; ')}`);
 }
 
-/** What a bucket name breaks of S3's rules; with `prefix`, the rules its start can break (Terraform appends digits). */
-function bucketNameProblems(name: string, options: { prefix?: boolean } = {}): string[] {
+/** What a bucket name breaks of S3's rules: those of its start, and those of the whole name. */
+function bucketNameProblems(name: string): string[] {
   const problems: string[] = [];
-  if (!options.prefix && !BUCKET_NAME.test(name)) problems.push('3-63 characters of lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit');
-  if (/\.\./.test(name) || /\.-|-\./.test(name)) problems.push('no adjacent dots or dot-hyphen pairs');
-  if (!options.prefix && /^\d+\.\d+\.\d+\.\d+$/.test(name)) problems.push('not an IP address');
-  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name) || (!options.prefix && /(-s3alias|--ol-s3|--x-s3|\.mrap)$/.test(name))) problems.push(options.prefix ? 'no reserved prefix' : 'no reserved prefix or suffix');
+  if (!BUCKET_NAME.test(name)) problems.push('3-63 characters of lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit');
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) problems.push('not an IP address');
+  if (/(-s3alias|--ol-s3|--x-s3|\.mrap)$/.test(name)) problems.push('no reserved suffix');
+  return [...bucketStartProblems(name), ...problems];
+}
+
+/** What the start of a bucket name (bucketPrefix: Terraform appends digits) breaks of S3's rules. */
+function bucketStartProblems(start: string): string[] {
+  const problems: string[] = [];
+  if (/\.\./.test(start) || /\.-|-\./.test(start)) problems.push('no adjacent dots or dot-hyphen pairs');
+  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(start)) problems.push('no reserved prefix');
   return problems;
 }
 
