@@ -73,6 +73,9 @@ function ports(s3: S3Client): DirectPorts<{ width: number }> {
 
 const event = { imageUrl: 'https://photos.example/a.png' };
 
+/** The real clock's setTimeout, taken before any test fakes it. */
+const realSetTimeout = global.setTimeout;
+
 describe('the direct call\'s image write is bounded (a fake clock)', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
@@ -86,6 +89,9 @@ describe('the direct call\'s image write is bounded (a fake clock)', () => {
       () => (outcome = { atMs: Date.now() - start }),
       (error: ServiceError) => (outcome = { error, atMs: Date.now() - start }),
     );
+    // The fake clock starts once the write is in flight: what comes before it (the SDK's reading of
+    // its config files among it) takes real time, which a loaded machine stretches.
+    for (let waited = 0; slow.attempts() === 0 && waited < 10_000; waited += 5) await new Promise((resolve) => realSetTimeout(resolve, 5));
     await jest.advanceTimersByTimeAsync(advanceMs);
     slow.s3.destroy();
     return { ...outcome, attempts: slow.attempts(), aborted: slow.aborted() };
