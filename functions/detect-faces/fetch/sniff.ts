@@ -96,14 +96,48 @@ function jpegInfo(d: Buffer): ImageInfo {
       size = { height: d.readUInt16BE(i + 5), width: d.readUInt16BE(i + 7) };
     }
     if (marker === 0xda) {
-      // Start of scan: entropy-coded data follows; a complete file ends it with EOI (FF D9).
+      // Start of scan: entropy-coded data follows; a complete file ends with EOI (FF D9).
       if (!size) throw truncated('jpeg');
-      if (d.indexOf(Buffer.from([0xff, 0xd9]), i + 2 + length) < 0) throw truncated('jpeg');
+      if (scansToEnd(d, i) > MAX_JPEG_SCANS) {
+        throw unsupportedImage(`the jpeg file has more than ${MAX_JPEG_SCANS} scans (a progressive photo has about 10), which would take minutes to decode; save it again as a baseline or progressive JPEG`);
+      }
       return { format: 'jpeg', ...size };
     }
     i += 2 + length;
   }
   throw truncated('jpeg');
+}
+
+/**
+ * Scans a JPEG may hold. libjpeg decodes every scan over the whole image and only warns at one
+ * that repeats another, so scans, not bytes or pixels, bound the decode time: a 4000x4000
+ * progressive JPEG with its last 31-byte scan copied 300 times (100 KB) took 16x its own 10
+ * scans' decode (djpeg, libjpeg-turbo 2.1.5). libjpeg's progressive script writes 10 scans (6 for
+ * grey); at 100, a file decodes in at most about 10x a progressive photo's time.
+ */
+export const MAX_JPEG_SCANS = 100;
+
+/**
+ * The scans from the SOS at `from` to the first EOI, counted up to one past MAX_JPEG_SCANS;
+ * truncated when no EOI follows. Bytes that are no marker (entropy-coded data, or junk that libjpeg
+ * skips with a warning) are passed over; a marker segment's payload is skipped by its length.
+ */
+function scansToEnd(d: Buffer, from: number): number {
+  let scans = 0;
+  for (let i = from; ; ) {
+    i = d.indexOf(0xff, i);
+    if (i < 0 || i + 1 >= d.length) throw truncated('jpeg');
+    const marker = d[i + 1];
+    if (marker === 0xd9) return scans;
+    // A stuffed 0xFF00, a restart marker, a fill byte, SOI or TEM: no length follows.
+    if (marker === 0x00 || marker === 0xff || marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      i += marker === 0xff ? 1 : 2;
+      continue;
+    }
+    if (marker === 0xda && ++scans > MAX_JPEG_SCANS) return scans;
+    if (i + 4 > d.length) throw truncated('jpeg');
+    i += 2 + d.readUInt16BE(i + 2);
+  }
 }
 
 function pngInfo(d: Buffer): ImageInfo {

@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ServiceError } from '../../../../functions/common/errors';
-import { inspectImage, mayHaveAlpha, sniffFormat } from '../../../../functions/detect-faces/fetch/sniff';
+import { inspectImage, MAX_JPEG_SCANS, mayHaveAlpha, sniffFormat } from '../../../../functions/detect-faces/fetch/sniff';
+import { parseJpeg, segment, SOS, writeJpeg } from '../../../../functions/detect-faces/output/jpeg-segments';
 import { FACES_DIR as FACES } from '../../../helpers/paths';
 import { pngChunk, pngWith } from '../../../helpers/png';
 
@@ -94,6 +95,41 @@ test('transparency from the header: PNG colour types 4 and 6 or a tRNS chunk bef
   expect([vp8l(0), vp8l(1 << 28)].map((w) => mayHaveAlpha(w, 'webp'))).toEqual([false, true]);
   expect(mayHaveAlpha(riff('VP8 ', Buffer.alloc(10)), 'webp')).toBe(false);
   expect(mayHaveAlpha(read('grace_hopper_512x512.jpg'), 'jpeg')).toBe(false);
+});
+
+describe('a JPEG of many scans is refused before decoding: libjpeg decodes each over the whole image', () => {
+  // grace_hopper_512x512.jpg is progressive: 10 scans, as libjpeg's progressive script writes them.
+  const progressive = parseJpeg(read('grace_hopper_512x512.jpg'));
+  const scans = progressive.segments.filter((s) => s.marker === SOS);
+  /** The photo with its last scan repeated until it has `total` scans (libjpeg decodes a repeat with a warning). */
+  const withScans = (total: number, between: Buffer = Buffer.alloc(0)) => {
+    const last = scans[scans.length - 1];
+    const copy = { ...last, scanData: Buffer.concat([last.scanData!, between]) };
+    return writeJpeg([...progressive.segments, ...Array.from({ length: total - scans.length }, () => copy)]);
+  };
+
+  test('the limit, and one more', () => {
+    expect(scans).toHaveLength(10);
+    expect(inspectImage(withScans(MAX_JPEG_SCANS), 40e6)).toEqual({ format: 'jpeg', width: 512, height: 512 });
+    expect(() => inspectImage(withScans(MAX_JPEG_SCANS + 1), 40e6)).toThrow(
+      expect.objectContaining({ code: 'UnsupportedImage', message: `the jpeg file has more than ${MAX_JPEG_SCANS} scans (a progressive photo has about 10), which would take minutes to decode; save it again as a baseline or progressive JPEG` }),
+    );
+    // 10,000 scans of 31 bytes: refused as soon as the count passes the limit.
+    expect(() => inspectImage(withScans(10_000), 40e6)).toThrow(expect.objectContaining({ code: 'UnsupportedImage' }));
+  });
+
+  test("only markers count: SOS bytes inside a segment's payload, and junk between scans, do not", () => {
+    const sosInPayload = segment(0xfe, Buffer.alloc(2000, Buffer.from([0xff, SOS])));
+    const commented = writeJpeg([...progressive.segments.slice(0, -1), sosInPayload, progressive.segments[progressive.segments.length - 1]]);
+    expect(inspectImage(commented, 40e6)).toMatchObject({ width: 512, height: 512 });
+    // libjpeg skips bytes that are no marker with a warning; so does the count (but 0xFF, which starts one).
+    expect(inspectImage(withScans(MAX_JPEG_SCANS, Buffer.from('junk between scans')), 40e6)).toMatchObject({ width: 512 });
+  });
+
+  test('a file cut after its first scan is still truncated', () => {
+    const cut = writeJpeg(progressive.segments.slice(0, progressive.segments.indexOf(scans[0]) + 1)).subarray(0, -2);
+    expect(() => inspectImage(cut, 40e6)).toThrow(expect.objectContaining({ message: expect.stringMatching(/jpeg file is truncated/) }));
+  });
 });
 
 test('sniffFormat ignores what is not an image', () => {
