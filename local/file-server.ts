@@ -21,7 +21,9 @@ export async function startFileServer(port = 0): Promise<LocalFileServer> {
   const files = new Map<string, Buffer>();
   const server = http.createServer((req, res) => {
     if (refuseForeign(req, res)) return;
-    const body = files.get(decodeURIComponent((req.url ?? '').split('?')[0]));
+    // Paths are looked up as sent: add() makes them of URL-safe characters only (a decode could
+    // throw, on `%E0`, and end the process).
+    const body = files.get((req.url ?? '').split('?')[0]);
     if (req.method !== 'GET' || !body) {
       res.writeHead(404).end('not found');
       return;
