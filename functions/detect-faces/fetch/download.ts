@@ -43,8 +43,9 @@ const defaultResolve = (hostname: string) => dns.promises.lookup(hostname, { all
 function checkAddress(address: string, url: URL, options: DownloadOptions): void {
   const verdict = judgeAddress(address);
   if (verdict.allowed) return;
-  // url.href is normalised by the URL parser (dot segments resolved), so a prefix cannot be escaped.
-  if (isLoopback(address) && options.allowedLoopbackPrefixes?.some((prefix) => prefix.endsWith('/') && url.href.startsWith(prefix))) return;
+  // url.href is normalised by the URL parser (dot segments resolved); an escaped / or \ it keeps,
+  // and a server that decodes it (s3rver, into a file path) would read `..%2F` as a way out.
+  if (isLoopback(address) && !/%(2f|5c)/i.test(url.pathname) && options.allowedLoopbackPrefixes?.some((prefix) => prefix.endsWith('/') && url.href.startsWith(prefix))) return;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const where = host === address ? '' : `${host} resolves to ${address}, which is not allowed: `;
   throw urlNotAllowed(`${where}${verdict.reason}; only public addresses may be fetched`);
