@@ -155,6 +155,7 @@ async function startParts(
     directory: options.dataDir ?? path.resolve('local', '.data', 's3'),
     buckets: [bucket],
     port: options.s3Port,
+    browserOrigins: options.webApp ? [options.webApp.origin] : [],
     onEvent,
     // A held request outlasts the functions' attempt timeout (below), then resets.
     ...(faultRate > 0 ? { faults: { rate: faultRate, holdMs: LOCAL_S3_ATTEMPT_TIMEOUT_MS + 500 } } : {}),

@@ -13,15 +13,22 @@ export function isLoopbackHost(host: string | undefined): boolean {
   return name === 'localhost' || name === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
 }
 
+export interface GuardOptions {
+  /** Whether the Origin is checked (a state-changing request). @default false */
+  readonly checkOrigin?: boolean;
+  /** Origins besides the server's own that may make such requests (the local web app's page, on the S3 server). @default [] */
+  readonly allowedOrigins?: readonly string[];
+}
+
 /** Refuses (and answers) a request whose Host is not loopback, or whose Origin is another site. Returns true when refused. */
-export function refuseForeign(req: IncomingMessage, res: ServerResponse, options: { checkOrigin?: boolean } = {}): boolean {
+export function refuseForeign(req: IncomingMessage, res: ServerResponse, options: GuardOptions = {}): boolean {
   if (!isLoopbackHost(req.headers.host)) {
     res.writeHead(421, { 'content-type': 'text/plain' }).end('this local server answers only requests for localhost / 127.0.0.1\n');
     return true;
   }
   const origin = req.headers.origin;
   // `Origin: null` is refused too: a sandboxed iframe on any site sends it.
-  if (options.checkOrigin && origin) {
+  if (options.checkOrigin && origin && !options.allowedOrigins?.includes(origin)) {
     let sameSite: boolean;
     try {
       const o = new URL(origin);

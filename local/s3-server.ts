@@ -8,6 +8,9 @@
  *   checksums only when required (functions/common/s3.ts; a client-side setting, so it lives with
  *   the client the functions bundle, not here);
  * - `acceptAnyAccessKey`, `fastFolderCleanup` and the loopback Host guard below;
+ * - it checks no signature or POST policy, so any web page could write to it with a form POST (no
+ *   preflight): a write from a browser is taken only from the local web app's page (`browserOrigins`);
+ * - it joins a key's segments into a file path (`../` would leave its folder): `keysStayInBucket`;
  * - it has no conditional requests (If-Match on reads ignored, on writes ignored): added in front
  *   of it by local/s3-conditions.ts, with writes to one key in order;
  * - it names both a multipart upload's completion and a form POST upload "ObjectCreated:Post" in
@@ -43,6 +46,8 @@ export interface S3ServerOptions {
   readonly address?: string;
   /** s3rver's event notifications (`{Records: [...]}` after each object created or deleted), as it emits them. */
   readonly onEvent?: (notification: S3rverNotification) => void;
+  /** Pages that may write (the local web app's origin); a write with any other Origin is refused. @default [] */
+  readonly browserOrigins?: readonly string[];
   /** Fault mode (local/s3-faults.ts) on a second endpoint, `faultEndpoint`, for the functions. */
   readonly faults?: Pick<FaultOptions, 'rate' | 'holdMs' | 'seed'>;
 }
@@ -90,8 +95,29 @@ function acceptAnyAccessKey(): void {
   registry.get = (key: string) => Map.prototype.get.call(registry, key) ?? AWSAccount.DUMMY_ACCOUNT;
 }
 
+/**
+ * S3 takes keys with `.` or `..` segments; s3rver would join them into a path outside the bucket's
+ * folder (`../../x`), so here they are refused (InvalidArgument).
+ */
+function keysStayInBucket(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Store = require('s3rver/lib/stores/filesystem') as { prototype: FilesystemStore & { [KEYS_CHECKED]?: true } };
+  if (Store.prototype[KEYS_CHECKED]) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const S3Error = require('s3rver/lib/models/error') as new (code: string, message: string) => Error;
+  const resourcePath = Store.prototype.getResourcePath;
+  Store.prototype.getResourcePath = function getResourcePath(this: FilesystemStore, bucket: string, key = '', resource?: string) {
+    if (key.split('/').some((part) => part === '.' || part === '..')) {
+      throw new S3Error('InvalidArgument', `the local S3 stores keys as files and refuses a key with a "." or ".." segment: ${JSON.stringify(key)}`);
+    }
+    return resourcePath.call(this, bucket, key, resource);
+  };
+  Store.prototype[KEYS_CHECKED] = true;
+}
+const KEYS_CHECKED = Symbol('keysStayInBucket');
+
 interface FilesystemStore {
-  getResourcePath(bucket: string, key: string, resource: string): string;
+  getResourcePath(bucket: string, key?: string, resource?: string): string;
   getBucketPath(bucket: string): string;
   deleteObject(bucket: string, key: string): Promise<void>;
 }
@@ -137,6 +163,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<RunningS3
   fs.mkdirSync(options.directory, { recursive: true });
   acceptAnyAccessKey();
   fastFolderCleanup();
+  keysStayInBucket();
   const server = new S3rver({
     address: options.address ?? '127.0.0.1',
     port: options.port ?? 0,
@@ -151,7 +178,14 @@ export async function startS3Server(options: S3ServerOptions): Promise<RunningS3
     const handle = koaCallback() as (req: IncomingMessage, res: ServerResponse) => void;
     const etagOf = (bucket: string, key: string) => server.store.getMetadata(bucket, key).then((m) => m.etag, () => undefined);
     const conditional = withConditions(handle, etagOf);
-    guarded = (req, res) => (refuseForeign(req, res) ? undefined : conditional(req, res));
+    const guard = { allowedOrigins: options.browserOrigins ?? [] };
+    guarded = (req, res) => {
+      if (refuseForeign(req, res, { ...guard, checkOrigin: !['GET', 'HEAD', 'OPTIONS'].includes(req.method ?? '') })) return;
+      // An object is data, never a page of this origin (one holding HTML could read every other).
+      res.setHeader('content-security-policy', 'sandbox');
+      res.setHeader('x-content-type-options', 'nosniff');
+      conditional(req, res);
+    };
     return guarded;
   };
   if (options.onEvent) {
@@ -187,6 +221,7 @@ export async function spawnS3Server(options: S3ServerOptions): Promise<RunningS3
     '--port', String(options.port ?? 0),
     ...options.buckets.flatMap((b) => ['--bucket', b]),
     ...(options.onEvent ? ['--events'] : []),
+    ...(options.browserOrigins ?? []).flatMap((o) => ['--browser-origin', o]),
     ...(options.faults ? ['--faults', String(options.faults.rate), '--fault-hold-ms', String(options.faults.holdMs)] : []),
     ...(options.faults?.seed !== undefined ? ['--fault-seed', String(options.faults.seed)] : []),
   ];
@@ -227,6 +262,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const value = (name: string) => args[args.indexOf(name) + 1];
   const buckets = args.flatMap((a, i) => (a === '--bucket' ? [args[i + 1]] : []));
+  const browserOrigins = args.flatMap((a, i) => (a === '--browser-origin' ? [args[i + 1]] : []));
   const onEvent = args.includes('--events') ? (event: S3rverNotification) => void process.stdout.write(`${JSON.stringify({ event })}\n`) : undefined;
   const seed = args.includes('--fault-seed') ? { seed: Number(value('--fault-seed')) } : {};
   const faults = args.includes('--faults') ? { rate: Number(value('--faults')), holdMs: Number(value('--fault-hold-ms')), ...seed } : undefined;
@@ -240,7 +276,7 @@ async function main(): Promise<void> {
       await listenOnLoopback(probe, port);
       await new Promise((resolve) => probe.close(resolve));
     }
-    server = await startS3Server({ directory: value('--dir'), port, buckets, onEvent, faults });
+    server = await startS3Server({ directory: value('--dir'), port, buckets, browserOrigins, onEvent, faults });
   } catch (err) {
     // The first line tells the parent (spawnS3Server) what failed.
     process.stdout.write(`${JSON.stringify({ error: err instanceof Error ? err.message : String(err), portInUse: err instanceof PortInUseError ? err.port : undefined })}\n`);

@@ -261,4 +261,30 @@ describe('loopback only', () => {
     expect(await rawRequest(local.endpoint, { method: 'POST', path: path_, headers: dryRun, body: '{}' })).toBe(204);
     expect(await rawRequest(local.endpoint, { method: 'POST', path: '/api/files', headers: { origin: 'https://evil.example' }, body: 'x' })).toBe(403);
   });
+
+  test("S3 takes writes from the CLI and the local web app's page only (it checks no signature or POST policy), and no key leaves its folder", async () => {
+    const s3 = local.stack.s3.endpoint;
+    const bucket = local.stack.bucket;
+    const boundary = 'local-aws-test';
+    const form = (key: string) =>
+      [`--${boundary}`, `Content-Disposition: form-data; name="key"`, '', key, `--${boundary}`, 'Content-Disposition: form-data; name="file"; filename="a.html"', 'Content-Type: text/html', '', '<script>alert(1)</script>', `--${boundary}--`, ''].join('\r\n');
+    const post = (key: string, origin?: string) =>
+      rawRequest(s3, { method: 'POST', path: `/${bucket}`, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...(origin ? { origin } : {}) }, body: form(key) });
+    // A form POST needs no preflight: any page could send it.
+    expect(await post('tmp/evil.html', 'https://evil.example')).toBe(403);
+    expect(await post('tmp/evil.html', 'null')).toBe(403);
+    expect(await rawRequest(s3, { method: 'PUT', path: `/${bucket}/tmp/evil.html`, headers: { origin: 'http://localhost:1' }, body: 'x' })).toBe(403);
+    expect(await rawRequest(s3, { method: 'DELETE', path: `/${bucket}/tmp/any.jpg`, headers: { origin: 'https://evil.example' } })).toBe(403);
+    const client = localS3Client(s3);
+    expect(await listKeys({ client, bucket }, 'tmp/').finally(() => client.destroy())).not.toContain('tmp/evil.html');
+    // The page itself (its uploads go to S3 by a form POST) and the CLI (no Origin) pass.
+    expect(await post('tmp/from-page.txt', local.endpoint)).toBe(204);
+    expect(await rawRequest(s3, { method: 'PUT', path: `/${bucket}/tmp/from-cli.txt`, body: 'x' })).toBe(200);
+    // s3rver joined a key's segments into a file path: `../` wrote beside the data folder.
+    expect(await post('../../escaped', local.endpoint)).toBe(400);
+    expect(await rawRequest(s3, { method: 'PUT', path: `/${bucket}/tmp/..%2F..%2Fescaped`, body: 'x' })).toBe(400);
+    expect(await rawRequest(s3, { method: 'GET', path: `/${bucket}/..%2F..%2Fescaped` })).toBe(400);
+    const beside = [local.dataDir, path.dirname(local.dataDir)].flatMap((dir) => fs.readdirSync(dir)).filter((name) => name.startsWith('escaped'));
+    expect(beside).toEqual([]);
+  });
 });
