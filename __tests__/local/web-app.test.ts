@@ -199,6 +199,22 @@ test('the app opened as localhost moves to the endpoint and signs in there (its 
   expect((await fetch(`${local.endpoint.replace('127.0.0.1', 'localhost')}/uploads`, { redirect: 'manual' })).status).toBe(401);
 });
 
+test("the sign-in's error is shown only for this tab's own sign-in: a link's error text is not", async () => {
+  const context = await browser.newContext();
+  contexts.push(context);
+  const page = await context.newPage();
+  const phished = new URLSearchParams({ error: 'AccountLocked', error_description: 'your account is locked: call +1-555-0100' });
+  await page.goto(`${local.endpoint}${APP_PATH}?${phished}`);
+  await page.waitForSelector('#error:not(.hidden)');
+  expect([await page.textContent('#error-code'), await page.textContent('#error-message')]).toEqual(['SignInFailed', 'the sign-in answer does not match the request this tab made; sign in again']);
+  // The issuer's own error, for the sign-in this tab started (its state), is shown as it came.
+  await page.evaluate(() => sessionStorage.setItem('pkce', JSON.stringify({ verifier: 'v', state: 'tab-state' })));
+  await page.goto(`${local.endpoint}${APP_PATH}?${new URLSearchParams({ error: 'access_denied', error_description: 'the user cancelled', state: 'tab-state' })}`);
+  await page.waitForSelector('#error:not(.hidden)');
+  expect([await page.textContent('#error-code'), await page.textContent('#error-message')]).toEqual(['access_denied', 'the user cancelled']);
+  expect(page.url()).toBe(`${local.endpoint}${APP_PATH}`);
+});
+
 test('a request without a token: 401', async () => {
   for (const [method, url] of [['GET', '/uploads'], ['POST', '/uploads'], ['GET', `/uploads/${aliceIds[0] ?? 'x'}`]]) {
     const r = await fetch(`${local.endpoint}${url}`, { method, headers: { 'content-type': 'application/json', origin: local.endpoint }, body: method === 'POST' ? '{"contentType":"image/jpeg"}' : undefined });

@@ -85,8 +85,9 @@ async function completeSignIn() {
   history.replaceState(null, '', location.pathname);
   const saved = JSON.parse(sessionStorage.getItem('pkce') || 'null');
   sessionStorage.removeItem('pkce');
-  if (params.has('error')) return showError(params.get('error'), params.get('error_description') || 'sign-in did not complete');
+  // The state first: an error's text in a link from anywhere else is not shown as the sign-in's.
   if (!saved || saved.state !== params.get('state')) return showError('SignInFailed', 'the sign-in answer does not match the request this tab made; sign in again');
+  if (params.has('error')) return showError(params.get('error'), params.get('error_description') || 'sign-in did not complete');
   const res = await fetch(CLIENT.tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
