@@ -96,4 +96,11 @@ describe('refuseForeign', () => {
     expect(refuseForeign(req, res, { checkOrigin: true })).toBe(true);
     expect(answered).toEqual({ status: 403, headers: { 'content-type': 'text/plain' }, body: 'cross-origin requests are refused\n' });
   });
+
+  test("allowedOrigins: the listed page's origin passes, exactly as listed; others are still refused", () => {
+    const allowedOrigins = ['http://127.0.0.1:9001'];
+    const verdict = (origin: string) => refuseForeign(exchange({ host: '127.0.0.1:4569', origin }).req, exchange({}).res, { checkOrigin: true, allowedOrigins });
+    expect(verdict('http://127.0.0.1:9001')).toBe(false);
+    for (const origin of ['http://localhost:9001', 'http://127.0.0.1:9002', 'https://evil.example', 'null']) expect([origin, verdict(origin)]).toEqual([origin, true]);
+  });
 });
