@@ -553,6 +553,43 @@ describe('through the pipeline with the real codec: output mode in the result, m
     expect(() => editor.open(writeJpeg(segments), { width: 500, height: 375 })).toThrow(LosslessRefused);
     expect(() => editor.open(writeJpeg(segments), { width: 500, height: 375 })).toThrow(/arithmetic/);
   });
+
+  /** 2008_001322.jpg at quality 100 (every quantizer 1), its luma table's entry `k` (zigzag) set to `value`: libjpeg decodes it without a warning. */
+  function withQuantizer(k: number, value: number): Buffer {
+    const q100 = cv.imencode('.jpg', decodeImage(cv, file('2008_001322.jpg')), [cv.IMWRITE_JPEG_QUALITY, 100]);
+    const segments = parseJpeg(q100).segments.map((s) => {
+      if (s.marker !== 0xdb || s.payload[0] !== 0) return s;
+      const payload = Buffer.from(s.payload);
+      payload[1 + k] = value;
+      return segment(0xdb, payload);
+    });
+    return writeJpeg(segments);
+  }
+
+  test('a quantization table with a zero is refused (the edits divide by it)', () => {
+    expect(() => editor.open(withQuantizer(5, 0), { width: 500, height: 375 })).toThrow(LosslessRefused);
+    expect(() => editor.open(withQuantizer(5, 0), { width: 500, height: 375 })).toThrow(/a quantization table with a zero/);
+  });
+
+  test("odd quantizers (1s and a 65) that make an edit's edge blocks overshoot: every output decodes cleanly (8-bit Huffman categories kept)", () => {
+    const jpeg = withQuantizer(1, 65);
+    for (const mode of MODES) {
+      for (const shape of REDACT_SHAPES) {
+        const image = editor.open(jpeg, { width: 500, height: 375 });
+        image.mark([{ x: 103, y: 61, width: 131, height: 157 }, { x: 300, y: 200, width: 77, height: 90 }], { mode, shape, padding: REDACTION_DEFAULTS.padding });
+        const out = image.save();
+        image.close();
+        // The addon refuses a file libjpeg warns about ("Corrupt JPEG data: ..."): it must open.
+        let error = '';
+        try {
+          addon.close(addon.open(out));
+        } catch (err) {
+          error = (err as Error).message;
+        }
+        expect({ mode, shape, error }).toEqual({ mode, shape, error: '' });
+      }
+    }
+  });
 });
 
 /** The ellipse the addon draws in a width x height rectangle: the pixels whose centres lie within half a pixel of the inscribed ellipse. */

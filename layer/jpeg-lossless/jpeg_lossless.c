@@ -353,10 +353,16 @@ static void idct(const JCOEF *in, const Quant *t, double *out) {
     for (int x = 0; x < 8; x++) out[y * 8 + x] = a.s[x * 8 + y];
 }
 
-/* A quantized coefficient: rounded half away from zero (casts truncate: no call to floor), 16-bit. */
+/* What an 8-bit JPEG's Huffman codes can carry: an AC coefficient of up to 10 bits (category 10);
+ * a DC kept as small, so that its difference from any in-range neighbour fits 11. libjpeg-turbo's
+ * encoder writes a corrupt code past them without an error (a file's odd quantizers, 1s with a
+ * 65, made an edit's edge block overshoot). */
+#define MAX_COEF 1023
+
+/* A quantized coefficient: rounded half away from zero (casts truncate: no call to floor), within MAX_COEF. */
 static JCOEF quantize(double c) {
-  if (c >= 32767) return 32767;
-  if (c <= -32768) return -32768;
+  if (c >= MAX_COEF) return MAX_COEF;
+  if (c <= -MAX_COEF) return -MAX_COEF;
   return (JCOEF)(c < 0 ? -(long)(-c + 0.5) : (long)(c + 0.5));
 }
 
@@ -392,9 +398,9 @@ static void fdct_t(const Block4 *in, const Quant *t, JCOEF *out) {
   transpose(&b, &a);      /* a[y][u] */
   PASS(fdct_vec, &a, &b); /* b[v][u]: natural order */
   /* Quantized four at a time, rounded half away from zero (add a half of the value's sign, then
-   * truncate), clamped to 16 bits. */
+   * truncate), clamped to MAX_COEF. */
   const i4 sign = {INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN}, half = (i4)(f4){0.5f, 0.5f, 0.5f, 0.5f};
-  const f4 top = {32767.0f, 32767.0f, 32767.0f, 32767.0f}, bottom = -top;
+  const f4 top = {MAX_COEF, MAX_COEF, MAX_COEF, MAX_COEF}, bottom = -top;
   for (int i = 0; i < 16; i++) {
     f4 x = b.v[i] * t->requant.v[i];
     x += (f4)(half | ((i4)x & sign));
@@ -1310,7 +1316,16 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
       free(h);
       return throw_coded(env, "ERR_JPEG_UNSUPPORTED", "the coefficient path does not take this JPEG: a component without a quantization table");
     }
-    init_quant(&h->quant[c], h->src.comp_info[c].quant_table->quantval);
+    const UINT16 *q = h->src.comp_info[c].quant_table->quantval;
+    for (int k = 0; k < 64; k++) {
+      if (q[k] == 0) {
+        /* libjpeg decodes it (as 0); the edits divide by it. */
+        release(h);
+        free(h);
+        return throw_coded(env, "ERR_JPEG_UNSUPPORTED", "the coefficient path does not take this JPEG: a quantization table with a zero");
+      }
+    }
+    init_quant(&h->quant[c], q);
   }
   h->src.src = NULL; /* the caller's bytes: not read again */
   h->mcu_w = n == 1 ? 8 : 8 * h->src.max_h_samp_factor;
