@@ -99,7 +99,7 @@ function jpegInfo(d: Buffer): ImageInfo {
       // Start of scan: entropy-coded data follows; a complete file ends with EOI (FF D9).
       if (!size) throw truncated('jpeg');
       if (scansToEnd(d, i) > MAX_JPEG_SCANS) {
-        throw unsupportedImage(`the jpeg file has more than ${MAX_JPEG_SCANS} scans (a progressive photo has about 10), which would take minutes to decode; save it again as a baseline or progressive JPEG`);
+        throw unsupportedImage(`the jpeg file has more than ${MAX_JPEG_SCANS} scans (a progressive photo has about 10, and each is decoded over the whole image); save it again as a baseline or progressive JPEG`);
       }
       return { format: 'jpeg', ...size };
     }
@@ -111,8 +111,8 @@ function jpegInfo(d: Buffer): ImageInfo {
 /**
  * Scans a JPEG may hold. libjpeg decodes every scan over the whole image and only warns at one
  * that repeats another, so scans, not bytes or pixels, bound the decode time: a 4000x4000
- * progressive JPEG with its last 31-byte scan copied 300 times (100 KB) took 16x its own 10
- * scans' decode (djpeg, libjpeg-turbo 2.1.5). libjpeg's progressive script writes 10 scans (6 for
+ * progressive JPEG with its last 31-byte scan copied 300 times (100 KB) took 10-16x its own 10
+ * scans' decode (djpeg, libjpeg-turbo 2.1.5, three runs). libjpeg's progressive script writes 10 scans (6 for
  * grey); at 100, a file decodes in at most about 10x a progressive photo's time.
  */
 export const MAX_JPEG_SCANS = 100;

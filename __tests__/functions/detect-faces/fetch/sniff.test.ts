@@ -112,7 +112,7 @@ describe('a JPEG of many scans is refused before decoding: libjpeg decodes each 
     expect(scans).toHaveLength(10);
     expect(inspectImage(withScans(MAX_JPEG_SCANS), 40e6)).toEqual({ format: 'jpeg', width: 512, height: 512 });
     expect(() => inspectImage(withScans(MAX_JPEG_SCANS + 1), 40e6)).toThrow(
-      expect.objectContaining({ code: 'UnsupportedImage', message: `the jpeg file has more than ${MAX_JPEG_SCANS} scans (a progressive photo has about 10), which would take minutes to decode; save it again as a baseline or progressive JPEG` }),
+      expect.objectContaining({ code: 'UnsupportedImage', message: `the jpeg file has more than ${MAX_JPEG_SCANS} scans (a progressive photo has about 10, and each is decoded over the whole image); save it again as a baseline or progressive JPEG` }),
     );
     // 10,000 scans of 31 bytes: refused as soon as the count passes the limit.
     expect(() => inspectImage(withScans(10_000), 40e6)).toThrow(expect.objectContaining({ code: 'UnsupportedImage' }));
