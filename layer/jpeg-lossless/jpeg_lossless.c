@@ -1745,6 +1745,51 @@ static const unsigned char zigzag[64] = {0,  1,  8,  16, 9,  2,  3,  10, 17, 24,
 static unsigned char unzigzag[64]; /* init */
 
 /*
+ * Whether a block no edit touched could need a symbol its table lacks. Only a malformed file has
+ * one: its tables hold symbols past 8-bit data's categories (coefficients past them, which libjpeg
+ * decodes), or a zero-run passes the 63rd coefficient (libjpeg puts the value there, and the block
+ * then codes as a run the file never coded). Unchanged blocks (the changed ones are
+ * changed_symbols') whose 63rd coefficient is set are checked for the symbols that code it, where
+ * the tables are not complete. Such a file gets tables optimised anew (statistics of every block;
+ * libjpeg refuses a coefficient out of range).
+ */
+static int untouched_need_more(Handle *h) {
+  int n = h->src.num_components;
+  for (int c = 0; c < n; c++) {
+    const jpeg_component_info *comp = &h->src.comp_info[c];
+    const JHUFF_TBL *dc = h->src.dc_huff_tbl_ptrs[comp->dc_tbl_no], *ac = h->src.ac_huff_tbl_ptrs[comp->ac_tbl_no];
+    for (int which = 0; which < 2; which++) {
+      const JHUFF_TBL *t = which ? ac : dc;
+      if (!t) continue;
+      int count = 0;
+      for (int l = 1; l <= 16; l++) count += t->bits[l];
+      for (int k = 0; k < count && k < 256; k++)
+        if (which ? (t->huffval[k] & 15) > 10 : t->huffval[k] > 11) return 1;
+    }
+  }
+  if (tables_complete(h)) return 0;
+  for (int c = 0; c < n; c++) {
+    const jpeg_component_info *comp = &h->src.comp_info[c];
+    unsigned char has[256];
+    huff_symbols(h->src.ac_huff_tbl_ptrs[comp->ac_tbl_no], has);
+    int bw = n == 1 ? 1 : comp->h_samp_factor, bh = n == 1 ? 1 : comp->v_samp_factor; /* blocks per MCU */
+    for (JDIMENSION by = 0; by < comp->height_in_blocks; by++) {
+      JBLOCKROW row = (*h->src.mem->access_virt_barray)((j_common_ptr)&h->src, h->coefs[c], by, 1, FALSE)[0];
+      const unsigned char *changed = h->changed + (size_t)(by / bh) * h->mcus_x;
+      for (JDIMENSION bx = 0; bx < comp->width_in_blocks; bx++) {
+        const JCOEF *b = row[bx];
+        if (!b[63] || changed[bx / bw]) continue;
+        int k = 62;
+        while (k > 0 && !b[zigzag[k]]) k--;
+        int run = 62 - k; /* zeros before the 63rd */
+        if ((run >= 16 && !has[0xf0]) || !has[((run & 15) << 4) | category(b[63])]) return 1;
+      }
+    }
+  }
+  return 0;
+}
+
+/*
  * The Huffman symbols the output needs beyond those the file already codes, per component: the
  * DC categories and AC run/size symbols of the blocks of the MCUs an edit changed, of the MCUs
  * holding dummy blocks, and of the MCU after each (its first DC is coded as the difference from
@@ -2006,7 +2051,7 @@ static napi_value js_save(napi_env env, napi_callback_info info) {
    * block needs, and libjpeg-turbo would then write a corrupt code). */
   unsigned char need_dc[MAX_COMPS_IN_SCAN][256], need_ac[MAX_COMPS_IN_SCAN][256];
   if (setjmp(h->err.jump)) return throw_coded(env, "ERR_JPEG_ADDON", h->err.message); /* reading the coefficients */
-  Tables tables = h->src.progressive_mode ? TABLES_OPTIMIZE
+  Tables tables = h->src.progressive_mode || untouched_need_more(h) ? TABLES_OPTIMIZE
                   : tables_complete(h)    ? TABLES_KEEP
                   : changed_symbols(h, need_dc, need_ac) ? TABLES_EXTEND
                                                           : TABLES_OPTIMIZE;
