@@ -1781,8 +1781,8 @@ static int untouched_need_more(Handle *h) {
         if (!b[63] || changed[bx / bw]) continue;
         int k = 62;
         while (k > 0 && !b[zigzag[k]]) k--;
-        int run = 62 - k; /* zeros before the 63rd */
-        if ((run >= 16 && !has[0xf0]) || !has[((run & 15) << 4) | category(b[63])]) return 1;
+        int run = 62 - k, size = category(b[63]); /* zeros before the 63rd; its bits */
+        if (size > 10 || (run >= 16 && !has[0xf0]) || !has[((run & 15) << 4) | size]) return 1;
       }
     }
   }
