@@ -4,6 +4,7 @@
  * Pure: no OpenCV.
  */
 import { tooLarge, unsupportedImage } from '../../common/errors';
+import { entropyEnd } from '../output/jpeg-segments';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp';
 
@@ -120,18 +121,19 @@ export const MAX_JPEG_SCANS = 100;
 /**
  * The scans from the SOS at `from` to the first EOI, counted up to one past MAX_JPEG_SCANS;
  * truncated when no EOI follows. Bytes that are no marker (entropy-coded data, or junk that libjpeg
- * skips with a warning) are passed over; a marker segment's payload is skipped by its length.
+ * skips with a warning and parseJpeg refuses) are passed over; a marker segment's payload is
+ * skipped by its length.
  */
 function scansToEnd(d: Buffer, from: number): number {
   let scans = 0;
   for (let i = from; ; ) {
-    i = d.indexOf(0xff, i);
-    if (i < 0 || i + 1 >= d.length) throw truncated('jpeg');
+    i = entropyEnd(d, i);
+    if (i < 0) throw truncated('jpeg');
     const marker = d[i + 1];
     if (marker === 0xd9) return scans;
-    // A stuffed 0xFF00, a restart marker, a fill byte, SOI or TEM: no length follows.
-    if (marker === 0x00 || marker === 0xff || marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-      i += marker === 0xff ? 1 : 2;
+    // SOI or TEM: no length follows.
+    if (marker === 0xd8 || marker === 0x01) {
+      i += 2;
       continue;
     }
     if (marker === 0xda && ++scans > MAX_JPEG_SCANS) return scans;

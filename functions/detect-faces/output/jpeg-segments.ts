@@ -54,19 +54,27 @@ export function parseJpeg(data: Buffer): JpegStructure {
       i = end;
       continue;
     }
-    // Entropy-coded data: up to a marker other than a stuffed 0xFF00 or a restart marker.
-    let j = end;
-    for (;;) {
-      j = data.indexOf(0xff, j);
-      if (j < 0 || j + 1 >= data.length) throw corrupt();
-      const next = data[j + 1];
-      if (next === 0x00 || (next >= 0xd0 && next <= 0xd7)) j += 2;
-      else if (next === 0xff) j += 1;
-      else break;
-    }
+    let j = entropyEnd(data, end);
+    if (j < 0) throw corrupt();
     while (data[j - 1] === 0xff && j - 1 >= end) j--; // fill bytes belong to the marker, not the scan
     segments.push({ marker, bytes, payload, scanData: data.subarray(end, j) });
     i = j;
+  }
+}
+
+/**
+ * Where entropy-coded data (or bytes that are no marker, which libjpeg skips) from `from` ends: the
+ * index of the next marker's 0xFF, passing over stuffed 0xFF00s, restart markers and fill bytes
+ * (the 0xFF returned is the last before its marker byte); -1 when the data ends first.
+ */
+export function entropyEnd(data: Buffer, from: number): number {
+  for (let j = from; ; ) {
+    j = data.indexOf(0xff, j);
+    if (j < 0 || j + 1 >= data.length) return -1;
+    const next = data[j + 1];
+    if (next === 0x00 || (next >= 0xd0 && next <= 0xd7)) j += 2;
+    else if (next === 0xff) j += 1;
+    else return j;
   }
 }
 
