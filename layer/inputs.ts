@@ -220,12 +220,16 @@ export interface ModelInput {
   file: string;
   sha256: string;
   /**
-   * Where it comes from: a file committed in the repository (with its upstream URL as provenance and
-   * an environment variable that may point at another copy), or the OpenCV source tree for cascades.
+   * Where it comes from: a file committed in the repository (with its upstream URL as provenance, an
+   * environment variable that may point at another copy, and its licence file, which the layer ships
+   * as licenses/model-<file>.txt), or the OpenCV source tree for cascades (their licence is in the file).
    */
-  source: { repoPath: string; upstreamUrl: string; localPathEnv: string } | { opencvSourcePath: string };
+  source: { repoPath: string; upstreamUrl: string; localPathEnv: string; licenseRepoPath: string } | { opencvSourcePath: string };
   license: string;
 }
+
+/** opencv_zoo's licence of its face_detection_yunet folder (MIT), which holds both YuNet models. */
+const YUNET_LICENSE = path.join('layer', 'models', 'face_detection_yunet.LICENSE');
 
 export const models: readonly ModelInput[] = [
   {
@@ -235,6 +239,7 @@ export const models: readonly ModelInput[] = [
       repoPath: path.join('layer', 'models', 'face_detection_yunet_2023mar.onnx'),
       upstreamUrl: 'https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/face_detection_yunet_2023mar.onnx',
       localPathEnv: 'LAYER_YUNET_MODEL',
+      licenseRepoPath: YUNET_LICENSE,
     },
     license: 'MIT',
   },
@@ -246,6 +251,7 @@ export const models: readonly ModelInput[] = [
       repoPath: path.join('layer', 'models', 'face_detection_yunet_2022mar.onnx'),
       upstreamUrl: 'https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/face_detection_yunet_2022mar.onnx',
       localPathEnv: 'LAYER_YUNET_2022_MODEL',
+      licenseRepoPath: YUNET_LICENSE,
     },
     license: 'MIT',
   },

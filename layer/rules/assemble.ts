@@ -4,7 +4,7 @@
  *   nodejs/node_modules/@facedetect/jpeg-lossless/  our coefficient addon (jpeg_lossless.node) and its package.json
  *   lib/                                    shared libraries Amazon Linux 2023 lacks
  *   models/                                 YuNet ONNX (2023mar, 2022mar) and the Haar frontal-face cascade the functions load (alt2)
- *   licenses/                               licences of everything shipped
+ *   licenses/                               licences of everything shipped (a committed model's: model-<file>.txt)
  *   manifest.json                           versions, checksums, sizes
  */
 import * as fs from 'node:fs';
@@ -39,6 +39,8 @@ export interface AssembleInputs {
   opencvDir: string;
   /** Each committed model's verified local copy, by file name (the models stage's outputs). */
   committedModels: Readonly<Record<string, string>>;
+  /** Each committed model's licence file, by model file name: shipped as licenses/model-<file>.txt. */
+  modelLicenses: Readonly<Record<string, string>>;
   nodeAbi: string;
   buildRoot: LayerManifest['buildRoot'];
 }
@@ -102,6 +104,9 @@ export async function assembleLayer(stage: string, inputs: AssembleInputs): Prom
     fs.copyFileSync(from, to);
     const sha256 = sha256File(to);
     if (sha256 !== model.sha256) throw new Error(`${model.file}: sha256 ${sha256}, expected ${model.sha256}`);
+    const license = inputs.modelLicenses[model.file];
+    if (license) fs.copyFileSync(license, path.join(stage, LAYER_LAYOUT.licenses, `model-${model.file}.txt`));
+    else if ('repoPath' in model.source) throw new Error(`${model.file}: no licence file was handed to the layer stage`);
     manifestModels.push({ file: model.file, path: `/opt/${LAYER_LAYOUT.models}/${model.file}`, sha256, bytes: fs.statSync(to).size, license: model.license });
   }
 

@@ -96,7 +96,9 @@ export function layerStages(target: ArchTarget, jobs: string = JOBS): StageDef[]
     cross: cross ? { triplet: target.gnuTriplet, arch: target.arch } : undefined,
   };
   const jpegLosslessInputs = { node: { version: node.version, package: node.package }, triplet: target.gnuTriplet, elfMachine: target.elfMachine };
-  const zipInputs = { arch: target.arch, zipName: path.basename(layerZipPath(target.arch)), suite: debian.suite, committedModels: committed.map((m) => m.file) };
+  const zipInputs = { arch: target.arch, zipName: path.basename(layerZipPath(target.arch)), suite: debian.suite, committedModels: committed.map((m) => m.file),
+    modelLicenses: Object.fromEntries(committed.map((m) => [m.file, m.source.licenseRepoPath])),
+  };
   const smokeInputs = { suite: debian.suite, variant: debian.variant, foreign: cross ? { debianArch: target.debianArch } : undefined };
   const sourceInputs = { poolFile: `${opencv.poolPath}/${opencv.file}`, sha256: opencv.sha256 };
 
@@ -200,10 +202,10 @@ export function layerStages(target: ArchTarget, jobs: string = JOBS): StageDef[]
         fflate: (JSON.parse(fs.readFileSync(require.resolve('fflate/package.json'), 'utf8')) as { version: string }).version,
       },
       code: [path.join(__dirname, 'layer-stages.ts'), path.join(STAGES_DIR, 'layer-zip.ts')],
-      files: [path.join(LAYER_DIR, 'runtime', 'opencv-build-shim.js')],
+      files: [path.join(LAYER_DIR, 'runtime', 'opencv-build-shim.js'), ...new Set(committed.map((m) => path.join(PROJECT_ROOT, m.source.licenseRepoPath)))],
       commands: ['readelf'],
       output: { kind: 'file', at: (key) => path.join(CACHE_DIR, 'layers', `${tag}${key}.zip`) },
-      run: (ctx) => zipLayer(ctx, zipInputs),
+      run: (ctx) => zipLayer(ctx, zipInputs, PROJECT_ROOT),
     },
     {
       id: 'smoke-root',

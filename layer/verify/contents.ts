@@ -59,6 +59,7 @@ export function checkContents(opt: string, zip: string, target: ArchTarget, fail
     else if (sha256File(file) !== model.sha256) failures.push(`model ${model.file} does not match its pinned sha256`);
     else if (!listed || listed.sha256 !== model.sha256) failures.push(`manifest does not record ${model.file} with its sha256`);
     else console.log(`model: ${listed.path} ${listed.sha256.slice(0, 16)}… ok`);
+    if ('repoPath' in model.source && !fs.existsSync(path.join(opt, LAYER_LAYOUT.licenses, `model-${model.file}.txt`))) failures.push(`model ${model.file}'s licence (licenses/model-${model.file}.txt) is missing`);
   }
   return { elf: rows, sizes, manifest };
 }

@@ -139,6 +139,13 @@ describe.each(['x86_64', 'arm64'] as const)('%s', (arch: LayerArch) => {
     }
     expect(byId.get('layer')!.inputs).toMatchObject({ committedModels: committed.map((m) => m.file) });
   });
+
+  test('each committed model\'s licence file is in the zip\'s key and handed to it, by its path in the project', () => {
+    const committed = models.filter(isCommittedModel);
+    const layer = byId.get('layer')!;
+    expect(stageFiles(layer).map(rel)).toEqual(expect.arrayContaining(committed.map((m) => m.source.licenseRepoPath)));
+    expect(layer.inputs).toMatchObject({ modelLicenses: Object.fromEntries(committed.map((m) => [m.file, m.source.licenseRepoPath])) });
+  });
 });
 
 test('every script under layer/scripts is run by some stage of some architecture\'s table (and so is in its key)', () => {

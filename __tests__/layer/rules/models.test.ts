@@ -17,6 +17,14 @@ test('the committed models are YuNet 2023mar and 2022mar, each with its own over
   for (const m of committed) expect(m.source.repoPath).toBe(path.join('layer', 'models', m.file));
 });
 
+test('each committed model has its licence file in the repository, of the licence its entry names', () => {
+  for (const m of committed) {
+    const text = fs.readFileSync(path.join(PROJECT_ROOT, m.source.licenseRepoPath), 'utf8');
+    expect(m.license).toBe('MIT');
+    expect(text).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} \S/);
+  }
+});
+
 describe.each(committed.map((m) => [m.file, m] as const))('%s source', (_file, yunet) => {
   const envName = yunet.source.localPathEnv;
   const tmp = () => tempDir('models');

@@ -17,10 +17,12 @@ export interface LayerZipInputs {
   suite: string;
   /** The committed models' file names: each is the output of its own stage (modelStageId). */
   committedModels: readonly string[];
+  /** Each committed model's licence file, relative to the project, by model file name. */
+  modelLicenses: Readonly<Record<string, string>>;
 }
 
 /** Lays the layer out in scratch, zips it, and writes the manifest beside the zip (before the zip is renamed into place). */
-export async function zipLayer(ctx: StageContext, inputs: LayerZipInputs): Promise<void> {
+export async function zipLayer(ctx: StageContext, inputs: LayerZipInputs, projectRoot: string): Promise<void> {
   const addonDir = ctx.input('addon');
   const tree = path.join(ctx.scratch, 'tree');
   fs.mkdirSync(tree);
@@ -30,6 +32,7 @@ export async function zipLayer(ctx: StageContext, inputs: LayerZipInputs): Promi
     jpegLosslessDir: ctx.input('jpeg-lossless'),
     opencvDir: ctx.input('opencv'),
     committedModels: Object.fromEntries(inputs.committedModels.map((file) => [file, ctx.input(modelStageId(file))])),
+    modelLicenses: Object.fromEntries(Object.entries(inputs.modelLicenses).map(([file, license]) => [file, path.join(projectRoot, license)])),
     nodeAbi: fs.readFileSync(path.join(addonDir, 'node-abi.txt'), 'utf8').trim(),
     buildRoot: { suite: inputs.suite, packages: rootPackages(ctx.input('root')) },
   });
