@@ -256,6 +256,19 @@ export const models: readonly ModelInput[] = [
     license: 'MIT',
   },
   {
+    // The box default's first network (contract/operating-points.ts): YuNet_n, the larger of the two
+    // YuNets its authors trained (2023mar above is the other, YuNet_s).
+    file: 'yunet_n_640_640.onnx',
+    sha256: '25a606a145a5b6d7271ae138fbd00eba91dad8b83222ae3f2c7ecd0f4a7b0e31',
+    source: {
+      repoPath: path.join('layer', 'models', 'yunet_n_640_640.onnx'),
+      upstreamUrl: 'https://github.com/ShiqiYu/libfacedetection.train/raw/02246e79b1e976c83d1e135a85e0628120c93769/onnx/yunet_n_640_640.onnx',
+      localPathEnv: 'LAYER_YUNET_N_MODEL',
+      licenseRepoPath: path.join('layer', 'models', 'yunet_n_640_640.LICENSE'),
+    },
+    license: 'Apache-2.0',
+  },
+  {
     file: 'haarcascade_frontalface_alt2.xml',
     sha256: '7b0c967d9abbdfbde025eb9c786947d151b6426040d07a8f9562ed8fd90724b4',
     source: { opencvSourcePath: 'data/haarcascades/haarcascade_frontalface_alt2.xml' },

@@ -39,7 +39,7 @@ _face_setup() (
   # What needs root (apt, the layer's chroot build): directly as root, else through passwordless sudo.
   local -a as_root=()
   if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    as_root=(sudo --preserve-env=HOME,XDG_CACHE_HOME,LAYER_CACHE_DIR,LAYER_DEBIAN_MIRROR,LAYER_YUNET_MODEL,LAYER_YUNET_2022_MODEL,LAYER_JOBS env "PATH=$PATH")
+    as_root=(sudo --preserve-env=HOME,XDG_CACHE_HOME,LAYER_CACHE_DIR,LAYER_DEBIAN_MIRROR,LAYER_YUNET_MODEL,LAYER_YUNET_2022_MODEL,LAYER_YUNET_N_MODEL,LAYER_JOBS env "PATH=$PATH")
   fi
 
   # 1. Debian packages: command -> package.

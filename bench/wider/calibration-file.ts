@@ -29,7 +29,8 @@ export function formatCalibration(tables: Readonly<Record<Looks, LookCalibration
       if (!table) throw new Error(`formatCalibration: no ${looks} table for '${agreement}'`);
       return `    ${agreement}: ${tableText(table)},`;
     });
-    return [`  ${looks}: {`, ...each, '  },'].join('\n');
+    // A key that is not an identifier ('cascade-n') is quoted.
+    return [`  ${/^[A-Za-z_$][\w$]*$/.test(looks) ? looks : `'${looks}'`}: {`, ...each, '  },'].join('\n');
   };
   return `/**
  * The score calibration (score.ts): for each kind of look, a table per agreement of its looks

@@ -69,11 +69,13 @@ type Detections = { readonly dir: string; readonly files: string[]; readonly pla
   readonly ms: Record<'plain' | Looks, number>;
 };
 
-/** Both networks, from the layer's models folder. */
-function loadNetworks(): { cv: OpenCv; net: Net; second: Net } {
+/** The networks, from the layer's models folder; `first` gives each kind of look's first network. */
+function loadNetworks(): { cv: OpenCv; net: Net; second: Net; first: (looks: Looks) => Net } {
   const { cv, modelsDir } = loadAddon();
   cv.setNumThreads(1);
-  return { cv, net: loadYunet(cv, modelsDir), second: cv.readNetFromONNX(path.join(modelsDir, MODEL_FILES.yunet2022)) };
+  const net = loadYunet(cv, modelsDir);
+  const netN = cv.readNetFromONNX(path.join(modelsDir, MODEL_FILES.yunetN));
+  return { cv, net, second: cv.readNetFromONNX(path.join(modelsDir, MODEL_FILES.yunet2022)), first: (looks) => (looks === 'cascade-n' ? netN : net) };
 }
 
 export function parseArgs(argv: readonly string[]): { dir: string; fit: boolean; reuse: boolean; misses: boolean; limit?: number } {
@@ -104,8 +106,8 @@ export function readWider(dir: string, limit?: number): WiderImage[] {
 }
 
 function detectAll(dir: string, labels: readonly WiderImage[]): Detections {
-  const { cv, net, second } = loadNetworks();
-  const out: Detections = { dir, files: labels.map((l) => l.file), plain: [], single: [], flip: [], cascade: [], ms: { plain: 0, single: 0, flip: 0, cascade: 0 } };
+  const { cv, net, second, first } = loadNetworks();
+  const out: Detections = { dir, files: labels.map((l) => l.file), plain: [], single: [], flip: [], cascade: [], 'cascade-n': [], ms: { plain: 0, single: 0, flip: 0, cascade: 0, 'cascade-n': 0 } };
   const timed = <T>(key: keyof Detections['ms'], work: () => T): T => {
     const t0 = performance.now();
     const result = work();
@@ -117,7 +119,7 @@ function detectAll(dir: string, labels: readonly WiderImage[]): Detections {
     const image = decodeImage(cv, fs.readFileSync(path.join(dir, 'images', label.file)));
     const plan = planDetection(image.cols, image.rows, {}, YUNET_PLAN);
     out.plain.push(timed('plain', () => plainLook(cv, net, image, PLAIN_FLOOR)));
-    for (const looks of LOOKS) out[looks].push(timed(looks, () => yunetCandidates(cv, net, image, plan, YUNET_PLAN, { looks, rawThreshold: RAW_SCORE_FLOOR, second })));
+    for (const looks of LOOKS) out[looks].push(timed(looks, () => yunetCandidates(cv, first(looks), image, plan, YUNET_PLAN, { looks, rawThreshold: RAW_SCORE_FLOOR, second })));
     image.release();
     if (process.stderr.isTTY || (i + 1) % 50 === 0 || i + 1 === labels.length) {
       const eta = ((performance.now() - started) / (i + 1)) * (labels.length - i - 1);
@@ -133,16 +135,16 @@ function detectAll(dir: string, labels: readonly WiderImage[]): Detections {
  * tile): each photo's trace is classified as soon as it is made, so memory stays one photo's.
  */
 function traceMisses(dir: string, labels: readonly WiderImage[], tables: Readonly<Record<Looks, LookCalibration>>): Record<OperatingPointName, MissTable> {
-  const { cv, net, second } = loadNetworks();
+  const { cv, second, first } = loadNetworks();
   const out = Object.fromEntries(POINTS.map(([name]) => [name, emptyMissTable()])) as Record<OperatingPointName, MissTable>;
   labels.forEach((label, i) => {
     const image = decodeImage(cv, fs.readFileSync(path.join(dir, 'images', label.file)));
     const plan = planDetection(image.cols, image.rows, {}, YUNET_PLAN);
     for (const looks of new Set(POINTS.map(([, point]) => point.looks))) {
       const tiles: TileTrace[] = [];
-      const candidates = yunetCandidates(cv, net, image, plan, YUNET_PLAN, { looks, rawThreshold: RAW_SCORE_FLOOR, second, trace: (t) => tiles.push(t) });
+      const candidates = yunetCandidates(cv, first(looks), image, plan, YUNET_PLAN, { looks, rawThreshold: RAW_SCORE_FLOOR, second, trace: (t) => tiles.push(t) });
       const scored = calibrated(candidates, tables[looks], 0);
-      const run = { tiles, calibrated: scored, answer: mergeFaces(scored, { width: label.width, height: label.height }), scale: plan.passes[0].scale };
+      const run = { tiles, calibrated: scored, answer: mergeFaces(scored, { width: label.width, height: label.height, dropInside: looks === OPERATING_POINTS.precision.looks }), scale: plan.passes[0].scale };
       for (const [name, point] of POINTS) if (point.looks === looks) countMisses(out[name], label, run, point.minScore);
     }
     image.release();
@@ -161,9 +163,13 @@ export function halves(labels: readonly WiderImage[]): { even: number[]; odd: nu
   return out;
 }
 
-/** The detector's answer from its candidates: calibrated, every score kept (the full curve), merged. */
-function answers(labels: readonly WiderImage[], candidates: readonly YunetCandidate[][], calibration: LookCalibration): Box[][] {
-  return labels.map((l, i) => mergeFaces(calibrated(candidates[i], calibration, 0), { width: l.width, height: l.height }));
+/**
+ * The detector's answer from its candidates: calibrated, every score kept (the full curve), merged
+ * as the service merges that kind of look's answers (`box`'s look drops boxes inside sure faces).
+ */
+function answers(labels: readonly WiderImage[], candidates: readonly YunetCandidate[][], calibration: LookCalibration, looks: Looks): Box[][] {
+  const dropInside = looks === OPERATING_POINTS.precision.looks;
+  return labels.map((l, i) => mergeFaces(calibrated(candidates[i], calibration, 0), { width: l.width, height: l.height, dropInside }));
 }
 
 function labelled(labels: readonly WiderImage[], candidates: readonly YunetCandidate[][]): (LabelledDetection & Pick<YunetCandidate, 'agreement'>)[] {
@@ -235,7 +241,7 @@ export async function benchWider(argv: readonly string[]): Promise<string> {
     const ap = widerAp(labels, p);
     return `${ap.easy.toFixed(3)} / ${ap.medium.toFixed(3)} / ${ap.hard.toFixed(3)}`;
   };
-  const predictions = Object.fromEntries(LOOKS.map((looks) => [looks, answers(labels, detections[looks], tables[looks])])) as Record<Looks, Box[][]>;
+  const predictions = Object.fromEntries(LOOKS.map((looks) => [looks, answers(labels, detections[looks], tables[looks], looks)])) as Record<Looks, Box[][]>;
   const msOf = (k: keyof Detections['ms']) => (detections.ms[k] / n).toFixed(0);
   const header = ['detector', 'min score', ...Object.keys(CATEGORIES).map((c) => `recall ${c}`), '20-40 px', '40-80', '80-160', '160+', 'precision', 'detections >= 20 px', 'WIDER AP easy / medium / hard', 'ms / image'];
   const rows: string[][] = [];

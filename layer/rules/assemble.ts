@@ -3,7 +3,7 @@
  *   nodejs/node_modules/@u4/opencv4nodejs/  package.json, LICENSE, bundled JS loader, compiled addon
  *   nodejs/node_modules/@facedetect/jpeg-lossless/  our coefficient addon (jpeg_lossless.node) and its package.json
  *   lib/                                    shared libraries Amazon Linux 2023 lacks
- *   models/                                 YuNet ONNX (2023mar, 2022mar) and the Haar frontal-face cascade the functions load (alt2)
+ *   models/                                 YuNet ONNX (2023mar, 2022mar, YuNet_n) and the Haar frontal-face cascade the functions load (alt2)
  *   licenses/                               licences of everything shipped (a committed model's: model-<file>.txt)
  *   manifest.json                           versions, checksums, sizes
  */

@@ -69,7 +69,7 @@ export const DETECT_ENV = {
   maxImageBytes: { env: 'MAX_IMAGE_BYTES', ...int(10 * 1024 * 1024, 1024, 100 * 1024 * 1024, 'largest image body downloaded, bytes') },
   maxImagePixels: { env: 'MAX_IMAGE_PIXELS', ...int(40_000_000, 1024, 200_000_000, 'largest image decoded, width x height (read from the header first)') },
   downloadTimeoutMs: { env: 'DOWNLOAD_TIMEOUT_MS', ...int(10_000, 100, 120_000, 'one deadline for the whole download, redirects included, ms') },
-  detector: { env: 'DETECTOR', ...oneOf(DETECTOR_KINDS, 'yunet', 'face detector: YuNet (2023mar, then 2022mar on crops around its faces; ONNX) or the Haar frontal-face cascade') },
+  detector: { env: 'DETECTOR', ...oneOf(DETECTOR_KINDS, 'yunet', 'face detector: YuNet (YuNet_n for `box`, 2023mar for redaction, then 2022mar on crops around its faces; ONNX) or the Haar frontal-face cascade') },
   minScore: { env: 'MIN_SCORE', ...num(undefined, LOWEST_MIN_SCORE, 1, `lowest score of a reported face unless the request says; unset: the mark's (YuNet: ${defaultScoresText()}; Haar: every hit)`) },
   detectBudgetMs: { env: 'DETECT_BUDGET_MS', ...int(10_000, 100, 900_000, 'time the detect stage may take; requests that would need more are served at a larger minimum face size') },
   modelsDir: { env: 'MODELS_DIR', ...str({ default: '/opt/models', doc: 'folder of the detector models (the layer puts them in /opt/models)' }) },

@@ -21,9 +21,11 @@ export const YUNET_PIXELS_PER_MS = 8_000;
  * cascade's crops add at most CROP_DEFAULTS.maxArea (0.6) of the input, padded as the second
  * network is fed them; with its per-crop calls the cascade measured 1.64-1.72x one look on WIDER's
  * photos and 1.61-2.07x at 1080p and 12 MP over twelve runs (`npm run bench -- --real-size`; over
- * 1.96x only on the 12 MP crowd, where the area limit binds): 2, within the runs' noise.
+ * 1.96x only on the 12 MP crowd, where the area limit binds): 2, within the runs' noise. The
+ * cascade over YuNet_n measured 1.93-2.21x one look of YuNet 2023mar at 1080p and 12 MP (its one
+ * look 1.25-1.30x; medians of 9 interleaved runs): 2.2.
  */
-export const LOOKS_COST: Readonly<Record<Looks, number>> = { single: 1, flip: 2, cascade: 2 };
+export const LOOKS_COST: Readonly<Record<Looks, number>> = { single: 1, flip: 2, cascade: 2, 'cascade-n': 2.2 };
 
 /**
  * The detector input pixels `ms` milliseconds buy on a `cpuShare` of one core (1 on a machine

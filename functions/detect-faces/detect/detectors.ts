@@ -61,10 +61,11 @@ export interface DetectorOptions {
 export const MODEL_FILES = {
   yunet: 'face_detection_yunet_2023mar.onnx',
   yunet2022: 'face_detection_yunet_2022mar.onnx',
+  yunetN: 'yunet_n_640_640.onnx',
   haar: 'haarcascade_frontalface_alt2.xml',
 } as const;
 
 export function createDetector(cv: OpenCv, kind: DetectorKind, modelsDir: string, options: DetectorOptions = {}): FaceDetector {
   const file = (name: keyof typeof MODEL_FILES) => `${modelsDir.replace(/\/+$/, '')}/${MODEL_FILES[name]}`;
-  return kind === 'yunet' ? createYunetDetector(cv, { yunet: file('yunet'), yunet2022: file('yunet2022') }, options) : createHaarDetector(cv, file('haar'), options);
+  return kind === 'yunet' ? createYunetDetector(cv, { yunet: file('yunet'), yunet2022: file('yunet2022'), yunetN: file('yunetN') }, options) : createHaarDetector(cv, file('haar'), options);
 }

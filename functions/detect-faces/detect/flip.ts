@@ -37,6 +37,7 @@ export const LOOK_AGREEMENTS: Readonly<Record<Looks, readonly Agreement[]>> = {
   single: ['first'],
   flip: ['both', 'first', 'second'],
   cascade: AGREEMENTS,
+  'cascade-n': AGREEMENTS,
 };
 
 /** Boxes of the two looks at least this similar (IoU) are one face. */

@@ -1,5 +1,5 @@
 /**
- * Decodes YuNet 2023mar's raw outputs into face boxes, as OpenCV 4.8's FaceDetectorYN::postProcess
+ * Decodes YuNet 2023mar's (and YuNet_n's: the same 12 outputs) raw outputs into face boxes, as OpenCV 4.8's FaceDetectorYN::postProcess
  * does (the addon has no FaceDetectorYN, so the network runs through cv.dnn and this decodes it).
  * Outputs per stride s in 8/16/32, one row per grid cell: cls_s, obj_s (scores), bbox_s (4 values),
  * kps_s (5 landmarks x 2).

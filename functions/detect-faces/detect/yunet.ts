@@ -1,7 +1,8 @@
 /**
- * YuNet 2023mar through cv.dnn (the addon has no FaceDetectorYN): one look at an input whose sides
- * are multiples of 32, an optional second look fused with the first (flip.ts): at the mirrored
- * input, or YuNet 2022mar's on crops around the first look's faces (cascade.ts),
+ * YuNet 2023mar (or YuNet_n, the larger YuNet, for `cascade-n`) through cv.dnn (the addon has no
+ * FaceDetectorYN): one look at an input whose sides are multiples of 32, an optional second look
+ * fused with the first (flip.ts): at the mirrored input, or YuNet 2022mar's on crops around the
+ * first look's faces (cascade.ts),
  * scores calibrated (score.ts), and the detector over a plan of scales and tiles (plan.ts).
  * Decoding is yunet-decode.ts.
  */
@@ -53,7 +54,7 @@ export interface YunetCandidate extends Box {
 export interface LookOptions {
   /** How to look at each input (contract LOOKS). */
   readonly looks: Looks;
-  /** YuNet 2022mar, which the cascade runs on crops. Required when `looks` is 'cascade'. */
+  /** YuNet 2022mar, which the cascades run on crops. Required when `looks` is a cascade. */
   readonly second?: Net;
   /** Lowest raw score decoded. */
   readonly rawThreshold: number;
@@ -75,7 +76,8 @@ export interface TileTrace {
  */
 export function yunetCandidates(cv: OpenCv, net: Net, image: Mat, plan: DetectionPlan, params: PlanParams, look: LookOptions, baseLevel = 0): YunetCandidate[] {
   const second = look.second;
-  if (look.looks === 'cascade' && !second) throw new TypeError("yunetCandidates: the 'cascade' look needs the second network (LookOptions.second)");
+  const cascade = isCascade(look.looks);
+  if (cascade && !second) throw new TypeError(`yunetCandidates: the '${look.looks}' look needs the second network (LookOptions.second)`);
   return runPlan(cv, image, plan, params.margin, (input, tile) => {
     const traced: TileTrace['looks'][number][] = [];
     // One look, its faces in `input`'s pixels (`back` undoes a mirror), traced when asked.
@@ -94,7 +96,7 @@ export function yunetCandidates(cv: OpenCv, net: Net, image: Mat, plan: Detectio
       } finally {
         mirrored.release();
       }
-    } else if (look.looks === 'cascade' && second) {
+    } else if (cascade && second) {
       let cells: FaceCandidate[] = [];
       const found = cascadeLook(cv, second, input, first, look.trace && ((all) => (cells = all)));
       if (look.trace) traced.push({ cells: tileFacesToImage(cells, tile), kept: tileFacesToImage(found.faces, tile) });
@@ -122,17 +124,26 @@ export interface YunetOptions extends DetectorOptions {
   readonly calibration?: Readonly<Record<Looks, LookCalibration>>;
 }
 
-/** The ONNX files of the detector's two networks. */
+/** The cascades' looks: a first network over the plan, then YuNet 2022mar on crops around its faces. */
+export function isCascade(looks: Looks): boolean {
+  return looks === 'cascade' || looks === 'cascade-n';
+}
+
+/** The ONNX files of the detector's networks. */
 export interface YunetModels {
-  /** YuNet 2023mar: every look. */
+  /** YuNet 2023mar (YuNet_s): the first network of every look but `cascade-n`. */
   readonly yunet: string;
-  /** YuNet 2022mar: the cascade's crops. */
+  /** YuNet 2022mar: the cascades' crops. */
   readonly yunet2022: string;
+  /** YuNet_n: the first network of `cascade-n`. */
+  readonly yunetN: string;
 }
 
 export function createYunetDetector(cv: OpenCv, models: YunetModels, options: YunetOptions = {}): FaceDetector {
   const net = cv.readNetFromONNX(models.yunet);
   const second = cv.readNetFromONNX(models.yunet2022);
+  const netN = cv.readNetFromONNX(models.yunetN);
+  const firstNetwork = (looks: Looks) => (looks === 'cascade-n' ? netN : net);
   const params = options.plan ?? YUNET_PLAN;
   const calibration = options.calibration ?? CALIBRATION;
   // Every table a look can need, checked once here rather than on some request's rare face.
@@ -155,8 +166,8 @@ export function createYunetDetector(cv: OpenCv, models: YunetModels, options: Yu
       const plan = planFor(width, height, opts);
       // Fusing needs each look's weak faces too (a face one look scores low still confirms the other's).
       const rawThreshold = looks === 'single' ? rawThresholdFor(tableFor(tables, 'first'), minScore) : RAW_SCORE_FLOOR;
-      const found = calibrated(yunetCandidates(cv, net, image, plan, params, { looks, rawThreshold, second }, level), tables, minScore);
-      const boxes = mergeFaces(found, { width, height, maxFaces: opts.maxFaces });
+      const found = calibrated(yunetCandidates(cv, firstNetwork(looks), image, plan, params, { looks, rawThreshold, second }, level), tables, minScore);
+      const boxes = mergeFaces(found, { width, height, maxFaces: opts.maxFaces, dropInside: (opts.mark ?? 'box') === 'box' });
       return { boxes, minFaceSize: plan.minFaceSize, ...(plan.overBudget ? { overBudget: true } : {}) };
     },
   };

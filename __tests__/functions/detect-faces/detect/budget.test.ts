@@ -23,7 +23,7 @@ test('a 12 MP photo at the default smallest face fits a second at 512 MB', () =>
 });
 
 test('a second look halves the plan a budget buys: the detector plans the flip and the cascade as one look at half the pixels', () => {
-  const detector = createYunetDetector(fakeOpenCv().cv, { yunet: 'yunet.onnx', yunet2022: 'yunet-2022.onnx' });
+  const detector = createYunetDetector(fakeOpenCv().cv, { yunet: 'yunet.onnx', yunet2022: 'yunet-2022.onnx', yunetN: 'yunet-n.onnx' });
   // 12 MP at a 20 px smallest face, under budgets that force coarser plans: each level the plan reads.
   for (const pixels of [1e6, 3e6, 8e6]) {
     const one = detector.finestLevel(4000, 3000, { minFaceSize: 20, looks: 'single', maxNetworkPixels: pixels / LOOKS_COST.cascade });

@@ -5,7 +5,7 @@
  * original pixels.
  */
 import type { Box } from '../../../../functions/detect-faces/detect/boxes';
-import { awayFromInnerEdges, facesFromTile, mergeFaces } from '../../../../functions/detect-faces/detect/merge';
+import { awayFromInnerEdges, dropFacesInsideFaces, facesFromTile, INSIDE_SURE, mergeFaces } from '../../../../functions/detect-faces/detect/merge';
 import { planDetection, YUNET_PLAN, type DetectionPlan, type Tile } from '../../../../functions/detect-faces/detect/plan';
 
 type Face = Omit<Box, 'score'>;
@@ -166,5 +166,30 @@ describe('merge', () => {
     const tile: Tile = { level: 0, source: { x: 0, y: 0, width: 640, height: 640 }, input: { width: 640, height: 640 }, imageEdge: { left: true, top: true, right: false, bottom: false } };
     const faces = [box(0, 0, 40, 40), box(600, 10, 40, 40), box(10, 595, 40, 40), box(300, 300, 40, 40)];
     expect(awayFromInnerEdges(faces, tile, 8)).toEqual([box(0, 0, 40, 40), box(300, 300, 40, 40)]);
+  });
+});
+
+describe('a box inside a sure face', () => {
+  // The real-size case: a 2200-px face found at 1.00 and a 675x641 box at 0.78, 70% inside it.
+  const big = { x: 532, y: 249, width: 1921, height: 2393, score: 0.9997 };
+  const chin = { x: 330, y: 1692, width: 675, height: 641, score: 0.7763 };
+
+  test('is part of that face or person: dropped by the merge for `box` (dropInside), kept for redaction', () => {
+    expect(mergeFaces([chin, big], { width: 4000, height: 3000, dropInside: true })).toEqual([big]);
+    expect(mergeFaces([chin, big], { width: 4000, height: 3000 })).toEqual([big, chin]);
+  });
+
+  test('a box mostly outside it, one not much smaller, or a large box that is not sure, drop nothing', () => {
+    const mostlyOut = { ...chin, x: big.x - chin.width * 0.6 };
+    expect(dropFacesInsideFaces([big, mostlyOut])).toEqual([big, mostlyOut]);
+    const notMuchSmaller = { x: 600, y: 300, width: 1000, height: 1200, score: 0.8 };
+    expect(dropFacesInsideFaces([big, notMuchSmaller])).toEqual([big, notMuchSmaller]);
+    const unsure = { ...big, score: INSIDE_SURE - 0.01 };
+    expect(dropFacesInsideFaces([unsure, { ...chin, score: 0.5 }])).toEqual([unsure, { ...chin, score: 0.5 }]);
+  });
+
+  test('only a stronger box suppresses: the list is read best score first, as the merge orders it', () => {
+    const strongChin = { ...chin, score: 0.99 };
+    expect(dropFacesInsideFaces([strongChin, { ...big, score: 0.95 }])).toHaveLength(2);
   });
 });
