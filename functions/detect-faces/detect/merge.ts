@@ -76,15 +76,19 @@ export const INSIDE_SURE = 0.9;
 /** `faces` (best score first) without those inside a sure, much larger one (INSIDE_SURE, INSIDE_SHARE, INSIDE_AREA_RATIO). */
 export function dropFacesInsideFaces<T extends Box>(faces: readonly T[]): T[] {
   const kept: T[] = [];
+  // The kept sure faces: only they suppress.
+  const sure: T[] = [];
   for (const f of faces) {
     const area = f.width * f.height;
-    const inside = kept.some((g) => {
-      if (g.score < INSIDE_SURE || g.width * g.height < INSIDE_AREA_RATIO * area) return false;
+    const inside = sure.some((g) => {
+      if (g.width * g.height < INSIDE_AREA_RATIO * area) return false;
       const w = Math.min(f.x + f.width, g.x + g.width) - Math.max(f.x, g.x);
       const h = Math.min(f.y + f.height, g.y + g.height) - Math.max(f.y, g.y);
       return w > 0 && h > 0 && w * h >= INSIDE_SHARE * area;
     });
-    if (!inside) kept.push(f);
+    if (inside) continue;
+    kept.push(f);
+    if (f.score >= INSIDE_SURE) sure.push(f);
   }
   return kept;
 }
