@@ -35,7 +35,7 @@ import { planDetection, YUNET_PLAN } from '../../functions/detect-faces/detect/p
 import { RAW_SCORE_FLOOR, type CalibrationTable, type LookCalibration } from '../../functions/detect-faces/detect/score';
 import { LOOK_AGREEMENTS } from '../../functions/detect-faces/detect/flip';
 import { MODEL_FILES } from '../../functions/detect-faces/detect/detectors';
-import { calibrated, yunetCandidates, type TileTrace, type YunetCandidate } from '../../functions/detect-faces/detect/yunet';
+import { calibrated, LOOK_FIRST_NETWORK, yunetCandidates, type TileTrace, type YunetCandidate } from '../../functions/detect-faces/detect/yunet';
 import { LOOKS, LOOKS_TEXT, OPERATING_POINTS, REDACT_SHAPES, REDACTION_DEFAULTS, type Looks, type OperatingPointName } from '../../functions/detect-faces/contract';
 import { decodeImage } from '../../functions/detect-faces/output/image';
 import type { Net, OpenCv } from '../../functions/detect-faces/opencv';
@@ -73,9 +73,8 @@ type Detections = { readonly dir: string; readonly files: string[]; readonly pla
 function loadNetworks(): { cv: OpenCv; net: Net; second: Net; first: (looks: Looks) => Net } {
   const { cv, modelsDir } = loadAddon();
   cv.setNumThreads(1);
-  const net = loadYunet(cv, modelsDir);
-  const netN = cv.readNetFromONNX(path.join(modelsDir, MODEL_FILES.yunetN));
-  return { cv, net, second: cv.readNetFromONNX(path.join(modelsDir, MODEL_FILES.yunet2022)), first: (looks) => (looks === 'cascade-n' ? netN : net) };
+  const firsts = { yunet: loadYunet(cv, modelsDir), yunetN: cv.readNetFromONNX(path.join(modelsDir, MODEL_FILES.yunetN)) };
+  return { cv, net: firsts.yunet, second: cv.readNetFromONNX(path.join(modelsDir, MODEL_FILES.yunet2022)), first: (looks) => firsts[LOOK_FIRST_NETWORK[looks]] };
 }
 
 export function parseArgs(argv: readonly string[]): { dir: string; fit: boolean; reuse: boolean; misses: boolean; limit?: number } {
@@ -144,7 +143,7 @@ function traceMisses(dir: string, labels: readonly WiderImage[], tables: Readonl
       const tiles: TileTrace[] = [];
       const candidates = yunetCandidates(cv, first(looks), image, plan, YUNET_PLAN, { looks, rawThreshold: RAW_SCORE_FLOOR, second, trace: (t) => tiles.push(t) });
       const scored = calibrated(candidates, tables[looks], 0);
-      const run = { tiles, calibrated: scored, answer: mergeFaces(scored, { width: label.width, height: label.height, dropInside: looks === OPERATING_POINTS.precision.looks }), scale: plan.passes[0].scale };
+      const run = { tiles, calibrated: scored, answer: mergeFaces(scored, { width: label.width, height: label.height, dropInside: dropsInside(looks) }), scale: plan.passes[0].scale };
       for (const [name, point] of POINTS) if (point.looks === looks) countMisses(out[name], label, run, point.minScore);
     }
     image.release();
@@ -163,12 +162,14 @@ export function halves(labels: readonly WiderImage[]): { even: number[]; odd: nu
   return out;
 }
 
-/**
- * The detector's answer from its candidates: calibrated, every score kept (the full curve), merged
- * as the service merges that kind of look's answers (`box`'s look drops boxes inside sure faces).
- */
+/** Whether the service merges this kind of look's answers dropping boxes inside sure faces: as its operating point does (OperatingPoint.dropInside). */
+function dropsInside(looks: Looks): boolean {
+  return POINTS.some(([, point]) => point.looks === looks && point.dropInside);
+}
+
+/** The detector's answer from its candidates: calibrated, every score kept (the full curve), merged as the service merges that kind of look's. */
 function answers(labels: readonly WiderImage[], candidates: readonly YunetCandidate[][], calibration: LookCalibration, looks: Looks): Box[][] {
-  const dropInside = looks === OPERATING_POINTS.precision.looks;
+  const dropInside = dropsInside(looks);
   return labels.map((l, i) => mergeFaces(calibrated(candidates[i], calibration, 0), { width: l.width, height: l.height, dropInside }));
 }
 

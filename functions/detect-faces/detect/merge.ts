@@ -52,7 +52,7 @@ export interface MergeOptions {
   readonly iouThreshold?: number;
   /** Keep the N largest. @default the request's default (contract DETECT_REQUEST.maxFaces) */
   readonly maxFaces?: number;
-  /** Drop boxes inside a sure, much larger face (dropFacesInsideFaces): for `box` marks. @default false */
+  /** Drop boxes inside a sure, much larger face (dropFacesInsideFaces), as the operating point says (OperatingPoint.dropInside: `box`). @default false */
   readonly dropInside?: boolean;
 }
 

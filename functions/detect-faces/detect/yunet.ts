@@ -124,6 +124,9 @@ export interface YunetOptions extends DetectorOptions {
   readonly calibration?: Readonly<Record<Looks, LookCalibration>>;
 }
 
+/** Each kind of look's first network (a YunetModels file): YuNet_n for `cascade-n`, else 2023mar. */
+export const LOOK_FIRST_NETWORK: Readonly<Record<Looks, 'yunet' | 'yunetN'>> = { single: 'yunet', flip: 'yunet', cascade: 'yunet', 'cascade-n': 'yunetN' };
+
 /** The cascades' looks: a first network over the plan, then YuNet 2022mar on crops around its faces. */
 export function isCascade(looks: Looks): boolean {
   return looks === 'cascade' || looks === 'cascade-n';
@@ -140,10 +143,8 @@ export interface YunetModels {
 }
 
 export function createYunetDetector(cv: OpenCv, models: YunetModels, options: YunetOptions = {}): FaceDetector {
-  const net = cv.readNetFromONNX(models.yunet);
+  const firsts = { yunet: cv.readNetFromONNX(models.yunet), yunetN: cv.readNetFromONNX(models.yunetN) };
   const second = cv.readNetFromONNX(models.yunet2022);
-  const netN = cv.readNetFromONNX(models.yunetN);
-  const firstNetwork = (looks: Looks) => (looks === 'cascade-n' ? netN : net);
   const params = options.plan ?? YUNET_PLAN;
   const calibration = options.calibration ?? CALIBRATION;
   // Every table a look can need, checked once here rather than on some request's rare face.
@@ -166,8 +167,8 @@ export function createYunetDetector(cv: OpenCv, models: YunetModels, options: Yu
       const plan = planFor(width, height, opts);
       // Fusing needs each look's weak faces too (a face one look scores low still confirms the other's).
       const rawThreshold = looks === 'single' ? rawThresholdFor(tableFor(tables, 'first'), minScore) : RAW_SCORE_FLOOR;
-      const found = calibrated(yunetCandidates(cv, firstNetwork(looks), image, plan, params, { looks, rawThreshold, second }, level), tables, minScore);
-      const boxes = mergeFaces(found, { width, height, maxFaces: opts.maxFaces, dropInside: (opts.mark ?? 'box') === 'box' });
+      const found = calibrated(yunetCandidates(cv, firsts[LOOK_FIRST_NETWORK[looks]], image, plan, params, { looks, rawThreshold, second }, level), tables, minScore);
+      const boxes = mergeFaces(found, { width, height, maxFaces: opts.maxFaces, dropInside: point.dropInside });
       return { boxes, minFaceSize: plan.minFaceSize, ...(plan.overBudget ? { overBudget: true } : {}) };
     },
   };
