@@ -3,7 +3,7 @@
  * first look's strong faces (crops.ts). yunet.ts fuses what it finds with the first look (flip.ts).
  */
 import { nonMaxSuppression, type Box } from './boxes';
-import { cropsAround, fromCrop, heldByCrops, keepInsideCrop } from './crops';
+import { cropsAround, fromCrop, heldByCrops, keepInsideCrop, lookOrder } from './crops';
 import { yunet2022Look } from './yunet-2022';
 import { YUNET_NMS_THRESHOLD, YUNET_TOP_K, type FaceCandidate } from './yunet-decode';
 import type { Mat, Net, OpenCv } from '../opencv';
@@ -28,17 +28,19 @@ export const CASCADE_SECOND_FLOOR = 0.3;
 export function cascadeLook(cv: OpenCv, net: Net, input: Mat, first: readonly Box[], cells?: (all: FaceCandidate[]) => void): { faces: FaceCandidate[]; unseen: boolean[] } {
   const size = { inputWidth: input.cols, inputHeight: input.rows };
   const crops = cropsAround(first, size);
-  const whole: FaceCandidate[] = [];
-  const every: FaceCandidate[] = [];
-  for (const crop of crops) {
+  // Looked at a shape at a time (lookOrder), gathered in the crops' order: the answer is the same in any order.
+  const whole: FaceCandidate[][] = crops.map(() => []);
+  const every: FaceCandidate[][] = crops.map(() => []);
+  for (const i of lookOrder(crops)) {
+    const crop = crops[i];
     const region = input.getRegion(new cv.Rect(crop.x, crop.y, crop.width, crop.height));
     try {
-      const found = yunet2022Look(cv, net, region, CASCADE_SECOND_FLOOR, cells && ((all) => every.push(...fromCrop(all, crop, size))));
-      whole.push(...keepInsideCrop(found, crop, size));
+      const found = yunet2022Look(cv, net, region, CASCADE_SECOND_FLOOR, cells && ((all) => (every[i] = fromCrop(all, crop, size))));
+      whole[i] = keepInsideCrop(found, crop, size);
     } finally {
       region.release();
     }
   }
-  cells?.(every);
-  return { faces: nonMaxSuppression(whole, YUNET_NMS_THRESHOLD, YUNET_TOP_K), unseen: heldByCrops(first, crops, size).map((held) => !held) };
+  cells?.(every.flat());
+  return { faces: nonMaxSuppression(whole.flat(), YUNET_NMS_THRESHOLD, YUNET_TOP_K), unseen: heldByCrops(first, crops, size).map((held) => !held) };
 }

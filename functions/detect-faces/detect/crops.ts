@@ -89,6 +89,25 @@ export function cropsAround(candidates: readonly Box[], input: InputSize, option
   return crops;
 }
 
+/**
+ * The order to look at `crops` in: those of one padded shape (multiples of `align`, as the second
+ * network is fed them) together, the shapes in the order they first appear. cv.dnn sets a network
+ * up anew whenever its input's shape changes; on the 12 MP crowd of the real-size bench (28 crops
+ * of 9 shapes, 21 changes in crop order) looking in this order took the second look from 112 to
+ * 93 ms (medians of 9 interleaved runs, one thread). Indices into `crops`. Pure.
+ */
+export function lookOrder(crops: readonly Rect[], align: number = CROP_DEFAULTS.align): number[] {
+  const shape = (r: Rect) => `${Math.ceil(r.width / align)}x${Math.ceil(r.height / align)}`;
+  const groups = new Map<string, number[]>();
+  crops.forEach((r, i) => {
+    const key = shape(r);
+    const group = groups.get(key);
+    if (group) group.push(i);
+    else groups.set(key, [i]);
+  });
+  return [...groups.values()].flat();
+}
+
 /** A `side` square centred on `face`, shifted inside the input and clipped to it. */
 function squareAround(face: Box, side: number, width: number, height: number): Rect {
   const w = Math.min(side, width);

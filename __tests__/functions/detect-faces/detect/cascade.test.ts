@@ -62,6 +62,34 @@ test('two crops: the faces of each in their own crop\'s place, YuNet\'s NMS acro
   ]);
 });
 
+test('crops are looked at a padded shape at a time; what comes back is in the crops\' order', () => {
+  const f = fakeOpenCv();
+  const { net, seen } = fakeYunet2022([[WHOLE, 0.81, 0.81]]);
+  // Strongest first: A's crop (120 px, padded 128), D's (180 px, padded 192), E's (120 px, padded 128).
+  const D = face(450, 60, 60, 0.85);
+  const E = face(480, 350, 40, 0.8);
+  let cells: Box[] = [];
+  const { faces, unseen } = cascadeLook(f.cv, net, f.mat(480, 640), [A, D, E], (all) => (cells = all));
+  expect(seen).toEqual([
+    [1, 3, 128, 128],
+    [1, 3, 128, 128],
+    [1, 3, 192, 192],
+  ]);
+  // The lit prior in each crop; the cells in the crops' order (A's, D's, E's), not the looks'. In
+  // D's 192x192 input (its crop at (390, 0)) the same index is a 10-px prior of stride 8, row 11, column 10: box at (79, 87).
+  expect(cells.map((g) => [g.x, g.y])).toEqual([
+    [200, 200],
+    [469, 87],
+    [480, 350],
+  ]);
+  expect(faces.map((g) => [g.x, g.y]).sort((p, q) => p[0] - q[0])).toEqual([
+    [200, 200],
+    [469, 87],
+    [480, 350],
+  ]);
+  expect(unseen).toEqual([false, false, false]);
+});
+
 test('the cascade needs its second network', () => {
   const f = fakeOpenCv();
   const plan = planDetection(640, 480, {}, YUNET_PLAN);

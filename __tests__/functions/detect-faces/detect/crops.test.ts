@@ -1,6 +1,6 @@
 /** The cascade's crops around a look's strong faces, and the second network's faces brought back from a crop. */
 import type { Box, Rect } from '../../../../functions/detect-faces/detect/boxes';
-import { CROP_DEFAULTS, CROP_EDGE_TOLERANCE, cropsAround, heldByCrops, keepInsideCrop } from '../../../../functions/detect-faces/detect/crops';
+import { CROP_DEFAULTS, CROP_EDGE_TOLERANCE, cropsAround, heldByCrops, keepInsideCrop, lookOrder } from '../../../../functions/detect-faces/detect/crops';
 
 const VGA = { inputWidth: 640, inputHeight: 480 };
 const face = (x: number, y: number, width: number, height: number, score = 0.9): Box => ({ x, y, width, height, score });
@@ -203,4 +203,33 @@ test('heldByCrops: whether some crop holds a face whole (the second network look
   // With room for the skipped face's crop, it is held too; with no crops, none is.
   expect(heldByCrops(faces, cropsAround(faces, VGA, { maxArea: 0.1, align: 1 }), VGA)).toEqual([true, true, true, false, true, true]);
   expect(heldByCrops(faces, [], VGA)).toEqual(faces.map(() => false));
+});
+
+describe('lookOrder', () => {
+  const rect = (width: number, height: number, x = 0): Rect => ({ x, y: 0, width, height });
+
+  test('crops of one padded shape together, the shapes in the order they first appear', () => {
+    // Padded to 64: 128x128, 192x192, 128x128 (120 px), 192x128, 192x192 (150 px).
+    const crops = [rect(128, 128), rect(192, 192), rect(120, 120), rect(192, 128), rect(150, 150)];
+    expect(lookOrder(crops)).toEqual([0, 2, 1, 4, 3]);
+  });
+
+  test('a width and a height are not interchangeable, and another alignment gives other shapes', () => {
+    expect(lookOrder([rect(64, 128), rect(128, 64), rect(60, 100)])).toEqual([0, 2, 1]);
+    // Aligned to 32: 120 and 128 are both 128 (one shape), 60x100 is 64x128.
+    expect(lookOrder([rect(120, 120), rect(60, 100), rect(128, 128)], 32)).toEqual([0, 2, 1]);
+  });
+
+  test('every crop once, whatever the crops', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let round = 0; round < 50; round++) {
+      const crops = Array.from({ length: Math.floor(rand() * 30) }, () => rect(1 + Math.floor(rand() * 300), 1 + Math.floor(rand() * 300)));
+      const order = lookOrder(crops);
+      expect([...order].sort((a, b) => a - b)).toEqual(crops.map((_, i) => i));
+      // Each shape's crops are consecutive in the order.
+      const shapes = order.map((i) => `${Math.ceil(crops[i].width / 64)}x${Math.ceil(crops[i].height / 64)}`);
+      expect(new Set(shapes.filter((s, k) => k === 0 || s !== shapes[k - 1])).size).toBe(new Set(shapes).size);
+    }
+  });
 });
