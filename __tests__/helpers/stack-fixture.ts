@@ -29,7 +29,8 @@ export const TEST_BUCKET = 'face-detection-test-bucket';
 
 export function synthStack(context: Record<string, unknown> = {}) {
   const config = loadConfig({ ...fixtureZips(), bucketName: TEST_BUCKET, ...context }, {});
-  const app = Testing.app();
+  // An outdir of tempDir's, removed after the test file (Testing.app's own mkdtemp would stay in the temp folder).
+  const app = Testing.app({ outdir: tempDir('cdktf-outdir') });
   const stack = new FaceDetectionStack(app, config);
   const json = Testing.synth(stack);
   return { config, stack, json, parsed: JSON.parse(json) as SynthesizedStack, hcl: () => Testing.synthHcl(stack) };
