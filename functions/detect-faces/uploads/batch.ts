@@ -8,8 +8,9 @@
  *            (uploads/s3-store.ts);
  *   removed  the key's products go, unless a newer version made them;
  * and these outcomes, each logged once per item ("upload done"):
- *   processed | refused (a typed error: an error record, not retried) | gone (deleted before it
- *   was read: nothing written) | superseded (a newer version is there: its event covers it) |
+ *   processed | refused (a typed error: an error record, not retried) | gone (deleted: what it
+ *   or an older version left goes) | superseded (a newer version is there: its event covers it;
+ *   this version's own products go, also those an earlier failed delivery wrote) |
  *   removed | ignored | poison (unreadable: dead-lettered once with its reason) | deferred.
  * Unexpected failures (Internal, StorageFailed) fail the message: SQS delivers it again after a
  * growing delay (retryDelaySeconds: 2, 6, 18, ... s) and, after the queue's receive limit, moves it
@@ -208,10 +209,9 @@ async function processCreated<I>(
   let writeSignal: AbortSignal | undefined;
   // One deadline for all of this photo's writes, from the first one.
   const writes = () => (writeSignal ??= deadlines.within(settings.writeTimeoutMs));
-  const written: { output?: string; record?: string } = {};
   let options: DetectRequestOptions | undefined;
   const writeRecord = async (body: UploadResultRecord | UploadErrorRecord) => {
-    written.record = await uploads.putIfNotNewer(keys.resultKey, { body: Buffer.from(`${JSON.stringify(body)}\n`), contentType: 'application/json' }, source, writes());
+    await uploads.putIfNotNewer(keys.resultKey, { body: Buffer.from(`${JSON.stringify(body)}\n`), contentType: 'application/json' }, source, writes());
   };
   try {
     let outcome: UploadOutcome;
@@ -221,7 +221,7 @@ async function processCreated<I>(
           ...ports,
           store: {
             put: async (key, jpeg, metadata) => {
-              written.output = await uploads.putIfNotNewer(key, { body: jpeg, contentType: 'image/jpeg', metadata }, source, writes());
+              await uploads.putIfNotNewer(key, { body: jpeg, contentType: 'image/jpeg', metadata }, source, writes());
               return key;
             },
           },
@@ -254,20 +254,28 @@ async function processCreated<I>(
     }
     // Deleted while we worked: its removal may have run before our writes; take them back.
     if ((await uploads.state(source, writes())) === 'gone') {
-      await undo();
+      await removeStale();
       return log('gone', { reason: 'deleted while it was processed' });
     }
     return log(outcome, outcome === 'processed' ? { options } : {});
   } catch (err) {
     if (!(err instanceof Settled)) throw err;
-    // A newer version's record is there: the image we may have written before it is not that version's.
-    if (err.outcome === 'superseded') await undo();
+    // Settled at the read or at a write. Either way what this version wrote, in this delivery or in
+    // an earlier one that failed after writing (a retry reads the same verdict), must not stay.
+    if (err.outcome === 'gone') await removeStale();
+    else await takeBack();
     return log(err.outcome, { reason: err.message });
   }
 
-  async function undo(): Promise<void> {
+  /** The key was deleted: its removal may have run before this version's writes. What is there and not newer goes. */
+  async function removeStale(): Promise<void> {
     const signal = writes();
-    if (written.output) await uploads.deleteExactly(keys.outputKey, written.output, signal);
-    if (written.record) await uploads.deleteExactly(keys.resultKey, written.record, signal);
+    await Promise.all([uploads.deleteIfNotNewer(keys.outputKey, source, signal), uploads.deleteIfNotNewer(keys.resultKey, source, signal)]);
+  }
+
+  /** A newer version is there: this version's own products go; the newer one's (and its event's work) stay. */
+  async function takeBack(): Promise<void> {
+    const signal = writes();
+    await Promise.all([uploads.deleteOwn(keys.outputKey, source, signal), uploads.deleteOwn(keys.resultKey, source, signal)]);
   }
 }

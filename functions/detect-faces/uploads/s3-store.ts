@@ -10,7 +10,7 @@
  * ever moves forward in sequencer order, whatever order the versions are processed in, and the
  * latest version's writes are never refused. Deletes are the same swap (`DeleteObject` with
  * `If-Match`). What a compare-and-swap cannot see (the key deleted after it was read) the caller
- * checks after writing (`current`), and takes back its own writes by their ETags.
+ * checks after writing (`current`), and takes back its own writes by the version they name.
  *
  * A missing key is 404 only for a role with `s3:ListBucket` (granted on these prefixes by the
  * stack); 403 stays StorageFailed (retried): it is a permission problem, not a verdict.
@@ -42,8 +42,12 @@ export interface UploadStore {
   putIfNotNewer(key: string, product: ProductBody, version: Version, signal: AbortSignal): Promise<string>;
   /** Deletes `key` unless it holds a newer version's product than `version`; returns whether it deleted. */
   deleteIfNotNewer(key: string, version: Pick<Version, 'sequencer'>, signal: AbortSignal): Promise<boolean>;
-  /** Deletes `key` only while it still holds the object with `eTag` (taking back one's own write). */
-  deleteExactly(key: string, eTag: string, signal: AbortSignal): Promise<void>;
+  /**
+   * Deletes `key` only while it holds this version's own product (its metadata names the version):
+   * taking back one's own write. Not by the ETag written: a newer version with the same bytes (a
+   * retried PUT, the same photo again) writes the same product, so the same ETag. Returns whether it deleted.
+   */
+  deleteOwn(key: string, version: Version, signal: AbortSignal): Promise<boolean>;
   /** Whether the key still holds the version: `current`, `gone` (deleted) or `superseded`. */
   state(source: UploadSource, signal: AbortSignal): Promise<'current' | 'gone' | 'superseded'>;
 }
@@ -71,6 +75,30 @@ export function createS3UploadStore(s3: S3Client, bucket: string): UploadStore {
     } catch (err) {
       if (isMissing(err)) return undefined;
       throw err;
+    }
+  };
+
+  /**
+   * Deletes `key` while the product there is one `ours` accepts (by the version its metadata names),
+   * as a compare-and-swap on what was read: a 412 means another writer came between, and it reads
+   * again. Whether it deleted; nothing there, or not ours, is false.
+   */
+  const deleteWhile = async (key: string, ours: (of: Version) => boolean, signal: AbortSignal): Promise<boolean> => {
+    try {
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const there = await head(key, signal);
+        if (!there || !ours(there.of)) return false;
+        try {
+          await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: `"${there.eTag}"` }), { abortSignal: signal });
+          return true;
+        } catch (err) {
+          if (isMissing(err)) return false;
+          if (!isConflict(err)) throw err;
+        }
+      }
+      throw storageFailed(`deleting ${key} met other writers ${MAX_ROUNDS} times; it will be retried`);
+    } catch (err) {
+      throw failed(`deleting ${key}`, err, signal);
     }
   };
 
@@ -114,7 +142,8 @@ export function createS3UploadStore(s3: S3Client, bucket: string): UploadStore {
             );
             return unquoteETag(out.ETag);
           } catch (err) {
-            if (!isConflict(err)) throw err;
+            // A replace of a key deleted since it was read is refused with 404 (NoSuchKey), not 412: read again too.
+            if (!isConflict(err) && !('IfMatch' in condition && isMissing(err))) throw err;
           }
           const there = await head(key, signal);
           if (there && compareSequencers(there.of.sequencer, version.sequencer) > 0) {
@@ -128,35 +157,9 @@ export function createS3UploadStore(s3: S3Client, bucket: string): UploadStore {
       }
     },
 
-    deleteIfNotNewer: async (key, version, signal) => {
-      try {
-        for (let round = 0; round < MAX_ROUNDS; round++) {
-          const there = await head(key, signal);
-          if (!there) return false;
-          if (compareSequencers(there.of.sequencer, version.sequencer) > 0) return false;
-          try {
-            await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: `"${there.eTag}"` }), { abortSignal: signal });
-            return true;
-          } catch (err) {
-            if (isMissing(err)) return false;
-            if (!isConflict(err)) throw err;
-          }
-        }
-        throw storageFailed(`deleting ${key} met other writers ${MAX_ROUNDS} times; it will be retried`);
-      } catch (err) {
-        throw failed(`deleting ${key}`, err, signal);
-      }
-    },
+    deleteIfNotNewer: (key, version, signal) => deleteWhile(key, (of) => compareSequencers(of.sequencer, version.sequencer) <= 0, signal),
 
-    deleteExactly: async (key, eTag, signal) => {
-      try {
-        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: `"${eTag}"` }), { abortSignal: signal });
-      } catch (err) {
-        // Already gone, or someone else's now: either way not ours to delete.
-        if (isMissing(err) || isConflict(err)) return;
-        throw failed(`deleting ${key}`, err, signal);
-      }
-    },
+    deleteOwn: (key, version, signal) => deleteWhile(key, (of) => of.eTag === version.eTag && compareSequencers(of.sequencer, version.sequencer) === 0, signal),
 
     state: async (source, signal) => {
       try {

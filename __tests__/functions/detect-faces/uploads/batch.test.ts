@@ -352,6 +352,51 @@ describe('always the latest version, whatever the order of processing', () => {
     expect(w.s3.keys('outputs/')).toEqual([]);
   });
 
+  test('the same bytes uploaded twice (a retried PUT): the older version takes back its own output, not the newer one\'s identical image', async () => {
+    const w = world();
+    const v1 = put(w, 'inputs/k.jpg', 'same');
+    const v1Sequencer = JSON.parse(v1).Records[0].s3.object.sequencer;
+    // v2 (the same photo, so the same image and the same ETag) runs whole between v1's image and v1's record.
+    let v2: string | undefined;
+    w.s3.before = async (call) => {
+      if (v2 === undefined && call.name === 'PutObject' && call.input.Key === 'results/k.jpg.json' && (call.input.Metadata as Record<string, string>)['source-sequencer'] === v1Sequencer) {
+        v2 = put(w, 'inputs/k.jpg', 'same');
+        await w.run(sqs(v2));
+      }
+    };
+    await w.run(sqs(v1));
+    expect(w.outcomes()).toEqual(['processed', 'superseded']);
+    const v2Sequencer = JSON.parse(v2!).Records[0].s3.object.sequencer;
+    expect(w.record('results/k.jpg.json').source.sequencer).toBe(v2Sequencer);
+    // The image the record names is there, and is v2's.
+    expect(w.s3.get(BUCKET, 'outputs/k.jpg')?.metadata['source-sequencer']).toBe(v2Sequencer);
+  });
+
+  test('a delivery that wrote its image, then failed at its record, is retried after a newer version was refused: the retry takes the image back', async () => {
+    const w = world();
+    const v1 = put(w, 'inputs/k.jpg', 'v1');
+    // v2 (not an image) is uploaded and refused while v1 works: an error record, no image.
+    w.during.set('v1', async () => {
+      w.s3.upload(BUCKET, 'inputs/k.jpg', Buffer.from('text, not an image; long enough to be sniffed as such'));
+      await w.run(sqs(notification('inputs/k.jpg', { eTag: w.s3.get(BUCKET, 'inputs/k.jpg')!.eTag, sequencer: 'FFFF000000000000' })));
+    });
+    // v1's image is written (nothing is there); its record write fails with a 500.
+    let failedOnce = false;
+    w.s3.before = (call) => {
+      if (!failedOnce && call.name === 'PutObject' && call.input.Key === 'results/k.jpg.json' && !String(call.input.Body).includes('errorType')) {
+        failedOnce = true;
+        throw Object.assign(new Error('InternalError'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+      }
+    };
+    expect((await w.run(sqs(v1))).batchItemFailures).toHaveLength(1);
+    expect(w.s3.keys('outputs/')).toEqual([`${BUCKET}/outputs/k.jpg`]);
+    // The redelivery's read is refused (412: v2 is there): superseded, and v1's image goes.
+    expect(await w.run(sqs(v1))).toEqual({ batchItemFailures: [] });
+    expect(w.outcomes()).toEqual(['refused', 'superseded']);
+    expect(w.s3.keys('outputs/')).toEqual([]);
+    expect(w.record('results/k.jpg.json')).toMatchObject({ errorType: 'UnsupportedImage' });
+  });
+
   test('a refused newer version removes the output of an older one', async () => {
     const w = world();
     await w.run(sqs(put(w, 'inputs/k.jpg', 'v1')));
@@ -378,6 +423,26 @@ test("S3's 409 ConditionalRequestConflict (two conditional writes at once) is re
   expect(w.record('results/k.jpg.json')).toMatchObject({ faces: 1, outputKey: 'outputs/k.jpg' });
 });
 
+test('a replace refused with 404 (the product was deleted between its read and the write) reads again: the latest version is written, not failed', async () => {
+  const w = world();
+  await w.run(sqs(put(w, 'inputs/r.jpg', 'v1')));
+  const removal = notification('inputs/r.jpg', w.s3.remove(BUCKET, 'inputs/r.jpg'), 'ObjectRemoved:Delete');
+  const v2 = put(w, 'inputs/r.jpg', 'v2');
+  // v2 finds v1's image and replaces it If-Match; just before that replace, the removal deletes v1's products.
+  let removed = false;
+  w.s3.before = async (call) => {
+    if (!removed && call.name === 'PutObject' && call.input.Key === 'outputs/r.jpg' && call.input.IfMatch) {
+      removed = true;
+      await w.run(sqs(removal));
+    }
+  };
+  expect(await w.run(sqs(v2))).toEqual({ batchItemFailures: [] });
+  expect(removed).toBe(true);
+  expect(w.outcomes()).toEqual(['processed', 'removed', 'processed']);
+  expect(tinyJpegText(w.s3.get(BUCKET, 'outputs/r.jpg')!.body)).toBe('jpeg of v2');
+  expect(w.record('results/r.jpg.json').source.sequencer).toBe(JSON.parse(v2).Records[0].s3.object.sequencer);
+});
+
 describe('deletes: a removed key leaves no record and no output', () => {
   test('the removal event deletes what an older version made', async () => {
     const w = world();
@@ -395,6 +460,27 @@ describe('deletes: a removed key leaves no record and no output', () => {
     await w.run(sqs(put(w, 'inputs/d.jpg', 'v3')));
     await w.run(sqs(removed));
     expect(tinyJpegText(w.s3.get(BUCKET, 'outputs/d.jpg')!.body)).toBe('jpeg of v3');
+  });
+
+  test('deleted while a failed delivery\'s image was out (its removal ran first): the redelivery finds the key gone and removes the image', async () => {
+    const w = world();
+    const v1 = put(w, 'inputs/d.jpg', 'v1');
+    let step = 0;
+    w.s3.before = async (call) => {
+      if (step === 0 && call.name === 'PutObject' && call.input.Key === 'outputs/d.jpg') {
+        // The key is deleted and its removal handled just before v1's image is written: the removal finds nothing.
+        step = 1;
+        await w.run(sqs(notification('inputs/d.jpg', w.s3.remove(BUCKET, 'inputs/d.jpg'), 'ObjectRemoved:Delete')));
+      } else if (step === 1 && call.name === 'PutObject' && call.input.Key === 'results/d.jpg.json') {
+        step = 2;
+        throw Object.assign(new Error('InternalError'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+      }
+    };
+    expect((await w.run(sqs(v1))).batchItemFailures).toHaveLength(1);
+    expect(w.s3.keys()).toEqual([`${BUCKET}/outputs/d.jpg`]);
+    expect(await w.run(sqs(v1))).toEqual({ batchItemFailures: [] });
+    expect(w.outcomes()).toEqual(['removed', 'gone']);
+    expect(w.s3.keys()).toEqual([]);
   });
 
   test('deleted (and its removal handled) while it was processed: the writes are taken back', async () => {
