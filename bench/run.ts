@@ -332,9 +332,9 @@ async function main(): Promise<void> {
 }
 
 // Every figure with the detect function's allocator settings, as it runs (local/allocator.ts).
-const status = rerunUnderAllocatorEnv();
-if (status !== undefined) process.exit(status);
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+rerunUnderAllocatorEnv()
+  .then((status) => (status !== undefined ? process.exit(status) : main()))
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });

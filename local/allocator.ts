@@ -4,7 +4,9 @@
  * glibc reads them only when a process starts, so a tool started without them runs itself again
  * with them, once, and exits with that run's status.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import * as os from 'node:os';
 import { DETECT_ALLOCATOR_ENV } from '../stack/detect-function';
 
 /** Whether `env` names every allocator variable (with any value: one a user set on purpose is kept). */
@@ -17,14 +19,25 @@ export function withoutAllocatorEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !(name in DETECT_ALLOCATOR_ENV)));
 }
 
+/** Signals passed on to the re-run: a kill, a CI's timeout, a closed terminal. (Ctrl-C reaches both processes from the terminal.) */
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /**
  * When this process lacks the allocator variables: runs the same script with the same arguments
- * and loader (process.execArgv: tsx's) under them, stdio shared, and returns its exit status (1
- * when a signal ended it); otherwise undefined, and the caller goes on.
+ * and loader (process.execArgv: tsx's) under them, stdio shared, and resolves to its exit status
+ * (128 + the signal's number when a signal ended it, as a shell says); otherwise undefined, and
+ * the caller goes on. While it runs, the signals this process receives are passed on to it, so
+ * that the run doing the work never goes on alone after this one was stopped.
  */
-export function rerunUnderAllocatorEnv(): number | undefined {
+export async function rerunUnderAllocatorEnv(): Promise<number | undefined> {
   if (hasAllocatorEnv(process.env)) return undefined;
-  const run = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, ...DETECT_ALLOCATOR_ENV } });
-  if (run.error) throw run.error;
-  return run.status ?? 1;
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, ...DETECT_ALLOCATOR_ENV } });
+  const forward = (signal: NodeJS.Signals) => void child.kill(signal);
+  for (const signal of FORWARDED) process.on(signal, forward);
+  try {
+    const [code, signal] = (await Promise.race([once(child, 'exit'), once(child, 'error').then(([err]) => Promise.reject(err))])) as [number | null, NodeJS.Signals | null];
+    return code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1);
+  } finally {
+    for (const signal of FORWARDED) process.off(signal, forward);
+  }
 }

@@ -29,6 +29,7 @@ import { createLosslessEditor, loadJpegLossless } from '../functions/detect-face
 import { rerunUnderAllocatorEnv } from './allocator';
 import { unpackLayer } from './layer';
 import { REQUEST_FLAGS, takeRequestFlag } from './request-flags';
+import { userCwd } from './user-cwd';
 
 export const USAGE = `usage: npm run redact -- IN_DIR OUT_DIR [${[...REQUEST_FLAGS.keys()].map((f) => `${f} V`).join('] [')}]`;
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
@@ -45,7 +46,7 @@ export interface RedactArgs {
   readonly options: DetectRequestOptions;
 }
 
-export function parseRedactArgs(args: readonly string[], cwd = process.cwd()): RedactArgs {
+export function parseRedactArgs(args: readonly string[], cwd = userCwd()): RedactArgs {
   const raw: Record<string, unknown> = {};
   const dirs: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -68,6 +69,10 @@ export function parseRedactArgs(args: readonly string[], cwd = process.cwd()): R
   const realOut = realFolder(outDir, dirs[1]);
   if (realOut === realIn) throw new UsageError('OUT_DIR must differ from IN_DIR (outputs would overwrite the originals)');
   if (isInside(realIn, realOut)) throw new UsageError('IN_DIR must not be inside OUT_DIR (outputs could overwrite the originals)');
+  // An output replaces the file of its name: only a new or empty folder, or an earlier run's (its results.jsonl says so), takes them.
+  if (fs.existsSync(outDir) && !fs.existsSync(path.join(outDir, RESULTS_FILE)) && fs.readdirSync(outDir).length > 0) {
+    throw new UsageError(`OUT_DIR ${dirs[1]} holds files but no ${RESULTS_FILE}: the outputs would replace files of the same names there; give a new or empty folder, or an earlier run's OUT_DIR`);
+  }
   let options: DetectRequestOptions;
   try {
     options = parseOptions({ mark: SAFE_MARK, ...raw });
@@ -99,32 +104,51 @@ const isImageName = (name: string) => IMAGE_EXTENSIONS.has(name.slice(name.lastI
 /**
  * Image files under `dir`, relative to it, '/'-separated, sorted; `skip` (an output folder inside
  * it) left out. Symbolic links are followed, to files and to folders; a folder is read once, at
- * its own place when it is under `dir` (a link to it, or to a folder above it, is not followed),
- * else through the first link in order. A link that leads nowhere is listed all the same, so
- * that its result line says so.
+ * its own place when it is under `dir` (a link to it, or to `dir` or a folder above it, is not
+ * followed), else through the first link in order. A link that leads nowhere is listed all the
+ * same, so that its result line says so. A sub-folder that cannot be read is handed to
+ * `unreadable` (relative to `dir`, with the error) and the rest listed; without it, the error is thrown.
  */
-export function listImages(dir: string, skip?: string): string[] {
+export function listImages(dir: string, skip?: string, unreadable?: (folder: string, err: Error) => void): string[] {
   const real = (folder: string) => fs.realpathSync.native(folder);
+  const realDir = real(dir);
   const skipReal = skip !== undefined && fs.existsSync(skip) ? real(skip) : undefined;
+  const entries = (folder: string): fs.Dirent[] => {
+    try {
+      return fs.readdirSync(folder, { withFileTypes: true });
+    } catch (err) {
+      if (unreadable === undefined || folder === dir) throw err;
+      return [];
+    }
+  };
   // First the folders under `dir` reached without a link: those are read where they are.
   const own = new Set<string>();
   const collect = (folder: string) => {
     own.add(real(folder));
-    for (const entry of fs.readdirSync(folder, { withFileTypes: true })) if (entry.isDirectory()) collect(path.join(folder, entry.name));
+    for (const entry of entries(folder)) if (entry.isDirectory()) collect(path.join(folder, entry.name));
   };
   collect(dir);
   const out: string[] = [];
   const seen = new Set<string>();
+  const relative = (full: string) => path.relative(dir, full).split(path.sep).join('/');
   const walk = (folder: string, throughLink: boolean) => {
     const at = real(folder);
-    if (at === skipReal || seen.has(at) || (throughLink && own.has(at))) return;
+    if (at === skipReal || seen.has(at) || (throughLink && (own.has(at) || isInside(realDir, at)))) return;
     seen.add(at);
-    for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+    let list: fs.Dirent[];
+    try {
+      list = fs.readdirSync(folder, { withFileTypes: true });
+    } catch (err) {
+      if (unreadable === undefined || folder === dir) throw err;
+      unreadable(`${relative(folder)}/`, err as Error);
+      return;
+    }
+    for (const entry of list) {
       const full = path.join(folder, entry.name);
       const link = entry.isSymbolicLink();
       const target = link ? statOrUndefined(full) : entry;
       if (target?.isDirectory()) walk(full, throughLink || link);
-      else if ((target === undefined || target.isFile()) && isImageName(entry.name)) out.push(path.relative(dir, full).split(path.sep).join('/'));
+      else if ((target === undefined || target.isFile()) && isImageName(entry.name)) out.push(relative(full));
     }
   };
   walk(dir, false);
@@ -184,21 +208,29 @@ export interface RedactSummary {
  * Runs every image of `args.inDir` through the pipeline on `ports` (their store is the file store
  * of `args.outDir`), appending each result line as soon as it is known.
  */
-export async function redactFolder<I>(args: RedactArgs, ports: Omit<PipelinePorts<I>, 'store' | 'fetch'>, settings: PipelineSettings, progress?: (line: string) => void): Promise<RedactSummary> {
-  const files = listImages(args.inDir, args.outDir);
+export async function redactFolder<I>(
+  args: RedactArgs,
+  ports: Omit<PipelinePorts<I>, 'store' | 'fetch'>,
+  settings: PipelineSettings,
+  progress?: (line: string) => void,
+  columns?: number,
+): Promise<RedactSummary> {
+  // A sub-folder that cannot be read is a line of its own (DownloadFailed); the others go on.
+  const folders: ResultLine[] = [];
+  const files = listImages(args.inDir, args.outDir, (folder, err) => folders.push({ file: folder, errorType: 'DownloadFailed', errorMessage: `could not read the folder: ${err.message}` }));
   fs.mkdirSync(args.outDir, { recursive: true });
   const resultsFile = path.join(args.outDir, RESULTS_FILE);
-  fs.writeFileSync(resultsFile, '');
+  fs.writeFileSync(resultsFile, folders.map((line) => `${JSON.stringify(line)}\n`).join(''));
   const store = createFileStore(args.outDir);
   // The pipeline's download port is not used: each job reads its own file.
   const noFetch = async () => Promise.reject(new Error('redact reads files, not URLs'));
-  let failed = 0;
+  let failed = folders.length;
   let faces = 0;
   // Each output path has one owner (`a.png` and `a.png.jpg` would both write `a.png.jpg`): the first
   // in order claims it. Compared without case, as a disk that ignores case would.
   const owners = new Map<string, string>();
   for (const [i, file] of files.entries()) {
-    progress?.(progressLine(i, files.length, file));
+    progress?.(progressLine(i, files.length, file, columns));
     let line: ResultLine;
     const key = outputPath(file);
     try {
@@ -220,10 +252,18 @@ export async function redactFolder<I>(args: RedactArgs, ports: Omit<PipelinePort
       const message = error.code === 'Internal' ? `internal error: ${typeof cause === 'object' && cause !== null && 'message' in cause ? String(cause.message) : String(cause)}` : error.message;
       line = { file, errorType: error.code, errorMessage: message };
       failed++;
+      // An earlier run's output of this image (a box where this run redacts) must not stay as if it were this run's.
+      if (owners.get(key.toLowerCase()) === file) {
+        try {
+          fs.rmSync(path.join(args.outDir, key), { force: true });
+        } catch (rmErr) {
+          line.errorMessage += `; an earlier output ${key} is still in OUT_DIR (${(rmErr as Error).message})`;
+        }
+      }
     }
     fs.appendFileSync(resultsFile, `${JSON.stringify(line)}\n`);
   }
-  progress?.(progressLine(files.length, files.length, ''));
+  progress?.(progressLine(files.length, files.length, '', columns));
   return { images: files.length, failed, faces };
 }
 
@@ -273,7 +313,7 @@ async function main(): Promise<void> {
   const settings: PipelineSettings = { ...env, allowedLoopbackPrefixes: [], maxNetworkPixels: networkPixelsForBudget(env.detectBudgetMs) };
   const tty = process.stderr.isTTY === true;
   const started = performance.now();
-  const summary = await redactFolder(args, ports, settings, tty ? (l) => process.stderr.write(`\r${l}\x1b[K`) : undefined);
+  const summary = await redactFolder(args, ports, settings, tty ? (l) => process.stderr.write(`\r${l}\x1b[K`) : undefined, process.stderr.columns);
   if (tty) process.stderr.write('\n');
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(`${summary.images} images, ${summary.faces} faces marked (${args.options.mark}), ${summary.failed} failed, ${seconds} s; results: ${path.join(args.outDir, RESULTS_FILE)}\n`);
@@ -282,10 +322,10 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   // The detector's allocator settings, as the function runs with them (local/allocator.ts).
-  const status = rerunUnderAllocatorEnv();
-  if (status !== undefined) process.exit(status);
-  main().catch((err: unknown) => {
-    process.stderr.write(`redact: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+  rerunUnderAllocatorEnv()
+    .then((status) => (status !== undefined ? process.exit(status) : main()))
+    .catch((err: unknown) => {
+      process.stderr.write(`redact: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
 }

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startLocalStack } from './local-stack';
 import { REQUEST_FLAGS, takeRequestFlag } from './request-flags';
+import { userCwd } from './user-cwd';
 
 const SAMPLE = path.resolve(__dirname, '..', 'samples', 'astronaut.png');
 
@@ -18,8 +19,10 @@ async function main(): Promise<void> {
   try {
     let imageUrl = input;
     if (!/^https?:\/\//i.test(input)) {
-      if (!fs.existsSync(input)) throw new Error(`no such file: ${input} (give an http(s) URL or a local image file)`);
-      imageUrl = session.files.add(fs.readFileSync(input), path.basename(input));
+      const file = path.resolve(userCwd(), input);
+      if (!fs.existsSync(file)) throw new Error(`no such file: ${input} (give an http(s) URL or a local image file)`);
+      if (!fs.statSync(file).isFile()) throw new Error(`${input} is not a file (give an http(s) URL or a local image file; npm run redact takes a folder)`);
+      imageUrl = session.files.add(fs.readFileSync(file), path.basename(file));
     }
     const run = await session.detect.invoke({ imageUrl, ...options });
     if (process.env.FACE_LOCAL_VERBOSE) process.stderr.write(run.log);

@@ -1,5 +1,7 @@
 /** The local tools' allocator settings: which variables, and the one re-run that sets them. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hasAllocatorEnv, withoutAllocatorEnv } from '../../local/allocator';
@@ -23,10 +25,12 @@ describe('rerunUnderAllocatorEnv, in a real process started by tsx', () => {
       script,
       [
         `import { rerunUnderAllocatorEnv } from ${JSON.stringify(fromRoot('local', 'allocator'))};`,
-        'const status = rerunUnderAllocatorEnv();',
-        "if (status !== undefined) { process.stdout.write(`parent: ${status}\\n`); process.exit(status); }",
-        "process.stdout.write(`${JSON.stringify({ mmap: process.env.MALLOC_MMAP_THRESHOLD_, trim: process.env.MALLOC_TRIM_THRESHOLD_, args: process.argv.slice(2) })}\\n`);",
-        'process.exit(3);',
+        'void rerunUnderAllocatorEnv().then((status) => {',
+        "  if (status !== undefined) { process.stdout.write(`parent: ${status}\\n`); process.exit(status); }",
+        "  process.stdout.write(`${JSON.stringify({ mmap: process.env.MALLOC_MMAP_THRESHOLD_, trim: process.env.MALLOC_TRIM_THRESHOLD_, args: process.argv.slice(2), pid: process.pid })}\\n`);",
+        "  if (process.argv.includes('--wait')) setInterval(() => undefined, 1000);",
+        '  else process.exit(3);',
+        '});',
       ].join('\n'),
     );
   });
@@ -39,6 +43,21 @@ describe('rerunUnderAllocatorEnv, in a real process started by tsx', () => {
     expect(parentLine).toBe('parent: 3');
     expect(res.status).toBe(3);
   });
+
+  test('a signal to the first process is passed on: the re-run stops with it, and the status says which signal', async () => {
+    const parent = spawn(process.execPath, [fromRoot('node_modules', 'tsx', 'dist', 'cli.mjs'), script, '--wait'], { env: withoutAllocatorEnv(process.env), stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    parent.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    // The re-run's first line says it is running, and its pid.
+    while (!out.includes('\n')) await new Promise((resolve) => setTimeout(resolve, 50));
+    const childPid = (JSON.parse(out.split('\n')[0]) as { pid: number }).pid;
+    parent.kill('SIGTERM');
+    const [code] = await once(parent, 'exit');
+    expect(out.trim().split('\n')[1]).toBe(`parent: ${128 + os.constants.signals.SIGTERM}`);
+    expect(code).toBe(128 + os.constants.signals.SIGTERM);
+    // The re-run is gone too (kill 0 only asks whether it is there).
+    expect(() => process.kill(childPid, 0)).toThrow();
+  }, 60_000);
 
   test('with them (a user\'s own values): no second run, the values kept', () => {
     const res = run({ ...withoutAllocatorEnv(process.env), MALLOC_MMAP_THRESHOLD_: '4194304', MALLOC_TRIM_THRESHOLD_: '0' });

@@ -63,6 +63,37 @@ describe('arguments', () => {
   });
 });
 
+test('an OUT_DIR that holds files is taken only when it is an earlier run\'s (its results.jsonl): outputs replace the files of their names', () => {
+  // Photos in a folder inside IN_DIR: outputs would replace them, and the walk would skip them.
+  expect(() => parseRedactArgs(['in', 'in/b'], root)).toThrow(/^OUT_DIR in\/b holds files but no results\.jsonl: the outputs would replace files of the same names there/);
+  fs.mkdirSync(path.join(root, 'pictures'));
+  fs.writeFileSync(path.join(root, 'pictures', 'a.jpg'), 'someone\'s photo');
+  expect(() => parseRedactArgs(['in', 'pictures'], root)).toThrow(UsageError);
+  fs.mkdirSync(path.join(root, 'empty'));
+  expect(parseRedactArgs(['in', 'empty'], root).outDir).toBe(path.join(root, 'empty'));
+  fs.writeFileSync(path.join(root, 'pictures', RESULTS_FILE), '');
+  expect(parseRedactArgs(['in', 'pictures'], root).outDir).toBe(path.join(root, 'pictures'));
+});
+
+test('relative folders are the user\'s: npm runs scripts in the package root and says where it was started in INIT_CWD', () => {
+  const saved = process.env.INIT_CWD;
+  process.env.INIT_CWD = root;
+  try {
+    expect(parseRedactArgs(['in', 'out']).inDir).toBe(inDir);
+  } finally {
+    if (saved === undefined) delete process.env.INIT_CWD;
+    else process.env.INIT_CWD = saved;
+  }
+});
+
+test('a link to IN_DIR or to a folder above it is not followed (it would read the folders beside IN_DIR)', () => {
+  fs.mkdirSync(path.join(root, 'beside'));
+  fs.writeFileSync(path.join(root, 'beside', 'x.jpg'), 'image x');
+  fs.symlinkSync(root, path.join(inDir, 'b', 'up'));
+  fs.symlinkSync(inDir, path.join(inDir, 'self'));
+  expect(listImages(inDir)).toEqual(['a.jpg', 'b/c.PNG', 'b/d/e.webp', 'bad.jpeg']);
+});
+
 test('images under the folder, sub-folders too, by extension in any case, sorted; an output folder inside it is skipped', () => {
   fs.mkdirSync(path.join(inDir, 'out'));
   fs.writeFileSync(path.join(inDir, 'out', 'a.jpg'), 'an earlier output');
@@ -183,6 +214,25 @@ describe('a folder through the pipeline (fake codec and detector)', () => {
     expect(fs.readdirSync(path.join(out, 'b'))).toEqual(['c.PNG.jpg', 'd']);
     expect(byFile['a.jpg']).toMatchObject({ outputFile: 'a.jpg' });
     expect(summary).toEqual({ images: 6, failed: 4, faces: 2 });
+  });
+
+  test('an image that fails takes its earlier output with it: an earlier run\'s box must not pass for this run\'s redaction', async () => {
+    for (const f of ['a.jpg', 'b/c.PNG']) fs.writeFileSync(path.join(inDir, f), Buffer.concat([PNG_HEADER, Buffer.from(`image ${f}IEND`)]));
+    fs.writeFileSync(path.join(inDir, 'b', 'c.png.jpg'), Buffer.concat([PNG_HEADER, Buffer.from('image b/c.png.jpgIEND')]));
+    const p = ports();
+    p.codec.decode = (bytes) => ({ name: bytes.subarray(PNG_HEADER.length, bytes.length - 4).toString() });
+    const out = path.join(root, 'out');
+    await redactFolder({ inDir, outDir: out, options: { mark: 'box' } }, p, settings);
+    expect(fs.existsSync(path.join(out, 'a.jpg'))).toBe(true);
+    // Now a.jpg fails (over the byte limit); b/c.png.jpg fails again (its output is b/c.PNG's).
+    fs.writeFileSync(path.join(inDir, 'a.jpg'), Buffer.alloc(2000));
+    await redactFolder({ inDir, outDir: out, options: { mark: 'fill' } }, p, settings);
+    const lines = fs.readFileSync(path.join(out, RESULTS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.find((l) => l.file === 'a.jpg')).toMatchObject({ errorType: 'TooLarge' });
+    expect(lines.find((l) => l.file === 'b/c.png.jpg')).toMatchObject({ errorType: 'InvalidInput' });
+    expect(fs.existsSync(path.join(out, 'a.jpg'))).toBe(false);
+    // The output of the other name stays: it is b/c.PNG's, made by this run.
+    expect(tinyJpegText(fs.readFileSync(path.join(out, 'b', 'c.PNG.jpg')))).toBe('marked image b/c.PNG');
   });
 
   test('an unexpected error says its own words, not a request id to look up', async () => {

@@ -331,10 +331,8 @@ export async function benchWider(argv: readonly string[]): Promise<string> {
 
 if (require.main === module) {
   // Timed with the detect function's allocator settings, as it runs (local/allocator.ts).
-  const status = rerunUnderAllocatorEnv();
-  if (status !== undefined) process.exit(status);
-  benchWider(process.argv.slice(2))
-    .then((report) => console.log(report))
+  rerunUnderAllocatorEnv()
+    .then(async (status) => (status !== undefined ? process.exit(status) : console.log(await benchWider(process.argv.slice(2)))))
     .catch((err: unknown) => {
       console.error(err instanceof Error ? err.message : err);
       process.exit(1);
