@@ -68,19 +68,21 @@ async function signedIn(username: string, origin = local.endpoint): Promise<Page
 const PHOTOS = ['grace_hopper_512x512.jpg', '2008_001322.jpg'];
 let aliceIds: string[] = [];
 
-test('alice signs in, uploads two photos with fill: both go uploading -> processing -> done, redacted, with counts and boxes', async () => {
+test('alice signs in, uploads two photos with fill: both go waiting -> uploading -> processing -> done, redacted, with counts and boxes', async () => {
   const page = await signedIn('alice');
   await page.selectOption('[data-option="mark"]', 'fill');
   const seen: string[] = [];
   await page.exposeFunction('reportState', (state: string) => void seen.push(state));
-  // Every state a card shows, in order, as the page sets it.
+  // Every state a card leaves, as the page sets the next (the value before each change: a batch of
+  // changes read afterwards would show each card's last state only).
   await page.evaluate(() => {
     new MutationObserver((changes) => {
-      for (const c of changes) if (c.attributeName === 'data-state') (window as unknown as { reportState(s: string): void }).reportState((c.target as HTMLElement).dataset.state!);
-    }).observe(document.getElementById('uploads')!, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
+      for (const c of changes) if (c.attributeName === 'data-state' && c.oldValue) (window as unknown as { reportState(s: string): void }).reportState(c.oldValue);
+    }).observe(document.getElementById('uploads')!, { subtree: true, attributes: true, attributeFilter: ['data-state'], attributeOldValue: true });
   });
   await page.setInputFiles('#file', PHOTOS.map((p) => path.join(FACES_DIR, p)));
   await page.waitForFunction(() => Array.from(document.querySelectorAll('.upload')).filter((el) => (el as HTMLElement).dataset.state === 'done').length === 2, undefined, { timeout: 180_000 });
+  expect(seen.filter((s) => s === 'waiting')).toHaveLength(2);
   expect(seen.filter((s) => s === 'uploading')).toHaveLength(2);
   expect(seen.filter((s) => s === 'processing')).toHaveLength(2);
 

@@ -29,6 +29,23 @@ export interface Caller {
 
 const unauthorized = (message: string) => new ApiFailure(401, 'Unauthorized', message);
 
+/**
+ * jose's errors that are the token's own fault: its form, algorithm, signature, claims, or a key id
+ * the issuer's set does not hold. Any other failure is in reading the issuer's keys (a timeout, a
+ * 5xx or 429, a page that is not a key set: jose says ERR_JOSE_GENERIC or ERR_JWKS_INVALID) and is
+ * not the caller's: a 401 would make the page drop a good session.
+ */
+const TOKEN_FAULTS = [
+  errors.JWTClaimValidationFailed, // JWTExpired among them
+  errors.JWTInvalid,
+  errors.JWSInvalid,
+  errors.JWSSignatureVerificationFailed,
+  errors.JOSEAlgNotAllowed,
+  errors.JOSENotSupported,
+  errors.JWKSNoMatchingKey,
+  errors.JWKSMultipleMatchingKeys,
+];
+
 export async function verifyCaller(authorization: string | undefined, check: TokenCheck): Promise<Caller> {
   const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\s*$/i.exec(authorization ?? '');
   if (!match) throw unauthorized(authorization ? 'the Authorization header is not "Bearer <access token>"' : 'sign in first: the request carries no access token');
@@ -37,8 +54,8 @@ export async function verifyCaller(authorization: string | undefined, check: Tok
     ({ payload } = await jwtVerify(match[1], check.keys, { issuer: check.issuer, algorithms: ['RS256'], clockTolerance: 5 }));
   } catch (err) {
     if (err instanceof errors.JWTExpired) throw unauthorized('the access token has expired: sign in again');
-    if (err instanceof errors.JOSEError && !(err instanceof errors.JWKSTimeout)) throw unauthorized(`the access token was refused (${err.code})`);
-    // The key set could not be fetched: not the caller's fault.
+    if (TOKEN_FAULTS.some((fault) => err instanceof fault)) throw unauthorized(`the access token was refused (${(err as InstanceType<typeof errors.JOSEError>).code})`);
+    // The key set could not be read: not the caller's fault.
     throw new ApiFailure(503, 'ServiceUnavailable', 'the sign-in keys could not be read; try again', err);
   }
   if (payload.token_use !== 'access') throw unauthorized('an access token is needed (not an ID token)');

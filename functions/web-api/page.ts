@@ -21,6 +21,13 @@ export interface AppPageConfig {
 /** How often and how long a processing upload is asked for its result. */
 const POLL_MS = 1_500;
 const POLL_LIMIT_MS = 180_000;
+/**
+ * Photos sent at a time: a drop of 50 at once would pass the API's throttle burst (40, stack
+ * web-app.ts) in one instant; the others wait their turn. A ticket refused with 429 or 503 is
+ * asked for again after 1, 2, 4, 8 s.
+ */
+const UPLOADS_AT_ONCE = 4;
+const TICKET_RETRIES = 4;
 
 /** JSON for an inline <script>: "<" escaped, so no value can close the script element. */
 const inlineJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
@@ -55,6 +62,8 @@ ${SHARED_SCRIPT}
 const CLIENT = ${inlineJson(client)};
 const POLL_MS = ${POLL_MS};
 const POLL_LIMIT_MS = ${POLL_LIMIT_MS};
+const UPLOADS_AT_ONCE = ${UPLOADS_AT_ONCE};
+const TICKET_RETRIES = ${TICKET_RETRIES};
 const $ = (id) => document.getElementById(id);
 const show = (el, shown) => el.classList.toggle('hidden', !shown);
 const redirectUri = () => location.origin + CLIENT.appPath;
@@ -169,6 +178,18 @@ function showResult(el, result) {
   show(link, true);
 }
 
+/** The download link is presigned for minutes: a click asks for a fresh one (an error shows on the card). */
+async function download(el) {
+  try {
+    const result = await api('GET', '/uploads/' + encodeURIComponent(el.dataset.id));
+    if (result.status !== 'done') return fail(el, result.error);
+    el.querySelector('.download').href = result.downloadUrl;
+    location.assign(result.downloadUrl);
+  } catch (err) {
+    fail(el, err.code ? err : { code: 'NetworkError', message: String(err) });
+  }
+}
+
 /** Asks for the result until there is one (404 meanwhile). */
 async function follow(el, id) {
   el.dataset.id = id;
@@ -187,23 +208,57 @@ async function follow(el, id) {
   }
 }
 
-async function upload(file) {
-  const el = card(file.name);
+/** The upload ticket; throttled (429) or briefly unavailable (503), asked again after 1, 2, 4, 8 s. */
+async function ticketFor(file, options) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await api('POST', '/uploads', { contentType: file.type, size: file.size, options });
+    } catch (err) {
+      if (![429, 503].includes(err.status) || attempt >= TICKET_RETRIES) throw err;
+      await new Promise((r) => setTimeout(r, 1000 * 2 ** attempt));
+    }
+  }
+}
+
+/** Sends one photo (ticket, then the form POST to S3); resolves to its upload id, or undefined when it failed (shown on its card). */
+async function send(file, el, options) {
   setState(el, 'uploading');
-  // The photo as chosen, faded, until the redacted one replaces it.
-  const preview = el.querySelector('.marked');
-  preview.src = URL.createObjectURL(file);
-  show(preview, true);
   try {
-    const ticket = await api('POST', '/uploads', { contentType: file.type, size: file.size, options: readOptions() });
+    const ticket = await ticketFor(file, options);
     const form = new FormData();
     for (const [name, value] of Object.entries(ticket.fields)) form.append(name, value);
     form.append('file', file);
     const res = await fetch(ticket.url, { method: 'POST', body: form });
-    if (!res.ok) return fail(el, await s3Error(res));
-    await follow(el, ticket.id);
+    if (!res.ok) return void fail(el, await s3Error(res));
+    return ticket.id;
   } catch (err) {
     fail(el, err.code ? err : { code: 'NetworkError', message: String(err) });
+  }
+}
+
+/** Photos chosen and not yet sent, in order; UPLOADS_AT_ONCE are sent at a time, each followed to its result after. */
+const waiting = [];
+let sending = 0;
+function upload(file) {
+  const el = card(file.name);
+  setState(el, 'waiting');
+  // The photo as chosen, faded, until the redacted one replaces it.
+  const preview = el.querySelector('.marked');
+  preview.src = URL.createObjectURL(file);
+  show(preview, true);
+  // The options as they are when the photo is chosen, not when its turn comes.
+  waiting.push({ file, el, options: readOptions() });
+  nextUploads();
+}
+function nextUploads() {
+  while (sending < UPLOADS_AT_ONCE && waiting.length > 0) {
+    const { file, el, options } = waiting.shift();
+    sending++;
+    send(file, el, options).then((id) => {
+      sending--;
+      nextUploads();
+      if (id) follow(el, id);
+    });
   }
 }
 
@@ -227,7 +282,9 @@ function render() {
   show($('sign-out'), !!s);
   show($('work'), !!s);
   if (s) {
-    const claims = JSON.parse(atob(s.accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    // The payload is base64url of UTF-8 JSON (a name like José): decoded as bytes, then as text.
+    const bytes = Uint8Array.from(atob(s.accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
     $('who').textContent = claims.username || claims.sub;
   } else {
     $('who').textContent = '';
@@ -237,6 +294,12 @@ function render() {
 const files = (list) => [...list].forEach((f) => upload(f));
 $('sign-in').addEventListener('click', () => signIn().catch((err) => showError('SignInFailed', String(err))));
 $('sign-out').addEventListener('click', signOut);
+$('uploads').addEventListener('click', (e) => {
+  const link = e.target.closest('.download');
+  if (!link) return;
+  e.preventDefault();
+  download(link.closest('.upload'));
+});
 const drop = $('drop');
 drop.addEventListener('click', () => $('file').click());
 drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') $('file').click(); });

@@ -1,6 +1,8 @@
 /** The caller check: only an access token of this issuer, for this app client, unexpired, signed by the issuer's key. */
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
-import { verifyCaller, type TokenCheck } from '../../../functions/web-api/auth';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { remoteKeys, verifyCaller, type TokenCheck } from '../../../functions/web-api/auth';
 
 const ISSUER = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example';
 const CLIENT = 'client-123';
@@ -72,4 +74,30 @@ test('a token without a subject: 401', async () => {
 test('keys that cannot be read are 503, not the caller\'s fault', async () => {
   const failing: TokenCheck = { ...check, keys: async () => Promise.reject(new TypeError('fetch failed')) };
   await expect(verifyCaller(`Bearer ${await sign()}`, failing)).rejects.toMatchObject({ status: 503, code: 'ServiceUnavailable' });
+});
+
+describe('the issuer\'s key set answering badly (jose\'s fetch): 503, so that the page keeps the session', () => {
+  let server: Server;
+  let issuer: string;
+  let answer = { status: 503, body: 'Service Unavailable' };
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(answer.body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  test.each([
+    [503, 'Service Unavailable'],
+    [429, '{"message":"Too Many Requests"}'],
+    [200, '<html>gateway error</html>'],
+    [200, '{"keys": "not a list"}'],
+  ])('%d %s', async (status, body) => {
+    answer = { status, body };
+    const fetched: TokenCheck = { issuer, clientId: CLIENT, keys: remoteKeys(issuer) };
+    await expect(verifyCaller(`Bearer ${await sign({}, { issuer })}`, fetched)).rejects.toMatchObject({ status: 503, code: 'ServiceUnavailable' });
+  });
 });
