@@ -67,7 +67,7 @@ export const DETECT_ENV = {
   publicBaseUrl: { env: 'PUBLIC_BASE_URL', ...str({ doc: 'base of public URLs; unset: `https://<bucket>.s3.<region>.amazonaws.com`, or `https://s3.<region>.amazonaws.com/<bucket>` for a name with dots' }) },
   jpegQuality: { env: 'JPEG_QUALITY', ...int(90, 1, 100, 'JPEG quality of the marked image') },
   maxImageBytes: { env: 'MAX_IMAGE_BYTES', ...int(10 * 1024 * 1024, 1024, 100 * 1024 * 1024, 'largest image body downloaded, bytes') },
-  maxImagePixels: { env: 'MAX_IMAGE_PIXELS', ...int(40_000_000, 1024, 200_000_000, 'largest image decoded, width x height (read from the header first)') },
+  maxImagePixels: { env: 'MAX_IMAGE_PIXELS', ...int(40_000_000, 1024, 200_000_000, 'largest image decoded, width x height (read from the header first); a side over 65500 px is refused whatever this says (outputs are JPEGs)') },
   downloadTimeoutMs: { env: 'DOWNLOAD_TIMEOUT_MS', ...int(10_000, 100, 120_000, 'one deadline for the whole download, redirects included, ms') },
   detector: { env: 'DETECTOR', ...oneOf(DETECTOR_KINDS, 'yunet', 'face detector: YuNet (YuNet_n for `box`, 2023mar for redaction, then 2022mar on crops around its faces; ONNX) or the Haar frontal-face cascade') },
   minScore: { env: 'MIN_SCORE', ...num(undefined, LOWEST_MIN_SCORE, 1, `lowest score of a reported face unless the request says; unset: the mark's (YuNet: ${defaultScoresText()}; Haar: every hit)`) },

@@ -48,7 +48,14 @@ function isoMediaKind(b: Buffer): string | undefined {
   return undefined;
 }
 
-/** Describes a complete image or throws UnsupportedImage (unknown, truncated, malformed) / TooLarge (pixels). */
+/**
+ * The longest side an image may have: every output is a JPEG, and libjpeg reads and writes at most
+ * 65,500 px a side (JPEG_MAX_DIMENSION). A longer PNG or WebP within the pixel limit (70,000 x 400)
+ * would be decoded and searched before its encode failed.
+ */
+export const MAX_IMAGE_SIDE = 65_500;
+
+/** Describes a complete image or throws UnsupportedImage (unknown, truncated, malformed) / TooLarge (pixels, or a side over MAX_IMAGE_SIDE). */
 export function inspectImage(data: Buffer, maxPixels: number): ImageInfo {
   if (data.length === 0) throw unsupportedImage('the image is empty (0 bytes); expected a JPEG, PNG or WebP image');
   const format = sniffFormat(data.subarray(0, 12));
@@ -67,6 +74,9 @@ export function inspectImage(data: Buffer, maxPixels: number): ImageInfo {
   if (info.width < 1 || info.height < 1) throw unsupportedImage(`the ${format} header gives an empty size ${info.width}x${info.height}`);
   if (info.width * info.height > maxPixels) {
     throw tooLarge(`the image is ${info.width}x${info.height} (${((info.width * info.height) / 1e6).toFixed(1)} MP); the limit is ${(maxPixels / 1e6).toFixed(1)} MP`);
+  }
+  if (Math.max(info.width, info.height) > MAX_IMAGE_SIDE) {
+    throw tooLarge(`the image is ${info.width}x${info.height}; a side may be at most ${MAX_IMAGE_SIDE} px (the output is a JPEG)`);
   }
   return info;
 }

@@ -80,6 +80,22 @@ test('too many pixels is TooLarge, decided from the header alone', () => {
   expect(() => inspectImage(read('grace_hopper_512x512.jpg'), 512 * 512 - 1)).toThrow(expect.objectContaining({ code: 'TooLarge' }));
 });
 
+test('a side over 65,500 px is TooLarge within the pixel limit: every output is a JPEG, and libjpeg writes no longer side', () => {
+  const pngOf = (width: number, height: number) => {
+    const png = Buffer.alloc(64);
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(png);
+    png.writeUInt32BE(13, 8);
+    png.write('IHDR', 12, 'latin1');
+    png.writeUInt32BE(width, 16);
+    png.writeUInt32BE(height, 20);
+    png.write('IEND', 50, 'latin1');
+    return png;
+  };
+  expect(() => inspectImage(pngOf(70_000, 400), 40e6)).toThrow(expect.objectContaining({ code: 'TooLarge', message: 'the image is 70000x400; a side may be at most 65500 px (the output is a JPEG)' }));
+  expect(() => inspectImage(pngOf(300, 65_501), 40e6)).toThrow(expect.objectContaining({ code: 'TooLarge' }));
+  expect(inspectImage(pngOf(65_500, 300), 40e6)).toMatchObject({ width: 65_500, height: 300 });
+});
+
 test('transparency from the header: PNG colour types 4 and 6 or a tRNS chunk before the data; WebP by its extended flag or lossless alpha bit', () => {
   const chunk = pngChunk;
   const png = (colourType: number, ...chunks: Buffer[]) => pngWith([...chunks, chunk('IDAT', Buffer.alloc(4))], colourType);
