@@ -104,6 +104,12 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
     fail('cleanupSchedule', cleanupSchedule, 'a positive rate with a matching unit, e.g. rate(1 hour) or rate(5 minutes)');
   }
 
+  // A presigned link must not outlive its image: cleanup deletes images under imagePrefix from cleanupMaxAgeSeconds on.
+  const presignExpiresSeconds = get('presignExpiresSeconds');
+  if (get('outputAccess') === 'presigned' && presignExpiresSeconds > get('cleanupMaxAgeSeconds')) {
+    fail('presignExpiresSeconds', String(presignExpiresSeconds), `at most cleanupMaxAgeSeconds (${get('cleanupMaxAgeSeconds')}) with outputAccess presigned: cleanup deletes the image from that age on, and its link would answer 404 before it expired`);
+  }
+
   const logRetentionDays = get('logRetentionDays');
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
     fail('logRetentionDays', String(logRetentionDays), `one of CloudWatch's periods: ${LOG_RETENTION_DAYS.join(', ')}`);

@@ -34,7 +34,7 @@ export const STACK_SETTINGS = {
   bucketPrefix: { env: 'FACE_BUCKET_PREFIX', spec: str({ default: 'face-detection-', pattern: /^[a-z0-9][a-z0-9.-]{0,36}$/, expected: "lower-case letters, digits, dots and hyphens, at most 37 characters, within S3's bucket naming rules", doc: 'prefix of the generated bucket name' }) },
   imagePrefix: { env: 'FACE_IMAGE_PREFIX', spec: { ...DETECT_ENV.imagePrefix, doc: 'key prefix of the marked images; the public grant, lifecycle and cleanup are scoped to it' } },
   outputAccess: { env: 'FACE_OUTPUT_ACCESS', spec: DETECT_ENV.outputAccess },
-  presignExpiresSeconds: { env: 'FACE_PRESIGN_EXPIRES_SECONDS', spec: { ...DETECT_ENV.presignExpiresSeconds, doc: "lifetime of presigned URLs, seconds (a URL also stops working when the signing role's session ends)" } },
+  presignExpiresSeconds: { env: 'FACE_PRESIGN_EXPIRES_SECONDS', spec: { ...DETECT_ENV.presignExpiresSeconds, doc: "lifetime of presigned URLs, seconds (a URL also stops working when the signing role's session ends); with outputAccess presigned, at most cleanupMaxAgeSeconds" } },
   detector: { env: 'FACE_DETECTOR', spec: DETECT_ENV.detector },
   minScore: { env: 'FACE_MIN_SCORE', spec: DETECT_ENV.minScore },
   detectBudgetMs: { env: 'FACE_DETECT_BUDGET_MS', spec: { ...DETECT_ENV.detectBudgetMs, default: undefined, doc: "time the detect stage may take per request, ms; unset: what the timeout leaves after the other terms of a photo's worst case (read and write deadlines, image work allowance, answer margin: docs/uploads.md); set: at most that" } },

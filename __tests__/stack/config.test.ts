@@ -86,6 +86,7 @@ describe('invalid values fail with the setting, the value and what is accepted',
     [{ jpegQuality: 101 }, /jpegQuality.*1 to 100/],
     [{ logRetentionDays: 10 }, /logRetentionDays.*CloudWatch's periods/],
     [{ presignExpiresSeconds: 50000 }, /presignExpiresSeconds.*43200/],
+    [{ outputAccess: 'presigned', presignExpiresSeconds: 7200 }, /presignExpiresSeconds.*"7200".*at most cleanupMaxAgeSeconds \(3600\)/],
     [{ stateBucket: 'Bad Bucket' }, /stateBucket/],
   ])('%j', (context, message) => {
     const run = () => loadConfig(context as Record<string, unknown>, {});
@@ -97,6 +98,11 @@ describe('invalid values fail with the setting, the value and what is accepted',
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(message);
   });
+});
+
+test('a presigned link may live as long as cleanup keeps its image, not longer; a public URL has no such limit', () => {
+  expect(loadConfig({ outputAccess: 'presigned', presignExpiresSeconds: 7200, cleanupMaxAgeSeconds: 7200 }, {}).presignExpiresSeconds).toBe(7200);
+  expect(loadConfig({ outputAccess: 'public', presignExpiresSeconds: 7200 }, {}).presignExpiresSeconds).toBe(7200);
 });
 
 describe('bucket names', () => {
