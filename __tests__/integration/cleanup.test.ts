@@ -187,3 +187,52 @@ test('with a short timeout the margin shrinks, so the run still gets work done',
   const summary = await runCleanup(options(), deps({ remainingMs: () => 8_000 }));
   expect(summary).toMatchObject({ deleted: 1, truncated: false });
 });
+
+describe('a call that hangs is cut at the time kept to answer: the run returns its summary in time', () => {
+  /** A send that never answers the given command, until its abort signal fires (as the SDK's handler would reject). */
+  const hanging = (stalls: (command: unknown) => boolean): Pick<S3Client, 'send'> => ({
+    send: ((command: any, opts?: { abortSignal?: AbortSignal }) =>
+      stalls(command)
+        ? new Promise((_resolve, reject) => opts?.abortSignal?.addEventListener('abort', () => reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }))))
+        : s3.client.send(command)) as S3Client['send'],
+  });
+  /** 3 s left at the start (margin 1 s): a call is cut when 0.5 s is left. */
+  const clock = () => {
+    const start = Date.now();
+    return { remainingMs: () => 3_000 - (Date.now() - start), elapsed: () => Date.now() - start };
+  };
+
+  test('a DeleteObjects that hangs: its keys counted as TimedOut, the run stops, within its time', async () => {
+    await putObjects(s3, ['tmp/a.jpg', 'tmp/b.jpg']);
+    ageObjects(s3, ['tmp/a.jpg', 'tmp/b.jpg'], 7200);
+    const time = clock();
+    const summary = await runCleanup(options(), deps({ s3: hanging((c) => c instanceof DeleteObjectsCommand), remainingMs: time.remainingMs }));
+    expect(time.elapsed()).toBeLessThan(3_000);
+    expect(summary).toMatchObject({ deleted: 0, failed: 2, failures: { TimedOut: 2 }, deleteCalls: 1 });
+    expect(await listKeys(s3, 'tmp/')).toEqual(['tmp/a.jpg', 'tmp/b.jpg']);
+  });
+
+  test('a listing that hangs: listFailure TimedOut, truncated, within its time', async () => {
+    const time = clock();
+    const summary = await runCleanup(options(), deps({ s3: hanging((c) => c instanceof ListObjectsV2Command), remainingMs: time.remainingMs }));
+    expect(time.elapsed()).toBeLessThan(3_000);
+    expect(summary).toMatchObject({ truncated: true, listFailure: 'TimedOut', listCalls: 0 });
+  });
+});
+
+test('a listing that fails after some pages: what was deleted stands and is counted; the summary says where it stopped', async () => {
+  const keys = Array.from({ length: 1500 }, (_, i) => `tmp/l${i}.jpg`);
+  seedObjects(s3, keys, 7200);
+  let lists = 0;
+  const secondPageDown: Pick<S3Client, 'send'> = {
+    send: (async (command: any) => {
+      if (command instanceof ListObjectsV2Command && lists++ === 1) throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' });
+      return s3.client.send(command);
+    }) as S3Client['send'],
+  };
+  const { log, lines } = memoryLogger();
+  const summary = await runCleanup(options(), { ...deps({ s3: secondPageDown }), log });
+  expect(summary).toMatchObject({ listCalls: 1, scanned: 1000, deleted: 1000, truncated: true, listFailure: 'InternalError' });
+  expect(lines.some((l) => l.level === 'error' && /listing failed/.test(l.message))).toBe(true);
+  expect((await listKeys(s3, 'tmp/')).length).toBe(500);
+});

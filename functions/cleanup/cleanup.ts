@@ -1,9 +1,12 @@
 /**
- * One cleanup run: list the prefix page by page (the SDK's paginator), delete old objects in
- * batches of up to 1000, count per-key failures without stopping, and stop cleanly while time
- * remains so the next scheduled run picks up the rest.
+ * One cleanup run: list the prefix page by page, delete old objects in batches of up to 1000,
+ * count per-key failures without stopping, and stop cleanly while time remains so the next
+ * scheduled run picks up the rest. Every S3 call is aborted when the time kept to answer is
+ * reached, so that one that hangs (the SDK retries a stalled call up to five times) cannot carry
+ * the run past its timeout, where it would end with no summary. The listing is a loop of
+ * ListObjectsV2 rather than the SDK's paginator, which takes no abort signal.
  */
-import { DeleteObjectsCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../common/logger';
 import type { CleanupResult } from './contract';
 import { batches, judge } from './select';
@@ -44,15 +47,25 @@ export async function runCleanup(options: CleanupOptions, deps: CleanupDeps): Pr
     durationMs: 0,
   };
   const runStart = deps.now();
-  // Time is checked before each list call the paginator would make: before the first page, and
-  // after a page only when S3 says more follow.
+  // A call started with more than the margin left is aborted when half of it is left: the rest is for the summary.
+  const bounded = <T>(call: (abortSignal: AbortSignal) => Promise<T>) => withDeadline(Math.max(0, deps.remainingMs() - margin / 2), call);
+  let continuationToken: string | undefined;
+  // Time is checked before each list call: before the first page, and after a page only when S3 says more follow.
   if (deps.remainingMs() <= margin) summary.truncated = true;
   else {
-    const pages = paginateListObjectsV2(
-      { client: asS3Client(deps.s3), pageSize: options.pageSize ?? 1000 },
-      { Bucket: options.bucket, Prefix: options.prefix },
-    );
-    for await (const page of pages) {
+    for (;;) {
+      let page;
+      try {
+        page = await bounded((abortSignal) =>
+          deps.s3.send(new ListObjectsV2Command({ Bucket: options.bucket, Prefix: options.prefix, MaxKeys: options.pageSize ?? 1000, ContinuationToken: continuationToken }), { abortSignal }),
+        );
+      } catch (err) {
+        // Out of time, or S3 refused the page (after the SDK's retries): what was done stands, the next run goes on.
+        summary.truncated = true;
+        summary.listFailure = errorCode(err);
+        deps.log.error('listing failed; the run stops here', { code: summary.listFailure, error: (err as Error).message });
+        break;
+      }
       summary.listCalls += 1;
       const doomed: string[] = [];
       for (const object of page.Contents ?? []) {
@@ -71,13 +84,13 @@ export async function runCleanup(options: CleanupOptions, deps: CleanupDeps): Pr
             summary.truncated = true;
             break;
           }
-          await deleteBatch(options.bucket, batch, deps, summary);
+          await deleteBatch(options.bucket, batch, deps, summary, bounded);
         }
         if (summary.truncated) break;
       }
-      // The paginator follows any NextContinuationToken; a page that is not truncated ends the run
-      // all the same (as S3 documents it).
+      // A page that is not truncated ends the listing, whatever token comes with it (as S3 documents it).
       if (!page.IsTruncated || !page.NextContinuationToken) break;
+      continuationToken = page.NextContinuationToken;
       if (deps.remainingMs() <= margin) {
         summary.truncated = true;
         break;
@@ -88,17 +101,15 @@ export async function runCleanup(options: CleanupOptions, deps: CleanupDeps): Pr
   return summary;
 }
 
-async function deleteBatch(bucket: string, keys: string[], deps: CleanupDeps, summary: CleanupResult): Promise<void> {
+async function deleteBatch(bucket: string, keys: string[], deps: CleanupDeps, summary: CleanupResult, bounded: <T>(call: (abortSignal: AbortSignal) => Promise<T>) => Promise<T>): Promise<void> {
   summary.deleteCalls += 1;
   let errors;
   try {
-    const result = await deps.s3.send(
-      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }),
-    );
+    const result = await bounded((abortSignal) => deps.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }), { abortSignal }));
     errors = result.Errors ?? [];
   } catch (err) {
-    // The whole batch failed (after the SDK's retries): count its keys, go on with the next one.
-    const code = (err as Error).name || 'Unknown';
+    // The whole batch failed (after the SDK's retries, or out of time): count its keys, go on (the time check stops the run).
+    const code = errorCode(err);
     summary.failures[code] = (summary.failures[code] ?? 0) + keys.length;
     summary.failed += keys.length;
     deps.log.error('delete batch failed', { keys: keys.length, code, error: (err as Error).message });
@@ -113,12 +124,26 @@ async function deleteBatch(bucket: string, keys: string[], deps: CleanupDeps, su
   summary.deleted += keys.length - errors.length;
 }
 
+/** An error's code as S3 and the SDK name it; an abort at the deadline is `TimedOut`. */
+function errorCode(err: unknown): string {
+  if (err instanceof DOMException && err.name === 'TimeoutError') return 'TimedOut';
+  return (err as Error).name || 'Unknown';
+}
+
 /**
- * The SDK's paginator only takes an S3Client (it checks `instanceof`); the bench and tests pass a
- * bare `send` that counts calls or injects failures S3 shows and s3rver does not, so such a `send`
- * is given the S3Client prototype it lacks. Only `send` is ever called on it.
+ * `call` with an abort signal that fires after `ms` (on this process's timers: a test's fake clock
+ * drives it). The SDK rejects an aborted call with the signal's reason or its own AbortError; both
+ * come out as the deadline's TimeoutError.
  */
-function asS3Client(s3: Pick<S3Client, 'send'>): S3Client {
-  if (s3 instanceof S3Client) return s3;
-  return Object.assign(Object.create(S3Client.prototype) as S3Client, { send: s3.send.bind(s3) });
+async function withDeadline<T>(ms: number, call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const deadline = new DOMException(`no answer within ${Math.round(ms)} ms, the time the run had left`, 'TimeoutError');
+  const timer = setTimeout(() => controller.abort(deadline), ms);
+  try {
+    return await call(controller.signal);
+  } catch (err) {
+    throw controller.signal.aborted ? deadline : err;
+  } finally {
+    clearTimeout(timer);
+  }
 }

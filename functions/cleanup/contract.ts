@@ -30,8 +30,10 @@ export interface CleanupResult {
   failed: number;
   /** Objects a dry run would have deleted. */
   wouldDelete: number;
-  /** True when the run stopped before listing everything (time was running out). */
+  /** True when the run stopped before listing everything (time was running out, or a listing failed). */
   truncated: boolean;
+  /** The error code of the listing call that failed (after the SDK's retries; `TimedOut` at the deadline): the run stopped there. */
+  listFailure?: string;
   dryRun: boolean;
   listCalls: number;
   deleteCalls: number;
