@@ -35,6 +35,17 @@ async function emptyBucket() {
 
 beforeEach(emptyBucket);
 
+/** The test server, but the `nth` (from 0) call of one command fails as S3's 500 does after the SDK's retries. */
+function internalErrorAt(kind: typeof DeleteObjectsCommand | typeof ListObjectsV2Command, nth: number): Pick<S3Client, 'send'> {
+  let calls = 0;
+  return {
+    send: (async (command: any) => {
+      if (command instanceof kind && calls++ === nth) throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' });
+      return s3.client.send(command);
+    }) as S3Client['send'],
+  };
+}
+
 test('only old objects under tmp/ go; young ones and tmp siblings stay', async () => {
   const old = ['tmp/old-1.jpg', 'tmp/old-2.jpg', 'tmp/nested/old-3.jpg'];
   const young = ['tmp/young.jpg'];
@@ -169,14 +180,7 @@ test('a page that is not truncated ends the listing, whatever token comes with i
 test('a whole batch failing is counted and the run goes on', async () => {
   const keys = Array.from({ length: 1500 }, (_, i) => `tmp/b${i}.jpg`);
   seedObjects(s3, keys, 7200);
-  let batch = 0;
-  const firstBatchDown: Pick<S3Client, 'send'> = {
-    send: (async (command: any) => {
-      if (command instanceof DeleteObjectsCommand && batch++ === 0) throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' });
-      return s3.client.send(command);
-    }) as S3Client['send'],
-  };
-  const summary = await runCleanup(options(), deps({ s3: firstBatchDown }));
+  const summary = await runCleanup(options(), deps({ s3: internalErrorAt(DeleteObjectsCommand, 0) }));
   expect(summary).toMatchObject({ deleted: 500, failed: 1000, failures: { InternalError: 1000 }, truncated: false });
 });
 
@@ -223,15 +227,8 @@ describe('a call that hangs is cut at the time kept to answer: the run returns i
 test('a listing that fails after some pages: what was deleted stands and is counted; the summary says where it stopped', async () => {
   const keys = Array.from({ length: 1500 }, (_, i) => `tmp/l${i}.jpg`);
   seedObjects(s3, keys, 7200);
-  let lists = 0;
-  const secondPageDown: Pick<S3Client, 'send'> = {
-    send: (async (command: any) => {
-      if (command instanceof ListObjectsV2Command && lists++ === 1) throw Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' });
-      return s3.client.send(command);
-    }) as S3Client['send'],
-  };
   const { log, lines } = memoryLogger();
-  const summary = await runCleanup(options(), { ...deps({ s3: secondPageDown }), log });
+  const summary = await runCleanup(options(), { ...deps({ s3: internalErrorAt(ListObjectsV2Command, 1) }), log });
   expect(summary).toMatchObject({ listCalls: 1, scanned: 1000, deleted: 1000, truncated: true, listFailure: 'InternalError' });
   expect(lines.some((l) => l.level === 'error' && /listing failed/.test(l.message))).toBe(true);
   expect((await listKeys(s3, 'tmp/')).length).toBe(500);

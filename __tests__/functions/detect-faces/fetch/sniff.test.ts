@@ -6,6 +6,7 @@ import { inspectImage, MAX_JPEG_SCANS, mayHaveAlpha, sniffFormat } from '../../.
 import { parseJpeg, segment, SOS, writeJpeg } from '../../../../functions/detect-faces/output/jpeg-segments';
 import { FACES_DIR as FACES } from '../../../helpers/paths';
 import { pngChunk, pngWith } from '../../../helpers/png';
+import { pngBomb } from '../../../helpers/image-server';
 
 const read = (name: string) => fs.readFileSync(path.join(FACES, name));
 
@@ -69,31 +70,14 @@ test.each([
 
 test('too many pixels is TooLarge, decided from the header alone', () => {
   // A PNG header claiming 100000 x 100000, with nothing behind it but an IEND.
-  const png = Buffer.alloc(64);
-  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(png);
-  png.writeUInt32BE(13, 8);
-  png.write('IHDR', 12, 'latin1');
-  png.writeUInt32BE(100_000, 16);
-  png.writeUInt32BE(100_000, 20);
-  png.write('IEND', 50, 'latin1');
-  expect(() => inspectImage(png, 40e6)).toThrow(expect.objectContaining({ code: 'TooLarge', message: expect.stringMatching(/100000x100000/) }));
+  expect(() => inspectImage(pngBomb(100_000, 100_000), 40e6)).toThrow(expect.objectContaining({ code: 'TooLarge', message: expect.stringMatching(/100000x100000/) }));
   expect(() => inspectImage(read('grace_hopper_512x512.jpg'), 512 * 512 - 1)).toThrow(expect.objectContaining({ code: 'TooLarge' }));
 });
 
 test('a side over 65,500 px is TooLarge within the pixel limit: every output is a JPEG, and libjpeg writes no longer side', () => {
-  const pngOf = (width: number, height: number) => {
-    const png = Buffer.alloc(64);
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(png);
-    png.writeUInt32BE(13, 8);
-    png.write('IHDR', 12, 'latin1');
-    png.writeUInt32BE(width, 16);
-    png.writeUInt32BE(height, 20);
-    png.write('IEND', 50, 'latin1');
-    return png;
-  };
-  expect(() => inspectImage(pngOf(70_000, 400), 40e6)).toThrow(expect.objectContaining({ code: 'TooLarge', message: 'the image is 70000x400; a side may be at most 65500 px (the output is a JPEG)' }));
-  expect(() => inspectImage(pngOf(300, 65_501), 40e6)).toThrow(expect.objectContaining({ code: 'TooLarge' }));
-  expect(inspectImage(pngOf(65_500, 300), 40e6)).toMatchObject({ width: 65_500, height: 300 });
+  expect(() => inspectImage(pngBomb(70_000, 400), 40e6)).toThrow(expect.objectContaining({ code: 'TooLarge', message: 'the image is 70000x400; a side may be at most 65500 px (the output is a JPEG)' }));
+  expect(() => inspectImage(pngBomb(300, 65_501), 40e6)).toThrow(expect.objectContaining({ code: 'TooLarge' }));
+  expect(inspectImage(pngBomb(65_500, 300), 40e6)).toMatchObject({ width: 65_500, height: 300 });
 });
 
 test('transparency from the header: PNG colour types 4 and 6 or a tRNS chunk before the data; WebP by its extended flag or lossless alpha bit', () => {
