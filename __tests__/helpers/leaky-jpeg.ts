@@ -4,6 +4,7 @@
  * show exactly what each segment is.
  */
 import { segment, parseJpeg, writeJpeg, type JpegSegment } from '../../functions/detect-faces/output/jpeg-segments';
+import { colourOnlyIcc } from '../../functions/detect-faces/output/icc';
 import { iccSegments } from '../../functions/detect-faces/output/metadata';
 
 /** Strings planted in the metadata; none may appear in an output. */
@@ -19,20 +20,50 @@ export const SECRETS = {
   photoshop: 'PHOTOSHOP-PATH',
   trailingImage: 'SECOND-IMAGE-AFTER-EOI',
   video: 'MOTION-PHOTO-VIDEO',
+  iccOwner: 'ICC-CALIBRATED-FOR-Jane',
+  iccPrivate: 'ICC-PRIVATE-TAG',
+  iccTrailing: 'ICC-BYTES-PAST-ITS-SIZE',
 } as const;
 
-/** A syntactically valid RGB (or other space) ICC profile of `size` bytes: header, no tags, padding. */
+/**
+ * An RGB (or other space) ICC profile of `size` bytes as a camera or a calibration tool may write
+ * it: a colour tag (A2B0, patterned data standing for a LUT, so chunk order matters), a `desc` naming
+ * its owner, a private tag, the maker and model in the header, and bytes past its declared size.
+ */
+export function leakyIccProfile(size = 70_000, space = 'RGB '): Buffer {
+  const tag = (signature: string, body: Buffer) => Buffer.concat([Buffer.from(signature, 'latin1'), Buffer.alloc(4), body]);
+  const desc = tag('desc', Buffer.concat([Buffer.from([0, 0, 0, SECRETS.iccOwner.length + 1]), Buffer.from(`${SECRETS.iccOwner}\0`, 'latin1'), Buffer.alloc(8 + 3 + 67)]));
+  const priv = tag('zzpv', Buffer.from(SECRETS.iccPrivate, 'latin1'));
+  const pad4 = (b: Buffer) => Buffer.concat([b, Buffer.alloc((4 - (b.length % 4)) % 4)]);
+  const tableSize = 4 + 3 * 12;
+  const lutSize = size - 128 - tableSize - pad4(desc).length - pad4(priv).length;
+  const lut = tag('mAB ', Buffer.alloc(lutSize - 8));
+  for (let i = 8; i < lut.length; i++) lut[i] = (i * 7) & 0xff;
+  const header = Buffer.alloc(128);
+  header.writeUInt32BE(size, 0);
+  header.write('lcms', 4, 'latin1');
+  header.writeUInt32BE(0x04300000, 8);
+  header.write('mntr', 12, 'latin1');
+  header.write(space, 16, 'latin1');
+  header.write('XYZ ', 20, 'latin1');
+  header.write('acsp', 36, 'latin1');
+  header.write('MAKR', 48, 'latin1');
+  header.write('MODL', 52, 'latin1');
+  const table = Buffer.alloc(tableSize);
+  table.writeUInt32BE(3, 0);
+  let at = 128 + tableSize;
+  [['A2B0', lut], ['desc', desc], ['zzpv', priv]].forEach(([signature, body], i) => {
+    table.write(signature as string, 4 + i * 12, 'latin1');
+    table.writeUInt32BE(at, 8 + i * 12);
+    table.writeUInt32BE((body as Buffer).length, 12 + i * 12);
+    at += pad4(body as Buffer).length;
+  });
+  return Buffer.concat([header, table, pad4(lut), pad4(desc), pad4(priv), Buffer.from(SECRETS.iccTrailing, 'latin1')]);
+}
+
+/** What an output keeps of leakyIccProfile(size, space): its colour tags and our own desc and cprt (colourOnlyIcc). */
 export function fakeIccProfile(size = 70_000, space = 'RGB '): Buffer {
-  const icc = Buffer.alloc(size);
-  icc.writeUInt32BE(size, 0);
-  icc.write('lcms', 4, 'latin1');
-  icc.writeUInt32BE(0x04300000, 8);
-  icc.write('mntr', 12, 'latin1');
-  icc.write(space, 16, 'latin1');
-  icc.write('XYZ ', 20, 'latin1');
-  icc.write('acsp', 36, 'latin1');
-  for (let i = 132; i < size; i++) icc[i] = (i * 7) & 0xff; // stands for tag data, so chunk order matters
-  return icc;
+  return colourOnlyIcc(leakyIccProfile(size, space))!;
 }
 
 /** A big-endian TIFF IFD with SHORT/ASCII/LONG entries, values past 4 bytes placed after the IFD at `base`. */
@@ -132,7 +163,7 @@ export function leakyJpeg(base: Buffer, options: { orientation?: number; icc?: B
   const { segments } = parseJpeg(base);
   const codec = segments.filter((s) => !(s.marker >= 0xe0 && s.marker <= 0xef) && s.marker !== 0xfe);
   const jfifWithThumbnail = segment(0xe0, Buffer.concat([Buffer.from('JFIF\0\x01\x01\x00\x00\x01\x00\x01', 'latin1'), Buffer.from([2, 1]), Buffer.from('THUMB!', 'latin1')]));
-  const icc = iccSegments(options.icc ?? fakeIccProfile()).reverse();
+  const icc = iccSegments(options.icc ?? leakyIccProfile()).reverse();
   const dressed: JpegSegment[] = [
     jfifWithThumbnail,
     segment(0xe1, leakyExif(options.orientation ?? 1)),

@@ -10,6 +10,7 @@
 import { inflateSync } from 'node:zlib';
 import { pngChunks, type ImageFormat } from '../fetch/sniff';
 import { APP0, jpegFrame, parseJpeg, segment, startsWith, writeJpeg, type JpegSegment, type JpegStructure } from './jpeg-segments';
+import { colourOnlyIcc } from './icc';
 
 /** EXIF orientation, 1 (upright) to 8, as TIFF defines it. */
 export type Orientation = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
@@ -151,7 +152,7 @@ export function jpegIcc(structure: JpegStructure): Buffer | undefined {
     bySeq.set(seq, c.payload.subarray(ICC_SIGNATURE.length + 2));
   }
   if (bySeq.size !== total) return undefined;
-  return validIcc(Buffer.concat(Array.from({ length: total }, (_, k) => bySeq.get(k + 1)!)));
+  return colourOnlyIcc(Buffer.concat(Array.from({ length: total }, (_, k) => bySeq.get(k + 1)!)));
 }
 
 /** APP2 segments carrying `icc` in chunks, numbered from 1. */
@@ -168,10 +169,6 @@ export function iccColourSpace(icc: Buffer): string {
   return icc.toString('latin1', 16, 20);
 }
 
-/** A profile with the ICC header's signature (`acsp` at 36); undefined otherwise. */
-function validIcc(icc: Buffer): Buffer | undefined {
-  return icc.length >= 128 && icc.toString('latin1', 36, 40) === 'acsp' ? icc : undefined;
-}
 
 /** A PNG's `iCCP` chunk: a name, a NUL, compression method 0, a zlib stream. */
 function pngIcc(d: Buffer): Buffer | undefined {
@@ -180,7 +177,7 @@ function pngIcc(d: Buffer): Buffer | undefined {
     if (type === 'iCCP') {
       const nul = body.indexOf(0);
       if (nul < 1 || nul > 79 || body[nul + 1] !== 0) return undefined;
-      return validIcc(inflateSync(body.subarray(nul + 2), { maxOutputLength: MAX_ICC_BYTES }));
+      return colourOnlyIcc(inflateSync(body.subarray(nul + 2), { maxOutputLength: MAX_ICC_BYTES }));
     }
   }
   return undefined;
@@ -192,7 +189,7 @@ function webpIcc(d: Buffer): Buffer | undefined {
     const type = d.toString('latin1', i, i + 4);
     const length = d.readUInt32LE(i + 4);
     if (i + 8 + length > d.length) return undefined;
-    if (type === 'ICCP') return validIcc(Buffer.from(d.subarray(i + 8, i + 8 + length)));
+    if (type === 'ICCP') return colourOnlyIcc(Buffer.from(d.subarray(i + 8, i + 8 + length)));
     i += 8 + length + (length & 1);
   }
   return undefined;

@@ -1,0 +1,103 @@
+/** The ICC profile an output keeps: its colour tags alone, written anew; nothing else a profile can carry. */
+import { COLOUR_TAGS, colourOnlyIcc, ICC_TEXT } from '../../../../functions/detect-faces/output/icc';
+import { leakyIccProfile, SECRETS } from '../../../helpers/leaky-jpeg';
+
+/** The tag table of a profile: signature, offset, size. */
+function tags(icc: Buffer): { signature: string; offset: number; size: number }[] {
+  return Array.from({ length: icc.readUInt32BE(128) }, (_, i) => ({ signature: icc.toString('latin1', 132 + i * 12, 136 + i * 12), offset: icc.readUInt32BE(136 + i * 12), size: icc.readUInt32BE(140 + i * 12) }));
+}
+const data = (icc: Buffer, signature: string) => {
+  const tag = tags(icc).find((t) => t.signature === signature)!;
+  return icc.subarray(tag.offset, tag.offset + tag.size);
+};
+
+/** A v2 matrix/TRC profile whose three TRCs share one curve (as most sRGB profiles do), with a `dmdd` naming a device. */
+function matrixProfile(): Buffer {
+  const xyz = (x: number) => Buffer.concat([Buffer.from('XYZ \0\0\0\0', 'latin1'), Buffer.from([0, x, 0, 0, 0, x, 0, 0, 0, x, 0, 0])]);
+  const curve = Buffer.concat([Buffer.from('curv\0\0\0\0', 'latin1'), Buffer.from([0, 0, 0, 1, 2, 0x33])]); // gamma 2.2, 14 bytes
+  const dmdd = Buffer.concat([Buffer.from('desc\0\0\0\0', 'latin1'), Buffer.from([0, 0, 0, 12]), Buffer.from('SECRET-MONI\0', 'latin1')]);
+  const entries: [string, Buffer][] = [['rXYZ', xyz(1)], ['gXYZ', xyz(2)], ['bXYZ', xyz(3)], ['wtpt', xyz(4)], ['rTRC', curve], ['dmdd', dmdd]];
+  const table = Buffer.alloc(4 + (entries.length + 2) * 12);
+  table.writeUInt32BE(entries.length + 2, 0);
+  const blobs: Buffer[] = [];
+  let at = 128 + table.length;
+  const offsets = new Map<string, number>();
+  entries.forEach(([signature, body], i) => {
+    table.write(signature, 4 + i * 12, 'latin1');
+    table.writeUInt32BE(at, 8 + i * 12);
+    table.writeUInt32BE(body.length, 12 + i * 12);
+    offsets.set(signature, at);
+    const padded = Buffer.concat([body, Buffer.alloc((4 - (body.length % 4)) % 4)]);
+    blobs.push(padded);
+    at += padded.length;
+  });
+  // gTRC and bTRC point at rTRC's curve.
+  ['gTRC', 'bTRC'].forEach((signature, k) => {
+    const i = entries.length + k;
+    table.write(signature, 4 + i * 12, 'latin1');
+    table.writeUInt32BE(offsets.get('rTRC')!, 8 + i * 12);
+    table.writeUInt32BE(14, 12 + i * 12);
+  });
+  const header = Buffer.alloc(128);
+  header.writeUInt32BE(at, 0);
+  header.writeUInt32BE(0x02100000, 8);
+  header.write('mntrRGB XYZ ', 12, 'latin1');
+  header.write('acsp', 36, 'latin1');
+  return Buffer.concat([header, table, ...blobs]);
+}
+
+test('a profile keeps its colour tags byte for byte, and loses its text, private tags, maker and model, and bytes past its size', () => {
+  const leaky = leakyIccProfile();
+  for (const secret of [SECRETS.iccOwner, SECRETS.iccPrivate, SECRETS.iccTrailing, 'MAKR', 'MODL']) expect(leaky.includes(secret)).toBe(true);
+  const kept = colourOnlyIcc(leaky)!;
+  for (const secret of [SECRETS.iccOwner, SECRETS.iccPrivate, SECRETS.iccTrailing, 'MAKR', 'MODL']) expect([secret, kept.includes(secret)]).toEqual([secret, false]);
+  expect(kept.readUInt32BE(0)).toBe(kept.length);
+  expect(tags(kept).map((t) => t.signature)).toEqual(['A2B0', 'desc', 'cprt']);
+  expect(data(kept, 'A2B0').equals(data(leaky, 'A2B0'))).toBe(true);
+  // The header's colour facts stay: version, class, space, PCS, the signature.
+  expect(kept.subarray(8, 40).equals(leaky.subarray(8, 40))).toBe(true);
+  // v4: desc and cprt as mluc, our text in UTF-16.
+  expect(data(kept, 'desc').toString('latin1', 0, 4)).toBe('mluc');
+  expect(Buffer.from(data(kept, 'desc').subarray(28)).swap16().toString('utf16le')).toBe(ICC_TEXT.desc);
+  // Every tag's data on a 4-byte boundary, inside the profile.
+  for (const t of tags(kept)) expect([t.signature, t.offset % 4, t.offset + t.size <= kept.length]).toEqual([t.signature, 0, true]);
+  // Written anew from what it keeps: the same again.
+  expect(colourOnlyIcc(kept)?.equals(kept)).toBe(true);
+});
+
+test('a v2 matrix profile: its matrix, curves and white point kept (the shared curve shared again), desc and cprt as v2 types, a device description dropped', () => {
+  const profile = matrixProfile();
+  const kept = colourOnlyIcc(profile)!;
+  expect(tags(kept).map((t) => t.signature)).toEqual(['rXYZ', 'gXYZ', 'bXYZ', 'wtpt', 'rTRC', 'gTRC', 'bTRC', 'desc', 'cprt']);
+  for (const signature of ['rXYZ', 'gXYZ', 'bXYZ', 'wtpt', 'rTRC', 'gTRC', 'bTRC']) expect([signature, data(kept, signature).equals(data(profile, signature))]).toEqual([signature, true]);
+  expect(kept.includes('SECRET-MONI')).toBe(false);
+  const trc = tags(kept).filter((t) => t.signature.endsWith('TRC'));
+  expect(new Set(trc.map((t) => t.offset)).size).toBe(1);
+  expect(data(kept, 'desc').toString('latin1', 0, 4)).toBe('desc');
+  expect(data(kept, 'desc').toString('latin1', 12, 12 + ICC_TEXT.desc.length)).toBe(ICC_TEXT.desc);
+  expect(data(kept, 'cprt').toString('latin1')).toBe(`text\0\0\0\0${ICC_TEXT.cprt}\0`);
+});
+
+test('what is not a readable profile is left out: no signature, a size past its bytes, a tag outside it, a table past it, no colour tag', () => {
+  const good = matrixProfile();
+  const edit = (change: (b: Buffer) => void) => {
+    const b = Buffer.from(good);
+    change(b);
+    return b;
+  };
+  expect(colourOnlyIcc(good)).toBeDefined();
+  expect(colourOnlyIcc(edit((b) => b.write('xxxx', 36, 'latin1')))).toBeUndefined();
+  expect(colourOnlyIcc(edit((b) => b.writeUInt32BE(b.length + 1, 0)))).toBeUndefined();
+  expect(colourOnlyIcc(edit((b) => b.writeUInt32BE(b.length, 136 + 12)))).toBeUndefined();
+  expect(colourOnlyIcc(edit((b) => b.writeUInt32BE(100_000, 128)))).toBeUndefined();
+  expect(colourOnlyIcc(good.subarray(0, 100))).toBeUndefined();
+  const noColour = edit((b) => {
+    for (let i = 0; i < b.readUInt32BE(128); i++) b.write('zzzz', 132 + i * 12, 'latin1');
+  });
+  expect(colourOnlyIcc(noColour)).toBeUndefined();
+});
+
+test('the kept tags are the ones that render colour', () => {
+  for (const signature of ['rXYZ', 'kTRC', 'A2B0', 'B2A0', 'wtpt', 'chad', 'cicp']) expect(COLOUR_TAGS.has(signature)).toBe(true);
+  for (const signature of ['desc', 'cprt', 'dmnd', 'dmdd', 'meta', 'vued', 'view', 'tech', 'targ', 'ciis']) expect(COLOUR_TAGS.has(signature)).toBe(false);
+});
