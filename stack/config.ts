@@ -110,6 +110,11 @@ export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.Pr
     fail('presignExpiresSeconds', String(presignExpiresSeconds), `at most cleanupMaxAgeSeconds (${get('cleanupMaxAgeSeconds')}) with outputAccess presigned: cleanup deletes the image from that age on, and its link would answer 404 before it expired`);
   }
 
+  // The lifecycle rule is the net behind cleanup: expiring images younger than cleanup keeps them would overrule it.
+  if (get('lifecycleExpirationDays') * 86_400 < get('cleanupMaxAgeSeconds')) {
+    fail('lifecycleExpirationDays', String(get('lifecycleExpirationDays')), `at least cleanupMaxAgeSeconds (${get('cleanupMaxAgeSeconds')} s) in days: the rule behind cleanup would delete images cleanup keeps`);
+  }
+
   const logRetentionDays = get('logRetentionDays');
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
     fail('logRetentionDays', String(logRetentionDays), `one of CloudWatch's periods: ${LOG_RETENTION_DAYS.join(', ')}`);

@@ -5,7 +5,7 @@ import { Fn, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cd
 import { Construct } from 'constructs';
 import { CLEANUP_FUNCTION_SETTINGS, CleanupFunction } from './cleanup-function';
 import { pickSettings, type StackConfig } from './config';
-import { DeadLetterAlarm } from './dead-letter-alarm';
+import { DeadLetterAlarm, queueNotEmpty } from './dead-letter-alarm';
 import { DETECT_FUNCTION_SETTINGS, DetectFunction } from './detect-function';
 import { OpenCvLayer } from './opencv-layer';
 import { Storage } from './storage';
@@ -89,6 +89,23 @@ export class FaceDetectionStack extends TerraformStack {
 
     const detectFn = this.detect.fn.function;
     const cleanupFn = this.cleanup.fn.function;
+    // The Scheduler invokes cleanup asynchronously: a run that fails (a timeout, S3 refusing) is
+    // retried twice by Lambda and then dropped, and cleanup's dead-letter queue holds only the
+    // invocations the Scheduler could not make. Either one is told on the alarm topic.
+    this.deadLetterAlarm.alsoOn('cleanup-errors', {
+      alarmName: `${config.stackName}-cleanup-errors`,
+      alarmDescription: `${config.stackName}'s cleanup failed in the last hour: marked images under ${config.imagePrefix} stay until the lifecycle rule removes them. See its log.`,
+      namespace: 'AWS/Lambda',
+      metricName: 'Errors',
+      dimensions: { FunctionName: cleanupFn.functionName },
+      statistic: 'Sum',
+      period: 3600,
+    });
+    this.deadLetterAlarm.alsoOn('cleanup-dead-letters', {
+      alarmName: `${config.stackName}-cleanup-dead-letters`,
+      alarmDescription: `Messages in ${this.cleanup.deadLetterQueue.name}: scheduled cleanup runs the Scheduler could not invoke. Their attributes say why.`,
+      ...queueNotEmpty(this.cleanup.deadLetterQueue.name),
+    });
     new TerraformOutput(this, 'bucket_name', { value: bucket.id });
     new TerraformOutput(this, 'detect_function_name', { value: detectFn.functionName });
     new TerraformOutput(this, 'detect_function_arn', { value: detectFn.arn });

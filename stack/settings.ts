@@ -49,7 +49,7 @@ export const STACK_SETTINGS = {
   cleanupTimeoutSeconds: { env: 'FACE_CLEANUP_TIMEOUT_SECONDS', spec: int(300, 10, 900, 'timeout of cleanup, seconds') },
   cleanupSchedule: { env: 'FACE_CLEANUP_SCHEDULE', spec: str({ default: 'rate(1 hour)', pattern: new RegExp(`${RATE.source}|${CRON.source}`), expected: 'rate(N minute[s]|hour[s]|day[s]) or cron(six fields)', doc: 'when cleanup runs (EventBridge Scheduler expression)' }) },
   cleanupMaxAgeSeconds: { env: 'FACE_CLEANUP_MAX_AGE_SECONDS', spec: CLEANUP_ENV.maxAgeSeconds },
-  lifecycleExpirationDays: { env: 'FACE_LIFECYCLE_EXPIRATION_DAYS', spec: int(1, 1, 3650, 'lifecycle rule behind the cleanup: marked images expire after this many days') },
+  lifecycleExpirationDays: { env: 'FACE_LIFECYCLE_EXPIRATION_DAYS', spec: int(1, 1, 3650, 'lifecycle rule behind the cleanup: marked images expire after this many days (at least cleanupMaxAgeSeconds)') },
   inputPrefix: { env: 'FACE_INPUT_PREFIX', spec: { ...DETECT_ENV.inputPrefix, doc: 'uploads under this prefix are processed on their own (S3 event -> SQS -> detect-faces); must not overlap the image or result prefix' } },
   resultPrefix: { env: 'FACE_RESULT_PREFIX', spec: { ...DETECT_ENV.resultPrefix, doc: 'result records of uploads: `inputs/a/b.jpg` -> `results/a/b.jpg.json`; must not overlap another prefix' } },
   outputPrefix: { env: 'FACE_OUTPUT_PREFIX', spec: { ...DETECT_ENV.outputPrefix, doc: 'redacted images of uploads: `inputs/a/b.jpg` -> `outputs/a/b.jpg` (`.jpg` appended to other names); must not overlap another prefix' } },

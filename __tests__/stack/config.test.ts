@@ -87,6 +87,7 @@ describe('invalid values fail with the setting, the value and what is accepted',
     [{ logRetentionDays: 10 }, /logRetentionDays.*CloudWatch's periods/],
     [{ presignExpiresSeconds: 50000 }, /presignExpiresSeconds.*43200/],
     [{ outputAccess: 'presigned', presignExpiresSeconds: 7200 }, /presignExpiresSeconds.*"7200".*at most cleanupMaxAgeSeconds \(3600\)/],
+    [{ cleanupMaxAgeSeconds: 432_000, lifecycleExpirationDays: 1 }, /lifecycleExpirationDays.*"1".*at least cleanupMaxAgeSeconds \(432000 s\)/],
     [{ stateBucket: 'Bad Bucket' }, /stateBucket/],
   ])('%j', (context, message) => {
     const run = () => loadConfig(context as Record<string, unknown>, {});

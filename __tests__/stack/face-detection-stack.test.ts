@@ -344,8 +344,9 @@ describe('uploads processed on their own', () => {
     }
   });
 
-  test('a dead letter raises an alarm on an SNS topic; alarmEmail subscribes an address', () => {
-    const alarm = only(parsed, 'aws_cloudwatch_metric_alarm');
+  test('a dead letter raises an alarm on an SNS topic, and so does a failed cleanup run; alarmEmail subscribes an address', () => {
+    const alarms = Object.values(parsed.resource.aws_cloudwatch_metric_alarm) as Record<string, any>[];
+    const alarm = alarms.find((a) => a.alarm_name === 'face-detection-uploads-dead-letters')!;
     expect(alarm).toMatchObject({
       namespace: 'AWS/SQS',
       metric_name: 'ApproximateNumberOfMessagesVisible',
@@ -357,6 +358,20 @@ describe('uploads processed on their own', () => {
       alarm_actions: [expect.stringMatching(/^\$\{aws_sns_topic\..*\.arn\}$/)],
     });
     expect(parsed.resource.aws_sns_topic_subscription).toBeUndefined();
+    // Scheduled cleanup is invoked asynchronously: its failures and its dead letters notify the same topic.
+    const topic = alarm.alarm_actions[0];
+    const cleanupFunction = Object.keys(parsed.resource.aws_lambda_function).find((id) => id.startsWith('cleanup'))!;
+    expect(alarms.find((a) => a.alarm_name === 'face-detection-cleanup-errors')).toMatchObject({
+      namespace: 'AWS/Lambda',
+      metric_name: 'Errors',
+      dimensions: { FunctionName: `\${aws_lambda_function.${cleanupFunction}.function_name}` },
+      statistic: 'Sum',
+      period: 3600,
+      threshold: 0,
+      alarm_actions: [topic],
+    });
+    expect(alarms.find((a) => a.alarm_name === 'face-detection-cleanup-dead-letters')).toMatchObject({ namespace: 'AWS/SQS', dimensions: { QueueName: expect.stringMatching(/^\$\{aws_sqs_queue\.cleanup_dead-letters/) }, alarm_actions: [topic] });
+    expect(alarms).toHaveLength(3);
     const withEmail = synthStack({ alarmEmail: 'ops@example.com' }).parsed;
     expect(only(withEmail, 'aws_sns_topic_subscription')).toMatchObject({ protocol: 'email', endpoint: 'ops@example.com', topic_arn: expect.stringMatching(/^\$\{aws_sns_topic\./) });
     expect(() => synthStack({ alarmEmail: 'not an address' })).toThrow(/alarmEmail .*expected an e-mail address/);
