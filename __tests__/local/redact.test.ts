@@ -7,6 +7,7 @@ import { listImages, outputPath, parseRedactArgs, progressLine, redactFolder, RE
 import { recordingLogger } from '../helpers/log';
 import { tempDir } from '../helpers/temp';
 import { tinyJpeg, tinyJpegText } from '../helpers/tiny-jpeg';
+import { userCwd } from '../../local/user-cwd';
 
 let root: string;
 let inDir: string;
@@ -76,14 +77,13 @@ test('an OUT_DIR that holds files is taken only when it is an earlier run\'s (it
 });
 
 test('relative folders are the user\'s: npm runs scripts in the package root and says where it was started in INIT_CWD', () => {
-  const saved = process.env.INIT_CWD;
-  process.env.INIT_CWD = root;
-  try {
-    expect(parseRedactArgs(['in', 'out']).inDir).toBe(inDir);
-  } finally {
-    if (saved === undefined) delete process.env.INIT_CWD;
-    else process.env.INIT_CWD = saved;
-  }
+  const npm = { INIT_CWD: root, npm_package_json: path.join(inDir, 'package.json') };
+  // The script npm started, in the package's root: the folder the user was in.
+  expect(userCwd(npm, inDir)).toBe(root);
+  // A process started elsewhere that inherited the variables (a test, another script): its own folder.
+  expect(userCwd(npm, path.join(root, 'elsewhere'))).toBe(path.join(root, 'elsewhere'));
+  expect(userCwd({}, inDir)).toBe(inDir);
+  expect(userCwd({ INIT_CWD: root }, inDir)).toBe(inDir);
 });
 
 test('a link to IN_DIR or to a folder above it is not followed (it would read the folders beside IN_DIR)', () => {
