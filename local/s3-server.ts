@@ -16,6 +16,8 @@
  * - it names both a multipart upload's completion and a form POST upload "ObjectCreated:Post" in
  *   its event notifications: `s3EventName` below, used where local/s3-notifications.ts turns them into S3's;
  * - its event sequencer is the time in ms (ties): `nextSequencer` below;
+ * - it sends no event for the keys a multi-object delete (DeleteObjects, `aws s3api delete-objects`,
+ *   `aws s3 rm --recursive`) removes, where S3 sends ObjectRemoved:Delete for each: `multiDeleteNotifies`;
  * Handled outside this module, in the code that meets them:
  * - its notifications name the key as stored, where S3 URL-encodes it (spaces as "+"):
  *   `encodeEventKey` in local/s3-notifications.ts, which writes the S3 notification.
@@ -116,6 +118,43 @@ function keysStayInBucket(): void {
 }
 const KEYS_CHECKED = Symbol('keysStayInBucket');
 
+/**
+ * S3 sends ObjectRemoved:Delete for each key a DeleteObjects request removes; s3rver sends none
+ * (a deleted upload's output and record would stay). Its controller is wrapped: the keys its store
+ * deletes for the request are collected, and an event is emitted for each, as its single delete does.
+ */
+function multiDeleteNotifies(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const controller = require('s3rver/lib/controllers/object') as { deleteMultipleObjects: MultiDelete & { [NOTIFIES]?: true } };
+  if (controller.deleteMultipleObjects[NOTIFIES]) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const S3Event = require('s3rver/lib/models/event') as new (data: { bucket: string; eventType: 'Delete'; S3Item: { key: string } }, request: { reqHeaders: unknown; sourceIp: string }) => unknown;
+  const original = controller.deleteMultipleObjects;
+  const wrapped: MultiDelete = async (ctx) => {
+    const store = ctx.store;
+    const deleted: string[] = [];
+    ctx.store = Object.create(store, {
+      deleteObject: {
+        value: async (bucket: string, key: string) => {
+          await store.deleteObject(bucket, key);
+          deleted.push(key);
+        },
+      },
+    }) as FilesystemStore;
+    try {
+      await original(ctx);
+    } finally {
+      ctx.store = store;
+    }
+    for (const key of deleted) ctx.app.emit('event', new S3Event({ bucket: ctx.params.bucket, eventType: 'Delete', S3Item: { key } }, { reqHeaders: ctx.headers, sourceIp: ctx.ip }));
+  };
+  controller.deleteMultipleObjects = Object.assign(wrapped, { [NOTIFIES]: true as const });
+}
+const NOTIFIES = Symbol('multiDeleteNotifies');
+
+/** The part of s3rver's Koa context its multi-object delete uses. */
+type MultiDelete = (ctx: { store: FilesystemStore; params: { bucket: string }; headers: unknown; ip: string; app: { emit(name: string, event: unknown): void } }) => Promise<void>;
+
 interface FilesystemStore {
   getResourcePath(bucket: string, key?: string, resource?: string): string;
   getBucketPath(bucket: string): string;
@@ -164,6 +203,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<RunningS3
   acceptAnyAccessKey();
   fastFolderCleanup();
   keysStayInBucket();
+  multiDeleteNotifies();
   const server = new S3rver({
     address: options.address ?? '127.0.0.1',
     port: options.port ?? 0,

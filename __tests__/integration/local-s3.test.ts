@@ -2,7 +2,7 @@
  * The local S3 answers conditional requests as S3 does (s3rver alone ignores them), with one
  * write per key at a time, and its fault endpoint fails requests the SDK then retries.
  */
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3ClientFromEnv } from '../../functions/common/s3';
 import * as fs from 'node:fs';
 import { spawnS3Server, type RunningS3Server } from '../../local/s3-server';
@@ -71,3 +71,20 @@ test('the fault endpoint fails half its requests; the SDK retries them through, 
   faulty.destroy();
   once.destroy();
 }, 60_000);
+
+test('a multi-object delete sends ObjectRemoved:Delete for each key it removes, as S3 does (s3rver alone sends none)', async () => {
+  const events: { eventName: string; key: string }[] = [];
+  const eventsDir = tempDir('local-s3-events');
+  const withEvents = await spawnS3Server({ directory: eventsDir, buckets: [BUCKET], onEvent: (n) => events.push(...n.Records.map((r) => ({ eventName: r.eventName, key: r.s3.object.key }))) });
+  const c = localS3Client(withEvents.endpoint);
+  try {
+    for (const key of ['inputs/a.jpg', 'inputs/b c.jpg']) await c.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'x' }));
+    await c.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: 'inputs/a.jpg' }, { Key: 'inputs/b c.jpg' }, { Key: 'inputs/never.jpg' }] } }));
+    // Events come over the server process's stdout: wait for them.
+    for (let i = 0; i < 100 && events.filter((e) => e.eventName === 'ObjectRemoved:Delete').length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(events.filter((e) => e.eventName.startsWith('ObjectRemoved')).map((e) => `${e.eventName} ${e.key}`).sort()).toEqual(['ObjectRemoved:Delete inputs/a.jpg', 'ObjectRemoved:Delete inputs/b c.jpg']);
+  } finally {
+    c.destroy();
+    await withEvents.close();
+  }
+});
