@@ -5,6 +5,7 @@
  * Without an argument it uses the bundled sample photo.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { startLocalStack } from './local-stack';
 import { REQUEST_FLAGS, takeRequestFlag } from './request-flags';
@@ -15,8 +16,24 @@ const SAMPLE = path.resolve(__dirname, '..', 'samples', 'astronaut.png');
 async function main(): Promise<void> {
   const { input = SAMPLE, keep: keepFlag, options } = parseArgs(process.argv.slice(2));
   const keep = keepFlag ?? process.stdin.isTTY === true;
+  // Ctrl-C or a kill, at any point, closes the local stack once (its function bundles leave the temp
+  // folder); repeats are ignored while it closes. Before the stack is up it stops once the start ends.
+  let stopped: NodeJS.Signals | undefined;
+  let onStop: () => void = () => undefined;
+  const stop = new Promise<void>((resolve) => (onStop = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopped) return;
+    stopped = signal;
+    if (!keep) process.stderr.write('stopping...\n');
+    onStop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const session = await startLocalStack();
+  // Ended by a signal before its result: 128 + the signal's number, as a shell says.
+  const interrupted = () => void (process.exitCode = 128 + (os.constants.signals[stopped!] ?? 0));
   try {
+    if (stopped) return interrupted();
     let imageUrl = input;
     if (!/^https?:\/\//i.test(input)) {
       const file = path.resolve(userCwd(), input);
@@ -24,7 +41,8 @@ async function main(): Promise<void> {
       if (!fs.statSync(file).isFile()) throw new Error(`${input} is not a file (give an http(s) URL or a local image file; npm run redact takes a folder)`);
       imageUrl = session.files.add(fs.readFileSync(file), path.basename(file));
     }
-    const run = await session.detect.invoke({ imageUrl, ...options });
+    const run = await Promise.race([session.detect.invoke({ imageUrl, ...options }), stop.then(() => undefined)]);
+    if (!run) return interrupted();
     if (process.env.FACE_LOCAL_VERBOSE) process.stderr.write(run.log);
     if (!run.ok) {
       process.stdout.write(`${JSON.stringify(run.error, null, 2)}\n`);
@@ -40,7 +58,7 @@ async function main(): Promise<void> {
     process.stderr.write(`marked image: ${out}\n`);
     if (keep) {
       process.stderr.write(`served at ${outputUrl} until Ctrl-C\n`);
-      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      await stop;
     }
   } finally {
     await session.close();

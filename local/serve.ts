@@ -268,9 +268,10 @@ export function startFailure(err: unknown, ports: Record<keyof typeof PORT_SETTI
 async function main(): Promise<void> {
   const ports = portSettings(process.env);
   const { cleanupRate, visibilityTimeoutMs } = localSchedules(process.env);
-  // Ctrl-C signals the whole process group, and tsx relays it to this process again: the signals
-  // after the first are ignored while the stack closes (a second default SIGINT killed it mid-close,
-  // leaving the function bundles in the temp folder). One during the start stops the stack once the
+  // Ctrl-C signals the whole process group (npm passes it on too): the signals after the first are
+  // ignored while the stack closes (a second default SIGINT killed it mid-close, leaving the
+  // function bundles in the temp folder). It runs under `node --import tsx`, not tsx's CLI, whose
+  // relay kills a child that has not answered a signal within 30 ms. One during the start stops the stack once the
   // start has ended (a failed start closes what it had started). A close that hangs ends after 10 s.
   let stopping = false;
   // Set once the start has ended.
