@@ -54,8 +54,13 @@ async function main(): Promise<void> {
 function publish(layerZip: string, target: ArchTarget): void {
   const zip = layerZipPath(target.arch);
   fs.mkdirSync(path.dirname(zip), { recursive: true });
-  if (!fs.existsSync(zip) || sha256File(zip) !== sha256File(layerZip)) fs.copyFileSync(layerZip, zip);
-  fs.copyFileSync(sideManifest(layerZip), layerManifestPath(target.arch));
+  // Each written beside and renamed: an interrupted copy (Ctrl-C, a full disk) never leaves a cut zip where a deploy takes it.
+  const copy = (from: string, to: string) => {
+    fs.copyFileSync(from, `${to}.partial`);
+    fs.renameSync(`${to}.partial`, to);
+  };
+  if (!fs.existsSync(zip) || sha256File(zip) !== sha256File(layerZip)) copy(layerZip, zip);
+  copy(sideManifest(layerZip), layerManifestPath(target.arch));
   const m: SideManifest = JSON.parse(fs.readFileSync(layerManifestPath(target.arch), 'utf8'));
   process.stderr.write(
     `layer (${m.architecture}): ${(m.zippedBytes / 1e6).toFixed(2)} MB zipped, ${(m.sizes.unzippedBytes / 1e6).toFixed(2)} MB unzipped, ` +

@@ -51,6 +51,11 @@ _face_setup() (
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
   [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
+  # debootstrap checks the build roots' Release signatures only when the Debian archive keyring is
+  # on the host (without it: a warning, and unchecked packages in the layer's toolchain).
+  [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
+  # Node 24 is fetched with npm (step 2): a machine with no Node at all gets Debian's npm for that.
+  command -v npm >/dev/null 2>&1 || [ -x "$node_dir/bin/node" ] || missing+=(npm)
   if [ "$purpose" = test ]; then
     # The tests: a loopback-only namespace (ip), the arm64 layer's smoke test under qemu-user, and
     # real clients: AWS CLI v2 and Chromium for the page test. They may already be there under

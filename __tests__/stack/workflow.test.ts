@@ -3,6 +3,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { stageFiles } from '../../layer/build-kit/stages';
+import { targets } from '../../layer/inputs';
+import { layerStages } from '../../layer/rules/layer-stages';
 import { fromRoot } from '../helpers/paths';
 import { tempDir } from '../helpers/temp';
 
@@ -87,4 +90,15 @@ test('main deploys with cdktf deploy through OIDC, never with stored keys', () =
     for (const step of job.steps) expect(JSON.stringify(step)).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY/);
   }
   expect(workflow.permissions).toEqual({ contents: 'read' });
+});
+
+test('the layer cache key covers every file the layer build keys its stages on (a file left out would restore a stale zip)', () => {
+  const keys = Object.values(workflow.jobs).flatMap((job) => job.steps.map((s) => s.with?.key ?? '')).filter((k) => k.startsWith('opencv-layer-'));
+  expect(keys.length).toBeGreaterThan(0);
+  for (const key of keys) {
+    const patterns = [...key.matchAll(/'([^']+)'/g)].map((m) => m[1]);
+    const files = Object.values(targets).flatMap((target) => layerStages(target).flatMap(stageFiles));
+    const uncovered = [...new Set(files.map((f) => path.relative(fromRoot(), f).split(path.sep).join('/')))].filter((f) => !f.startsWith('..') && !patterns.some((p) => path.matchesGlob(f, p)));
+    expect(uncovered).toEqual([]);
+  }
 });
