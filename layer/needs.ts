@@ -4,7 +4,7 @@
  * each will cost (the cold stages still to run, from the stage table's measured durations).
  *
  *   start   `npm start` runs the x86_64 layer here: its zip only. When the stack's architecture
- *           (FACE_ARCHITECTURE) is arm64, that zip too, since a deploy will need it.
+ *           (cdktf.json's context, or FACE_ARCHITECTURE) is arm64, that zip too, since a deploy will need it.
  *   test    `npm test` (and so CI): both architectures' zips, with what verify:layer needs to
  *           test them (the smoke roots and each architecture's Node binary).
  *   deploy  the stack's architecture's zip only (CI's plan and deploy jobs).
@@ -13,7 +13,7 @@ import { LAYER_ARCH, LAYER_ARCHES, targets, type LayerArch } from './inputs';
 import { formatDuration } from './build-kit/steps';
 import { BUILD_GOALS, planLayer } from './rules/layer-stages';
 import { UsageError } from './rules/arch';
-import { loadConfig } from '../stack/config';
+import { loadConfig, projectContext } from '../stack/config';
 
 export const PURPOSES = ['start', 'test', 'deploy'] as const;
 export type Purpose = (typeof PURPOSES)[number];
@@ -43,7 +43,8 @@ export function expectedMs(need: LayerNeed, exists?: (file: string) => boolean):
 function main(): void {
   const purpose = process.argv[2] ?? 'start';
   if (!(PURPOSES as readonly string[]).includes(purpose)) throw new UsageError(`unknown purpose ${JSON.stringify(purpose)}: use ${PURPOSES.join(', ')}`);
-  const needs = layerNeeds(purpose as Purpose, loadConfig().architecture);
+  // The architecture the synth will read: cdktf.json's context, then FACE_ARCHITECTURE.
+  const needs = layerNeeds(purpose as Purpose, loadConfig(projectContext()).architecture);
   let total = 0;
   for (const need of needs) {
     const ms = expectedMs(need);

@@ -5,6 +5,8 @@
  * that names the setting, the value and what is accepted; so do settings that do not fit
  * together (nested prefixes, a photo's worst case over the timeout, shape or padding with box).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseValue, type ValueOf } from '../functions/common/schema';
 import { ANSWER_MARGIN_MS, DEADLINE_TERMS, DETECT_ENV, DETECT_REQUEST, imageWorkMs, photoWorstCaseMs, type DeadlineTerms, type DetectorKind, type OutputAccess } from '../functions/detect-faces/contract';
 import { layerZipPath } from '../layer/inputs';
@@ -72,6 +74,15 @@ const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 export const ARTIFACTS_PREFIX = 'artifacts/';
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * The project's cdktf.json "context", what `cdktf synth` hands main.ts: for a tool that reads the
+ * stack's settings outside the app (layer/needs.ts), so that it sees the architecture the synth will.
+ */
+export function projectContext(file: string = path.join(__dirname, '..', 'cdktf.json')): Record<string, unknown> {
+  const context = (JSON.parse(fs.readFileSync(file, 'utf8')) as { context?: Record<string, unknown> }).context;
+  return context ?? {};
+}
 
 export function loadConfig(context: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): StackConfig {
   const raw = (name: SettingName): string | undefined => {

@@ -1,5 +1,8 @@
 /** Configuration: defaults, sources, and a clear error naming the setting for every bad value. */
-import { ConfigError, loadConfig, pickSettings, validateBucketName } from '../../stack/config';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, loadConfig, pickSettings, projectContext, validateBucketName } from '../../stack/config';
+import { tempDir } from '../helpers/temp';
 import { rateMs } from '../../stack/schedule';
 
 describe('defaults', () => {
@@ -30,6 +33,15 @@ describe('sources', () => {
       outputAccess: 'presigned',
       presignExpiresSeconds: 600,
     });
+  });
+
+  test("the project's cdktf.json context is what the synth reads: a tool outside the app (layer/needs.ts) takes the same architecture", () => {
+    expect(projectContext()).toEqual(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdktf.json'), 'utf8')).context);
+    const file = path.join(tempDir('cdktf-json'), 'cdktf.json');
+    fs.writeFileSync(file, JSON.stringify({ app: 'x', context: { architecture: 'arm64' } }));
+    expect(loadConfig(projectContext(file), { FACE_ARCHITECTURE: 'x86_64' }).architecture).toBe('arm64');
+    fs.writeFileSync(file, JSON.stringify({ app: 'x' }));
+    expect(projectContext(file)).toEqual({});
   });
 
   test('numbers from context may be numbers or strings', () => {
