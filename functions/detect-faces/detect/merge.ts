@@ -102,7 +102,9 @@ export function dropFacesInsideFaces<T extends Box>(faces: readonly T[]): T[] {
  */
 export function mergeFaces(faces: readonly Box[], options: MergeOptions): Box[] {
   const { width, height, iouThreshold = MERGE_IOU, maxFaces = DETECT_REQUEST.maxFaces.default, dropInside = false } = options;
-  const suppressed = nonMaxSuppression(faces, iouThreshold, Number.POSITIVE_INFINITY);
+  // A box that is not all numbers (a network's NaN) is no face, whatever its score.
+  const finite = faces.filter((f) => [f.x, f.y, f.width, f.height, f.score].every(Number.isFinite));
+  const suppressed = nonMaxSuppression(finite, iouThreshold, Number.POSITIVE_INFINITY);
   const kept = dropInside ? dropFacesInsideFaces(suppressed) : suppressed;
   const largest = kept
     .map((f, rank) => ({ f, rank }))

@@ -65,12 +65,14 @@ function yunetCells(outputs: YunetOutputs, options: Pick<YunetDecodeOptions, 'in
       for (let c = 0; c < cols; c++) {
         const i = r * cols + c;
         const product = clamp(cls[i], 0, 1) * clamp(obj[i], 0, 1);
-        if (product < threshold2) continue;
+        // Written so that NaN fails it: a network output that is not a number is no face.
+        if (!(product >= threshold2)) continue;
         const score = Math.sqrt(product);
         const cx = (c + bbox[i * 4]) * stride;
         const cy = (r + bbox[i * 4 + 1]) * stride;
         const w = Math.exp(bbox[i * 4 + 2]) * stride;
         const h = Math.exp(bbox[i * 4 + 3]) * stride;
+        if (![cx, cy, w, h].every(Number.isFinite)) continue;
         const landmarks: [number, number][] = [];
         for (let k = 0; k < 5; k++) {
           landmarks.push([(kps[i * 10 + 2 * k] + c) * stride, (kps[i * 10 + 2 * k + 1] + r) * stride]);

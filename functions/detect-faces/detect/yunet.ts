@@ -27,20 +27,40 @@ import type { Mat, Net, OpenCv } from '../opencv';
  * every candidate before the NMS.
  */
 export function yunetLook(cv: OpenCv, net: Net, input: Mat, rawThreshold: number, cells?: (all: FaceCandidate[]) => void): FaceCandidate[] {
-  const blob = yunetBlob(cv, input);
+  // A side under YUNET_MIN_SIDE is padded with black to it (right and bottom), and only faces
+  // centred in the input as given are kept.
+  const width = Math.max(input.cols, YUNET_MIN_SIDE);
+  const height = Math.max(input.rows, YUNET_MIN_SIDE);
+  const padded = width === input.cols && height === input.rows ? input : input.copyMakeBorder(0, height - input.rows, 0, width - input.cols, cv.BORDER_CONSTANT, new cv.Vec3(0, 0, 0));
+  const inside = (f: FaceCandidate) => f.x + f.width / 2 < input.cols && f.y + f.height / 2 < input.rows;
   try {
-    net.setInput(blob);
-    const outputs = net.forward(YUNET_OUTPUT_NAMES);
+    const blob = yunetBlob(cv, padded);
     try {
-      const data = Object.fromEntries(YUNET_OUTPUT_NAMES.map((name, i) => [name, floats(outputs[i])]));
-      return decodeYunet(data, { inputWidth: input.cols, inputHeight: input.rows, scoreThreshold: rawThreshold, cells });
+      net.setInput(blob);
+      const outputs = net.forward(YUNET_OUTPUT_NAMES);
+      try {
+        const data = Object.fromEntries(YUNET_OUTPUT_NAMES.map((name, i) => [name, floats(outputs[i])]));
+        const faces = decodeYunet(data, { inputWidth: width, inputHeight: height, scoreThreshold: rawThreshold, cells: cells && ((all) => cells(padded === input ? all : all.filter(inside))) });
+        return padded === input ? faces : faces.filter(inside);
+      } finally {
+        for (const o of outputs) o.release();
+      }
     } finally {
-      for (const o of outputs) o.release();
+      blob.release();
     }
   } finally {
-    blob.release();
+    if (padded !== input) padded.release();
   }
 }
+
+/**
+ * The shortest side YuNet is fed. Through cv.dnn, YuNet (2023mar and YuNet_n) does not give the
+ * same output twice for an input 32 px on a side: after an input of another shape it returns
+ * other scores, NaN boxes among them (a 300x300 portrait's coarsest pass, 32x32, gave a box over
+ * most of the photo at score 1 in a warm process; a 2000x20 banner, three). From 64 px on the
+ * outputs were the same in 40 of 40 runs.
+ */
+export const YUNET_MIN_SIDE = 64;
 
 /**
  * A face before calibration: `score` is the raw (or fused) network score; `inputWidth` its width

@@ -141,6 +141,11 @@ describe('merge', () => {
     expect(out).toEqual([box(11, 11, 49, 49, 0.9), box(190, 190, 10, 10, 0.85)]);
   });
 
+  test('a box that is not all numbers is dropped, whatever its score (it would otherwise win the NMS and mark nothing or everything)', () => {
+    const out = mergeFaces([box(Number.NaN, 0, 50, 50, 1), box(0, 0, Number.NaN, 50, 1), box(0, 0, 50, 50, Number.NaN), box(10, 10, 40, 40, 0.8)], { width: 200, height: 200 });
+    expect(out).toEqual([box(10, 10, 40, 40, 0.8)]);
+  });
+
   test('landmarks rounded to whole pixels and, for a face cut by the border, clamped to the image like its box', () => {
     const left: Box = { ...box(-20, 100, 70, 70, 0.9), landmarks: [[-3.4, 120.2], [24.6, 119.5], [8, 140], [-1, 155.5], [20.5, 154.4]] };
     const corner: Box = { ...box(170, 180, 40, 40, 0.8), landmarks: [[180, 190], [195, 190], [188, 199], [182, 206], [208, 226.7]] };

@@ -50,6 +50,18 @@ test('scores are clamped to [0, 1] before the square root, and thresholded', () 
   expect(decodeYunet(out, { inputWidth: 32, inputHeight: 32, scoreThreshold: 0.4 })).toHaveLength(2);
 });
 
+test('a cell whose outputs are not numbers is no face: a NaN score, or a box that decodes to NaN or Infinity', () => {
+  const { out, set } = outputs(64, 64);
+  set(8, 0, 0, Number.NaN, 0.9, [0, 0, 0, 0]);
+  set(8, 2, 2, 0.9, 0.9, [Number.NaN, 0, 0, 0]);
+  set(16, 1, 1, 0.9, 0.9, [0, 0, 1000, 0]); // exp(1000): Infinity
+  set(32, 1, 1, 0.9, 0.9, [0.5, 0.5, 0, 0]); // a real one
+  let cells: unknown[] = [];
+  const faces = decodeYunet(out, { inputWidth: 64, inputHeight: 64, scoreThreshold: 0.1, cells: (all) => (cells = all) });
+  expect(cells).toHaveLength(1);
+  expect(faces.map((f) => [f.x, f.y, f.width, f.height])).toEqual([[32, 32, 32, 32]]);
+});
+
 test('overlapping detections from different strides are merged by NMS, the best kept', () => {
   const { out, set } = outputs(64, 64);
   set(16, 1, 1, 0.95, 0.95, [0.5, 0.5, Math.log(2), Math.log(2)]); // 16..48 square

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { iou, type Box } from '../../../../functions/detect-faces/detect/boxes';
 import { MODEL_FILES } from '../../../../functions/detect-faces/detect/detectors';
 import { yunet2022Look } from '../../../../functions/detect-faces/detect/yunet-2022';
+import { yunetLook } from '../../../../functions/detect-faces/detect/yunet';
 import type { Mat } from '../../../../functions/detect-faces/opencv';
 import { decodeImage } from '../../../../functions/detect-faces/output/image';
 import { faceDetectorYn, type FaceDetectorYn } from '../../../../bench/opencv-js';
@@ -92,4 +93,35 @@ test('YuNet 2022mar at each photo\'s own size boxes the faces 2023mar is sure of
     compared += sure.length;
   }
   expect(compared).toBeGreaterThanOrEqual(40);
+});
+
+test('a look at a 32-px side gives the same faces whatever ran before it (the input is padded to 64: unpadded, cv.dnn answered differently after another shape)', () => {
+  const { cv, modelsDir } = layerOpenCv();
+  const net = cv.readNetFromONNX(path.join(modelsDir, MODEL_FILES.yunet));
+  const grace = photo('grace_hopper_512x512.jpg');
+  const round = (faces: Box[]) => JSON.stringify(faces.map((f) => [f.x, f.y, f.width, f.height, f.score].map((v) => Math.round(v * 1000) / 1000)));
+  for (const [w, h] of [
+    [32, 32],
+    [64, 32],
+    [1024, 32],
+  ]) {
+    const small = grace.resize(h, w);
+    const seen = new Set<string>();
+    for (const [bw, bh] of [
+      [640, 480],
+      [96, 64],
+      [320, 992],
+      [64, 64],
+    ]) {
+      const before = grace.resize(bh, bw);
+      yunetLook(cv, net, before, 0.05);
+      before.release();
+      const faces = yunetLook(cv, net, small, 0.05);
+      expect(faces.every((f) => [f.x, f.y, f.width, f.height, f.score].every(Number.isFinite) && f.x + f.width / 2 < w && f.y + f.height / 2 < h)).toBe(true);
+      seen.add(round(faces));
+    }
+    expect([`${w}x${h}`, seen.size]).toEqual([`${w}x${h}`, 1]);
+    small.release();
+  }
+  grace.release();
 });
