@@ -196,6 +196,23 @@ function overlap(a: FaceBox, b: FaceBox): number {
   return w > 0 && h > 0 ? (w * h) / Math.min(a.width * a.height, b.width * b.height) : 0;
 }
 
+test('a face in the photo\'s corner: its ellipse is cut by the edge, so it is redacted as the rectangle, and every landmark is covered (the ellipse of the cut region left an eye)', () => {
+  const grace = read('grace_hopper_512x512.jpg');
+  const corner = grace.getRegion(new cv.Rect(220, 150, 292, 362)).copy();
+  grace.release();
+  const faces = detectNamed(corner, { mark: 'fill' });
+  expect(faces.length).toBeGreaterThan(0);
+  redactFaces(cv, corner, faces, { mode: 'fill', shape: 'ellipse', padding: REDACTION_DEFAULTS.padding });
+  const pixels = corner.getData();
+  for (const face of faces) {
+    for (const [name, p] of Object.entries(face.landmarks!)) {
+      const at = (p.y * corner.cols + p.x) * 3;
+      expect([name, [...pixels.subarray(at, at + 3)]]).toEqual([name, [...FILL_BGR]]);
+    }
+  }
+  corner.release();
+});
+
 describe('landmarks', () => {
   test('inside their box; eyes above the mouth; eyeLeft on the image\'s left, as Rekognition places it', () => {
     let faces = 0;

@@ -7,7 +7,7 @@
  * still hides most of it, and a box at IoU 0.5 without padding leaves the label's corners. Pure.
  */
 import type { RedactShape } from '../../functions/detect-faces/contract';
-import { paddedRegion, type Region } from '../../functions/detect-faces/output/redact-plan';
+import { paddedRegion, redactionShape, type Region } from '../../functions/detect-faces/output/redact-plan';
 import { CATEGORIES, counted, type Category, type Predictions, type WiderFace, type WiderImage } from './score';
 
 /** Sample points across a face box's longer side: the covered fraction is exact to about 1 / SAMPLES^2 of the box. */
@@ -33,7 +33,13 @@ export function hiddenFraction(face: Pick<WiderFace, 'x' | 'y' | 'w' | 'h'>, box
   const x1 = Math.min(image.width, face.x + face.w);
   const y1 = Math.min(image.height, face.y + face.h);
   if (!(x1 > x0 && y1 > y0)) return 0;
-  const regions = boxes.flatMap((b) => paddedRegion(b, padding, image.width, image.height) ?? []).filter((r) => r.x < x1 && r.y < y1 && r.x + r.width > x0 && r.y + r.height > y0);
+  // Each region with the shape the service draws it in (redactionShape: a region cut by the edge is its rectangle).
+  const regions = boxes
+    .flatMap((b) => {
+      const r = paddedRegion(b, padding, image.width, image.height);
+      return r ? [{ r, shape: redactionShape(b, { shape, padding }, image.width, image.height) }] : [];
+    })
+    .filter(({ r }) => r.x < x1 && r.y < y1 && r.x + r.width > x0 && r.y + r.height > y0);
   if (regions.length === 0) return 0;
   const step = Math.max(x1 - x0, y1 - y0) / SAMPLES;
   const nx = Math.max(1, Math.round((x1 - x0) / step));
@@ -43,7 +49,7 @@ export function hiddenFraction(face: Pick<WiderFace, 'x' | 'y' | 'w' | 'h'>, box
     for (let i = 0; i < nx; i++) {
       const px = x0 + ((i + 0.5) * (x1 - x0)) / nx;
       const py = y0 + ((j + 0.5) * (y1 - y0)) / ny;
-      if (regions.some((r) => underMark(px, py, r, shape))) under++;
+      if (regions.some(({ r, shape: drawn }) => underMark(px, py, r, drawn))) under++;
     }
   }
   return under / (nx * ny);

@@ -6,7 +6,7 @@ import { flattenOnWhite } from './transparency';
 import type { FaceBox } from '../contract';
 import type { Mat, OpenCv } from '../opencv';
 import type { ImageCodec } from '../pipeline';
-import { blurPlan, paddedRegion, pixelCell, type MarkSpec, type Region } from './redact-plan';
+import { blurPlan, paddedRegion, pixelCell, redactionShape, type MarkSpec, type Region } from './redact-plan';
 
 /**
  * Decodes to 3-channel BGR, turned upright as the EXIF orientation says. For a JPEG the orientation
@@ -140,7 +140,7 @@ export function redactFaces(cv: OpenCv, image: Mat, boxes: readonly Box[], spec:
     const keep = (m: Mat) => (made.push(m), m);
     try {
       const roi = keep(image.getRegion(new cv.Rect(region.x, region.y, region.width, region.height)));
-      const mask = spec.shape === 'ellipse' ? keep(ellipseMask(cv, region.width, region.height)) : undefined;
+      const mask = redactionShape(box, spec, image.cols, image.rows) === 'ellipse' ? keep(ellipseMask(cv, region.width, region.height)) : undefined;
       // The addon refuses an explicit undefined mask: pass one only for the ellipse.
       // setTo and copyTo return a new Mat over the image's pixels: released too, or it holds the
       // whole image until the garbage collector finds it.

@@ -18,7 +18,7 @@ import { jpegOrientation, type Orientation } from './metadata';
 export { JPEG_LOSSLESS_PACKAGE };
 import { parseJpeg } from './jpeg-segments';
 import { storedRect, swapsAxes } from './orientation';
-import { blurPlan, paddedRegion, pixelCell, type MarkSpec, type Region } from './redact-plan';
+import { blurPlan, paddedRegion, pixelCell, redactionShape, type MarkSpec, type Region } from './redact-plan';
 
 /** The addon's exports (layer/jpeg-lossless/jpeg_lossless.c says what each does). */
 export interface JpegLosslessAddon {
@@ -245,7 +245,7 @@ export function pixelCells(region: Region, mcu: { width: number; height: number 
 function redactFace(addon: JpegLosslessAddon, handle: JpegHandle, box: Region, spec: MarkSpec, info: JpegCoefficientInfo): void {
   const region = paddedRegion(box, spec.padding, info.width, info.height);
   if (!region) return;
-  const at = [handle, region.x, region.y, region.width, region.height, spec.shape === 'ellipse' ? 'ellipse' : null] as const;
+  const at = [handle, region.x, region.y, region.width, region.height, redactionShape(box, spec, info.width, info.height) === 'ellipse' ? 'ellipse' : null] as const;
   if (spec.mode === 'fill') addon.fill(...at, ...FILL_BGR);
   else if (spec.mode === 'pixelate') {
     const cell = pixelCells(region, { width: info.mcuWidth, height: info.mcuHeight }, info);

@@ -28,6 +28,18 @@ export function paddedRegion(box: Region, padding: number, imageWidth: number, i
 }
 
 /**
+ * The shape a redaction is drawn in: the requested one, but the whole rectangle where the padded
+ * region is cut by the image's edge. An ellipse inscribed in the cut rectangle narrows to the
+ * edge where the face is (a face in a corner kept an eye visible); the rectangle covers all that
+ * either ellipse would, and more. Pure.
+ */
+export function redactionShape(box: Region, spec: Pick<MarkSpec, 'shape' | 'padding'>, imageWidth: number, imageHeight: number): 'ellipse' | 'rect' {
+  if (spec.shape !== 'ellipse') return 'rect';
+  const cut = box.x - box.width * spec.padding < 0 || box.y - box.height * spec.padding < 0 || box.x + box.width * (1 + spec.padding) > imageWidth || box.y + box.height * (1 + spec.padding) > imageHeight;
+  return cut ? 'rect' : 'ellipse';
+}
+
+/**
  * Pixelation: at most this many cells across the padded face's longer side, whatever its size.
  * The stronger the detector, the fewer: on the 12 MP mosaic the cascade (both defaults) found a
  * face pixelated into 3 cells again at 0.74-0.75 (one look: 4 cells found again at 0.81, 3 none);

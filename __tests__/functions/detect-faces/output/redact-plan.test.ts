@@ -1,5 +1,5 @@
 /** Redaction geometry and strengths: padded regions clipped to the image, strengths that scale with the face. */
-import { blurPlan, paddedRegion, pixelCell, PIXELATE_CELLS_ACROSS } from '../../../../functions/detect-faces/output/redact-plan';
+import { blurPlan, paddedRegion, pixelCell, PIXELATE_CELLS_ACROSS, redactionShape } from '../../../../functions/detect-faces/output/redact-plan';
 
 describe('padded region', () => {
   test('grows by the fraction on each side', () => {
@@ -15,6 +15,17 @@ describe('padded region', () => {
   test('fractional boxes cover every pixel they touch', () => {
     expect(paddedRegion({ x: 10.4, y: 10.6, width: 9.2, height: 9.1 }, 0, 100, 100)).toEqual({ x: 10, y: 10, width: 10, height: 10 });
   });
+});
+
+test('an ellipse is drawn only where the padded region is whole; one cut by the image edge is redacted as its rectangle (an ellipse in the cut rectangle narrows where the face is)', () => {
+  const ellipse = { shape: 'ellipse', padding: 0.4 } as const;
+  expect(redactionShape({ x: 100, y: 100, width: 50, height: 50 }, ellipse, 400, 300)).toBe('ellipse');
+  // Padding 0.4 of 50 = 20: the region reaches x 80-170, y 80-170.
+  expect(redactionShape({ x: 19, y: 100, width: 50, height: 50 }, ellipse, 400, 300)).toBe('rect');
+  expect(redactionShape({ x: 20, y: 20, width: 50, height: 50 }, ellipse, 90, 90)).toBe('ellipse');
+  expect(redactionShape({ x: 20, y: 20, width: 50, height: 50 }, ellipse, 89, 90)).toBe('rect');
+  expect(redactionShape({ x: 100, y: 231, width: 50, height: 50 }, ellipse, 400, 300)).toBe('rect');
+  expect(redactionShape({ x: 100, y: 100, width: 50, height: 50 }, { shape: 'rect', padding: 0.4 }, 400, 300)).toBe('rect');
 });
 
 test('pixel cells: about the same number across every face size, at least 2 px', () => {
