@@ -87,7 +87,7 @@ export interface FaceBox {
 export interface DetectResult {
   faces: number;
   outputUrl: string;
-  /** Original-image pixels, largest first when `maxFaces` cut the list. */
+  /** Original-image pixels, strongest score first; when `maxFaces` cut the list, the largest faces are the ones kept. */
   boxes: FaceBox[];
   width: number;
   height: number;

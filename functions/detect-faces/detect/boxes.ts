@@ -106,7 +106,7 @@ export function mapToOriginal(boxes: readonly Box[], scale: number, width: numbe
     const x2 = Math.min(width, Math.ceil((b.x + b.width) / scale));
     const y2 = Math.min(height, Math.ceil((b.y + b.height) / scale));
     if (x2 - x1 >= 1 && y2 - y1 >= 1) {
-      out.push({ x: x1, y: y1, width: x2 - x1, height: y2 - y1, score: Math.round(b.score * 1e4) / 1e4 });
+      out.push({ x: x1, y: y1, width: x2 - x1, height: y2 - y1, score: reportedScore(b.score) });
     }
   }
   return out;
@@ -116,4 +116,9 @@ export function mapToOriginal(boxes: readonly Box[], scale: number, width: numbe
 export function downscaleFactor(width: number, height: number, maxSide: number): number {
   const longer = Math.max(width, height);
   return longer > maxSide ? maxSide / longer : 1;
+}
+
+/** A score as a result reports it, to 4 decimals; a request's minScore is compared with this, so that a face reported at 0.9999 passes minScore 0.9999. */
+export function reportedScore(score: number): number {
+  return Math.round(score * 1e4) / 1e4;
 }

@@ -4,7 +4,7 @@
  * pixels, suppress duplicates across tiles and scales, keep the largest N. Pure.
  */
 import { DETECT_REQUEST } from '../contract';
-import { clamp, nonMaxSuppression, type Box } from './boxes';
+import { clamp, nonMaxSuppression, reportedScore, type Box } from './boxes';
 import { tilePointToImage, type Tile } from './plan';
 
 /**
@@ -119,7 +119,7 @@ export function mergeFaces(faces: readonly Box[], options: MergeOptions): Box[] 
     const x2 = Math.min(width, Math.ceil(f.x + f.width - EPS));
     const y2 = Math.min(height, Math.ceil(f.y + f.height - EPS));
     if (x2 - x1 < 1 || y2 - y1 < 1) continue;
-    const box: Box = { x: x1, y: y1, width: x2 - x1, height: y2 - y1, score: Math.round(f.score * 1e4) / 1e4 };
+    const box: Box = { x: x1, y: y1, width: x2 - x1, height: y2 - y1, score: reportedScore(f.score) };
     if (f.landmarks) box.landmarks = f.landmarks.map(([x, y]) => [clamp(Math.round(x), 0, width - 1), clamp(Math.round(y), 0, height - 1)]);
     out.push(box);
   }

@@ -6,7 +6,7 @@
  * scores calibrated (score.ts), and the detector over a plan of scales and tiles (plan.ts).
  * Decoding is yunet-decode.ts.
  */
-import type { Box } from './boxes';
+import { reportedScore, type Box } from './boxes';
 import { LOOKS_COST } from './budget';
 import { CALIBRATION } from './calibration';
 import { fuseLooks, LOOK_AGREEMENTS, unmirror, type Agreement } from './flip';
@@ -136,7 +136,7 @@ export function yunetCandidates(cv: OpenCv, net: Net, image: Mat, plan: Detectio
 export function calibrated(candidates: readonly YunetCandidate[], calibration: LookCalibration, minScore: number): YunetCandidate[] {
   return candidates
     .map((f) => ({ ...f, score: 0.999 * calibratedScore(tableFor(calibration, f.agreement), f.score, f.inputWidth) + 0.001 * f.score }))
-    .filter((f) => f.score >= minScore);
+    .filter((f) => reportedScore(f.score) >= minScore);
 }
 
 export interface YunetOptions extends DetectorOptions {

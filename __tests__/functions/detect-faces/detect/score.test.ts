@@ -85,6 +85,16 @@ test('a candidate is calibrated with the table of its agreement; those under min
   expect(() => calibrated([{ ...candidate, agreement: 'unseen' }], { both, first }, 0)).toThrow(TypeError);
 });
 
+test('minScore is compared with the score as reported (4 decimals): a face reported at 1 passes minScore 1', () => {
+  const sure: CalibrationTable = { ...TABLE, scores: [[1, 1, 1], [1, 1, 1]] };
+  // 0.999 x 1 + 0.001 x 0.95 = 0.99995, reported as 1.
+  const face = { x: 0, y: 0, width: 20, height: 20, score: 0.95, inputWidth: 20, agreement: 'first' as const };
+  expect(calibrated([face], { first: sure }, 1)).toHaveLength(1);
+  // 0.999 + 0.001 x 0.85 = 0.99985, reported as 0.9999 (rounded half up), not 1.
+  expect(calibrated([{ ...face, score: 0.85 }], { first: sure }, 0.9999)).toHaveLength(1);
+  expect(calibrated([{ ...face, score: 0.8 }], { first: sure }, 1)).toHaveLength(0);
+});
+
 test('a face a network scores 0.9 or more, 24 px or wider at its input, is hidden by the redaction default whatever its looks agreed, and shown by the box default when both looks found it (no sparse cell of a table sinks it)', () => {
   for (const looks of LOOKS) {
     for (const agreement of LOOK_AGREEMENTS[looks]) {
