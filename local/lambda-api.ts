@@ -4,12 +4,15 @@
  * with invocation types RequestResponse (200), Event (202, runs in the background) and DryRun
  * (204); handler errors as 200 + X-Amz-Function-Error: Unhandled; X-Amz-Log-Type: Tail returns
  * the last 4 KB of the log in X-Amz-Log-Result; unknown functions 404 ResourceNotFoundException;
- * payloads over 6 MB 413 RequestTooLargeException. Requests are not authenticated (loopback only).
+ * payloads over 6 MB 413 RequestTooLargeException; a response over 6 MB the function error
+ * Function.ResponseSizeTooLarge. Requests are not authenticated (loopback only).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FunctionRuntime, InvocationResult } from './lambda-runtime';
 
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** The largest response a synchronous invocation returns (Lambda's 6 MB, as its error message counts it). */
+export const MAX_RESPONSE_BYTES = 6_291_556;
 const LOG_TAIL_BYTES = 4 * 1024;
 const ACCOUNT = '000000000000';
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
@@ -21,10 +24,10 @@ export interface LambdaApiOptions {
   readonly onInvocation?: (name: string, type: string, result: InvocationResult) => void;
 }
 
-/** `name`, `name:qualifier`, or `arn:aws:lambda:region:account:function:name[:qualifier]` -> name. */
+/** `name`, `name:qualifier`, the partial ARN `account:function:name[:qualifier]`, or `arn:aws:lambda:region:account:function:name[:qualifier]` -> name. */
 export function functionNameFrom(raw: string): string {
   const decoded = decodeURIComponent(raw);
-  const arn = /^arn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:([^:]+)(?::.*)?$/.exec(decoded);
+  const arn = /^(?:arn:aws[a-z-]*:lambda:[^:]*:)?(?:\d{12}:)?function:([^:]+)(?::.*)?$/.exec(decoded);
   if (arn) return arn[1];
   return decoded.split(':')[0];
 }
@@ -128,9 +131,15 @@ export function lambdaApiHandler(options: LambdaApiOptions) {
       'x-amz-executed-version': '$LATEST',
     };
     if (String(req.headers['x-amz-log-type'] ?? '').toLowerCase() === 'tail') headers['x-amz-log-result'] = logTail(log);
+    let answer = JSON.stringify(result.ok ? (result.result ?? null) : { ...result.error, trace: [] });
+    // Lambda answers a response over its limit as a function error, not with the payload.
+    if (Buffer.byteLength(answer) > MAX_RESPONSE_BYTES) {
+      answer = JSON.stringify({ errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`, errorType: 'Function.ResponseSizeTooLarge' });
+      headers['x-amz-function-error'] = 'Unhandled';
+    }
     if (!result.ok) headers['x-amz-function-error'] = 'Unhandled';
     res.writeHead(200, headers);
-    res.end(JSON.stringify(result.ok ? (result.result ?? null) : { ...result.error, trace: [] }));
+    res.end(answer);
     return true;
   };
 }

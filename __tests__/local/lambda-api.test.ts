@@ -7,7 +7,7 @@
 import { once } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { functionNameFrom, lambdaApiHandler, logTail, MAX_PAYLOAD_BYTES } from '../../local/lambda-api';
+import { functionNameFrom, lambdaApiHandler, logTail, MAX_PAYLOAD_BYTES, MAX_RESPONSE_BYTES } from '../../local/lambda-api';
 import type { FunctionRuntime, InvocationResult } from '../../local/lambda-runtime';
 
 describe('functionNameFrom', () => {
@@ -19,6 +19,9 @@ describe('functionNameFrom', () => {
     ['arn:aws:lambda:eu-west-1:123456789012:function:detect-faces:7', 'detect-faces'],
     ['arn:aws-cn:lambda:cn-north-1:123456789012:function:detect-faces', 'detect-faces'],
     ['arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Adetect-faces%3A%24LATEST', 'detect-faces'],
+    ['123456789012:function:detect-faces', 'detect-faces'],
+    ['123456789012:function:detect-faces:live', 'detect-faces'],
+    ['function:detect-faces', 'detect-faces'],
   ])('%s -> %s', (raw, name) => {
     expect(functionNameFrom(raw)).toBe(name);
   });
@@ -139,6 +142,14 @@ describe('lambdaApiHandler', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-amz-function-error')).toBe('Unhandled');
     expect(await res.json()).toEqual({ errorType: 'InvalidInput', errorMessage: 'imageUrl is required', trace: [] });
+  });
+
+  test('a result over 6 MB: the function error Function.ResponseSizeTooLarge, as Lambda answers, not the payload', async () => {
+    next = async () => ok({ big: 'x'.repeat(MAX_RESPONSE_BYTES) });
+    const res = await post('detect-faces');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-amz-function-error')).toBe('Unhandled');
+    expect(await res.json()).toEqual({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).` });
   });
 
   test('X-Amz-Log-Type: Tail: the log and a REPORT line (duration, billed, memory), base64', async () => {
