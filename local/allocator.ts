@@ -6,8 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import * as os from 'node:os';
 import { DETECT_ALLOCATOR_ENV } from '../stack/detect-function';
+import { signalExitStatus } from './close';
 
 /** Whether `env` names every allocator variable (with any value: one a user set on purpose is kept). */
 export function hasAllocatorEnv(env: NodeJS.ProcessEnv): boolean {
@@ -36,7 +36,7 @@ export async function rerunUnderAllocatorEnv(): Promise<number | undefined> {
   for (const signal of FORWARDED) process.on(signal, forward);
   try {
     const [code, signal] = (await Promise.race([once(child, 'exit'), once(child, 'error').then(([err]) => Promise.reject(err))])) as [number | null, NodeJS.Signals | null];
-    return code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1);
+    return code ?? (signal ? signalExitStatus(signal) : 1);
   } finally {
     for (const signal of FORWARDED) process.off(signal, forward);
   }

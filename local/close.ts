@@ -1,4 +1,5 @@
 /** Closing what a local run started: every part is closed, whichever part's close fails. */
+import * as os from 'node:os';
 
 /** A part's name (for the error) and how to close it. */
 export type ClosingStep = readonly [name: string, close: () => unknown];
@@ -22,4 +23,9 @@ export async function closeInStages(what: string, stages: readonly (readonly Clo
     failures.map((f) => f.error),
     `closing ${what}, ${failures.length} part(s) failed (the others are closed): ${reasons.join('; ')}`,
   );
+}
+
+/** The exit status a shell gives a process that a signal ended: 128 + the signal's number. */
+export function signalExitStatus(signal: NodeJS.Signals): number {
+  return 128 + (os.constants.signals[signal] ?? 0);
 }

@@ -113,11 +113,14 @@ export function listImages(dir: string, skip?: string, unreadable?: (folder: str
   const real = (folder: string) => fs.realpathSync.native(folder);
   const realDir = real(dir);
   const skipReal = skip !== undefined && fs.existsSync(skip) ? real(skip) : undefined;
-  const entries = (folder: string): fs.Dirent[] => {
+  const relative = (full: string) => path.relative(dir, full).split(path.sep).join('/');
+  // A sub-folder that cannot be read lists nothing; `report`: the walk hands it to `unreadable` (once: the collect pass is silent).
+  const entries = (folder: string, report = false): fs.Dirent[] => {
     try {
       return fs.readdirSync(folder, { withFileTypes: true });
     } catch (err) {
       if (unreadable === undefined || folder === dir) throw err;
+      if (report) unreadable(`${relative(folder)}/`, err as Error);
       return [];
     }
   };
@@ -130,20 +133,11 @@ export function listImages(dir: string, skip?: string, unreadable?: (folder: str
   collect(dir);
   const out: string[] = [];
   const seen = new Set<string>();
-  const relative = (full: string) => path.relative(dir, full).split(path.sep).join('/');
   const walk = (folder: string, throughLink: boolean) => {
     const at = real(folder);
     if (at === skipReal || seen.has(at) || (throughLink && (own.has(at) || isInside(realDir, at)))) return;
     seen.add(at);
-    let list: fs.Dirent[];
-    try {
-      list = fs.readdirSync(folder, { withFileTypes: true });
-    } catch (err) {
-      if (unreadable === undefined || folder === dir) throw err;
-      unreadable(`${relative(folder)}/`, err as Error);
-      return;
-    }
-    for (const entry of list) {
+    for (const entry of entries(folder, true)) {
       const full = path.join(folder, entry.name);
       const link = entry.isSymbolicLink();
       const target = link ? statOrUndefined(full) : entry;

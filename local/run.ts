@@ -5,8 +5,8 @@
  * Without an argument it uses the bundled sample photo.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { signalExitStatus } from './close';
 import { startLocalStack } from './local-stack';
 import { REQUEST_FLAGS, takeRequestFlag } from './request-flags';
 import { userCwd } from './user-cwd';
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   const session = await startLocalStack();
   // Ended by a signal before its result: 128 + the signal's number, as a shell says.
-  const interrupted = () => void (process.exitCode = 128 + (os.constants.signals[stopped!] ?? 0));
+  const interrupted = () => void (process.exitCode = signalExitStatus(stopped!));
   try {
     if (stopped) return interrupted();
     let imageUrl = input;
