@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { downscaleFactor, mapToOriginal, type Box } from '../functions/detect-faces/detect/boxes';
 import { MODEL_FILES } from '../functions/detect-faces/detect/detectors';
+import { padBottomRight } from '../functions/detect-faces/detect/dnn';
 import { yunetLook } from '../functions/detect-faces/detect/yunet';
 import type { FaceCandidate } from '../functions/detect-faces/detect/yunet-decode';
 import type { Mat, Net, OpenCv } from '../functions/detect-faces/opencv';
@@ -34,12 +35,11 @@ export function loadYunet(cv: OpenCv, modelsDir: string): Net {
 export function plainLook(cv: OpenCv, net: Net, image: Mat, rawThreshold: number): FaceCandidate[] {
   const width = padTo32(image.cols);
   const height = padTo32(image.rows);
-  const same = width === image.cols && height === image.rows;
-  const padded = same ? image : image.copyMakeBorder(0, height - image.rows, 0, width - image.cols, cv.BORDER_CONSTANT, new cv.Vec3(0, 0, 0));
+  const padded = padBottomRight(cv, image, width, height);
   try {
     return yunetLook(cv, net, padded, rawThreshold);
   } finally {
-    if (!same) padded.release();
+    if (padded !== image) padded.release();
   }
 }
 

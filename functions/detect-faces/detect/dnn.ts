@@ -1,6 +1,6 @@
 /**
- * What both YuNet networks (yunet.ts, yunet-2022.ts) share at cv.dnn's edge: the input blob, and a
- * network output's values.
+ * What both YuNet networks (yunet.ts, yunet-2022.ts) share at cv.dnn's edge: the input padded to
+ * the size a network takes, the input blob, and a network output's values.
  */
 import type { Mat, OpenCv } from '../opencv';
 
@@ -10,6 +10,14 @@ import type { Mat, OpenCv } from '../opencv';
  * swapRB = true (a BGR pixel (10, 20, 30) comes out as (30, 20, 10)), and YuNet fed RGB loses a
  * quarter of its AP on WIDER FACE's hard set.
  */
+/**
+ * `input` grown to `width` x `height` with black on the right and bottom, so that its pixels keep
+ * their coordinates; `input` itself when it is that size already (the caller releases only a new Mat).
+ */
+export function padBottomRight(cv: OpenCv, input: Mat, width: number, height: number): Mat {
+  return width === input.cols && height === input.rows ? input : input.copyMakeBorder(0, height - input.rows, 0, width - input.cols, cv.BORDER_CONSTANT, new cv.Vec3(0, 0, 0));
+}
+
 export function yunetBlob(cv: OpenCv, input: Mat): Mat {
   return cv.blobFromImage(input, 1, new cv.Size(0, 0), new cv.Vec3(0, 0, 0), false, false);
 }

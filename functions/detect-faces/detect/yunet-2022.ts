@@ -7,7 +7,7 @@
  * around the first look's faces (crops.ts); docs/detection.md has its measurements.
  */
 import { clamp, nonMaxSuppression } from './boxes';
-import { floats, yunetBlob } from './dnn';
+import { floats, padBottomRight, yunetBlob } from './dnn';
 import { YUNET_NMS_THRESHOLD, YUNET_TOP_K, type FaceCandidate } from './yunet-decode';
 import type { Mat, Net, OpenCv } from '../opencv';
 
@@ -135,8 +135,7 @@ export function decodeYunet2022(outputs: Yunet2022Outputs, options: Yunet2022Dec
  */
 export function yunet2022Look(cv: OpenCv, net: Net, input: Mat, rawThreshold: number, cells?: (all: FaceCandidate[]) => void): FaceCandidate[] {
   const { width, height } = yunet2022InputSize(input.cols, input.rows);
-  const same = width === input.cols && height === input.rows;
-  const padded = same ? input : input.copyMakeBorder(0, height - input.rows, 0, width - input.cols, cv.BORDER_CONSTANT, new cv.Vec3(0, 0, 0));
+  const padded = padBottomRight(cv, input, width, height);
   try {
     const blob = yunetBlob(cv, padded);
     try {
@@ -154,6 +153,6 @@ export function yunet2022Look(cv: OpenCv, net: Net, input: Mat, rawThreshold: nu
       blob.release();
     }
   } finally {
-    if (!same) padded.release();
+    if (padded !== input) padded.release();
   }
 }

@@ -16,7 +16,7 @@ import { runPlan } from './run-plan';
 import { calibratedScore, RAW_SCORE_FLOOR, rawThresholdFor, tableFor, type LookCalibration } from './score';
 import { cascadeLook } from './cascade';
 import { decodeYunet, YUNET_OUTPUT_NAMES, type FaceCandidate } from './yunet-decode';
-import { floats, yunetBlob } from './dnn';
+import { floats, padBottomRight, yunetBlob } from './dnn';
 import type { DetectOptions, DetectorOptions, FaceDetector } from './detectors';
 import { LOOKS, operatingPointFor, type Looks } from '../contract';
 import type { Mat, Net, OpenCv } from '../opencv';
@@ -31,7 +31,7 @@ export function yunetLook(cv: OpenCv, net: Net, input: Mat, rawThreshold: number
   // centred in the input as given are kept.
   const width = Math.max(input.cols, YUNET_MIN_SIDE);
   const height = Math.max(input.rows, YUNET_MIN_SIDE);
-  const padded = width === input.cols && height === input.rows ? input : input.copyMakeBorder(0, height - input.rows, 0, width - input.cols, cv.BORDER_CONSTANT, new cv.Vec3(0, 0, 0));
+  const padded = padBottomRight(cv, input, width, height);
   const inside = (f: FaceCandidate) => f.x + f.width / 2 < input.cols && f.y + f.height / 2 < input.rows;
   try {
     const blob = yunetBlob(cv, padded);
