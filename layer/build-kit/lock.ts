@@ -1,9 +1,12 @@
 /**
- * One build at a time per cache folder. The lock is the kernel's: flock(1) (util-linux, which the
- * build already needs for unshare) holds an exclusive flock on `<cache>/.lock` for as long as this
- * process lives, and the kernel drops it when the holder exits, however it exits. So there is never
- * a stale lock to judge and take over, the step where a lock made of files lets two builds in.
- * Node has no flock of its own; a helper process holding it is the small price.
+ * One build at a time per cache folder. The lock is the kernel's: an exclusive flock on
+ * `<cache>/.lock`, taken by flock(1) (util-linux, which the build already needs for unshare) on a
+ * descriptor this process opened. The kernel holds such a lock for as long as any process has that
+ * descriptor open, and drops it when the last one exits, however it exits. Every command a build
+ * step runs is given the descriptor (steps.ts), so a build whose Node process was killed keeps the
+ * lock until its debootstrap or make has ended too, and there is never a stale lock to judge and
+ * take over, the step where a lock made of files lets two builds in.
+ * Node has no flock of its own; a helper process that locks the shared descriptor is the small price.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,53 +22,107 @@ export class LockBusy extends Error {
   }
 }
 
+/** A held lock: `fd` to hand to the commands that must hold it too; `release` closes it (twice is harmless). */
+export interface BuildLock {
+  readonly fd: number;
+  release(): void;
+}
+
 /**
- * Takes the cache's lock without waiting: resolves to its release once held, rejects with LockBusy
- * naming the holder when another process has it. Releasing twice is harmless.
+ * Takes the cache's lock without waiting: resolves once held, rejects with LockBusy naming the
+ * holder when another build has it.
  */
-export function acquireLock(cacheDir: string): Promise<() => void> {
+export function acquireLock(cacheDir: string): Promise<BuildLock> {
   fs.mkdirSync(cacheDir, { recursive: true });
-  const lockFile = path.join(cacheDir, '.lock');
+  const lockFile = path.resolve(cacheDir, '.lock');
   const holderFile = path.join(cacheDir, '.lock-holder');
+  // Node opens files close-on-exec: only the commands given this descriptor inherit it.
+  const fd = fs.openSync(lockFile, 'a');
   return new Promise((resolve, reject) => {
-    // flock prints "held" once it has the lock, then waits on its stdin: closing stdin (or this
-    // process exiting) ends it and releases the lock.
-    const child = spawn('flock', ['--exclusive', '--nonblock', '--conflict-exit-code', String(BUSY), lockFile, 'sh', '-c', 'echo held; exec cat >/dev/null'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const fail = (err: Error) => {
+      fs.closeSync(fd);
+      reject(err);
+    };
+    // flock on the descriptor as the child's fd 3: the lock belongs to the open file, which this
+    // process shares, so it outlives the helper.
+    const child = spawn('flock', ['--exclusive', '--nonblock', '--conflict-exit-code', String(BUSY), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
     let stderr = '';
     let settled = false;
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      if (settled || !d.toString().includes('held')) return;
-      settled = true;
-      fs.writeFileSync(holderFile, `${process.pid}\n`);
-      // The helper must not keep this process alive: the lock lives as long as the process, no longer.
-      child.unref();
-      child.stdout.destroy();
-      child.stderr.destroy();
-      (child.stdin as unknown as { unref(): void }).unref();
-      let released = false;
-      resolve(() => {
-        if (released) return;
-        released = true;
-        child.stdin.end();
-      });
-    });
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (err) => {
       if (settled) return;
       settled = true;
-      reject(new Error(`cannot take the build lock ${lockFile}: flock (util-linux) did not start: ${err.message}`));
+      fail(new Error(`cannot take the build lock ${lockFile}: flock (util-linux) did not start: ${err.message}`));
     });
     child.on('close', (code) => {
       if (settled) return;
       settled = true;
-      if (code === BUSY) {
-        const holder = readOr(holderFile, '').trim();
-        reject(new LockBusy(`another layer build${holder ? ` (pid ${holder})` : ''} is using ${cacheDir}; wait for it to finish, or stop it`));
-      } else reject(new Error(`cannot take the build lock ${lockFile}: flock exited with ${code}: ${stderr.trim()}`));
+      if (code === 0) {
+        fs.writeFileSync(holderFile, `${process.pid}\n`);
+        let released = false;
+        resolve({
+          fd,
+          release() {
+            if (released) return;
+            released = true;
+            fs.closeSync(fd);
+          },
+        });
+      } else if (code === BUSY) fail(new LockBusy(busyMessage(cacheDir, lockFile, readOr(holderFile, '').trim())));
+      else fail(new Error(`cannot take the build lock ${lockFile}: flock exited with ${code}: ${stderr.trim()}`));
     });
   });
+}
+
+/** Who holds the lock: the build that wrote the holder file, or, once it is gone, the commands it left running. */
+function busyMessage(cacheDir: string, lockFile: string, holder: string): string {
+  const pid = Number(holder);
+  if (Number.isInteger(pid) && pid > 0 && !alive(pid)) {
+    const left = holdersOf(lockFile).filter((p) => p !== process.pid);
+    return (
+      `a layer build (pid ${pid}) was stopped, and commands it started still hold ${cacheDir}` +
+      (left.length > 0 ? ` (pid ${left.join(', ')})` : '') +
+      '; wait for them to finish, or stop them'
+    );
+  }
+  return `another layer build${holder ? ` (pid ${holder})` : ''} is using ${cacheDir}; wait for it to finish, or stop it`;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Processes with `file` open, from /proc (those this user may see). */
+function holdersOf(file: string): number[] {
+  const pids: number[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return pids;
+  }
+  for (const pid of entries) {
+    try {
+      const fds = fs.readdirSync(`/proc/${pid}/fd`);
+      if (fds.some((f) => readlinkOr(`/proc/${pid}/fd/${f}`) === file)) pids.push(Number(pid));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+function readlinkOr(link: string): string {
+  try {
+    return fs.readlinkSync(link);
+  } catch {
+    return '';
+  }
 }
 
 function readOr(file: string, fallback: string): string {

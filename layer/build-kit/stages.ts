@@ -28,7 +28,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { cacheKey, CacheEntry, sha256 } from './cache';
-import { acquireLock } from './lock';
+import { acquireLock, type BuildLock } from './lock';
 import { requireCommands, requireRoot } from './prerequisites';
 import { formatDuration, runStep, type StepContext } from './steps';
 
@@ -230,6 +230,8 @@ export interface RunOptions {
   /** Resolves the Debian mirror; called once, before any stage runs, and only if a stage that runs needs it. */
   mirror?: () => Promise<string>;
   out?: (line: string) => void;
+  /** The build lock's descriptor, handed to every command the stages run (runStep). */
+  lockFd?: number;
 }
 
 /** Runs a plan: prints one line per stage, runs those that must run in table order; returns every output used. */
@@ -296,7 +298,7 @@ export async function runStages(plan: StagePlan, options: RunOptions): Promise<M
         }
         if (typeof returned !== 'string') throw new Error(`stage ${def.id} has no cached output and returned no path`);
         return returned;
-      });
+      }, options.lockFd);
       outputs.set(def.id, made);
       left -= def.expectedMs ?? 0;
       if (def.expectedMs && left >= 60_000) out(`  about ${formatDuration(left)} left`);
@@ -315,17 +317,17 @@ export async function runStages(plan: StagePlan, options: RunOptions): Promise<M
  */
 export async function runGoals(plan: () => StagePlan, options: RunOptions & { lockDir: string }): Promise<Map<string, string>> {
   let current = plan();
-  let release = () => {};
+  let lock: BuildLock | undefined;
   try {
     if (current.runs) {
       // Commands first: a user who lacks both learns what to install before how to run it.
       requireCommands([...current.needs.commands, 'flock']);
-      release = await acquireLock(options.lockDir);
+      lock = await acquireLock(options.lockDir);
       current = plan();
       if (current.needs.root) requireRoot();
     }
-    return await runStages(current, options);
+    return await runStages(current, { ...options, lockFd: lock?.fd });
   } finally {
-    release();
+    lock?.release();
   }
 }

@@ -44,7 +44,9 @@ export interface StepContext {
 /**
  * Runs `body` as the step `label` (e.g. `[3/7] OpenCV build`), its log in `logFile` (emptied first).
  * Prints one line when the step starts and one when it ends, and a heartbeat with the log's last
- * line every 30 s between.
+ * line every 30 s between. `lockFd`, when given, is every command's fd 3: the build's lock
+ * (lock.ts) is then held for as long as any command the step started lives, even if this process
+ * is killed first.
  */
 export async function runStep<T>(
   step: string,
@@ -52,6 +54,7 @@ export async function runStep<T>(
   logFile: string,
   out: (line: string) => void,
   body: (ctx: StepContext) => Promise<T>,
+  lockFd?: number,
 ): Promise<T> {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   fs.writeFileSync(logFile, '');
@@ -63,7 +66,7 @@ export async function runStep<T>(
   const ctx: StepContext = {
     logFile,
     log: (line) => fs.appendFileSync(logFile, `${line}\n`),
-    exec: (argv, options) => execLogged(argv, logFile, options),
+    exec: (argv, options) => execLogged(argv, logFile, { ...options, lockFd }),
   };
   try {
     const result = await body(ctx);
@@ -92,7 +95,7 @@ export function displayArgv(argv: readonly string[]): string {
 function execLogged(
   argv: readonly string[],
   logFile: string,
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; lockFd?: number } = {},
 ): Promise<void> {
   const [cmd, ...args] = argv;
   const fd = fs.openSync(logFile, 'a');
@@ -108,7 +111,7 @@ function execLogged(
       if (err) reject(err);
       else resolve();
     };
-    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', fd, fd] });
+    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: options.lockFd === undefined ? ['ignore', fd, fd] : ['ignore', fd, fd, options.lockFd] });
     child.on('error', (err) => finish(new Error(`cannot start ${cmd}: ${err.message}`)));
     child.on('close', (code, signal) => finish(code === 0 ? undefined : new Error(`${path.basename(cmd)} exited with ${signal ?? `code ${code}`}`)));
   });

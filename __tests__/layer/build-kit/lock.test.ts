@@ -13,12 +13,24 @@ import { tempDir } from '../../helpers/temp';
 const LOCK_MODULE = fromRoot('layer', 'build-kit', 'lock.ts');
 const tmp = () => tempDir('lock');
 
-/** A process that tries to take the lock, prints `held` or `busy`, holds it `holdMs`, then exits (or is killed). */
-function contender(dir: string, holdMs: number) {
+/**
+ * A process that tries to take the lock, prints `held` or `busy`, holds it `holdMs`, then exits (or
+ * is killed). With `command`, once it holds the lock it starts that command with the lock's
+ * descriptor as a build step does, and prints `held <pid of the command>`.
+ */
+function contender(dir: string, holdMs: number, command?: string[]) {
   const script = `
+    const { spawn } = require('node:child_process');
     const { acquireLock } = require(${JSON.stringify(LOCK_MODULE)});
+    const command = ${JSON.stringify(command ?? null)};
     acquireLock(${JSON.stringify(dir)}).then(
-      (release) => { console.log('held'); setTimeout(() => { release(); }, ${holdMs}); },
+      (lock) => {
+        if (command) {
+          const step = spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'ignore', lock.fd], detached: true });
+          console.log('held ' + step.pid);
+        } else console.log('held');
+        setTimeout(() => { lock.release(); }, ${holdMs});
+      },
       (err) => { console.log(err.name === 'LockBusy' ? 'busy' : 'error ' + err.message); },
     );`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -49,20 +61,42 @@ test('a live holder blocks even before it has written who it is; a holder that i
   await expect(acquireLock(dir)).rejects.toBeInstanceOf(LockBusy);
   holder.child.kill('SIGKILL');
   await holder.exited;
-  const release = await acquireLock(dir);
-  release();
-  release();
+  const lock = await acquireLock(dir);
+  lock.release();
+  lock.release();
+});
+
+test('a build killed while a command it started runs keeps the lock until that command ends, and busy names the command', async () => {
+  const dir = tmp();
+  const holder = contender(dir, 60_000, ['sleep', '60']);
+  const said = await holder.said;
+  expect(said).toMatch(/^held \d+$/);
+  const step = Number(said.split(' ')[1]);
+  try {
+    holder.child.kill('SIGKILL');
+    await holder.exited;
+    await expect(acquireLock(dir)).rejects.toThrow(
+      new RegExp(`a layer build \\(pid ${holder.child.pid}\\) was stopped, and commands it started still hold ${dir}.* \\(pid ${step}\\); wait for them to finish, or stop them`),
+    );
+  } finally {
+    process.kill(step, 'SIGKILL');
+  }
+  // The kernel drops the lock with the command's exit; a new build takes it then.
+  let lock;
+  for (let i = 0; i < 50 && !lock; i++) lock = await acquireLock(dir).catch(() => new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)));
+  expect(lock).toBeDefined();
+  lock!.release();
 });
 
 test('busy names the holder and says what to do', async () => {
   const dir = tmp();
-  const release = await acquireLock(dir);
+  const lock = await acquireLock(dir);
   try {
     const other = contender(dir, 0);
     expect(await other.said).toBe('busy');
     await other.exited;
     await expect(acquireLock(dir)).rejects.toThrow(`another layer build (pid ${process.pid}) is using ${dir}; wait for it to finish, or stop it`);
   } finally {
-    release();
+    lock.release();
   }
 });

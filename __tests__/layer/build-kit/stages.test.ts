@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { codeClosure, planStages, runStages, stageKeys, type StageDef } from '../../../layer/build-kit/stages';
+import { codeClosure, planStages, runGoals, runStages, stageKeys, type StageDef } from '../../../layer/build-kit/stages';
 import { formatDuration, StepFailed } from '../../../layer/build-kit/steps';
 import { tempDir } from '../../helpers/temp';
 
@@ -273,6 +273,15 @@ test('a command that cannot start fails its step with a StepFailed naming it (th
   await expect(failure).rejects.toThrow(/link failed after \d+s: cannot start \/nonexistent\/linker: spawn \/nonexistent\/linker ENOENT/);
   // The process is still fine: nothing threw EBADF later from a second close.
   await new Promise((r) => setTimeout(r, 50));
+});
+
+test('every command a build runs holds the build lock (its fd 3), so a killed build stays locked while they run', async () => {
+  const cache = tmp();
+  const t = table(cache, [], { compile: { run: (ctx) => ctx.exec(['sh', '-c', 'readlink /proc/self/fd/3']) } });
+  const lockDir = path.join(cache, 'lock');
+  const opts = { logDir: path.join(cache, 'logs'), scratchDir: path.join(cache, 's'), mirror: async () => 'http://m/debian', out: () => {}, lockDir };
+  await runGoals(() => planStages(t, ['compile'], { read: read() }), opts);
+  expect(fs.readFileSync(path.join(cache, 'logs', 'compile.log'), 'utf8')).toContain(`${path.join(lockDir, '.lock')}\n`);
 });
 
 test('durations read as people say them', () => {

@@ -17,13 +17,13 @@ const { smokeRoot } = require('../../../layer/verify/smoke') as typeof import('.
 afterAll(() => fs.rmSync(cache, { recursive: true, force: true }));
 
 test('a missing smoke root is built only under the lock: another build holding it stops verify at once', async () => {
-  const release = await acquireLock(cache);
+  const lock = await acquireLock(cache);
   try {
     const lines: string[] = [];
     await expect(smokeRoot(targets.x86_64, (l) => lines.push(l))).rejects.toBeInstanceOf(LockBusy);
     expect(lines).toEqual([]);
     expect(fs.readdirSync(cache).sort()).toEqual(['.lock', '.lock-holder']);
   } finally {
-    release();
+    lock.release();
   }
 });
