@@ -7,6 +7,7 @@
  * ListObjectsV2 rather than the SDK's paginator, which takes no abort signal.
  */
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { Deadlines } from '../common/deadlines';
 import type { Logger } from '../common/logger';
 import type { CleanupResult } from './contract';
 import { batches, judge } from './select';
@@ -47,72 +48,80 @@ export async function runCleanup(options: CleanupOptions, deps: CleanupDeps): Pr
     durationMs: 0,
   };
   const runStart = deps.now();
-  // A call started with more than the margin left is aborted when half of it is left: the rest is for the summary.
-  const bounded = <T>(call: (abortSignal: AbortSignal) => Promise<T>) => withDeadline(Math.max(0, deps.remainingMs() - margin / 2), call);
-  let continuationToken: string | undefined;
-  // Time is checked before each list call: before the first page, and after a page only when S3 says more follow.
-  if (deps.remainingMs() <= margin) summary.truncated = true;
-  else {
-    for (;;) {
-      let page;
-      try {
-        page = await bounded((abortSignal) =>
-          deps.s3.send(new ListObjectsV2Command({ Bucket: options.bucket, Prefix: options.prefix, MaxKeys: options.pageSize ?? 1000, ContinuationToken: continuationToken }), { abortSignal }),
-        );
-      } catch (err) {
-        // Out of time, or S3 refused the page (after the SDK's retries): what was done stands, the next run goes on.
-        summary.truncated = true;
-        summary.listFailure = errorCode(err);
-        deps.log.error('listing failed; the run stops here', { code: summary.listFailure, error: (err as Error).message });
-        break;
-      }
-      summary.listCalls += 1;
-      const doomed: string[] = [];
-      for (const object of page.Contents ?? []) {
-        summary.scanned += 1;
-        const verdict = judge({ key: object.Key, lastModified: object.LastModified }, options.prefix, runStart, options.maxAgeMs);
-        if (verdict === 'delete') doomed.push(object.Key!);
-        else if (verdict === 'keep') summary.kept += 1;
-        else deps.log.warn('listing returned a key outside the prefix; left alone', { key: object.Key, prefix: options.prefix });
-      }
-      if (options.dryRun) {
-        summary.wouldDelete += doomed.length;
-        if (doomed.length) deps.log.info('dry run: would delete', { count: doomed.length, sample: doomed.slice(0, 10) });
-      } else {
-        for (const batch of batches(doomed)) {
-          if (deps.remainingMs() <= margin) {
-            summary.truncated = true;
-            break;
-          }
-          await deleteBatch(options.bucket, batch, deps, summary, bounded);
-        }
-        if (summary.truncated) break;
-      }
-      // A page that is not truncated ends the listing, whatever token comes with it (as S3 documents it).
-      if (!page.IsTruncated || !page.NextContinuationToken) break;
-      continuationToken = page.NextContinuationToken;
-      if (deps.remainingMs() <= margin) {
-        summary.truncated = true;
-        break;
-      }
-    }
+  // Every S3 call is aborted when half of the margin is left: the rest is for the summary.
+  const deadlines = new Deadlines(deps.remainingMs() - margin / 2);
+  try {
+    await cleanPages(options, deps, summary, runStart, margin, deadlines.invocation);
+  } finally {
+    deadlines.close();
   }
   summary.durationMs = Date.now() - started;
   return summary;
 }
 
-async function deleteBatch(bucket: string, keys: string[], deps: CleanupDeps, summary: CleanupResult, bounded: <T>(call: (abortSignal: AbortSignal) => Promise<T>) => Promise<T>): Promise<void> {
+/** Lists the prefix a page at a time, deleting each page's expired keys, while time allows. */
+async function cleanPages(options: CleanupOptions, deps: CleanupDeps, summary: CleanupResult, runStart: Date, margin: number, abortSignal: AbortSignal): Promise<void> {
+  let continuationToken: string | undefined;
+  // Time is checked before each list call: before the first page, and after a page only when S3 says more follow.
+  if (deps.remainingMs() <= margin) {
+    summary.truncated = true;
+    return;
+  }
+  for (;;) {
+    let page;
+    try {
+      page = await deps.s3.send(new ListObjectsV2Command({ Bucket: options.bucket, Prefix: options.prefix, MaxKeys: options.pageSize ?? 1000, ContinuationToken: continuationToken }), { abortSignal });
+    } catch (err) {
+      // Out of time, or S3 refused the page (after the SDK's retries): what was done stands, the next run goes on.
+      summary.truncated = true;
+      summary.listFailure = errorCode(err, abortSignal);
+      deps.log.error('listing failed; the run stops here', { code: summary.listFailure, error: errorMessage(err, abortSignal) });
+      break;
+    }
+    summary.listCalls += 1;
+    const doomed: string[] = [];
+    for (const object of page.Contents ?? []) {
+      summary.scanned += 1;
+      const verdict = judge({ key: object.Key, lastModified: object.LastModified }, options.prefix, runStart, options.maxAgeMs);
+      if (verdict === 'delete') doomed.push(object.Key!);
+      else if (verdict === 'keep') summary.kept += 1;
+      else deps.log.warn('listing returned a key outside the prefix; left alone', { key: object.Key, prefix: options.prefix });
+    }
+    if (options.dryRun) {
+      summary.wouldDelete += doomed.length;
+      if (doomed.length) deps.log.info('dry run: would delete', { count: doomed.length, sample: doomed.slice(0, 10) });
+    } else {
+      for (const batch of batches(doomed)) {
+        if (deps.remainingMs() <= margin) {
+          summary.truncated = true;
+          break;
+        }
+        await deleteBatch(options.bucket, batch, deps, summary, abortSignal);
+      }
+      if (summary.truncated) break;
+    }
+    // A page that is not truncated ends the listing, whatever token comes with it (as S3 documents it).
+    if (!page.IsTruncated || !page.NextContinuationToken) break;
+    continuationToken = page.NextContinuationToken;
+    if (deps.remainingMs() <= margin) {
+      summary.truncated = true;
+      break;
+    }
+  }
+}
+
+async function deleteBatch(bucket: string, keys: string[], deps: CleanupDeps, summary: CleanupResult, abortSignal: AbortSignal): Promise<void> {
   summary.deleteCalls += 1;
   let errors;
   try {
-    const result = await bounded((abortSignal) => deps.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }), { abortSignal }));
+    const result = await deps.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }), { abortSignal });
     errors = result.Errors ?? [];
   } catch (err) {
     // The whole batch failed (after the SDK's retries, or out of time): count its keys, go on (the time check stops the run).
-    const code = errorCode(err);
+    const code = errorCode(err, abortSignal);
     summary.failures[code] = (summary.failures[code] ?? 0) + keys.length;
     summary.failed += keys.length;
-    deps.log.error('delete batch failed', { keys: keys.length, code, error: (err as Error).message });
+    deps.log.error('delete batch failed', { keys: keys.length, code, error: errorMessage(err, abortSignal) });
     return;
   }
   for (const error of errors) {
@@ -124,26 +133,15 @@ async function deleteBatch(bucket: string, keys: string[], deps: CleanupDeps, su
   summary.deleted += keys.length - errors.length;
 }
 
-/** An error's code as S3 and the SDK name it; an abort at the deadline is `TimedOut`. */
-function errorCode(err: unknown): string {
-  if (err instanceof DOMException && err.name === 'TimeoutError') return 'TimedOut';
+/**
+ * An error's code as S3 and the SDK name it. The SDK rejects a call aborted at the deadline with
+ * the signal's reason or its own AbortError: both are `TimedOut`.
+ */
+function errorCode(err: unknown, abortSignal: AbortSignal): string {
+  if (abortSignal.aborted) return 'TimedOut';
   return (err as Error).name || 'Unknown';
 }
 
-/**
- * `call` with an abort signal that fires after `ms` (on this process's timers: a test's fake clock
- * drives it). The SDK rejects an aborted call with the signal's reason or its own AbortError; both
- * come out as the deadline's TimeoutError.
- */
-async function withDeadline<T>(ms: number, call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const deadline = new DOMException(`no answer within ${Math.round(ms)} ms, the time the run had left`, 'TimeoutError');
-  const timer = setTimeout(() => controller.abort(deadline), ms);
-  try {
-    return await call(controller.signal);
-  } catch (err) {
-    throw controller.signal.aborted ? deadline : err;
-  } finally {
-    clearTimeout(timer);
-  }
+function errorMessage(err: unknown, abortSignal: AbortSignal): string {
+  return abortSignal.aborted ? 'no answer before the time kept to answer' : (err as Error).message;
 }

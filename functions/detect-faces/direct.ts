@@ -7,7 +7,7 @@
  * the stack makes the whole worst case fit the timeout (contract/deadline.ts).
  */
 import { ANSWER_MARGIN_MS, type DetectResult } from './contract';
-import { Deadlines } from './deadline';
+import { Deadlines } from '../common/deadlines';
 import { detectFaces, type ImageStore, type PipelinePorts, type PipelineSettings } from './pipeline';
 
 export interface DirectPorts<I> extends Omit<PipelinePorts<I>, 'store'> {

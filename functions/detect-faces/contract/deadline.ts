@@ -12,7 +12,7 @@
  * The stack refuses settings whose sum exceeds the function's timeout (stack/config.ts), and a
  * batch starts a photo only when the sum fits the time left (uploads/batch.ts).
  *
- * The deadlines themselves run as abort signals (functions/detect-faces/deadline.ts).
+ * The deadlines themselves run as abort signals (functions/common/deadlines.ts).
  */
 import { lambdaCpuShare } from './env';
 

@@ -29,7 +29,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { asServiceError, Settled, type ErrorCode } from '../../common/errors';
 import { ANSWER_MARGIN_MS, photoWorstCaseMs, type DetectRequestOptions, type UploadErrorRecord, type UploadResultRecord, type UploadSource } from '../contract';
 import { processImage, type PipelinePorts, type PipelineSettings } from '../pipeline';
-import { Deadlines } from '../deadline';
+import { Deadlines } from '../../common/deadlines';
 import { uploadItems, type UploadItem } from './events';
 import { outputKey, resultKey, type UploadPrefixes } from './keys';
 import { uploadRequest } from './request';

@@ -1,9 +1,10 @@
 /**
  * Deadlines as abort signals, on the timers of this process (so a test's fake clock drives them):
- * one for the invocation (Lambda's remaining time less ANSWER_MARGIN_MS, contract/deadline.ts),
- * and one per S3 call or group of calls, never later than the invocation's. Every timer is cleared
- * by `close`, so a warm container keeps none across invocations. Both entries use it: a direct
- * call bounds its image write, a batch of uploads every S3 call of every photo.
+ * one for the invocation (Lambda's remaining time less what the function keeps to answer), and one
+ * per S3 call or group of calls, never later than the invocation's. Every timer is cleared by
+ * `close`, so a warm container keeps none across invocations. detect-faces' direct call bounds its
+ * image write with it, a batch of uploads every S3 call of every photo, cleanup every S3 call of
+ * its run.
  */
 
 export class Deadlines {
