@@ -4,13 +4,15 @@
  * with invocation types RequestResponse (200), Event (202, runs in the background) and DryRun
  * (204); handler errors as 200 + X-Amz-Function-Error: Unhandled; X-Amz-Log-Type: Tail returns
  * the last 4 KB of the log in X-Amz-Log-Result; unknown functions 404 ResourceNotFoundException;
- * payloads over 6 MB 413 RequestTooLargeException; a response over 6 MB the function error
+ * payloads over 6 MB (1 MB for Event) 413 RequestTooLargeException; a response over 6 MB the function error
  * Function.ResponseSizeTooLarge. Requests are not authenticated (loopback only).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FunctionRuntime, InvocationResult } from './lambda-runtime';
 
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** The largest payload of an asynchronous (Event) invocation: Lambda's 1 MB. */
+export const MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
 /** The largest response a synchronous invocation returns (Lambda's 6 MB, as its error message counts it). */
 export const MAX_RESPONSE_BYTES = 6_291_556;
 const LOG_TAIL_BYTES = 4 * 1024;
@@ -70,13 +72,15 @@ export function lambdaApiHandler(options: LambdaApiOptions) {
       sendError(res, 404, 'ResourceNotFoundException', `Function not found: arn:aws:lambda:${options.region}:${ACCOUNT}:function:${name}`);
       return true;
     }
+    const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+    const maxBytes = type === 'Event' ? MAX_EVENT_PAYLOAD_BYTES : MAX_PAYLOAD_BYTES;
     const refuseLarge = () => {
       // Answer, then stop reading: the connection closes after the response.
       res.setHeader('connection', 'close');
-      sendError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`);
+      sendError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${maxBytes} bytes for the InvokeFunction operation`);
       req.destroy();
     };
-    if (Number(req.headers['content-length']) > MAX_PAYLOAD_BYTES) {
+    if (Number(req.headers['content-length']) > maxBytes) {
       refuseLarge();
       return true;
     }
@@ -86,7 +90,7 @@ export function lambdaApiHandler(options: LambdaApiOptions) {
     let size = 0;
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size > MAX_PAYLOAD_BYTES) {
+      if (size > maxBytes) {
         refuseLarge();
         return true;
       }
@@ -103,7 +107,6 @@ export function lambdaApiHandler(options: LambdaApiOptions) {
       }
     }
 
-    const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
     if (type === 'DryRun') {
       res.writeHead(204, { 'x-amzn-requestid': crypto.randomUUID() }).end();
       return true;

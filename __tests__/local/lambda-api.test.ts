@@ -7,7 +7,7 @@
 import { once } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { functionNameFrom, lambdaApiHandler, logTail, MAX_PAYLOAD_BYTES, MAX_RESPONSE_BYTES } from '../../local/lambda-api';
+import { functionNameFrom, lambdaApiHandler, logTail, MAX_EVENT_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES, MAX_RESPONSE_BYTES } from '../../local/lambda-api';
 import type { FunctionRuntime, InvocationResult } from '../../local/lambda-runtime';
 
 describe('functionNameFrom', () => {
@@ -241,4 +241,16 @@ describe('lambdaApiHandler', () => {
     expect(events).toEqual([]);
     // Had the body been waited for, no response would come: fail fast rather than at the default timeout.
   }, 10_000);
+
+  test('an Event payload over 1 MB is 413 as on Lambda, and the function does not run; 1 MB itself is taken', async () => {
+    const payload = (bytes: number) => JSON.stringify({ pad: 'x'.repeat(bytes - 10) });
+    expect(Buffer.byteLength(payload(MAX_EVENT_PAYLOAD_BYTES + 1))).toBe(MAX_EVENT_PAYLOAD_BYTES + 1);
+    const large = await post('detect-faces', payload(MAX_EVENT_PAYLOAD_BYTES + 1), { 'x-amz-invocation-type': 'Event' });
+    expect(large.status).toBe(413);
+    expect(await large.json()).toEqual({ Type: 'User', message: `Request must be smaller than ${MAX_EVENT_PAYLOAD_BYTES} bytes for the InvokeFunction operation` });
+    expect(events).toEqual([]);
+    expect((await post('detect-faces', payload(MAX_EVENT_PAYLOAD_BYTES), { 'x-amz-invocation-type': 'Event' })).status).toBe(202);
+    // A synchronous call of the same size is within its own 6 MB.
+    expect((await post('detect-faces', payload(MAX_EVENT_PAYLOAD_BYTES + 1))).status).toBe(200);
+  });
 });
