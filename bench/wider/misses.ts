@@ -85,17 +85,27 @@ export const INPUT_BANDS = [
   [96, Number.POSITIVE_INFINITY],
 ] as const;
 
+/** A missed face WIDER's attributes call clean: listed one by one, to be looked at (its labels can be wrong). */
+export interface CleanMiss {
+  readonly file: string;
+  readonly face: Rect;
+  readonly cause: Cause;
+  /** The face's side at the network's input (finest pass). */
+  readonly atInput: number;
+}
+
 export interface MissTable {
   readonly columns: readonly string[];
   /** Per cause: faces per column. */
   readonly rows: ReadonlyMap<Cause, number[]>;
+  readonly cleanMisses: CleanMiss[];
 }
 
 /** An empty miss table (every cause, every column at 0). */
 export function emptyMissTable(): MissTable {
   const band = (lo: number, hi: number, unit = '') => (Number.isFinite(hi) ? `${lo}-${hi}${unit}` : `${lo}+${unit}`);
   const columns = [...Object.keys(CATEGORIES), ...SIZE_BANDS.map(([lo, hi]) => band(lo, hi, ' px')), ...INPUT_BANDS.map(([lo, hi]) => `${band(lo, hi)} at input`)];
-  return { columns, rows: new Map(CAUSES.map((c) => [c, new Array<number>(columns.length).fill(0)])) };
+  return { columns, rows: new Map(CAUSES.map((c) => [c, new Array<number>(columns.length).fill(0)])), cleanMisses: [] };
 }
 
 /** Adds the counted faces (side >= 20 px, annotator-invalid left out) of one image to `table`, by cause. */
@@ -103,13 +113,15 @@ export function countMisses(table: MissTable, image: WiderImage, run: ImageRun, 
   const categories = Object.keys(CATEGORIES) as Category[];
   for (const face of image.faces) {
     if (!counted(face)) continue;
-    const row = table.rows.get(missCause(image, face, run, threshold))!;
+    const cause = missCause(image, face, run, threshold);
+    const row = table.rows.get(cause)!;
     categories.forEach((c, k) => {
       if (CATEGORIES[c](face)) row[k]++;
     });
     const s = side(face);
     row[categories.length + SIZE_BANDS.findIndex(([lo, hi]) => s >= lo && s < hi)]++;
     const atInput = s * run.scale;
+    if (cause !== 'found' && CATEGORIES.clean(face)) table.cleanMisses.push({ file: image.file, face: asRect(face), cause, atInput });
     row[categories.length + SIZE_BANDS.length + INPUT_BANDS.findIndex(([lo, hi]) => atInput >= lo && atInput < hi)]++;
   }
 }

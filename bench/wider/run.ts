@@ -314,6 +314,8 @@ export async function benchWider(argv: readonly string[]): Promise<string> {
       const t = misses[name];
       out.push(`${name} default (min score ${point.minScore}, ${LOOKS_TEXT[point.looks]}): counted faces by where the detector lost them (misses.ts; "at input": the face's side at the plan's finest pass)`);
       out.push(table(['stage', ...t.columns], [...t.rows].map(([cause, counts]) => [cause, ...counts.map(String)])), '');
+      out.push(`${name} default: the clean faces it misses, to look at (WIDER's attributes can call a face clean that a visor, an arm or the photo's edge hides)`);
+      out.push(table(['photo', 'labelled box x, y, w, h', 'side at input', 'stage'], t.cleanMisses.map((m) => [m.file, `${m.face.x}, ${m.face.y}, ${m.face.width}, ${m.face.height}`, m.atInput.toFixed(0), m.cause])), '');
     }
   }
   for (const looks of LOOKS) {

@@ -70,6 +70,25 @@ test('the table counts each counted face once per column it falls in; small and 
   // 40 px at a scale of 0.8: 32 px at the network's input.
   expect(column('32-48 at input')).toBe(10);
   expect(t.rows.get('found')![t.columns.indexOf('all')]).toBe(2);
+  // Each clean face missed, by name, for a reader to look at.
+  expect(t.cleanMisses.map((m) => [m.face.x, m.cause])).toEqual([
+    [100, 'never proposed'],
+    [200, 'suppressed by NMS, under a box matching no face'],
+    [300, 'suppressed by NMS, under another face'],
+    [500, 'lost in the fusion of the looks'],
+    [600, 'dropped at a tile border'],
+    [700, 'below the threshold, under half of it'],
+    [800, 'below the threshold, at least half of it'],
+    [900, 'suppressed in the merge, under a box matching no face'],
+  ]);
+  expect(t.cleanMisses[0]).toEqual({ file: 'e/p_1.jpg', face: { x: 100, y: 0, width: 40, height: 40 }, cause: 'never proposed', atInput: 32 });
+});
+
+test('only clean faces are listed: an occluded face missed is counted, not named', () => {
+  const image: WiderImage = { ...IMAGE, faces: [face(100, { occlusion: 1 })] };
+  const t = missTable([image], [RUN], THRESHOLD);
+  expect(t.rows.get('never proposed')![t.columns.indexOf('all')]).toBe(1);
+  expect(t.cleanMisses).toEqual([]);
 });
 
 test('halves by the parity of the photo number', () => {
