@@ -10,6 +10,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { ACCESS_TOKEN_SECONDS } from '../functions/web-api/contract';
 
 export interface LocalUser {
   readonly username: string;
@@ -23,7 +24,7 @@ export interface LocalIssuerOptions {
   /** The one redirect (and logout) address the client may use: the app's page. */
   readonly redirectUri: string;
   readonly users: readonly LocalUser[];
-  /** @default 3600 */
+  /** @default ACCESS_TOKEN_SECONDS (the deployed app's) */
   readonly tokenSeconds?: number;
 }
 
@@ -76,7 +77,7 @@ export async function createLocalIssuer(options: LocalIssuerOptions): Promise<Lo
   const kid = randomBytes(8).toString('hex');
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
   const codes = new Map<string, PendingCode>();
-  const tokenSeconds = options.tokenSeconds ?? 3600;
+  const tokenSeconds = options.tokenSeconds ?? ACCESS_TOKEN_SECONDS;
   const base = new URL(options.issuer).pathname;
   const urls = { issuer: options.issuer, authorizeUrl: `${options.issuer}/authorize`, tokenUrl: `${options.issuer}/token`, logoutUrl: `${options.issuer}/logout` };
 

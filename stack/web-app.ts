@@ -27,7 +27,7 @@ import { S3BucketCorsConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-cor
 import { Construct } from 'constructs';
 import { FUNCTION_BUNDLES } from '../bundling/functions';
 import { toEnvironment } from '../functions/common/schema';
-import { APP_PATH, UPLOAD_URL_SECONDS, WEB_API_ENV, WEB_API_ROUTES } from '../functions/web-api/contract';
+import { ACCESS_TOKEN_SECONDS, APP_PATH, UPLOAD_URL_SECONDS, WEB_API_ENV, WEB_API_ROUTES } from '../functions/web-api/contract';
 import { defaultAuthDomainPrefix, type StackConfig } from './config';
 import { NodejsFunction, type FunctionConstructProps } from './nodejs-function';
 
@@ -63,7 +63,9 @@ const ACCESS_LOG_FORMAT = {
 };
 
 /** How long a sign-in lasts before the page asks for another (the access token's validity). */
-const ACCESS_TOKEN_MINUTES = 60;
+const ACCESS_TOKEN_MINUTES = ACCESS_TOKEN_SECONDS / 60;
+/** Cognito's shortest refresh token validity. */
+const REFRESH_TOKEN_MINUTES = 60;
 
 export class WebApp extends Construct {
   readonly userPool: CognitoUserPool;
@@ -108,12 +110,15 @@ export class WebApp extends Construct {
       callbackUrls: [this.appUrl],
       logoutUrls: [this.appUrl],
       // Sign-in happens only on the managed login page; tokens are refreshed by signing in again.
+      // The page never uses the refresh token the code exchange returns: it lives Cognito's
+      // shortest (60 minutes), not its default 30 days.
       explicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
       preventUserExistenceErrors: 'ENABLED',
       enableTokenRevocation: true,
       accessTokenValidity: ACCESS_TOKEN_MINUTES,
       idTokenValidity: ACCESS_TOKEN_MINUTES,
-      tokenValidityUnits: [{ accessToken: 'minutes', idToken: 'minutes', refreshToken: 'days' }],
+      refreshTokenValidity: REFRESH_TOKEN_MINUTES,
+      tokenValidityUnits: [{ accessToken: 'minutes', idToken: 'minutes', refreshToken: 'minutes' }],
     });
 
     this.domain = new CognitoUserPoolDomain(this, 'domain', {

@@ -8,7 +8,7 @@ import { CognitoUserPool } from '@cdktf/provider-aws/lib/cognito-user-pool';
 import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool-client';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { settingsFromEnv } from '../../functions/common/settings';
-import { APP_PATH, WEB_API_ENV, WEB_API_ROUTES } from '../../functions/web-api/contract';
+import { ACCESS_TOKEN_SECONDS, APP_PATH, WEB_API_ENV, WEB_API_ROUTES } from '../../functions/web-api/contract';
 import { only, synthStack } from '../helpers/stack-fixture';
 
 const { json, parsed } = synthStack();
@@ -34,6 +34,12 @@ test('the app client: public, code flow only (the page adds PKCE), openid, callb
     logout_urls: [`\${aws_apigatewayv2_api.${api()}.api_endpoint}${APP_PATH}`],
     explicit_auth_flows: ['ALLOW_REFRESH_TOKEN_AUTH'],
     prevent_user_existence_errors: 'ENABLED',
+    // A sign-in lasts ACCESS_TOKEN_SECONDS (web-api refuses older tokens); the refresh token the
+    // page never uses lives Cognito's shortest, not 30 days.
+    access_token_validity: ACCESS_TOKEN_SECONDS / 60,
+    id_token_validity: ACCESS_TOKEN_SECONDS / 60,
+    refresh_token_validity: 60,
+    token_validity_units: [{ access_token: 'minutes', id_token: 'minutes', refresh_token: 'minutes' }],
   });
   const client = only(parsed, 'aws_cognito_user_pool_client');
   expect(client.allowed_oauth_flows).not.toContain('implicit');

@@ -7,6 +7,7 @@
  * `npm run serve`, whose issuer is local, and a route added without the authorizer is still closed.
  */
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { ACCESS_TOKEN_SECONDS } from './contract';
 import { ApiFailure } from './failures';
 
 export interface TokenCheck {
@@ -51,7 +52,8 @@ export async function verifyCaller(authorization: string | undefined, check: Tok
   if (!match) throw unauthorized(authorization ? 'the Authorization header is not "Bearer <access token>"' : 'sign in first: the request carries no access token');
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(match[1], check.keys, { issuer: check.issuer, algorithms: ['RS256'], clockTolerance: 5 }));
+    // exp and iat required: a token that never expires, or claims to be from the future, is refused.
+    ({ payload } = await jwtVerify(match[1], check.keys, { issuer: check.issuer, algorithms: ['RS256'], clockTolerance: 5, requiredClaims: ['exp', 'iat'], maxTokenAge: ACCESS_TOKEN_SECONDS }));
   } catch (err) {
     if (err instanceof errors.JWTExpired) throw unauthorized('the access token has expired: sign in again');
     if (TOKEN_FAULTS.some((fault) => err instanceof fault)) throw unauthorized(`the access token was refused (${(err as InstanceType<typeof errors.JOSEError>).code})`);

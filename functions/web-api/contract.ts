@@ -30,6 +30,12 @@ export type UploadContentType = keyof typeof UPLOAD_TYPES;
 /** A presigned POST's lifetime: long enough to send a large photo on a slow line, short enough that a leaked one is soon useless. */
 export const UPLOAD_URL_SECONDS = 300;
 
+/**
+ * How long a sign-in lasts: the access token's validity. The stack sets Cognito's to it, the local
+ * issuer signs for it, and web-api refuses a token issued longer ago, or with no expiry.
+ */
+export const ACCESS_TOKEN_SECONDS = 3600;
+
 export const WEB_API_ENV = {
   bucket: { env: 'BUCKET_NAME', ...str({ required: true, doc: 'bucket of the uploads, their results and outputs' }) },
   inputPrefix: { ...DETECT_ENV.inputPrefix, doc: 'key prefix uploads go to, `<prefix><user>/<id>` (the user: the token\'s subject); presigned POSTs are signed for these keys only' },

@@ -3,17 +3,19 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { remoteKeys, verifyCaller, type TokenCheck } from '../../../functions/web-api/auth';
+import { ACCESS_TOKEN_SECONDS } from '../../../functions/web-api/contract';
 
 const ISSUER = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example';
 const CLIENT = 'client-123';
 const SUB = '3f1c2a9e-1b2c-4d5e-8f90-123456789abc';
 
 let check: TokenCheck;
+let issuerKey: CryptoKeyPair;
 let sign: (claims?: JWTPayload, options?: { key?: CryptoKey; kid?: string; issuer?: string; expiresIn?: string | number }) => Promise<string>;
 let otherKey: CryptoKey;
 
 beforeAll(async () => {
-  const issuerKey = await generateKeyPair('RS256');
+  issuerKey = await generateKeyPair('RS256');
   otherKey = (await generateKeyPair('RS256')).privateKey;
   const jwk: JWK = { ...(await exportJWK(issuerKey.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
   check = { issuer: ISSUER, clientId: CLIENT, keys: createLocalJWKSet({ keys: [jwk] }) };
@@ -47,6 +49,18 @@ test('expired, from another issuer, or for another app client: 401', async () =>
   await refused(`Bearer ${await sign({}, { expiresIn: Math.floor(Date.now() / 1000) - 60 })}`, /expired/);
   await refused(`Bearer ${await sign({}, { issuer: 'https://evil.example' })}`, /refused \(ERR_JWT_CLAIM_VALIDATION_FAILED\)/);
   await refused(`Bearer ${await sign({ client_id: 'another-client' })}`, /another app client/);
+});
+
+test('a token with no expiry, no issue time, one from the future, or one issued longer ago than a sign-in lasts: 401', async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const signed = (build: (jwt: SignJWT) => SignJWT) => build(new SignJWT({ token_use: 'access', client_id: CLIENT }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject(SUB).setIssuer(ISSUER)).sign(issuerKey.privateKey);
+  await refused(`Bearer ${await signed((t) => t.setIssuedAt())}`, /refused \(ERR_JWT_CLAIM_VALIDATION_FAILED\)/);
+  await refused(`Bearer ${await signed((t) => t.setExpirationTime('1h'))}`, /refused \(ERR_JWT_CLAIM_VALIDATION_FAILED\)/);
+  await refused(`Bearer ${await signed((t) => t.setIssuedAt(now + 3600).setExpirationTime(now + 7200))}`, /refused \(ERR_JWT_CLAIM_VALIDATION_FAILED\)/);
+  await refused(`Bearer ${await signed((t) => t.setIssuedAt(now - ACCESS_TOKEN_SECONDS - 60).setExpirationTime(now + 3600))}`, /expired/);
+  // Within the 5 s of clock skew allowed, and at the edge of a sign-in's life: taken.
+  await expect(verifyCaller(`Bearer ${await signed((t) => t.setIssuedAt(now + 2).setExpirationTime(now + 3600))}`, check)).resolves.toMatchObject({ sub: SUB });
+  await expect(verifyCaller(`Bearer ${await signed((t) => t.setIssuedAt(now - ACCESS_TOKEN_SECONDS + 30).setExpirationTime(now + 30))}`, check)).resolves.toMatchObject({ sub: SUB });
 });
 
 test('an ID token is not an access token', async () => {
