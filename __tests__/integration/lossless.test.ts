@@ -481,11 +481,11 @@ describe("one reading of the EXIF orientation: the codec turns a JPEG by the pip
 
 describe('through the pipeline with the real codec: output mode in the result, metadata in both modes', () => {
   const source = leakyJpeg(file('2008_001322.jpg'), { orientation: 1 });
-  const run = async (request: object, lossless: PipelinePorts<Mat>['lossless']) => {
+  const run = async (request: object, lossless: PipelinePorts<Mat>['lossless'], data = source) => {
     const stored: Buffer[] = [];
     const { log, lines } = recordingLogger();
     const ports: PipelinePorts<Mat> = {
-      fetch: async () => ({ data: source, finalUrl: new URL('https://x/'), redirects: 0 }),
+      fetch: async () => ({ data, finalUrl: new URL('https://x/'), redirects: 0 }),
       codec: createOpenCvCodec(cv),
       detector,
       lossless,
@@ -495,7 +495,7 @@ describe('through the pipeline with the real codec: output mode in the result, m
       now: () => new Date(),
     };
     const settings = { imagePrefix: 'tmp/', jpegQuality: 90, maxImageBytes: 1 << 24, maxImagePixels: 40e6, downloadTimeoutMs: 1000, allowedLoopbackPrefixes: [], maxNetworkPixels: 5e6 };
-    const result = await processImage(ports, settings, () => ({ source: 'test', fetch: async () => ({ data: source }), key: 'tmp/out.jpg', options: request }));
+    const result = await processImage(ports, settings, () => ({ source: 'test', fetch: async () => ({ data }), key: 'tmp/out.jpg', options: request }));
     return { result, jpeg: stored[0], lines };
   };
   test.each([
@@ -552,6 +552,27 @@ describe('through the pipeline with the real codec: output mode in the result, m
     const segments = parseJpeg(arithmetic).segments.map((s) => (s.marker === 0xc0 ? segment(0xc9, s.payload) : s));
     expect(() => editor.open(writeJpeg(segments), { width: 500, height: 375 })).toThrow(LosslessRefused);
     expect(() => editor.open(writeJpeg(segments), { width: 500, height: 375 })).toThrow(/arithmetic/);
+  });
+
+  test('Huffman tables or a restart interval defined after the scan (libjpeg reads them silently, as the file\'s): refused, so never an output coded with them; the pipeline re-encodes', async () => {
+    const baseline = cv.imencode('.jpg', decodeImage(cv, file('2008_001322.jpg')), [cv.IMWRITE_JPEG_QUALITY, 90]);
+    const { segments } = parseJpeg(baseline);
+    // DC and AC table 0 redefined with one symbol each; a restart every MCU.
+    const dht = segment(0xc4, Buffer.from([0x00, 1, ...Array(15).fill(0), 0x00, 0x10, 1, ...Array(15).fill(0), 0x00]));
+    const dri = segment(0xdd, Buffer.from([0, 1]));
+    for (const [late, name] of [[dht, /Huffman tables \(DHT\) after its last scan/], [dri, /a restart interval \(DRI\) after its last scan/]] as const) {
+      const jpeg = writeJpeg([...segments, late]);
+      // libjpeg opens it without a word: the addon alone would take it.
+      expect(reopenError(jpeg)).toBe('');
+      expect(() => editor.open(jpeg, { width: 500, height: 375 })).toThrow(LosslessRefused);
+      expect(() => editor.open(jpeg, { width: 500, height: 375 })).toThrow(name);
+      const { result, jpeg: stored, lines } = await run({ mark: 'fill' }, editor, jpeg);
+      expect(result.output).toBe('reencoded');
+      expect(lines.some((l) => JSON.stringify(l).match(name))).toBe(true);
+      // The output decodes without a warning from libjpeg (the addon refuses any), to the photo's size.
+      expect(reopenError(stored)).toBe('');
+      expect(decoded(stored).cols).toBe(500);
+    }
   });
 
   /** Why the addon refuses to open `jpeg` ('' when it opens): it refuses a file libjpeg warns about ("Corrupt JPEG data: ..."). */

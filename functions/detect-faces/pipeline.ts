@@ -260,8 +260,8 @@ export interface Photo {
   readonly format: ImageFormat;
   /** What an output keeps; a JPEG's orientation also turns its decode and places the coefficient path's marks. */
   readonly kept: KeptMetadata;
-  /** Why a JPEG's segments do not parse: the coefficient path refuses it, and the codec decodes it as stored. */
-  readonly malformed?: string;
+  /** Why the coefficient path refuses a JPEG (segments that do not parse, tables after its scan): the codec decodes it, the output is re-encoded. */
+  readonly notForCoefficients?: string;
 }
 
 /** The photo's metadata read: for a JPEG, the request's one parse of its segments. */
@@ -325,7 +325,7 @@ function detectionImage<I>(
 
 /**
  * The coefficient path for this photo: its editor, or why it cannot be taken (none configured, the
- * addon not loaded, segments that do not parse); undefined when it is not asked for (not a JPEG, or
+ * addon not loaded, readJpegMetadata's refusal); undefined when it is not asked for (not a JPEG, or
  * `reencode` asked).
  */
 function coefficientPath(ports: Pick<PipelinePorts<unknown>, 'lossless'>, photo: Photo, wanted: OutputMode | undefined): { editor: LosslessEditor } | { refused: string } | undefined {
@@ -333,7 +333,7 @@ function coefficientPath(ports: Pick<PipelinePorts<unknown>, 'lossless'>, photo:
   const editor = ports.lossless;
   if (!editor) return { refused: 'no coefficient path is configured' };
   if ('unavailable' in editor) return { refused: editor.unavailable };
-  return photo.malformed === undefined ? { editor } : { refused: photo.malformed };
+  return photo.notForCoefficients === undefined ? { editor } : { refused: photo.notForCoefficients };
 }
 
 interface MarkedImage<I> {

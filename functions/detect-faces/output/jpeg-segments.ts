@@ -122,3 +122,19 @@ export function jpegFrame(structure: JpegStructure): JpegFrame | undefined {
   const components = Array.from({ length: count }, (_, k) => ({ id: p[6 + 3 * k], h: p[7 + 3 * k] >> 4, v: p[7 + 3 * k] & 15, table: p[8 + 3 * k] }));
   return { sof: sof.marker, precision: p[0], height: p.readUInt16BE(1), width: p.readUInt16BE(3), components };
 }
+
+/** Segments that set how scans are coded, by marker. */
+const CODING_SEGMENTS: Readonly<Record<number, string>> = { 0xc4: 'Huffman tables (DHT)', 0xcc: 'arithmetic coding conditions (DAC)', 0xdd: 'a restart interval (DRI)' };
+
+/**
+ * Why the coefficient path must not take this file although libjpeg reads it: tables or a restart
+ * interval defined after the last scan. libjpeg takes them without a warning and reports them as
+ * the file's, so a save would code the scan with what it was not coded with (an output that does
+ * not decode). Undefined when there are none.
+ */
+export function lateCodingSegment(structure: JpegStructure): string | undefined {
+  const lastScan = structure.segments.map((s) => s.marker).lastIndexOf(SOS);
+  if (lastScan < 0) return undefined;
+  const late = structure.segments.slice(lastScan + 1).find((s) => s.marker in CODING_SEGMENTS);
+  return late && `the file defines ${CODING_SEGMENTS[late.marker]} after its last scan`;
+}

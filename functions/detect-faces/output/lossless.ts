@@ -16,7 +16,7 @@ import { levelSize } from '../detect/plan';
 import { jpegOrientation, type Orientation } from './metadata';
 
 export { JPEG_LOSSLESS_PACKAGE };
-import { parseJpeg } from './jpeg-segments';
+import { lateCodingSegment, parseJpeg } from './jpeg-segments';
 import { storedRect, swapsAxes } from './orientation';
 import { blurPlan, paddedRegion, pixelCell, redactionShape, type MarkSpec, type Region } from './redact-plan';
 
@@ -112,8 +112,9 @@ export interface LosslessEditor {
   /**
    * Opens `jpeg`, which decodes to `view` (its size as the viewer sees it); LosslessRefused when the
    * coefficient path cannot take it. `reducedLevel` (1-3): detection's image at that level is made
-   * while the coefficients are read, for `reduced`. `orientation`: the file's EXIF orientation
-   * (jpegOrientation) when the caller has read it; absent: read from `jpeg`.
+   * while the coefficients are read, for `reduced`. `orientation`: the file's EXIF orientation when
+   * the caller has read the segments with readJpegMetadata (and taken its refusal); absent: read
+   * from `jpeg`, which is refused with coding segments after its last scan (lateCodingSegment).
    */
   open(jpeg: Buffer, view: { width: number; height: number }, reducedLevel?: number, orientation?: Orientation): LosslessImage;
 }
@@ -127,7 +128,13 @@ export function createLosslessEditor(addon: JpegLosslessAddon): LosslessEditor {
       const size = reducedLevel ? { width: levelSize(view.width, reducedLevel), height: levelSize(view.height, reducedLevel) } : undefined;
       let pixels = size && Buffer.allocUnsafeSlow(size.width * size.height * 3);
       try {
-        orientation = known ?? jpegOrientation(parseJpeg(jpeg));
+        if (known === undefined) {
+          // A caller that knows the orientation has read the segments (readJpegMetadata) and checked them.
+          const structure = parseJpeg(jpeg);
+          const late = lateCodingSegment(structure);
+          if (late !== undefined) throw new Error(late);
+          orientation = jpegOrientation(structure);
+        } else orientation = known;
         handle = reducedLevel && pixels ? addon.open(jpeg, reducedLevel, orientation, pixels) : addon.open(jpeg);
       } catch (err) {
         if (pixels) detach(pixels);

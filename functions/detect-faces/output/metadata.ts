@@ -9,7 +9,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import { pngChunks, type ImageFormat } from '../fetch/sniff';
-import { APP0, jpegFrame, parseJpeg, segment, startsWith, writeJpeg, type JpegSegment, type JpegStructure } from './jpeg-segments';
+import { APP0, jpegFrame, lateCodingSegment, parseJpeg, segment, startsWith, writeJpeg, type JpegSegment, type JpegStructure } from './jpeg-segments';
 import { colourOnlyIcc } from './icc';
 
 /** EXIF orientation, 1 (upright) to 8, as TIFF defines it. */
@@ -41,16 +41,20 @@ export function readKeptMetadata(data: Buffer, format: ImageFormat): KeptMetadat
 }
 
 /**
- * What a JPEG carries that an output may keep, from one parse of its segments; when they do not
- * parse, nothing kept (orientation 1) and `malformed` says why (the coefficient path refuses it).
+ * What a JPEG carries that an output may keep, from one parse of its segments, and why the
+ * coefficient path must refuse it, if it must: segments that do not parse (then nothing is kept,
+ * orientation 1), or coding segments after the last scan (lateCodingSegment).
  */
-export function readJpegMetadata(data: Buffer): { kept: KeptMetadata; malformed?: string } {
+export function readJpegMetadata(data: Buffer): { kept: KeptMetadata; notForCoefficients?: string } {
+  let structure: JpegStructure;
   try {
-    const structure = parseJpeg(data);
-    return { kept: { icc: jpegIcc(structure), orientation: jpegOrientation(structure) } };
+    structure = parseJpeg(data);
   } catch (err) {
-    return { kept: { orientation: 1 }, malformed: (err as Error).message };
+    return { kept: { orientation: 1 }, notForCoefficients: (err as Error).message };
   }
+  const kept = { icc: jpegIcc(structure), orientation: jpegOrientation(structure) };
+  const late = lateCodingSegment(structure);
+  return late === undefined ? { kept } : { kept, notForCoefficients: late };
 }
 
 /**

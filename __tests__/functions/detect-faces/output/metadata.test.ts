@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { jpegFrame, parseJpeg, segment, writeJpeg } from '../../../../functions/detect-faces/output/jpeg-segments';
-import { iccSegments, jpegIcc, jpegOrientation, orientationExif, pngOrientation, readKeptMetadata, withOnlyKeptMetadata } from '../../../../functions/detect-faces/output/metadata';
+import { iccSegments, jpegIcc, jpegOrientation, orientationExif, pngOrientation, readJpegMetadata, readKeptMetadata, withOnlyKeptMetadata } from '../../../../functions/detect-faces/output/metadata';
 import { pngChunk, pngWith } from '../../../helpers/png';
 import { fakeIccProfile, leakyExif, leakyJpeg, SECRETS } from '../../../helpers/leaky-jpeg';
 import { FACES_DIR } from '../../../helpers/paths';
@@ -147,4 +147,23 @@ test('parseJpeg: markers between scans, fill bytes, restart markers, and broken 
     expect(() => parseJpeg(broken)).toThrow(expect.objectContaining({ code: 'UnsupportedImage' }));
   }
   expect(() => withOnlyKeptMetadata(Buffer.from('jpeg'), { orientation: 1 })).toThrow(expect.objectContaining({ code: 'UnsupportedImage' }));
+});
+
+test('the coefficient path is refused a file with Huffman tables, arithmetic conditions or a restart interval after its last scan; tables between scans are fine', () => {
+  const { segments } = parseJpeg(base);
+  // The progressive fixture defines tables between its scans, as progressive files do.
+  const sos = segments.map((s) => s.marker).lastIndexOf(0xda);
+  expect(segments.slice(0, sos).filter((s) => s.marker === 0xc4).length).toBeGreaterThan(1);
+  expect(readJpegMetadata(base)).toEqual({ kept: { icc: undefined, orientation: 1 } });
+  const dht = segments.find((s) => s.marker === 0xc4)!;
+  for (const [late, named] of [
+    [dht, 'Huffman tables (DHT)'],
+    [segment(0xcc, Buffer.from([0x00, 0x10])), 'arithmetic coding conditions (DAC)'],
+    [segment(0xdd, Buffer.from([0, 4])), 'a restart interval (DRI)'],
+  ] as const) {
+    const jpeg = writeJpeg([...segments, late]);
+    expect(readJpegMetadata(jpeg)).toEqual({ kept: { icc: undefined, orientation: 1 }, notForCoefficients: `the file defines ${named} after its last scan` });
+  }
+  // What does not parse is refused too, and keeps nothing.
+  expect(readJpegMetadata(base.subarray(0, 100))).toEqual({ kept: { orientation: 1 }, notForCoefficients: expect.stringMatching(/truncated or corrupt/) });
 });
