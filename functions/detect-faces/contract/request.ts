@@ -44,7 +44,7 @@ export const DETECT_REQUEST = {
   padding: { label: 'padding', ...num(undefined, 0, 1, `fraction of the face box added on each side of a redaction (not with \`box\`); default ${REDACTION_DEFAULTS.padding}`) },
   output: {
     label: 'output',
-    ...oneOf(OUTPUT_MODES, 'lossless', 'how a JPEG is written: `lossless` keeps every block no mark touches bit for bit (in the JPEG\'s own DCT coefficients); `reencode` encodes the marked pixels anew. PNG, WebP, CMYK, arithmetic-coded and 12-bit JPEGs are re-encoded; the result\'s `output` says which was done'),
+    ...oneOf(OUTPUT_MODES, 'lossless', 'how a JPEG is written: `lossless` keeps every block no mark touches bit for bit (in the JPEG\'s own DCT coefficients); `reencode` encodes the marked pixels anew. PNG, WebP, CMYK and arithmetic-coded JPEGs are re-encoded; the result\'s `output` says which was done'),
   },
 } as const;
 

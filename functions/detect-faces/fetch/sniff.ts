@@ -85,6 +85,21 @@ function truncated(format: ImageFormat): Error {
   return unsupportedImage(`the ${format} file is truncated or corrupt; upload the complete image`);
 }
 
+/**
+ * JPEG processes libjpeg(-turbo), as the layer builds it, does not decode, by their SOF marker:
+ * it takes baseline, extended sequential and progressive, Huffman- or arithmetic-coded, of 8 bits.
+ */
+const JPEG_PROCESSES_UNDECODED: Readonly<Record<number, string>> = {
+  0xc3: 'a lossless JPEG (SOF3)',
+  0xc5: 'a hierarchical JPEG (SOF5)',
+  0xc6: 'a hierarchical JPEG (SOF6)',
+  0xc7: 'a hierarchical lossless JPEG (SOF7)',
+  0xcb: 'a lossless JPEG (SOF11)',
+  0xcd: 'a hierarchical JPEG (SOF13)',
+  0xce: 'a hierarchical JPEG (SOF14)',
+  0xcf: 'a hierarchical lossless JPEG (SOF15)',
+};
+
 function jpegInfo(d: Buffer): ImageInfo {
   let i = 2;
   let size: { width: number; height: number } | undefined;
@@ -104,6 +119,9 @@ function jpegInfo(d: Buffer): ImageInfo {
     // SOF0..SOF15 except DHT (C4), JPG (C8), DAC (CC) carry the frame size.
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       if (length < 7) throw truncated('jpeg');
+      const unsupported = JPEG_PROCESSES_UNDECODED[marker];
+      if (unsupported) throw unsupportedImage(`the jpeg file is ${unsupported}, which the service does not decode; save it as a baseline or progressive JPEG`);
+      if (d[i + 4] !== 8) throw unsupportedImage(`the jpeg file has ${d[i + 4]} bits per sample; the service decodes 8-bit JPEGs (save it as a baseline or progressive JPEG)`);
       size = { height: d.readUInt16BE(i + 5), width: d.readUInt16BE(i + 7) };
     }
     if (marker === 0xda) {
@@ -156,6 +174,12 @@ function pngInfo(d: Buffer): ImageInfo {
   if (d.length < 33 || d.toString('latin1', 12, 16) !== 'IHDR') throw truncated('png');
   // A complete PNG ends with the IEND chunk (possibly followed by junk some encoders add).
   if (d.lastIndexOf(Buffer.from('IEND', 'latin1')) < 33) throw truncated('png');
+  // An animated PNG says so (acTL) before its first image data; the decoder reads its default
+  // image only, which may be no frame of the animation the user saw.
+  for (const { type } of pngChunks(d)) {
+    if (type === 'acTL') throw unsupportedImage('the image is an animated PNG; send a still image (JPEG, PNG or WebP)');
+    if (type === 'IDAT') break;
+  }
   return { format: 'png', width: d.readUInt32BE(16), height: d.readUInt32BE(20) };
 }
 

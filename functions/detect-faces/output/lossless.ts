@@ -83,7 +83,7 @@ export function loadJpegLossless(load: () => unknown = () => require('@facedetec
   return addon;
 }
 
-/** The coefficient path refuses this file (CMYK, arithmetic coding, 12-bit, a size that does not match the decode, ...). */
+/** The coefficient path refuses this file (CMYK, arithmetic coding, tables after the scan, a size that does not match the decode, ...). */
 export class LosslessRefused extends Error {
   override readonly name = 'LosslessRefused';
 }

@@ -97,6 +97,44 @@ test('transparency from the header: PNG colour types 4 and 6 or a tRNS chunk bef
   expect(mayHaveAlpha(read('grace_hopper_512x512.jpg'), 'jpeg')).toBe(false);
 });
 
+test('JPEG processes the layer\'s libjpeg does not decode (12-bit, lossless, hierarchical) are refused by name, before any decode', () => {
+  const { segments } = parseJpeg(read('dogs.jpg'));
+  const sof = segments.findIndex((s) => s.marker === 0xc0 || s.marker === 0xc2);
+  const withFrame = (marker: number, precision = 8) => {
+    const payload = Buffer.from(segments[sof].payload);
+    payload[0] = precision;
+    return writeJpeg(segments.map((s, k) => (k === sof ? segment(marker, payload) : s)));
+  };
+  const refusal = (jpeg: Buffer) => {
+    try {
+      inspectImage(jpeg, 40e6);
+      return 'taken';
+    } catch (err) {
+      return `${(err as ServiceError).code}: ${(err as Error).message}`;
+    }
+  };
+  expect(refusal(withFrame(0xc0, 12))).toBe('UnsupportedImage: the jpeg file has 12 bits per sample; the service decodes 8-bit JPEGs (save it as a baseline or progressive JPEG)');
+  expect(refusal(withFrame(0xc3))).toBe('UnsupportedImage: the jpeg file is a lossless JPEG (SOF3), which the service does not decode; save it as a baseline or progressive JPEG');
+  expect(refusal(withFrame(0xc5))).toMatch(/a hierarchical JPEG \(SOF5\)/);
+  // What it decodes: baseline, extended, progressive, and arithmetic-coded sequential and progressive.
+  for (const marker of [0xc0, 0xc1, 0xc2, 0xc9, 0xca]) expect(refusal(withFrame(marker))).toBe('taken');
+});
+
+test('an animated PNG (acTL before its image data) is refused as animated WebP and GIF are; an acTL after the data is no animation', () => {
+  const idat = pngChunk('IDAT', Buffer.alloc(4));
+  const actl = pngChunk('acTL', Buffer.alloc(8));
+  // 10x10 in the header (the sniff reads no CRC).
+  const png = (chunks: Buffer[]) => {
+    const out = pngWith(chunks, 2);
+    out.writeUInt32BE(10, 16);
+    out.writeUInt32BE(10, 20);
+    return out;
+  };
+  expect(() => inspectImage(png([actl, idat]), 40e6)).toThrow(expect.objectContaining({ code: 'UnsupportedImage', message: 'the image is an animated PNG; send a still image (JPEG, PNG or WebP)' }));
+  expect(inspectImage(png([idat, actl]), 40e6).format).toBe('png');
+  expect(inspectImage(png([idat]), 40e6).format).toBe('png');
+});
+
 describe('a JPEG of many scans is refused before decoding: libjpeg decodes each over the whole image', () => {
   // grace_hopper_512x512.jpg is progressive: 10 scans, as libjpeg's progressive script writes them.
   const progressive = parseJpeg(read('grace_hopper_512x512.jpg'));
