@@ -25,6 +25,8 @@ describe('arguments', () => {
     expect(parseRedactArgs(['in', 'out'], root)).toEqual({ inDir, outDir: path.join(root, 'out'), options: { mark: 'fill', maxFaces: 1000, output: 'lossless' } });
     expect(parseRedactArgs(['--mark', 'pixelate', 'in', 'out', '--min-face-size=24', '--padding', '0.2', '--shape', 'rect'], root).options).toEqual({ mark: 'pixelate', minFaceSize: 24, padding: 0.2, shape: 'rect', maxFaces: 1000, output: 'lossless' });
     expect(parseRedactArgs(['in', 'out', '--mark', 'box'], root).options).toEqual({ mark: 'box', maxFaces: 1000, output: 'lossless' });
+    // The same value twice is no conflict.
+    expect(parseRedactArgs(['in', 'out', '--mark', 'blur', '--mark=blur', '--max-faces', '5', '--max-faces', '5.0'], root).options).toEqual({ mark: 'blur', maxFaces: 5, output: 'lossless' });
   });
 
   test.each([
@@ -42,6 +44,9 @@ describe('arguments', () => {
     [['in', 'out', '--max-faces=0o7'], /^maxFaces must be .*, got "0o7"$/],
     [['in', 'out', '--mark', 'box', '--shape', 'rect'], /^shape applies only to a redaction/],
     [['in', 'out', '--mark', 'box', '--padding', '0.5'], /^padding applies only to a redaction/],
+    // A flag twice with two values: named, not the last taken (the last would leave faces unredacted here).
+    [['in', 'out', '--mark', 'fill', '--mark', 'box'], /^--mark is given twice, as fill and box$/],
+    [['in', 'out', '--min-face-size=24', '--min-face-size', '30'], /^--min-face-size is given twice, as 24 and 30$/],
     [['in', 'in/a.jpg'], /^OUT_DIR in\/a.jpg is not a folder/],
     [['in', 'in/a.jpg/out'], /^OUT_DIR in\/a.jpg\/out is not a folder/],
     [['in/b', 'in'], /^IN_DIR must not be inside OUT_DIR/],

@@ -61,10 +61,20 @@ export function meantName(given: string, names: readonly string[]): string | und
   let best: { name: string; distance: number } | undefined;
   for (const name of names) {
     const target = foldName(name);
+    const allowed = target.length >= 8 ? 2 : 1;
+    // Lengths further apart than the edits allowed never match: skipped before the table, whose
+    // size is the product of the lengths (a megabyte-long name took seconds and gigabytes).
+    if (Math.abs(folded.length - target.length) > allowed) continue;
     const distance = editDistance(folded, target);
-    if (distance <= (target.length >= 8 ? 2 : 1) && (best === undefined || distance < best.distance)) best = { name, distance };
+    if (distance <= allowed && (best === undefined || distance < best.distance)) best = { name, distance };
   }
   return best?.name;
+}
+
+/** How a message quotes what a caller sent: as JSON (Infinity as itself), cut to 80 characters. */
+export function shown(value: unknown): string {
+  const text = typeof value === 'number' && !Number.isFinite(value) ? String(value) : (JSON.stringify(value) ?? String(value));
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }
 
 /** Edits from a to b (a letter added, dropped or changed, two neighbours swapped: optimal string alignment), for meantName's short names. */
@@ -84,7 +94,7 @@ function refuseUnknownFields(event: Record<string, unknown>): void {
   const unknown = Object.keys(event).find((name) => !REQUEST_FIELDS.includes(name));
   if (unknown === undefined) return;
   const meant = meantName(unknown, REQUEST_FIELDS);
-  throw invalidInput(`unknown field ${JSON.stringify(unknown)}${meant ? ` (did you mean ${meant}?)` : ''}; a request has ${REQUEST_FIELDS.join(', ')}`);
+  throw invalidInput(`unknown field ${shown(unknown)}${meant ? ` (did you mean ${meant}?)` : ''}; a request has ${REQUEST_FIELDS.join(', ')}`);
 }
 
 /**
@@ -118,7 +128,7 @@ export function parseOptions(fields: Record<string, unknown>, source: OptionSour
     const raw = fields[name];
     if (!source.defaults && (raw === undefined || raw === null)) continue;
     const fail = (expected: string): never => {
-      throw invalidInput(`${source.what}${name} must be ${expected}, got ${JSON.stringify(raw)}`);
+      throw invalidInput(`${source.what}${name} must be ${expected}, got ${shown(raw)}`);
     };
     // JSON types as the contract says: "24" in a request is a client bug worth naming, unlike in an environment.
     // An empty string is not "unset" in a request as it is in an environment: {"shape": ""} is named.

@@ -72,3 +72,14 @@ describe('options from the contract', () => {
     expect(() => parseRequest({ imageUrl: url, ...options })).toThrow(expect.objectContaining({ code: 'InvalidInput', message: expect.stringMatching(message) }));
   });
 });
+
+test('a megabyte-long unknown field is refused at once, and the message quotes 80 characters of it, as of any value', () => {
+  const long = 'a'.repeat(1 << 20);
+  const started = performance.now();
+  expect(() => parseRequest({ imageUrl: 'https://example.com/a.jpg', [long]: 1 })).toThrow(expect.objectContaining({ code: 'InvalidInput', message: expect.stringMatching(/^unknown field "a{78}…; a request has /) }));
+  // The edit-distance table was 1 MB x each name's length: seconds and gigabytes.
+  expect(performance.now() - started).toBeLessThan(500);
+  expect(() => parseRequest({ imageUrl: 'https://example.com/a.jpg', shape: long })).toThrow(expect.objectContaining({ message: expect.stringMatching(/got "a{78}…$/) }));
+  // JSON has no Infinity: 1e400 parses to it, and is shown as itself, not as null.
+  expect(() => parseRequest('{"imageUrl":"https://example.com/a.jpg","minFaceSize":1e400}')).toThrow(expect.objectContaining({ message: expect.stringMatching(/got Infinity$/) }));
+});
