@@ -4,7 +4,7 @@
  * an editor may put anything in it: text in `desc`, `cprt`, `dmnd` or `dmdd` (a calibrated monitor's
  * profile can name its owner), private tags, v4.3 `meta` dictionaries, bytes past its declared size.
  * The profile is written anew: the header (the size set, the MD5 profile ID zeroed as the
- * spec allows once the bytes change, the creator field cleared), the tags of COLOUR_TAGS with their
+ * spec allows once the bytes change, the creator, creation time and reserved bytes cleared), the tags of COLOUR_TAGS with their
  * data as they were, and the two tags the spec requires, `desc` and `cprt`, with a fixed text of
  * ours. Pure; written here because the npm registry's ICC packages read a profile's header and
  * text but write none, and the job is a walk over one table.
@@ -31,7 +31,8 @@ const HEADER = 128;
 /**
  * `icc` with only its colour tags (COLOUR_TAGS) and our own `desc` and `cprt`, or undefined when it is
  * not a profile this can read: shorter than its header, without the `acsp` signature, a declared
- * size past its bytes, a tag table past its size, a tag's data outside the profile, or no colour tag.
+ * size past its bytes, a tag table past its size, a tag's data outside the profile, no colour tag,
+ * or a colour tag whose data overlaps a dropped tag's.
  */
 export function colourOnlyIcc(icc: Buffer): Buffer | undefined {
   if (icc.length < HEADER + 4 || icc.toString('latin1', 36, 40) !== 'acsp') return undefined;
@@ -40,16 +41,23 @@ export function colourOnlyIcc(icc: Buffer): Buffer | undefined {
   const profile = icc.subarray(0, declared);
   const count = profile.readUInt32BE(HEADER);
   if (HEADER + 4 + count * 12 > declared) return undefined;
-  const kept: { signature: string; data: Buffer; shared: string }[] = [];
+  const kept: { signature: string; data: Buffer; shared: string; offset: number; size: number }[] = [];
+  const dropped: { offset: number; size: number }[] = [];
   for (let i = 0; i < count; i++) {
     const at = HEADER + 4 + i * 12;
     const signature = profile.toString('latin1', at, at + 4);
     const offset = profile.readUInt32BE(at + 4);
     const size = profile.readUInt32BE(at + 8);
     if (offset < HEADER + 4 || offset + size > declared || size < 8) return undefined;
-    if (COLOUR_TAGS.has(signature) && !kept.some((t) => t.signature === signature)) kept.push({ signature, data: profile.subarray(offset, offset + size), shared: `${offset}:${size}` });
+    if (COLOUR_TAGS.has(signature) && !kept.some((t) => t.signature === signature)) kept.push({ signature, data: profile.subarray(offset, offset + size), shared: `${offset}:${size}`, offset, size });
+    else dropped.push({ offset, size });
   }
   if (kept.length === 0) return undefined;
+  // A kept tag whose bytes reach into a dropped tag's would carry that tag's text out (tags may
+  // share data only whole): such a profile is not one this can cut down.
+  const overlaps = (a: { offset: number; size: number }, b: { offset: number; size: number }) =>
+    a.offset < b.offset + b.size && b.offset < a.offset + a.size && !(a.offset === b.offset && a.size === b.size);
+  if (kept.some((k) => dropped.some((d) => overlaps(k, d)))) return undefined;
   const major = profile[8];
   const tags = [
     ...kept,
@@ -83,10 +91,13 @@ function assemble(header: Buffer, tags: readonly { signature: string; data: Buff
   });
   const out = Buffer.concat([Buffer.from(header), table, ...parts]);
   out.writeUInt32BE(out.length, 0);
-  // The preferred CMM and the device's maker and model (4-7, 48-55), the creator (80-83) and the profile ID (84-99, an MD5 of the old bytes): zero means "none" for each.
+  // The preferred CMM and the device's maker and model (4-7, 48-55), the creator (80-83) and the
+  // profile ID (84-99, an MD5 of the old bytes): zero means "none" for each. The creation time
+  // (24-35) goes too, and the reserved bytes (100-127), which the spec says are zero.
   out.fill(0, 4, 8);
+  out.fill(0, 24, 36);
   out.fill(0, 48, 56);
-  out.fill(0, 80, 100);
+  out.fill(0, 80, HEADER);
   return out;
 }
 

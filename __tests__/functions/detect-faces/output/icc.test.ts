@@ -54,8 +54,10 @@ test('a profile keeps its colour tags byte for byte, and loses its text, private
   expect(kept.readUInt32BE(0)).toBe(kept.length);
   expect(tags(kept).map((t) => t.signature)).toEqual(['A2B0', 'desc', 'cprt']);
   expect(data(kept, 'A2B0').equals(data(leaky, 'A2B0'))).toBe(true);
-  // The header's colour facts stay: version, class, space, PCS, the signature.
-  expect(kept.subarray(8, 40).equals(leaky.subarray(8, 40))).toBe(true);
+  // The header's colour facts stay: version, class, space, PCS, the signature, the rendering intent and illuminant.
+  expect(kept.subarray(8, 24).equals(leaky.subarray(8, 24))).toBe(true);
+  expect(kept.subarray(36, 48).equals(leaky.subarray(36, 48))).toBe(true);
+  expect(kept.subarray(56, 80).equals(leaky.subarray(56, 80))).toBe(true);
   // v4: desc and cprt as mluc, our text in UTF-16.
   expect(data(kept, 'desc').toString('latin1', 0, 4)).toBe('mluc');
   expect(Buffer.from(data(kept, 'desc').subarray(28)).swap16().toString('utf16le')).toBe(ICC_TEXT.desc);
@@ -95,6 +97,33 @@ test('what is not a readable profile is left out: no signature, a size past its 
     for (let i = 0; i < b.readUInt32BE(128); i++) b.write('zzzz', 132 + i * 12, 'latin1');
   });
   expect(colourOnlyIcc(noColour)).toBeUndefined();
+});
+
+test('the header keeps no creation time and no bytes in its reserved part, whatever the source put there', () => {
+  const profile = matrixProfile();
+  profile.write('2026-12-05', 24, 'latin1');
+  profile.write('OWNER=Jane Doe, room 4', 100, 'latin1');
+  const kept = colourOnlyIcc(profile)!;
+  expect(kept.includes('OWNER=Jane')).toBe(false);
+  expect(kept.subarray(24, 36).equals(Buffer.alloc(12))).toBe(true);
+  expect(kept.subarray(100, 128).equals(Buffer.alloc(28))).toBe(true);
+});
+
+test('a colour tag whose data reaches into a dropped tag\'s (which would carry its text out) leaves the profile out; data shared whole is fine', () => {
+  const profile = matrixProfile();
+  const entry = (signature: string) => tags(profile).findIndex((t) => t.signature === signature);
+  const dmdd = tags(profile)[entry('dmdd')];
+  expect(profile.includes('SECRET-MONI')).toBe(true);
+  // wtpt's size stretched over the next tags, up to the end of dmdd's text.
+  const wtpt = tags(profile)[entry('wtpt')];
+  const stretched = Buffer.from(profile);
+  stretched.writeUInt32BE(dmdd.offset + dmdd.size - wtpt.offset, 140 + entry('wtpt') * 12);
+  expect(colourOnlyIcc(stretched)).toBeUndefined();
+  // dmdd pointing at the white point's own bytes: those are kept anyway.
+  const sharing = Buffer.from(profile);
+  sharing.writeUInt32BE(wtpt.offset, 136 + entry('dmdd') * 12);
+  sharing.writeUInt32BE(wtpt.size, 140 + entry('dmdd') * 12);
+  expect(colourOnlyIcc(sharing)).toBeDefined();
 });
 
 test('the kept tags are the ones that render colour', () => {
