@@ -33,7 +33,7 @@ import { NodejsFunction, type FunctionConstructProps } from './nodejs-function';
 
 /** The stack settings the web app is built from. */
 export const WEB_APP_SETTINGS = [
-  'stackName', 'region', 'architecture', 'logRetentionDays', 'logLevel', 'inputPrefix', 'resultPrefix', 'outputPrefix', 'maxImageBytes',
+  'stackName', 'region', 'architecture', 'logRetentionDays', 'logLevel', 'inputPrefix', 'resultPrefix', 'outputPrefix', 'maxImageBytes', 'uploadMark',
   'webApiRateLimit', 'webApiBurstLimit', 'authDomainPrefix',
 ] as const satisfies readonly (keyof StackConfig)[];
 export type WebAppSettings = Pick<StackConfig, (typeof WEB_APP_SETTINGS)[number]>;
@@ -231,13 +231,14 @@ export interface SignInService {
 }
 
 /** The environment web-api runs with, written by its contract; the local runner uses the same. */
-export function webApiEnvironment(config: Pick<WebAppSettings, 'inputPrefix' | 'resultPrefix' | 'outputPrefix' | 'maxImageBytes'>, bucketName: string, signIn: SignInService): Record<string, string> {
+export function webApiEnvironment(config: Pick<WebAppSettings, 'inputPrefix' | 'resultPrefix' | 'outputPrefix' | 'maxImageBytes' | 'uploadMark'>, bucketName: string, signIn: SignInService): Record<string, string> {
   return toEnvironment(WEB_API_ENV, {
     bucket: bucketName,
     inputPrefix: config.inputPrefix,
     resultPrefix: config.resultPrefix,
     outputPrefix: config.outputPrefix,
     maxImageBytes: config.maxImageBytes,
+    uploadMark: config.uploadMark,
     ...signIn,
   });
 }

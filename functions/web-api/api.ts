@@ -40,6 +40,8 @@ export interface UploadBucket {
 
 export interface ApiSettings extends UploadPrefixes {
   readonly maxImageBytes: number;
+  /** The deployment's default mark of uploads (undefined: the request's, box). */
+  readonly uploadMark?: MarkMode;
   readonly downloadUrlSeconds: number;
   readonly pageSize: number;
 }
@@ -71,7 +73,7 @@ export async function createUpload(sub: string, body: unknown, { bucket, setting
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1) throw invalidInput(`size must be the file's size in bytes, got ${JSON.stringify(size)}`);
     if (size > settings.maxImageBytes) throw tooLarge(`the file is ${size} bytes; uploads are at most ${settings.maxImageBytes} bytes`);
   }
-  const metadata = optionsToMetadata(request.options);
+  const metadata = optionsToMetadata(request.options, settings.uploadMark);
   const issued = now();
   const id = newUploadId(contentType as UploadContentType, issued.getTime());
   const post = await bucket.presignPost({

@@ -5,7 +5,7 @@
  */
 import { S3_CLIENT_ENV } from '../common/contract';
 import { int, str, type EnvSchema, type EnvValues } from '../common/schema';
-import { DETECT_ENV, type DetectRequestOptions, type FaceBox, type MarkMode } from '../detect-faces/contract';
+import { DETECT_ENV, UPLOAD_DEFAULTS_ENV, type DetectRequestOptions, type FaceBox, type MarkMode } from '../detect-faces/contract';
 
 /** Where the page lives (the same path on AWS and locally, so the sign-in callback is one URL shape). */
 export const APP_PATH = '/app';
@@ -43,6 +43,8 @@ export const WEB_API_ENV = {
   outputPrefix: { ...DETECT_ENV.outputPrefix, doc: 'key prefix of the redacted images read back: `inputs/<user>/<id>` -> `outputs/<user>/<id>` (`.jpg` appended to other names)' },
   // The same limit detect-faces applies when it reads the upload: a larger one is refused at the door.
   maxImageBytes: { ...DETECT_ENV.maxImageBytes, doc: 'largest upload a presigned POST accepts, bytes (S3 refuses a larger file)' },
+  // The deployment's default mark of uploads, as detect-faces has it: shape or padding without a mark is refused at the door where it means box.
+  uploadMark: { ...UPLOAD_DEFAULTS_ENV.uploadMark, doc: "default `mark` of uploads (detect-faces' UPLOAD_MARK): options with shape or padding but no mark are refused where it is box; unset: box" },
   downloadUrlSeconds: { env: 'DOWNLOAD_URL_SECONDS', ...int(300, 60, 3600, "lifetime of the presigned GETs of a result's redacted image, seconds") },
   issuer: {
     env: 'TOKEN_ISSUER',

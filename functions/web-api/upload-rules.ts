@@ -5,7 +5,7 @@
  * `mark`, ...), checked here by the same parser that reads them back from the metadata.
  */
 import { invalidInput } from '../common/errors';
-import { DETECT_REQUEST } from '../detect-faces/contract';
+import { DETECT_REQUEST, type MarkMode } from '../detect-faces/contract';
 import { JSON_EVENT, kebabCase, parseOptions, refuseShapeWithBox } from '../detect-faces/request';
 import { outputKey, resultKey, type UploadPrefixes } from '../detect-faces/uploads/keys';
 
@@ -27,15 +27,15 @@ const OPTIONS = { ...JSON_EVENT, defaults: false, what: 'options.' };
  * A request's options as an upload's user metadata, each checked against the request contract
  * first (a bad value is refused here, before anything is uploaded, naming the field and its range).
  */
-export function optionsToMetadata(options: unknown): Record<string, string> {
+export function optionsToMetadata(options: unknown, uploadMark?: MarkMode): Record<string, string> {
   if (options === undefined || options === null) return {};
   if (typeof options !== 'object' || Array.isArray(options)) throw invalidInput('options must be an object such as {"mark": "fill"}');
   const known = Object.keys(DETECT_REQUEST);
   const unknown = Object.keys(options).filter((name) => !known.includes(name));
   if (unknown.length) throw invalidInput(`unknown option ${unknown.join(', ')}; the options are ${known.join(', ')}`);
   const parsed = parseOptions(options as Record<string, unknown>, OPTIONS);
-  // Shape or padding with an explicit box would be refused once uploaded: refused now. (Without a
-  // mark, the deployment's default decides, which this API does not know.)
-  refuseShapeWithBox(parsed);
+  // Shape or padding with box would be refused once uploaded: refused now, with the mark the upload
+  // will run with (its own, else the deployment's default).
+  refuseShapeWithBox({ ...parsed, mark: parsed.mark ?? uploadMark ?? DETECT_REQUEST.mark.default });
   return Object.fromEntries(Object.entries(parsed).map(([name, value]) => [metadataName(name), String(value)]));
 }

@@ -1,4 +1,5 @@
 /** The upload path's rules as this API uses them: where results and outputs are, options as metadata. */
+import { refuseShapeWithBox } from '../../../functions/detect-faces/request';
 import { uploadRequest } from '../../../functions/detect-faces/uploads/request';
 import { metadataName, optionsToMetadata, outputKeyOf, resultKeyOf } from '../../../functions/web-api/upload-rules';
 
@@ -45,5 +46,19 @@ test.each([
 test('what the API writes as metadata, the upload path reads back as the same options', () => {
   const options = { mark: 'fill', padding: 0.5, minFaceSize: 24, shape: 'rect', minScore: 0.6, maxFaces: 3 } as const;
   expect(uploadRequest(optionsToMetadata(options), {})).toEqual(options);
-  expect(uploadRequest(optionsToMetadata({ padding: 0.25 }), { mark: 'fill' })).toEqual({ mark: 'fill', padding: 0.25 });
+  expect(uploadRequest(optionsToMetadata({ padding: 0.25 }, 'fill'), { mark: 'fill' })).toEqual({ mark: 'fill', padding: 0.25 });
+});
+
+test('shape or padding without a mark is refused at the door where uploads default to box (the upload would fail once sent), taken where they default to a redaction', () => {
+  const refused = expect.objectContaining({ code: 'InvalidInput', message: expect.stringMatching(/^shape applies only to a redaction: set mark to fill, pixelate or blur/) });
+  expect(() => optionsToMetadata({ shape: 'ellipse' })).toThrow(refused);
+  expect(() => optionsToMetadata({ shape: 'ellipse' }, 'box')).toThrow(refused);
+  expect(optionsToMetadata({ shape: 'ellipse' }, 'pixelate')).toEqual({ shape: 'ellipse' });
+  // The upload's own mark decides over the deployment's.
+  expect(optionsToMetadata({ mark: 'blur', padding: 0.5 }, 'box')).toEqual({ mark: 'blur', padding: '0.5' });
+  expect(() => optionsToMetadata({ mark: 'box', padding: 0.5 }, 'fill')).toThrow(expect.objectContaining({ message: expect.stringMatching(/^padding applies only to a redaction/) }));
+  // What the door takes, the upload path runs without a refusal.
+  for (const [options, uploadMark] of [[{ shape: 'rect' }, 'fill'], [{ mark: 'fill', shape: 'rect' }, undefined]] as const) {
+    expect(() => refuseShapeWithBox(uploadRequest(optionsToMetadata(options, uploadMark), uploadMark ? { mark: uploadMark } : {}))).not.toThrow();
+  }
 });
