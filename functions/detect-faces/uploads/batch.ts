@@ -246,7 +246,6 @@ async function processCreated<I>(
       if (err instanceof Settled) throw err;
       const error = asServiceError(err);
       if (RETRIED.has(error.code)) throw error;
-      // ConfigurationError, the one code outside the contract's list, is among the retried ones.
       await writeRecord({ errorType: error.code, errorMessage: error.message, source });
       // A refused version keeps no output: an older version's goes.
       await uploads.deleteIfNotNewer(keys.outputKey, source, writes());
