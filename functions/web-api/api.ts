@@ -28,8 +28,13 @@ export interface ListedObject {
 }
 
 export interface UploadBucket {
-  /** The origin presigned URLs point at (`https://<bucket>.s3.<region>.amazonaws.com`, or a local endpoint's). */
-  origin(): Promise<string>;
+  /**
+   * Where presigned URLs point, as Content-Security-Policy sources: the bucket's origin
+   * (`https://<bucket>.s3.<region>.amazonaws.com`), or, for path-style addresses (a bucket name
+   * with dots, a local endpoint), the bucket's path on the endpoint: never a whole endpoint that
+   * serves other buckets too.
+   */
+  cspSources(): Promise<string>;
   presignPost(policy: UploadPolicy): Promise<{ url: string; fields: Record<string, string> }>;
   /** The object's JSON, or undefined when there is no such key. */
   readJson(key: string): Promise<unknown>;

@@ -42,7 +42,7 @@ export async function handleHttp(event: HttpApiEvent, deps: HttpDeps): Promise<H
         response = { statusCode: 302, headers: { location: APP_PATH, 'cache-control': 'no-store' }, body: '' };
         break;
       case `GET ${APP_PATH}`: {
-        const page = appPage(deps.page, await deps.bucket.origin());
+        const page = appPage(deps.page, await deps.bucket.cspSources());
         response = {
           statusCode: 200,
           // The page runs only its own inline code and talks only to this API, the sign-in service and the bucket.

@@ -44,8 +44,8 @@ export interface AppPage {
 
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
-/** `bucketOrigin`: where the presigned URLs point (uploads and redacted images). */
-export function appPage(config: AppPageConfig, bucketOrigin: string): AppPage {
+/** `bucketSources`: where the presigned URLs point (uploads and redacted images), as CSP sources (UploadBucket.cspSources). */
+export function appPage(config: AppPageConfig, bucketSources: string): AppPage {
   const client = { authorizeUrl: config.authorizeUrl, tokenUrl: config.tokenUrl, logoutUrl: config.logoutUrl ?? null, clientId: config.clientId, appPath: APP_PATH };
   const style = `${PAGE_STYLE}
   .hidden { display: none !important; }
@@ -317,8 +317,8 @@ completeSignIn()
     "default-src 'none'",
     `script-src ${sha256(script)}`,
     `style-src ${sha256(style)}`,
-    `img-src 'self' blob: ${bucketOrigin}`,
-    `connect-src 'self' ${tokenOrigin} ${bucketOrigin}`,
+    `img-src 'self' blob: ${bucketSources}`,
+    `connect-src 'self' ${tokenOrigin} ${bucketSources}`,
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",

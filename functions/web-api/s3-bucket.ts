@@ -17,18 +17,24 @@ export function postConditions(policy: UploadPolicy): Required<Pick<PresignedPos
 }
 
 export function s3UploadBucket(s3: S3Client, bucket: string): UploadBucket {
-  let origin: Promise<string> | undefined;
+  let sources: Promise<string> | undefined;
   return {
-    origin() {
-      // Signing is local: the client's own endpoint resolution, once per container.
-      origin ??= getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'origin' }), { expiresIn: 60 }).then(
-        (url) => new URL(url).origin,
+    cspSources() {
+      // Signing is local: the client's own endpoint resolution, once per container. The key's
+      // place in the signed URL says the style: `/probe` (the bucket in the host), or `/<bucket>/probe`.
+      sources ??= getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'probe' }), { expiresIn: 60 }).then(
+        (signed) => {
+          const url = new URL(signed);
+          const base = url.pathname.slice(0, -'probe'.length);
+          // A path ending in "/" matches what is under it; the presigned POST goes to the path itself.
+          return base === '/' ? url.origin : `${url.origin}${base.slice(0, -1)} ${url.origin}${base}`;
+        },
         (err: unknown) => {
-          origin = undefined;
+          sources = undefined;
           throw storageFailed("resolving the bucket's address failed", err);
         },
       );
-      return origin;
+      return sources;
     },
 
     async presignPost(policy) {

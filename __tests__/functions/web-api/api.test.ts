@@ -17,7 +17,7 @@ class FakeBucket implements UploadBucket {
   readonly signed: { key: string; attachmentName?: string; expiresSeconds: number }[] = [];
   readonly listings: { prefix: string; startAfter?: string; limit: number }[] = [];
 
-  async origin() {
+  async cspSources() {
     return 'https://bucket.s3.amazonaws.com';
   }
   put(key: string, body: unknown, lastModified = NOW) {

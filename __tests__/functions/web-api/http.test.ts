@@ -16,7 +16,7 @@ beforeAll(async () => {
   const keys = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k', alg: 'RS256' }] });
   token = (sub) => new SignJWT({ token_use: 'access', client_id: 'app' }).setProtectedHeader({ alg: 'RS256', kid: 'k' }).setSubject(sub).setIssuer(ISSUER).setIssuedAt().setExpirationTime('5m').sign(privateKey);
   const bucket: UploadBucket = {
-    origin: async () => 'https://b.s3.us-east-1.amazonaws.com',
+    cspSources: async () => 'https://b.s3.us-east-1.amazonaws.com',
     presignPost: async (p) => ({ url: 'http://s3/b', fields: { key: p.key } }),
     readJson: async () => undefined,
     presignGet: async (key) => `http://s3/b/${key}`,

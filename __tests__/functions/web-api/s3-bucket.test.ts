@@ -50,12 +50,14 @@ test('against a local endpoint (npm run serve): the path-style URL of the bucket
   expect(url).toBe('http://127.0.0.1:4569/face-detection-local');
 });
 
-test('the origin presigned URLs point at: the regional bucket, or a local endpoint', async () => {
+test('where presigned URLs point, as CSP sources: the regional bucket; for path-style addresses only the bucket\'s path, never the endpoint every bucket shares', async () => {
   const aws = new S3Client({ region: 'eu-west-1', credentials });
-  await expect(s3UploadBucket(aws, 'my-bucket').origin()).resolves.toBe('https://my-bucket.s3.eu-west-1.amazonaws.com');
+  await expect(s3UploadBucket(aws, 'my-bucket').cspSources()).resolves.toBe('https://my-bucket.s3.eu-west-1.amazonaws.com');
+  // A name with dots is addressed path-style (its certificate would not cover the host).
+  await expect(s3UploadBucket(aws, 'photos.example.com').cspSources()).resolves.toBe('https://s3.eu-west-1.amazonaws.com/photos.example.com https://s3.eu-west-1.amazonaws.com/photos.example.com/');
   aws.destroy();
   const local = new S3Client({ region: 'us-east-1', credentials, endpoint: 'http://127.0.0.1:4569', forcePathStyle: true });
-  await expect(s3UploadBucket(local, 'face-detection-local').origin()).resolves.toBe('http://127.0.0.1:4569');
+  await expect(s3UploadBucket(local, 'face-detection-local').cspSources()).resolves.toBe('http://127.0.0.1:4569/face-detection-local http://127.0.0.1:4569/face-detection-local/');
   local.destroy();
 });
 
