@@ -53,8 +53,8 @@ const bundlesIn = (tmp: string) => fs.readdirSync(tmp).filter((name) => name.sta
 describe('npm run serve stopped by Ctrl-C (SIGINT to its process group, as a terminal sends it)', () => {
   async function serveThenCtrlC(when: 'during the start' | 'after the start'): Promise<{ output: string; left: string[] }> {
     const tmp = tempDir('serve-ctrl-c');
-    const tsx = path.resolve(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
-    const child = spawn(tsx, [path.resolve(__dirname, '..', '..', 'local', 'serve.ts')], {
+    // As `npm run serve` runs it: `node --import tsx`, no tsx CLI whose relay would SIGKILL it mid-close on a busy machine.
+    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '..', '..', 'local', 'serve.ts')], {
       env: { ...process.env, TMPDIR: tmp, FACE_LOCAL_PORT: '0', FACE_LOCAL_S3_PORT: '0', FACE_LOCAL_FILES_PORT: '0' },
       // As npm runs it: from the project's folder (its layer and its local/.data).
       cwd: path.resolve(__dirname, '..', '..'),
