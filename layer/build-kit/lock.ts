@@ -5,7 +5,10 @@
  * descriptor open, and drops it when the last one exits, however it exits. Every command a build
  * step runs is given the descriptor (steps.ts), so a build whose Node process was killed keeps the
  * lock until its debootstrap or make has ended too, and there is never a stale lock to judge and
- * take over, the step where a lock made of files lets two builds in.
+ * take over, the step where a lock made of files lets two builds in. The descriptor is read-only:
+ * a command can hold the lock, not write the file. (A command could still unlock it with flock -u;
+ * the compile sandbox inherits it too, which in-root.sh would close at the sandbox's edge, a change
+ * that moves every compile stage's key: due with the next change that rebuilds the layers.)
  * Node has no flock of its own; a helper process that locks the shared descriptor is the small price.
  */
 import { spawn } from 'node:child_process';
@@ -37,7 +40,7 @@ export function acquireLock(cacheDir: string): Promise<BuildLock> {
   const lockFile = path.resolve(cacheDir, '.lock');
   const holderFile = path.join(cacheDir, '.lock-holder');
   // Node opens files close-on-exec: only the commands given this descriptor inherit it.
-  const fd = fs.openSync(lockFile, 'a');
+  const fd = fs.openSync(lockFile, fs.constants.O_RDONLY | fs.constants.O_CREAT, 0o644);
   return new Promise((resolve, reject) => {
     const fail = (err: Error) => {
       fs.closeSync(fd);
@@ -58,7 +61,12 @@ export function acquireLock(cacheDir: string): Promise<BuildLock> {
       if (settled) return;
       settled = true;
       if (code === 0) {
-        fs.writeFileSync(holderFile, `${process.pid}\n`);
+        try {
+          fs.writeFileSync(holderFile, `${process.pid}\n`);
+        } catch (err) {
+          fail(new Error(`cannot write the build lock's holder ${holderFile}: ${(err as Error).message}`));
+          return;
+        }
         let released = false;
         resolve({
           fd,
@@ -68,17 +76,17 @@ export function acquireLock(cacheDir: string): Promise<BuildLock> {
             fs.closeSync(fd);
           },
         });
-      } else if (code === BUSY) fail(new LockBusy(busyMessage(cacheDir, lockFile, readOr(holderFile, '').trim())));
+      } else if (code === BUSY) fail(new LockBusy(busyMessage(cacheDir, fs.fstatSync(fd), readOr(holderFile, '').trim())));
       else fail(new Error(`cannot take the build lock ${lockFile}: flock exited with ${code}: ${stderr.trim()}`));
     });
   });
 }
 
 /** Who holds the lock: the build that wrote the holder file, or, once it is gone, the commands it left running. */
-function busyMessage(cacheDir: string, lockFile: string, holder: string): string {
+function busyMessage(cacheDir: string, lock: fs.Stats, holder: string): string {
   const pid = Number(holder);
   if (Number.isInteger(pid) && pid > 0 && !alive(pid)) {
-    const left = holdersOf(lockFile).filter((p) => p !== process.pid);
+    const left = holdersOf(lock).filter((p) => p !== process.pid);
     return (
       `a layer build (pid ${pid}) was stopped, and commands it started still hold ${cacheDir}` +
       (left.length > 0 ? ` (pid ${left.join(', ')})` : '') +
@@ -97,8 +105,8 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Processes with `file` open, from /proc (those this user may see). */
-function holdersOf(file: string): number[] {
+/** Processes with the file `lock` open, from /proc (those this user may see), compared by device and inode: whatever path reached it. */
+function holdersOf(lock: fs.Stats): number[] {
   const pids: number[] = [];
   let entries: string[];
   try {
@@ -109,7 +117,7 @@ function holdersOf(file: string): number[] {
   for (const pid of entries) {
     try {
       const fds = fs.readdirSync(`/proc/${pid}/fd`);
-      if (fds.some((f) => readlinkOr(`/proc/${pid}/fd/${f}`) === file)) pids.push(Number(pid));
+      if (fds.some((f) => sameFile(`/proc/${pid}/fd/${f}`, lock))) pids.push(Number(pid));
     } catch {
       // gone, or not ours to read
     }
@@ -117,11 +125,12 @@ function holdersOf(file: string): number[] {
   return pids;
 }
 
-function readlinkOr(link: string): string {
+function sameFile(fdLink: string, lock: fs.Stats): boolean {
   try {
-    return fs.readlinkSync(link);
+    const s = fs.statSync(fdLink);
+    return s.dev === lock.dev && s.ino === lock.ino;
   } catch {
-    return '';
+    return false;
   }
 }
 

@@ -277,11 +277,13 @@ test('a command that cannot start fails its step with a StepFailed naming it (th
 
 test('every command a build runs holds the build lock (its fd 3), so a killed build stays locked while they run', async () => {
   const cache = tmp();
-  const t = table(cache, [], { compile: { run: (ctx) => ctx.exec(['sh', '-c', 'readlink /proc/self/fd/3']) } });
+  // It holds the lock; it cannot write the lock's file.
+  const t = table(cache, [], { compile: { run: (ctx) => ctx.exec(['sh', '-c', 'readlink /proc/self/fd/3; if (echo planted >&3) 2>/dev/null; then echo wrote; else echo read-only; fi']) } });
   const lockDir = path.join(cache, 'lock');
   const opts = { logDir: path.join(cache, 'logs'), scratchDir: path.join(cache, 's'), mirror: async () => 'http://m/debian', out: () => {}, lockDir };
   await runGoals(() => planStages(t, ['compile'], { read: read() }), opts);
-  expect(fs.readFileSync(path.join(cache, 'logs', 'compile.log'), 'utf8')).toContain(`${path.join(lockDir, '.lock')}\n`);
+  expect(fs.readFileSync(path.join(cache, 'logs', 'compile.log'), 'utf8')).toContain(`${path.join(lockDir, '.lock')}\nread-only\n`);
+  expect(fs.readFileSync(path.join(lockDir, '.lock'), 'utf8')).toBe('');
 });
 
 test('durations read as people say them', () => {
