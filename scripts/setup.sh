@@ -38,11 +38,13 @@ _face_setup() (
   say() { printf '[setup] %s\n' "$*" >&2; }
   # What needs root (apt, the layer's chroot build): directly as root, else through passwordless sudo.
   # Through sudo, root keeps its own HOME (-H), so its npm writes no root-owned files into this
-  # user's ~/.npm (where they would make this user's next npm fail with EACCES); it is told this
-  # user's cache folder, so the layer build's cache is the one this user's checks read.
+  # user's ~/.npm (where they would make this user's next npm fail with EACCES), but reads this
+  # user's npm settings (a registry mirror, a proxy, a CA file); it is told this user's cache
+  # folder, so the layer build's cache is the one this user's checks read.
   local -a as_root=()
   if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    as_root=(sudo -H --preserve-env=LAYER_CACHE_DIR,LAYER_DEBIAN_MIRROR,LAYER_YUNET_MODEL,LAYER_YUNET_2022_MODEL,LAYER_YUNET_N_MODEL,LAYER_JOBS env "PATH=$PATH" "XDG_CACHE_HOME=${XDG_CACHE_HOME:-$HOME/.cache}")
+    as_root=(sudo -H --preserve-env=LAYER_CACHE_DIR,LAYER_DEBIAN_MIRROR,LAYER_YUNET_MODEL,LAYER_YUNET_2022_MODEL,LAYER_YUNET_N_MODEL,LAYER_JOBS env "PATH=$PATH"
+      "XDG_CACHE_HOME=${XDG_CACHE_HOME:-$HOME/.cache}" "npm_config_userconfig=${NPM_CONFIG_USERCONFIG:-${npm_config_userconfig:-$HOME/.npmrc}}")
   fi
 
   # 1. Debian packages: command -> package.
@@ -122,8 +124,9 @@ _face_setup() (
   if [ "${FACE_SETUP_SKIP_LAYER:-}" != 1 ]; then
     local builds args
     builds=$(npx --no-install tsx layer/needs.ts "$purpose")
-    # Made by this user, so that a build through sudo does not leave ~/.cache root's.
-    mkdir -p "$cache"
+    # Made by this user, so that a build through sudo does not make ~/.cache, or the folder this
+    # script fetches Node into, root's.
+    mkdir -p "$cache/node"
     while read -r -a args; do
       [ "${#args[@]}" -gt 0 ] || continue
       "${as_root[@]}" npm run --silent build:layer -- "${args[@]}"

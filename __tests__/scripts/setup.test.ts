@@ -49,7 +49,7 @@ exec "$@"`,
     'npm',
     `case "$*" in
   "run --silent build:layer -- --arch x86_64")
-    { echo "HOME=$HOME"; echo "XDG_CACHE_HOME=$XDG_CACHE_HOME"; [ -d "$XDG_CACHE_HOME/facedetect" ] && echo "cache folder there"; } > ${dir}/build.env
+    { echo "HOME=$HOME"; echo "XDG_CACHE_HOME=$XDG_CACHE_HOME"; echo "npm_config_userconfig=$npm_config_userconfig"; [ -d "$XDG_CACHE_HOME/facedetect/node" ] && echo "cache folder there"; } > ${dir}/build.env
     mkdir -p layer/dist && touch layer/dist/opencv-layer-x86_64.zip ;;
   ci*) mkdir -p node_modules ;;
 esac
@@ -81,7 +81,7 @@ test('when every step succeeds the command after && runs, and a second run skips
   expect(second.stdout).toContain('NEXT COMMAND RAN');
 });
 
-test('through sudo, the layer build runs with root\'s HOME (its npm leaves nothing in the user\'s ~/.npm) and the user\'s cache folder, made by the user; the zips come back to the user', () => {
+test('through sudo, the layer build runs with root\'s HOME (its npm leaves nothing in the user\'s ~/.npm) but the user\'s npm settings, and the user\'s cache folder, made by the user; the zips come back to the user', () => {
   const { dir, env, home } = sudoProject();
   const run = sourced(dir, env);
   expect(run.stderr).not.toContain('[setup] failed');
@@ -89,7 +89,9 @@ test('through sudo, the layer build runs with root\'s HOME (its npm leaves nothi
   const build = fs.readFileSync(path.join(dir, 'build.env'), 'utf8').split('\n');
   expect(build).toContain(`HOME=${path.join(dir, 'root-home')}`);
   expect(build).toContain(`XDG_CACHE_HOME=${path.join(home, '.cache')}`);
-  // The folder the build writes into existed before it ran: made by the user, not by root.
+  // The user's npm settings (mirror, proxy, CA) still apply to root's npm.
+  expect(build).toContain(`npm_config_userconfig=${path.join(home, '.npmrc')}`);
+  // The folders the build writes into (and setup's Node folder) existed before it ran: made by the user, not by root.
   expect(build).toContain('cache folder there');
   expect(fs.readFileSync(path.join(dir, 'sudo.log'), 'utf8')).toMatch(/^-H .*npm run --silent build:layer -- --arch x86_64$/m);
   expect(fs.readFileSync(path.join(dir, 'chown.log'), 'utf8').trim()).toBe('-R 1000:1000 layer/dist');
