@@ -49,10 +49,12 @@ export function colourOnlyIcc(icc: Buffer): Buffer | undefined {
     const offset = profile.readUInt32BE(at + 4);
     const size = profile.readUInt32BE(at + 8);
     if (offset < HEADER + 4 || offset + size > declared || size < 8) return undefined;
-    if (COLOUR_TAGS.has(signature) && !kept.some((t) => t.signature === signature)) kept.push({ signature, data: profile.subarray(offset, offset + size), shared: `${offset}:${size}`, offset, size });
+    if (COLOUR_TAGS.has(signature) && !kept.some((t) => t.signature === signature)) kept.push({ signature, data: ownLength(signature, profile.subarray(offset, offset + size)), shared: `${offset}:${size}`, offset, size });
     else dropped.push({ offset, size });
   }
   if (kept.length === 0) return undefined;
+  // iccMAX (version 5) puts the spectral PCS in bytes the earlier versions reserve: not cut down here.
+  if (profile[8] >= 5) return undefined;
   // A kept tag whose bytes reach into a dropped tag's would carry that tag's text out (tags may
   // share data only whole): such a profile is not one this can cut down.
   const overlaps = (a: { offset: number; size: number }, b: { offset: number; size: number }) =>
@@ -65,6 +67,28 @@ export function colourOnlyIcc(icc: Buffer): Buffer | undefined {
     { signature: 'cprt', data: major >= 4 ? mluc(ICC_TEXT.cprt) : text(ICC_TEXT.cprt), shared: 'cprt' },
   ];
   return assemble(profile.subarray(0, HEADER), tags);
+}
+
+/** The tags that hold one XYZ number (ICC.1:2022, 9.2): 20 bytes as an XYZType. */
+const ONE_XYZ = new Set(['rXYZ', 'gXYZ', 'bXYZ', 'wtpt', 'bkpt', 'lumi']);
+/** parametricCurveType's parameter count by function type (ICC.1:2022, 10.18). */
+const PARA_PARAMETERS = [1, 3, 4, 5, 7];
+
+/**
+ * A colour tag's data cut to what its type says it holds, where the type says it plainly (one XYZ
+ * number, a curve's count of entries, a parametric curve's parameters, a 3x3 matrix, cicp's four
+ * bytes): a tag whose declared size reaches past that carries nothing else out. LUT types keep
+ * their declared size.
+ */
+function ownLength(signature: string, data: Buffer): Buffer {
+  const type = data.toString('latin1', 0, 4);
+  let length: number | undefined;
+  if (type === 'XYZ ' && ONE_XYZ.has(signature)) length = 20;
+  else if (type === 'curv' && data.length >= 12) length = 12 + 2 * data.readUInt32BE(8);
+  else if (type === 'para' && data.length >= 10) length = 12 + 4 * (PARA_PARAMETERS[data.readUInt16BE(8)] ?? 0);
+  else if (type === 'sf32' && signature === 'chad') length = 44;
+  else if (type === 'cicp') length = 12;
+  return length !== undefined && length < data.length ? data.subarray(0, length) : data;
 }
 
 /**
@@ -91,12 +115,18 @@ function assemble(header: Buffer, tags: readonly { signature: string; data: Buff
   });
   const out = Buffer.concat([Buffer.from(header), table, ...parts]);
   out.writeUInt32BE(out.length, 0);
-  // The preferred CMM and the device's maker and model (4-7, 48-55), the creator (80-83) and the
-  // profile ID (84-99, an MD5 of the old bytes): zero means "none" for each. The creation time
-  // (24-35) goes too, and the reserved bytes (100-127), which the spec says are zero.
+  // What is kept of the header: version, class, colour space and PCS (8-23), the signature (36-39),
+  // the flags' and the device attributes' ICC bits, the rendering intent, the illuminant (68-79).
+  // Zero: the preferred CMM (4-7), the creation time (24-35), the platform (40-43), the flags' and
+  // attributes' vendor bits, the maker and model (48-55), the intent's high bytes, the creator
+  // (80-83), the profile ID (84-99, an MD5 of the old bytes) and the reserved bytes (100-127).
   out.fill(0, 4, 8);
   out.fill(0, 24, 36);
-  out.fill(0, 48, 56);
+  out.fill(0, 40, 44);
+  out.writeUInt32BE(out.readUInt32BE(44) & 0x3, 44);
+  out.fill(0, 48, 63);
+  out[63] &= 0x0f;
+  out.fill(0, 64, 66);
   out.fill(0, 80, HEADER);
   return out;
 }

@@ -99,14 +99,54 @@ test('what is not a readable profile is left out: no signature, a size past its 
   expect(colourOnlyIcc(noColour)).toBeUndefined();
 });
 
-test('the header keeps no creation time and no bytes in its reserved part, whatever the source put there', () => {
+test('the header keeps its colour facts and ICC bits only: no creation time, platform, vendor bits or reserved bytes, whatever the source put there', () => {
   const profile = matrixProfile();
   profile.write('2026-12-05', 24, 'latin1');
+  profile.write('JaneDoe!', 40, 'latin1');
+  profile.write('Room 4B.', 56, 'latin1');
+  profile.write('Qq', 64, 'latin1');
   profile.write('OWNER=Jane Doe, room 4', 100, 'latin1');
   const kept = colourOnlyIcc(profile)!;
-  expect(kept.includes('OWNER=Jane')).toBe(false);
+  for (const planted of ['2026-12', 'Jane', 'Doe', 'Room', 'Qq', 'OWNER']) expect([planted, kept.includes(planted)]).toEqual([planted, false]);
   expect(kept.subarray(24, 36).equals(Buffer.alloc(12))).toBe(true);
+  expect(kept.subarray(40, 44).equals(Buffer.alloc(4))).toBe(true);
+  // Flags: bits 0-1 (embedded, independent) of "eDo!"; attributes: bits 0-3 of "." (0x2e).
+  expect(kept.readUInt32BE(44)).toBe(profile.readUInt32BE(44) & 3);
+  expect([...kept.subarray(56, 64)]).toEqual([0, 0, 0, 0, 0, 0, 0, 0x2e & 0x0f]);
+  expect(kept.readUInt32BE(64)).toBe(profile.readUInt16BE(66));
   expect(kept.subarray(100, 128).equals(Buffer.alloc(28))).toBe(true);
+  // What renders colour is there as it was: version, class, space, PCS, signature, illuminant.
+  expect(kept.subarray(8, 24).equals(profile.subarray(8, 24))).toBe(true);
+  expect(kept.subarray(36, 40).equals(profile.subarray(36, 40))).toBe(true);
+  expect(kept.subarray(68, 80).equals(profile.subarray(68, 80))).toBe(true);
+});
+
+test('a colour tag stretched over bytes no tag claims is cut to what its type holds (one XYZ number, a curve\'s entries)', () => {
+  const profile = matrixProfile();
+  const entry = (signature: string) => tags(profile).findIndex((t) => t.signature === signature);
+  const secret = Buffer.from('Owner: Jane Doe <jane@example.com>', 'latin1');
+  // wtpt and rTRC copied to the end, each followed by the text, and pointed at there with their sizes over it.
+  const wtpt = data(profile, 'wtpt');
+  const trc = data(profile, 'rTRC');
+  const stretched = Buffer.concat([profile, wtpt, secret, trc, secret]);
+  stretched.writeUInt32BE(profile.length, 136 + entry('wtpt') * 12);
+  stretched.writeUInt32BE(wtpt.length + secret.length, 140 + entry('wtpt') * 12);
+  const trcAt = profile.length + wtpt.length + secret.length;
+  for (const signature of ['rTRC', 'gTRC', 'bTRC']) {
+    stretched.writeUInt32BE(trcAt, 136 + entry(signature) * 12);
+    stretched.writeUInt32BE(trc.length + secret.length, 140 + entry(signature) * 12);
+  }
+  stretched.writeUInt32BE(stretched.length, 0);
+  const kept = colourOnlyIcc(stretched)!;
+  expect(kept.includes('Jane')).toBe(false);
+  expect(data(kept, 'wtpt').equals(wtpt)).toBe(true);
+  expect(data(kept, 'rTRC').equals(trc)).toBe(true);
+});
+
+test('an iccMAX (version 5) profile is left out: its header\'s later bytes are not reserved there', () => {
+  const profile = matrixProfile();
+  profile.writeUInt32BE(0x05000000, 8);
+  expect(colourOnlyIcc(profile)).toBeUndefined();
 });
 
 test('a colour tag whose data reaches into a dropped tag\'s (which would carry its text out) leaves the profile out; data shared whole is fine', () => {
