@@ -80,9 +80,13 @@ test('"alg": "none" and HMAC tokens are refused (only RS256)', async () => {
   await refused(`Bearer ${hs}`, /refused/);
 });
 
-test('a token without a subject: 401', async () => {
-  const noSub = await new SignJWT({ token_use: 'access', client_id: CLIENT }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(ISSUER).setExpirationTime('1h').sign(otherKey);
-  await refused(`Bearer ${noSub}`, /refused/);
+test('a token without a subject, or with an empty one, signed by the issuer: 401', async () => {
+  const signed = (sub?: string) => {
+    const jwt = new SignJWT({ token_use: 'access', client_id: CLIENT }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(ISSUER).setIssuedAt().setExpirationTime('1h');
+    return (sub === undefined ? jwt : jwt.setSubject(sub)).sign(issuerKey.privateKey);
+  };
+  await refused(`Bearer ${await signed()}`, /names no subject/);
+  await refused(`Bearer ${await signed('')}`, /names no subject/);
 });
 
 test('keys that cannot be read are 503, not the caller\'s fault', async () => {
