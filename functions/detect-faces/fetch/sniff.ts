@@ -116,6 +116,8 @@ function jpegInfo(d: Buffer): ImageInfo {
     }
     const length = d.readUInt16BE(i + 2);
     if (length < 2 || i + 2 + length > d.length) throw truncated('jpeg');
+    // JPEG-LS (SOF55) is a JPEG in name only to libjpeg.
+    if (marker === 0xf7) throw unsupportedImage('the jpeg file is JPEG-LS (SOF55), which the service does not decode; save it as a baseline or progressive JPEG');
     // SOF0..SOF15 except DHT (C4), JPG (C8), DAC (CC) carry the frame size.
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       if (length < 7) throw truncated('jpeg');

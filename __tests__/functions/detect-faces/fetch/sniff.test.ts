@@ -116,6 +116,7 @@ test('JPEG processes the layer\'s libjpeg does not decode (12-bit, lossless, hie
   expect(refusal(withFrame(0xc0, 12))).toBe('UnsupportedImage: the jpeg file has 12 bits per sample; the service decodes 8-bit JPEGs (save it as a baseline or progressive JPEG)');
   expect(refusal(withFrame(0xc3))).toBe('UnsupportedImage: the jpeg file is a lossless JPEG (SOF3), which the service does not decode; save it as a baseline or progressive JPEG');
   expect(refusal(withFrame(0xc5))).toMatch(/a hierarchical JPEG \(SOF5\)/);
+  expect(refusal(withFrame(0xf7))).toBe('UnsupportedImage: the jpeg file is JPEG-LS (SOF55), which the service does not decode; save it as a baseline or progressive JPEG');
   // What it decodes: baseline, extended, progressive, and arithmetic-coded sequential and progressive.
   for (const marker of [0xc0, 0xc1, 0xc2, 0xc9, 0xca]) expect(refusal(withFrame(marker))).toBe('taken');
 });
