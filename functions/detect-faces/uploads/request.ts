@@ -43,6 +43,9 @@ export function uploadRequest(metadata: Readonly<Record<string, string>>, defaul
     fields[name] = value;
     givenAs[name] = key;
   }
+  // An output copied back under inputs/ (aws s3 cp and CopyObject keep metadata) says of itself
+  // output=reencoded, the result's word: read as the request's reencode, what was done to it.
+  if (fields.output?.trim() === 'reencoded') fields.output = 'reencode';
   const own = parseOptions(fields, S3_METADATA);
   const merged: DetectRequestOptions = { ...defaults, ...own };
   if ((merged.mark ?? 'box') === 'box') {

@@ -54,6 +54,13 @@ describe('metadata options: the same parser as a direct call, with the CLI flag 
     expect(uploadRequest({ mark: 'box', shape: 'rect' }, {})).toEqual({ mark: 'box', shape: 'rect' });
   });
 
+  test('an output copied back under inputs/ carries its own metadata (mark, output=reencoded, its version): read as a request, not refused', () => {
+    expect(uploadRequest({ mark: 'fill', output: 'reencoded', 'source-etag': 'abc', 'source-sequencer': '0055' }, {})).toEqual({ mark: 'fill', output: 'reencode' });
+    expect(uploadRequest({ mark: 'box', output: 'lossless' }, {})).toEqual({ mark: 'box', output: 'lossless' });
+    // Other words stay refused.
+    expect(() => uploadRequest({ output: 'recoded' }, {})).toThrow(/^metadata output must be one of lossless, reencode, got "recoded"$/);
+  });
+
   test.each([
     [{ 'max-faces': '0' }, /^metadata max-faces must be a whole number from 1 to 1000, got "0"$/],
     [{ 'min-face-size': '24px' }, /^metadata min-face-size must be a whole number/],
