@@ -34,10 +34,12 @@ const unauthorized = (message: string) => new ApiFailure(401, 'Unauthorized', me
  * jose's errors that are the token's own fault: its form, algorithm, signature, claims, or a key id
  * the issuer's set does not hold. Any other failure is in reading the issuer's keys (a timeout, a
  * 5xx or 429, a page that is not a key set: jose says ERR_JOSE_GENERIC or ERR_JWKS_INVALID) and is
- * not the caller's: a 401 would make the page drop a good session.
+ * not the caller's: a 401 would make the page drop a good session. Told apart by their codes, not
+ * by class: two copies of jose in one process (ESM and CommonJS) have classes of their own.
  */
-const TOKEN_FAULTS = [
-  errors.JWTClaimValidationFailed, // JWTExpired among them
+const TOKEN_FAULTS: ReadonlySet<string> = new Set([
+  errors.JWTClaimValidationFailed,
+  errors.JWTExpired,
   errors.JWTInvalid,
   errors.JWSInvalid,
   errors.JWSSignatureVerificationFailed,
@@ -45,7 +47,7 @@ const TOKEN_FAULTS = [
   errors.JOSENotSupported,
   errors.JWKSNoMatchingKey,
   errors.JWKSMultipleMatchingKeys,
-];
+].map((fault) => fault.code));
 
 export async function verifyCaller(authorization: string | undefined, check: TokenCheck): Promise<Caller> {
   const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\s*$/i.exec(authorization ?? '');
@@ -55,8 +57,9 @@ export async function verifyCaller(authorization: string | undefined, check: Tok
     // exp and iat required: a token that never expires, or claims to be from the future, is refused.
     ({ payload } = await jwtVerify(match[1], check.keys, { issuer: check.issuer, algorithms: ['RS256'], clockTolerance: 5, requiredClaims: ['exp', 'iat'], maxTokenAge: ACCESS_TOKEN_SECONDS }));
   } catch (err) {
-    if (err instanceof errors.JWTExpired) throw unauthorized('the access token has expired: sign in again');
-    if (TOKEN_FAULTS.some((fault) => err instanceof fault)) throw unauthorized(`the access token was refused (${(err as InstanceType<typeof errors.JOSEError>).code})`);
+    const code = (err as { code?: unknown }).code;
+    if (code === errors.JWTExpired.code) throw unauthorized('the access token has expired: sign in again');
+    if (typeof code === 'string' && TOKEN_FAULTS.has(code)) throw unauthorized(`the access token was refused (${code})`);
     // The key set could not be read: not the caller's fault.
     throw new ApiFailure(503, 'ServiceUnavailable', 'the sign-in keys could not be read; try again', err);
   }

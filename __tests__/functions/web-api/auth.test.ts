@@ -89,6 +89,16 @@ test('a token without a subject, or with an empty one, signed by the issuer: 401
   await refused(`Bearer ${await signed('')}`, /names no subject/);
 });
 
+test('a token fault is told by its code, so a second copy of jose (its own classes) still gives 401; any other failure 503', async () => {
+  const throwing = (err: Error): TokenCheck => ({ ...check, keys: async () => Promise.reject(err) });
+  const foreign = Object.assign(new Error('no applicable key found in the JSON Web Key Set'), { code: 'ERR_JWKS_NO_MATCHING_KEY' });
+  await expect(verifyCaller(`Bearer ${await sign()}`, throwing(foreign))).rejects.toMatchObject({ status: 401, message: 'the access token was refused (ERR_JWKS_NO_MATCHING_KEY)' });
+  const expired = Object.assign(new Error('"exp" claim timestamp check failed'), { code: 'ERR_JWT_EXPIRED' });
+  await expect(verifyCaller(`Bearer ${await sign()}`, throwing(expired))).rejects.toMatchObject({ status: 401, message: 'the access token has expired: sign in again' });
+  const timeout = Object.assign(new Error('request timed out'), { code: 'ERR_JWKS_TIMEOUT' });
+  await expect(verifyCaller(`Bearer ${await sign()}`, throwing(timeout))).rejects.toMatchObject({ status: 503 });
+});
+
 test('keys that cannot be read are 503, not the caller\'s fault', async () => {
   const failing: TokenCheck = { ...check, keys: async () => Promise.reject(new TypeError('fetch failed')) };
   await expect(verifyCaller(`Bearer ${await sign()}`, failing)).rejects.toMatchObject({ status: 503, code: 'ServiceUnavailable' });
