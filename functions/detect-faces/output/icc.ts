@@ -3,10 +3,10 @@
  * keeps carries nothing else. A profile is a 128-byte header, a tag table and tag data; a camera or
  * an editor may put anything in it: text in `desc`, `cprt`, `dmnd` or `dmdd` (a calibrated monitor's
  * profile can name its owner), private tags, v4.3 `meta` dictionaries, bytes past its declared size.
- * The profile is written anew: the header (the size set, the MD5 profile ID zeroed as the
- * spec allows once the bytes change, the creator, creation time and reserved bytes cleared), the tags of COLOUR_TAGS with their
- * data as they were, and the two tags the spec requires, `desc` and `cprt`, with a fixed text of
- * ours. Pure; written here because the npm registry's ICC packages read a profile's header and
+ * The profile is written anew: the header with its colour facts alone (assemble: the size set,
+ * the MD5 profile ID zeroed as the spec allows once the bytes change, the rest that is not colour
+ * cleared), the tags of COLOUR_TAGS with their data as they were (cut to what their type holds),
+ * and the two tags the spec requires, `desc` and `cprt`, with a fixed text of ours. Pure; written here because the npm registry's ICC packages read a profile's header and
  * text but write none, and the job is a walk over one table.
  */
 
@@ -53,14 +53,14 @@ export function colourOnlyIcc(icc: Buffer): Buffer | undefined {
     else dropped.push({ offset, size });
   }
   if (kept.length === 0) return undefined;
+  const major = profile[8];
   // iccMAX (version 5) puts the spectral PCS in bytes the earlier versions reserve: not cut down here.
-  if (profile[8] >= 5) return undefined;
+  if (major >= 5) return undefined;
   // A kept tag whose bytes reach into a dropped tag's would carry that tag's text out (tags may
   // share data only whole): such a profile is not one this can cut down.
   const overlaps = (a: { offset: number; size: number }, b: { offset: number; size: number }) =>
     a.offset < b.offset + b.size && b.offset < a.offset + a.size && !(a.offset === b.offset && a.size === b.size);
   if (kept.some((k) => dropped.some((d) => overlaps(k, d)))) return undefined;
-  const major = profile[8];
   const tags = [
     ...kept,
     { signature: 'desc', data: major >= 4 ? mluc(ICC_TEXT.desc) : textDescription(ICC_TEXT.desc), shared: 'desc' },
