@@ -13,10 +13,9 @@ import type { FaceBox } from '../contract';
 import { BOX_BGR, boxThickness, FILL_BGR } from './image';
 import { JPEG_LOSSLESS_PACKAGE } from './lossless-package';
 import { levelSize } from '../detect/plan';
-import { jpegOrientation, type Orientation } from './metadata';
+import { readJpegMetadata, type Orientation } from './metadata';
 
 export { JPEG_LOSSLESS_PACKAGE };
-import { lateCodingSegment, parseJpeg } from './jpeg-segments';
 import { storedRect, swapsAxes } from './orientation';
 import { blurPlan, paddedRegion, pixelCell, redactionShape, type MarkSpec, type Region } from './redact-plan';
 
@@ -114,7 +113,7 @@ export interface LosslessEditor {
    * coefficient path cannot take it. `reducedLevel` (1-3): detection's image at that level is made
    * while the coefficients are read, for `reduced`. `orientation`: the file's EXIF orientation when
    * the caller has read the segments with readJpegMetadata (and taken its refusal); absent: read
-   * from `jpeg`, which is refused with coding segments after its last scan (lateCodingSegment).
+   * from `jpeg` the same way, and refused as it would refuse.
    */
   open(jpeg: Buffer, view: { width: number; height: number }, reducedLevel?: number, orientation?: Orientation): LosslessImage;
 }
@@ -129,11 +128,10 @@ export function createLosslessEditor(addon: JpegLosslessAddon): LosslessEditor {
       let pixels = size && Buffer.allocUnsafeSlow(size.width * size.height * 3);
       try {
         if (known === undefined) {
-          // A caller that knows the orientation has read the segments (readJpegMetadata) and checked them.
-          const structure = parseJpeg(jpeg);
-          const late = lateCodingSegment(structure);
-          if (late !== undefined) throw new Error(late);
-          orientation = jpegOrientation(structure);
+          // A caller that knows the orientation has read the segments (readJpegMetadata) and taken its refusal.
+          const read = readJpegMetadata(jpeg);
+          if (read.notForCoefficients !== undefined) throw new Error(read.notForCoefficients);
+          orientation = read.kept.orientation;
         } else orientation = known;
         handle = reducedLevel && pixels ? addon.open(jpeg, reducedLevel, orientation, pixels) : addon.open(jpeg);
       } catch (err) {
