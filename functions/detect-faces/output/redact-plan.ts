@@ -18,12 +18,23 @@ export interface MarkSpec {
   readonly padding: number;
 }
 
+/** The box grown by `padding` of its width and height on each side, to whole pixels, before the image's edges clip it. */
+function grownBox(box: Region, padding: number): { x0: number; y0: number; x1: number; y1: number } {
+  return {
+    x0: Math.floor(box.x - box.width * padding),
+    y0: Math.floor(box.y - box.height * padding),
+    x1: Math.ceil(box.x + box.width * (1 + padding)),
+    y1: Math.ceil(box.y + box.height * (1 + padding)),
+  };
+}
+
 /** The box grown by `padding` of its width and height on each side, clipped to the image; undefined when nothing is left. */
 export function paddedRegion(box: Region, padding: number, imageWidth: number, imageHeight: number): Region | undefined {
-  const x0 = Math.max(0, Math.floor(box.x - box.width * padding));
-  const y0 = Math.max(0, Math.floor(box.y - box.height * padding));
-  const x1 = Math.min(imageWidth, Math.ceil(box.x + box.width * (1 + padding)));
-  const y1 = Math.min(imageHeight, Math.ceil(box.y + box.height * (1 + padding)));
+  const g = grownBox(box, padding);
+  const x0 = Math.max(0, g.x0);
+  const y0 = Math.max(0, g.y0);
+  const x1 = Math.min(imageWidth, g.x1);
+  const y1 = Math.min(imageHeight, g.y1);
   return x1 > x0 && y1 > y0 ? { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } : undefined;
 }
 
@@ -35,7 +46,9 @@ export function paddedRegion(box: Region, padding: number, imageWidth: number, i
  */
 export function redactionShape(box: Region, spec: Pick<MarkSpec, 'shape' | 'padding'>, imageWidth: number, imageHeight: number): 'ellipse' | 'rect' {
   if (spec.shape !== 'ellipse') return 'rect';
-  const cut = box.x - box.width * spec.padding < 0 || box.y - box.height * spec.padding < 0 || box.x + box.width * (1 + spec.padding) > imageWidth || box.y + box.height * (1 + spec.padding) > imageHeight;
+  // Cut: paddedRegion clips the grown box.
+  const g = grownBox(box, spec.padding);
+  const cut = g.x0 < 0 || g.y0 < 0 || g.x1 > imageWidth || g.y1 > imageHeight;
   return cut ? 'rect' : 'ellipse';
 }
 
